@@ -1,0 +1,251 @@
+"""One exception hierarchy for everything imagewidgets raises.
+
+    ImagewidgetsError
+    ├── ParamError                  a request broke a rule of the model table (no request was sent)
+    ├── BudgetExceededError         a session's budget would be exceeded (no request was sent)
+    └── APIError                    the server answered with an error, or could not be reached
+        ├── BadRequestError         400
+        │   └── ModerationError     400, code moderation_blocked
+        ├── AuthenticationError     401
+        ├── PermissionDeniedError   403 (e.g. organisation not verified)
+        ├── NotFoundError           404
+        ├── RateLimitError          429
+        ├── ServerError             5xx
+        ├── APIConnectionError      no answer at all
+        │   └── APITimeoutError     no answer in time
+        └── StreamError             an error event in the middle of a stream
+
+Every ``APIError`` carries ``status``, ``type``, ``code``, ``param``, ``message`` and
+``request_id`` and reads well in a notebook:
+
+    >>> try:
+    ...     client.generate("a cat", model="dall-e-3", n=2)   # doctest: +SKIP
+    ... except ParamError as e:
+    ...     print(e)
+    n=2 is not allowed for dall-e-3: allowed is 1
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+__all__ = [
+    "ImagewidgetsError",
+    "ParamError",
+    "BudgetExceededError",
+    "APIError",
+    "BadRequestError",
+    "ModerationError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "StreamError",
+    "error_for_status",
+]
+
+
+class ImagewidgetsError(Exception):
+    """Base class of every error imagewidgets raises."""
+
+    def _repr_html_(self) -> str:
+        return (
+            '<div style="border-left:4px solid #c0392b;padding:4px 8px;background:#fdf2f2">'
+            f"<b>{type(self).__name__}</b>: {html.escape(str(self))}</div>"
+        )
+
+
+class ParamError(ImagewidgetsError, ValueError):
+    """A parameter's value is not allowed; raised before any request is sent.
+
+    ``ParamError("n", 2, "1", model="dall-e-3")`` reads
+    ``n=2 is not allowed for dall-e-3: allowed is 1``.
+    """
+
+    def __init__(
+        self,
+        param: str,
+        value: Any,
+        allowed: str,
+        *,
+        model: str | None = None,
+        hint: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.param = param
+        self.value = value
+        self.allowed = allowed
+        self.model = model
+        self.hint = hint
+        if message is None:
+            shown = value if isinstance(value, (int, float)) and not isinstance(value, bool) else repr(value)
+            where = f" for {model}" if model else ""
+            message = f"{param}={shown} is not allowed{where}"
+            if hint:
+                message += f" ({hint})"
+            message += f": allowed {'is' if ',' not in allowed and ' or ' not in allowed else 'are'} {allowed}"
+        self.message = message
+        super().__init__(message)
+
+
+class BudgetExceededError(ImagewidgetsError):
+    """The request's estimated cost is more than what is left of the session's budget."""
+
+    def __init__(self, estimate_usd: float, remaining_usd: float, budget_usd: float) -> None:
+        self.estimate_usd = estimate_usd
+        self.remaining_usd = remaining_usd
+        self.budget_usd = budget_usd
+        super().__init__(
+            f"this request is estimated at ${estimate_usd:.4f} but only ${remaining_usd:.4f} "
+            f"of the ${budget_usd:.2f} budget is left; nothing was sent "
+            "(raise budget_usd, or lower quality, size or n)"
+        )
+
+
+class APIError(ImagewidgetsError):
+    """The server answered with an error (or could not be reached)."""
+
+    status: int | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.type = type
+        self.code = code
+        self.param = param
+        self.request_id = request_id
+        self.body = body
+        self.headers = headers or {}
+        super().__init__(self._text())
+
+    def advice(self) -> str | None:
+        """What the user can do about it, when we know."""
+        return None
+
+    def _text(self) -> str:
+        parts = [f"{self.status} " if self.status else "", self.message]
+        if self.param:
+            parts.append(f" (param: {self.param})")
+        if self.code:
+            parts.append(f" [code: {self.code}]")
+        advice = self.advice()
+        if advice:
+            parts.append(f" — {advice}")
+        if self.request_id:
+            parts.append(f" (request id {self.request_id})")
+        return "".join(parts)
+
+
+class BadRequestError(APIError):
+    status = 400
+
+
+class ModerationError(BadRequestError):
+    def advice(self) -> str | None:
+        return "the prompt or image was blocked by moderation; rephrase it, or try moderation='low' on GPT image models"
+
+
+class AuthenticationError(APIError):
+    status = 401
+
+    def advice(self) -> str | None:
+        return "check OPENAI_API_KEY (or unset it to use the offline renderer)"
+
+
+class PermissionDeniedError(APIError):
+    status = 403
+
+    def advice(self) -> str | None:
+        return (
+            "GPT image models need a verified organisation: verify it at "
+            "platform.openai.com/settings/organization/general, then wait a few minutes"
+        )
+
+
+class NotFoundError(APIError):
+    status = 404
+
+
+class RateLimitError(APIError):
+    status = 429
+
+    @property
+    def retry_after(self) -> float | None:
+        value = self.headers.get("retry-after")
+        try:
+            return float(value) if value is not None else None
+        except ValueError:
+            return None
+
+    def advice(self) -> str | None:
+        wait = self.retry_after
+        return f"rate limited; retry in {wait:g}s" if wait is not None else "rate limited; retry later"
+
+
+class ServerError(APIError):
+    status = 500
+
+
+class APIConnectionError(APIError):
+    def __init__(self, message: str = "could not connect to the API", **kw: Any) -> None:
+        super().__init__(message, **kw)
+
+    def advice(self) -> str | None:
+        return "check the network or base_url"
+
+
+class APITimeoutError(APIConnectionError):
+    def __init__(self, message: str = "the request timed out", **kw: Any) -> None:
+        super().__init__(message, **kw)
+
+    def advice(self) -> str | None:
+        return "image generation can take up to two minutes; raise timeout= if needed"
+
+
+class StreamError(APIError):
+    """The server sent an error event in the middle of a stream."""
+
+
+def error_for_status(status: int, body: Any, headers: dict[str, str] | None = None) -> APIError:
+    """The ``APIError`` subclass for an HTTP error answer with the API's error JSON ``body``."""
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    err = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(err, dict):
+        err = {"message": body if isinstance(body, str) and body else f"HTTP {status}"}
+    code = err.get("code")
+    if status == 400 and code == "moderation_blocked":
+        cls: type[APIError] = ModerationError
+    else:
+        cls = {
+            400: BadRequestError,
+            401: AuthenticationError,
+            403: PermissionDeniedError,
+            404: NotFoundError,
+            429: RateLimitError,
+        }.get(status, ServerError if status >= 500 else APIError)
+    return cls(
+        str(err.get("message") or f"HTTP {status}"),
+        status=status,
+        type=err.get("type"),
+        code=code,
+        param=err.get("param"),
+        request_id=headers.get("x-request-id"),
+        body=body,
+        headers=headers,
+    )

@@ -1,0 +1,251 @@
+"""What each image model accepts: one table, read by the client's validation and the offline server.
+
+Adding a model is one entry in ``MODELS``. Names not in the table are passed through to the
+server with a warning (compatible servers have their own models); only what the table knows
+is validated.
+
+    >>> from imagewidgets.models import get_model
+    >>> get_model("dall-e-3").sizes
+    ('1024x1024', '1792x1024', '1024x1792')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "DEFAULT_RESPONSES_MODEL",
+    "ENDPOINTS",
+    "FreeSize",
+    "ModelSpec",
+    "MODELS",
+    "get_model",
+    "model_names",
+    "parse_size",
+]
+
+#: The model used when none is given: one the live API serves today (Nov 2026).
+DEFAULT_MODEL = "gpt-image-2"
+#: The mainline model that drives the Responses API's image_generation tool.
+DEFAULT_RESPONSES_MODEL = "gpt-5"
+
+ENDPOINTS = ("generations", "edits", "variations", "responses")
+
+STANDARD_SIZES = ("1024x1024", "1536x1024", "1024x1536")
+GPT_FORMATS = ("png", "jpeg", "webp")
+NEW_FORMATS = ("png", "jpeg", "webp", "gif", "svg")
+
+_SIZE_RE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
+
+
+def parse_size(size: str) -> tuple[int, int] | None:
+    """``"1536x1024"`` -> ``(1536, 1024)``; ``None`` for ``"auto"`` or anything else."""
+    m = _SIZE_RE.match(size or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+@dataclass(frozen=True)
+class FreeSize:
+    """The free ``WxH`` rule of gpt-image-2 and newer."""
+
+    multiple: int = 16
+    min_side: int = 16
+    max_aspect: float = 3.0  # long side / short side
+    max_width: int = 3840
+    max_height: int = 3840
+    max_pixels: int = 3840 * 2160
+    experimental_above_pixels: int = 2560 * 1440
+
+    def check(self, width: int, height: int) -> str | None:
+        """The reason ``width x height`` breaks the rule, or None when it fits."""
+        if width % self.multiple or height % self.multiple:
+            return f"width and height must both be multiples of {self.multiple}"
+        if min(width, height) < self.min_side:
+            return f"each side must be at least {self.min_side}px"
+        if max(width, height) / min(width, height) > self.max_aspect + 1e-9:
+            return "the aspect ratio must be between 1:3 and 3:1"
+        if width > self.max_width or height > self.max_height or width * height > self.max_pixels:
+            return f"at most {self.max_pixels} pixels (3840x2160), no side above {self.max_width}"
+        return None
+
+    def describe(self) -> str:
+        return (
+            f"any WxH with both sides multiples of {self.multiple}, aspect 1:3 to 3:1, "
+            "at most 3840x2160 pixels"
+        )
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything one model accepts. Empty tuples mean "this parameter is not accepted"."""
+
+    name: str
+    family: str  # "gpt-image" or "dall-e"
+    status: str = "live"  # "live", "retired" or "shut down" (on api.openai.com)
+    ended_on: str | None = None  # date of retirement / shut-down
+    replacement: str | None = None
+    endpoints: tuple[str, ...] = ("generations", "edits", "responses")
+    sizes: tuple[str, ...] = STANDARD_SIZES
+    size_auto: bool = True
+    free_size: FreeSize | None = None
+    other_sizes_pass: bool = False  # unknown sizes go to the server, which decides
+    default_size: str = "auto"
+    qualities: tuple[str, ...] = ("low", "medium", "high", "auto")
+    default_quality: str | None = "auto"
+    output_formats: tuple[str, ...] = GPT_FORMATS
+    compression: bool = True
+    backgrounds: tuple[str, ...] = ("transparent", "opaque", "auto")
+    transparent_preview: bool = False
+    moderations: tuple[str, ...] = ("auto", "low")
+    styles: tuple[str, ...] = ()
+    response_formats: tuple[str, ...] = ()
+    n_max: int = 10
+    prompt_max: int = 32000
+    edit_images_max: int = 16
+    edit_image_formats: tuple[str, ...] = ("png", "webp", "jpeg")
+    edit_image_max_bytes: int = 50 * 1024 * 1024
+    edit_square_png_only: bool = False
+    mask_strict: bool = False  # dall-e-2 edits only inside the mask; gpt-image uses it as a guide
+    markup: bool = False
+    streaming: bool = True
+    input_fidelities: tuple[str, ...] = ("high", "low")
+    complexities: tuple[str, ...] = ()
+    revised_prompt: bool = False
+    variation_sizes: tuple[str, ...] = ()
+    variation_max_bytes: int = 4 * 1024 * 1024
+
+    def supports(self, endpoint: str) -> bool:
+        return endpoint in self.endpoints
+
+    def allowed_sizes(self) -> str:
+        """Human text of the sizes this model takes, for error messages."""
+        parts = list(self.sizes) + (["auto"] if self.size_auto else [])
+        text = ", ".join(parts)
+        if self.free_size:
+            text += f", or {self.free_size.describe()}"
+        return text
+
+    def size_error(self, size: str) -> str | None:
+        """The reason ``size`` is refused, or None when it is accepted."""
+        if size == "auto":
+            return None if self.size_auto else "this model has no automatic size"
+        if size in self.sizes:
+            return None
+        wh = parse_size(size)
+        if self.free_size and wh:
+            return self.free_size.check(*wh)
+        if self.other_sizes_pass and wh:
+            return None
+        return "not one of its sizes"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == "live"
+
+
+_GPT = ModelSpec(name="gpt-image-1", family="gpt-image")
+_FREE = FreeSize()
+
+_NEW = replace(
+    _GPT,
+    free_size=_FREE,
+    output_formats=NEW_FORMATS,
+    input_fidelities=(),
+    complexities=("low", "medium", "high"),
+    transparent_preview=True,
+)
+
+_ENTRIES: list[ModelSpec] = [
+    ModelSpec(
+        name="dall-e-2",
+        family="dall-e",
+        status="retired",
+        ended_on="2026-05-12",
+        replacement="gpt-image-1-mini",
+        endpoints=("generations", "edits", "variations"),
+        sizes=("256x256", "512x512", "1024x1024"),
+        size_auto=False,
+        default_size="1024x1024",
+        qualities=("standard",),
+        default_quality=None,
+        output_formats=(),
+        compression=False,
+        backgrounds=(),
+        moderations=(),
+        response_formats=("url", "b64_json"),
+        n_max=10,
+        prompt_max=1000,
+        edit_images_max=1,
+        edit_image_formats=("png",),
+        edit_image_max_bytes=4 * 1024 * 1024,
+        edit_square_png_only=True,
+        mask_strict=True,
+        streaming=False,
+        input_fidelities=(),
+        variation_sizes=("256x256", "512x512", "1024x1024"),
+    ),
+    ModelSpec(
+        name="dall-e-3",
+        family="dall-e",
+        status="retired",
+        ended_on="2026-05-12",
+        replacement="gpt-image-1.5",
+        endpoints=("generations",),
+        sizes=("1024x1024", "1792x1024", "1024x1792"),
+        size_auto=False,
+        default_size="1024x1024",
+        qualities=("standard", "hd"),
+        default_quality="standard",
+        output_formats=(),
+        compression=False,
+        backgrounds=(),
+        moderations=(),
+        styles=("vivid", "natural"),
+        response_formats=("url", "b64_json"),
+        n_max=1,
+        prompt_max=4000,
+        edit_images_max=0,
+        streaming=False,
+        input_fidelities=(),
+        revised_prompt=True,
+    ),
+    replace(_GPT, status="shut down", ended_on="2026-10-23", replacement="gpt-image-1.5"),
+    replace(_GPT, name="gpt-image-1-mini", input_fidelities=("low",)),
+    replace(_GPT, name="gpt-image-1.5"),
+    replace(_NEW, name="gpt-image-2"),
+    replace(_NEW, name="gpt-image-2-2026-04-21"),
+    *[
+        replace(_NEW, name=name, qualities=("low", "medium", "high", "xhigh", "max", "auto"), markup=True)
+        for name in (
+            "gpt-image-2.5-sunburst",
+            "gpt-image-2.5-flare",
+            "gpt-image-2.5-sunburst-2026-09-08",
+            "gpt-image-2.5-flare-2026-09-08",
+        )
+    ],
+    *[
+        replace(_NEW, name=name, free_size=None, other_sizes_pass=True)
+        for name in ("gpt-image-2.6-sunburst", "gpt-image-2.6-flare")
+    ],
+    replace(_GPT, name="chatgpt-image-latest"),
+]
+
+#: name -> ModelSpec, for every model the table knows.
+MODELS: dict[str, ModelSpec] = {m.name: m for m in _ENTRIES}
+
+
+def model_names(endpoint: str | None = None, live_only: bool = False) -> list[str]:
+    """The table's model names, optionally only those serving ``endpoint`` or live today."""
+    return [
+        m.name
+        for m in _ENTRIES
+        if (endpoint is None or m.supports(endpoint)) and (not live_only or m.is_live)
+    ]
+
+
+def get_model(name: str) -> ModelSpec | None:
+    """The table's entry for ``name``, or None for a model the table does not know."""
+    return MODELS.get(name)
+
