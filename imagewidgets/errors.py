@@ -22,7 +22,7 @@ Every ``APIError`` carries ``status``, ``type``, ``code``, ``param``, ``message`
     ...     client.generate("a cat", model="dall-e-3", n=2)   # doctest: +SKIP
     ... except ParamError as e:
     ...     print(e)
-    n=2 is not allowed for dall-e-3: allowed is 1
+    n=2 is not allowed for dall-e-3; allowed: 1
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class ParamError(ImagewidgetsError, ValueError):
     """A parameter's value is not allowed; raised before any request is sent.
 
     ``ParamError("n", 2, "1", model="dall-e-3")`` reads
-    ``n=2 is not allowed for dall-e-3: allowed is 1``.
+    ``n=2 is not allowed for dall-e-3; allowed: 1``.
     """
 
     def __init__(
@@ -87,7 +87,7 @@ class ParamError(ImagewidgetsError, ValueError):
             message = f"{param}={shown} is not allowed{where}"
             if hint:
                 message += f" ({hint})"
-            message += f": allowed {'is' if ',' not in allowed and ' or ' not in allowed else 'are'} {allowed}"
+            message += f"; allowed: {allowed}"
         self.message = message
         super().__init__(message)
 

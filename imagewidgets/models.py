@@ -67,7 +67,7 @@ class FreeSize:
         if max(width, height) / min(width, height) > self.max_aspect + 1e-9:
             return "the aspect ratio must be between 1:3 and 3:1"
         if width > self.max_width or height > self.max_height or width * height > self.max_pixels:
-            return f"at most {self.max_pixels} pixels (3840x2160), no side above {self.max_width}"
+            return f"at most 3840x2160 pixels in all, no side above {self.max_width}"
         return None
 
     def describe(self) -> str:

@@ -1,0 +1,286 @@
+"""Immutable request types for the image APIs; ``validate()`` checks them before any I/O.
+
+    >>> from imagewidgets.requests import GenerateRequest
+    >>> req = GenerateRequest("a lighthouse at dusk", model="gpt-image-1.5", size="1536x1024")
+    >>> req.validate()        # raises ParamError naming the parameter, the value and what is allowed
+    >>> req.replace(quality="high").quality
+    'high'
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .images import ImageLike, image_bytes
+from .models import DEFAULT_MODEL, DEFAULT_RESPONSES_MODEL
+
+__all__ = [
+    "ImageInput",
+    "OutputOptions",
+    "GenerateRequest",
+    "EditRequest",
+    "VariationRequest",
+    "ResponsesRequest",
+    "ImageRequest",
+]
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """One input image: encoded bytes, a Files API id, a URL (or data URL), or an image-generation call id."""
+
+    data: bytes | None = None
+    format: str | None = None
+    file_id: str | None = None
+    url: str | None = None
+    call_id: str | None = None
+    name: str = "image.png"
+
+    @classmethod
+    def coerce(cls, value: ImageLike | "ImageInput", param: str = "image") -> "ImageInput":
+        """Accept a path, bytes, PIL image, numpy array, ImageResult, MaskPainter, ``file-…`` id,
+        ``ig_…`` call id, ``http(s)://`` or ``data:`` URL."""
+        if isinstance(value, ImageInput):
+            return value
+        if isinstance(value, str):
+            if value.startswith(("http://", "https://", "data:")):
+                return cls(url=value, name=value.rsplit("/", 1)[-1][:64] or "image")
+            if value.startswith("file-") and not os.path.exists(value):
+                return cls(file_id=value)
+            if value.startswith("ig_") and not os.path.exists(value):
+                return cls(call_id=value)
+        data, fmt = image_bytes(value, param)
+        ext = "jpg" if fmt == "jpeg" else fmt
+        base = os.path.basename(str(value)) if isinstance(value, (str, os.PathLike)) else f"image.{ext}"
+        return cls(data=data, format=fmt, name=base)
+
+    @property
+    def kind(self) -> str:
+        return "bytes" if self.data is not None else "file_id" if self.file_id else "url" if self.url else "call"
+
+    @property
+    def mime(self) -> str:
+        from .images import MIME_TYPES
+
+        return MIME_TYPES.get(self.format or "png", "application/octet-stream")
+
+    def data_url(self) -> str:
+        """A ``data:`` URL of the bytes (or the URL given)."""
+        if self.url:
+            return self.url
+        assert self.data is not None
+        return f"data:{self.mime};base64,{base64.b64encode(self.data).decode()}"
+
+    def size(self) -> tuple[int, int] | None:
+        """(width, height) when the bytes are a raster image, else None (no full decode)."""
+        if self.data is None or self.format == "svg":
+            return None
+        import io
+
+        from PIL import Image
+
+        try:
+            with Image.open(io.BytesIO(self.data)) as im:
+                return im.size
+        except Exception:
+            return None
+
+    def fingerprint(self) -> str:
+        """A stable identity for replay: the bytes' hash, or the id/URL."""
+        if self.data is not None:
+            return "sha256:" + hashlib.sha256(self.data).hexdigest()
+        return self.file_id or self.url or self.call_id or ""
+
+    def __repr__(self) -> str:
+        what = f"{len(self.data)} bytes {self.format}" if self.data is not None else (
+            self.file_id or self.call_id or (self.url[:40] + "…" if self.url and len(self.url) > 40 else self.url)
+        )
+        return f"ImageInput({what})"
+
+
+def _coerce_images(value: Any, param: str) -> tuple[ImageInput, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(ImageInput.coerce(v, f"{param}[{i}]") for i, v in enumerate(value))
+    return (ImageInput.coerce(value, param),)
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """Output options shared by generations, edits and the Responses image tool.
+
+    ``None`` means "not sent": the server's default applies.
+    """
+
+    model: str = DEFAULT_MODEL
+    n: int | None = None
+    size: str | None = None
+    quality: str | None = None
+    output_format: str | None = None
+    output_compression: int | None = None
+    background: str | None = None
+    moderation: str | None = None
+    style: str | None = None
+    response_format: str | None = None
+    stream: bool = False
+    partial_images: int | None = None
+    complexity: str | None = None
+    frame_count: int | None = None
+    frame_duration_ms: int | None = None
+    svg: dict | None = None
+    safety_identifier: str | None = None
+    extra_body: dict | None = None  # passed through verbatim, for servers with their own options
+
+    endpoint: ClassVar[str] = ""
+
+    def replace(self, **changes: Any):
+        """A copy with some fields changed (requests are immutable)."""
+        return dataclasses.replace(self, **changes)
+
+    def validate(self) -> None:
+        """Raise ``ParamError`` for the first rule of the model table this request breaks."""
+        from .validation import validate
+
+        validate(self)
+
+    def params(self) -> dict[str, Any]:
+        """The API parameters that are set (no images, no None values)."""
+        skip = {"extra_body", "images", "mask", "markup", "image", "input_images", "tool_model"}
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+        out = {k: v for k, v in out.items() if v is not None and not (k == "stream" and v is False)}
+        if self.extra_body:
+            out.update(self.extra_body)
+        return out
+
+    @property
+    def effective_format(self) -> str:
+        """The output format the server will use (png when not given)."""
+        return self.output_format or "png"
+
+
+@dataclass(frozen=True)
+class GenerateRequest(OutputOptions):
+    """``POST /v1/images/generations``: an image from a prompt."""
+
+    prompt: str = ""
+    endpoint: ClassVar[str] = "generations"
+
+    def __init__(self, prompt: str, **options: Any) -> None:  # prompt positional, options by name
+        _init(self, GenerateRequest, prompt=prompt, **options)
+
+
+@dataclass(frozen=True)
+class EditRequest(OutputOptions):
+    """``POST /v1/images/edits``: new images from one or more reference images, an optional mask or markup."""
+
+    prompt: str = ""
+    images: tuple[ImageInput, ...] = ()
+    mask: ImageInput | None = None
+    markup: ImageInput | None = None
+    input_fidelity: str | None = None
+    endpoint: ClassVar[str] = "edits"
+
+    def __init__(self, prompt: str, images: Any = (), mask: Any = None, markup: Any = None, **options: Any) -> None:
+        _init(
+            self,
+            EditRequest,
+            prompt=prompt,
+            images=_coerce_images(images, "image"),
+            mask=ImageInput.coerce(mask, "mask") if mask is not None else None,
+            markup=ImageInput.coerce(markup, "markup") if markup is not None else None,
+            **options,
+        )
+
+
+@dataclass(frozen=True)
+class VariationRequest:
+    """``POST /v1/images/variations`` (dall-e-2): variations of one square PNG."""
+
+    image: ImageInput
+    model: str = "dall-e-2"
+    n: int | None = None
+    size: str | None = None
+    response_format: str | None = None
+    extra_body: dict | None = None
+    endpoint: ClassVar[str] = "variations"
+    prompt: ClassVar[str] = ""
+    stream: ClassVar[bool] = False
+    partial_images: ClassVar[None] = None
+
+    def __init__(self, image: Any, **options: Any) -> None:
+        _init(self, VariationRequest, image=ImageInput.coerce(image, "image"), **options)
+
+    replace = OutputOptions.replace
+    validate = OutputOptions.validate
+
+    def params(self) -> dict[str, Any]:
+        out = {k: v for k, v in (("model", self.model), ("n", self.n), ("size", self.size),
+                                 ("response_format", self.response_format)) if v is not None}
+        out.update(self.extra_body or {})
+        return out
+
+
+@dataclass(frozen=True)
+class ResponsesRequest(OutputOptions):
+    """``POST /v1/responses`` with the ``image_generation`` tool: one turn of a multi-turn image conversation.
+
+    ``model`` here is the *image* model used by the tool; ``responses_model`` is the mainline model.
+    """
+
+    prompt: str = ""
+    input_images: tuple[ImageInput, ...] = ()
+    previous_response_id: str | None = None
+    responses_model: str = DEFAULT_RESPONSES_MODEL
+    action: str | None = None  # generate | edit | auto
+    input_fidelity: str | None = None
+    mask: ImageInput | None = None  # the tool's input_image_mask
+    instructions: str | None = None
+    tool_choice: str | None = "required"
+    endpoint: ClassVar[str] = "responses"
+
+    def __init__(self, prompt: str, input_images: Any = (), mask: Any = None, **options: Any) -> None:
+        _init(
+            self,
+            ResponsesRequest,
+            prompt=prompt,
+            input_images=_coerce_images(input_images, "input_images"),
+            mask=ImageInput.coerce(mask, "mask") if mask is not None else None,
+            **options,
+        )
+
+
+ImageRequest = GenerateRequest | EditRequest | VariationRequest | ResponsesRequest
+
+
+def _init(self: Any, cls: type, **values: Any) -> None:
+    """Shared __init__ for the frozen request dataclasses: defaults, then the given values.
+
+    Unknown keywords are an error that lists the known ones (a typo must not be sent silently).
+    """
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        from .errors import ParamError
+
+        raise ParamError(
+            unknown[0], values[unknown[0]], ", ".join(sorted(names)),
+            message=f"unknown option {unknown[0]!r} for {cls.__name__}; known options: "
+            + ", ".join(sorted(n for n in names if n != "extra_body")) + " (use extra_body={...} for others)",
+        )
+    for name, f in names.items():
+        if name in values:
+            value = values[name]
+        elif f.default is not dataclasses.MISSING:
+            value = f.default
+        elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+            value = f.default_factory()  # type: ignore[misc]
+        else:
+            raise TypeError(f"{cls.__name__} needs {name}")
+        object.__setattr__(self, name, value)
+

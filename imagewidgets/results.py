@@ -1,0 +1,315 @@
+"""What comes back: images that display themselves in a notebook, usage, and stream events.
+
+    >>> img = client.generate("a paper boat on a pond")     # doctest: +SKIP
+    >>> img                                                  # shows inline
+    >>> img.save("boat.png"); img.width, img.usage.total_tokens, img.cost
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from .images import MIME_TYPES, sniff_format
+
+__all__ = [
+    "Usage",
+    "ImageResult",
+    "ImageSet",
+    "PartialImageEvent",
+    "CompletedEvent",
+    "ResponseEvent",
+    "StreamEvent",
+    "atomic_write",
+]
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token usage as the API reports it (``usage`` of an images response or image tool call)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    input_text_tokens: int = 0
+    input_image_tokens: int = 0
+    output_image_tokens: int = 0
+    output_text_tokens: int = 0
+
+    @classmethod
+    def from_api(cls, d: dict | None) -> "Usage | None":
+        if not d:
+            return None
+        ind = d.get("input_tokens_details") or {}
+        outd = d.get("output_tokens_details") or {}
+        out = int(d.get("output_tokens") or 0)
+        return cls(
+            input_tokens=int(d.get("input_tokens") or 0),
+            output_tokens=out,
+            total_tokens=int(d.get("total_tokens") or 0),
+            input_text_tokens=int(ind.get("text_tokens") or 0),
+            input_image_tokens=int(ind.get("image_tokens") or 0),
+            output_image_tokens=int(outd.get("image_tokens", out) or 0),
+            output_text_tokens=int(outd.get("text_tokens") or 0),
+        )
+
+    def __add__(self, other: "Usage | None") -> "Usage":
+        if other is None:
+            return self
+        return Usage(**{k: getattr(self, k) + getattr(other, k) for k in asdict(self)})
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _dims(data: bytes, fmt: str) -> tuple[int, int]:
+    if fmt == "svg":
+        import re
+
+        head = data[:2048].decode("utf-8", "replace")
+        w = re.search(r'<svg[^>]*\swidth="(\d+)', head)
+        h = re.search(r'<svg[^>]*\sheight="(\d+)', head)
+        return (int(w.group(1)) if w else 0, int(h.group(1)) if h else 0)
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        return im.size
+
+
+@dataclass(frozen=True, eq=False)
+class ImageResult:
+    """One image: its encoded bytes and where it came from. Displays itself inline as what it is
+    (png, jpeg, webp, animated gif or svg)."""
+
+    data: bytes
+    format: str = "png"
+    width: int = 0
+    height: int = 0
+    model: str | None = None
+    prompt: str | None = None
+    revised_prompt: str | None = None
+    usage: Usage | None = None
+    cost: float | None = None
+    response_id: str | None = None
+    call_id: str | None = None
+    request_id: str | None = None
+    created: int | None = None
+    index: int = 0
+    params: dict = field(default_factory=dict)
+    path: Path | None = None
+    url: str | None = None
+    partial: bool = False
+
+    @classmethod
+    def from_bytes(cls, data: bytes, **meta: Any) -> "ImageResult":
+        """Build a result from encoded bytes; format, width and height are read from them."""
+        fmt = sniff_format(data) or meta.pop("format", None) or "png"
+        meta.pop("format", None)
+        w, h = _dims(data, fmt)
+        return cls(data=data, format=fmt, width=w, height=h, **meta)
+
+    @property
+    def image(self):
+        """The image as a PIL image (svg is not raster: raises ValueError)."""
+        if self.format == "svg":
+            raise ValueError("an svg result has no raster image; use .data (the SVG text)")
+        from PIL import Image
+
+        img = Image.open(io.BytesIO(self.data))
+        img.load()
+        return img
+
+    @property
+    def size(self) -> str:
+        return f"{self.width}x{self.height}"
+
+    @property
+    def mime_type(self) -> str:
+        return MIME_TYPES.get(self.format, "application/octet-stream")
+
+    @property
+    def extension(self) -> str:
+        return "jpg" if self.format == "jpeg" else self.format
+
+    def save(self, path: str | os.PathLike | None = None) -> Path:
+        """Write the image atomically; a folder or no path picks a name. Returns the path written."""
+        if path is None:
+            path = Path.cwd() / f"image-{self.created or 0}-{self.index}.{self.extension}"
+        path = Path(path)
+        if path.is_dir():
+            path = path / f"image-{self.created or 0}-{self.index}.{self.extension}"
+        return atomic_write(path, self.data)
+
+    def with_meta(self, **changes: Any) -> "ImageResult":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Metadata (no image bytes), JSON-ready."""
+        return {
+            "format": self.format,
+            "width": self.width,
+            "height": self.height,
+            "model": self.model,
+            "prompt": self.prompt,
+            "revised_prompt": self.revised_prompt,
+            "usage": self.usage.to_dict() if self.usage else None,
+            "cost": self.cost,
+            "response_id": self.response_id,
+            "call_id": self.call_id,
+            "request_id": self.request_id,
+            "created": self.created,
+            "index": self.index,
+            "params": self.params,
+            "path": str(self.path) if self.path else None,
+            "partial": self.partial,
+        }
+
+    def data_url(self) -> str:
+        return f"data:{self.mime_type};base64,{base64.b64encode(self.data).decode()}"
+
+    def _caption(self) -> str:
+        bits = [self.model or "", self.size, self.format]
+        if self.cost is not None:
+            bits.append(f"${self.cost:.4f}")
+        if self.partial:
+            bits.append(f"partial {self.index + 1}")
+        return " · ".join(b for b in bits if b)
+
+    def __repr__(self) -> str:
+        where = f" saved={str(self.path)!r}" if self.path else ""
+        prompt = (self.prompt or "")[:40]
+        return f"<ImageResult {self.size} {self.format} model={self.model!r} prompt={prompt!r}{where}>"
+
+    def _repr_html_(self) -> str:
+        title = html.escape(self.revised_prompt or self.prompt or "")
+        return (
+            f'<figure style="display:inline-block;margin:4px"><img src="{self.data_url()}" '
+            f'width="{min(self.width or 512, 512)}" title="{title}" alt="{title}"/>'
+            f'<figcaption style="font-size:11px;color:#666">{html.escape(self._caption())}</figcaption></figure>'
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        meta: dict[str, Any] = {}
+        bundle: dict[str, Any] = {"text/plain": repr(self)}
+        if self.format in ("png", "jpeg", "gif"):
+            mime = self.mime_type
+            bundle[mime] = base64.b64encode(self.data).decode()
+            meta[mime] = {"width": min(self.width, 512) if self.width else None}
+        elif self.format == "svg":
+            bundle["image/svg+xml"] = self.data.decode("utf-8", "replace")
+        else:  # webp has no standard renderer in Jupyter: an <img> with a data URL shows it
+            bundle["text/html"] = self._repr_html_()
+        return bundle, meta
+
+
+class ImageSet(Sequence[ImageResult]):
+    """Several images from one request (n > 1); displays as a grid."""
+
+    def __init__(self, results: Sequence[ImageResult]) -> None:
+        self._results = list(results)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self._results[i]
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def __iter__(self) -> Iterator[ImageResult]:
+        return iter(self._results)
+
+    @property
+    def usage(self) -> Usage | None:
+        # one request reports one usage, shared by its images: count it once
+        seen: dict[int, Usage] = {}
+        for r in self._results:
+            if r.usage is not None:
+                seen.setdefault(id(r.usage), r.usage)
+        total: Usage | None = None
+        for u in seen.values():
+            total = u if total is None else total + u
+        return total
+
+    @property
+    def cost(self) -> float | None:
+        costs = {id(r.usage): r.cost for r in self._results if r.cost is not None}
+        return sum(costs.values()) if costs else None
+
+    def save(self, folder: str | os.PathLike) -> list[Path]:
+        return [r.save(Path(folder)) for r in self._results]
+
+    def __repr__(self) -> str:
+        return f"<ImageSet of {len(self)} images>"
+
+    def _repr_html_(self) -> str:
+        cells = "".join(r._repr_html_() for r in self._results)
+        return f'<div style="display:flex;flex-wrap:wrap;gap:4px">{cells}</div>'
+
+
+# -- stream events -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartialImageEvent:
+    """A partial frame while streaming. ``data`` is the encoded image exactly as it arrived."""
+
+    index: int
+    data: bytes
+    format: str = "png"
+    size: str | None = None
+    total: int | None = None  # how many partial images were asked for
+    response_id: str | None = None
+    call_id: str | None = None
+    sequence_number: int | None = None
+    raw: dict = field(default_factory=dict, repr=False)
+    type: str = "partial_image"
+
+    def as_result(self, **meta: Any) -> ImageResult:
+        return ImageResult.from_bytes(self.data, partial=True, index=self.index,
+                                      response_id=self.response_id, call_id=self.call_id, **meta)
+
+
+@dataclass(frozen=True)
+class CompletedEvent:
+    """An image is complete (one per image; ``result`` carries usage and cost)."""
+
+    result: ImageResult
+    raw: dict = field(default_factory=dict, repr=False)
+    type: str = "completed"
+
+
+@dataclass(frozen=True)
+class ResponseEvent:
+    """Any other event of a Responses stream (created, in_progress, generating, completed, ...)."""
+
+    event: str
+    raw: dict = field(default_factory=dict, repr=False)
+    type: str = "response_event"
+
+
+StreamEvent = PartialImageEvent | CompletedEvent | ResponseEvent

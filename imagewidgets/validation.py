@@ -1,0 +1,274 @@
+"""Every rule of the model table, checked before any request is sent.
+
+Each check raises ``ParamError`` naming the parameter, the value given and what is allowed:
+
+    >>> GenerateRequest("a fox", output_format="png", output_compression=50).validate()
+    Traceback (most recent call last):
+    ParamError: output_compression=50 is not allowed for gpt-image-2 (output_compression applies only to jpeg and webp; output_format is png); allowed: ...
+
+The offline server runs the same checks, so the client and the server cannot disagree.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from .errors import ParamError
+from .models import ModelSpec, get_model, model_names
+
+__all__ = ["validate", "UnknownModelWarning", "check_mask"]
+
+
+class UnknownModelWarning(UserWarning):
+    """The model is not in imagewidgets' table: it is sent as given, and only generic rules are checked."""
+
+
+def _one_of(param: str, value: Any, allowed: tuple[str, ...] | list[str], model: str | None) -> None:
+    if value is not None and value not in allowed:
+        if not allowed:
+            raise ParamError(param, value, "none (omit it)", model=model, hint=f"{model} does not take {param}")
+        raise ParamError(param, value, ", ".join(allowed), model=model)
+
+
+def _int_range(param: str, value: Any, lo: int, hi: int, model: str | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParamError(param, value, f"a whole number from {lo} to {hi}", model=model)
+    if not lo <= value <= hi:
+        allowed = str(lo) if lo == hi else f"{lo} to {hi}"
+        raise ParamError(param, value, allowed, model=model)
+
+
+def validate(req: Any) -> None:
+    """Check ``req`` (any request type) against the model table; raise ``ParamError`` on the first broken rule."""
+    endpoint = req.endpoint
+    model_name = req.model
+    spec = get_model(model_name) if isinstance(model_name, str) else None
+    if not isinstance(model_name, str) or not model_name:
+        raise ParamError("model", model_name, ", ".join(model_names()) + " (or a model your server knows)")
+    if spec is None:
+        warnings.warn(
+            f"model {model_name!r} is not in imagewidgets' table; sending it as given "
+            "and checking only the generic rules",
+            UnknownModelWarning,
+            stacklevel=4,
+        )
+    _check_prompt(req, spec)
+    if spec is not None and not spec.supports(endpoint):
+        serving = ", ".join(model_names(endpoint)) or "none"
+        raise ParamError(
+            "model", model_name, serving,
+            hint=f"{model_name} does not serve the {_endpoint_label(endpoint)}",
+        )
+    if endpoint == "variations":
+        _check_variation(req, spec)
+        return
+    _check_output(req, spec)
+    if endpoint == "edits":
+        _check_edit(req, spec)
+    if endpoint == "responses":
+        _check_responses(req, spec)
+
+
+def _endpoint_label(endpoint: str) -> str:
+    return {
+        "generations": "generations endpoint",
+        "edits": "edits endpoint",
+        "variations": "variations endpoint",
+        "responses": "Responses API image_generation tool",
+    }[endpoint]
+
+
+def _check_prompt(req: Any, spec: ModelSpec | None) -> None:
+    if req.endpoint == "variations":
+        return
+    prompt = req.prompt
+    if not isinstance(prompt, str) or not prompt.strip():
+        if req.endpoint == "responses" and (req.previous_response_id or req.input_images):
+            if isinstance(prompt, str):
+                return
+        raise ParamError("prompt", prompt, "a non-empty text", hint="the prompt is required")
+    if spec is not None and len(prompt) > spec.prompt_max:
+        raise ParamError(
+            "prompt", f"<{len(prompt)} characters>", f"at most {spec.prompt_max} characters", model=spec.name
+        )
+
+
+def _check_output(req: Any, spec: ModelSpec | None) -> None:
+    name = spec.name if spec else req.model
+    n_max = spec.n_max if spec else 10
+    if req.endpoint == "responses" and req.n not in (None, 1):
+        raise ParamError("n", req.n, "1", hint="the Responses tool makes one image per call")
+    _int_range("n", req.n, 1, n_max, name)
+    _int_range("partial_images", req.partial_images, 0, 3, name)
+    _int_range("output_compression", req.output_compression, 0, 100, name)
+    if req.partial_images and not req.stream:
+        raise ParamError(
+            "partial_images", req.partial_images, "0 without streaming",
+            hint="partial images arrive only when streaming; pass stream=True",
+        )
+    fmt = req.effective_format
+    if spec is None:
+        return
+    if req.size is not None:
+        reason = spec.size_error(req.size)
+        if reason:
+            raise ParamError("size", req.size, spec.allowed_sizes(), model=name, hint=reason)
+    _one_of("quality", req.quality, spec.qualities, name)
+    _one_of("output_format", req.output_format, spec.output_formats, name)
+    _one_of("background", req.background, spec.backgrounds, name)
+    _one_of("moderation", req.moderation, spec.moderations, name)
+    _one_of("style", req.style, spec.styles, name)
+    _one_of("response_format", req.response_format, spec.response_formats, name)
+    _one_of("complexity", req.complexity, spec.complexities, name)
+    if req.stream and not spec.streaming:
+        raise ParamError("stream", True, "False", model=name, hint=f"{name} does not stream")
+    if req.output_compression is not None:
+        if not spec.compression:
+            raise ParamError("output_compression", req.output_compression, "none (omit it)", model=name)
+        if fmt not in ("jpeg", "webp"):
+            raise ParamError(
+                "output_compression", req.output_compression, "omit it, or use output_format jpeg or webp",
+                model=name, hint=f"output_compression applies only to jpeg and webp; output_format is {fmt}",
+            )
+    if req.background == "transparent" and fmt not in ("png", "webp"):
+        raise ParamError(
+            "background", "transparent", "opaque or auto, or use output_format png or webp",
+            model=name, hint=f"a transparent background needs png or webp; output_format is {fmt}",
+        )
+    if req.background == "transparent" and spec.transparent_preview:
+        warnings.warn(f"transparent backgrounds are in preview on {name}", UserWarning, stacklevel=5)
+    _check_new_formats(req, spec, fmt, name)
+    if req.size and spec.free_size:
+        from .models import parse_size
+
+        wh = parse_size(req.size)
+        if wh and wh[0] * wh[1] > spec.free_size.experimental_above_pixels:
+            warnings.warn(f"sizes above 2560x1440 are experimental on {name}", UserWarning, stacklevel=5)
+
+
+def _check_new_formats(req: Any, spec: ModelSpec, fmt: str, name: str) -> None:
+    if fmt != "gif":
+        for param in ("frame_count", "frame_duration_ms"):
+            if getattr(req, param) is not None:
+                raise ParamError(param, getattr(req, param), "omit it, or use output_format gif", model=name,
+                                 hint=f"{param} applies only to gif; output_format is {fmt}")
+    if fmt != "svg" and req.svg is not None:
+        raise ParamError("svg", req.svg, "omit it, or use output_format svg", model=name,
+                         hint=f"svg options apply only to svg; output_format is {fmt}")
+    if fmt == "gif":
+        _int_range("frame_count", req.frame_count, 2, 16, name)
+        if req.frame_duration_ms is not None:
+            _int_range("frame_duration_ms", req.frame_duration_ms, 10, 60000, name)
+        if req.partial_images:
+            raise ParamError("partial_images", req.partial_images, "0", model=name,
+                             hint="gif output has no streaming partial images")
+        if getattr(req, "mask", None) is not None:
+            raise ParamError("mask", "<mask>", "no mask", model=name, hint="gif output takes no mask")
+    if fmt == "svg":
+        if req.n not in (None, 1):
+            raise ParamError("n", req.n, "1", model=name, hint="svg output makes one image")
+        if req.stream:
+            raise ParamError("stream", True, "False", model=name, hint="svg output does not stream")
+        if req.svg is not None:
+            if not isinstance(req.svg, dict) or set(req.svg) - {"model", "reasoning"}:
+                raise ParamError("svg", req.svg, "a dict with 'model' and/or 'reasoning': {'effort': ...}",
+                                 model=name)
+
+
+def _check_images(images: tuple, spec: ModelSpec, param: str) -> None:
+    name = spec.name
+    for i, img in enumerate(images):
+        label = param if len(images) == 1 else f"{param}[{i}]"
+        if img.data is None:
+            continue  # file ids and URLs are checked by the server
+        if img.format not in spec.edit_image_formats:
+            raise ParamError(label, f"<{img.format} image>", ", ".join(spec.edit_image_formats), model=name,
+                             hint="unsupported image format")
+        if len(img.data) >= spec.edit_image_max_bytes:
+            mb = spec.edit_image_max_bytes // (1024 * 1024)
+            raise ParamError(label, f"<{len(img.data)} bytes>", f"less than {mb} MB", model=name,
+                             hint="the image file is too large")
+        if spec.edit_square_png_only:
+            wh = img.size()
+            if wh and wh[0] != wh[1]:
+                raise ParamError(label, f"<{wh[0]}x{wh[1]} image>", "a square PNG", model=name,
+                                 hint="dall-e-2 edits need a square image")
+
+
+def check_mask(mask: Any, first: Any, name: str | None, param: str = "mask") -> None:
+    """A mask must be a PNG with an alpha channel and the same size as the first image."""
+    if mask is None or mask.data is None:
+        return
+    import io
+
+    from PIL import Image
+
+    if mask.format != "png":
+        raise ParamError(param, f"<{mask.format} image>", "a PNG with an alpha channel", model=name,
+                         hint="the mask must be a PNG")
+    with Image.open(io.BytesIO(mask.data)) as im:
+        has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
+        msize = im.size
+    if not has_alpha:
+        raise ParamError(param, f"<PNG {msize[0]}x{msize[1]} without alpha>", "a PNG with an alpha channel",
+                         model=name, hint="alpha 0 marks where to edit; the mask has no alpha channel")
+    fsize = first.size() if first is not None else None
+    if fsize and fsize != msize:
+        raise ParamError(param, f"<{msize[0]}x{msize[1]} mask>", f"a {fsize[0]}x{fsize[1]} mask", model=name,
+                         hint="the mask must be the same size as the first image")
+
+
+def _check_edit(req: Any, spec: ModelSpec | None) -> None:
+    name = spec.name if spec else req.model
+    if not req.images:
+        raise ParamError("image", None, "one or more images", model=name, hint="an edit needs an image")
+    if spec is not None:
+        if len(req.images) > spec.edit_images_max:
+            raise ParamError("image", f"<{len(req.images)} images>", f"at most {spec.edit_images_max}",
+                             model=name)
+        _check_images(req.images, spec, "image")
+        _one_of("input_fidelity", req.input_fidelity, spec.input_fidelities, name)
+        if req.markup is not None and not spec.markup:
+            takes = ", ".join(m for m in model_names("edits") if get_model(m).markup)  # type: ignore[union-attr]
+            raise ParamError("markup", "<markup>", f"models that take markup: {takes}", model=name,
+                             hint=f"{name} does not take markup")
+    if req.markup is not None and req.mask is not None:
+        raise ParamError("markup", "<markup>", "either a mask or markup", model=name,
+                         hint="markup cannot be combined with a mask")
+    check_mask(req.mask, req.images[0], name)
+    if req.markup is not None:
+        check_mask(req.markup, req.images[0], name, param="markup")
+
+
+def _check_variation(req: Any, spec: ModelSpec | None) -> None:
+    name = spec.name if spec else req.model
+    _int_range("n", req.n, 1, spec.n_max if spec else 10, name)
+    if spec is None:
+        return
+    if req.size is not None and req.size not in spec.variation_sizes:
+        raise ParamError("size", req.size, ", ".join(spec.variation_sizes), model=name)
+    _one_of("response_format", req.response_format, spec.response_formats, name)
+    img = req.image
+    if img.data is not None:
+        if img.format != "png":
+            raise ParamError("image", f"<{img.format} image>", "a square PNG", model=name,
+                             hint="variations need a PNG")
+        if len(img.data) >= spec.variation_max_bytes:
+            raise ParamError("image", f"<{len(img.data)} bytes>", "less than 4 MB", model=name)
+        wh = img.size()
+        if wh and wh[0] != wh[1]:
+            raise ParamError("image", f"<{wh[0]}x{wh[1]} image>", "a square PNG", model=name,
+                             hint="variations need a square image")
+
+
+def _check_responses(req: Any, spec: ModelSpec | None) -> None:
+    name = spec.name if spec else req.model
+    _one_of("action", req.action, ("generate", "edit", "auto"), name)
+    if spec is not None:
+        _one_of("input_fidelity", req.input_fidelity, spec.input_fidelities, name)
+        _check_images(tuple(i for i in req.input_images if i.data is not None), spec, "input_images")
+    if req.mask is not None and req.input_images:
+        check_mask(req.mask, req.input_images[0], name)
