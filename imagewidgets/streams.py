@@ -1,0 +1,158 @@
+"""Streams of typed events (partial images, then completed images) from either API.
+
+    >>> with client.generate("an owl made of river water", stream=True, partial_images=2) as stream:
+    ...     for event in stream:                        # doctest: +SKIP
+    ...         print(event.type, getattr(event, "index", ""))
+    partial_image 0
+    partial_image 1
+    completed
+    >>> stream.result                                  # doctest: +SKIP
+    <ImageResult 1024x1024 png ...>
+
+A stream always closes its connection (``with``, or when exhausted); an error event in the
+middle raises (``StreamError``, or ``ModerationError`` for a moderation block).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, AsyncIterator, Callable, Iterator
+
+from ._http import CONNECTION_ERRORS, EventSource
+from .decode import stream_event
+from .errors import APIConnectionError, StreamError
+from .results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent
+
+__all__ = ["ImageStream", "AsyncImageStream"]
+
+
+class _StreamState:
+    def __init__(self, meta: dict, total: int | None) -> None:
+        self.meta = meta
+        self.total = total
+        self.results: list[ImageResult] = []
+        self.partials: list[PartialImageEvent] = []
+        self.done = False
+
+    def events(self, sse) -> list[Any]:
+        if not sse.data or sse.data == "[DONE]":
+            return []
+        try:
+            data = json.loads(sse.data)
+        except ValueError as e:
+            raise StreamError(f"the server sent an event that is not JSON: {sse.data[:80]!r}") from e
+        ev = stream_event(sse.event, data, self.meta, self.total)
+        evs = ev if isinstance(ev, list) else [ev]
+        for e in evs:
+            if isinstance(e, CompletedEvent):
+                self.results.append(e.result)
+            elif isinstance(e, PartialImageEvent):
+                self.partials.append(e)
+        return evs
+
+    def finish(self) -> None:
+        self.done = True
+        if not self.results:
+            raise StreamError("the stream ended before any image was completed"
+                              + (f" ({len(self.partials)} partial images arrived)" if self.partials else ""))
+
+    @property
+    def result(self) -> ImageResult | ImageSet:
+        if not self.results:
+            raise StreamError("no image has completed yet; iterate the stream first")
+        return self.results[0] if len(self.results) == 1 else ImageSet(self.results)
+
+
+class ImageStream:
+    """Iterate it for events; ``.result`` is the final image (or ``ImageSet``) once it is done."""
+
+    def __init__(self, response, meta: dict, total: int | None, on_close: Callable[[], None] | None = None):
+        self._response = response
+        self._state = _StreamState(meta, total)
+        self._on_close = on_close
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            for sse in EventSource(self._response):
+                yield from self._state.events(sse)
+            self._state.finish()
+        except CONNECTION_ERRORS as e:
+            raise APIConnectionError(f"the stream was cut: {e}") from e
+        finally:
+            self.close()
+
+    def until_done(self) -> ImageResult | ImageSet:
+        """Consume the stream and return the final image(s)."""
+        if not self._state.done:
+            for _ in self:
+                pass
+        return self.result
+
+    @property
+    def result(self) -> ImageResult | ImageSet:
+        return self._state.result
+
+    @property
+    def results(self) -> list[ImageResult]:
+        return list(self._state.results)
+
+    @property
+    def partials(self) -> list[PartialImageEvent]:
+        return list(self._state.partials)
+
+    def close(self) -> None:
+        self._response.close()
+        if self._on_close:
+            self._on_close()
+
+    def __enter__(self) -> "ImageStream":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class AsyncImageStream:
+    """The async twin of ``ImageStream``: ``async for event in stream``."""
+
+    def __init__(self, response, meta: dict, total: int | None):
+        self._response = response
+        self._state = _StreamState(meta, total)
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        try:
+            async for sse in EventSource(self._response).__aiter__():
+                for ev in self._state.events(sse):
+                    yield ev
+            self._state.finish()
+        except CONNECTION_ERRORS as e:
+            raise APIConnectionError(f"the stream was cut: {e}") from e
+        finally:
+            await self.aclose()
+
+    async def until_done(self) -> ImageResult | ImageSet:
+        if not self._state.done:
+            async for _ in self:
+                pass
+        return self.result
+
+    @property
+    def result(self) -> ImageResult | ImageSet:
+        return self._state.result
+
+    @property
+    def results(self) -> list[ImageResult]:
+        return list(self._state.results)
+
+    @property
+    def partials(self) -> list[PartialImageEvent]:
+        return list(self._state.partials)
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+    async def __aenter__(self) -> "AsyncImageStream":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
