@@ -338,7 +338,7 @@ class MaskPainter(W.VBox):
             tooltips=["paint where the model may edit", "sketch a guide for the model"],
             style={"button_width": "auto"},
         )
-        self._size_slider = W.IntSlider(min=1, max=256, description="size", layout=W.Layout(width="220px"),
+        self._size_slider = W.IntSlider(min=1, max=max(256, self.brush), description="size", layout=W.Layout(width="220px"),
                                         tooltip="brush diameter in screen pixels")
         self._color_picker = W.ColorPicker(concise=True, layout=small)
         for name, widget in (("tool", self._tool_buttons), ("action", self._action_buttons),
@@ -361,8 +361,9 @@ class MaskPainter(W.VBox):
 
     def _button_handler(self, action):
         @_reported
-        def handler(self, _button):
+        def handler(painter, _button):
             action()
+
         return functools.partial(handler, self)
 
     @validate("brush")
