@@ -335,9 +335,18 @@ def assert_no_cell_problems(page) -> None:
     assert shown.count() == 0, f"stderr shown: {shown.all_inner_texts()}"
 
 
-def wait_for_widget(page, selector: str, timeout: float = DEFAULT_TIMEOUT):
-    """Wait for a visible element matching `selector` inside a cell output; return its Locator."""
-    locator = page.locator(f".jp-OutputArea-output {selector}").first
+def cell_outputs(page, cell: int):
+    """Locator of the output area(s) of the notebook's cell number `cell` (0-based, all kinds)."""
+    return page.locator(".jp-Notebook .jp-Cell").nth(cell).locator(".jp-OutputArea-output")
+
+
+def wait_for_widget(page, selector: str, cell: int | None = None, timeout: float = DEFAULT_TIMEOUT):
+    """Wait for a visible element matching `selector` in a cell output; return its Locator.
+
+    Looks in every output, or only in those of cell number `cell` (0-based) when given.
+    """
+    scope = page.locator(".jp-OutputArea-output") if cell is None else cell_outputs(page, cell)
+    locator = scope.locator(selector).first
     locator.wait_for(state="visible", timeout=timeout * 1000)
     return locator
 

@@ -38,7 +38,7 @@ def run_smoke_notebook(page, lab, folder: str):
     notebook = open_notebook(page, lab, NOTEBOOK, dest=f"{folder}/smoke_canvas.ipynb")
     wait_kernel_ready(page)
     assert run_all(page), "JupyterLab reports a failed cell"
-    canvas = wait_for_widget(page, "canvas")
+    canvas = wait_for_widget(page, "canvas", cell=3)  # cells: intro, imports, image, handlers
     assert_no_cell_problems(page)
     return notebook, canvas
 
