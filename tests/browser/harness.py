@@ -5,6 +5,15 @@ directory, the pytest interpreter as the kernel), `launch_chromium` starts the b
 page helpers open a notebook, wait for its kernel, run it, and drag on canvases. Assertions are
 best made on kernel-side evidence (a file the notebook writes), read with `wait_for_file`.
 See /work/shared/browser-testing.md for the pitfalls these helpers work around.
+
+    @pytest.mark.browser
+    def test_something(page, lab):                      # fixtures from conftest.py
+        nb = open_notebook(page, lab, NOTEBOOKS / "x.ipynb", dest="something/x.ipynb")
+        wait_kernel_ready(page)
+        assert run_all(page)
+        canvas = wait_for_widget(page, "canvas", cell=2)
+        drag(page, canvas, [(10, 10), (100, 50)])        # canvas pixel coordinates
+        assert wait_for_file(nb.parent / "evidence.json")
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ ISOLATED_DIRS = (
     "XDG_CONFIG_HOME",
     "XDG_CACHE_HOME",
 )
+OPENAI_VARIABLES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID")
 STARTUP_TIMEOUT = 60.0
 DEFAULT_TIMEOUT = 30.0  # seconds, for kernel start, cell runs and widget rendering
 
@@ -100,7 +110,8 @@ def _prepare_state(state_dir: Path) -> dict[str, str]:
         folder = state_dir / name.lower()
         folder.mkdir(parents=True, exist_ok=True)
         env[name] = str(folder)
-    for name in ("JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR", "OPENAI_API_KEY"):
+    # No real OpenAI credentials or endpoint: kernels get the offline backend by default.
+    for name in ("JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR", *OPENAI_VARIABLES):
         env.pop(name, None)
     config_dir = Path(env["JUPYTER_CONFIG_DIR"])
 
@@ -175,7 +186,8 @@ def start_lab(base_dir: Path, attempts: int = 3) -> Iterator[Lab]:
     folder), `imagewidgets-home/` and `lab.log`. The free-port probe can race with another
     process, so a server that exits during startup is retried on a new port.
     """
-    root_dir, state_dir, home = base_dir / "root", base_dir / "state", base_dir / "imagewidgets-home"
+    root_dir, state_dir = base_dir / "root", base_dir / "state"
+    home = base_dir / "imagewidgets-home"
     for folder in (root_dir, state_dir, home):
         folder.mkdir(parents=True, exist_ok=True)
     env = _prepare_state(state_dir)
