@@ -1,0 +1,80 @@
+"""``imagewidgets demo``: a short story on the offline backend, every image saved to disk.
+
+It generates two images, streams one with partial frames, then tells a three-turn edit story
+through the Responses API and writes an HTML report of the whole session. With no
+``OPENAI_API_KEY`` it runs on the offline renderer (procedural pictures, not AI); pass
+``--online`` to use the configured key and base URL instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+__all__ = ["demo_main", "run_demo"]
+
+STORY = [
+    ("imagine", "a white lighthouse on a green cliff above a blue sea at sunset"),
+    ("edit", "add a small red sailing boat on the water"),
+    ("edit", "now it is night: dark blue sky, yellow stars and a bright moon"),
+]
+
+
+def run_demo(out: Path, *, online: bool = False, say=print) -> dict:
+    """Run the demo into ``out``; returns what it wrote (for tests)."""
+    from .client import Client
+    from .session import Session
+
+    out.mkdir(parents=True, exist_ok=True)
+    client = Client() if online else Client(base_url="offline")
+    say(f"imagewidgets demo — backend: {client.backend}")
+    session = Session("demo", folder=out / "store", client=client)
+    written: dict[str, list[Path]] = {"images": [], "partials": []}
+
+    say("1. two images from one prompt (n=2, low quality)")
+    pair = session.imagine("a yellow kite with a long orange tail over green hills", n=2,
+                           quality="low", size="1536x1024", api="images")
+    for img in pair:
+        written["images"].append(img.path)
+        say(f"   saved {img.path} ({img.width}x{img.height} {img.format}, ${img.cost or 0:.4f})")
+
+    say("2. streaming with two partial images")
+    started = time.perf_counter()
+
+    def on_event(event) -> None:
+        if event.type == "partial_image":
+            say(f"   partial {event.index + 1} of {event.total} after {time.perf_counter() - started:.2f}s "
+                f"({len(event.data)} bytes)")
+
+    streamed = session.imagine("an owl made of river water, teal and silver", stream=True,
+                               partial_images=2, quality="medium", size="1024x1024", api="images",
+                               on_event=on_event)
+    written["images"].append(streamed.path)
+    say(f"   final image saved {streamed.path}")
+
+    say("3. a three-turn story through the Responses API (previous_response_id)")
+    session.checkout(None)
+    for kind, prompt in STORY:
+        result = getattr(session, kind)(prompt, quality="low", size="1536x1024", api="responses")
+        turn = session.current
+        written["images"].append(result.path)
+        say(f"   {kind:7} {prompt!r}\n"
+            f"           -> {result.path.name}, response {turn.response_id}, ${turn.cost or 0:.4f}")
+
+    report = session.export(out / "report.html")
+    session.export(out / "session.json")
+    written["report"] = [report]
+    say(f"Spent ${session.spent_usd:.4f} (offline: nothing was charged; usage follows the real token table).")
+    say(f"Report: {report}")
+    return written
+
+
+def demo_main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="imagewidgets demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="imagewidgets-demo", help="folder for images and the report")
+    parser.add_argument("--online", action="store_true",
+                        help="use OPENAI_API_KEY / OPENAI_BASE_URL instead of the offline renderer")
+    args = parser.parse_args(argv)
+    run_demo(Path(args.out).resolve(), online=args.online)
+    return 0
