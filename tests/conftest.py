@@ -1,0 +1,41 @@
+"""Shared test set-up.
+
+For the whole run (and so for every kernel nbval or the browser tests start): no OpenAI
+credentials, and imagewidgets' data folders in a temporary directory, never the home folder.
+Each test also gets its own ``IMAGEWIDGETS_HOME`` / ``IMAGEWIDGETS_STORE`` (autouse fixture).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+# the browser tests' fixture notebooks are run by the browser tests, not collected by nbval
+collect_ignore_glob = ["browser/notebooks/*.ipynb"]
+
+_RUN_DIR = tempfile.mkdtemp(prefix="imagewidgets-tests-")
+
+
+def pytest_configure(config):
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
+        os.environ.pop(var, None)
+    os.environ.setdefault("IMAGEWIDGETS_HOME", os.path.join(_RUN_DIR, "home"))
+    os.environ.setdefault("IMAGEWIDGETS_STORE", os.path.join(_RUN_DIR, "store"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data(tmp_path, monkeypatch):
+    """Per-test data folders and no credentials."""
+    monkeypatch.setenv("IMAGEWIDGETS_HOME", str(tmp_path / "iw-home"))
+    monkeypatch.setenv("IMAGEWIDGETS_STORE", str(tmp_path / "iw-store"))
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
+        monkeypatch.delenv(var, raising=False)
+    from imagewidgets import config
+
+    saved = dict(config.defaults)
+    config.defaults.clear()
+    yield tmp_path
+    config.defaults.clear()
+    config.defaults.update(saved)
