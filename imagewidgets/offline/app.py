@@ -1,0 +1,170 @@
+"""The offline image API as a starlette ASGI app: OpenAI's image endpoints, answered by a procedural
+renderer on this machine (no key, no network, no AI).
+
+    >>> from imagewidgets.offline.app import create_app
+    >>> app = create_app()                  # serve it with uvicorn, or see imagewidgets.offline.server
+
+Routes (all under ``/v1`` as on api.openai.com):
+
+- ``POST /v1/images/generations``, ``POST /v1/images/edits`` (multipart or JSON), ``POST /v1/images/variations``
+- ``POST /v1/responses`` (the ``image_generation`` tool), ``GET /v1/responses/{id}``
+- ``POST /v1/files``, ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content``, ``DELETE /v1/files/{id}``
+- ``GET /v1/models``, ``GET /v1/models/{id}``
+- ``GET /offline/images/{name}``: the images of ``response_format="url"`` (no key needed, like signed URLs)
+
+Every answer carries ``x-request-id`` and ``x-imagewidgets-backend: offline-renderer``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..images import MIME_TYPES, sniff_format
+from ..models import MODELS
+from .common import Backend, api, backend_of, failure_response, new_id
+from .config import OfflineConfig
+from .images_api import edits, generations, served_image, variations
+from .middleware import Gate
+from .parse import APIFailure, form_to_dict, upload_bytes
+from .responses_api import create_response, retrieve_response
+from .state import open_state
+
+__all__ = ["create_app", "BANNER"]
+
+#: How the server introduces itself: it is never presented as a model.
+BANNER = "offline renderer (procedural, not AI)"
+
+_FILE_PURPOSES = ("assistants", "assistants_output", "batch", "batch_output", "fine-tune", "fine-tune-results",
+                  "vision", "user_data")
+_MODEL_CREATED = 1735689600  # a fixed date (2025-01-01): the table has no creation dates
+
+
+def create_app(config: OfflineConfig | None = None) -> Starlette:
+    """The ASGI app. ``config`` holds the switches (latency, failures, state folder...); see ``OfflineConfig``."""
+    config = config or OfflineConfig()
+    routes = [
+        Route("/v1/images/generations", generations, methods=["POST"]),
+        Route("/v1/images/edits", edits, methods=["POST"]),
+        Route("/v1/images/variations", variations, methods=["POST"]),
+        Route("/v1/responses", create_response, methods=["POST"]),
+        Route("/v1/responses/{response_id}", retrieve_response, methods=["GET"]),
+        Route("/v1/files", upload_file, methods=["POST"]),
+        Route("/v1/files/{file_id}", file_object, methods=["GET", "DELETE"]),
+        Route("/v1/files/{file_id}/content", file_content, methods=["GET"]),
+        Route("/v1/models", list_models, methods=["GET"]),
+        Route("/v1/models/{model:path}", one_model, methods=["GET"]),
+        Route("/offline/images/{name}", served_image, methods=["GET"]),
+        Route("/", about, methods=["GET"]),
+    ]
+    app = _OfflineApp(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _server_error})
+    app.state.backend = Backend(config=config, state=open_state(config.state_dir))
+    app.state.config = config
+    return app
+
+
+class _OfflineApp(Starlette):
+    """Starlette with the ``Gate`` outermost, so even a crash's 500 carries ``x-request-id``."""
+
+    def build_middleware_stack(self) -> Any:
+        return Gate(super().build_middleware_stack(), self.state.config)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    return failure_response(APIFailure(500, f"The offline backend failed: {type(exc).__name__}: {exc}",
+                                       type="server_error"))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 500)
+    message = {404: f"Unknown request URL: {request.method} {request.url.path}. The offline backend serves the "
+                    "image endpoints of the API.",
+               405: f"Method {request.method} is not allowed on {request.url.path}."}.get(status, str(exc))
+    return failure_response(APIFailure(status, message, code="unknown_url" if status == 404 else None))
+
+
+async def about(request: Request) -> Response:
+    return JSONResponse({"backend": "imagewidgets offline image API", "renderer": BANNER, "api": "/v1"})
+
+
+# --- models ------------------------------------------------------------------------------------
+
+
+def _model_object(name: str) -> dict[str, Any]:
+    spec = MODELS[name]
+    return {"id": name, "object": "model", "created": _MODEL_CREATED, "owned_by": "imagewidgets-offline",
+            "shutdown_date": spec.ended_on, "backend": "offline-renderer"}
+
+
+async def list_models(request: Request) -> Response:
+    return JSONResponse({"object": "list", "data": [_model_object(name) for name in MODELS]})
+
+
+@api
+async def one_model(request: Request) -> Response:
+    name = request.path_params["model"]
+    if name not in MODELS:
+        raise APIFailure(404, f"The model `{name}` does not exist or you do not have access to it.",
+                         param="model", code="model_not_found")
+    return JSONResponse(_model_object(name))
+
+
+# --- files -------------------------------------------------------------------------------------
+
+
+@api
+async def upload_file(request: Request) -> Response:
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise APIFailure(400, "Files are uploaded as multipart/form-data with 'file' and 'purpose'.",
+                         code="invalid_multipart")
+    form = await request.form(max_files=2, max_part_size=64 * 1024 * 1024)
+    body = form_to_dict(form.multi_items())
+    upload = body.get("file")
+    if upload is None or isinstance(upload, str):
+        raise APIFailure(400, "Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
+    purpose = body.get("purpose")
+    if purpose not in _FILE_PURPOSES:
+        raise APIFailure(400, f"Invalid value for 'purpose': {purpose!r}. Supported: " + ", ".join(_FILE_PURPOSES)
+                         + ".", param="purpose", code="invalid_value" if purpose else "missing_required_parameter")
+    data = await upload_bytes(upload)
+    now = int(time.time())
+    expires = body.get("expires_after") if isinstance(body.get("expires_after"), dict) else None
+    seconds = expires.get("seconds") if expires else None
+    record = {
+        "id": new_id("file-"), "object": "file", "bytes": len(data), "created_at": now,
+        "filename": getattr(upload, "filename", None) or "upload", "purpose": purpose, "status": "processed",
+        "expires_at": now + int(seconds) if seconds and str(seconds).isdigit() else None, "status_details": None,
+    }
+    backend_of(request).state.put("files", record["id"], record, data)
+    return JSONResponse(record)
+
+
+def _file_record(request: Request) -> dict:
+    file_id = request.path_params["file_id"]
+    rec = backend_of(request).state.get("files", file_id)
+    if rec is None:
+        raise APIFailure(404, f"No such File object: {file_id}", param="id", code=None)
+    return rec
+
+
+@api
+async def file_object(request: Request) -> Response:
+    rec = _file_record(request)
+    if request.method == "DELETE":
+        backend_of(request).state.delete("files", rec["id"])
+        return JSONResponse({"id": rec["id"], "object": "file", "deleted": True})
+    return JSONResponse(rec)
+
+
+@api
+async def file_content(request: Request) -> Response:
+    rec = _file_record(request)
+    data = backend_of(request).state.blob("files", rec["id"]) or b""
+    fmt = sniff_format(data)
+    return Response(data, media_type=MIME_TYPES.get(fmt or "", "application/octet-stream"))

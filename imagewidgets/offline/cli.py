@@ -1,0 +1,84 @@
+"""``imagewidgets serve``: the offline image API in the foreground, for the openai SDK, curl or a workshop.
+
+    $ imagewidgets serve --port 8765 --partial-interval 0.3 --state-dir ./offline-state
+    imagewidgets offline image API on http://127.0.0.1:8765/v1 - offline renderer (procedural, not AI)
+
+Flags override the ``IMAGEWIDGETS_OFFLINE_*`` environment variables (see ``imagewidgets.offline.config``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .config import OfflineConfig, words
+
+__all__ = ["serve_main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="imagewidgets serve",
+        description="Serve OpenAI's image API offline: pictures are drawn procedurally (not AI).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (0: a free one; default 8765)")
+    p.add_argument("--state-dir", help="keep responses and files in this folder (default: in memory)")
+    p.add_argument("--latency", type=float, metavar="SECONDS", help="wait before answering each request")
+    p.add_argument("--partial-interval", type=float, metavar="SECONDS", help="time between streamed frames")
+    p.add_argument("--rate-limit", type=int, metavar="N", help="at most N requests per --rate-window, then 429")
+    p.add_argument("--rate-window", type=float, metavar="SECONDS", help="rate-limit window (default 60)")
+    p.add_argument("--fail-rate", type=float, metavar="P", help="answer this share of requests with 500")
+    p.add_argument("--fail-first", type=int, metavar="K", help="answer the first K requests with 503")
+    p.add_argument("--seed", type=int, help="seed of the --fail-rate draws")
+    p.add_argument("--cut-stream-after", type=int, metavar="K", help="end every stream after K events")
+    p.add_argument("--no-moderation", action="store_true", help="block no prompt")
+    p.add_argument("--blocked-words", metavar="W1,W2", help="words that trip moderation")
+    p.add_argument("--low-allowed-words", metavar="W1,W2", help="blocked words that moderation='low' allows")
+    p.add_argument("--require-api-key", metavar="KEY", help="answer 401 unless 'Authorization: Bearer KEY'")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> OfflineConfig:
+    return OfflineConfig.from_env(
+        state_dir=args.state_dir, latency_s=args.latency, partial_interval_s=args.partial_interval,
+        rate_limit=args.rate_limit, rate_window_s=args.rate_window, fail_rate=args.fail_rate,
+        fail_first=args.fail_first, seed=args.seed, cut_stream_after=args.cut_stream_after,
+        moderation=False if args.no_moderation else None,
+        blocked_words=words(args.blocked_words) if args.blocked_words is not None else None,
+        low_allowed_words=words(args.low_allowed_words) if args.low_allowed_words is not None else None,
+        require_api_key=args.require_api_key,
+    )
+
+
+def serve_main(argv: list[str]) -> int:
+    """Run the server until Ctrl-C; prints one line with the URL once it accepts requests."""
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except ValueError as e:
+        print(f"imagewidgets serve: {e}", file=sys.stderr)
+        return 2
+    from .app import BANNER, create_app
+    from .server import _bind, _uvicorn_server
+
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as e:
+        print(f"imagewidgets serve: cannot listen on {args.host}:{args.port}: {e}", file=sys.stderr)
+        return 1
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    where = f" (state in {config.state_dir})" if config.state_dir else ""
+
+    def ready() -> None:
+        print(f"imagewidgets offline image API on http://{host}:{port}/v1 - {BANNER}{where}", flush=True)
+
+    server = _uvicorn_server(create_app(config), ready)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # pragma: no cover - uvicorn handles SIGINT itself
+        pass
+    finally:
+        sock.close()
+    return 0

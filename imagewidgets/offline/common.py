@@ -1,0 +1,185 @@
+"""What the offline routes share: the ``Backend`` (config, state, stream log), error answers,
+image-reference resolution, and server-sent-event streams that really stream.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import time
+import uuid
+import warnings
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from ..errors import ParamError
+from ..models import ModelSpec, get_model, model_names
+from ..requests import ImageInput
+from .config import OfflineConfig
+from .parse import APIFailure, decode_data_url, from_param_error, image_from_upload
+from .state import MemoryState, FolderState
+
+__all__ = ["Backend", "api", "known_model", "validated", "json_body", "b64", "new_id", "sse_response", "Frame"]
+
+#: Where this server serves the images of ``response_format="url"`` (outside /v1: no key needed, like signed URLs).
+IMAGE_URL_PATH = "/offline/images/"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def new_id(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex
+
+
+@dataclass
+class Backend:
+    """The state of one offline app: its switches, its memory, and a log of when stream events left."""
+
+    config: OfflineConfig
+    state: MemoryState | FolderState
+    #: one entry per streamed event as it is handed to the server: request_id, type, index, sent_at (time.time())
+    stream_log: deque = field(default_factory=lambda: deque(maxlen=2000))
+
+    def resolve(self, img: ImageInput, param: str) -> ImageInput:
+        """An image reference (file id, call id, data URL, one of our image URLs) as bytes."""
+        if img.data is not None:
+            return img
+        if img.file_id:
+            rec = self.state.get("files", img.file_id)
+            data = self.state.blob("files", img.file_id) if rec else None
+            if data is None:
+                raise APIFailure(400, f"No file found with id '{img.file_id}'.", param=param, code="image_file_not_found")
+            return image_from_upload(data, rec.get("filename"), param)
+        if img.call_id:
+            data = self.state.blob("calls", img.call_id)
+            if data is None:
+                raise APIFailure(400, f"No image generation call found with id '{img.call_id}'.", param=param,
+                                 code="image_generation_call_not_found")
+            return image_from_upload(data, f"{img.call_id}.png", param)
+        url = img.url or ""
+        if url.startswith("data:"):
+            return decode_data_url(url, param)
+        if IMAGE_URL_PATH in url:
+            image_id = url.split(IMAGE_URL_PATH, 1)[1].split("?", 1)[0].rsplit(".", 1)[0]
+            data = self.state.blob("images", image_id)
+            if data is not None:
+                return image_from_upload(data, None, param)
+        raise APIFailure(400, f"The offline backend does not download images ({param}): send a data URL, "
+                         "a file_id, or the bytes.", param=param, code="failed_to_download_image")
+
+    def log_event(self, request_id: str, type: str, index: int | None) -> None:
+        self.stream_log.append({"request_id": request_id, "type": type, "index": index, "sent_at": time.time()})
+
+
+def backend_of(request: Request) -> Backend:
+    return request.app.state.backend
+
+
+def request_id(request: Request) -> str:
+    return request.scope.get("state", {}).get("request_id", "")
+
+
+def failure_response(failure: APIFailure) -> JSONResponse:
+    return JSONResponse(failure.body(), status_code=failure.status, headers=failure.headers)
+
+
+def api(func: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """A route whose ``ParamError`` and ``APIFailure`` become the API's error answers."""
+
+    @functools.wraps(func)
+    async def route(request: Request) -> Response:
+        try:
+            return await func(request)
+        except ParamError as e:
+            return failure_response(from_param_error(e))
+        except APIFailure as e:
+            return failure_response(e)
+
+    return route
+
+
+async def json_body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw or b"{}")
+    except ValueError:
+        raise APIFailure(400, "We could not parse the JSON body of your request. The offline backend expects "
+                         "JSON (or multipart/form-data where the API takes files).", code="invalid_json") from None
+
+
+def known_model(name: Any, param: str = "model") -> ModelSpec:
+    """The table's entry for ``name``, or the 404 ``model_not_found`` the API sends for a model it does not serve."""
+    spec = get_model(name) if isinstance(name, str) else None
+    if spec is None:
+        raise APIFailure(
+            404, f"The model `{name}` does not exist or you do not have access to it. The offline backend serves: "
+            + ", ".join(model_names()) + ".", param=param, code="model_not_found")
+    return spec
+
+
+def validated(req: Any) -> Any:
+    """Run the client's validation (warnings are the client's business, not the server log's)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        req.validate()
+    return req
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One server-sent event; ``image`` events are spaced by ``partial_interval_s``."""
+
+    data: dict
+    image: bool = False
+    index: int | None = None
+
+
+def sse_response(request: Request, frames: AsyncIterator[Frame], error_shape: str = "images") -> StreamingResponse:
+    """A real stream: each event is written when it is made, image events ``partial_interval_s`` apart,
+    the stream cut after ``cut_stream_after`` events; a failure mid-stream becomes an ``error`` event."""
+    backend = backend_of(request)
+    cfg = backend.config
+    rid = request_id(request)
+
+    async def body() -> AsyncIterator[bytes]:
+        sent = 0
+        images = 0
+        try:
+            async for frame in frames:
+                if frame.image:
+                    if images and cfg.partial_interval_s > 0:
+                        await anyio.sleep(cfg.partial_interval_s)
+                    images += 1
+                kind = frame.data.get("type", "message")
+                backend.log_event(rid, kind, frame.index)
+                yield f"event: {kind}\ndata: {json.dumps(frame.data)}\n\n".encode()
+                sent += 1
+                if cfg.cut_stream_after is not None and sent >= cfg.cut_stream_after:
+                    return
+        except (ParamError, APIFailure) as e:
+            failure = from_param_error(e) if isinstance(e, ParamError) else e
+            yield _error_event(failure, error_shape, sent)
+        finally:
+            aclose = getattr(frames, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    return StreamingResponse(body(), media_type="text/event-stream",
+                             headers={"cache-control": "no-cache", "x-accel-buffering": "no"})
+
+
+def _error_event(failure: APIFailure, shape: str, sequence_number: int) -> bytes:
+    if shape == "responses":
+        data: dict = {"type": "error", "code": failure.code, "message": failure.message, "param": failure.param,
+                      "sequence_number": sequence_number}
+    else:
+        data = {"type": "error", "error": failure.body()["error"]}
+    return f"event: error\ndata: {json.dumps(data)}\n\n".encode()

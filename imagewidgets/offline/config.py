@@ -1,0 +1,118 @@
+"""Switches of the offline image API: latency, rate limits, failures, moderation, auth, state.
+
+Every switch is a field of :class:`OfflineConfig`, settable three ways (later wins): the
+defaults below, environment variables ``IMAGEWIDGETS_OFFLINE_<FIELD>`` (read by
+``OfflineConfig.from_env()``, used by ``imagewidgets serve`` and the embedded server), and the
+flags of ``imagewidgets serve``:
+
+=============================  ===========================================  ======================
+field                          environment variable                         ``serve`` flag
+=============================  ===========================================  ======================
+``latency_s``                  ``IMAGEWIDGETS_OFFLINE_LATENCY_S``           ``--latency``
+``partial_interval_s``         ``IMAGEWIDGETS_OFFLINE_PARTIAL_INTERVAL_S``  ``--partial-interval``
+``rate_limit``                 ``IMAGEWIDGETS_OFFLINE_RATE_LIMIT``          ``--rate-limit``
+``rate_window_s``              ``IMAGEWIDGETS_OFFLINE_RATE_WINDOW_S``       ``--rate-window``
+``fail_rate``                  ``IMAGEWIDGETS_OFFLINE_FAIL_RATE``           ``--fail-rate``
+``fail_first``                 ``IMAGEWIDGETS_OFFLINE_FAIL_FIRST``          ``--fail-first``
+``seed``                       ``IMAGEWIDGETS_OFFLINE_SEED``                ``--seed``
+``cut_stream_after``           ``IMAGEWIDGETS_OFFLINE_CUT_STREAM_AFTER``    ``--cut-stream-after``
+``moderation``                 ``IMAGEWIDGETS_OFFLINE_MODERATION``          ``--no-moderation``
+``blocked_words``              ``IMAGEWIDGETS_OFFLINE_BLOCKED_WORDS``       ``--blocked-words``
+``low_allowed_words``          ``IMAGEWIDGETS_OFFLINE_LOW_ALLOWED_WORDS``   ``--low-allowed-words``
+``require_api_key``            ``IMAGEWIDGETS_OFFLINE_REQUIRE_API_KEY``     ``--require-api-key``
+``state_dir``                  ``IMAGEWIDGETS_OFFLINE_STATE_DIR``           ``--state-dir``
+=============================  ===========================================  ======================
+
+Word lists are comma-separated in the environment and on the command line; booleans take
+``1/0``, ``true/false``, ``yes/no``, ``on/off``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+__all__ = ["OfflineConfig", "ENV_PREFIX", "default_state_dir"]
+
+ENV_PREFIX = "IMAGEWIDGETS_OFFLINE_"
+
+
+def default_state_dir() -> Path:
+    """``$IMAGEWIDGETS_HOME/offline-state`` (``IMAGEWIDGETS_HOME`` defaults to ``~/.imagewidgets``)."""
+    home = os.environ.get("IMAGEWIDGETS_HOME") or os.path.join("~", ".imagewidgets")
+    return Path(home).expanduser() / "offline-state"
+
+
+@dataclass(frozen=True)
+class OfflineConfig:
+    """How the offline server behaves. The defaults answer at once, never fail and keep state in memory."""
+
+    #: seconds to wait before answering each API request (a slow network or a busy model)
+    latency_s: float = 0.0
+    #: seconds between streamed frames, so a client sees partial images arrive one by one
+    partial_interval_s: float = 0.0
+    #: at most this many API requests per ``rate_window_s``, then 429 with Retry-After (None: no limit)
+    rate_limit: int | None = None
+    rate_window_s: float = 60.0
+    #: share of API requests answered with 500, drawn from a RNG seeded with ``seed``
+    fail_rate: float = 0.0
+    #: the first k API requests are answered with 503 (for retry tests)
+    fail_first: int = 0
+    seed: int = 0
+    #: end every stream after this many events, without its completed event (None: never)
+    cut_stream_after: int | None = None
+    #: block prompts containing ``blocked_words`` (400 moderation_blocked)
+    moderation: bool = True
+    blocked_words: tuple[str, ...] = ("forbidden", "gore", "bloodshed")
+    #: words that ``moderation="low"`` lets through (a subset of ``blocked_words``)
+    low_allowed_words: tuple[str, ...] = ("gore",)
+    #: the API key clients must send as ``Authorization: Bearer KEY`` (None: any or none)
+    require_api_key: str | None = None
+    #: folder where responses, image calls and files persist (None: in memory)
+    state_dir: str | None = None
+
+    def replace(self, **changes: Any) -> "OfflineConfig":
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "OfflineConfig":
+        """The defaults, overridden by ``IMAGEWIDGETS_OFFLINE_*`` variables, then by ``overrides``."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.name, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+_INT_FIELDS = {"rate_limit", "fail_first", "seed", "cut_stream_after"}
+_FLOAT_FIELDS = {"latency_s", "partial_interval_s", "rate_window_s", "fail_rate"}
+_WORD_FIELDS = {"blocked_words", "low_allowed_words"}
+
+
+def _convert(name: str, raw: str) -> Any:
+    try:
+        if name in _INT_FIELDS:
+            return int(raw)
+        if name in _FLOAT_FIELDS:
+            return float(raw)
+    except ValueError:
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a number") from None
+    if name in _WORD_FIELDS:
+        return words(raw)
+    if name == "moderation":
+        low = raw.strip().lower()
+        if low not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+            raise ValueError(f"{ENV_PREFIX}MODERATION={raw!r} is not a boolean (1/0, true/false, on/off)")
+        return low in ("1", "true", "yes", "on")
+    return raw
+
+
+def words(raw: str) -> tuple[str, ...]:
+    """``"a, b,,c"`` -> ``("a", "b", "c")`` (lower case)."""
+    return tuple(w.strip().lower() for w in raw.split(",") if w.strip())

@@ -1,0 +1,146 @@
+"""The offline app served over loopback HTTP by uvicorn, in a daemon thread: streams arrive frame by frame.
+
+    >>> from imagewidgets.offline.server import OfflineServer, embedded_base_url
+    >>> with OfflineServer() as server:                  # doctest: +SKIP
+    ...     openai.OpenAI(base_url=server.base_url, api_key="none").images.generate(prompt="a kite")
+    >>> embedded_base_url()                              # doctest: +SKIP
+    'http://127.0.0.1:40123/v1'
+
+``embedded_base_url()`` is the default backend when ``OPENAI_API_KEY`` is unset: one server per
+process, started on first use, keeping its state in ``$IMAGEWIDGETS_HOME/offline-state``.
+(httpx's ASGITransport would buffer whole bodies, so partial images would arrive all at once;
+a real socket does not.)
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import OfflineConfig, default_state_dir
+
+__all__ = ["OfflineServer", "embedded_base_url", "embedded_server"]
+
+_START_TIMEOUT_S = 10.0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def _uvicorn_server(app: Any, on_ready: Callable[[], None]):
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: list | None = None) -> None:
+            await super().startup(sockets=sockets)
+            on_ready()
+
+    config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=2, ws="none")
+    return _Server(config)
+
+
+class OfflineServer:
+    """The offline app on ``http://HOST:PORT/v1`` (port 0: a free one, read back after ``start()``)."""
+
+    def __init__(self, config: OfflineConfig | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config or OfflineConfig()
+        self.host = host
+        self.port = port
+        self.app: Any = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/v1``: give it to any OpenAI client as ``base_url``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/v1"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and self._ready.is_set() and not self._error
+
+    def start(self) -> "OfflineServer":
+        """Bind, start uvicorn in a daemon thread, and return once it accepts requests."""
+        if self._thread is not None:
+            return self
+        from .app import create_app
+
+        self.app = create_app(self.config)
+        sock = _bind(self.host, self.port)
+        self.port = sock.getsockname()[1]
+        self._server = _uvicorn_server(self.app, self._ready.set)
+
+        def run() -> None:
+            try:
+                self._server.run(sockets=[sock])
+            except BaseException as e:  # SystemExit from a failed startup included
+                self._error = e
+            finally:
+                sock.close()
+                self._ready.set()
+
+        self._thread = threading.Thread(target=run, name=f"imagewidgets-offline-{self.port}", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(_START_TIMEOUT_S) or self._error is not None or not self._thread.is_alive():
+            self.stop()
+            raise RuntimeError(f"the offline server did not start on {self.base_url}: {self._error!r}")
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask uvicorn to exit and wait for its thread."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        self._thread = None
+
+    def __enter__(self) -> "OfflineServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<OfflineServer {self.base_url} {state}: offline renderer (procedural, not AI)>"
+
+
+_embedded: OfflineServer | None = None
+_embedded_lock = threading.Lock()
+
+
+def embedded_server(state_dir: str | Path | None = None) -> OfflineServer:
+    """The process-wide offline server, started on first use (thread-safe).
+
+    Its switches come from ``IMAGEWIDGETS_OFFLINE_*``; its state folder is ``state_dir``, else
+    ``IMAGEWIDGETS_OFFLINE_STATE_DIR``, else ``$IMAGEWIDGETS_HOME/offline-state``. Later calls return
+    the running server whatever ``state_dir`` they pass.
+    """
+    global _embedded
+    with _embedded_lock:
+        if _embedded is None or not _embedded.running:
+            config = OfflineConfig.from_env()
+            folder = state_dir or config.state_dir or default_state_dir()
+            _embedded = OfflineServer(config.replace(state_dir=str(folder))).start()
+        return _embedded
+
+
+def embedded_base_url(state_dir: str | Path | None = None) -> str:
+    """The base URL (``http://127.0.0.1:PORT/v1``) of the process-wide offline server."""
+    return embedded_server(state_dir).base_url
