@@ -39,3 +39,15 @@ def _isolated_data(tmp_path, monkeypatch):
     yield tmp_path
     config.defaults.clear()
     config.defaults.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_session_settings():
+    """``configure()`` settings and the default session do not leak from one test to the next."""
+    yield
+    import sys
+
+    session = sys.modules.get("imagewidgets.session")
+    if session is not None:
+        session._settings.clear()
+        session._default = None

@@ -1,0 +1,110 @@
+"""The store's SQLite schema, grown through numbered migrations (after simonw/llm's ``migrations.py``).
+
+Each migration runs once per database, in order, inside a transaction, and is recorded in
+``_migrations``. Never edit a released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Callable
+
+__all__ = ["MIGRATIONS", "migrate"]
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_initial(db: sqlite3.Connection) -> None:
+    _script(db, """
+        CREATE TABLE sessions (
+            name TEXT PRIMARY KEY,
+            created REAL NOT NULL,
+            current_id TEXT
+        );
+        CREATE TABLE turns (
+            id TEXT PRIMARY KEY,
+            session TEXT NOT NULL REFERENCES sessions(name),
+            parent_id TEXT,
+            kind TEXT NOT NULL,
+            api TEXT NOT NULL,
+            model TEXT,
+            prompt TEXT,
+            params TEXT NOT NULL DEFAULT '{}',
+            inputs TEXT NOT NULL DEFAULT '[]',
+            response_id TEXT,
+            call_id TEXT,
+            revised_prompt TEXT,
+            usage TEXT,
+            cost REAL,
+            created REAL NOT NULL,
+            elapsed_s REAL,
+            status TEXT NOT NULL,
+            error TEXT,
+            replay_key TEXT,
+            backend TEXT
+        );
+        CREATE INDEX turns_by_session ON turns(session);
+        CREATE INDEX turns_by_replay_key ON turns(replay_key, status);
+        CREATE TABLE images (
+            turn_id TEXT NOT NULL REFERENCES turns(id),
+            idx INTEGER NOT NULL,
+            partial INTEGER NOT NULL DEFAULT 0,
+            path TEXT NOT NULL,
+            format TEXT NOT NULL,
+            width INTEGER,
+            height INTEGER,
+            sha256 TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            meta TEXT NOT NULL DEFAULT '{}',
+            created REAL NOT NULL,
+            PRIMARY KEY (turn_id, partial, idx)
+        );
+        """)
+
+
+@migration
+def m002_turn_notes(db: sqlite3.Connection) -> None:
+    # where a turn came from when it was not a plain call: replayed from another turn, or a note
+    # such as "previous response expired; continued by sending the parent image"
+    db.execute("ALTER TABLE turns ADD COLUMN replayed_from TEXT")
+    db.execute("ALTER TABLE turns ADD COLUMN note TEXT")
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    # statement by statement: executescript() would COMMIT and break the migration's transaction
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def migrate(db: sqlite3.Connection) -> list[str]:
+    """Apply the migrations this database has not seen; returns their names."""
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied REAL NOT NULL)")
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+    applied = []
+    for fn in MIGRATIONS:
+        if fn.__name__ in done:
+            continue
+        # one transaction per migration: all of it, or none of it (the connection is in autocommit
+        # mode, isolation_level=None, so BEGIN here covers DDL too)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("SELECT 1 FROM _migrations WHERE name = ?", (fn.__name__,)).fetchone():
+                db.execute("ROLLBACK")  # another process applied it meanwhile
+                continue
+            fn(db)
+            db.execute("INSERT INTO _migrations (name, applied) VALUES (?, ?)", (fn.__name__, time.time()))
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        applied.append(fn.__name__)
+    return applied

@@ -1,0 +1,523 @@
+"""``Session``: a tree of turns (generate, edit, vary) kept in a store, replayed when repeated.
+
+    >>> s = Session("harbour")                                  # doctest: +SKIP
+    >>> s.imagine("a lighthouse at dusk, watercolour")          # doctest: +SKIP
+    >>> s.edit("add a red sailing boat")      # continues from the current turn
+    >>> s.checkout(s.turns[0]); s.edit("make it winter")        # a branch
+
+Every call becomes a ``Turn`` saved (images first, atomically) before it is returned. A call
+identical to a stored one is answered from the store unless ``refresh=True``. The contract with
+the magics and widgets is ``docs/session-api.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+from . import config as _config
+from .client import Client
+from .cost import estimate
+from .errors import BudgetExceededError, NotFoundError, ParamError
+from .models import DEFAULT_MODEL, get_model
+from .replay import backend_identity, replay_key, request_inputs, request_params
+from .requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
+from .results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent
+from .store import Store, open_store
+from .streams import ImageStream
+from .turns import Turn, new_turn_id, redact
+
+__all__ = ["Session", "Turn", "configure", "default_session", "settings"]
+
+_KIND = {GenerateRequest: "generate", EditRequest: "edit", VariationRequest: "vary", ResponsesRequest: "respond"}
+_SESSION_SETTINGS = ("model", "api", "folder", "budget_usd", "session")
+_BACKEND_SETTINGS = ("base_url", "api_key", "organization", "project")
+
+
+def _fields(cls: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+class Session:
+    """A named tree of turns in a store folder. See ``docs/session-api.md``."""
+
+    def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Any = None,
+                 api: str | None = None, model: str | None = None, budget_usd: float | None = None,
+                 async_client: Any = None, **defaults: Any) -> None:
+        if api not in (None, "images", "responses"):
+            raise ParamError("api", api, "'images', 'responses' or None (chosen per model)")
+        self.name = name
+        self.store: Store = open_store(folder if folder is not None else _settings.get("folder"))
+        self.client = client if client is not None else Client()
+        self._async_client = async_client
+        self.api = api if api is not None else _settings.get("api")
+        self.model = model or _settings.get("model") or DEFAULT_MODEL
+        self.budget_usd = budget_usd if budget_usd is not None else _settings.get("budget_usd")
+        self.defaults = {**{k: v for k, v in _settings.items() if k not in _SESSION_SETTINGS}, **defaults}
+        self.backend = backend_identity(self.client)
+        self._lock = threading.RLock()
+        self._reserved = 0.0  # estimates of requests in flight (a sweep runs several at once)
+        self._callbacks: list[Callable[[Turn], Any]] = []
+        self.store.ensure_session(name)
+        self._turns: list[Turn] = self.store.turns(name)
+        self._by_id = {t.id: t for t in self._turns}
+        self._current_id = self.store.current_id(name)
+
+    def __repr__(self) -> str:
+        spent = f" spent=${self.spent_usd:.4f}" + (f" of ${self.budget_usd:.2f}" if self.budget_usd else "")
+        return (f"<Session {self.name!r} turns={len(self._turns)} api={self.api or 'auto'} model={self.model!r}"
+                f"{spent} store={str(self.store.folder)!r} backend={self.backend!r}>")
+
+    # -- the tree ------------------------------------------------------------------------------
+    @property
+    def turns(self) -> list[Turn]:
+        """All turns, in the order they were started."""
+        with self._lock:
+            return list(self._turns)
+
+    @property
+    def current(self) -> Turn | None:
+        """The turn the next ``edit`` continues from."""
+        return self._by_id.get(self._current_id) if self._current_id else None
+
+    def turn(self, turn_id: str | Turn) -> Turn:
+        if isinstance(turn_id, Turn):
+            turn_id = turn_id.id
+        try:
+            return self._by_id[turn_id]
+        except KeyError:
+            raise KeyError(f"no turn {turn_id!r} in session {self.name!r}") from None
+
+    def checkout(self, turn: str | Turn) -> Turn:
+        """Make an earlier turn current: the next ``edit`` branches from it."""
+        t = self.turn(turn)
+        self._current_id = t.id
+        self.store.set_current(self.name, t.id)
+        return t
+
+    def children(self, turn: str | Turn | None) -> list[Turn]:
+        """The turns made from ``turn`` (None: the roots)."""
+        pid = None if turn is None else self.turn(turn).id
+        return [t for t in self.turns if t.parent_id == pid]
+
+    def on_turn(self, callback: Callable[[Turn], Any]) -> None:
+        """Call ``callback(turn)`` after every stored turn (completed, replayed, cancelled or failed)."""
+        self._callbacks.append(callback)
+
+    # -- the ledger ----------------------------------------------------------------------------
+    @property
+    def spent_usd(self) -> float:
+        """Dollars spent by this session's turns (replayed turns cost nothing)."""
+        return sum(t.cost or 0.0 for t in self.turns if t.status != "replayed")
+
+    @property
+    def remaining_usd(self) -> float | None:
+        if self.budget_usd is None:
+            return None
+        return max(0.0, self.budget_usd - self.spent_usd - self._reserved)
+
+    @property
+    def tokens(self) -> dict[str, int]:
+        """Tokens used by this session's turns (replayed turns excluded)."""
+        total = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+        for t in self.turns:
+            if t.usage is not None and t.status != "replayed":
+                for k in total:
+                    total[k] += getattr(t.usage, k)
+        return total
+
+    def _reserve(self, req: Any) -> float:
+        """Refuse, before anything is sent, a request whose estimate exceeds what is left."""
+        usd = estimate(req).usd
+        with self._lock:
+            if self.budget_usd is not None:
+                left = self.budget_usd - self.spent_usd - self._reserved
+                if usd > left + 1e-12:
+                    raise BudgetExceededError(usd, max(0.0, left), self.budget_usd)
+            self._reserved += usd
+        return usd
+
+    # -- building requests ---------------------------------------------------------------------
+    def _api_for(self, model: str, api: str | None) -> str:
+        api = api or self.api
+        if api:
+            return api
+        spec = get_model(model)
+        return "responses" if spec is not None and spec.supports("responses") else "images"
+
+    def _options(self, cls: type, options: dict) -> dict:
+        """Session defaults the request type accepts, then the call's options (which win)."""
+        known = _fields(cls)
+        out = {k: v for k, v in self.defaults.items() if k in known}
+        if "model" in known and cls is not VariationRequest:
+            out.setdefault("model", self.model)
+        out.update({k: v for k, v in options.items() if v is not None})
+        return out
+
+    @staticmethod
+    def _streaming(opts: dict, on_event: Any) -> dict:
+        """``on_event`` or ``partial_images`` imply ``stream=True`` when the model streams."""
+        if "stream" not in opts and (on_event is not None or opts.get("partial_images")):
+            spec = get_model(opts.get("model") or DEFAULT_MODEL)
+            if spec is None or spec.streaming:
+                opts["stream"] = True
+        return opts
+
+    def _turn_of(self, value: Any) -> Turn | None:
+        if isinstance(value, Turn):
+            return self._by_id.get(value.id) or value
+        if isinstance(value, str) and value in self._by_id:
+            return self._by_id[value]
+        return None
+
+    def _source(self, image: Any) -> tuple[Turn | None, list | None]:
+        """(parent turn, explicit images): ``None`` or a turn continues from it; anything else is explicit."""
+        if image is None:
+            return self.current, None
+        turn = self._turn_of(image)
+        if turn is not None:
+            return turn, None
+        items = list(image) if isinstance(image, (list, tuple)) else [image]
+        turns = [self._turn_of(i) for i in items]
+        parent = next((t for t in turns if t is not None), None)
+        return parent, [t.image if t is not None else i for t, i in zip(turns, items)]
+
+    @staticmethod
+    def _image_of(turn: Turn | None, what: str) -> ImageResult:
+        img = turn.image if turn is not None else None
+        if img is None:
+            raise ParamError("image", None, "an image, or a current turn with an image to continue from",
+                             message=f"{what} needs an image: pass image=..., or imagine one first")
+        return img
+
+    # -- the public verbs ----------------------------------------------------------------------
+    def imagine(self, prompt: str, *, stream: bool | None = None, partial_images: int | None = None,
+                on_event: Callable | None = None, cancel: threading.Event | None = None,
+                refresh: bool = False, api: str | None = None, **options: Any) -> ImageResult | ImageSet:
+        """A new image from ``prompt`` (a new root of the tree)."""
+        req = self._imagine_request(prompt, stream=stream, partial_images=partial_images,
+                                    on_event=on_event, api=api, **options)
+        turn = self.run(req, parent=None, on_event=on_event, cancel=cancel, refresh=refresh, kind="generate")
+        return self._returned(turn)
+
+    def _imagine_request(self, prompt: str, *, on_event: Any = None, api: str | None = None,
+                         **options: Any) -> GenerateRequest | ResponsesRequest:
+        model = options.get("model") or self.model
+        cls = ResponsesRequest if self._api_for(model, api) == "responses" else GenerateRequest
+        return cls(prompt, **self._streaming(self._options(cls, options), on_event))
+
+    def edit(self, prompt: str, image: Any = None, mask: Any = None, markup: Any = None, *,
+             on_event: Callable | None = None, cancel: threading.Event | None = None, refresh: bool = False,
+             api: str | None = None, **options: Any) -> ImageResult | ImageSet:
+        """Edit the current turn's image (or ``image``): a child of the turn it continues from."""
+        parent, images = self._source(image)
+        model = options.get("model") or self.model
+        use = self._api_for(model, api)
+        if use == "responses" and markup is None:  # markup is an Image API feature
+            opts = self._streaming(self._options(ResponsesRequest, options), on_event)
+            if images is not None:
+                req = ResponsesRequest(prompt, input_images=images, mask=mask, **opts)
+            elif parent is not None and parent.response_id:
+                req = ResponsesRequest(prompt, mask=mask, previous_response_id=parent.response_id, **opts)
+            else:  # the parent came from the Image API: send its picture
+                req = ResponsesRequest(prompt, input_images=[self._image_of(parent, "edit")], mask=mask, **opts)
+        else:
+            opts = self._streaming(self._options(EditRequest, options), on_event)
+            src = images if images is not None else [self._image_of(parent, "edit")]
+            req = EditRequest(prompt, images=src, mask=mask, markup=markup, **opts)
+        turn = self.run(req, parent=parent, on_event=on_event, cancel=cancel, refresh=refresh, kind="edit")
+        return self._returned(turn)
+
+    def vary(self, image: Any = None, *, refresh: bool = False, **options: Any) -> ImageResult | ImageSet:
+        """Variations of the current turn's image (or ``image``) with dall-e-2."""
+        parent, images = self._source(image)
+        src = images[0] if images else self._image_of(parent, "vary")
+        req = VariationRequest(src, **self._options(VariationRequest, options))
+        turn = self.run(req, parent=parent, refresh=refresh, kind="vary")
+        return self._returned(turn)
+
+    def sweep(self, prompts: Any = None, *, concurrency: int = 4, progress: bool = True, **grid: Any):
+        """Run a grid of prompts x parameters concurrently; each cell is a stored turn (see ``sweep.py``)."""
+        from .sweep import run_sweep
+
+        return run_sweep(self, prompts, concurrency=concurrency, progress=progress, **grid)
+
+    @staticmethod
+    def _returned(turn: Turn) -> ImageResult | ImageSet:
+        result = turn.result
+        if result is None:
+            if turn.status == "cancelled":
+                return None  # type: ignore[return-value]  # cancelled before any frame arrived
+            raise RuntimeError(f"turn {turn.id} has no image ({turn.status})")
+        return result
+
+    # -- the core path -------------------------------------------------------------------------
+    def run(self, request: Any, *, parent: Turn | str | None = None, on_event: Callable | None = None,
+            cancel: threading.Event | None = None, refresh: bool = False, kind: str | None = None) -> Turn:
+        """Validate, replay or send, store, and record ``request`` as a turn; returns the turn."""
+        parent_turn = self._turn_of(parent) if parent is not None else None
+        turn, usd = self._begin(request, parent_turn, kind, refresh)
+        if turn.status == "replayed":
+            self._emit_replay(turn, on_event)
+            return turn
+        t0 = time.perf_counter()
+        try:
+            out = self._send(request, turn, parent_turn)
+            if isinstance(out, ImageStream):
+                results, status = self._consume(out, turn, on_event, cancel)
+            else:
+                results, status = out, "completed"
+        except BaseException as e:
+            self._fail(turn, e, usd, time.perf_counter() - t0)
+            raise
+        return self._finish(turn, results, status, usd, time.perf_counter() - t0)
+
+    def _send(self, req: Any, turn: Turn, parent: Turn | None) -> Any:
+        try:
+            return self.client.run(req)
+        except NotFoundError:
+            retry = self._without_previous(req, turn, parent)
+            if retry is None:
+                raise
+            return self.client.run(retry)
+
+    def _without_previous(self, req: Any, turn: Turn, parent: Turn | None) -> Any:
+        """The server no longer knows the previous response (expired, or a fresh offline server):
+        continue by sending the parent's image instead."""
+        if not isinstance(req, ResponsesRequest) or not req.previous_response_id or parent is None:
+            return None
+        img = parent.image
+        if img is None:
+            return None
+        turn.note = (f"previous response {req.previous_response_id} was not found on the server; "
+                     "continued by sending the parent turn's image")
+        return req.replace(previous_response_id=None, input_images=(ImageInput.coerce(img),) + req.input_images)
+
+    def _secrets(self) -> tuple[str, ...]:
+        key = getattr(getattr(self.client, "config", None), "api_key", None)
+        return (key.reveal(),) if key else ()
+
+    def _begin(self, req: Any, parent: Turn | None, kind: str | None, refresh: bool) -> tuple[Turn, float]:
+        """Validate; answer from the store when possible; else check the budget and record a running turn."""
+        req.validate()
+        key = replay_key(req, self.backend)
+        secrets = self._secrets()
+        turn = Turn(
+            id=new_turn_id(), session=self.name, kind=kind or _KIND.get(type(req), "generate"),
+            api="responses" if isinstance(req, ResponsesRequest) else "images",
+            prompt=redact(getattr(req, "prompt", "") or None, secrets), parent_id=parent.id if parent else None,
+            model=req.model, params=redact(request_params(req), secrets), inputs=request_inputs(req),
+            created=time.time(), replay_key=key, backend=self.backend,
+        )
+        hit = None if refresh else self.store.find_replay(key)
+        if hit is not None:
+            return self._replay(turn, hit), 0.0
+        usd = self._reserve(req)
+        try:
+            self.store.save_turn(turn)
+        except BaseException:
+            self._release(usd)
+            raise
+        self._add(turn)
+        return turn, usd
+
+    def _replay(self, turn: Turn, hit: Turn) -> Turn:
+        turn.status, turn.replayed_from, turn.cost, turn.elapsed_s = "replayed", hit.id, 0.0, 0.0
+        turn.response_id, turn.call_id, turn.revised_prompt, turn.usage = (
+            hit.response_id, hit.call_id, hit.revised_prompt, hit.usage)
+        self.store.save_turn(turn)
+        self.store.link_images(turn, hit)
+        turn.images = [img.with_meta(cost=0.0) for img in self.store.load_images(turn)]
+        self._add(turn)
+        self._made_current(turn)
+        return turn
+
+    def _emit_replay(self, turn: Turn, on_event: Callable | None) -> None:
+        if on_event is not None:
+            for img in turn.images:
+                on_event(CompletedEvent(result=img))
+        self._notify(turn)
+
+    def _add(self, turn: Turn) -> None:
+        with self._lock:
+            if turn.id not in self._by_id:
+                self._turns.append(turn)
+                self._by_id[turn.id] = turn
+
+    def _release(self, usd: float) -> None:
+        with self._lock:
+            self._reserved = max(0.0, self._reserved - usd)
+
+    def _made_current(self, turn: Turn) -> None:
+        self._current_id = turn.id
+        self.store.set_current(self.name, turn.id)
+
+    def _store_result(self, turn: Turn, result: ImageResult, index: int, partial: bool = False) -> ImageResult:
+        result = result.with_meta(params=redact(result.params, self._secrets()))
+        return self.store.save_image(turn, result, index, partial=partial)
+
+    def _consume(self, stream: ImageStream, turn: Turn, on_event: Callable | None,
+                 cancel: threading.Event | None) -> tuple[list[ImageResult], str]:
+        """Iterate a stream, storing each partial frame and completed image as it arrives."""
+        completed: list[ImageResult] = []
+        done = threading.Event()
+        if cancel is not None:  # close the connection as soon as cancel is set, even mid-read
+            def watch() -> None:
+                while not done.wait(0.05):
+                    if cancel.is_set():
+                        stream.close()
+                        return
+            threading.Thread(target=watch, name=f"cancel-{turn.id}", daemon=True).start()
+        finished = False
+        try:
+            for ev in stream:
+                if cancel is not None and cancel.is_set():
+                    break
+                if isinstance(ev, PartialImageEvent):
+                    frame = ev.as_result(model=turn.model, prompt=turn.prompt)
+                    self._store_result(turn, frame, 0, partial=True)
+                elif isinstance(ev, CompletedEvent):
+                    stored = self._store_result(turn, ev.result, len(completed))
+                    completed.append(stored)
+                    ev = CompletedEvent(result=stored, raw=ev.raw)
+                else:
+                    continue
+                if on_event is not None:
+                    on_event(ev)
+            else:
+                finished = True
+        except Exception:
+            if cancel is None or not cancel.is_set():
+                raise
+        finally:
+            done.set()
+            stream.close()
+        if finished or (cancel is None or not cancel.is_set()):
+            return completed, "completed"
+        return completed, "cancelled"
+
+    def _finish(self, turn: Turn, results: list[ImageResult], status: str, usd: float, elapsed: float) -> Turn:
+        try:
+            # streamed images were stored as they arrived; a plain answer's images are stored now
+            results = [r if r.path is not None else self._store_result(turn, r, i) for i, r in enumerate(results)]
+            images = self.store.load_images(turn) if status == "cancelled" else results
+            first = images[0] if images else None
+            turn.status = status
+            turn.elapsed_s = elapsed
+            turn.response_id = first.response_id if first else turn.response_id
+            turn.call_id = first.call_id if first else turn.call_id
+            turn.revised_prompt = first.revised_prompt if first else None
+            full = [r for r in images if not r.partial]
+            turn.usage = ImageSet(full).usage if full else None
+            turn.cost = ImageSet(full).cost if full else None
+            if status == "cancelled" and turn.cost is None:
+                turn.cost = usd
+                turn.note = "cost estimated: the stream was cancelled before usage was reported"
+            turn.images = images
+            self.store.save_turn(turn)
+        finally:
+            self._release(usd)
+        if turn.images:
+            self._made_current(turn)
+        self._notify(turn)
+        return turn
+
+    def _fail(self, turn: Turn, err: BaseException, usd: float, elapsed: float) -> None:
+        turn.status = "failed"
+        turn.error = redact(f"{type(err).__name__}: {err}", self._secrets())
+        turn.elapsed_s = elapsed
+        try:
+            self.store.save_turn(turn)
+        finally:
+            self._release(usd)
+        self._notify(turn)
+
+    def _notify(self, turn: Turn) -> None:
+        for cb in list(self._callbacks):
+            try:
+                cb(turn)
+            except Exception as e:  # a display callback must not lose the user's image
+                warnings.warn(f"on_turn callback {cb!r} failed: {e!r}", RuntimeWarning, stacklevel=2)
+
+    # -- views and exports ---------------------------------------------------------------------
+    def history(self):
+        """The turns as a table (HTML in a notebook; ``.rows``; ``.to_pandas()``)."""
+        from .report import HistoryTable
+
+        return HistoryTable(self)
+
+    def lineage(self):
+        """The tree of turns as thumbnails."""
+        from .report import Lineage
+
+        return Lineage(self)
+
+    def export(self, path: str | Path) -> Path:
+        """``*.html``: one self-contained report; ``*.json``: the session with its images."""
+        from .report import export
+
+        return export(self, Path(path))
+
+
+# -- session-wide settings -------------------------------------------------------------------
+
+_settings: dict[str, Any] = {}
+_default: Session | None = None
+_default_lock = threading.Lock()
+
+
+def settings() -> dict[str, Any]:
+    """The settings ``configure`` holds (the API key shown as ``***``)."""
+    out = dict(_settings)
+    for k in _BACKEND_SETTINGS:
+        if _config.defaults.get(k) is not None:
+            out[k] = "***" if k == "api_key" else _config.defaults[k]
+    return out
+
+
+def configure(**settings_: Any) -> dict[str, Any]:
+    """Session-wide defaults (``%imagine_config``): ``model``, ``api``, ``folder`` (or ``store``),
+    ``budget_usd``, ``session`` (the default session's name), ``base_url``, ``api_key``,
+    ``organization``, ``project``, and any request option (``size``, ``quality``, ...).
+    ``None`` removes a setting. Returns the settings now in force."""
+    global _default
+    restart = False
+    for key, value in settings_.items():
+        key = "folder" if key == "store" else key
+        if key == "api" and value not in (None, "images", "responses"):
+            raise ParamError("api", value, "'images', 'responses' or None")
+        if key in _BACKEND_SETTINGS:
+            restart = True
+            if value is None:
+                _config.defaults.pop(key, None)
+            else:
+                _config.defaults[key] = _config.Secret(value) if key == "api_key" and isinstance(value, str) else value
+            continue
+        if key in ("folder", "session"):
+            restart = True
+        if value is None:
+            _settings.pop(key, None)
+        else:
+            _settings[key] = value
+    with _default_lock:
+        if restart:
+            _default = None
+        elif _default is not None:
+            _default.model = _settings.get("model") or DEFAULT_MODEL
+            _default.api = _settings.get("api")
+            _default.budget_usd = _settings.get("budget_usd")
+            _default.defaults = {k: v for k, v in _settings.items() if k not in _SESSION_SETTINGS}
+    return settings()
+
+
+def default_session() -> Session:
+    """The session the magics use unless told otherwise (made on first use from ``configure``'s settings)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Session(str(_settings.get("session") or "default"))
+        return _default

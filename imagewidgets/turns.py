@@ -1,0 +1,125 @@
+"""``Turn``: one call of a session (a generation, an edit, a variation), with its provenance.
+
+Turns form a tree through ``parent_id``. A turn's images live in the store; ``Turn.images``
+reads them on first use, so reopening a long session does not load every picture.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .results import ImageResult, ImageSet, Usage
+
+__all__ = ["Turn", "new_turn_id", "redact", "STATUSES"]
+
+#: "running": in flight (or interrupted by a crash: its completed images are kept).
+STATUSES = ("running", "completed", "replayed", "cancelled", "failed")
+
+_SECRET_KEY = re.compile(r"(api[_-]?key|secret|token(?!s)|password|authorization|bearer)", re.I)
+
+
+def new_turn_id() -> str:
+    return "turn_" + uuid.uuid4().hex[:12]
+
+
+def redact(value: Any, secrets: tuple[str, ...] = ()) -> Any:
+    """A JSON-ready copy of ``value`` without secrets: keys that name one are masked, and any
+    known secret string (the API key) is cut out wherever it appears."""
+    if isinstance(value, dict):
+        return {str(k): ("***" if _SECRET_KEY.search(str(k)) else redact(v, secrets)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v, secrets) for v in value]
+    if isinstance(value, str):
+        for s in secrets:
+            if s and s in value:
+                value = value.replace(s, "***")
+        return value
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    return redact(str(value), secrets)
+
+
+@dataclass(eq=False)
+class Turn:
+    """One stored call. ``images`` are ``ImageResult``s with ``.path`` on disk."""
+
+    id: str
+    session: str
+    kind: str  # generate | edit | vary | respond
+    api: str  # images | responses
+    prompt: str | None = None
+    parent_id: str | None = None
+    model: str | None = None
+    params: dict = field(default_factory=dict)
+    inputs: list = field(default_factory=list)  # fingerprints of the input images (and mask)
+    response_id: str | None = None
+    call_id: str | None = None
+    revised_prompt: str | None = None
+    usage: Usage | None = None
+    cost: float | None = None
+    created: float = 0.0
+    elapsed_s: float | None = None
+    status: str = "running"
+    error: str | None = None
+    replay_key: str | None = None
+    backend: str | None = None
+    replayed_from: str | None = None
+    note: str | None = None
+    _images: list[ImageResult] | None = field(default=None, repr=False)
+    _loader: Callable[["Turn"], list[ImageResult]] | None = field(default=None, repr=False)
+
+    @property
+    def images(self) -> list[ImageResult]:
+        if self._images is None:
+            self._images = self._loader(self) if self._loader else []
+        return self._images
+
+    @images.setter
+    def images(self, value: list[ImageResult]) -> None:
+        self._images = list(value)
+
+    @property
+    def image(self) -> ImageResult | None:
+        """The first image (for a cancelled stream: the newest partial frame)."""
+        imgs = self.images
+        return imgs[0] if imgs else None
+
+    @property
+    def result(self) -> ImageResult | ImageSet | None:
+        imgs = self.images
+        if not imgs:
+            return None
+        return imgs[0] if len(imgs) == 1 else ImageSet(imgs)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("completed", "replayed", "cancelled") and bool(self.images)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Metadata, JSON-ready (images as their stored metadata, without bytes)."""
+        return {
+            "id": self.id, "session": self.session, "parent_id": self.parent_id, "kind": self.kind,
+            "api": self.api, "model": self.model, "prompt": self.prompt, "params": self.params,
+            "inputs": self.inputs, "response_id": self.response_id, "call_id": self.call_id,
+            "revised_prompt": self.revised_prompt, "usage": self.usage.to_dict() if self.usage else None,
+            "cost": self.cost, "created": self.created, "elapsed_s": self.elapsed_s, "status": self.status,
+            "error": self.error, "replay_key": self.replay_key, "backend": self.backend,
+            "replayed_from": self.replayed_from, "note": self.note,
+            "images": [img.to_dict() for img in self.images],
+        }
+
+    def __repr__(self) -> str:
+        prompt = (self.prompt or "")[:40]
+        parent = f" parent={self.parent_id}" if self.parent_id else ""
+        cost = f" ${self.cost:.4f}" if self.cost else ""
+        return f"<Turn {self.id} {self.kind}/{self.api} {self.status}{parent}{cost} prompt={prompt!r}>"
+
+    def _repr_html_(self) -> str:
+        img = self.image
+        pic = img._repr_html_() if img is not None else ""
+        return (f"<div><b>{html.escape(self.id)}</b> {html.escape(self.kind)} · {html.escape(self.status)}"
+                f"<br/>{html.escape(self.prompt or '')}<br/>{pic}</div>")
