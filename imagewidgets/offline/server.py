@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from .config import OfflineConfig, default_state_dir
 
-__all__ = ["OfflineServer", "embedded_base_url", "embedded_server"]
+__all__ = ["OfflineServer", "embedded_base_url", "embedded_server", "stop_embedded"]
 
 _START_TIMEOUT_S = 10.0
 
@@ -144,3 +144,12 @@ def embedded_server(state_dir: str | Path | None = None) -> OfflineServer:
 def embedded_base_url(state_dir: str | Path | None = None) -> str:
     """The base URL (``http://127.0.0.1:PORT/v1``) of the process-wide offline server."""
     return embedded_server(state_dir).base_url
+
+
+def stop_embedded() -> None:
+    """Stop the process-wide server (the next ``embedded_base_url()`` starts a new one)."""
+    global _embedded
+    with _embedded_lock:
+        if _embedded is not None:
+            _embedded.stop()
+            _embedded = None

@@ -1,0 +1,96 @@
+"""Fixtures and helpers for tests that talk to the offline backend.
+
+- ``make_offline_app(**switches)``: the ASGI app with those ``OfflineConfig`` switches.
+- ``offline_server``: a factory starting ``OfflineServer``s on loopback (real sockets, real streaming),
+  stopped at the end of the test.
+- ``asgi_client(app)``: an ``httpx2.AsyncClient`` on the app through ``ASGITransport`` (bodies buffered:
+  for content checks, not for arrival timing).
+- ``png(...)``, ``mask_png(...)``, ``decode(...)``, ``sse_events(...)``: picture and stream helpers.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from typing import Any, Iterable
+
+import httpx2
+import pytest
+from PIL import Image
+
+__all__ = ["make_offline_app", "offline_server", "asgi_client", "png", "mask_png", "decode", "sse_events"]
+
+
+def make_offline_app(**switches: Any):
+    from imagewidgets.offline.app import create_app
+    from imagewidgets.offline.config import OfflineConfig
+
+    return create_app(OfflineConfig(**switches))
+
+
+def asgi_client(app: Any) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://offline.test/v1",
+                              timeout=60)
+
+
+@pytest.fixture
+def offline_server():
+    """``offline_server(**switches)`` -> a started ``OfflineServer``; all are stopped after the test."""
+    from imagewidgets.offline.config import OfflineConfig
+    from imagewidgets.offline.server import OfflineServer
+
+    started: list = []
+
+    def start(**switches: Any) -> OfflineServer:
+        server = OfflineServer(OfflineConfig(**switches)).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def png(width: int = 64, height: int = 64, color: tuple = (40, 120, 200), mode: str = "RGB") -> bytes:
+    """A plain PNG of one colour."""
+    buf = io.BytesIO()
+    fill = tuple(color) + ((255,) if mode == "RGBA" and len(color) == 3 else ())
+    Image.new(mode, (width, height), fill[: len(mode)]).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def mask_png(width: int, height: int, box: tuple[int, int, int, int]) -> bytes:
+    """An RGBA mask, opaque everywhere except ``box`` (alpha 0: "edit here")."""
+    im = Image.new("RGBA", (width, height), (0, 0, 0, 255))
+    im.paste((0, 0, 0, 0), box)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def decode(data: bytes | str) -> Image.Image:
+    """A loaded PIL image from bytes or base64 text."""
+    if isinstance(data, str):
+        data = base64.b64decode(data)
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    return im
+
+
+def sse_events(lines: Iterable[str]) -> list[tuple[str, dict]]:
+    """``(event, data)`` pairs of a server-sent-event body given as lines."""
+    out: list[tuple[str, dict]] = []
+    event, data = None, []
+    for line in lines:
+        if line == "":
+            if data:
+                out.append((event or "message", json.loads("\n".join(data))))
+            event, data = None, []
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].strip())
+    if data:
+        out.append((event or "message", json.loads("\n".join(data))))
+    return out
