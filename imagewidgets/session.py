@@ -301,7 +301,8 @@ class Session:
         key = getattr(getattr(self.client, "config", None), "api_key", None)
         return (key.reveal(),) if key else ()
 
-    def _begin(self, req: Any, parent: Turn | None, kind: str | None, refresh: bool) -> tuple[Turn, float]:
+    def _begin(self, req: Any, parent: Turn | None, kind: str | None, refresh: bool,
+               make_current: bool = True) -> tuple[Turn, float]:
         """Validate; answer from the store when possible; else check the budget and record a running turn."""
         req.validate()
         key = replay_key(req, self.backend)
@@ -315,7 +316,7 @@ class Session:
         )
         hit = None if refresh else self.store.find_replay(key)
         if hit is not None:
-            return self._replay(turn, hit), 0.0
+            return self._replay(turn, hit, make_current), 0.0
         usd = self._reserve(req)
         try:
             self.store.save_turn(turn)
@@ -325,7 +326,7 @@ class Session:
         self._add(turn)
         return turn, usd
 
-    def _replay(self, turn: Turn, hit: Turn) -> Turn:
+    def _replay(self, turn: Turn, hit: Turn, make_current: bool = True) -> Turn:
         turn.status, turn.replayed_from, turn.cost, turn.elapsed_s = "replayed", hit.id, 0.0, 0.0
         turn.response_id, turn.call_id, turn.revised_prompt, turn.usage = (
             hit.response_id, hit.call_id, hit.revised_prompt, hit.usage)
@@ -333,7 +334,8 @@ class Session:
         self.store.link_images(turn, hit)
         turn.images = [img.with_meta(cost=0.0) for img in self.store.load_images(turn)]
         self._add(turn)
-        self._made_current(turn)
+        if make_current:
+            self._made_current(turn)
         return turn
 
     def _emit_replay(self, turn: Turn, on_event: Callable | None) -> None:
@@ -400,7 +402,8 @@ class Session:
             return completed, "completed"
         return completed, "cancelled"
 
-    def _finish(self, turn: Turn, results: list[ImageResult], status: str, usd: float, elapsed: float) -> Turn:
+    def _finish(self, turn: Turn, results: list[ImageResult], status: str, usd: float, elapsed: float,
+                make_current: bool = True) -> Turn:
         try:
             # streamed images were stored as they arrived; a plain answer's images are stored now
             results = [r if r.path is not None else self._store_result(turn, r, i) for i, r in enumerate(results)]
@@ -419,9 +422,11 @@ class Session:
                 turn.note = "cost estimated: the stream was cancelled before usage was reported"
             turn.images = images
             self.store.save_turn(turn)
+            if status == "completed" and images:
+                self.store.drop_partial(turn)
         finally:
             self._release(usd)
-        if turn.images:
+        if turn.images and make_current:
             self._made_current(turn)
         self._notify(turn)
         return turn
@@ -461,6 +466,14 @@ class Session:
         from .report import export
 
         return export(self, Path(path))
+
+    @classmethod
+    def from_json(cls, path: str | Path, *, name: str | None = None, folder: str | Path | None = None,
+                  **kwargs: Any) -> "Session":
+        """Import a ``session.json`` export into a store folder and open it."""
+        from .report import from_json
+
+        return from_json(path, name=name, folder=folder, **kwargs)
 
 
 # -- session-wide settings -------------------------------------------------------------------

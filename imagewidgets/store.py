@@ -172,6 +172,14 @@ class Store:
             )
         return stored
 
+    def drop_partial(self, turn: Turn) -> None:
+        """Forget the partial frame of a turn whose images all completed."""
+        rows = self._query("SELECT path FROM images WHERE turn_id = ? AND partial = 1", (turn.id,))
+        with self._tx() as db:
+            db.execute("DELETE FROM images WHERE turn_id = ? AND partial = 1", (turn.id,))
+        for r in rows:
+            (self.folder / r["path"]).unlink(missing_ok=True)
+
     def link_images(self, turn: Turn, source: Turn) -> None:
         """Index ``source``'s completed images under ``turn`` too (a replay shares the files)."""
         with self._tx() as db:
