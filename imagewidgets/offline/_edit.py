@@ -1,0 +1,250 @@
+"""Edits and variations: pictures made from the caller's images plus procedural content.
+
+Edits follow the API's semantics: a mask's transparent pixels (alpha 0) are where new content
+goes; a markup sketch's strokes say where and in which colours; without either, the first image
+is the base and the other reference images appear as inset tiles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+
+import numpy as np
+from PIL import Image, ImageFilter, ImageOps
+
+from ._draw import background, rasterize, to_svg
+from ._prompt import BLACK, GENERIC_MOTIFS, WHITE, Reading, Subject, mix, read_prompt, seed
+from ._scene import QUALITY_LEVEL, build_scene, supersample
+from ._shapes import Background, Scene
+
+
+def decode(data: bytes, what: str = "image") -> Image.Image:
+    """Decode an input image to RGBA (EXIF rotation applied); a clear ValueError if it is not one."""
+    try:
+        im = Image.open(io.BytesIO(data))
+        im = ImageOps.exif_transpose(im)
+        im.load()
+    except Exception as exc:  # Pillow raises several types for bad input
+        raise ValueError(f"the {what} could not be decoded as an image: {exc}") from exc
+    return im.convert("RGBA")
+
+
+def _fit(im: Image.Image, width: int, height: int) -> Image.Image:
+    if im.size == (width, height):
+        return im
+    return ImageOps.fit(im, (width, height), Image.Resampling.LANCZOS)
+
+
+def _has_alpha(im: Image.Image) -> bool:
+    return im.getchannel("A").getextrema()[0] < 255
+
+
+def _gray_blur(arr: np.ndarray, radius: float) -> np.ndarray:
+    """Gaussian blur of a [0, 1] float map (through Pillow, fast at any radius)."""
+    im = Image.fromarray((arr * 255).round().astype(np.uint8), "L").filter(ImageFilter.GaussianBlur(radius))
+    return np.asarray(im, dtype=np.float32) / 255
+
+
+class EditMaker:
+    """Frames of one edit: ``frame(t)`` for rasters, ``svg()`` for the vector format."""
+
+    def __init__(self, spec, edit) -> None:
+        if not edit.images:
+            raise ValueError("an edit needs at least one image")
+        self.spec = spec
+        w, h = spec.width, spec.height
+        self.s = min(w, h)
+        images = [decode(b, f"image {i}") for i, b in enumerate(edit.images)]
+        base = _fit(images[0], w, h)
+        self.base = np.asarray(base)
+        self.refs = images[1:]
+        self.rgba = spec.background == "transparent" or _has_alpha(base)
+        self.high = edit.input_fidelity == "high"
+        self.strict = edit.mask_strict
+        self.reading = read_prompt(spec.prompt, spec.style)
+        self.region = None  # float weight of new content, (h, w, 1)
+        self.focus = None  # where the new subjects go
+        self._under: Image.Image | None = None  # backdrop of new content, made once per edit
+        if edit.mask is not None:
+            mask = decode(edit.mask, "mask").getchannel("A")
+            if mask.size != (w, h):
+                mask = mask.resize((w, h), Image.Resampling.NEAREST)
+            edit_here = (np.asarray(mask) == 0).astype(np.float32)
+            self.focus = _box(edit_here)
+            if not self.strict:  # gpt-image: the mask guides, the border blends
+                edit_here = np.maximum(edit_here, _gray_blur(edit_here, self.s * (0.008 if self.high else 0.015)))
+            self.region = edit_here[..., None]
+        self.markup = None
+        if edit.markup is not None:
+            self.markup = self._markup(decode(edit.markup, "markup"), w, h)
+            self.focus = self.focus or _box(self.markup[0][..., 0] > 0.5)
+
+    def _markup(self, sketch: Image.Image, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+        """Where the strokes reach (weight) and what colour they lend (tint), both blurred outward."""
+        if sketch.size != (w, h):
+            sketch = sketch.resize((w, h), Image.Resampling.NEAREST)
+        arr = np.asarray(sketch, dtype=np.float32) / 255
+        alpha = arr[..., 3]
+        radius = max(2.0, self.s * 0.03)
+        spread = _gray_blur(alpha, radius)
+        premult = Image.fromarray((arr[..., :3] * alpha[..., None] * 255).round().astype(np.uint8), "RGB")
+        colour = np.asarray(premult.filter(ImageFilter.GaussianBlur(radius)), dtype=np.float32) / 255
+        tint = colour / np.maximum(spread, 1e-3)[..., None]
+        weight = np.clip(np.maximum(alpha, spread * 2.5), 0, 1)
+        return weight[..., None], np.clip(tint, 0, 1) * 255
+
+    def _content(self, t: float) -> np.ndarray:
+        """New content for the edited area: the prompt's shapes over the base washed into the prompt's sky."""
+        spec = self.spec
+        scene = build_scene(self.reading, spec.prompt, spec.width, spec.height, level=_level(spec), index=spec.index,
+                            transparent=True, t=t, label=False, caption=False, focus=self.focus)
+        layer = rasterize(Scene(scene.width, scene.height, None, scene.shapes, (), None), _supersample(spec))
+        if self._under is None:
+            sky = background(Background(*self.reading.sky), spec.width, spec.height).astype(np.float32)
+            under = self.base.astype(np.float32)
+            under[..., :3] = under[..., :3] * 0.3 + sky * 0.7
+            if spec.background == "transparent":
+                under[..., 3] = 0
+            self._under = Image.fromarray(under.round().astype(np.uint8), "RGBA")
+        return np.asarray(Image.alpha_composite(self._under, layer))
+
+    def frame(self, t: float) -> Image.Image:
+        if self.region is None and self.markup is None:
+            out = self._compose(t)
+        else:
+            base = self.base
+            content = self._content(t)
+            if self.region is not None:
+                if self.strict:  # dall-e-2: kept pixels are the input's, exactly
+                    out = np.where(self.region > 0.5, content, base)
+                else:
+                    out = (base * (1 - self.region) + content * self.region).round().astype(np.uint8)
+            else:
+                out = base
+            if self.markup is not None:
+                weight, tint = self.markup
+                guided = content.astype(np.float32)
+                guided[..., :3] = guided[..., :3] * 0.45 + tint * 0.55
+                out = (out * (1 - weight) + guided * weight).round().astype(np.uint8)
+        return Image.fromarray(np.ascontiguousarray(out if self.rgba else out[..., :3]), "RGBA" if self.rgba else "RGB")
+
+    def _compose(self, t: float) -> np.ndarray:
+        """No mask: the first image, washed towards the prompt's sky, the prompt's shapes over it, refs as tiles."""
+        spec = self.spec
+        wash, opacity = (0.08, 0.45) if self.high else (0.3, 0.9)
+        base = self.base.astype(np.float32)
+        base[..., :3] = base[..., :3] * (1 - wash) + np.array(self.reading.sky[0], np.float32) * wash
+        canvas = Image.fromarray(base.round().astype(np.uint8), "RGBA")
+        scene = build_scene(self.reading, spec.prompt, spec.width, spec.height, level=_level(spec), index=spec.index,
+                            transparent=True, t=t, label=False)
+        layer = rasterize(scene, _supersample(spec))
+        a = np.asarray(layer.getchannel("A"), dtype=np.float32) * opacity
+        layer.putalpha(Image.fromarray(a.round().astype(np.uint8), "L"))
+        canvas.alpha_composite(layer)
+        self._tiles(canvas)
+        return np.asarray(canvas)
+
+    def _tiles(self, canvas: Image.Image) -> None:
+        if not self.refs:
+            return
+        n = len(self.refs)
+        size = max(8, round(self.s * (0.18 if self.high else 0.22) / (1 if n <= 3 else 1.4)))
+        gap = max(2, round(self.s * 0.02))
+        per_col = max(1, (canvas.height - gap) // (size + gap))
+        for i, ref in enumerate(self.refs):
+            col, row = divmod(i, per_col)
+            x = canvas.width - (col + 1) * (size + gap)
+            y = gap + row * (size + gap)
+            if x < 0:
+                break
+            frame = Image.new("RGBA", (size, size), (255, 255, 255, 255))
+            border = max(1, size // 40)
+            frame.alpha_composite(_fit(ref, size - 2 * border, size - 2 * border), dest=(border, border))
+            canvas.alpha_composite(frame, dest=(x, y))
+
+    def svg(self) -> bytes:
+        return _embedded_svg(self.spec, self.frame(0.0))
+
+
+class VariationMaker:
+    """A variation: the source recoloured and re-framed, with a few procedural accents over it."""
+
+    def __init__(self, spec, image: bytes) -> None:
+        self.spec = spec
+        w, h = spec.width, spec.height
+        digest = hashlib.sha256(image).hexdigest()
+        self.key = f"variation:{digest}:{spec.prompt}"
+        src = decode(image)
+        self.rgba = spec.background == "transparent" or _has_alpha(src)
+        rng = np.random.default_rng(seed(self.key, spec.index))
+        zoom = rng.uniform(1.02, 1.12)
+        cx, cy = rng.uniform(0.42, 0.58, 2)
+        angle = rng.choice([-1.0, 1.0]) * rng.uniform(0.45, 1.3)
+        sat = rng.uniform(0.95, 1.3)
+        # Crop a slightly zoomed window of the target's aspect, centred near the middle.
+        sw, sh = src.size
+        cw, ch = (sw, sw * h / w) if sw / sh < w / h else (sh * w / h, sh)
+        cw, ch = cw / zoom, ch / zoom
+        x0 = min(max(cx * sw - cw / 2, 0), sw - cw)
+        y0 = min(max(cy * sh - ch / 2, 0), sh - ch)
+        framed = src.resize((w, h), Image.Resampling.LANCZOS, box=(x0, y0, x0 + cw, y0 + ch))
+        arr = np.asarray(framed, dtype=np.float32)
+        arr[..., :3] = _rotate_hue(arr[..., :3], angle, sat)
+        self.base = arr.round().clip(0, 255).astype(np.uint8)
+        small = Image.fromarray(self.base[..., :3], "RGB").resize((64, 64), Image.Resampling.BOX)
+        pal = small.quantize(4, method=Image.Quantize.MEDIANCUT).getpalette()[:12]
+        palette = tuple(mix(tuple(pal[i:i + 3]), WHITE if sum(pal[i:i + 3]) < 384 else BLACK, 0.35) for i in range(0, 12, 3))
+        kinds = rng.choice(len(GENERIC_MOTIFS), 2, replace=False)
+        subjects = tuple(Subject(f"accent{k}", GENERIC_MOTIFS[int(m)]) for k, m in enumerate(kinds))
+        self.reading = Reading((), subjects, palette, (palette[0], palette[1]))
+
+    def frame(self, t: float) -> Image.Image:
+        spec = self.spec
+        scene = build_scene(self.reading, self.key, spec.width, spec.height, level=_level(spec), index=spec.index,
+                            transparent=True, t=t, caption=False)
+        layer = rasterize(Scene(scene.width, scene.height, None, scene.shapes, (), None), _supersample(spec))
+        a = np.asarray(layer.getchannel("A"), dtype=np.float32) * 0.5  # accents are translucent
+        layer.putalpha(Image.fromarray(a.round().astype(np.uint8), "L"))
+        label = rasterize(Scene(scene.width, scene.height, None, (), scene.texts, None))
+        base = self.base if self.base.shape[2] == 4 else np.dstack([self.base, np.full(self.base.shape[:2], 255, np.uint8)])
+        canvas = Image.fromarray(base, "RGBA")
+        canvas.alpha_composite(layer)
+        canvas.alpha_composite(label)
+        return canvas if self.rgba else canvas.convert("RGB")
+
+    def svg(self) -> bytes:
+        return _embedded_svg(self.spec, self.frame(0.0))
+
+
+def _box(region: np.ndarray) -> tuple[float, float, float, float] | None:
+    """Bounding box of the true/positive pixels of a 2-D map, or None if there are none."""
+    ys, xs = np.nonzero(region > 0.5)
+    if len(xs) == 0:
+        return None
+    return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
+
+
+def _rotate_hue(rgb: np.ndarray, angle: float, sat: float) -> np.ndarray:
+    """Rotate chroma in YIQ space: brightness (Y) is kept, so the picture stays recognisable."""
+    to_yiq = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]], np.float32)
+    ca, sa = math.cos(angle) * sat, math.sin(angle) * sat
+    turn = np.array([[1, 0, 0], [0, ca, -sa], [0, sa, ca]], np.float32)
+    m = np.linalg.inv(to_yiq) @ turn @ to_yiq
+    return np.clip(rgb @ m.T.astype(np.float32), 0, 255)
+
+
+def _embedded_svg(spec, image: Image.Image) -> bytes:
+    """SVG for edits and variations: the raster result embedded (their content is pixels)."""
+    buf = io.BytesIO()
+    image.save(buf, "PNG", compress_level=6)
+    return to_svg(Scene(spec.width, spec.height, None, (), (), None), spec.prompt, embedded_png=buf.getvalue())
+
+
+def _level(spec) -> int:
+    return QUALITY_LEVEL[spec.quality]
+
+
+def _supersample(spec) -> int:
+    return supersample(_level(spec), spec.width, spec.height)

@@ -1,0 +1,77 @@
+"""Encoding pictures: PNG/JPEG/WebP stills and animated GIFs, every encoder option set explicitly.
+
+Explicit options keep the bytes identical run after run; the encoders' speed settings follow the
+requested quality (low quality asks for speed, high for smaller files).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from ._draw import SOFTWARE
+
+PNG_LEVEL = (1, 3, 6, 6, 6)  # zlib level by quality level: the fast path for low quality
+WEBP_METHOD = (0, 2, 4, 4, 5)
+
+
+def _exif() -> bytes:
+    exif = Image.Exif()
+    exif[0x0131] = SOFTWARE  # the TIFF/EXIF "Software" tag
+    return exif.tobytes()
+
+
+def encode_still(im: Image.Image, fmt: str, compression: int | None, level: int) -> bytes:
+    buf = io.BytesIO()
+    level = min(max(level, 0), 4)
+    c = 100 if compression is None else compression
+    if fmt == "png":
+        info = PngInfo()
+        info.add_text("Software", SOFTWARE)
+        im.save(buf, "PNG", pnginfo=info, compress_level=PNG_LEVEL[level], optimize=False)
+    elif fmt == "jpeg":
+        if im.mode not in ("RGB", "L"):
+            raise ValueError("jpeg has no transparency: ask for png or webp, or an opaque background")
+        quality = 1 + round(c * 94 / 100)  # 0 -> 1 (smallest), 100 -> 95 (Pillow's best useful)
+        im.save(buf, "JPEG", quality=quality, subsampling="4:4:4" if quality >= 90 else "4:2:0",
+                optimize=False, progressive=False, exif=_exif())
+    elif fmt == "webp":
+        im.save(buf, "WEBP", quality=c, method=WEBP_METHOD[level], lossless=False, exact=False, exif=_exif())
+    else:
+        raise ValueError(f"cannot encode a still as {fmt!r}: expected png, jpeg or webp")
+    return buf.getvalue()
+
+
+def gif_duration(ms: int) -> int:
+    """GIF stores hundredths of a second: round to 10 ms, at least 10."""
+    return max(10, int(ms / 10 + 0.5) * 10)
+
+
+def encode_gif(frames: list[Image.Image], duration_ms: int) -> bytes:
+    """An endlessly looping GIF; one shared palette (from all frames) keeps colours steady."""
+    transparent = frames[0].mode == "RGBA"
+    sample_w = max(1, frames[0].width // 4)
+    sample_h = max(1, frames[0].height // 4)
+    sheet = Image.new("RGB", (sample_w, sample_h * len(frames)))
+    for k, f in enumerate(frames):
+        sheet.paste(f.convert("RGB").resize((sample_w, sample_h), Image.Resampling.BOX), (0, k * sample_h))
+    palette = sheet.quantize(colors=255 if transparent else 256, method=Image.Quantize.MEDIANCUT,
+                             dither=Image.Dither.NONE)
+    out = []
+    for f in frames:
+        p = f.convert("RGB").quantize(palette=palette, dither=Image.Dither.NONE)
+        if transparent:
+            idx = np.array(p)
+            idx[np.asarray(f.getchannel("A")) < 128] = 255
+            p = Image.fromarray(idx, "P")
+            pal = palette.getpalette()[: 255 * 3]
+            p.putpalette(pal + [0, 0, 0] * (256 - len(pal) // 3))
+        out.append(p)
+    buf = io.BytesIO()
+    extra = {"transparency": 255, "disposal": 2} if transparent else {"disposal": 1}
+    out[0].save(buf, "GIF", save_all=True, append_images=out[1:], duration=gif_duration(duration_ms), loop=0,
+                optimize=False, comment=SOFTWARE.encode(), **extra)
+    return buf.getvalue()
