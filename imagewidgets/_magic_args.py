@@ -1,0 +1,301 @@
+"""How the magics read their line: the options (one table, shared by every magic), a splitter that
+is kind to prompts, and the look-up of ``--image`` / ``--mask`` / ``--session`` values.
+
+Options are declared with IPython's ``magic_arguments`` so ``%imagine?`` shows them; the values
+that depend on the model (sizes, qualities, formats...) are checked by the model table when the
+request is built, which names what *that* model allows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import re
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument
+
+from .errors import ParamError
+from .models import DEFAULT_MODEL, MODELS, model_names
+
+__all__ = [
+    "split_line",
+    "parse",
+    "options",
+    "request_options",
+    "resolve_image",
+    "resolve_images",
+    "friendly_param_error",
+    "OPTION_FOR_PARAM",
+]
+
+
+# -- splitting ---------------------------------------------------------------------------------
+
+
+def split_line(line: str) -> list[str]:
+    """Split a magic's line into words, like a shell but kind to prompts.
+
+    An apostrophe inside a word is text (``a child's drawing``); quotes group words only when
+    they open a word or follow ``=`` (``--image "my photo.png"``, ``--out="x"``). IPython's own
+    splitter fails on an unbalanced apostrophe, which prompts are full of.
+    """
+    tokens: list[str] = []
+    i, n = 0, len(line)
+    while i < n:
+        if line[i].isspace():
+            i += 1
+            continue
+        word = ""
+        opened_here = True  # a quote may open a group at the start of a word or after "="
+        while i < n and not line[i].isspace():
+            ch = line[i]
+            if ch in "'\"" and opened_here:
+                end = line.find(ch, i + 1)
+                if end != -1:
+                    word += line[i + 1:end]
+                    i = end + 1
+                    opened_here = False
+                    continue
+            word += ch
+            opened_here = ch == "="
+            i += 1
+        tokens.append(word)
+    return tokens
+
+
+def parse(magic: Callable, line: str) -> argparse.Namespace:
+    """Parse ``line`` with the ``magic_arguments`` parser of ``magic``; options and prompt words
+    may be mixed. A mistake raises ``UsageError`` with one line that says how to fix it."""
+    parser: argparse.ArgumentParser = magic.parser  # set by @magic_arguments
+    argv = split_line(line)
+    try:
+        args, extra = parser.parse_known_intermixed_args(argv)
+    except TypeError:  # pragma: no cover - argparse refuses intermixing for some parser shapes
+        args, extra = parser.parse_known_args(argv)
+    if extra:
+        raise UsageError(_unknown(parser, extra[0]))
+    return args
+
+
+def _unknown(parser: argparse.ArgumentParser, word: str) -> str:
+    known = [s for a in parser._actions for s in a.option_strings]
+    name = word.split("=", 1)[0]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}? " if close else ""
+    longs = ", ".join(s for s in known if s.startswith("--"))
+    return f"unknown option {name} ({hint}options: {longs})"
+
+
+# -- value types (argparse calls them; their messages end up in one line) ----------------------
+
+
+def _whole(lo: int, hi: int) -> Callable[[str], int]:
+    def whole_number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; allowed: {lo} to {hi}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: {lo} to {hi}")
+        return value
+
+    return whole_number
+
+
+def _one_of(*allowed: str) -> Callable[[str], str]:
+    def choice(text: str) -> str:
+        if text not in allowed:
+            raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: {', '.join(allowed)}")
+        return text
+
+    return choice
+
+
+def _identifier(text: str) -> str:
+    if not text.isidentifier():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid Python variable name")
+    return text
+
+
+def _union(attr: str) -> list[str]:
+    """Every value any model of the table accepts for ``attr``, in table order."""
+    seen: list[str] = []
+    for spec in MODELS.values():
+        for value in getattr(spec, attr):
+            if value not in seen:
+                seen.append(value)
+    return seen
+
+
+_DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def _names(live_only: bool = True) -> list[str]:
+    """Model names for help text: dated snapshots left out (they take what their alias takes)."""
+    return [n for n in model_names(live_only=live_only) if not _DATED.search(n)]
+
+
+def _by_model(attr: str) -> str:
+    """Help text: which models take which values (from the model table); the biggest group is "others"."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for name in _names():
+        values = getattr(MODELS[name], attr)
+        if values:
+            groups.setdefault(tuple(values), []).append(name)
+    biggest = max(groups, key=lambda v: len(groups[v]), default=None)
+    parts = [f"{', '.join(v)} ({'others' if v == biggest and len(groups) > 1 else ', '.join(ms)})"
+             for v, ms in groups.items()]
+    return "; ".join(parts)
+
+
+# -- the option table --------------------------------------------------------------------------
+
+#: request parameter -> the option a user types (to say errors in the user's words)
+OPTION_FOR_PARAM = {
+    "model": "-m/--model",
+    "size": "-s/--size",
+    "quality": "-q/--quality",
+    "n": "-n",
+    "output_format": "-f/--format",
+    "output_compression": "--compression",
+    "background": "-b/--background",
+    "moderation": "--moderation",
+    "partial_images": "-p/--partial-images",
+    "input_fidelity": "--input-fidelity",
+    "image": "--image",
+    "mask": "--mask",
+}
+
+_NEW_SIZES = MODELS[DEFAULT_MODEL].free_size
+
+_OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "model": (("-m", "--model"), dict(
+        help=f"image model (default {DEFAULT_MODEL}); the table knows: "
+        + ", ".join(_names()) + " (and their dated snapshots); other names are sent as given, for compatible servers")),
+    "size": (("-s", "--size"), dict(
+        help="WxH or auto: 1024x1024, 1536x1024, 1024x1536 for gpt-image-1.x; "
+        + (f"gpt-image-2 and newer take {_NEW_SIZES.describe()}" if _NEW_SIZES else ""))),
+    "quality": (("-q", "--quality"), dict(help="quality: " + _by_model("qualities"))),
+    "n": (("-n",), dict(type=_whole(1, max(m.n_max for m in MODELS.values())), metavar="N",
+                        help="how many images (1-10; the Responses API makes one per call)")),
+    "format": (("-f", "--format"), dict(dest="output_format", metavar="FORMAT",
+                                        help="output format: " + _by_model("output_formats"))),
+    "compression": (("--compression",), dict(dest="output_compression", type=_whole(0, 100), metavar="0-100",
+                                             help="jpeg/webp compression level, 0-100")),
+    "background": (("-b", "--background"), dict(help="background: " + ", ".join(_union("backgrounds")))),
+    "moderation": (("--moderation",), dict(help="moderation: " + ", ".join(_union("moderations")))),
+    "partial": (("-p", "--partial-images"), dict(dest="partial_images", type=_whole(0, 3), metavar="0-3",
+                                                 help="stream 0-3 partial frames, shown live in place")),
+    "fidelity": (("--input-fidelity",), dict(dest="input_fidelity", metavar="FIDELITY",
+                                             help="how closely to keep the input image: " + _by_model("input_fidelities"))),
+    "api": (("--api",), dict(type=_one_of("images", "responses"),
+                             help="images (one call per request) or responses (multi-turn, previous_response_id); "
+                             "default: responses for GPT image models")),
+    "image": (("--image",), dict(action="append", metavar="IMAGE", dest="images",
+                                 help="input image, repeatable: a path, a variable holding bytes / PIL / numpy / "
+                                 "an ImageResult, a file id (file-...), or a turn id (turn_...). "
+                                 "Without it, the edit continues from the session's current image")),
+    "mask": (("--mask",), dict(metavar="MASK", help="where to edit: a path, a variable holding a MaskPainter "
+                               "or a PNG with alpha (transparent = edit here)")),
+    "session": (("--session",), dict(metavar="SESSION", help="a variable holding a Session, or a session name "
+                                     "(default: the notebook's default session)")),
+    "out": (("--out",), dict(type=_identifier, metavar="NAME", help="also assign the result to this variable")),
+    "no_display": (("--no-display",), dict(action="store_true", dest="no_display",
+                                           help="do not show the image (it is still stored and returned)")),
+    "refresh": (("--refresh",), dict(action="store_true",
+                                     help="ask the API again even when this exact request was made before "
+                                     "(by default a repeated request is replayed from the store, at no cost)")),
+}
+
+OUTPUT = ("model", "size", "quality", "n", "format", "compression", "background", "moderation", "partial", "api")
+COMMON = ("session", "out", "no_display", "refresh")
+
+
+def options(*names: str) -> Callable:
+    """Decorator adding the named options (in this order in ``%magic?``) to a magic."""
+    def decorate(func: Callable) -> Callable:
+        for name in reversed(names):  # magic_arguments builds the parser from the last decorator applied
+            flags, kwargs = _OPTIONS[name]
+            func = argument(*flags, **kwargs)(func)
+        return func
+
+    return decorate
+
+
+#: argparse dest -> request keyword
+_REQUEST_KEYS = ("model", "size", "quality", "n", "output_format", "output_compression", "background",
+                 "moderation", "partial_images", "input_fidelity", "api")
+
+
+def request_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The request options the user gave (only those: the session's defaults fill the rest)."""
+    return {k: getattr(args, k) for k in _REQUEST_KEYS if getattr(args, k, None) is not None}
+
+
+# -- resolving names to objects ----------------------------------------------------------------
+
+_EXPR = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*|\[[^\]]+\])+$")
+
+_IMAGE_KINDS = ("a path to an image file, a variable holding an image (bytes, PIL, numpy, ImageResult), "
+                "a file id (file-...) or a turn id (turn_...)")
+
+
+def resolve_image(ref: str, shell: Any, session: Any, param: str = "image") -> Any:
+    """What ``--image ref`` names: a variable (or ``name[0]`` / ``name.attr``), a file, a file id,
+    an image-generation call id, or a turn of the session."""
+    ns = shell.user_ns
+    if ref.isidentifier() and ref in ns:
+        return _unwrap(ns[ref])
+    if os.path.exists(os.path.expanduser(ref)):
+        return os.path.expanduser(ref)
+    if ref.startswith(("file-", "ig_", "http://", "https://", "data:")):
+        return ref
+    if ref.startswith("turn_"):
+        turn = _find_turn(session, ref)
+        if turn is not None:
+            return turn
+    if _EXPR.match(ref) and re.match(r"[A-Za-z_]\w*", ref).group(0) in ns:  # type: ignore[union-attr]
+        try:
+            return _unwrap(eval(ref, ns))  # noqa: S307 - the user's own namespace, as IPython does
+        except Exception as e:
+            raise ParamError(param, ref, _IMAGE_KINDS, hint=f"{type(e).__name__}: {e}") from None
+    raise ParamError(param, ref, _IMAGE_KINDS, hint="no such variable, file or turn")
+
+
+def resolve_images(refs: list[str] | None, shell: Any, session: Any) -> list[Any] | None:
+    """All ``--image`` values, flattened (a variable may hold several images)."""
+    if not refs:
+        return None
+    out: list[Any] = []
+    for ref in refs:
+        value = resolve_image(ref, shell, session)
+        out.extend(value if isinstance(value, list) else [value])
+    return out
+
+
+def _unwrap(value: Any) -> Any:
+    """An ImageSet or a tuple stands for its images."""
+    from .results import ImageSet
+
+    if isinstance(value, (ImageSet, tuple)):
+        return list(value)
+    return value
+
+
+def _find_turn(session: Any, turn_id: str) -> Any:
+    try:
+        return session.turn(turn_id)
+    except (KeyError, LookupError, ValueError):
+        return None
+
+
+def friendly_param_error(err: ParamError) -> str:
+    """The error in the user's words: ``-f/--format 'tiff' ...`` rather than ``output_format='tiff' ...``."""
+    text = str(err)
+    option = OPTION_FOR_PARAM.get(err.param)
+    if option and text.startswith(f"{err.param}="):
+        text = f"{option} {text[len(err.param) + 1:]}"
+    return text

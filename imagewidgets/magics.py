@@ -1,0 +1,478 @@
+"""IPython magics: ``%imagine``, ``%%imagine``, ``%edit``, ``%%edit``, ``%vary``, ``%imagine_config``,
+``%imagine_history``, and the extension entry points (``%load_ext imagewidgets``).
+
+A magic parses its line (``_magic_args``), calls the ``Session`` (``docs/session-api.md``), shows
+the image itself (partial frames replace each other live while streaming) and returns it, so
+``img = %imagine ...`` works. A mistake is one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from . import _magic_args as A
+from .errors import APIError, ImagewidgetsError, ParamError
+
+__all__ = ["ImageMagics", "load_ipython_extension", "unload_ipython_extension", "banner"]
+
+_MAGICS = {"line": ("imagine", "edit", "imedit", "vary", "imagine_config", "imagine_history"),
+           "cell": ("imagine", "edit", "imedit")}
+
+
+def _reported(name: str) -> Callable:
+    """Run a magic; expected mistakes become one line on stderr and the magic returns None."""
+    def decorate(method: Callable) -> Callable:
+        def run(self: "ImageMagics", line: str = "", cell: str | None = None) -> Any:
+            try:
+                return method(self, line, cell)
+            except UsageError as e:
+                self._complain(f"%{name}: {e}")
+            except ParamError as e:
+                self._complain(f"%{name}: {A.friendly_param_error(e)}")
+            except APIError as e:
+                self._complain(f"%{name}: {type(e).__name__}: {e}")
+            except ImagewidgetsError as e:
+                self._complain(f"%{name}: {e}")
+            return None
+
+        run.__name__, run.__qualname__, run.__doc__ = method.__name__, method.__qualname__, method.__doc__
+        run.__wrapped__ = method  # type: ignore[attr-defined]
+        run.parser = method.parser  # type: ignore[attr-defined]  # magic_arguments' parser, for %magic?
+        return run
+
+    return decorate
+
+
+def _expand(_iw_shell: Any, _iw_text: str) -> str:
+    """``{var}`` and ``$var`` in a cell body, as IPython expands a magic's line (the user's namespace)."""
+    return _iw_shell.var_expand(_iw_text)
+
+
+class _LiveView:
+    """One output area per magic call: partial frames replace each other in it, then the final image.
+
+    Frames are published as the encoded bytes that arrived (base64 for the JSON message), never
+    decoded and re-encoded."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.display_id: str | None = None
+
+    def _publish(self, data: dict, metadata: dict | None = None) -> None:
+        update = self.display_id is not None
+        if not update:
+            self.display_id = uuid.uuid4().hex
+        self.shell.display_pub.publish(data=data, metadata=metadata or {},
+                                       transient={"display_id": self.display_id}, update=update)
+
+    def on_event(self, event: Any) -> None:
+        from .results import PartialImageEvent
+
+        if isinstance(event, PartialImageEvent):
+            data, metadata = _frame_bundle(event)
+            self._publish(data, metadata)
+
+    def show(self, obj: Any) -> None:
+        data, metadata = self.shell.display_formatter.format(obj)
+        if data:
+            self._publish(data, metadata)
+
+
+def _frame_bundle(event: Any) -> tuple[dict, dict]:
+    import base64
+
+    from .images import MIME_TYPES
+    from .models import parse_size
+
+    of = f" of {event.total}" if event.total else ""
+    data: dict[str, Any] = {"text/plain": f"<partial image {event.index + 1}{of}>"}
+    metadata: dict[str, Any] = {}
+    mime = MIME_TYPES.get(event.format, "image/png")
+    wh = parse_size(event.size or "")
+    if event.format in ("png", "jpeg", "gif"):
+        data[mime] = base64.b64encode(event.data).decode()
+        if wh:
+            metadata[mime] = {"width": min(wh[0], 512)}
+    elif event.format == "svg":
+        data[mime] = event.data.decode("utf-8", "replace")
+    else:  # webp: no standard renderer in Jupyter; an <img> with a data URL shows it
+        width = f' width="{min(wh[0], 512)}"' if wh else ""
+        data["text/html"] = f'<img src="data:{mime};base64,{base64.b64encode(event.data).decode()}"{width}/>'
+    return data, metadata
+
+
+class _OutGuard:
+    """Keeps an image a magic has shown already from being shown again as ``Out[n]``.
+
+    The displayhook still runs (``_`` and ``Out[n]`` are set); only its format data is empty for
+    objects marked by ``shown()`` in the current cell."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self._shown: list[Any] = []
+        self._hook: Any = None
+
+    def shown(self, obj: Any) -> None:
+        self._shown.append(obj)
+
+    def forget(self, *_: Any) -> None:
+        self._shown.clear()
+
+    def install(self) -> None:
+        hook = self._hook = self.shell.displayhook
+        original = hook.compute_format_data
+
+        def compute_format_data(result: Any) -> tuple[dict, dict]:
+            if any(result is r for r in self._shown):
+                return {}, {}
+            return original(result)
+
+        hook.compute_format_data = compute_format_data
+        for event in ("pre_run_cell", "post_run_cell"):
+            self.shell.events.register(event, self.forget)
+
+    def uninstall(self) -> None:
+        if self._hook is not None and "compute_format_data" in vars(self._hook):
+            del self._hook.compute_format_data
+        for event in ("pre_run_cell", "post_run_cell"):
+            try:
+                self.shell.events.unregister(event, self.forget)
+            except ValueError:
+                pass
+
+
+@magics_class
+class ImageMagics(Magics):
+    """The image magics. Loaded by ``%load_ext imagewidgets``."""
+
+    def __init__(self, shell: Any = None) -> None:
+        super().__init__(shell)
+        self.guard = _OutGuard(shell)
+        self._session: Any = None  # a Session set by %imagine_config --session VAR
+        self._named: dict[str, Any] = {}
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _complain(self, text: str) -> None:
+        print(" ".join(text.split("\n")), file=sys.stderr)
+
+    def session(self, ref: str | None = None) -> Any:
+        """The session a magic uses: ``--session`` (a variable or a name), else the default."""
+        from .session import Session, default_session
+
+        if ref is None:
+            return self._session if self._session is not None else default_session()
+        value = self.shell.user_ns.get(ref) if ref.isidentifier() else None
+        if isinstance(value, Session):
+            return value
+        if value is not None:
+            raise ParamError("session", ref, "a variable holding a Session, or a session name",
+                             hint=f"{ref} holds a {type(value).__name__}")
+        current = self.session()
+        if current.name == ref:
+            return current
+        if ref not in self._named:
+            self._named[ref] = Session(ref)
+        return self._named[ref]
+
+    def _prompt(self, args: Any, cell: str | None, magic: str) -> str:
+        words = " ".join(args.prompt or [])
+        body = _expand(self.shell, cell).strip() if cell else ""
+        prompt = "\n".join(p for p in (words, body) if p)
+        if not prompt:
+            raise UsageError(f"a prompt is needed, e.g. %{magic} a lighthouse at dusk, watercolour")
+        return prompt
+
+    def _deliver(self, result: Any, args: Any, live: _LiveView | None) -> Any:
+        """Show (once), assign ``--out``, return."""
+        if result is None:  # cancelled before any frame arrived
+            return None
+        if args.out:
+            self.shell.user_ns[args.out] = result
+        if not args.no_display:
+            (live or _LiveView(self.shell)).show(result)
+        self.guard.shown(result)  # shown above (or not wanted): no second copy as Out[n]
+        return result
+
+    def _call(self, verb: str, args: Any, **kwargs: Any) -> Any:
+        session = self.session(args.session)
+        options = A.request_options(args)
+        live = None
+        if options.get("partial_images") and not args.no_display:
+            live = _LiveView(self.shell)
+            kwargs["on_event"] = live.on_event
+        if getattr(args, "mask", None):
+            kwargs["mask"] = A.resolve_image(args.mask, self.shell, session, param="mask")
+        if verb != "imagine":
+            kwargs["image"] = A.resolve_images(args.images, self.shell, session)
+        result = getattr(session, verb)(refresh=args.refresh, **kwargs, **options)
+        return self._deliver(result, args, live)
+
+    # -- %imagine ------------------------------------------------------------------------------
+    @line_cell_magic
+    @_reported("imagine")
+    @magic_arguments()
+    @argument("prompt", nargs="*", help="the prompt (or the cell body, with %%%%imagine)")
+    @A.options(*A.OUTPUT, *A.COMMON)
+    def imagine(self, line: str = "", cell: str | None = None) -> Any:
+        """Make an image from a prompt; it is shown, stored, and returned.
+
+        Examples::
+
+            %imagine a lighthouse at dusk, watercolour
+            %imagine a lighthouse at dusk -s 1536x1024 -q low -n 2
+            %imagine a {animal} in the style of $style        # variables expand, as in any magic
+            img = %imagine a paper boat on a pond -p 2          # 2 partial frames stream in place
+            %imagine a red kite --out kite --no-display         # kite = the result, nothing shown
+            %imagine a poster -m gpt-image-1.5 -f jpeg --compression 80 -b opaque
+            %imagine a logo --api images                        # the Image API instead of Responses
+
+            %%imagine -s 1024x1536 -q high
+            A tall travel poster of a lighthouse at dusk.
+            Bold flat colours, the word "HARBOUR" at the top.
+
+        With ``%%imagine`` the cell body is the prompt (``{var}`` and ``$var`` expand; write
+        ``{{``, ``}}`` or ``$$`` for the characters themselves). Options may come anywhere on the
+        line; quote a word that starts with ``-``, or put ``--`` before the prompt.
+
+        The image becomes the session's current turn, so ``%edit`` continues from it. A request
+        identical to an earlier one is replayed from the store at no cost (``--refresh`` to ask
+        again). Without OPENAI_API_KEY the offline renderer draws procedural pictures (not AI).
+        """
+        args = A.parse(self.imagine, line)
+        prompt = self._prompt(args, cell, "imagine")
+        return self._call("imagine", args, prompt=prompt)
+
+    # -- %edit -----------------------------------------------------------------------------------
+    @line_cell_magic
+    @_reported("edit")
+    @magic_arguments()
+    @argument("prompt", nargs="*", help="what to change (or the cell body, with %%%%edit)")
+    @A.options("image", "mask", "fidelity", *A.OUTPUT, *A.COMMON)
+    def edit(self, line: str = "", cell: str | None = None) -> Any:
+        """Edit an image: by default the session's current one (the previous cell's image).
+
+        Each ``%edit`` continues from the image before it, so cells form an edit chain (with the
+        Responses API, through ``previous_response_id``). ``--image`` edits other images instead.
+
+        Examples::
+
+            %imagine a lighthouse at dusk, watercolour
+            %edit add a red sailing boat                      # edits the lighthouse
+            %edit make it winter, snow on the rocks           # edits the boat picture
+            %edit put the cat in a hat --image cat.png --image hat.png --input-fidelity high
+            %edit a pond with lilies --mask painter           # painter = MaskPainter(...): edit where painted
+            %edit as a pencil sketch --image img              # img: an ImageResult, PIL image, bytes...
+            %edit brighter --image turn_1a2b3c4d5e6f          # branch from an earlier turn
+
+        Note: IPython has its own ``%edit`` line magic (it opens a text editor). Loading
+        imagewidgets replaces it with this one on purpose; IPython's stays reachable as
+        ``%ipython_edit``, and ``%imedit`` is an alias of this magic that collides with nothing.
+        """
+        args = A.parse(self.edit, line)
+        prompt = self._prompt(args, cell, "edit")
+        return self._call("edit", args, prompt=prompt)
+
+    @line_cell_magic
+    def imedit(self, line: str = "", cell: str | None = None) -> Any:
+        return self.edit(line, cell)
+
+    imedit.__doc__ = "Alias of %edit (a name no other magic uses).\n\n" + (edit.__doc__ or "")
+
+    # -- %vary -----------------------------------------------------------------------------------
+    @line_magic
+    @_reported("vary")
+    @magic_arguments()
+    @A.options("image", "model", "size", "n", *A.COMMON)
+    def vary(self, line: str = "", cell: str | None = None) -> Any:
+        """Variations of an image with dall-e-2 (the current image unless ``--image``).
+
+        Examples::
+
+            %vary -n 3 -s 512x512
+            %vary --image logo.png -n 2 --out variants
+
+        dall-e-2 wants a square PNG under 4 MB; the Image API's variations endpoint is the only
+        one that makes variations (it retired on api.openai.com in May 2026; the offline
+        renderer and compatible servers still serve it).
+        """
+        args = A.parse(self.vary, line)
+        if args.model is None:
+            args.model = "dall-e-2"
+        return self._call("vary", args)
+
+    # -- %imagine_config -------------------------------------------------------------------------
+    @line_magic
+    @_reported("imagine_config")
+    @magic_arguments()
+    @argument("-m", "--model", help="default image model")
+    @argument("-s", "--size", help="default size")
+    @argument("-q", "--quality", help="default quality")
+    @argument("-f", "--format", dest="output_format", metavar="FORMAT", help="default output format")
+    @argument("-b", "--background", help="default background")
+    @argument("--moderation", help="default moderation")
+    @argument("--api", help="images or responses (default: chosen per model)")
+    @argument("--store", metavar="FOLDER", help="the folder images and their index are stored in")
+    @argument("--budget", metavar="USD", help="stop before a request would take the session past this "
+              "many dollars (none: no budget)")
+    @argument("--base-url", dest="base_url", metavar="URL",
+              help="an OpenAI-compatible server, e.g. https://api.openai.com/v1; 'offline' for the "
+              "offline renderer (the key comes from OPENAI_API_KEY, never from this line)")
+    @argument("--session", metavar="SESSION", help="a variable holding a Session (used as is), or the "
+              "name of the default session")
+    def imagine_config(self, line: str = "", cell: str | None = None) -> None:
+        """Show or set the defaults the magics use. With no option, shows them.
+
+        ``none`` (or ``default``) as a value removes a setting.
+
+        Examples::
+
+            %imagine_config
+            %imagine_config -m gpt-image-1.5 -s 1536x1024 -q low --budget 2
+            %imagine_config --store ./workshop-images --session harbour
+            %imagine_config --base-url http://localhost:8000/v1   # a compatible server
+            %imagine_config --base-url offline                     # back to the offline renderer
+            %imagine_config --session s                            # s = Session(..., client=...)
+        """
+        from .session import Session, configure
+
+        args = A.parse(self.imagine_config, line)
+        values = {k: v for k, v in vars(args).items() if v is not None}
+        if "api" in values and values["api"] not in ("images", "responses", "none", "default"):
+            raise ParamError("api", values["api"], "images, responses, none")
+        settings: dict[str, Any] = {}
+        for key, value in values.items():
+            value = None if value.lower() in ("none", "default") else value
+            if key == "budget":
+                key, value = "budget_usd", None if value is None else _usd(value)
+            if key == "session":
+                held = self.shell.user_ns.get(value) if value and value.isidentifier() else None
+                if isinstance(held, Session):
+                    self._session = held
+                    continue
+            settings[key] = value
+        if settings:
+            if {"store", "base_url", "session"} & set(settings):
+                self._session, self._named = None, {}
+            configure(**settings)
+            if self._session is not None:
+                self._apply(self._session, settings)
+        print(self._summary())
+
+    @staticmethod
+    def _apply(session: Any, settings: dict) -> None:
+        """Settings of ``%imagine_config`` apply to a session given with ``--session VAR`` too."""
+        for key in ("model", "api", "budget_usd"):
+            if key in settings:
+                setattr(session, key, settings[key] if settings[key] is not None or key != "model"
+                        else session.model)
+        for key in ("size", "quality", "output_format", "background", "moderation"):
+            if key in settings:
+                if settings[key] is None:
+                    session.defaults.pop(key, None)
+                else:
+                    session.defaults[key] = settings[key]
+
+    def _summary(self) -> str:
+        s = self.session()
+        parts = [f"backend: {s.client.backend}", f"store: {s.store.folder}", f"session: {s.name!r}",
+                 f"model: {s.model}", f"api: {s.api or 'auto'}"]
+        parts += [f"{k}: {v}" for k, v in s.defaults.items()]
+        if s.budget_usd is not None:
+            parts.append(f"budget: ${s.budget_usd:.2f} (spent ${s.spent_usd:.4f})")
+        return "imagewidgets · " + " · ".join(parts)
+
+    # -- %imagine_history ------------------------------------------------------------------------
+    @line_magic
+    @_reported("imagine_history")
+    @magic_arguments()
+    @argument("--lineage", action="store_true", help="show the tree of turns as thumbnails")
+    @argument("--checkout", metavar="TURN", help="make an earlier turn current: the next %%edit branches from it")
+    @A.options("session")
+    def imagine_history(self, line: str = "", cell: str | None = None) -> Any:
+        """The session's turns: prompt, parameters, cost, status (a table; ``--lineage`` a tree).
+
+        Examples::
+
+            %imagine_history
+            %imagine_history --lineage
+            %imagine_history --checkout turn_1a2b3c4d5e6f     # then %edit branches from it
+            h = %imagine_history --session harbour            # h.rows, h.to_pandas()
+        """
+        args = A.parse(self.imagine_history, line)
+        session = self.session(args.session)
+        if args.checkout:
+            try:
+                turn = session.checkout(args.checkout)
+            except KeyError:
+                raise ParamError("turn", args.checkout, "a turn id of this session (see %imagine_history)",
+                                 hint=f"no such turn in {session.name!r}") from None
+            print(f"current turn: {turn.id} ({turn.prompt or turn.kind}); the next %edit continues from it")
+            return None
+        view = session.lineage() if args.lineage else session.history()
+        _LiveView(self.shell).show(view)
+        self.guard.shown(view)
+        return view
+
+
+def _usd(text: str) -> float:
+    try:
+        value = float(text.lstrip("$"))
+    except ValueError:
+        raise ParamError("budget", text, "an amount in US dollars, e.g. 2.50, or none") from None
+    if value < 0:
+        raise ParamError("budget", value, "an amount of at least 0, or none")
+    return value
+
+
+# -- the extension ---------------------------------------------------------------------------------
+
+
+def banner(shell: Any = None) -> str:
+    """The line shown on load: backend (never the key), store folder, and the ``%edit`` note."""
+    from .config import resolve
+    from .session import _settings
+    from .store import default_folder
+
+    folder = _settings.get("folder") or default_folder()
+    return (f"imagewidgets: {resolve().describe()}; images stored in {folder}. "
+            "%imagine, %edit, %vary, %imagine_config, %imagine_history are ready; "
+            "%edit now edits images and replaces IPython's editor magic, which stays reachable "
+            "as %ipython_edit (%imedit is a non-colliding alias of ours).")
+
+
+_loaded: dict[int, tuple[ImageMagics, Any]] = {}
+
+
+def load_ipython_extension(ip: Any) -> None:
+    """``%load_ext imagewidgets``: register the magics and say which backend is in use."""
+    if id(ip) in _loaded:
+        return
+    previous_edit = ip.magics_manager.magics["line"].get("edit")
+    if previous_edit is not None:
+        ip.register_magic_function(previous_edit, "line", "ipython_edit")
+    magics = ImageMagics(ip)
+    ip.register_magics(magics)
+    magics.guard.install()
+    _loaded[id(ip)] = (magics, previous_edit)
+    print(banner(ip))
+
+
+def unload_ipython_extension(ip: Any) -> None:
+    """``%unload_ext imagewidgets``: remove the magics and give ``%edit`` back to IPython."""
+    magics, previous_edit = _loaded.pop(id(ip), (None, None))
+    if magics is None:
+        return
+    magics.guard.uninstall()
+    table = ip.magics_manager.magics
+    for kind, names in _MAGICS.items():
+        for name in names:
+            table[kind].pop(name, None)
+    if previous_edit is not None:
+        table["line"]["edit"] = previous_edit
+        table["line"].pop("ipython_edit", None)
