@@ -5,7 +5,7 @@
   stopped at the end of the test.
 - ``asgi_client(app)``: an ``httpx2.AsyncClient`` on the app through ``ASGITransport`` (bodies buffered:
   for content checks, not for arrival timing).
-- ``png(...)``, ``mask_png(...)``, ``decode(...)``, ``sse_events(...)``: picture and stream helpers.
+- ``png(...)``, ``picture(...)``, ``mask_png(...)``, ``decode(...)``, ``sse_events(...)``: picture and stream helpers.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import httpx2
 import pytest
 from PIL import Image
 
-__all__ = ["make_offline_app", "offline_server", "asgi_client", "png", "mask_png", "decode", "sse_events"]
+__all__ = ["make_offline_app", "offline_server", "asgi_client", "png", "picture", "mask_png", "decode", "sse_events"]
 
 
 def make_offline_app(**switches: Any):
@@ -57,6 +57,21 @@ def png(width: int = 64, height: int = 64, color: tuple = (40, 120, 200), mode: 
     buf = io.BytesIO()
     fill = tuple(color) + ((255,) if mode == "RGBA" and len(color) == 3 else ())
     Image.new(mode, (width, height), fill[: len(mode)]).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def picture(width: int = 256, height: int = 256, mode: str = "RGB") -> bytes:
+    """A PNG with structure (a gradient and a disc): pixels that can be told apart."""
+    import numpy as np
+
+    y, x = np.mgrid[0:height, 0:width]
+    r = (x * 255 // max(1, width - 1)).astype(np.uint8)
+    g = (y * 255 // max(1, height - 1)).astype(np.uint8)
+    disc = ((x - width / 2) ** 2 + (y - height / 2) ** 2) < (min(width, height) / 4) ** 2
+    b = np.where(disc, 220, 40).astype(np.uint8)
+    channels = [r, g, b] + ([np.full_like(r, 255)] if mode == "RGBA" else [])
+    buf = io.BytesIO()
+    Image.fromarray(np.stack(channels, axis=-1), mode).save(buf, format="PNG")
     return buf.getvalue()
 
 
