@@ -179,8 +179,8 @@ class VariationMaker:
         src = decode(image)
         self.rgba = spec.background == "transparent" or _has_alpha(src)
         rng = np.random.default_rng(seed(self.key, spec.index))
-        zoom = rng.uniform(1.02, 1.12)
-        cx, cy = rng.uniform(0.42, 0.58, 2)
+        zoom = rng.uniform(1.01, 1.05)
+        cx, cy = rng.uniform(0.46, 0.54, 2)
         angle = rng.choice([-1.0, 1.0]) * rng.uniform(0.45, 1.3)
         sat = rng.uniform(0.95, 1.3)
         # Crop a slightly zoomed window of the target's aspect, centred near the middle.
