@@ -22,7 +22,7 @@ from typing import Any, Callable
 from . import config as _config
 from .client import Client
 from .cost import estimate
-from .errors import BudgetExceededError, NotFoundError, ParamError
+from .errors import APIError, BudgetExceededError, NotFoundError, ParamError
 from .models import DEFAULT_MODEL, get_model
 from .replay import backend_identity, replay_key, request_inputs, request_params
 from .requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
@@ -279,7 +279,10 @@ class Session:
     def _send(self, req: Any, turn: Turn, parent: Turn | None) -> Any:
         try:
             return self.client.run(req)
-        except NotFoundError:
+        except APIError as e:
+            # OpenAI answers 400 previous_response_not_found (some servers 404) for an expired response
+            if not (isinstance(e, NotFoundError) or e.code == "previous_response_not_found"):
+                raise
             retry = self._without_previous(req, turn, parent)
             if retry is None:
                 raise

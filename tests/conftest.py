@@ -51,3 +51,19 @@ def _fresh_session_settings():
     if session is not None:
         session._settings.clear()
         session._default = None
+
+
+@pytest.fixture
+def wire():
+    """A transport to the real backend that records every request (``wire.calls``)."""
+    from tests.wire import RecordingTransport
+
+    return RecordingTransport()
+
+
+@pytest.fixture
+def session(wire, tmp_path):
+    """A session on the embedded offline backend, its store in this test's folder, the wire recorded."""
+    from imagewidgets import Client, Session
+
+    return Session("test", folder=tmp_path / "store", client=Client(transport=wire))
