@@ -10,6 +10,9 @@ from typing import Any
 
 #: public name -> module (relative to this package) that defines it; adding a widget is one line
 _EXPORTS = {
+    "Gallery": ".gallery",
+    "ImageStudio": ".studio",
+    "LiveImage": ".live",
     "MaskPainter": ".mask",
 }
 

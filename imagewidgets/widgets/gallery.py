@@ -1,0 +1,216 @@
+"""Gallery: a session's turns as small thumbnails with prompt, cost and lineage; click one to
+branch from it (``session.checkout``)."""
+
+from __future__ import annotations
+
+import html
+import io
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Optional
+
+import ipywidgets as W
+from ipycanvas import Canvas
+from traitlets import Unicode
+
+from ._util import reported
+
+__all__ = ["Gallery", "thumbnail"]
+
+_THUMBS: "OrderedDict[tuple, tuple[bytes, str, int, int]]" = OrderedDict()
+_THUMBS_MAX = 1024
+_THUMBS_LOCK = threading.Lock()
+
+
+def thumbnail(image: Any, size: int = 128) -> tuple[bytes, str, int, int]:
+    """``(bytes, widget format, width, height)`` of a small copy of ``image`` (an ImageResult),
+    made once and cached: PNG where there is transparency, JPEG otherwise; SVG stays SVG."""
+    key = (str(image.path) if getattr(image, "path", None) else id(image), size)
+    with _THUMBS_LOCK:
+        if key in _THUMBS:
+            _THUMBS.move_to_end(key)
+            return _THUMBS[key]
+    thumb = _make_thumbnail(image, size)
+    with _THUMBS_LOCK:
+        _THUMBS[key] = thumb
+        while len(_THUMBS) > _THUMBS_MAX:
+            _THUMBS.popitem(last=False)
+    return thumb
+
+
+def _make_thumbnail(image: Any, size: int) -> tuple[bytes, str, int, int]:
+    if image.format == "svg":  # a browser scales vectors itself
+        w, h = image.width or size, image.height or size
+        scale = size / max(w, h)
+        return image.data, "svg+xml", max(1, round(w * scale)), max(1, round(h * scale))
+    from PIL import Image
+
+    with Image.open(io.BytesIO(image.data)) as im:
+        im.draft("RGB", (size, size))  # JPEG: decode at a reduced scale, much faster
+        im = im.convert("RGBA") if im.mode in ("RGBA", "LA", "PA", "P") else im.convert("RGB")
+        im.thumbnail((size, size))
+        out = io.BytesIO()
+        if im.mode == "RGBA" and im.getextrema()[3][0] < 255:
+            im.save(out, "PNG", optimize=True)
+            fmt = "png"
+        else:
+            im.convert("RGB").save(out, "JPEG", quality=85)
+            fmt = "jpeg"
+        return out.getvalue(), fmt, im.width, im.height
+
+
+class Gallery(W.VBox):
+    """Thumbnails of a session's turns, newest added as they are stored, with their lineage.
+
+    Clicking a thumbnail makes that turn current (``session.checkout``), so the next edit
+    branches from it. A turn shows ``↳ from #k`` when it continues another one; a branch
+    (a second child of a turn) is indented one step further than its parent's main line.
+
+        gallery = Gallery(session); gallery
+        gallery.select(turn)            # what a click does
+        gallery.selected                # id of the turn the next edit continues from
+    """
+
+    selected = Unicode(None, allow_none=True, help="id of the current turn (the base of the next edit)")
+
+    def __init__(self, session: Any = None, *, thumb_size: int = 128, indent_px: int = 24, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if session is None:
+            from ..session import default_session
+
+            session = default_session()
+        self.session = session
+        self.thumb_size = thumb_size
+        self.indent_px = indent_px
+        self.output = W.Output()
+        self.output.add_class("iw-gallery-log")
+        #: turn id -> the clickable thumbnail canvas
+        self.thumbs: dict[str, Canvas] = {}
+        self._rows: dict[str, W.HBox] = {}
+        self._captions: dict[str, W.HTML] = {}
+        self._select_callbacks: list[Callable[[Any], None]] = []
+        self._lock = threading.RLock()  # turns arrive from the thread that ran the request
+        self.header = W.Label()
+        self.rows = W.VBox()
+        self.children = [self.header, self.rows, self.output]
+        self.add_class("iw-gallery")
+        session.on_turn(self._on_turn)
+        self.refresh()
+
+    # ------------------------------------------------------------------ public
+    def select(self, turn: Any) -> Any:
+        """Make ``turn`` (a Turn or its id) the base of the next edit; returns the Turn."""
+        turn = self.session.checkout(turn)
+        with self._lock:
+            self.selected = turn.id
+            self._highlight()
+        for callback in list(self._select_callbacks):
+            self._call(callback, turn)
+        return turn
+
+    def on_select(self, callback: Callable[[Any], None]) -> None:
+        """``callback(turn)`` after a thumbnail is clicked (or ``select`` is called)."""
+        self._select_callbacks.append(callback)
+
+    @reported
+    def refresh(self) -> None:
+        """Bring the thumbnails, captions, order and indentation up to date with the session."""
+        with self._lock:
+            turns = list(self.session.turns)
+            number = {t.id: i + 1 for i, t in enumerate(turns)}
+            for t in turns:
+                if t.id not in self._rows:
+                    self._rows[t.id] = self._make_row(t)
+            order = _tree_order(turns)
+            for turn, indent in order:
+                row = self._rows[turn.id]
+                row.layout.margin = f"0 0 4px {indent * self.indent_px}px"
+                self._captions[turn.id].value = _caption(turn, number)
+            self.rows.children = [self._rows[t.id] for t, _ in order]
+            current = getattr(self.session, "current", None)
+            self.selected = current.id if current is not None else None
+            self._highlight()
+            spent = sum(t.cost or 0 for t in turns)
+            self.header.value = f"{len(turns)} turn{'s' * (len(turns) != 1)} · ${spent:.4f}"
+
+    # ------------------------------------------------------------------ internals
+    def _on_turn(self, turn: Any) -> None:
+        self.refresh()
+
+    def _make_row(self, turn: Any) -> W.HBox:
+        caption = W.HTML(layout=W.Layout(max_width="420px"))
+        caption.add_class("iw-thumb-caption")
+        self._captions[turn.id] = caption
+        picture: W.Widget
+        image = turn.images[0] if turn.images else None
+        if image is not None and image.data:
+            picture = self._make_thumb(turn, image)
+        else:
+            size = f"{self.thumb_size}px"
+            picture = W.Label(turn.status or "no image",
+                              layout=W.Layout(width=size, height=f"{self.thumb_size // 2}px"))
+        row = W.HBox([picture, caption], layout=W.Layout(align_items="center"))
+        row.add_class("iw-gallery-row")
+        return row
+
+    def _make_thumb(self, turn: Any, image: Any) -> Canvas:
+        data, fmt, w, h = thumbnail(image, self.thumb_size)
+        source = W.Image(value=data, format=fmt)
+        canvas = Canvas(width=w, height=h, layout=W.Layout(width=f"{w}px", height=f"{h}px"))
+        canvas.add_class("iw-thumb")
+        canvas._iw_source = source  # keep the Image model alive as long as the canvas
+        canvas.draw_image(source, 0, 0)
+        canvas.on_client_ready(lambda: canvas.draw_image(source, 0, 0))  # a new view starts blank
+        canvas.on_mouse_down(lambda x, y, tid=turn.id: self._clicked(tid))
+        self.thumbs[turn.id] = canvas
+        return canvas
+
+    @reported
+    def _clicked(self, turn_id: str) -> None:
+        self.select(turn_id)
+
+    @reported
+    def _call(self, callback: Callable[[Any], None], turn: Any) -> None:
+        callback(turn)
+
+    def _highlight(self) -> None:
+        for tid, row in self._rows.items():
+            if tid == self.selected:
+                row.add_class("iw-thumb-current")
+                row.layout.border = "2px solid #1976d2"
+            else:
+                row.remove_class("iw-thumb-current")
+                row.layout.border = "2px solid transparent"
+
+
+def _tree_order(turns: list) -> list[tuple[Any, int]]:
+    """Turns depth-first (children in creation order) with their indentation: a turn's first
+    child continues its line, each later child (a branch) is indented one step more."""
+    ids = {t.id for t in turns}
+    children: dict[Optional[str], list] = {}
+    for t in turns:
+        parent = t.parent_id if t.parent_id in ids else None
+        children.setdefault(parent, []).append(t)
+    out: list[tuple[Any, int]] = []
+    stack = [(t, 0) for t in reversed(children.get(None, []))]
+    while stack:
+        turn, indent = stack.pop()
+        out.append((turn, indent))
+        kids = children.get(turn.id, [])
+        for i in range(len(kids) - 1, -1, -1):
+            stack.append((kids[i], indent + (1 if i else 0)))
+    return out
+
+
+def _caption(turn: Any, number: dict[str, int]) -> str:
+    bits = [f"<b>#{number.get(turn.id, '?')}</b> {html.escape(turn.kind or '')}"]
+    if turn.parent_id in number:
+        bits.append(f"↳ from #{number[turn.parent_id]}")
+    if turn.cost is not None:
+        bits.append(f"${turn.cost:.4f}")
+    if turn.status and turn.status != "completed":
+        bits.append(html.escape(turn.status))
+    prompt = turn.prompt or ""
+    short = prompt if len(prompt) <= 80 else prompt[:79] + "…"
+    return (f'<div title="{html.escape(prompt)}">{" · ".join(bits)}<br>'
+            f'<span style="color:#555">{html.escape(short)}</span></div>')

@@ -1,0 +1,342 @@
+"""ImageStudio: the controls of a request (choices follow the model table), its cost before the
+click, Generate / Edit / Vary / Cancel, the live stream, errors on one line, and the gallery."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from typing import Any, Optional
+
+import ipywidgets as W
+
+from ..cost import estimate
+from ..errors import ImagewidgetsError
+from ..models import ModelSpec, get_model, model_names
+from ..requests import GenerateRequest
+from ._util import one_line, reported
+from .gallery import Gallery
+from .live import LiveImage
+
+__all__ = ["ImageStudio"]
+
+#: request option -> (what the model table calls its choices, what the API calls the option)
+_CHOICES = {
+    "size": ("sizes", "size"),
+    "quality": ("qualities", "quality"),
+    "output_format": ("output_formats", "output format"),
+    "background": ("backgrounds", "background"),
+    "moderation": ("moderations", "moderation"),
+    "input_fidelity": ("input_fidelities", "input fidelity"),
+}
+_PREFERRED = {"output_format": "png", "background": "auto", "moderation": "auto", "input_fidelity": "low"}
+_COMPRESSED = ("jpeg", "webp")
+
+
+def _spec(name: str) -> ModelSpec:
+    return get_model(name) or ModelSpec(name=name, family="unknown")  # unknown: the server decides
+
+
+def _choices(spec: ModelSpec, option: str) -> tuple[str, ...]:
+    values = tuple(getattr(spec, _CHOICES[option][0]))
+    return values + ("auto",) if option == "size" and spec.size_auto and "auto" not in values else values
+
+
+class ImageStudio(W.VBox):
+    """A request builder for a notebook, over a :class:`~imagewidgets.Session`::
+
+        studio = ImageStudio(session); studio
+
+    Every control is a widget attribute (``studio.model``, ``.size``, ``.quality``,
+    ``.output_format``, ``.background``, ``.moderation``, ``.input_fidelity``, ``.compression``,
+    ``.n``, ``.partial_images``, ``.prompt``) whose ``value`` is the state; their choices follow
+    the selected model's row of the model table. ``studio.options(kind)`` is what a click sends;
+    ``studio.cost`` shows ``cost.estimate`` of it. Generate, Edit and Vary run
+    ``session.imagine`` / ``edit`` / ``vary`` in the :class:`LiveImage` (``studio.live``); Edit
+    continues from the session's current turn (click a thumbnail in ``studio.gallery`` to
+    branch) with the mask painted in the "Mask…" painter, if open. ``studio.wait()`` blocks
+    until the click's work is done (for tests).
+    """
+
+    def __init__(self, session: Any = None, *, live_width: int = 512, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if session is None:
+            from ..session import default_session
+
+            session = default_session()
+        self.session = session
+        self.output = W.Output()
+        self.output.add_class("iw-studio-log")
+        self.painter: Any = None
+        self._idle = threading.Event()
+        self._idle.set()
+        self._build(live_width)
+        self.add_class("iw-studio")
+        self._on_model()
+
+    # ------------------------------------------------------------------ what a click sends
+    def options(self, kind: str = "generate") -> dict[str, Any]:
+        """The options the controls describe for ``kind`` ("generate", "edit" or "vary")."""
+        spec = _spec(self.model.value)
+        if kind == "vary":
+            opts = {"model": spec.name, "size": self.size.value, "n": self.n.value if self.n.value > 1 else None}
+            return {k: v for k, v in opts.items() if v is not None}
+        opts: dict[str, Any] = {"model": spec.name}
+        for option in _CHOICES:
+            widget = getattr(self, option)
+            if not widget.disabled and widget.value is not None and (option != "input_fidelity" or kind == "edit"):
+                opts[option] = widget.value
+        if not self.compression.disabled:
+            opts["output_compression"] = self.compression.value
+        if self.n.value > 1:
+            opts["n"] = self.n.value
+            if spec.supports("responses"):
+                opts["api"] = "images"  # the Responses tool makes one image per call
+        if not self.partial_images.disabled and self.partial_images.value > 0:
+            opts["partial_images"] = self.partial_images.value
+        return opts
+
+    def estimate(self):
+        """``cost.estimate`` of the request Generate would send."""
+        opts = {k: v for k, v in self.options("generate").items() if k != "api"}
+        return estimate(GenerateRequest(self.prompt.value or "", stream="partial_images" in opts, **opts))
+
+    # ------------------------------------------------------------------ actions
+    def generate(self) -> None:
+        """What the Generate button does."""
+        self._start(self.session.imagine, self.prompt.value, **self.options("generate"))
+
+    def edit(self) -> None:
+        """What the Edit button does: continue from the current turn, with the painted mask if any."""
+        opts = self.options("edit")
+        painter = self.painter
+        if painter is not None and painter.has_mask:
+            opts["mask"] = painter
+        if painter is not None and painter.has_markup and _spec(self.model.value).markup:
+            opts["markup"] = painter.markup
+        self._start(self.session.edit, self.prompt.value, **opts)
+
+    def vary(self) -> None:
+        """What the Vary button does: variations of the current turn's image."""
+        self._start(self.session.vary, events=False, **self.options("vary"))
+
+    def cancel(self) -> None:
+        self.live.cancel()
+
+    def wait(self, timeout: Optional[float] = None) -> Any:
+        """Block until the last click's work is done (result shown, error area written); its result
+        or None when it failed (the error is in ``studio.error.value``)."""
+        if not self._idle.wait(timeout):
+            raise TimeoutError("the studio is still busy")
+        return self.live.result
+
+    def show_error(self, error: Optional[BaseException]) -> None:
+        """One readable line in the error area (None clears it)."""
+        self.error.value = one_line(error) if error is not None else ""
+        self.error.layout.display = None if error is not None else "none"
+
+    # ------------------------------------------------------------------ running
+    def _start(self, fn: Any, *args: Any, **kwargs: Any) -> None:
+        self.show_error(None)
+        self._idle.clear()
+        try:
+            self._set_busy(True)
+            future = self.live.run(fn, *args, **kwargs)
+        except Exception as e:
+            self._ended(e)
+            return
+        future.add_done_callback(lambda f: self._ended(f.exception()))
+
+    def _ended(self, error: Optional[BaseException]) -> None:
+        try:
+            if error is not None:
+                self.show_error(error)
+                if not isinstance(error, ImagewidgetsError):  # a bug, not a user error: keep the traceback
+                    self.output.append_stderr("".join(traceback.format_exception(error)))
+            self._set_busy(False)
+        finally:
+            self._idle.set()
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ following the controls
+    @reported
+    def _on_model(self, change: Any = None) -> None:
+        spec = _spec(self.model.value)
+        self._quiet = True  # one cost update for the whole change, not one per control
+        try:
+            for option, (_, label) in _CHOICES.items():
+                self._offer(getattr(self, option), spec, option, label)
+            self.n.max = max(1, spec.n_max)
+            self.n.disabled = spec.n_max <= 1
+            self.n.tooltip = (f"{spec.name} makes one image per request" if self.n.disabled
+                              else f"1 to {spec.n_max} images (more than 1 uses the Image API)")
+            self.partial_images.disabled = not spec.streaming
+            self.partial_images.tooltip = ("partial frames while streaming" if spec.streaming
+                                           else f"{spec.name} does not stream partial images")
+            self.model.tooltip = (f"{spec.name}: {spec.status} on {spec.ended_on}, replaced by {spec.replacement}"
+                                  if not spec.is_live else f"{spec.name}: {', '.join(spec.endpoints)}")
+        finally:
+            self._quiet = False
+        self._on_format()
+
+    def _offer(self, widget: W.Dropdown, spec: ModelSpec, option: str, label: str) -> None:
+        """Offer only what the model accepts; a control it does not accept is disabled, with why."""
+        values = _choices(spec, option)
+        previous = widget.value
+        preferred = {"size": spec.default_size, "quality": spec.default_quality}.get(option, _PREFERRED.get(option))
+        widget.options = values
+        if previous in values:
+            widget.value = previous
+        elif preferred in values:
+            widget.value = preferred
+        widget.disabled = not values
+        if not values:
+            widget.tooltip = f"{spec.name} does not accept {label}"
+        else:
+            widget.tooltip = f"{label} for {spec.name}: {', '.join(values)}"
+            if option == "size" and spec.free_size:
+                widget.tooltip += f" (the API also takes {spec.free_size.describe()})"
+            if option == "input_fidelity":
+                widget.tooltip += " (Edit only)"
+
+    @reported
+    def _on_format(self, change: Any = None) -> None:
+        spec = _spec(self.model.value)
+        fmt = self.output_format.value
+        if not spec.compression:
+            why = f"{spec.name} does not accept output compression"
+        elif fmt not in _COMPRESSED:
+            why = f"compression applies to jpeg and webp only (not {fmt})"
+        else:
+            why = None
+        self.compression.disabled = why is not None
+        self.compression.tooltip = why or "output compression, 0-100%"
+        self._update_cost()
+        self._update_buttons()
+
+    @reported
+    def _update_cost(self, change: Any = None) -> None:
+        if getattr(self, "_quiet", False):
+            return
+        try:
+            est = self.estimate()
+        except ImagewidgetsError as e:
+            self.cost.value, self.cost.tooltip = "≈ $?", one_line(e)
+            return
+        self.cost.value = str(est)
+        self.cost.tooltip = "; ".join(est.assumptions) or "estimate"
+
+    def _update_buttons(self) -> None:
+        spec = _spec(self.model.value)
+        busy = getattr(self, "_busy", False)
+        for button, endpoints, verb in (
+            (self.generate_button, ("generations", "responses"), "generate"),
+            (self.edit_button, ("edits", "responses"), "edit"),
+            (self.vary_button, ("variations",), "make variations"),
+        ):
+            able = any(spec.supports(e) for e in endpoints)
+            button.disabled = busy or not able
+            button.tooltip = (f"{spec.name} cannot {verb}" if not able else "a request is running" if busy
+                              else f"{verb} with {spec.name} ({self.cost.value})")
+
+    @reported
+    def _on_mask_toggle(self, change: Any) -> None:
+        if not change["new"]:
+            self.painter, self.mask_box.children = None, []
+            return
+        current = self.session.current
+        if current is None or current.image is None:
+            self.show_error(ValueError("Mask…: generate an image or pick one in the gallery first"))
+            self.mask_toggle.value = False
+            return
+        from .mask import MaskPainter
+
+        self.painter = MaskPainter(current.image.data)
+        self.painter.add_class("iw-mask-painter")
+        self.mask_box.children = [self.painter]
+
+    @reported
+    def _on_selected(self, change: Any) -> None:
+        current = self.session.current
+        if self.painter is not None and current is not None and current.image is not None:
+            self.painter.set_image(current.image.data)  # a mask belongs to one picture
+
+    # ------------------------------------------------------------------ layout
+    def _build(self, live_width: int) -> None:
+        def dropdown(desc: str, cls: str) -> W.Dropdown:
+            w = W.Dropdown(description=desc, layout=W.Layout(width="220px"), style={"description_width": "80px"})
+            w.add_class(cls)
+            return w
+
+        self.prompt = W.Textarea(placeholder="describe the image…", layout=W.Layout(width="100%", height="64px"))
+        self.prompt.add_class("iw-prompt")
+        names = model_names()
+        if self.session.model not in names:
+            names.insert(0, self.session.model)
+        labels = [(n if _spec(n).is_live else f"{n} ({_spec(n).status})", n) for n in names]
+        self.model = dropdown("model", "iw-model")
+        self.model.options = labels
+        self.model.value = self.session.model
+        self.size, self.quality = dropdown("size", "iw-size"), dropdown("quality", "iw-quality")
+        self.output_format = dropdown("format", "iw-format")
+        self.background = dropdown("background", "iw-background")
+        self.moderation = dropdown("moderation", "iw-moderation")
+        self.input_fidelity = dropdown("fidelity", "iw-fidelity")
+        self.compression = W.IntSlider(80, min=0, max=100, description="compression",
+                                       style={"description_width": "80px"}, layout=W.Layout(width="280px"))
+        self.compression.add_class("iw-compression")
+        self.n = W.IntSlider(1, min=1, max=10, description="n", style={"description_width": "80px"},
+                             layout=W.Layout(width="280px"))
+        self.n.add_class("iw-n")
+        self.partial_images = W.IntSlider(2, min=0, max=3, description="partials",
+                                          style={"description_width": "80px"}, layout=W.Layout(width="280px"))
+        self.partial_images.add_class("iw-partials")
+        self.cost = W.Label()
+        self.cost.add_class("iw-cost")
+
+        self.generate_button = self._button("Generate", "iw-generate", "magic", self.generate, "primary")
+        self.edit_button = self._button("Edit", "iw-edit", "pencil", self.edit)
+        self.vary_button = self._button("Vary", "iw-vary", "clone", self.vary)
+        self.mask_toggle = W.ToggleButton(description="Mask…", icon="paint-brush",
+                                          tooltip="paint where the next Edit may change the current image")
+        self.mask_toggle.add_class("iw-mask-toggle")
+        self.mask_toggle.observe(self._on_mask_toggle, names=["value"])
+        self.live = LiveImage(width=live_width, cancel_button=False)
+        self.cancel_button = self.live.cancel_button
+        self.error = W.Label(style={"text_color": "#c0392b"}, layout=W.Layout(display="none"))
+        self.error.add_class("iw-error")
+        self.mask_box = W.VBox()
+        self.gallery = Gallery(self.session)
+        self.gallery.observe(self._on_selected, names=["selected"])
+
+        self.model.observe(self._on_model, names=["value"])
+        self.output_format.observe(self._on_format, names=["value"])
+        for w in (self.prompt, self.size, self.quality, self.background, self.moderation, self.compression,
+                  self.n, self.partial_images):
+            w.observe(self._update_cost, names=["value"])
+        self.cost.observe(lambda _c: self._update_buttons(), names=["value"])
+
+        self.children = [
+            self.prompt,
+            W.HBox([self.model, self.size, self.quality, self.output_format]),
+            W.HBox([self.background, self.moderation, self.input_fidelity]),
+            W.HBox([self.n, self.partial_images, self.compression]),
+            W.HBox([self.generate_button, self.edit_button, self.vary_button, self.mask_toggle,
+                    self.cancel_button, self.cost], layout=W.Layout(align_items="center")),
+            self.error,
+            self.mask_box,
+            W.HBox([self.live, self.gallery]),
+            self.output,
+        ]
+
+    def _button(self, text: str, cls: str, icon: str, action: Any, style: str = "") -> W.Button:
+        button = W.Button(description=text, icon=icon, button_style=style)
+        button.add_class(cls)
+        button.on_click(lambda _b: self._clicked(action))
+        return button
+
+    @reported
+    def _clicked(self, action: Any) -> None:
+        action()
