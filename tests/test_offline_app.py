@@ -329,6 +329,34 @@ async def test_edit_json_form_takes_data_urls_and_file_ids():
     assert missing.status_code == 400 and _error(missing)["code"] == "image_file_not_found"
 
 
+async def test_edit_form_fields_nest_like_svg_model():
+    async with asgi_client(make_offline_app()) as c:
+        r = await c.post("/images/edits", data={"prompt": "an icon", "model": "gpt-image-2", "output_format": "svg",
+                                                "svg[model]": "gpt-5", "svg[reasoning][effort]": "low"},
+                         files={"image": ("a.png", png(64, 64), "image/png")})
+        bad = await c.post("/images/edits", data={"prompt": "an icon", "model": "gpt-image-2", "output_format": "svg",
+                                                  "svg[colour]": "red"},
+                           files={"image": ("a.png", png(64, 64), "image/png")})
+    assert r.status_code == 200, r.text
+    assert r.json()["output_format"] == "svg" and bad.status_code == 400 and _error(bad)["param"] == "svg"
+
+
+async def test_responses_tool_takes_an_input_image_mask():
+    image = _data_url(png(64, 64))
+    async with asgi_client(make_offline_app()) as c:
+        r = await c.post("/responses", json={
+            "model": "gpt-5", "tools": [{"type": "image_generation", "quality": "low", "model": "gpt-image-1.5",
+                                         "input_image_mask": {"image_url": _data_url(mask_png(64, 64, (0, 0, 32, 32)))}}],
+            "input": [{"role": "user", "content": [{"type": "input_text", "text": "a moon here"},
+                                                   {"type": "input_image", "image_url": image}]}]})
+        wrong = await c.post("/responses", json={
+            "model": "gpt-5", "tools": [{"type": "image_generation", "input_image_mask": {"image_url": image}}],
+            "input": [{"role": "user", "content": [{"type": "input_text", "text": "x"},
+                                                   {"type": "input_image", "image_url": image}]}]})
+    assert r.status_code == 200 and r.json()["output"][0]["action"] == "edit"
+    assert wrong.status_code == 400 and _error(wrong)["param"] == "tools[0].input_image_mask"  # no alpha
+
+
 async def test_dalle_urls_are_served():
     async with asgi_client(make_offline_app()) as c:
         body = (await c.post(GEN, json={"prompt": "a kite", "model": "dall-e-2", "size": "256x256"})).json()
@@ -401,6 +429,7 @@ def test_embedded_base_url_is_one_server_per_process_in_imagewidgets_home():
 
 def test_importing_the_offline_package_is_light():
     code = ("import sys, imagewidgets.offline, imagewidgets.offline.config, imagewidgets.offline.server; "
+            "imagewidgets.offline.OfflineConfig, imagewidgets.offline.embedded_base_url; "
             "heavy = [m for m in ('starlette', 'uvicorn', 'anyio') if m in sys.modules]; "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -82,7 +82,13 @@ def _plan(backend: Any, wire: ResponsesWire) -> Turn:
                              param="previous_response_id", code="previous_response_not_found")
         prompts = list(prev["meta"]["prompts"])
         base_call_id = prev["meta"]["image_call_id"]
-    validated(req)
+    try:
+        validated(req)
+    except ParamError as e:  # name the tool's option as it is on the wire
+        tool_params = {"mask": "input_image_mask", "model": "model", **{k: k for k in wire.tool}}
+        if e.param in tool_params and e.param not in ("prompt", "stream"):
+            e.param = f"tools[{wire.tool_index}].{tool_params[e.param]}"
+        raise
     prompts += [t for t in wire.earlier_texts if t.strip()]
     if req.prompt.strip():
         prompts.append(req.prompt)
