@@ -67,3 +67,8 @@ def session(wire, tmp_path):
     from imagewidgets import Client, Session
 
     return Session("test", folder=tmp_path / "store", client=Client(transport=wire))
+
+
+# --- offline backend fixtures (owned by the offline-backend tests; see tests/fixtures_offline.py) ---
+from tests.fixtures_offline import offline_server  # noqa: E402,F401  (a loopback OfflineServer factory)
+# --- end offline backend fixtures ---
