@@ -168,8 +168,10 @@ def _async_client(session: "Session"):
     from .client import AsyncClient
 
     given = session._async_client
-    if given is not None:
-        return given() if callable(given) and not hasattr(given, "run") else given, False
+    if given is not None:  # an AsyncClient, or a factory called once per sweep (each sweep has its own loop)
+        if callable(given) and not hasattr(given, "run"):
+            return given(), True
+        return given, False
     sync = session.client
     cfg = sync.config
     return AsyncClient(api_key=cfg.api_key, base_url=cfg.base_url or "offline", organization=cfg.organization,
