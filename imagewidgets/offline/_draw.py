@@ -133,6 +133,8 @@ def _text(canvas: Image.Image, block: TextBlock) -> None:
         target, ox, oy = canvas, 0, 0
     else:  # translucent panel over transparency: draw on a patch, then composite it
         ox, oy = max(0, int(x0)), max(0, int(y0))
+        if min(canvas.width, int(x1) + 2) <= ox or min(canvas.height, int(y1) + 2) <= oy:
+            return
         target = Image.new("RGBA", (min(canvas.width, int(x1) + 2) - ox, min(canvas.height, int(y1) + 2) - oy), (0, 0, 0, 0))
     draw = ImageDraw.Draw(target, "RGBA")
     draw.rounded_rectangle([x0 - ox, y0 - oy, x1 - ox - 1, y1 - oy - 1], radius=block.radius, fill=block.panel)

@@ -194,8 +194,10 @@ class VariationMaker:
         arr[..., :3] = _rotate_hue(arr[..., :3], angle, sat)
         self.base = arr.round().clip(0, 255).astype(np.uint8)
         small = Image.fromarray(self.base[..., :3], "RGB").resize((64, 64), Image.Resampling.BOX)
-        pal = small.quantize(4, method=Image.Quantize.MEDIANCUT).getpalette()[:12]
-        palette = tuple(mix(tuple(pal[i:i + 3]), WHITE if sum(pal[i:i + 3]) < 384 else BLACK, 0.35) for i in range(0, 12, 3))
+        pal = small.quantize(4, method=Image.Quantize.MEDIANCUT).getpalette() or [128, 128, 128]
+        found = [tuple(pal[i:i + 3]) for i in range(0, min(12, len(pal) // 3 * 3), 3)]
+        found = (found * 4)[:4]  # a plain picture quantizes to fewer than four colours
+        palette = tuple(mix(c, WHITE if sum(c) < 384 else BLACK, 0.35) for c in found)
         kinds = rng.choice(len(GENERIC_MOTIFS), 2, replace=False)
         subjects = tuple(Subject(f"accent{k}", GENERIC_MOTIFS[int(m)]) for k, m in enumerate(kinds))
         self.reading = Reading((), subjects, palette, (palette[0], palette[1]))

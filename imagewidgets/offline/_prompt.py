@@ -109,7 +109,12 @@ large tall short long wide old new young standing sitting flying running walking
 holding looking playing floating lying sleeping jumping swimming made like view close closeup
 shot wallpaper scene background sky hd ultra cinematic lighting light dark pale deep bright
 soft glowing shiny vivid natural simple minimal abstract sketch watercolor watercolour oil
+lonely quiet happy sad calm peaceful majestic ancient mysterious magical colorful colourful epic
+dramatic serene cozy cosy futuristic fantasy surreal elegant modern classic wild lush gentle
+stunning amazing gorgeous warm cold hot cool strange funny sunny cloudy windy whimsical
 """.split())
+# Likely adjectives, adverbs and verbs rather than things (checked after the motif words).
+NOT_NOUN_SUFFIXES = ("ly", "ful", "ous", "ing", "ive", "ish", "ed", "est")
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,9 @@ def read_prompt(prompt: str, style: str | None = None, max_subjects: int = 6) ->
                 backdrop, pending = pending, None
             continue
         motif_key = _base(w, MOTIF_WORDS)
-        is_content = motif_key is not None or (len(w) >= 3 and w not in STOPWORDS and w not in MOODS)
+        is_content = motif_key is not None or (
+            len(w) >= 3 and w not in STOPWORDS and w not in MOODS
+            and not (len(w) >= 6 and w.endswith(NOT_NOUN_SUFFIXES)))
         if is_content:
             key = motif_key or w
             motif = MOTIF_WORDS[motif_key] if motif_key else GENERIC_MOTIFS[seed("motif", w) % len(GENERIC_MOTIFS)]

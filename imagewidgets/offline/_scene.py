@@ -80,10 +80,12 @@ def build_scene(reading: Reading, prompt: str, width: int, height: int, *, level
     s = min(width, height)
     margin = max(4, round(s * 0.012))
     label_block = _label(width, height, margin) if label else None
+    if label_block and (label_block.box[0] < 0 or label_block.box[1] < 0):  # too small a picture for it
+        label_block = None
     if caption and prompt.strip():
         bottom_limit = (label_block.box[1] if label_block else height) - margin
         block = _caption(prompt, width, height, caption_at_top, bottom_limit, reading, max(margin, round(s * 0.04)))
-        if block:
+        if block and block.box[1] >= 0:
             texts.append(block)
     if label_block:
         texts.append(label_block)
@@ -127,7 +129,8 @@ def _slots(ctx: _motifs.Ctx, n: int, layout: np.random.Generator,
     for i in range(n):
         x = x0 + (x1 - x0) * (order[i] + 0.5 + layout.uniform(-0.12, 0.12)) / n
         y = y0 + (y1 - y0) * (layout.uniform(0.3, 0.7) if focus else layout.uniform(0, 1))
-        r = span * layout.uniform(0.10, 0.16) / max(1.0, math.sqrt(n) / 1.1) * (1.8 if focus else 1.0)
+        r = span * layout.uniform(0.11, 0.17) / max(1.0, math.sqrt(n) / 1.5) * (1.8 if focus else 1.0)
+        r = min(r, (x1 - x0) / n * 0.4)
         out.append((x, y, r))
     return out
 
