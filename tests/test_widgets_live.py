@@ -147,3 +147,13 @@ def test_the_elapsed_time_ticks_while_waiting():
     release.set()
     live.wait(10)
     assert live.status == "done"
+
+
+def test_a_frame_is_handed_to_the_widget_without_a_copy():
+    from imagewidgets.results import PartialImageEvent
+
+    live = LiveImage(tick_s=None)
+    data = b"\xff\xd8\xff\xe0 not decoded, not re-encoded"
+    live.on_event(PartialImageEvent(index=0, data=data, format="jpeg", total=2))
+    assert live.image.value.obj is data and live.image.format == "jpeg"
+    assert live.label.value.startswith("partial 1 of 2")
