@@ -35,7 +35,10 @@ def png(im: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def spec(prompt: str = "a red fox under a golden sun near snowy mountains", w: int = 256, h: int = 256, **kw) -> RenderSpec:
+FOX = "a red fox under a golden sun near snowy mountains"
+
+
+def spec(prompt: str = FOX, w: int = 256, h: int = 256, **kw) -> RenderSpec:
     return RenderSpec(prompt, w, h, **kw)
 
 
@@ -153,7 +156,8 @@ def test_same_spec_gives_identical_bytes():
 
 def test_identical_bytes_across_processes_with_different_hash_seeds():
     code = ("import hashlib; from imagewidgets.offline.render import RenderSpec, render; "
-            "print(hashlib.sha256(render(RenderSpec('a teal owl in a misty forest', 128, 96, quality='high'))).hexdigest())")
+            "s = RenderSpec('a teal owl in a misty forest', 128, 96, quality='high'); "
+            "print(hashlib.sha256(render(s)).hexdigest())")
     digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2")}
     here = hashlib.sha256(render(RenderSpec("a teal owl in a misty forest", 128, 96, quality="high"))).hexdigest()

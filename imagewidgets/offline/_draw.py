@@ -78,7 +78,8 @@ def _grain(im: Image.Image, amount: int, seed: int) -> Image.Image:
 def _clip_alpha(im: Image.Image, clip: tuple[float, float, float, float]) -> None:
     x0, y0, x1, y1 = (int(round(v)) for v in clip)
     clear = (0, 0, 0, 0)
-    for box in ((0, 0, im.width, y0), (0, y1, im.width, im.height), (0, 0, x0, im.height), (x1, 0, im.width, im.height)):
+    w, h = im.size
+    for box in ((0, 0, w, y0), (0, y1, w, h), (0, 0, x0, h), (x1, 0, w, h)):
         if box[2] > box[0] and box[3] > box[1]:
             im.paste(clear, box)
 
@@ -100,7 +101,8 @@ def _shape(draw: ImageDraw.ImageDraw, shape: Shape, ss: int, ox: float = 0.0, oy
             draw.polygon(pts, fill=shape.fill)
         return
     x0, y0, x1, y1 = _bbox(shape)
-    box = [(x0 - ox) * ss, (y0 - oy) * ss, max((x0 - ox) * ss, (x1 - ox) * ss - 1), max((y0 - oy) * ss, (y1 - oy) * ss - 1)]
+    left, top = (x0 - ox) * ss, (y0 - oy) * ss
+    box = [left, top, max(left, (x1 - ox) * ss - 1), max(top, (y1 - oy) * ss - 1)]
     if isinstance(shape, Ellipse):
         draw.ellipse(box, fill=shape.fill)
     elif isinstance(shape, Ring):
@@ -133,9 +135,10 @@ def _text(canvas: Image.Image, block: TextBlock) -> None:
         target, ox, oy = canvas, 0, 0
     else:  # translucent panel over transparency: draw on a patch, then composite it
         ox, oy = max(0, int(x0)), max(0, int(y0))
-        if min(canvas.width, int(x1) + 2) <= ox or min(canvas.height, int(y1) + 2) <= oy:
+        right, bottom = min(canvas.width, int(x1) + 2), min(canvas.height, int(y1) + 2)
+        if right <= ox or bottom <= oy:
             return
-        target = Image.new("RGBA", (min(canvas.width, int(x1) + 2) - ox, min(canvas.height, int(y1) + 2) - oy), (0, 0, 0, 0))
+        target = Image.new("RGBA", (right - ox, bottom - oy), (0, 0, 0, 0))
     draw = ImageDraw.Draw(target, "RGBA")
     draw.rounded_rectangle([x0 - ox, y0 - oy, x1 - ox - 1, y1 - oy - 1], radius=block.radius, fill=block.panel)
     f = font(block.size)
@@ -167,10 +170,12 @@ def _svg_shape(shape: Shape) -> str:
                 f'height="{_num(shape.y1 - shape.y0)}"{rx} {_paint(shape.fill)}/>')
     if isinstance(shape, Ring):
         return (f'<ellipse cx="{_num(shape.cx)}" cy="{_num(shape.cy)}" rx="{_num(shape.rx - shape.width / 2)}" '
-                f'ry="{_num(shape.ry - shape.width / 2)}" fill="none" stroke-width="{_num(shape.width)}" {_paint(shape.colour, "stroke")}/>')
+                f'ry="{_num(shape.ry - shape.width / 2)}" fill="none" stroke-width="{_num(shape.width)}" '
+                f'{_paint(shape.colour, "stroke")}/>')
     if shape.rx == shape.ry:
         return f'<circle cx="{_num(shape.cx)}" cy="{_num(shape.cy)}" r="{_num(shape.rx)}" {_paint(shape.fill)}/>'
-    return f'<ellipse cx="{_num(shape.cx)}" cy="{_num(shape.cy)}" rx="{_num(shape.rx)}" ry="{_num(shape.ry)}" {_paint(shape.fill)}/>'
+    return (f'<ellipse cx="{_num(shape.cx)}" cy="{_num(shape.cy)}" rx="{_num(shape.rx)}" ry="{_num(shape.ry)}" '
+            f'{_paint(shape.fill)}/>')
 
 
 def to_svg(scene: Scene, prompt: str, embedded_png: bytes | None = None) -> bytes:
@@ -201,7 +206,8 @@ def to_svg(scene: Scene, prompt: str, embedded_png: bytes | None = None) -> byte
                 for o, a in ((0, 0.55), (0.25, 0.43), (0.5, 0.2), (0.75, 0.05), (1, 0))) + "</radialGradient>")
     if scene.clip:
         x0, y0, x1, y1 = scene.clip
-        out.append(f'<clipPath id="clip"><rect x="{_num(x0)}" y="{_num(y0)}" width="{_num(x1 - x0)}" height="{_num(y1 - y0)}"/></clipPath>')
+        out.append(f'<clipPath id="clip"><rect x="{_num(x0)}" y="{_num(y0)}" width="{_num(x1 - x0)}" '
+                   f'height="{_num(y1 - y0)}"/></clipPath>')
     out.append("</defs>")
     if bg is not None:
         out.append(f'<rect width="{w}" height="{h}" fill="url(#sky)"/>')

@@ -210,8 +210,7 @@ class VariationMaker:
         a = np.asarray(layer.getchannel("A"), dtype=np.float32) * 0.5  # accents are translucent
         layer.putalpha(Image.fromarray(a.round().astype(np.uint8), "L"))
         label = rasterize(Scene(scene.width, scene.height, None, (), scene.texts, None))
-        base = self.base if self.base.shape[2] == 4 else np.dstack([self.base, np.full(self.base.shape[:2], 255, np.uint8)])
-        canvas = Image.fromarray(base, "RGBA")
+        canvas = Image.fromarray(self.base, "RGBA")
         canvas.alpha_composite(layer)
         canvas.alpha_composite(label)
         return canvas if self.rgba else canvas.convert("RGB")

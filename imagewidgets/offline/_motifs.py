@@ -116,7 +116,8 @@ def tree(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
             top = base - h + k * h * 0.25
             bottom = base - h * 0.15 - (tiers - 1 - k) * h * 0.22
             half = w * (0.55 + 0.45 * (k + 1) / tiers)
-            out.append(Polygon(((x - half, bottom), (x + sway, top), (x + half, bottom)), rgba(mix(tone, WHITE, 0.08 * k))))
+            tier = rgba(mix(tone, WHITE, 0.08 * k))
+            out.append(Polygon(((x - half, bottom), (x + sway, top), (x + half, bottom)), tier))
     return out
 
 
@@ -133,7 +134,8 @@ def waves(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
         pts += [(c.width, c.height), (0.0, c.height)]
         out.append(Polygon(tuple(pts), rgba(mix(col, BLACK, 0.08 + 0.1 * k))))
         if c.level >= 2:
-            crest = [(x, y - amp * 0.25) for x, y in pts[: n + 1]] + [(x, y + amp * 0.35) for x, y in reversed(pts[: n + 1])]
+            edge = pts[: n + 1]
+            crest = [(x, y - amp * 0.25) for x, y in edge] + [(x, y + amp * 0.35) for x, y in reversed(edge)]
             out.append(Polygon(tuple(crest), rgba(mix(col, WHITE, 0.6), 90)))
     return out
 
@@ -193,7 +195,8 @@ def flower(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     for k in range(petals):
         a = spin + 2 * math.pi * k / petals
         px, py = cx + r * 0.55 * math.cos(a), cy + r * 0.55 * math.sin(a)
-        out.append(Polygon(ellipse_points(px, py, r * 0.5, r * 0.24, a, 12 + 6 * c.level), rgba(mix(col, WHITE, 0.1 * (k % 2)))))
+        petal = ellipse_points(px, py, r * 0.5, r * 0.24, a, 12 + 6 * c.level)
+        out.append(Polygon(petal, rgba(mix(col, WHITE, 0.1 * (k % 2)))))
     out.append(Ellipse(cx, cy, r * 0.28, r * 0.28, rgba(mix((250, 200, 60), col, 0.2))))
     return out
 
@@ -214,9 +217,11 @@ def bird(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
 def boat(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     cx, _, r = slot
     y = c.horizon + c.s * 0.02 + c.s * 0.01 * math.sin(c.phase)
-    hull = Polygon(((cx - r, y - r * 0.3), (cx + r, y - r * 0.3), (cx + r * 0.7, y + r * 0.1), (cx - r * 0.7, y + r * 0.1)), rgba(col))
+    deck, keel = y - r * 0.3, y + r * 0.1
+    hull = Polygon(((cx - r, deck), (cx + r, deck), (cx + r * 0.7, keel), (cx - r * 0.7, keel)), rgba(col))
     mast = Rect(cx - r * 0.03, y - r * 1.6, cx + r * 0.03, y - r * 0.3, rgba((80, 60, 40)))
-    sail = Polygon(((cx + r * 0.05, y - r * 1.55), (cx + r * 0.75, y - r * 0.4), (cx + r * 0.05, y - r * 0.4)), rgba((248, 246, 240)))
+    sail = Polygon(((cx + r * 0.05, y - r * 1.55), (cx + r * 0.75, y - r * 0.4), (cx + r * 0.05, y - r * 0.4)),
+                   rgba((248, 246, 240)))
     return [hull, mast, sail]
 
 
@@ -224,8 +229,9 @@ def heart(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     cx, cy, r = slot
     k = r / 16 * (1 + 0.06 * math.sin(2 * c.phase))
     n = 32 + 16 * c.level
-    pts = tuple((cx + k * 16 * math.sin(u) ** 3, cy - k * (13 * math.cos(u) - 5 * math.cos(2 * u) - 2 * math.cos(3 * u) - math.cos(4 * u)))
-                for u in (2 * math.pi * i / n for i in range(n)))
+    us = [2 * math.pi * i / n for i in range(n)]
+    pts = tuple((cx + k * 16 * math.sin(u) ** 3,
+                 cy - k * (13 * math.cos(u) - 5 * math.cos(2 * u) - 2 * math.cos(3 * u) - math.cos(4 * u))) for u in us)
     out: list[Shape] = [Polygon(pts, rgba(col))]
     if c.level >= 1:
         out.append(Ellipse(cx - r * 0.4, cy - r * 0.35, r * 0.18, r * 0.12, rgba(mix(col, WHITE, 0.6), 140)))
@@ -236,7 +242,8 @@ def fish(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     cx, cy, r = slot
     cx += c.s * 0.05 * math.cos(c.phase)
     wag = r * 0.2 * math.sin(2 * c.phase)
-    return [Polygon(((cx + r * 0.8, cy), (cx + r * 1.4, cy - r * 0.5 + wag), (cx + r * 1.4, cy + r * 0.5 + wag)), rgba(mix(col, BLACK, 0.2))),
+    tail = ((cx + r * 0.8, cy), (cx + r * 1.4, cy - r * 0.5 + wag), (cx + r * 1.4, cy + r * 0.5 + wag))
+    return [Polygon(tail, rgba(mix(col, BLACK, 0.2))),
             Polygon(ellipse_points(cx, cy, r, r * 0.5, 0, 24 + 8 * c.level), rgba(col)),
             Ellipse(cx - r * 0.55, cy - r * 0.1, r * 0.1, r * 0.1, rgba((20, 20, 25)))]
 
@@ -249,10 +256,12 @@ def blob(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     n = 16 + 12 * c.level
     def radius(u: float) -> float:
         return r * (1 + sum(a * math.sin(k * u + o) for a, k, o in waves_))
-    pts = tuple((cx + radius(u) * math.cos(u), cy + radius(u) * math.sin(u)) for u in (2 * math.pi * i / n for i in range(n)))
+    us = [2 * math.pi * i / n for i in range(n)]
+    pts = tuple((cx + radius(u) * math.cos(u), cy + radius(u) * math.sin(u)) for u in us)
     out: list[Shape] = [Polygon(pts, rgba(col))]
     if c.level >= 1:
-        out.append(Polygon(tuple((cx + (x - cx) * 0.55, cy + (y - cy) * 0.55 - r * 0.1) for x, y in pts), rgba(mix(col, WHITE, 0.35), 160)))
+        inner = tuple((cx + (x - cx) * 0.55, cy + (y - cy) * 0.55 - r * 0.1) for x, y in pts)
+        out.append(Polygon(inner, rgba(mix(col, WHITE, 0.35), 160)))
     return rotate(out, 0.3 * math.sin(c.phase), cx, cy)
 
 
@@ -269,11 +278,12 @@ def ring(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
 
 def diamond(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     cx, cy, r = slot
-    out: list[Shape] = [Polygon(((cx, cy - r * 1.2), (cx + r * 0.8, cy), (cx, cy + r * 1.2), (cx - r * 0.8, cy)), rgba(col))]
+    def rhombus(f: float) -> tuple[tuple[float, float], ...]:
+        return ((cx, cy - r * 1.2 * f), (cx + r * 0.8 * f, cy), (cx, cy + r * 1.2 * f), (cx - r * 0.8 * f, cy))
+
+    out: list[Shape] = [Polygon(rhombus(1.0), rgba(col))]
     for k in range(1, 1 + min(c.level, 3)):
-        f = 1 - 0.25 * k
-        out.append(Polygon(((cx, cy - r * 1.2 * f), (cx + r * 0.8 * f, cy), (cx, cy + r * 1.2 * f), (cx - r * 0.8 * f, cy)),
-                           rgba(mix(col, WHITE if k % 2 else BLACK, 0.3))))
+        out.append(Polygon(rhombus(1 - 0.25 * k), rgba(mix(col, WHITE if k % 2 else BLACK, 0.3))))
     return rotate(out, 0.25 * math.sin(c.phase), cx, cy)
 
 
@@ -307,7 +317,8 @@ def bars(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     for k in range(n):
         x = cx - r + 2 * r * (k + 0.5) / n
         h = r * (0.6 + 0.4 * math.sin(c.phase + k))
-        out.append(Rect(x - r * 0.7 / n, cy - h, x + r * 0.7 / n, cy + h, rgba(c.palette[k % len(c.palette)] if k % 2 else col)))
+        tone = c.palette[k % len(c.palette)] if k % 2 else col
+        out.append(Rect(x - r * 0.7 / n, cy - h, x + r * 0.7 / n, cy + h, rgba(tone)))
     return rotate(out, tilt, cx, cy)
 
 
@@ -320,7 +331,8 @@ def dots(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
         d = r * 1.2 * math.sqrt((i + 0.5) / n)
         a = i * golden + (c.phase if i % 2 else -c.phase)
         dr = r * 0.09 * (0.6 + 0.4 * (1 - i / n))
-        out.append(Ellipse(cx + d * math.cos(a), cy + d * math.sin(a), dr, dr, rgba(mix(col, WHITE, 0.3 * (i % 3) / 2))))
+        tone = rgba(mix(col, WHITE, 0.3 * (i % 3) / 2))
+        out.append(Ellipse(cx + d * math.cos(a), cy + d * math.sin(a), dr, dr, tone))
     return out
 
 

@@ -57,19 +57,23 @@ SHADES: dict[str, tuple[RGB, float]] = {
 _MOOD_PALETTES: dict[tuple[str, ...], tuple[RGB, ...]] = {
     ("sunset", "dusk", "twilight"): ((60, 30, 90), (200, 60, 110), (250, 120, 60), (255, 200, 90)),
     ("sunrise", "dawn", "morning"): ((255, 205, 160), (250, 150, 120), (120, 150, 220), (255, 230, 170)),
-    ("ocean", "sea", "beach", "underwater", "marine", "coast"): ((10, 40, 90), (20, 110, 170), (60, 180, 200), (230, 220, 180)),
+    ("ocean", "sea", "beach", "underwater", "marine", "coast"):
+        ((10, 40, 90), (20, 110, 170), (60, 180, 200), (230, 220, 180)),
     ("forest", "jungle", "woods", "woodland"): ((20, 60, 30), (50, 110, 50), (120, 90, 50), (170, 200, 110)),
     ("night", "midnight", "moonlight", "moonlit"): ((10, 14, 40), (30, 40, 90), (80, 70, 140), (240, 230, 160)),
     ("desert", "sand", "dune", "dunes"): ((240, 200, 140), (210, 140, 80), (160, 90, 50), (120, 170, 220)),
-    ("winter", "snow", "snowy", "ice", "icy", "frozen", "arctic"): ((235, 245, 255), (180, 210, 240), (120, 160, 210), (60, 90, 140)),
+    ("winter", "snow", "snowy", "ice", "icy", "frozen", "arctic"):
+        ((235, 245, 255), (180, 210, 240), (120, 160, 210), (60, 90, 140)),
     ("autumn", "fall"): ((140, 50, 20), (210, 110, 30), (240, 180, 60), (90, 60, 40)),
     ("spring", "garden", "meadow"): ((160, 220, 140), (250, 200, 220), (255, 240, 160), (120, 180, 230)),
-    ("fire", "flame", "flames", "lava", "volcano", "burning"): ((90, 10, 10), (210, 40, 20), (250, 130, 20), (255, 220, 80)),
+    ("fire", "flame", "flames", "lava", "volcano", "burning"):
+        ((90, 10, 10), (210, 40, 20), (250, 130, 20), (255, 220, 80)),
     ("space", "galaxy", "cosmic", "nebula", "universe"): ((8, 6, 24), (50, 20, 90), (150, 40, 160), (90, 200, 240)),
     ("neon", "cyberpunk", "synthwave"): ((15, 10, 35), (255, 40, 170), (20, 230, 240), (250, 250, 120)),
     ("dream", "dreamy", "candy", "cotton"): ((250, 210, 220), (200, 225, 250), (220, 250, 210), (250, 240, 200)),
     ("vintage", "sepia", "retro", "old"): ((90, 60, 40), (170, 130, 90), (230, 210, 170), (120, 100, 80)),
-    ("storm", "stormy", "rain", "rainy", "fog", "foggy", "mist", "misty"): ((50, 55, 65), (90, 100, 115), (150, 160, 170), (200, 205, 210)),
+    ("storm", "stormy", "rain", "rainy", "fog", "foggy", "mist", "misty"):
+        ((50, 55, 65), (90, 100, 115), (150, 160, 170), (200, 205, 210)),
     ("tropical", "summer", "island"): ((20, 170, 190), (250, 220, 90), (40, 170, 90), (250, 120, 90)),
 }
 MOODS: dict[str, tuple[RGB, ...]] = {w: p for words, p in _MOOD_PALETTES.items() for w in words}
@@ -195,7 +199,8 @@ def read_prompt(prompt: str, style: str | None = None, max_subjects: int = 6) ->
                 pending = None
 
     if colours:
-        palette = colours + [mix(c, WHITE, 0.35) for c in colours[:2]] + [mix(c, BLACK, 0.3) for c in colours[:2]] + mood
+        shades = [mix(c, WHITE, 0.35) for c in colours[:2]] + [mix(c, BLACK, 0.3) for c in colours[:2]]
+        palette = colours + shades + mood
     elif mood:
         palette = list(mood)
     else:
@@ -225,7 +230,8 @@ def _hashed_palette(prompt: str) -> list[RGB]:
     """A harmonious palette for prompts without colour words: a hue and a scheme from the hash."""
     h = seed("palette", prompt.strip().lower())
     hue = (h % 360) / 360
-    offsets = ((0, 0.08, -0.08, 0.5), (0, 1 / 3, 2 / 3, 0.05), (0, 0.5, 0.42, 0.58), (0, 0.15, 0.3, 0.45))[(h >> 12) % 4]
+    schemes = ((0, 0.08, -0.08, 0.5), (0, 1 / 3, 2 / 3, 0.05), (0, 0.5, 0.42, 0.58), (0, 0.15, 0.3, 0.45))
+    offsets = schemes[(h >> 12) % 4]  # analogous+accent, triad, split complement, ramp
     sat = 0.45 + ((h >> 20) % 30) / 100
     val = 0.7 + ((h >> 28) % 25) / 100
     out = []

@@ -74,32 +74,42 @@ def build_scene(reading: Reading, prompt: str, width: int, height: int, *, level
         glow = (width * layout.uniform(0.2, 0.8), horizon * layout.uniform(0.2, 0.6), min(width, height) * 0.5,
                 mix(reading.palette[0], WHITE, 0.5))
     bg = None if transparent else Background(
-        reading.sky[0], reading.sky[1], bands=10 if level == 0 else 0, glow=glow, grain=GRAIN[min(level, 4)] if grain else 0)
+        reading.sky[0], reading.sky[1], bands=10 if level == 0 else 0, glow=glow,
+        grain=GRAIN[min(level, 4)] if grain else 0)
 
-    texts: list[TextBlock] = []
+    texts = _texts(prompt if caption else "", width, height, reading, caption_at_top, label)
+    s = min(width, height)
+    inset = round(s * 0.04)
+    clip = (inset, inset, width - inset, height - inset) if transparent else None
+    return Scene(width, height, bg, tuple(shapes), tuple(texts), clip)
+
+
+def _texts(prompt: str, width: int, height: int, reading: Reading, at_top: bool, label: bool) -> list[TextBlock]:
+    """The caption (the prompt's words) and the corner label, each only where it fits."""
     s = min(width, height)
     margin = max(4, round(s * 0.012))
     label_block = _label(width, height, margin) if label else None
     if label_block and (label_block.box[0] < 0 or label_block.box[1] < 0):  # too small a picture for it
         label_block = None
-    if caption and prompt.strip():
+    texts = []
+    if prompt.strip():
         bottom_limit = (label_block.box[1] if label_block else height) - margin
-        block = _caption(prompt, width, height, caption_at_top, bottom_limit, reading, max(margin, round(s * 0.04)))
+        block = _caption(prompt, width, height, at_top, bottom_limit, reading, max(margin, round(s * 0.04)))
         if block and block.box[1] >= 0:
             texts.append(block)
     if label_block:
         texts.append(label_block)
-    inset = round(s * 0.04)
-    clip = (inset, inset, width - inset, height - inset) if transparent else None
-    return Scene(width, height, bg, tuple(shapes), tuple(texts), clip)
+    return texts
 
 
 def _ground(ctx: _motifs.Ctx, reading: Reading, rng: np.random.Generator) -> Polygon:
     n = 12 + 8 * ctx.level
     phases = rng.uniform(0, 6.28, 2)
     amp = ctx.s * 0.015
-    pts = [(ctx.width * i / n, ctx.horizon + amp * (math.sin(6.28 * i / n * 1.5 + phases[0]) + 0.5 * math.sin(6.28 * i / n * 3.5 + phases[1])))
-           for i in range(n + 1)]
+    us = [2 * math.pi * i / n for i in range(n + 1)]
+    pts = [(ctx.width * i / n,
+            ctx.horizon + amp * (math.sin(1.5 * u + phases[0]) + 0.5 * math.sin(3.5 * u + phases[1])))
+           for i, u in enumerate(us)]
     tone = mix(mix(reading.sky[1], reading.palette[0], 0.35), BLACK, 0.3)
     return Polygon(tuple(pts + [(float(ctx.width), float(ctx.height)), (0.0, float(ctx.height))]), rgba(tone))
 

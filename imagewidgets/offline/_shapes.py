@@ -128,7 +128,8 @@ def ellipse_points(cx: float, cy: float, rx: float, ry: float, angle: float, n: 
     return tuple(pts)
 
 
-def star_points(cx: float, cy: float, r_out: float, r_in: float, spikes: int, angle: float = -math.pi / 2) -> tuple[Point, ...]:
+def star_points(cx: float, cy: float, r_out: float, r_in: float, spikes: int,
+                angle: float = -math.pi / 2) -> tuple[Point, ...]:
     pts = []
     for i in range(spikes * 2):
         r = r_out if i % 2 == 0 else r_in
