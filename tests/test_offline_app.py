@@ -433,3 +433,29 @@ def test_importing_the_offline_package_is_light():
             "heavy = [m for m in ('starlette', 'uvicorn', 'anyio') if m in sys.modules]; "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_a_failure_mid_stream_becomes_an_error_event(monkeypatch):
+    from imagewidgets.offline import imaging
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("renderer exploded")
+
+    monkeypatch.setattr(imaging, "render_frames", broken)
+    async with asgi_client(make_offline_app()) as c:
+        r = await c.post(GEN, json={"prompt": "a kite", "stream": True, "partial_images": 1, **LOW})
+    (kind, data), = sse_events(r.text.splitlines())
+    assert r.status_code == 200 and kind == "error" and data["error"]["type"] == "server_error"
+
+
+def test_the_sdk_retries_scripted_503s_and_honours_retry_after(offline_server):
+    import openai
+
+    flaky = offline_server(fail_first=2)
+    sdk = openai.OpenAI(base_url=flaky.base_url, api_key="test", max_retries=2)
+    assert sdk.models.list().data  # two 503s, then served
+    limited = offline_server(rate_limit=1, rate_window_s=0.5)
+    sdk = openai.OpenAI(base_url=limited.base_url, api_key="test", max_retries=2)
+    sdk.models.list()
+    raw = sdk.models.with_raw_response.list()  # a 429 first; the SDK waits as told and retries
+    assert raw.retries_taken >= 1 and raw.http_response.status_code == 200

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import logging
 import time
 import uuid
 import warnings
@@ -26,6 +27,8 @@ from .parse import APIFailure, decode_data_url, from_param_error, image_from_upl
 from .state import MemoryState, FolderState
 
 __all__ = ["Backend", "api", "known_model", "validated", "json_body", "b64", "new_id", "sse_response", "Frame"]
+
+_log = logging.getLogger("imagewidgets.offline")
 
 #: Where this server serves the images of ``response_format="url"`` (outside /v1: no key needed, like signed URLs).
 IMAGE_URL_PATH = "/offline/images/"
@@ -167,6 +170,10 @@ def sse_response(request: Request, frames: AsyncIterator[Frame], error_shape: st
         except (ParamError, APIFailure) as e:
             failure = from_param_error(e) if isinstance(e, ParamError) else e
             yield _error_event(failure, error_shape, sent)
+        except Exception as e:  # the status line is sent already: say it in the stream, and log it
+            _log.exception("offline stream %s failed", rid)
+            yield _error_event(APIFailure(500, f"The offline backend failed: {type(e).__name__}: {e}",
+                                          type="server_error"), error_shape, sent)
         finally:
             aclose = getattr(frames, "aclose", None)
             if aclose is not None:

@@ -95,7 +95,7 @@ class Gate:
                         429, f"Rate limit reached for requests on the offline backend: limit {cfg.rate_limit} "
                         f"per {cfg.rate_window_s:g}s, used {len(self._times)}. Please try again in {wait}s.",
                         type="requests", code="rate_limit_exceeded",
-                        headers={"retry-after": str(wait)}), headers
+                        headers={"retry-after": str(wait), "retry-after-ms": str(max(1, round(reset * 1000)))}), headers
                 self._times.append(now)
                 headers = _limit_headers(cfg.rate_limit, cfg.rate_limit - len(self._times), reset)
             self._count += 1
