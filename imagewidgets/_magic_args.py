@@ -16,11 +16,13 @@ from typing import Any, Callable
 
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument
+from IPython.utils.text import DollarFormatter
 
 from .errors import ParamError
 from .models import DEFAULT_MODEL, MODELS, model_names
 
 __all__ = [
+    "PromptFormatter",
     "split_line",
     "parse",
     "options",
@@ -32,7 +34,15 @@ __all__ = [
 ]
 
 
-# -- splitting ---------------------------------------------------------------------------------
+# -- expanding and splitting ---------------------------------------------------------------------------------
+
+
+class PromptFormatter(DollarFormatter):
+    """IPython's ``{expr}`` / ``$name`` expansion, for prompts: ``$name`` expands even after an
+    apostrophe (IPython skips it inside an odd number of single quotes, and ``a child's $style``
+    has one), and text spanning lines is kept whole (``%%imagine`` bodies)."""
+
+    _dollar_pattern_ignore_single_quote = re.compile(r"(.*?)\$(\$?[\w\.]+)", re.DOTALL)
 
 
 def split_line(line: str) -> list[str]:
@@ -167,6 +177,7 @@ OPTION_FOR_PARAM = {
     "input_fidelity": "--input-fidelity",
     "image": "--image",
     "mask": "--mask",
+    "session": "--session",
 }
 
 _NEW_SIZES = MODELS[DEFAULT_MODEL].free_size

@@ -9,14 +9,14 @@ the image itself (partial frames replace each other live while streaming) and re
 from __future__ import annotations
 
 import sys
-import uuid
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import _magic_args as A
+from ._magic_display import LiveView, OutGuard
 from .errors import APIError, ImagewidgetsError, ParamError
 
 __all__ = ["ImageMagics", "load_ipython_extension", "unload_ipython_extension", "banner"]
@@ -49,102 +49,14 @@ def _reported(name: str) -> Callable:
     return decorate
 
 
+_FORMATTER = A.PromptFormatter()
+
+
 def _expand(_iw_shell: Any, _iw_text: str) -> str:
-    """``{var}`` and ``$var`` in a cell body, as IPython expands a magic's line (the user's namespace)."""
-    return _iw_shell.var_expand(_iw_text)
-
-
-class _LiveView:
-    """One output area per magic call: partial frames replace each other in it, then the final image.
-
-    Frames are published as the encoded bytes that arrived (base64 for the JSON message), never
-    decoded and re-encoded."""
-
-    def __init__(self, shell: Any) -> None:
-        self.shell = shell
-        self.display_id: str | None = None
-
-    def _publish(self, data: dict, metadata: dict | None = None) -> None:
-        update = self.display_id is not None
-        if not update:
-            self.display_id = uuid.uuid4().hex
-        self.shell.display_pub.publish(data=data, metadata=metadata or {},
-                                       transient={"display_id": self.display_id}, update=update)
-
-    def on_event(self, event: Any) -> None:
-        from .results import PartialImageEvent
-
-        if isinstance(event, PartialImageEvent):
-            data, metadata = _frame_bundle(event)
-            self._publish(data, metadata)
-
-    def show(self, obj: Any) -> None:
-        data, metadata = self.shell.display_formatter.format(obj)
-        if data:
-            self._publish(data, metadata)
-
-
-def _frame_bundle(event: Any) -> tuple[dict, dict]:
-    import base64
-
-    from .images import MIME_TYPES
-    from .models import parse_size
-
-    of = f" of {event.total}" if event.total else ""
-    data: dict[str, Any] = {"text/plain": f"<partial image {event.index + 1}{of}>"}
-    metadata: dict[str, Any] = {}
-    mime = MIME_TYPES.get(event.format, "image/png")
-    wh = parse_size(event.size or "")
-    if event.format in ("png", "jpeg", "gif"):
-        data[mime] = base64.b64encode(event.data).decode()
-        if wh:
-            metadata[mime] = {"width": min(wh[0], 512)}
-    elif event.format == "svg":
-        data[mime] = event.data.decode("utf-8", "replace")
-    else:  # webp: no standard renderer in Jupyter; an <img> with a data URL shows it
-        width = f' width="{min(wh[0], 512)}"' if wh else ""
-        data["text/html"] = f'<img src="data:{mime};base64,{base64.b64encode(event.data).decode()}"{width}/>'
-    return data, metadata
-
-
-class _OutGuard:
-    """Keeps an image a magic has shown already from being shown again as ``Out[n]``.
-
-    The displayhook still runs (``_`` and ``Out[n]`` are set); only its format data is empty for
-    objects marked by ``shown()`` in the current cell."""
-
-    def __init__(self, shell: Any) -> None:
-        self.shell = shell
-        self._shown: list[Any] = []
-        self._hook: Any = None
-
-    def shown(self, obj: Any) -> None:
-        self._shown.append(obj)
-
-    def forget(self, *_: Any) -> None:
-        self._shown.clear()
-
-    def install(self) -> None:
-        hook = self._hook = self.shell.displayhook
-        original = hook.compute_format_data
-
-        def compute_format_data(result: Any) -> tuple[dict, dict]:
-            if any(result is r for r in self._shown):
-                return {}, {}
-            return original(result)
-
-        hook.compute_format_data = compute_format_data
-        for event in ("pre_run_cell", "post_run_cell"):
-            self.shell.events.register(event, self.forget)
-
-    def uninstall(self) -> None:
-        if self._hook is not None and "compute_format_data" in vars(self._hook):
-            del self._hook.compute_format_data
-        for event in ("pre_run_cell", "post_run_cell"):
-            try:
-                self.shell.events.unregister(event, self.forget)
-            except ValueError:
-                pass
+    """``{expr}`` and ``$name`` from the user's namespace, as IPython expands a magic's line, for the
+    line and the cell body alike (our magics are ``no_var_expand``: see ``PromptFormatter``).
+    ``{{``, ``}}`` and ``$$`` stand for the characters; an undefined name leaves the text as it is."""
+    return _iw_shell.var_expand(_iw_text, formatter=_FORMATTER)
 
 
 @magics_class
@@ -153,7 +65,7 @@ class ImageMagics(Magics):
 
     def __init__(self, shell: Any = None) -> None:
         super().__init__(shell)
-        self.guard = _OutGuard(shell)
+        self.guard = OutGuard(shell)
         self._session: Any = None  # a Session set by %imagine_config --session VAR
         self._named: dict[str, Any] = {}
 
@@ -172,7 +84,7 @@ class ImageMagics(Magics):
             return value
         if value is not None:
             raise ParamError("session", ref, "a variable holding a Session, or a session name",
-                             hint=f"{ref} holds a {type(value).__name__}")
+                             hint=f"{ref} holds {_a(type(value).__name__)}")
         current = self.session()
         if current.name == ref:
             return current
@@ -188,14 +100,14 @@ class ImageMagics(Magics):
             raise UsageError(f"a prompt is needed, e.g. %{magic} a lighthouse at dusk, watercolour")
         return prompt
 
-    def _deliver(self, result: Any, args: Any, live: _LiveView | None) -> Any:
+    def _deliver(self, result: Any, args: Any, live: LiveView | None) -> Any:
         """Show (once), assign ``--out``, return."""
         if result is None:  # cancelled before any frame arrived
             return None
         if args.out:
             self.shell.user_ns[args.out] = result
         if not args.no_display:
-            (live or _LiveView(self.shell)).show(result)
+            (live or LiveView(self.shell)).show(result)
         self.guard.shown(result)  # shown above (or not wanted): no second copy as Out[n]
         return result
 
@@ -204,17 +116,20 @@ class ImageMagics(Magics):
         options = A.request_options(args)
         live = None
         if options.get("partial_images") and not args.no_display:
-            live = _LiveView(self.shell)
+            live = LiveView(self.shell)
             kwargs["on_event"] = live.on_event
         if getattr(args, "mask", None):
             kwargs["mask"] = A.resolve_image(args.mask, self.shell, session, param="mask")
         if verb != "imagine":
-            kwargs["image"] = A.resolve_images(args.images, self.shell, session)
+            images = A.resolve_images(args.images, self.shell, session)
+            # one reference is passed as itself: a turn then continues its chain (previous_response_id)
+            kwargs["image"] = images[0] if images and len(images) == 1 else images
         result = getattr(session, verb)(refresh=args.refresh, **kwargs, **options)
         return self._deliver(result, args, live)
 
     # -- %imagine ------------------------------------------------------------------------------
     @line_cell_magic
+    @no_var_expand
     @_reported("imagine")
     @magic_arguments()
     @argument("prompt", nargs="*", help="the prompt (or the cell body, with %%%%imagine)")
@@ -244,12 +159,13 @@ class ImageMagics(Magics):
         identical to an earlier one is replayed from the store at no cost (``--refresh`` to ask
         again). Without OPENAI_API_KEY the offline renderer draws procedural pictures (not AI).
         """
-        args = A.parse(self.imagine, line)
+        args = A.parse(self.imagine, _expand(self.shell, line))
         prompt = self._prompt(args, cell, "imagine")
         return self._call("imagine", args, prompt=prompt)
 
     # -- %edit -----------------------------------------------------------------------------------
     @line_cell_magic
+    @no_var_expand
     @_reported("edit")
     @magic_arguments()
     @argument("prompt", nargs="*", help="what to change (or the cell body, with %%%%edit)")
@@ -274,11 +190,12 @@ class ImageMagics(Magics):
         imagewidgets replaces it with this one on purpose; IPython's stays reachable as
         ``%ipython_edit``, and ``%imedit`` is an alias of this magic that collides with nothing.
         """
-        args = A.parse(self.edit, line)
+        args = A.parse(self.edit, _expand(self.shell, line))
         prompt = self._prompt(args, cell, "edit")
         return self._call("edit", args, prompt=prompt)
 
     @line_cell_magic
+    @no_var_expand
     def imedit(self, line: str = "", cell: str | None = None) -> Any:
         return self.edit(line, cell)
 
@@ -286,6 +203,7 @@ class ImageMagics(Magics):
 
     # -- %vary -----------------------------------------------------------------------------------
     @line_magic
+    @no_var_expand
     @_reported("vary")
     @magic_arguments()
     @A.options("image", "model", "size", "n", *A.COMMON)
@@ -297,11 +215,10 @@ class ImageMagics(Magics):
             %vary -n 3 -s 512x512
             %vary --image logo.png -n 2 --out variants
 
-        dall-e-2 wants a square PNG under 4 MB; the Image API's variations endpoint is the only
-        one that makes variations (it retired on api.openai.com in May 2026; the offline
-        renderer and compatible servers still serve it).
+        Only dall-e-2 makes variations (a square PNG under 4 MB). It was retired on api.openai.com
+        on 2026-05-12; the offline renderer and compatible servers still serve it.
         """
-        args = A.parse(self.vary, line)
+        args = A.parse(self.vary, _expand(self.shell, line))
         if args.model is None:
             args.model = "dall-e-2"
         return self._call("vary", args)
@@ -367,10 +284,13 @@ class ImageMagics(Magics):
     @staticmethod
     def _apply(session: Any, settings: dict) -> None:
         """Settings of ``%imagine_config`` apply to a session given with ``--session VAR`` too."""
-        for key in ("model", "api", "budget_usd"):
+        from .models import DEFAULT_MODEL
+
+        if "model" in settings:
+            session.model = settings["model"] or DEFAULT_MODEL
+        for key in ("api", "budget_usd"):
             if key in settings:
-                setattr(session, key, settings[key] if settings[key] is not None or key != "model"
-                        else session.model)
+                setattr(session, key, settings[key])
         for key in ("size", "quality", "output_format", "background", "moderation"):
             if key in settings:
                 if settings[key] is None:
@@ -415,9 +335,13 @@ class ImageMagics(Magics):
             print(f"current turn: {turn.id} ({turn.prompt or turn.kind}); the next %edit continues from it")
             return None
         view = session.lineage() if args.lineage else session.history()
-        _LiveView(self.shell).show(view)
+        LiveView(self.shell).show(view)
         self.guard.shown(view)
         return view
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
 def _usd(text: str) -> float:
@@ -453,7 +377,8 @@ def load_ipython_extension(ip: Any) -> None:
     """``%load_ext imagewidgets``: register the magics and say which backend is in use."""
     if id(ip) in _loaded:
         return
-    previous_edit = ip.magics_manager.magics["line"].get("edit")
+    # resolved now (IPython 9 loads some magics lazily): a later lazy load must not take %edit back
+    previous_edit = ip.find_line_magic("edit")
     if previous_edit is not None:
         ip.register_magic_function(previous_edit, "line", "ipython_edit")
     magics = ImageMagics(ip)

@@ -1,0 +1,104 @@
+"""How the magics show what they make: one output area per call, where partial frames replace each
+other live and the final image lands, and a guard so the returned image is not shown again as
+``Out[n]``.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from .images import MIME_TYPES
+from .models import parse_size
+
+__all__ = ["LiveView", "OutGuard", "frame_bundle"]
+
+
+class LiveView:
+    """One output area per magic call: partial frames replace each other in it, then the final image.
+
+    Frames are published as the encoded bytes that arrived (base64 for the JSON message), never
+    decoded and re-encoded."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.display_id: str | None = None
+
+    def _publish(self, data: dict, metadata: dict | None = None) -> None:
+        update = self.display_id is not None
+        if not update:
+            self.display_id = uuid.uuid4().hex
+        self.shell.display_pub.publish(data=data, metadata=metadata or {},
+                                       transient={"display_id": self.display_id}, update=update)
+
+    def on_event(self, event: Any) -> None:
+        from .results import PartialImageEvent
+
+        if isinstance(event, PartialImageEvent):
+            data, metadata = frame_bundle(event)
+            self._publish(data, metadata)
+
+    def show(self, obj: Any) -> None:
+        data, metadata = self.shell.display_formatter.format(obj)
+        if data:
+            self._publish(data, metadata)
+
+
+def frame_bundle(event: Any) -> tuple[dict, dict]:
+    """The display data of one partial frame: its encoded bytes as they arrived (base64 for JSON)."""
+    of = f" of {event.total}" if event.total else ""
+    data: dict[str, Any] = {"text/plain": f"<partial image {event.index + 1}{of}>"}
+    metadata: dict[str, Any] = {}
+    mime = MIME_TYPES.get(event.format, "image/png")
+    wh = parse_size(event.size or "")
+    if event.format in ("png", "jpeg", "gif"):
+        data[mime] = base64.b64encode(event.data).decode()
+        if wh:
+            metadata[mime] = {"width": min(wh[0], 512)}
+    elif event.format == "svg":
+        data[mime] = event.data.decode("utf-8", "replace")
+    else:  # webp: no standard renderer in Jupyter; an <img> with a data URL shows it
+        width = f' width="{min(wh[0], 512)}"' if wh else ""
+        data["text/html"] = f'<img src="data:{mime};base64,{base64.b64encode(event.data).decode()}"{width}/>'
+    return data, metadata
+
+
+class OutGuard:
+    """Keeps an image a magic has shown already from being shown again as ``Out[n]``.
+
+    The displayhook still runs (``_`` and ``Out[n]`` are set); only its format data is empty for
+    objects marked by ``shown()`` in the current cell."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self._shown: list[Any] = []
+        self._hook: Any = None
+
+    def shown(self, obj: Any) -> None:
+        self._shown.append(obj)
+
+    def forget(self, *_: Any) -> None:
+        self._shown.clear()
+
+    def install(self) -> None:
+        hook = self._hook = self.shell.displayhook
+        original = hook.compute_format_data
+
+        def compute_format_data(result: Any) -> tuple[dict, dict]:
+            if any(result is r for r in self._shown):
+                return {}, {}
+            return original(result)
+
+        hook.compute_format_data = compute_format_data
+        for event in ("pre_run_cell", "post_run_cell"):
+            self.shell.events.register(event, self.forget)
+
+    def uninstall(self) -> None:
+        if self._hook is not None and "compute_format_data" in vars(self._hook):
+            del self._hook.compute_format_data
+        for event in ("pre_run_cell", "post_run_cell"):
+            try:
+                self.shell.events.unregister(event, self.forget)
+            except ValueError:
+                pass
