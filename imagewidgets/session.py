@@ -25,7 +25,7 @@ from .models import DEFAULT_MODEL, get_model
 from .recorder import TurnRecorder
 from .replay import backend_identity
 from .requests import EditRequest, GenerateRequest, ResponsesRequest, VariationRequest
-from .results import ImageResult, ImageSet
+from .results import CompletedEvent, ImageResult, ImageSet
 from .store import Store, open_store
 from .streams import ImageStream
 from .turns import Turn
@@ -219,12 +219,14 @@ class Session(TurnRecorder):
         turn = self.run(req, parent=parent, on_event=on_event, cancel=cancel, refresh=refresh, kind="edit")
         return self._returned(turn)
 
-    def vary(self, image: Any = None, *, refresh: bool = False, **options: Any) -> ImageResult | ImageSet:
-        """Variations of the current turn's image (or ``image``) with dall-e-2."""
+    def vary(self, image: Any = None, *, on_event: Callable | None = None, cancel: threading.Event | None = None,
+             refresh: bool = False, api: str | None = None, **options: Any) -> ImageResult | ImageSet:
+        """Variations of the current turn's image (or ``image``) with dall-e-2 (always the Image API;
+        ``api`` is accepted and ignored, so callers can pass the same options to every verb)."""
         parent, images = self._source(image)
         src = images[0] if images else self._image_of(parent, "vary")
         req = VariationRequest(src, **self._options(VariationRequest, options))
-        turn = self.run(req, parent=parent, refresh=refresh, kind="vary")
+        turn = self.run(req, parent=parent, on_event=on_event, cancel=cancel, refresh=refresh, kind="vary")
         return self._returned(turn)
 
     def sweep(self, prompts: Any = None, *, concurrency: int = 4, progress: bool = True, **grid: Any):
@@ -254,14 +256,19 @@ class Session(TurnRecorder):
         t0 = time.perf_counter()
         try:
             out = self._send(request, turn, parent_turn)
-            if isinstance(out, ImageStream):
+            streamed = isinstance(out, ImageStream)
+            if streamed:
                 results, status = self._consume(out, turn, on_event, cancel)
             else:
                 results, status = out, "completed"
         except BaseException as e:
             self._fail(turn, e, usd, time.perf_counter() - t0)
             raise
-        return self._finish(turn, results, status, usd, time.perf_counter() - t0)
+        turn = self._finish(turn, results, status, usd, time.perf_counter() - t0)
+        if on_event is not None and not streamed:  # one event per image, stored, as a stream would end
+            for img in turn.images:
+                on_event(CompletedEvent(result=img))
+        return turn
 
     # -- views and exports ---------------------------------------------------------------------
     def history(self):

@@ -346,3 +346,12 @@ def test_lineage_shows_the_tree_with_thumbnails(session):
     markup = lin._repr_html_()
     assert markup.count("<img") == 4 and "iw-current" in markup
     assert root.id in repr(lin)
+
+
+def test_a_call_that_does_not_stream_still_hands_its_stored_images_to_on_event(session):
+    session.imagine("a square cat", model="dall-e-2", size="256x256")
+    events = []
+    img = session.vary(on_event=events.append, api="responses", n=2, size="256x256")  # api: ignored by vary
+    assert [e.type for e in events] == ["completed", "completed"] and len(img) == 2
+    assert all(e.result.path.is_file() for e in events) and session.current.kind == "vary"
+    assert session.current.parent_id == session.turns[0].id
