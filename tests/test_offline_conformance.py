@@ -240,3 +240,11 @@ def test_sdk_errors_map_to_its_exception_classes(client):
     with pytest.raises(openai.BadRequestError) as blocked:
         client.images.generate(model="gpt-image-1.5", prompt="something forbidden", quality="low")
     assert blocked.value.code == "moderation_blocked"
+
+
+def test_edit_nested_form_fields_as_the_sdk_sends_them(client):
+    raw = client.images.with_raw_response.edit(
+        model="gpt-image-2", prompt="a flat icon", output_format="svg", image=_file("a.png", png(256, 256)),
+        svg={"model": "gpt-5", "reasoning": {"effort": "low"}})
+    body = strict(ImagesResponse, raw.http_response.json())
+    assert body.output_format == "svg" and base64.b64decode(body.data[0].b64_json).lstrip().startswith((b"<svg", b"<?xml"))

@@ -100,7 +100,7 @@ def form_to_dict(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
             raise _unknown(key)
         name, rest = m.group(1), re.findall(r"\[([^\[\]]*)\]", m.group(2))
         if not rest:
-            if name in ("image",) and name in out:  # a repeated ``image`` is a list, as ``image[]``
+            if name == "image" and name in out:  # a repeated ``image`` is a list, as ``image[]``
                 prev = out[name]
                 out[name] = (prev if isinstance(prev, list) else [prev]) + [value]
             else:
