@@ -248,3 +248,13 @@ def test_edit_nested_form_fields_as_the_sdk_sends_them(client):
         svg={"model": "gpt-5", "reasoning": {"effort": "low"}})
     body = strict(ImagesResponse, raw.http_response.json())
     assert body.output_format == "svg" and base64.b64decode(body.data[0].b64_json).lstrip().startswith((b"<svg", b"<?xml"))
+
+
+def test_a_blocked_image_call_is_a_failed_item_with_the_moderation_error(client):
+    raw = client.responses.with_raw_response.create(model="gpt-5", input="something forbidden", tools=[TOOL])
+    call = _image_calls(strict(Response, raw.http_response.json()))[0]
+    assert call.status == "failed" and call.result is None and call.error.code == "moderation_blocked"
+    events = [strict(ResponseStreamEvent, e.to_dict()) for e in client.responses.create(
+        model="gpt-5", input="something forbidden", tools=[TOOL], stream=True)]
+    assert events[-2].type == "response.output_item.done" and events[-2].item.status == "failed"
+    assert not [e for e in events if e.type.endswith("partial_image")]
