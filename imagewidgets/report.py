@@ -9,6 +9,7 @@ import datetime as _dt
 import html
 import io
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -198,7 +199,7 @@ def export_html(session: "Session", path: Path) -> Path:
         f"<title>imagewidgets session {_esc(session.name)}</title><style>{_CSS}</style></head><body>",
         f"<h1>Session {_esc(session.name)}</h1>",
         f"<p>{len(turns)} turns · ${spent:.4f} spent · backend {_esc(session.backend)} · "
-        f"exported {_esc(_when(__import__('time').time()))}</p>",
+        f"exported {_esc(_when(time.time()))}</p>",
         "<h2>Tree</h2>", lineage.html(px=96, link=True), "<h2>Turns</h2>",
     ]
     for t in turns:

@@ -161,6 +161,13 @@ class Session(TurnRecorder):
             return self._by_id[value]
         return None
 
+    def _turn_of_image(self, value: Any) -> Turn | None:
+        """The turn of this session that stored ``value`` (an ImageResult it returned), if any."""
+        path = getattr(value, "path", None)
+        if not isinstance(value, ImageResult) or path is None:
+            return None
+        return self._by_id.get(Path(path).name.rsplit("-", 1)[0])
+
     def _source(self, image: Any) -> tuple[Turn | None, list | None]:
         """(parent turn, explicit images): ``None`` or a turn continues from it; anything else is explicit."""
         if image is None:
@@ -170,7 +177,9 @@ class Session(TurnRecorder):
             return turn, None
         items = list(image) if isinstance(image, (list, tuple)) else [image]
         turns = [self._turn_of(i) for i in items]
-        parent = next((t for t in turns if t is not None), None)
+        # an image this session returned is sent as itself, and its turn becomes the parent
+        owners = [t or self._turn_of_image(i) for t, i in zip(turns, items)]
+        parent = next((t for t in owners if t is not None), None)
         return parent, [t.image if t is not None else i for t, i in zip(turns, items)]
 
     @staticmethod

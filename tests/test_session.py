@@ -355,3 +355,13 @@ def test_a_call_that_does_not_stream_still_hands_its_stored_images_to_on_event(s
     assert [e.type for e in events] == ["completed", "completed"] and len(img) == 2
     assert all(e.result.path.is_file() for e in events) and session.current.kind == "vary"
     assert session.current.parent_id == session.turns[0].id
+
+
+def test_an_image_the_session_returned_is_sent_as_itself_and_its_turn_is_the_parent(session, wire):
+    cat = session.imagine("a cat", **LOW)
+    session.imagine("a dog", **LOW)
+    session.edit("the cat in a hat", image=cat, **LOW)
+    body = wire.calls[-1].json()
+    assert "previous_response_id" not in body
+    assert any(c["type"] == "input_image" for c in body["input"][0]["content"])
+    assert session.current.parent_id == session.turns[0].id

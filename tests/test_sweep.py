@@ -131,3 +131,19 @@ def test_rows_become_a_dataframe_when_pandas_is_installed(recorded):
 def test_the_default_async_client_uses_the_sessions_backend(session):
     grid = session.sweep(prompts=["a fox"], quality="low", size="1024x1024", progress=False)
     assert grid.rows[0]["status"] == "completed" and grid.turns[0].backend == "offline"
+
+
+def test_progress_is_a_widget_in_a_kernel(recorded, monkeypatch):
+    import types
+
+    import IPython
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: types.SimpleNamespace(kernel=object()))
+    monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
+    s, _ = recorded
+    s.sweep(prompts=["a", "b", "c"], quality="low", size="1024x1024")
+    (box,) = shown
+    bar, label = box.children
+    assert (bar.value, bar.max, label.value, bar.bar_style) == (3, 3, "3/3", "success")
