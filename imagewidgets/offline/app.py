@@ -123,16 +123,18 @@ async def upload_file(request: Request) -> Response:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise APIFailure(400, "Files are uploaded as multipart/form-data with 'file' and 'purpose'.",
                          code="invalid_multipart")
-    form = await request.form(max_files=2, max_part_size=64 * 1024 * 1024)
-    body = form_to_dict(form.multi_items())
-    upload = body.get("file")
-    if upload is None or isinstance(upload, str):
-        raise APIFailure(400, "Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
-    purpose = body.get("purpose")
-    if purpose not in _FILE_PURPOSES:
-        raise APIFailure(400, f"Invalid value for 'purpose': {purpose!r}. Supported: " + ", ".join(_FILE_PURPOSES)
-                         + ".", param="purpose", code="invalid_value" if purpose else "missing_required_parameter")
-    data = await upload_bytes(upload)
+    async with request.form(max_files=2, max_part_size=64 * 1024 * 1024) as form:  # closes the uploads
+        body = form_to_dict(form.multi_items())
+        upload = body.get("file")
+        if upload is None or isinstance(upload, str):
+            raise APIFailure(400, "Missing required parameter: 'file'.", param="file",
+                             code="missing_required_parameter")
+        purpose = body.get("purpose")
+        if purpose not in _FILE_PURPOSES:
+            raise APIFailure(400, f"Invalid value for 'purpose': {purpose!r}. Supported: "
+                             + ", ".join(_FILE_PURPOSES) + ".", param="purpose",
+                             code="invalid_value" if purpose else "missing_required_parameter")
+        data = await upload_bytes(upload)
     now = int(time.time())
     expires = body.get("expires_after") if isinstance(body.get("expires_after"), dict) else None
     seconds = expires.get("seconds") if expires else None

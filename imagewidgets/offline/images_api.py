@@ -86,22 +86,25 @@ async def _read_form(request: Request) -> dict[str, Any]:
         form = await request.form(max_files=64, max_fields=1000, max_part_size=_MAX_PART)
     except Exception as e:  # starlette's MultiPartException and friends
         raise APIFailure(400, f"Could not read the multipart body: {e}", code="invalid_multipart") from None
-    body = form_to_dict(form.multi_items())
-    for key in ("image", "mask", "markup"):
-        value = body.get(key)
-        if value is None or isinstance(value, str):
-            continue
-        many = isinstance(value, list)
-        items = value if many else [value]
-        converted = []
-        for i, item in enumerate(items):
-            if isinstance(item, str):
-                converted.append(item)
+    try:
+        body = form_to_dict(form.multi_items())
+        for key in ("image", "mask", "markup"):
+            value = body.get(key)
+            if value is None or isinstance(value, str):
                 continue
-            param = f"{key}[{i}]" if many and len(items) > 1 else key
-            converted.append(image_from_upload(await upload_bytes(item), getattr(item, "filename", None), param))
-        body[key] = converted if many else converted[0]
-    return body
+            many = isinstance(value, list)
+            items = value if many else [value]
+            converted = []
+            for i, item in enumerate(items):
+                if isinstance(item, str):
+                    converted.append(item)
+                    continue
+                param = f"{key}[{i}]" if many and len(items) > 1 else key
+                converted.append(image_from_upload(await upload_bytes(item), getattr(item, "filename", None), param))
+            body[key] = converted if many else converted[0]
+        return body
+    finally:
+        await form.close()  # the uploads' spooled temporary files
 
 
 def _moderate(prompt: str, level: str | None, config: Any) -> None:
