@@ -47,7 +47,8 @@ def images_response(body: dict, meta: dict, fetch_url=None) -> list[ImageResult]
     """``ImagesResponse`` JSON -> results. ``fetch_url(url) -> bytes`` downloads ``url`` items."""
     usage = Usage.from_api(body.get("usage"))
     items = body.get("data") or []
-    cost = _cost(usage, meta, body, len(items))
+    total = _cost(usage, meta, body, len(items))
+    cost = total / len(items) if total is not None and items else total  # each image's share
     out = []
     for i, item in enumerate(items):
         if item.get("b64_json"):

@@ -54,7 +54,6 @@ def run_demo(out: Path, *, online: bool = False, say=print) -> dict:
     say(f"   final image saved {streamed.path}")
 
     say("3. a three-turn story through the Responses API (previous_response_id)")
-    session.checkout(None)
     for kind, prompt in STORY:
         result = getattr(session, kind)(prompt, quality="low", size="1536x1024", api="responses")
         turn = session.current
@@ -65,7 +64,9 @@ def run_demo(out: Path, *, online: bool = False, say=print) -> dict:
     report = session.export(out / "report.html")
     session.export(out / "session.json")
     written["report"] = [report]
-    say(f"Spent ${session.spent_usd:.4f} (offline: nothing was charged; usage follows the real token table).")
+    note = "nothing was charged: the offline renderer reports usage with the real token table" \
+        if client.config.offline else "charged by the API"
+    say(f"Spent ${session.spent_usd:.4f} ({note}).")
     say(f"Report: {report}")
     return written
 

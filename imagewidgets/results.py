@@ -257,8 +257,9 @@ class ImageSet(Sequence[ImageResult]):
 
     @property
     def cost(self) -> float | None:
-        costs = {id(r.usage): r.cost for r in self._results if r.cost is not None}
-        return sum(costs.values()) if costs else None
+        """Dollars for all the images (each image carries its share of its request's cost)."""
+        costs = [r.cost for r in self._results if r.cost is not None]
+        return sum(costs) if costs else None
 
     def save(self, folder: str | os.PathLike) -> list[Path]:
         return [r.save(Path(folder)) for r in self._results]

@@ -50,6 +50,9 @@ def test_n_above_one_returns_an_image_set():
     out = make(server).generate("three cats", n=3, model="gpt-image-1")
     assert isinstance(out, ImageSet) and len(out) == 3
     assert out.usage.output_tokens == 272  # one request, one usage, counted once
+    one_request = (10 * 5 + 40 * 10 + 272 * 40) / 1e6  # gpt-image-1 prices
+    assert out[0].cost == pytest.approx(one_request / 3)  # each image carries its share
+    assert out.cost == pytest.approx(one_request)
     assert "<img" in out._repr_html_()
 
 
