@@ -307,7 +307,7 @@ class ImageStudio(W.VBox):
         self.cancel_button = self.live.cancel_button
         self.error = W.Label(style={"text_color": "#c0392b"}, layout=W.Layout(display="none"))
         self.error.add_class("iw-error")
-        self.mask_box = W.VBox()
+        self.mask_box = W.VBox(layout=W.Layout(align_items="flex-start"))  # the painter keeps its size
         self.gallery = Gallery(self.session)
         self.gallery.observe(self._on_selected, names=["selected"])
 
