@@ -106,6 +106,11 @@ class Session(TurnRecorder):
         """Call ``callback(turn)`` after every stored turn (completed, replayed, cancelled or failed)."""
         self._callbacks.append(callback)
 
+    def off_turn(self, callback: Callable[[Turn], Any]) -> None:
+        """Stop calling ``callback`` (registered with ``on_turn``); unknown callbacks are ignored."""
+        if callback in self._callbacks:
+            self._callbacks.remove(callback)
+
     # -- the ledger ----------------------------------------------------------------------------
     @property
     def spent_usd(self) -> float:

@@ -115,3 +115,16 @@ def test_a_new_browser_view_gets_the_thumbnail_redrawn(session, monkeypatch):
     msg = {"content": {"data": {"method": "custom", "content": {"event": "client_ready"}}}, "buffers": []}
     canvas.comm.handle_msg(msg)
     assert sent == [(canvas, COMMANDS["drawImage"])]
+
+
+def test_a_closed_gallery_stops_following_the_session(tmp_path):
+    from imagewidgets import Session
+    from imagewidgets.widgets.gallery import Gallery
+
+    s = Session("closing", folder=tmp_path / "store")
+    g = Gallery(s)
+    s.imagine("a blue bird", quality="low", size="1024x1024")
+    assert len(g.thumbs) == 1
+    g.close()
+    s.imagine("a green bird", quality="low", size="1024x1024")
+    assert len(g.thumbs) == 1 and g._on_turn not in s._callbacks

@@ -224,3 +224,16 @@ def test_the_studio_can_share_a_gallery_class_with_the_session(studio):
     assert isinstance(studio.gallery, Gallery) and studio.gallery.session is studio.session
     assert studio.model.value == "gpt-image-1.5"
     assert studio.output.outputs == ()
+
+
+def test_free_size_models_offer_valid_wxh_presets(tmp_path):
+    from imagewidgets import Session
+    from imagewidgets.models import get_model
+    from imagewidgets.widgets.studio import ImageStudio
+
+    studio = ImageStudio(Session("presets", folder=tmp_path / "store"))
+    studio.model.value = "gpt-image-2"
+    assert "1280x720" in studio.size.options and "3840x2160" in studio.size.options
+    assert all(get_model("gpt-image-2").size_error(o) is None for o in studio.size.options)
+    studio.model.value = "gpt-image-1.5"
+    assert "1280x720" not in studio.size.options

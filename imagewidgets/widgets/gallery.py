@@ -133,6 +133,13 @@ class Gallery(W.VBox):
             spent = sum(t.cost or 0 for t in turns)
             self.header.value = f"{len(turns)} turn{'s' * (len(turns) != 1)} · ${spent:.4f}"
 
+    def close(self) -> None:
+        """Close the widget and stop following the session's turns."""
+        off = getattr(self.session, "off_turn", None)
+        if off is not None:
+            off(self._on_turn)
+        super().close()
+
     # ------------------------------------------------------------------ internals
     def _on_turn(self, turn: Any) -> None:
         self.refresh()

@@ -36,9 +36,17 @@ def _spec(name: str) -> ModelSpec:
     return get_model(name) or ModelSpec(name=name, family="unknown")  # unknown: the server decides
 
 
+#: common sizes offered (beside the fixed ones) for models with the free WxH rule
+_FREE_PRESETS = ("1280x720", "720x1280", "2048x1152", "1152x2048", "2560x1440", "3840x2160")
+
+
 def _choices(spec: ModelSpec, option: str) -> tuple[str, ...]:
     values = tuple(getattr(spec, _CHOICES[option][0]))
-    return values + ("auto",) if option == "size" and spec.size_auto and "auto" not in values else values
+    if option != "size":
+        return values
+    if spec.free_size:
+        values += tuple(p for p in _FREE_PRESETS if spec.size_error(p) is None and p not in values)
+    return values + ("auto",) if spec.size_auto and "auto" not in values else values
 
 
 class ImageStudio(W.VBox):
