@@ -139,11 +139,13 @@ class EditMaker:
         canvas = Image.fromarray(base.round().astype(np.uint8), "RGBA")
         scene = build_scene(self.reading, spec.prompt, spec.width, spec.height, level=_level(spec), index=spec.index,
                             transparent=True, t=t, label=False)
-        layer = rasterize(scene, _supersample(spec))
+        layer = rasterize(Scene(scene.width, scene.height, None, scene.shapes, (), None), _supersample(spec))
         a = np.asarray(layer.getchannel("A"), dtype=np.float32) * opacity
         layer.putalpha(Image.fromarray(a.round().astype(np.uint8), "L"))
         canvas.alpha_composite(layer)
         self._tiles(canvas)
+        # the caption at full opacity: over an earlier turn's caption it stays legible
+        canvas.alpha_composite(rasterize(Scene(scene.width, scene.height, None, (), scene.texts, None)))
         return np.asarray(canvas)
 
     def _tiles(self, canvas: Image.Image) -> None:
