@@ -178,6 +178,9 @@ OPTION_FOR_PARAM = {
     "image": "--image",
     "mask": "--mask",
     "session": "--session",
+    "api": "--api",
+    "budget": "--budget",
+    "turn": "--checkout",
 }
 
 _NEW_SIZES = MODELS[DEFAULT_MODEL].free_size
@@ -309,4 +312,6 @@ def friendly_param_error(err: ParamError) -> str:
     option = OPTION_FOR_PARAM.get(err.param)
     if option and text.startswith(f"{err.param}="):
         text = f"{option} {text[len(err.param) + 1:]}"
+    if err.param == "n" and "Responses" in (err.hint or ""):
+        text += " (--api images makes several in one call)"
     return text

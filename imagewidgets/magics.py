@@ -9,6 +9,7 @@ the image itself (partial frames replace each other live while streaming) and re
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
@@ -124,8 +125,22 @@ class ImageMagics(Magics):
             images = A.resolve_images(args.images, self.shell, session)
             # one reference is passed as itself: a turn then continues its chain (previous_response_id)
             kwargs["image"] = images[0] if images and len(images) == 1 else images
-        result = getattr(session, verb)(refresh=args.refresh, **kwargs, **options)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = getattr(session, verb)(refresh=args.refresh, **kwargs, **options)
+            finally:
+                self._notes(verb, caught)
         return self._deliver(result, args, live)
+
+    def _notes(self, verb: str, caught: list) -> None:
+        """Warnings (an unknown or retired model) as one line each, once, without file and line."""
+        seen: list[str] = []
+        for w in caught:
+            text = str(w.message)
+            if text not in seen:
+                seen.append(text)
+                self._complain(f"%{verb}: note: {text}")
 
     # -- %imagine ------------------------------------------------------------------------------
     @line_cell_magic

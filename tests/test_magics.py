@@ -450,6 +450,20 @@ def test_api_errors_show_status_message_and_what_to_do(ip, wire):
     assert "moderation" in line and "rephrase" in line
 
 
+def test_unknown_model_is_noted_once_then_the_servers_answer_is_one_line(ip, wire):
+    run = cell(ip, "%imagine a cat -m my-own-model")
+    lines = run.error_lines
+    assert lines[0].startswith("%imagine: note: model 'my-own-model' is not in imagewidgets' table")
+    assert len(lines) == 2 and lines[1].startswith("%imagine: NotFoundError: 404 ")
+    assert "Traceback" not in run.stderr and "session.py" not in run.stderr
+
+
+def test_n_above_one_with_the_responses_api_points_to_the_images_api(ip, wire):
+    run = cell(ip, "%imagine two cats -n 2")
+    assert run.error_lines == ["%imagine: -n 2 is not allowed (the Responses tool makes one image per call); "
+                               "allowed: 1 (--api images makes several in one call)"]
+
+
 def test_edit_with_nothing_to_continue_from_says_so(ip, wire):
     run = cell(ip, "%edit add a hat")
     assert len(run.error_lines) == 1 and "imagine one first" in run.stderr
