@@ -88,6 +88,10 @@ def ip(capsys):
     shell.extension_manager.load_extension("imagewidgets")
     shell.banner_text = capsys.readouterr().out
     yield shell
+    magics = magics_mod._loaded.get(id(shell), (None,))[0]
+    for s in [session_mod._default, *(magics._named.values() if magics else [])]:
+        if s is not None:
+            s.client.close()
     shell.extension_manager.unload_extension("imagewidgets")
     InteractiveShell.clear_instance()
 
