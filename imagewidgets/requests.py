@@ -144,10 +144,16 @@ class OutputOptions:
         return dataclasses.replace(self, **changes)
 
     def validate(self) -> None:
-        """Raise ``ParamError`` for the first rule of the model table this request breaks."""
+        """Raise ``ParamError`` for the first rule of the model table this request breaks.
+
+        A request that passed once is not checked again (it is immutable), so a Session and
+        its Client do not both warn about the same request."""
+        if self.__dict__.get("_validated"):
+            return
         from .validation import validate
 
         validate(self)
+        object.__setattr__(self, "_validated", True)
 
     def params(self) -> dict[str, Any]:
         """The API parameters that are set (no images, no None values)."""

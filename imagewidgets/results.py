@@ -206,7 +206,11 @@ class ImageResult:
         prompt = (self.prompt or "")[:40]
         return f"<ImageResult {self.size} {self.format} model={self.model!r} prompt={prompt!r}{where}>"
 
-    def _repr_html_(self) -> str:
+    def html(self) -> str:
+        """An <img> figure with a data URL and a caption (for reports and grids).
+
+        Not ``_repr_html_``: IPython would add it beside the image's own mime type and
+        notebooks would store every image twice."""
         title = html.escape(self.revised_prompt or self.prompt or "")
         return (
             f'<figure style="display:inline-block;margin:4px"><img src="{self.data_url()}" '
@@ -224,7 +228,7 @@ class ImageResult:
         elif self.format == "svg":
             bundle["image/svg+xml"] = self.data.decode("utf-8", "replace")
         else:  # webp has no standard renderer in Jupyter: an <img> with a data URL shows it
-            bundle["text/html"] = self._repr_html_()
+            bundle["text/html"] = self.html()
         return bundle, meta
 
 
@@ -268,7 +272,7 @@ class ImageSet(Sequence[ImageResult]):
         return f"<ImageSet of {len(self)} images>"
 
     def _repr_html_(self) -> str:
-        cells = "".join(r._repr_html_() for r in self._results)
+        cells = "".join(r.html() for r in self._results)
         return f'<div style="display:flex;flex-wrap:wrap;gap:4px">{cells}</div>'
 
 

@@ -120,6 +120,6 @@ class Turn:
 
     def _repr_html_(self) -> str:
         img = self.image
-        pic = img._repr_html_() if img is not None else ""
+        pic = img.html() if img is not None else ""
         return (f"<div><b>{html.escape(self.id)}</b> {html.escape(self.kind)} · {html.escape(self.status)}"
                 f"<br/>{html.escape(self.prompt or '')}<br/>{pic}</div>")

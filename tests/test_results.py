@@ -1,0 +1,69 @@
+"""Results display as what they are, once; files are written atomically; validation warns once."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from PIL import Image
+
+from imagewidgets.results import ImageResult, ImageSet, atomic_write
+
+
+def _png(w=40, h=30) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (w, h), (1, 2, 3)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _bundle(obj):
+    from IPython.core.formatters import DisplayFormatter
+
+    data, _ = DisplayFormatter().format(obj)
+    return data
+
+
+def test_a_png_result_is_stored_in_a_notebook_once_as_image_png():
+    data = _bundle(ImageResult.from_bytes(_png(), model="gpt-image-2", prompt="a test"))
+    assert set(data) == {"text/plain", "image/png"}
+
+
+def test_each_format_displays_as_itself():
+    def encoded(fmt):
+        buf = io.BytesIO()
+        Image.new("RGB", (8, 8)).save(buf, format=fmt)
+        return buf.getvalue()
+
+    assert "image/jpeg" in _bundle(ImageResult.from_bytes(encoded("JPEG")))
+    assert "image/gif" in _bundle(ImageResult.from_bytes(encoded("GIF")))
+    webp = _bundle(ImageResult.from_bytes(encoded("WEBP")))
+    assert "data:image/webp;base64," in webp["text/html"]
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"></svg>'
+    assert _bundle(ImageResult.from_bytes(svg))["image/svg+xml"].startswith("<svg")
+
+
+def test_an_image_set_displays_as_a_grid():
+    s = ImageSet([ImageResult.from_bytes(_png()), ImageResult.from_bytes(_png(20, 20))])
+    html = _bundle(s)["text/html"]
+    assert html.count("<img") == 2
+
+
+def test_save_is_atomic_and_leaves_no_temp_files(tmp_path):
+    r = ImageResult.from_bytes(_png())
+    path = r.save(tmp_path / "sub" / "a.png")
+    assert path.read_bytes() == r.data
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["a.png"]
+    atomic_write(path, b"new")
+    assert path.read_bytes() == b"new"
+
+
+def test_a_request_validated_once_warns_once():
+    from imagewidgets.requests import GenerateRequest
+
+    req = GenerateRequest("x", model="some-local-model")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        req.validate()
+        req.validate()
+    assert len(seen) == 1
+    assert "_validated" not in repr(req.replace(n=2).__dict__.get("_validated", ""))
