@@ -32,10 +32,13 @@ def _isolated_data(tmp_path, monkeypatch):
     monkeypatch.setenv("IMAGEWIDGETS_STORE", str(tmp_path / "iw-store"))
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
         monkeypatch.delenv(var, raising=False)
-    from imagewidgets import config
+    from imagewidgets import config, session
 
     saved = dict(config.defaults)
     config.defaults.clear()
+    # configure() settings and the default session never leak from one test into the next
+    monkeypatch.setattr(session, "_settings", {})
+    monkeypatch.setattr(session, "_default", None)
     yield tmp_path
     config.defaults.clear()
     config.defaults.update(saved)
