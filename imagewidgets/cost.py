@@ -142,10 +142,17 @@ class Estimate:
     usd: float = 0.0
     assumptions: tuple[str, ...] = ()
 
+    @property
+    def upper_bound(self) -> bool:
+        """True when an "auto" size or quality was estimated at its dearest."""
+        return any("upper bound" in a for a in self.assumptions)
+
     def __str__(self) -> str:
-        s = f"≈ ${self.usd:.4f}"
+        s = f"{'≤' if self.upper_bound else '≈'} ${self.usd:.4f}"
         if self.output_tokens:
             s += f" ({self.input_text_tokens + self.input_image_tokens} in, {self.output_tokens} out tokens)"
+        if self.upper_bound:
+            s += " · auto size/quality estimated at their dearest"
         return s
 
 

@@ -94,8 +94,12 @@ def test_the_cost_label_changes_when_quality_changes(studio):
     studio.prompt.value = "a kite"
     low = studio.cost.value
     studio.quality.value = "high"
-    assert studio.cost.value != low and studio.cost.value.startswith("≈ $")
+    assert studio.cost.value != low and studio.cost.value.startswith("≤ $")  # size is still auto
     assert studio.cost.value == str(studio.estimate())
+    studio.size.value = "1024x1024"
+    assert studio.cost.value.startswith("≈ $") and "dearest" not in studio.cost.value
+    studio.quality.value = "auto"
+    assert studio.cost.value.startswith("≤ $") and "auto size/quality estimated at their dearest" in studio.cost.value
 
 
 def test_the_cost_label_follows_model_size_n_and_partials(studio):

@@ -293,7 +293,7 @@ class ImageStudio(W.VBox):
         self.moderation = dropdown("moderation", "iw-moderation")
         self.input_fidelity = dropdown("fidelity", "iw-fidelity")
         self.compression = W.IntSlider(80, min=0, max=100, description="compression",
-                                       style={"description_width": "80px"}, layout=W.Layout(width="280px"))
+                                       style={"description_width": "90px"}, layout=W.Layout(width="300px"))
         self.compression.add_class("iw-compression")
         self.n = W.IntSlider(1, min=1, max=10, description="n", style={"description_width": "80px"},
                              layout=W.Layout(width="280px"))
@@ -332,7 +332,8 @@ class ImageStudio(W.VBox):
             W.HBox([self.background, self.moderation, self.input_fidelity]),
             W.HBox([self.n, self.partial_images, self.compression]),
             W.HBox([self.generate_button, self.edit_button, self.vary_button, self.mask_toggle,
-                    self.cancel_button, self.cost], layout=W.Layout(align_items="center")),
+                    self.cancel_button], layout=W.Layout(align_items="center")),
+            self.cost,
             self.error,
             self.mask_box,
             W.HBox([self.live, self.gallery]),
