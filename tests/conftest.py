@@ -18,6 +18,12 @@ collect_ignore_glob = ["browser/notebooks/*.ipynb"]
 _RUN_DIR = tempfile.mkdtemp(prefix="imagewidgets-tests-")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright's sync API keeps an event loop in the main thread while it
+    runs, which would break the anyio/asyncio tests that come after it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def pytest_configure(config):
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
         os.environ.pop(var, None)

@@ -39,14 +39,14 @@ def pytest_runtest_setup(item):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab(tmp_path_factory):
     """A JupyterLab server isolated in a temporary folder, shared by the session."""
     with harness.start_lab(tmp_path_factory.mktemp("lab")) as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
