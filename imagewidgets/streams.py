@@ -63,7 +63,27 @@ class _StreamState:
         return self.results[0] if len(self.results) == 1 else ImageSet(self.results)
 
 
-class ImageStream:
+class _StreamView:
+    """What both stream classes show once events have arrived."""
+
+    _state: _StreamState
+
+    @property
+    def result(self) -> ImageResult | ImageSet:
+        """The final image, or an ``ImageSet`` when the request made several."""
+        return self._state.result
+
+    @property
+    def results(self) -> list[ImageResult]:
+        return list(self._state.results)
+
+    @property
+    def partials(self) -> list[PartialImageEvent]:
+        """The partial frames that arrived, in order."""
+        return list(self._state.partials)
+
+
+class ImageStream(_StreamView):
     """Iterate it for events; ``.result`` is the final image (or ``ImageSet``) once it is done."""
 
     def __init__(self, response, meta: dict, total: int | None, on_close: Callable[[], None] | None = None):
@@ -88,17 +108,6 @@ class ImageStream:
                 pass
         return self.result
 
-    @property
-    def result(self) -> ImageResult | ImageSet:
-        return self._state.result
-
-    @property
-    def results(self) -> list[ImageResult]:
-        return list(self._state.results)
-
-    @property
-    def partials(self) -> list[PartialImageEvent]:
-        return list(self._state.partials)
 
     def close(self) -> None:
         self._response.close()
@@ -112,7 +121,7 @@ class ImageStream:
         self.close()
 
 
-class AsyncImageStream:
+class AsyncImageStream(_StreamView):
     """The async twin of ``ImageStream``: ``async for event in stream``."""
 
     def __init__(self, response, meta: dict, total: int | None):
@@ -136,17 +145,6 @@ class AsyncImageStream:
                 pass
         return self.result
 
-    @property
-    def result(self) -> ImageResult | ImageSet:
-        return self._state.result
-
-    @property
-    def results(self) -> list[ImageResult]:
-        return list(self._state.results)
-
-    @property
-    def partials(self) -> list[PartialImageEvent]:
-        return list(self._state.partials)
 
     async def aclose(self) -> None:
         await self._response.aclose()
