@@ -64,6 +64,11 @@ def thumbnail_url(img: ImageResult | None, px: int = 128) -> str:
         return img.data_url()
 
 
+def _one_line(text: str | None) -> str:
+    """A prompt on one line (a %%imagine cell's prompt has several), for the text views."""
+    return " ".join((text or "").split())
+
+
 def _when(ts: float | None) -> str:
     return _dt.datetime.fromtimestamp(ts).isoformat(timespec="seconds") if ts else ""
 
@@ -101,7 +106,7 @@ class HistoryTable:
         lines = [f"History of {self.session_name!r}: {len(self.rows)} turns"]
         for r in self.rows:
             cost = f"${r['cost_usd']:.4f}" if r["cost_usd"] else "-"
-            lines.append(f"  {r['id']} {r['kind']:<8} {r['status']:<9} {cost:>9}  {(r['prompt'] or '')[:50]}")
+            lines.append(f"  {r['id']} {r['kind']:<8} {r['status']:<9} {cost:>9}  {_one_line(r['prompt'])[:50]}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -149,7 +154,7 @@ class Lineage:
 
         def walk(t: Turn, depth: int) -> None:
             mark = " *" if t.id == self.current_id else ""
-            lines.append(f"{'  ' * depth}- {t.id} {t.kind} [{t.status}] {(t.prompt or '')[:50]}{mark}")
+            lines.append(f"{'  ' * depth}- {t.id} {t.kind} [{t.status}] {_one_line(t.prompt)[:50]}{mark}")
             for c in self.children.get(t.id, []):
                 walk(c, depth + 1)
 
