@@ -78,7 +78,8 @@ def responses_response(resp: dict, meta: dict) -> list[ImageResult]:
         from .errors import ModerationError
 
         raise ModerationError(err.get("message") or "the image generation call failed", status=400,
-                              code=err.get("code") or "moderation_blocked", body=resp)
+                              code=err.get("code") or "moderation_blocked", body=resp,
+                              request_id=meta.get("request_id"))
     cost = _cost(usage, meta, calls[0] if calls else {}, 1)
     out = []
     for i, call in enumerate(c for c in calls if c.get("result")):

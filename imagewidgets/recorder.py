@@ -203,6 +203,10 @@ class TurnRecorder:
         turn.error = redact(f"{type(err).__name__}: {err}", self._secrets())
         turn.elapsed_s = elapsed
         try:
+            # a stream cut mid-way: every frame that arrived is on disk; the turn keeps them
+            turn.images = self.store.load_images(turn)
+            if turn.images:
+                turn.note = "the stream failed: the newest partial frame is kept"
             self.store.save_turn(turn)
         finally:
             self._release(usd)

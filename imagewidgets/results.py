@@ -30,12 +30,17 @@ __all__ = [
 ]
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read the process umask once, at import
+
+
 def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a saved image gets the usual mode
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

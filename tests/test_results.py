@@ -55,6 +55,12 @@ def test_save_is_atomic_and_leaves_no_temp_files(tmp_path):
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["a.png"]
     atomic_write(path, b"new")
     assert path.read_bytes() == b"new"
+    import os
+    import stat
+
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0600
 
 
 def test_a_request_validated_once_warns_once():

@@ -365,3 +365,21 @@ def test_an_image_the_session_returned_is_sent_as_itself_and_its_turn_is_the_par
     assert "previous_response_id" not in body
     assert any(c["type"] == "input_image" for c in body["input"][0]["content"])
     assert session.current.parent_id == session.turns[0].id
+
+
+def test_a_cut_stream_fails_the_turn_but_keeps_the_newest_frame(tmp_path):
+    from imagewidgets import Client, Session
+    from imagewidgets.errors import StreamError
+    from imagewidgets.offline.config import OfflineConfig
+    from imagewidgets.offline.server import OfflineServer
+
+    with OfflineServer(OfflineConfig(cut_stream_after=2)) as server:
+        s = Session("cut", folder=tmp_path / "store", client=Client(base_url=server.base_url))
+        with pytest.raises(StreamError):
+            s.imagine("a paper lantern", stream=True, partial_images=3, quality="low", size="1024x1024",
+                      api="images")
+        turn = s.turns[-1]
+        assert turn.status == "failed" and "newest partial frame is kept" in turn.note
+        assert len(turn.images) == 1 and turn.images[0].partial and turn.images[0].path.exists()
+        again = Session("cut", folder=tmp_path / "store", client=Client(base_url=server.base_url))
+        assert again.turns[-1].images[0].data == turn.images[0].data  # it survives a restart
