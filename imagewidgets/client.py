@@ -15,19 +15,23 @@ share all logic (request encoding, answer decoding, the retry decision); only th
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import random
 import time
+import uuid
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from . import _http
-from .config import BackendConfig, Secret, resolve
+from .config import BackendConfig, Secret, data_home, resolve
 from .decode import images_response, responses_response
 from .errors import APIConnectionError, APIError, APITimeoutError, error_for_status
 from .models import get_model
 from .requests import EditRequest, GenerateRequest, ResponsesRequest, VariationRequest
-from .results import ImageResult, ImageSet
+from .results import ImageResult, ImageSet, atomic_write
 from .streams import AsyncImageStream, ImageStream
 from .wire import HTTPCall, encode
 
@@ -83,8 +87,11 @@ class _Core:
     def __init__(self, api_key: str | Secret | None = None, base_url: str | None = None, *,
                  organization: str | None = None, project: str | None = None,
                  timeout: float | Any = None, max_retries: int = 2, retry: RetryPolicy | None = None,
-                 transport: Any = None) -> None:
+                 transport: Any = None, save_dir: str | os.PathLike | None | bool = True) -> None:
         self.config: BackendConfig = resolve(api_key, base_url, organization, project)
+        #: where generate/edit/vary/respond write every image (and its metadata) before returning
+        #: it; True: ``$IMAGEWIDGETS_HOME/images``; None or False: not saved
+        self.save_dir = save_dir
         self.timeout = _http.DEFAULT_TIMEOUT if timeout is None else timeout
         self.retry = retry or RetryPolicy(max_retries=max_retries)
         self._transport = transport
@@ -143,6 +150,22 @@ class _Core:
         if isinstance(req, ResponsesRequest):
             return responses_response(body, meta)
         return images_response(body, meta, fetch)
+
+    def _save_folder(self) -> Path | None:
+        if self.save_dir is None or self.save_dir is False:
+            return None
+        return data_home() / "images" if self.save_dir is True else Path(self.save_dir)
+
+    def _save(self, result: ImageResult) -> ImageResult:
+        """Write the image, then its metadata, atomically; returns the result with ``.path`` set."""
+        folder = self._save_folder()
+        if folder is None or result.path is not None:
+            return result
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        name = f"{stamp}-{result.request_id or uuid.uuid4().hex[:12]}-{result.index}"
+        saved = result.with_meta(path=atomic_write(folder / f"{name}.{result.extension}", result.data))
+        atomic_write(folder / f"{name}.json", json.dumps(saved.to_dict(), indent=1, default=str).encode())
+        return saved
 
     @staticmethod
     def _shape(results: list[ImageResult]) -> ImageResult | ImageSet:
@@ -226,20 +249,25 @@ class Client(_Core):
             sleep(self.retry.delay(attempt, err))
             attempt += 1
 
-    def run(self, req: Any) -> Any:
-        """Send a typed request; an ``ImageStream`` when it streams, else a list of results."""
+    def run(self, req: Any, *, save: bool = False) -> Any:
+        """Send a typed request; an ``ImageStream`` when it streams, else a list of results.
+
+        ``save=True`` writes each image to ``save_dir`` before it is returned or yielded (the
+        public methods do; a Session keeps images in its own store instead)."""
         call, meta = self._prepare(req)
         resp = self._send(call.method, call.path, stream=call.stream, **self._request_kwargs(call))
         meta["request_id"] = resp.headers.get("x-request-id")
         if call.stream:
-            return ImageStream(resp, meta, getattr(req, "partial_images", None))
-        return self._decode(req, resp.json(), meta, self._fetch)
+            return ImageStream(resp, meta, getattr(req, "partial_images", None),
+                               saver=self._save if save else None)
+        results = self._decode(req, resp.json(), meta, self._fetch)
+        return [self._save(r) for r in results] if save else results
 
     def _fetch(self, url: str) -> bytes:
         return self._send("GET", url).content
 
     def _one(self, req: Any) -> Any:
-        out = self.run(req)
+        out = self.run(req, save=True)
         return out if isinstance(out, ImageStream) else self._shape(out)
 
     # -- the public methods ------------------------------------------------------------------
@@ -318,21 +346,25 @@ class AsyncClient(_Core):
             await sleep(self.retry.delay(attempt, err))
             attempt += 1
 
-    async def run(self, req: Any) -> Any:
+    async def run(self, req: Any, *, save: bool = False) -> Any:
+        """The async twin of ``Client.run``."""
         call, meta = self._prepare(req)
         resp = await self._send(call.method, call.path, stream=call.stream, **self._request_kwargs(call))
         meta["request_id"] = resp.headers.get("x-request-id")
         if call.stream:
-            return AsyncImageStream(resp, meta, getattr(req, "partial_images", None))
+            return AsyncImageStream(resp, meta, getattr(req, "partial_images", None),
+                                    saver=self._save if save else None)
         body = resp.json()
         if isinstance(req, ResponsesRequest):
-            return responses_response(body, meta)
-        urls = [d.get("url") for d in body.get("data") or [] if not d.get("b64_json") and d.get("url")]
-        fetched = {u: (await self._send("GET", u)).content for u in urls}
-        return images_response(body, meta, fetched.__getitem__)
+            results = responses_response(body, meta)
+        else:
+            urls = [d.get("url") for d in body.get("data") or [] if not d.get("b64_json") and d.get("url")]
+            fetched = {u: (await self._send("GET", u)).content for u in urls}
+            results = images_response(body, meta, fetched.__getitem__)
+        return [self._save(r) for r in results] if save else results
 
     async def _one(self, req: Any) -> Any:
-        out = await self.run(req)
+        out = await self.run(req, save=True)
         return out if isinstance(out, AsyncImageStream) else self._shape(out)
 
     async def generate(self, prompt: str, **options: Any):

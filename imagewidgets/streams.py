@@ -27,9 +27,10 @@ __all__ = ["ImageStream", "AsyncImageStream"]
 
 
 class _StreamState:
-    def __init__(self, meta: dict, total: int | None) -> None:
+    def __init__(self, meta: dict, total: int | None, saver: Callable[[ImageResult], ImageResult] | None = None):
         self.meta = meta
         self.total = total
+        self.saver = saver
         self.results: list[ImageResult] = []
         self.partials: list[PartialImageEvent] = []
         self.done = False
@@ -43,6 +44,9 @@ class _StreamState:
             raise StreamError(f"the server sent an event that is not JSON: {sse.data[:80]!r}") from e
         ev = stream_event(sse.event, data, self.meta, self.total)
         evs = ev if isinstance(ev, list) else [ev]
+        if self.saver is not None:  # each completed image is on disk before anyone sees it
+            evs = [CompletedEvent(result=self.saver(e.result), raw=e.raw) if isinstance(e, CompletedEvent) else e
+                   for e in evs]
         for e in evs:
             if isinstance(e, CompletedEvent):
                 self.results.append(e.result)
@@ -86,9 +90,10 @@ class _StreamView:
 class ImageStream(_StreamView):
     """Iterate it for events; ``.result`` is the final image (or ``ImageSet``) once it is done."""
 
-    def __init__(self, response, meta: dict, total: int | None, on_close: Callable[[], None] | None = None):
+    def __init__(self, response, meta: dict, total: int | None, on_close: Callable[[], None] | None = None,
+                 saver: Callable[[ImageResult], ImageResult] | None = None):
         self._response = response
-        self._state = _StreamState(meta, total)
+        self._state = _StreamState(meta, total, saver)
         self._on_close = on_close
 
     def __iter__(self) -> Iterator[Any]:
@@ -124,9 +129,10 @@ class ImageStream(_StreamView):
 class AsyncImageStream(_StreamView):
     """The async twin of ``ImageStream``: ``async for event in stream``."""
 
-    def __init__(self, response, meta: dict, total: int | None):
+    def __init__(self, response, meta: dict, total: int | None,
+                 saver: Callable[[ImageResult], ImageResult] | None = None):
         self._response = response
-        self._state = _StreamState(meta, total)
+        self._state = _StreamState(meta, total, saver)
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         try:
