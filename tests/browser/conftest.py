@@ -1,4 +1,5 @@
-"""Fixtures for browser tests: `lab` (JupyterLab server), `browser` (Chromium), `page`.
+"""Fixtures for browser tests: `lab` (JupyterLab server), `notebook7` (Notebook 7 server),
+`browser` (Chromium), `page` (a page on the lab).
 
 Browser tests are marked `@pytest.mark.browser`. Without /usr/bin/chromium they are skipped,
 except under CI (env `CI` set), where they fail: CI must never skip them silently.
@@ -47,6 +48,13 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="package")
+def notebook7(tmp_path_factory):
+    """A Notebook 7 server (`jupyter notebook`), isolated like `lab`, shared by the session."""
+    with harness.start_notebook(tmp_path_factory.mktemp("notebook7")) as running:
+        yield running
+
+
+@pytest.fixture(scope="package")
 def browser(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
@@ -74,7 +82,9 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.when != "call" or not report.failed:
         return
-    page = item.funcargs.get("page")
+    # a test's page is `page`, or another fixture whose name ends in "_page"
+    pages = [v for k, v in item.funcargs.items() if k == "page" or k.endswith("_page")]
+    page = pages[0] if pages else None
     if page is not None and not page.is_closed():
         SCREENSHOTS.mkdir(exist_ok=True)
         target = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', item.name)}.png"
@@ -83,6 +93,7 @@ def pytest_runtest_makereport(item, call):
             report.sections.append(("browser screenshot", str(target)))
         except Exception as error:  # the page may have crashed: keep the original failure
             report.sections.append(("browser screenshot", f"not saved: {error}"))
-    lab = item.funcargs.get("lab")
-    if lab is not None:
-        report.sections.append(("jupyter lab log (tail)", lab.log_tail()))
+    for name in ("lab", "notebook7"):
+        server = item.funcargs.get(name)
+        if server is not None:
+            report.sections.append((f"jupyter {server.app} log (tail)", server.log_tail()))

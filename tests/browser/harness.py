@@ -1,8 +1,12 @@
-"""Real-browser test harness: JupyterLab in Debian's headless Chromium, driven by Playwright.
+"""Real-browser test harness: JupyterLab or Notebook 7 in Debian's headless Chromium, driven by
+Playwright.
 
 `start_lab` runs an isolated `jupyter lab` (every Jupyter/IPython/XDG folder in a temporary
-directory, the pytest interpreter as the kernel), `launch_chromium` starts the browser, and the
-page helpers open a notebook, wait for its kernel, run it, and drag on canvases. Assertions are
+directory, the pytest interpreter as the kernel), `start_lab(..., app="notebook")` (or
+`start_notebook`) the same for Notebook 7, `chromium_launch_options` configures the browser, and the page
+helpers open a notebook, wait for its kernel, run it, and drag on canvases. Both front ends
+expose `window.jupyterapp` with the same commands and the same cell/output classes, so the
+helpers serve both. Assertions are
 best made on kernel-side evidence (a file the notebook writes), read with `wait_for_file`.
 See /work/shared/browser-testing.md for the pitfalls these helpers work around.
 
@@ -59,9 +63,26 @@ STARTUP_TIMEOUT = 60.0
 DEFAULT_TIMEOUT = 30.0  # seconds, for kernel start, cell runs and widget rendering
 
 
+#: front end -> (module run with `python -m`, its flags beyond the server's, page URL prefix)
+APPS = {
+    "lab": (
+        "jupyterlab",
+        ["--LabApp.expose_app_in_browser=True"],
+        "/lab/tree",
+    ),
+    # Notebook 7 is a LabServerApp of its own (JupyterNotebookApp); jupyterlab's server
+    # extension still runs beside it and serves the news/update endpoints its pages ask.
+    "notebook": (
+        "notebook",
+        ["--JupyterNotebookApp.expose_app_in_browser=True"],
+        "/notebooks",
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Lab:
-    """A running JupyterLab server."""
+    """A running Jupyter server: JupyterLab, or Notebook 7 when `app` is "notebook"."""
 
     url: str  # http://127.0.0.1:PORT
     token: str
@@ -70,10 +91,12 @@ class Lab:
     imagewidgets_home: Path  # IMAGEWIDGETS_HOME of the lab and its kernels
     log_path: Path
     process: subprocess.Popen
+    app: str = "lab"  # a key of APPS
 
     def page_url(self, path: str) -> str:
-        """URL of `path` (relative to root_dir) in the lab, with a fresh workspace."""
-        return f"{self.url}/lab/tree/{path}?reset&token={self.token}"
+        """URL of `path` (relative to root_dir) in the front end (JupyterLab: a fresh workspace)."""
+        reset = "reset&" if self.app == "lab" else ""  # Notebook 7 keeps no workspace
+        return f"{self.url}{APPS[self.app][2]}/{path}?{reset}token={self.token}"
 
     def api(self, method: str, endpoint: str) -> object:
         """Call the server's REST API; returns the decoded JSON (None when empty)."""
@@ -175,12 +198,12 @@ def _wait_ready(url: str, token: str, process: subprocess.Popen, timeout: float)
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.1)
-    raise TimeoutError(f"JupyterLab did not answer on {url} within {timeout:.0f} s")
+    raise TimeoutError(f"the Jupyter server did not answer on {url} within {timeout:.0f} s")
 
 
 @contextlib.contextmanager
-def start_lab(base_dir: Path, attempts: int = 3) -> Iterator[Lab]:
-    """Run an isolated JupyterLab for the duration of the block.
+def start_lab(base_dir: Path, attempts: int = 3, app: str = "lab") -> Iterator[Lab]:
+    """Run an isolated JupyterLab (or Notebook 7, app="notebook") for the duration of the block.
 
     base_dir receives `root/` (the server's root dir), `state/` (every Jupyter/IPython/XDG
     folder), `imagewidgets-home/` and `lab.log`. The free-port probe can race with another
@@ -195,10 +218,11 @@ def start_lab(base_dir: Path, attempts: int = 3) -> Iterator[Lab]:
     log_path = base_dir / "lab.log"
     token = secrets.token_hex(24)
 
+    module, app_flags, _ = APPS[app]
     for _ in range(attempts):
         port = _free_port()
         command = [
-            sys.executable, "-m", "jupyterlab",
+            sys.executable, "-m", module,
             "--no-browser",
             "--allow-root",
             "--ServerApp.ip=127.0.0.1",
@@ -208,7 +232,7 @@ def start_lab(base_dir: Path, attempts: int = 3) -> Iterator[Lab]:
             f"--ServerApp.root_dir={root_dir}",
             "--LabApp.news_url=None",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--LabApp.expose_app_in_browser=True",
+            *app_flags,
         ]  # fmt: skip
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
@@ -230,15 +254,20 @@ def start_lab(base_dir: Path, attempts: int = 3) -> Iterator[Lab]:
             break
     else:
         tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
-        raise RuntimeError(f"JupyterLab failed to start {attempts} times; log tail:\n{tail}")
+        raise RuntimeError(f"jupyter {app} failed to start {attempts} times; log tail:\n{tail}")
 
-    lab = Lab(url, token, root_dir, state_dir, home, log_path, process)
+    lab = Lab(url, token, root_dir, state_dir, home, log_path, process, app)
     try:
         yield lab
     finally:
         with contextlib.suppress(Exception):
             lab.shutdown_kernels()
         _stop_group(process)
+
+
+def start_notebook(base_dir: Path, attempts: int = 3) -> contextlib.AbstractContextManager[Lab]:
+    """`start_lab` for Notebook 7 (`jupyter notebook`), isolated the same way."""
+    return start_lab(base_dir, attempts, app="notebook")
 
 
 def chromium_launch_options(state_dir: Path | None = None) -> dict:
