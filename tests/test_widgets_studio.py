@@ -241,3 +241,90 @@ def test_free_size_models_offer_valid_wxh_presets(tmp_path):
     assert all(get_model("gpt-image-2").size_error(o) is None for o in studio.size.options)
     studio.model.value = "gpt-image-1.5"
     assert "1280x720" not in studio.size.options
+
+
+# ---------------------------------------------------------------- style (dall-e-3)
+@pytest.fixture
+def wired_studio(wire, tmp_path):
+    """A studio whose session's requests are recorded on the wire (``wire.calls``)."""
+    from imagewidgets import Client
+
+    session = Session("studio-wire", model="gpt-image-2", folder=tmp_path / "store", client=Client(transport=wire))
+    studio = ImageStudio(session)
+    studio.live.tick_s = None
+    studio.partial_images.value = 0
+    return studio
+
+
+def test_style_is_offered_only_for_models_with_styles(studio):
+    assert studio.style.disabled and studio.style.tooltip == "gpt-image-1.5 does not accept style"
+    studio.model.value = "dall-e-3"
+    assert not studio.style.disabled and "vivid or natural" in studio.style.tooltip
+    assert [value for _, value in studio.style.options] == ["", "vivid", "natural"]
+    studio.style.value = "natural"
+    studio.model.value = "gpt-image-2"
+    assert studio.style.disabled and "style" not in studio.options()
+
+
+def test_a_chosen_style_reaches_the_request_the_cost_and_the_wire(wired_studio, wire):
+    studio = wired_studio
+    studio.model.value = "dall-e-3"
+    assert "style" not in studio.options()  # "default": the API's own style
+    studio.style.value = "natural"
+    assert studio.options()["style"] == "natural" and studio.request().style == "natural"
+    assert studio.cost.value == str(studio.estimate())
+    run(studio, studio.generate_button, "a lighthouse in fog")
+    assert studio.error.value == ""
+    assert wire.calls[-1].endpoint == "/images/generations" and wire.calls[-1].json()["style"] == "natural"
+    assert studio.session.turns[-1].params["style"] == "natural"
+
+
+# ---------------------------------------------------------------- free sizes (gpt-image-2 and newer)
+def test_free_size_models_take_a_typed_size_and_others_keep_a_plain_choice(wired_studio):
+    import ipywidgets as W
+
+    studio = wired_studio
+    assert isinstance(studio.size, W.Combobox) and studio.size.ensure_option is False
+    studio.model.value = "gpt-image-1.5"
+    assert isinstance(studio.size, W.Dropdown)
+    studio.model.value = "gpt-image-2.6-flare"  # other sizes pass to the server, but no free rule
+    assert isinstance(studio.size, W.Dropdown)
+
+
+def test_a_typed_free_size_reaches_the_request_and_the_wire(wired_studio, wire):
+    studio = wired_studio
+    studio.size.value = " 1600 X 896 "
+    assert studio.size.value == "1600x896" and studio.options()["size"] == "1600x896"
+    assert studio.request().size == "1600x896" and not studio.generate_button.disabled
+    run(studio, studio.generate_button, "a wide valley")
+    assert studio.error.value == ""
+    call = wire.calls[-1]  # gpt-image-2 goes through the Responses API by default: the size is the tool's
+    sent = call.json()["tools"][0] if call.endpoint == "/responses" else call.json()
+    assert sent["size"] == "1600x896"
+    assert studio.session.turns[-1].params["size"] == "1600x896"
+
+
+def test_an_invalid_typed_size_shows_the_reason_and_sends_nothing(wired_studio, wire):
+    studio = wired_studio
+    studio.size.value = "1000x1000"
+    reason = get_model("gpt-image-2").size_error("1000x1000")
+    assert reason and reason in studio.error.value and studio.error.layout.display is None
+    assert studio.generate_button.disabled and reason in studio.generate_button.tooltip
+    assert studio.cost.value == "≈ $?" and reason in studio.cost.tooltip
+    studio.generate()  # as a click from code would, past the disabled button
+    studio.wait(10)
+    assert wire.calls == [] and studio.session.turns == []
+    studio.size.value = "1024x1024"
+    assert studio.error.value == "" and not studio.generate_button.disabled
+
+
+def test_fixing_the_size_does_not_clear_another_error(wired_studio):
+    studio = wired_studio
+    run(studio, studio.generate_button, "something forbidden")
+    assert studio.error.value.startswith("ModerationError:")
+    studio.size.value = "1000x1000"
+    studio.size.value = "1024x1024"
+    assert studio.error.value == ""  # the size error replaced it, and went when fixed
+    run(studio, studio.generate_button, "something forbidden")
+    studio.size.value = "1280x720"  # a valid change leaves the API's error in place
+    assert studio.error.value.startswith("ModerationError:")

@@ -11,42 +11,17 @@ import ipywidgets as W
 
 from ..cost import estimate
 from ..errors import ImagewidgetsError
-from ..models import ModelSpec, get_model, model_names
+from ..models import model_names
 from ..requests import GenerateRequest
+from ._studio_controls import CHOICES as _CHOICES
+from ._studio_controls import COMPRESSED as _COMPRESSED
+from ._studio_controls import SizeControl, dropdown, offer, offer_style
+from ._studio_controls import spec_of as _spec
 from ._util import one_line, reported
 from .gallery import Gallery
 from .live import LiveImage
 
 __all__ = ["ImageStudio"]
-
-#: request option -> (what the model table calls its choices, what the API calls the option)
-_CHOICES = {
-    "size": ("sizes", "size"),
-    "quality": ("qualities", "quality"),
-    "output_format": ("output_formats", "output format"),
-    "background": ("backgrounds", "background"),
-    "moderation": ("moderations", "moderation"),
-    "input_fidelity": ("input_fidelities", "input fidelity"),
-}
-_PREFERRED = {"output_format": "png", "background": "auto", "moderation": "auto", "input_fidelity": "low"}
-_COMPRESSED = ("jpeg", "webp")
-
-
-def _spec(name: str) -> ModelSpec:
-    return get_model(name) or ModelSpec(name=name, family="unknown")  # unknown: the server decides
-
-
-#: common sizes offered (beside the fixed ones) for models with the free WxH rule
-_FREE_PRESETS = ("1280x720", "720x1280", "2048x1152", "1152x2048", "2560x1440", "3840x2160")
-
-
-def _choices(spec: ModelSpec, option: str) -> tuple[str, ...]:
-    values = tuple(getattr(spec, _CHOICES[option][0]))
-    if option != "size":
-        return values
-    if spec.free_size:
-        values += tuple(p for p in _FREE_PRESETS if spec.size_error(p) is None and p not in values)
-    return values + ("auto",) if spec.size_auto and "auto" not in values else values
 
 
 class ImageStudio(W.VBox):
@@ -55,9 +30,11 @@ class ImageStudio(W.VBox):
         studio = ImageStudio(session); studio
 
     Every control is a widget attribute (``studio.model``, ``.size``, ``.quality``,
-    ``.output_format``, ``.background``, ``.moderation``, ``.input_fidelity``, ``.compression``,
-    ``.n``, ``.partial_images``, ``.prompt``) whose ``value`` is the state; their choices follow
-    the selected model's row of the model table. ``studio.options(kind)`` is what a click sends;
+    ``.output_format``, ``.background``, ``.moderation``, ``.input_fidelity``, ``.style``,
+    ``.compression``, ``.n``, ``.partial_images``, ``.prompt``) whose ``value`` is the state; their
+    choices follow the selected model's row of the model table. ``.size`` is a Dropdown of the
+    model's sizes, or for models with the free ``WxH`` rule a Combobox where any size can be typed:
+    one the table refuses shows its reason in the error area and disables the buttons. ``studio.options(kind)`` is what a click sends;
     ``studio.cost`` shows ``cost.estimate`` of it. Generate, Edit and Vary run
     ``session.imagine`` / ``edit`` / ``vary`` in the :class:`LiveImage` (``studio.live``); Edit
     continues from the session's current turn (click a thumbnail in ``studio.gallery`` to
@@ -81,6 +58,11 @@ class ImageStudio(W.VBox):
         self.add_class("iw-studio")
         self._on_model()
 
+    @property
+    def size(self) -> W.Dropdown | W.Combobox:
+        """The size control the selected model uses (see the class docstring)."""
+        return self._size.widget
+
     # ------------------------------------------------------------------ what a click sends
     def options(self, kind: str = "generate") -> dict[str, Any]:
         """The options the controls describe for ``kind`` ("generate", "edit" or "vary")."""
@@ -91,7 +73,7 @@ class ImageStudio(W.VBox):
         opts: dict[str, Any] = {"model": spec.name}
         for option in _CHOICES:
             widget = getattr(self, option)
-            if not widget.disabled and widget.value is not None and (option != "input_fidelity" or kind == "edit"):
+            if not widget.disabled and widget.value not in (None, "") and (option != "input_fidelity" or kind == "edit"):
                 opts[option] = widget.value
         if not self.compression.disabled:
             opts["output_compression"] = self.compression.value
@@ -103,10 +85,14 @@ class ImageStudio(W.VBox):
             opts["partial_images"] = self.partial_images.value
         return opts
 
+    def request(self) -> GenerateRequest:
+        """What the cost estimate prices: Generate's options as an Image API request."""
+        opts = {k: v for k, v in self.options("generate").items() if k != "api"}
+        return GenerateRequest(self.prompt.value or "", stream="partial_images" in opts, **opts)
+
     def estimate(self):
         """``cost.estimate`` of the request Generate would send."""
-        opts = {k: v for k, v in self.options("generate").items() if k != "api"}
-        return estimate(GenerateRequest(self.prompt.value or "", stream="partial_images" in opts, **opts))
+        return estimate(self.request())
 
     # ------------------------------------------------------------------ actions
     def generate(self) -> None:
@@ -144,6 +130,10 @@ class ImageStudio(W.VBox):
 
     # ------------------------------------------------------------------ running
     def _start(self, fn: Any, *args: Any, **kwargs: Any) -> None:
+        problem = self._size.problem(_spec(self.model.value))
+        if problem is not None:  # the buttons are disabled, but a click can come from code
+            self._show_size_problem(problem)
+            return
         self.show_error(None)
         self._idle.clear()
         try:
@@ -174,8 +164,13 @@ class ImageStudio(W.VBox):
         spec = _spec(self.model.value)
         self._quiet = True  # one cost update for the whole change, not one per control
         try:
-            for option, (_, label) in _CHOICES.items():
-                self._offer(getattr(self, option), spec, option, label)
+            for option in _CHOICES:
+                if option == "size":
+                    self._size.offer(spec)
+                elif option == "style":
+                    offer_style(self.style, spec)
+                else:
+                    offer(getattr(self, option), spec, option)
             self.n.max = max(1, spec.n_max)
             self.n.disabled = spec.n_max <= 1
             self.n.tooltip = (f"{spec.name} makes one image per request" if self.n.disabled
@@ -187,27 +182,25 @@ class ImageStudio(W.VBox):
                                   if not spec.is_live else f"{spec.name}: {', '.join(spec.endpoints)}")
         finally:
             self._quiet = False
+        self._on_size()
         self._on_format()
 
-    def _offer(self, widget: W.Dropdown, spec: ModelSpec, option: str, label: str) -> None:
-        """Offer only what the model accepts; a control it does not accept is disabled, with why."""
-        values = _choices(spec, option)
-        previous = widget.value
-        preferred = {"size": spec.default_size, "quality": spec.default_quality}.get(option, _PREFERRED.get(option))
-        widget.options = values
-        if previous in values:
-            widget.value = previous
-        elif preferred in values:
-            widget.value = preferred
-        widget.disabled = not values
-        if not values:
-            widget.tooltip = f"{spec.name} does not accept {label}"
-        else:
-            widget.tooltip = f"{label} for {spec.name}: {', '.join(values)}"
-            if option == "size" and spec.free_size:
-                widget.tooltip += f" (the API also takes {spec.free_size.describe()})"
-            if option == "input_fidelity":
-                widget.tooltip += " (Edit only)"
+    @reported
+    def _on_size(self, change: Any = None) -> None:
+        """A size the model table refuses: its reason in the error area, the buttons disabled."""
+        problem = self._size.problem(_spec(self.model.value))
+        self._show_size_problem(problem)
+        if change is not None:
+            self._update_cost()
+            self._update_buttons()
+
+    def _show_size_problem(self, problem: Optional[ImagewidgetsError]) -> None:
+        shown = self.error.value
+        if problem is not None:
+            self.show_error(problem)
+        elif shown and shown == getattr(self, "_size_error", None):
+            self.show_error(None)  # the size was the error, and it is fixed now
+        self._size_error = self.error.value if problem is not None else None
 
     @reported
     def _on_format(self, change: Any = None) -> None:
@@ -229,6 +222,9 @@ class ImageStudio(W.VBox):
         if getattr(self, "_quiet", False):
             return
         try:
+            problem = self._size.problem(_spec(self.model.value))
+            if problem is not None:
+                raise problem
             est = self.estimate()
         except ImagewidgetsError as e:
             self.cost.value, self.cost.tooltip = "≈ $?", one_line(e)
@@ -239,14 +235,16 @@ class ImageStudio(W.VBox):
     def _update_buttons(self) -> None:
         spec = _spec(self.model.value)
         busy = getattr(self, "_busy", False)
+        problem = self._size.problem(spec)
         for button, endpoints, verb in (
             (self.generate_button, ("generations", "responses"), "generate"),
             (self.edit_button, ("edits", "responses"), "edit"),
             (self.vary_button, ("variations",), "make variations"),
         ):
             able = any(spec.supports(e) for e in endpoints)
-            button.disabled = busy or not able
+            button.disabled = busy or not able or problem is not None
             button.tooltip = (f"{spec.name} cannot {verb}" if not able else "a request is running" if busy
+                              else f"size {self.size.value!r}: {problem.hint}" if problem is not None
                               else f"{verb} with {spec.name} ({self.cost.value})")
 
     @reported
@@ -273,11 +271,6 @@ class ImageStudio(W.VBox):
 
     # ------------------------------------------------------------------ layout
     def _build(self, live_width: int) -> None:
-        def dropdown(desc: str, cls: str) -> W.Dropdown:
-            w = W.Dropdown(description=desc, layout=W.Layout(width="220px"), style={"description_width": "80px"})
-            w.add_class(cls)
-            return w
-
         self.prompt = W.Textarea(placeholder="describe the image…", layout=W.Layout(width="100%", height="64px"))
         self.prompt.add_class("iw-prompt")
         names = model_names()
@@ -287,11 +280,13 @@ class ImageStudio(W.VBox):
         self.model = dropdown("model", "iw-model")
         self.model.options = labels
         self.model.value = self.session.model
-        self.size, self.quality = dropdown("size", "iw-size"), dropdown("quality", "iw-quality")
+        self._size = SizeControl(self._on_size)
+        self.quality = dropdown("quality", "iw-quality")
         self.output_format = dropdown("format", "iw-format")
         self.background = dropdown("background", "iw-background")
         self.moderation = dropdown("moderation", "iw-moderation")
         self.input_fidelity = dropdown("fidelity", "iw-fidelity")
+        self.style = dropdown("style", "iw-style")
         self.compression = W.IntSlider(80, min=0, max=100, description="compression",
                                        style={"description_width": "90px"}, layout=W.Layout(width="300px"))
         self.compression.add_class("iw-compression")
@@ -321,15 +316,15 @@ class ImageStudio(W.VBox):
 
         self.model.observe(self._on_model, names=["value"])
         self.output_format.observe(self._on_format, names=["value"])
-        for w in (self.prompt, self.size, self.quality, self.background, self.moderation, self.compression,
+        for w in (self.prompt, self.quality, self.background, self.moderation, self.style, self.compression,
                   self.n, self.partial_images):
             w.observe(self._update_cost, names=["value"])
         self.cost.observe(lambda _c: self._update_buttons(), names=["value"])
 
         self.children = [
             self.prompt,
-            W.HBox([self.model, self.size, self.quality, self.output_format]),
-            W.HBox([self.background, self.moderation, self.input_fidelity]),
+            W.HBox([self.model, self._size.box, self.quality, self.output_format]),
+            W.HBox([self.background, self.moderation, self.input_fidelity, self.style]),
             W.HBox([self.n, self.partial_images, self.compression]),
             W.HBox([self.generate_button, self.edit_button, self.vary_button, self.mask_toggle,
                     self.cancel_button], layout=W.Layout(align_items="center")),

@@ -1,0 +1,144 @@
+"""The ImageStudio's model-dependent controls: the choices each model's table row offers, the
+dall-e-3 style, and a size control that takes any ``WxH`` for models with the free size rule."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Union
+
+import ipywidgets as W
+
+from ..errors import ParamError
+from ..models import ModelSpec, get_model, parse_size
+
+__all__ = ["CHOICES", "COMPRESSED", "SizeControl", "choices", "offer", "offer_style", "spec_of"]
+
+#: request option -> (what the model table calls its choices, what the API calls the option)
+CHOICES = {
+    "size": ("sizes", "size"),
+    "quality": ("qualities", "quality"),
+    "output_format": ("output_formats", "output format"),
+    "background": ("backgrounds", "background"),
+    "moderation": ("moderations", "moderation"),
+    "input_fidelity": ("input_fidelities", "input fidelity"),
+    "style": ("styles", "style"),
+}
+_PREFERRED = {"output_format": "png", "background": "auto", "moderation": "auto", "input_fidelity": "low"}
+COMPRESSED = ("jpeg", "webp")
+#: common sizes offered (beside the fixed ones) for models with the free WxH rule
+_FREE_PRESETS = ("1280x720", "720x1280", "2048x1152", "1152x2048", "2560x1440", "3840x2160")
+#: the style control's first entry: send no style, so the API's own default (vivid) applies
+_NO_STYLE = ("default", "")
+
+_CONTROL = {"layout": {"width": "220px"}, "style": {"description_width": "80px"}}
+
+
+def spec_of(name: str) -> ModelSpec:
+    return get_model(name) or ModelSpec(name=name, family="unknown")  # unknown: the server decides
+
+
+def choices(spec: ModelSpec, option: str) -> tuple[str, ...]:
+    """What the control of ``option`` offers for ``spec`` (sizes: the table's, presets, auto)."""
+    values = tuple(getattr(spec, CHOICES[option][0]))
+    if option != "size":
+        return values
+    if spec.free_size:
+        values += tuple(p for p in _FREE_PRESETS if spec.size_error(p) is None and p not in values)
+    return values + ("auto",) if spec.size_auto and "auto" not in values else values
+
+
+def dropdown(desc: str, cls: str) -> W.Dropdown:
+    widget = W.Dropdown(description=desc, **_CONTROL)
+    widget.add_class(cls)
+    return widget
+
+
+def offer(widget: W.Dropdown, spec: ModelSpec, option: str) -> None:
+    """Offer only what the model accepts; a control it does not accept is disabled, with why."""
+    label = CHOICES[option][1]
+    values = choices(spec, option)
+    previous = widget.value
+    preferred = {"size": spec.default_size, "quality": spec.default_quality}.get(option, _PREFERRED.get(option))
+    widget.options = values
+    if previous in values:
+        widget.value = previous
+    elif preferred in values:
+        widget.value = preferred
+    widget.disabled = not values
+    if not values:
+        widget.tooltip = f"{spec.name} does not accept {label}"
+    else:
+        widget.tooltip = f"{label} for {spec.name}: {', '.join(values)}"
+        if option == "input_fidelity":
+            widget.tooltip += " (Edit only)"
+
+
+def offer_style(widget: W.Dropdown, spec: ModelSpec) -> None:
+    """The style choice: enabled only for models whose table row has styles (dall-e-3)."""
+    values = choices(spec, "style")
+    previous = widget.value
+    widget.options = (_NO_STYLE, *((v, v) for v in values)) if values else ()
+    widget.value = previous if previous in values else "" if values else None
+    widget.disabled = not values
+    widget.tooltip = (f"style for {spec.name}: {' or '.join(values)} ('default' sends none: the API's own applies)"
+                      if values else f"{spec.name} does not accept style")
+
+
+SizeWidget = Union[W.Dropdown, W.Combobox]
+
+
+class SizeControl:
+    """The size of a request, in a box with the ``iw-size`` class that holds one of two widgets:
+    a Dropdown of the model's sizes, or, for models with the free ``WxH`` rule, a Combobox whose
+    presets are suggestions and where any ``WxH`` can be typed. ``problem(spec)`` says why the
+    value cannot be sent (the model table's reason), or None."""
+
+    def __init__(self, on_change: Callable[[Any], None]) -> None:
+        self.choice = dropdown("size", "iw-size-choice")
+        # continuous_update=False: check what was typed on Enter or blur, not at every keystroke
+        self.free = W.Combobox(description="size", placeholder="WxH, e.g. 1600x896", ensure_option=False,
+                               continuous_update=False, **_CONTROL)
+        self.free.add_class("iw-size-free")
+        self.widget: SizeWidget = self.choice
+        self.box = W.HBox([self.choice])
+        self.box.add_class("iw-size")
+        self.free.observe(self._tidy, names=["value"])
+        for widget in (self.choice, self.free):
+            widget.observe(on_change, names=["value"])
+
+    def offer(self, spec: ModelSpec) -> None:
+        """Show the widget that fits the model, keeping the value when the model accepts it."""
+        previous = self.widget.value
+        if not spec.free_size:
+            self.widget = self.choice
+            offer(self.choice, spec, "size")
+        else:
+            self.widget = self.free
+            values = choices(spec, "size")
+            self.free.options = values
+            if previous is None or spec.size_error(previous) is not None:
+                previous = spec.default_size if spec.default_size in values else values[0]
+            self.free.value = previous
+            self.free.disabled = False
+            self.free.tooltip = (f"size for {spec.name}: pick one or type {spec.free_size.describe()}"
+                                 f"{'' if not spec.size_auto else ', or auto'}")
+        self.box.children = (self.widget,)
+
+    def problem(self, spec: ModelSpec) -> Optional[ParamError]:
+        """Why the typed size cannot be sent to ``spec``'s model (None when it can)."""
+        if self.widget is not self.free:
+            return None  # a Dropdown offers only the table's sizes
+        value = self.free.value
+        reason = spec.size_error(value)
+        if reason is None:
+            return None
+        if parse_size(value) is None:
+            reason = "type it as WxH, e.g. 1600x896"
+        return ParamError("size", value, spec.allowed_sizes(), model=spec.name, hint=reason)
+
+    @staticmethod
+    def _tidy(change: Any) -> None:
+        """``" 1600 X 896 "`` -> ``"1600x896"`` (the owner sees the tidy value next)."""
+        raw = change["new"] or ""
+        tidy = "".join(raw.split()).lower().replace("×", "x")
+        if tidy != raw:
+            change["owner"].value = tidy
