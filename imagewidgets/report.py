@@ -19,7 +19,7 @@ from .turns import Turn
 if TYPE_CHECKING:  # pragma: no cover
     from .session import Session
 
-__all__ = ["HistoryTable", "Lineage", "export", "export_html", "export_json", "from_json", "thumbnail_url"]
+__all__ = ["HistoryTable", "Lineage", "dataframe", "export", "export_html", "export_json", "from_json", "thumbnail_url"]
 
 JSON_FORMAT = "imagewidgets.session"
 JSON_VERSION = 1
@@ -85,6 +85,15 @@ def turn_row(t: Turn) -> dict[str, Any]:
     }
 
 
+def dataframe(rows: list[dict]) -> Any:
+    """``rows`` as a pandas DataFrame; pandas is optional, so say how to get it when it is missing."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("to_pandas() needs pandas: pip install pandas (without it, the same rows are in .rows)") from None
+    return pd.DataFrame(rows)
+
+
 class HistoryTable:
     """The session's turns as rows; shows as an HTML table with thumbnails."""
 
@@ -95,9 +104,8 @@ class HistoryTable:
         self.rows = [turn_row(t) for t in self.turns]
 
     def to_pandas(self):
-        import pandas as pd  # optional: not a dependency
-
-        return pd.DataFrame(self.rows)
+        """The rows as a pandas DataFrame (needs pandas)."""
+        return dataframe(self.rows)
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -76,9 +76,10 @@ class SweepResult:
         return sum(r["cost_usd"] or 0 for r in self.rows if r["status"] != "replayed")
 
     def to_pandas(self):
-        import pandas as pd  # optional: not a dependency
+        """The rows as a pandas DataFrame (needs pandas)."""
+        from .report import dataframe
 
-        return pd.DataFrame(self.rows)
+        return dataframe(self.rows)
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -147,3 +147,16 @@ def test_progress_is_a_widget_in_a_kernel(recorded, monkeypatch):
     (box,) = shown
     bar, label = box.children
     assert (bar.value, bar.max, label.value, bar.bar_style) == (3, 3, "3/3", "success")
+
+
+def test_without_pandas_to_pandas_says_how_to_get_it_and_the_rows_stay(recorded, monkeypatch):
+    import sys
+
+    s, _ = recorded
+    grid = s.sweep(prompts=["a"], quality="low", size="1024x1024", progress=False)
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if pandas were not installed
+    with pytest.raises(ImportError, match=r"pip install pandas .*\.rows"):
+        grid.to_pandas()
+    with pytest.raises(ImportError, match="pip install pandas"):
+        s.history().to_pandas()
+    assert grid.rows[0]["prompt"] == "a" and len(s.history().rows) == 1
