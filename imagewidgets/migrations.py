@@ -78,6 +78,13 @@ def m002_turn_notes(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE turns ADD COLUMN note TEXT")
 
 
+@migration
+def m003_turn_owner(db: sqlite3.Connection) -> None:
+    # which process runs a "running" turn ("host:pid"), so that one left behind by a crash can be
+    # told from one still in flight in another kernel
+    db.execute("ALTER TABLE turns ADD COLUMN owner TEXT")
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     # statement by statement: executescript() would COMMIT and break the migration's transaction
     for statement in sql.split(";"):

@@ -17,7 +17,7 @@ from .replay import replay_key, request_inputs, request_params
 from .requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
 from .results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent
 from .streams import ImageStream
-from .turns import Turn, new_turn_id, redact
+from .turns import Turn, new_turn_id, redact, this_process
 
 __all__ = ["TurnRecorder"]
 
@@ -79,7 +79,7 @@ class TurnRecorder:
             api="responses" if isinstance(req, ResponsesRequest) else "images",
             prompt=redact(getattr(req, "prompt", "") or None, secrets), parent_id=parent.id if parent else None,
             model=req.model, params=redact(request_params(req), secrets), inputs=request_inputs(req),
-            created=time.time(), replay_key=key, backend=self.backend,
+            created=time.time(), replay_key=key, backend=self.backend, owner=this_process(),
         )
         hit = None if refresh else self.store.find_replay(key)
         if hit is not None:

@@ -33,7 +33,7 @@ _CSS = _TREE_CSS + """
 body{font-family:system-ui,sans-serif;margin:24px;color:#222}
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;padding:3px 6px;vertical-align:top}
 .iw-turn{border-top:1px solid #ddd;padding:12px 0}.iw-turn img.full{max-width:100%;height:auto}
-.iw-muted{color:#777}.iw-status-failed{color:#c0392b}.iw-status-cancelled{color:#b9770e}
+.iw-muted{color:#777}.iw-status-failed{color:#c0392b}.iw-status-cancelled,.iw-status-interrupted{color:#b9770e}
 """
 
 

@@ -61,6 +61,7 @@ class Session(TurnRecorder):
         self._reserved = 0.0  # estimates of requests in flight (a sweep runs several at once)
         self._callbacks: list[Callable[[Turn], Any]] = []
         self.store.ensure_session(name)
+        self.store.settle_interrupted(name)  # turns a crashed process left "running"
         self._turns: list[Turn] = self.store.turns(name)
         self._by_id = {t.id: t for t in self._turns}
         self._current_id = self.store.current_id(name)

@@ -24,13 +24,13 @@ from typing import Any, Iterator
 
 from .migrations import migrate
 from .results import ImageResult, Usage, atomic_write
-from .turns import Turn
+from .turns import Turn, owner_gone
 
 __all__ = ["Store", "default_folder", "open_store"]
 
 _TURN_COLUMNS = ("id", "session", "parent_id", "kind", "api", "model", "prompt", "params", "inputs",
                  "response_id", "call_id", "revised_prompt", "usage", "cost", "created", "elapsed_s",
-                 "status", "error", "replay_key", "backend", "replayed_from", "note")
+                 "status", "error", "replay_key", "backend", "replayed_from", "note", "owner")
 _JSON_COLUMNS = {"params", "inputs"}
 
 
@@ -127,6 +127,18 @@ class Store:
                 v = Usage(**json.loads(v)) if v else None
             kw[col] = v
         return Turn(**kw, _loader=self.load_images)
+
+    def settle_interrupted(self, session: str) -> list[str]:
+        """Relabel the session's "running" turns whose process has ended (a crash, a killed kernel)
+        as "interrupted", with a note; their completed images stay. Returns their ids."""
+        rows = self._query("SELECT id, owner FROM turns WHERE session = ? AND status = 'running'", (session,))
+        gone = [(r["id"], r["owner"]) for r in rows if owner_gone(r["owner"])]
+        with self._tx() as db:
+            for turn_id, owner in gone:
+                db.execute("UPDATE turns SET status = 'interrupted', note = ? WHERE id = ? AND status = 'running'",
+                           (f"interrupted: its process (pid {owner.rpartition(':')[2]}) ended before it "
+                            "finished; the images it completed are kept", turn_id))
+        return [turn_id for turn_id, _ in gone]
 
     def turns(self, session: str) -> list[Turn]:
         rows = self._query("SELECT * FROM turns WHERE session = ? ORDER BY rowid", (session,))

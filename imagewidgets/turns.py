@@ -7,23 +7,46 @@ reads them on first use, so reopening a long session does not load every picture
 from __future__ import annotations
 
 import html
+import os
 import re
+import socket
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .results import ImageResult, ImageSet, Usage
 
-__all__ = ["Turn", "new_turn_id", "redact", "STATUSES"]
+__all__ = ["Turn", "new_turn_id", "owner_gone", "redact", "this_process", "STATUSES"]
 
-#: "running": in flight (or interrupted by a crash: its completed images are kept).
-STATUSES = ("running", "completed", "replayed", "cancelled", "failed")
+#: "running": in flight, in this process or another; "interrupted": its process ended before it
+#: finished (a crash, a killed kernel) and the store found it so: its completed images are kept.
+STATUSES = ("running", "completed", "replayed", "cancelled", "failed", "interrupted")
 
 _SECRET_KEY = re.compile(r"(api[_-]?key|secret|token(?!s)|password|authorization|bearer)", re.I)
 
 
 def new_turn_id() -> str:
     return "turn_" + uuid.uuid4().hex[:12]
+
+
+def this_process() -> str:
+    """``"host:pid"``: the owner recorded on a turn while it runs."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_gone(owner: str | None) -> bool:
+    """True when ``owner`` (``"host:pid"``) is a process of this machine that no longer runs.
+    A process on another machine, or one this user may not signal, counts as alive."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: it runs, as another user
+        return False
+    return False
 
 
 def redact(value: Any, secrets: tuple[str, ...] = ()) -> Any:
@@ -69,6 +92,7 @@ class Turn:
     backend: str | None = None
     replayed_from: str | None = None
     note: str | None = None
+    owner: str | None = field(default=None, repr=False)  # "host:pid" of the process running it
     _images: list[ImageResult] | None = field(default=None, repr=False)
     _loader: Callable[["Turn"], list[ImageResult]] | None = field(default=None, repr=False)
 
@@ -97,7 +121,7 @@ class Turn:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("completed", "replayed", "cancelled") and bool(self.images)
+        return self.status in ("completed", "replayed", "cancelled", "interrupted") and bool(self.images)
 
     def to_dict(self) -> dict[str, Any]:
         """Metadata, JSON-ready (images as their stored metadata, without bytes)."""

@@ -34,7 +34,24 @@ def test_a_new_store_applies_every_migration_once_in_order(tmp_path):
     assert migrate(db) == []  # nothing left to do
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     cols = {r[1] for r in db.execute("PRAGMA table_info(turns)")}
-    assert {"response_id", "call_id", "replay_key", "parent_id", "replayed_from", "note"} <= cols
+    assert {"response_id", "call_id", "replay_key", "parent_id", "replayed_from", "note", "owner"} <= cols
+    store.close()
+
+
+def test_a_store_from_before_the_owner_column_opens_and_keeps_its_turns(tmp_path):
+    db = sqlite3.connect(tmp_path / "index.db", isolation_level=None)
+    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied REAL NOT NULL)")
+    for fn in MIGRATIONS[:2]:  # m001, m002: the schema an earlier release wrote
+        fn(db)
+        db.execute("INSERT INTO _migrations VALUES (?, 0)", (fn.__name__,))
+    db.execute("INSERT INTO sessions (name, created) VALUES ('old', 0)")
+    db.execute("INSERT INTO turns (id, session, kind, api, created, status) "
+               "VALUES ('turn_old', 'old', 'generate', 'images', 0, 'running')")
+    db.close()
+    store = Store(tmp_path)
+    (turn,) = store.turns("old")
+    assert turn.owner is None and store.settle_interrupted("old") == []  # no owner: cannot tell
+    assert store.turn("turn_old").status == "running"
     store.close()
 
 
@@ -132,10 +149,15 @@ def test_a_process_killed_mid_stream_leaves_every_completed_image_in_the_store(t
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
+    assert _rows(folder, "SELECT status FROM turns ORDER BY rowid") == [("completed",), ("running",)]
     s = Session("crash", folder=folder, client=Client(base_url="http://127.0.0.1:9/v1"))
     first, streamed = s.turns
     assert first.status == "completed" and first.image.path.is_file()
-    assert streamed.status == "running" and streamed.prompt == "three slow pictures"
+    # reopening finds the dead process's turn and says so, in the store too
+    assert streamed.status == "interrupted" and streamed.prompt == "three slow pictures"
+    assert f"its process (pid {proc.pid}) ended before it finished" in streamed.note
+    assert _rows(folder, "SELECT status FROM turns ORDER BY rowid") == [("completed",), ("interrupted",)]
+    assert streamed.ok and "interrupted" in s.history()._repr_html_()
     assert 1 <= len(streamed.images) < 3 and all(not i.partial for i in streamed.images)
     for row in s.store.image_rows(streamed.id):
         data = (s.store.folder / row["path"]).read_bytes()
@@ -145,6 +167,22 @@ def test_a_process_killed_mid_stream_leaves_every_completed_image_in_the_store(t
     assert [r["partial"] for r in s.store.image_rows(streamed.id)].count(1) == 1  # the newest partial frame
     assert streamed.params["n"] == 3 and streamed.replay_key
     assert s.store.find_replay(streamed.replay_key) is None  # an unfinished turn is never replayed
+
+
+def test_a_turn_running_in_a_live_process_is_not_relabelled(session):
+    from imagewidgets.turns import this_process
+
+    session.imagine("a cat", **LOW)
+    turn = session.current
+    turn.status, turn.owner = "running", this_process()  # as if this kernel were still streaming it
+    session.store.save_turn(turn)
+    other = "some-other-machine:1"  # a process elsewhere cannot be checked: it counts as alive
+    turn2 = session.store.turn(turn.id)
+    assert session.store.settle_interrupted(session.name) == []
+    turn2.owner = other
+    session.store.save_turn(turn2)
+    assert session.store.settle_interrupted(session.name) == []
+    assert session.store.turn(turn.id).status == "running"
 
 
 def test_redact_masks_secret_keys_and_known_secrets():
