@@ -459,3 +459,70 @@ def test_the_sdk_retries_scripted_503s_and_honours_retry_after(offline_server):
     sdk.models.list()
     raw = sdk.models.with_raw_response.list()  # a 429 first; the SDK waits as told and retries
     assert raw.retries_taken >= 1 and raw.http_response.status_code == 200
+
+
+# ---------------------------------------------------------------- state is bounded
+async def test_memory_state_forgets_the_least_recently_used_responses_past_its_limit():
+    tool = [{"type": "image_generation", "quality": "low", "size": "1024x1024"}]
+    app = make_offline_app(memory_limit_mb=0.15)  # a turn here is ~65 kB (its call image + response)
+    state = app.state.backend.state
+    async with asgi_client(app) as c:
+        ids = []
+        for prompt in ("a red kite", "a blue owl", "a green frog", "a yellow sun"):
+            r = await c.post("/responses", json={"model": "gpt-5", "input": prompt, "tools": tool})
+            ids.append(r.json()["id"])
+            if len(ids) == 2:
+                assert (await c.get(f"/responses/{ids[0]}")).status_code == 200  # used: kept longer
+        assert state.size <= 0.15 * 2**20
+        known = [(await c.get(f"/responses/{i}")).status_code == 200 for i in ids]
+        assert known[-1] and not all(known)  # the newest is there, older ones went
+        gone = ids[known.index(False)]
+        r = await c.post("/responses", json={"model": "gpt-5", "input": "again", "previous_response_id": gone,
+                                             "tools": tool})
+    # a forgotten id is answered as the API answers an expired one (the session then sends the image)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "previous_response_not_found"
+
+
+def test_memory_state_accounts_bytes_and_keeps_a_rewritten_records_blob():
+    from imagewidgets.offline.state import MemoryState
+
+    state = MemoryState(max_bytes=1000)
+    state.put("files", "a", {"n": 1}, b"x" * 400)
+    state.put("files", "b", {"n": 2}, b"y" * 400)
+    assert state.get("files", "a") == {"n": 1}  # touch a: b is now the least recently used
+    state.put("files", "c", {"n": 3}, b"z" * 400)
+    assert state.get("files", "b") is None and state.blob("files", "a") == b"x" * 400
+    state.put("files", "a", {"n": 10})  # rewritten without a blob: keeps its blob
+    assert state.blob("files", "a") == b"x" * 400 and state.get("files", "a") == {"n": 10}
+    assert state.delete("files", "a") and not state.delete("files", "a")
+    assert state.size == len('{"n": 3}') + 400
+    assert MemoryState().max_bytes is None  # unbounded unless asked
+
+
+async def test_a_state_folder_forgets_records_older_than_its_ttl_at_start(tmp_path):
+    folder = tmp_path / "state"
+    async with asgi_client(make_offline_app(state_dir=str(folder))) as c:
+        old = (await c.post("/files", files={"file": ("a.png", png(32, 32), "image/png")},
+                            data={"purpose": "vision"})).json()["id"]
+        new = (await c.post("/files", files={"file": ("b.png", png(16, 16), "image/png")},
+                            data={"purpose": "vision"})).json()["id"]
+    month_ago = time.time() - 31 * 86400
+    for ext in ("json", "bin"):
+        os.utime(folder / "files" / f"{old}.{ext}", (month_ago, month_ago))
+    async with asgi_client(make_offline_app(state_dir=str(folder), state_ttl_days=0)) as c:  # 0: keep all
+        assert (await c.get(f"/files/{old}")).status_code == 200
+    async with asgi_client(make_offline_app(state_dir=str(folder))) as c:  # default: 30 days
+        assert (await c.get(f"/files/{old}")).status_code == 404
+        assert (await c.get(f"/files/{new}/content")).content == png(16, 16)
+    assert not (folder / "files" / f"{old}.bin").exists()
+
+
+def test_state_limits_come_from_the_environment_and_the_serve_flags(monkeypatch):
+    from imagewidgets.offline.cli import build_parser, config_from_args
+
+    cfg = OfflineConfig.from_env({"IMAGEWIDGETS_OFFLINE_MEMORY_LIMIT_MB": "64", "IMAGEWIDGETS_OFFLINE_STATE_TTL_DAYS": "7"})
+    assert (cfg.memory_limit_mb, cfg.state_ttl_days) == (64.0, 7.0)
+    assert (OfflineConfig().memory_limit_mb, OfflineConfig().state_ttl_days) == (512.0, 30.0)
+    monkeypatch.setenv("IMAGEWIDGETS_OFFLINE_MEMORY_LIMIT_MB", "64")
+    cfg = config_from_args(build_parser().parse_args(["--memory-limit", "0", "--state-ttl", "1.5"]))
+    assert (cfg.memory_limit_mb, cfg.state_ttl_days) == (0.0, 1.5)

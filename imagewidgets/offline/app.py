@@ -64,7 +64,8 @@ def create_app(config: OfflineConfig | None = None) -> Starlette:
         Route("/", about, methods=["GET"]),
     ]
     app = _OfflineApp(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _server_error})
-    app.state.backend = Backend(config=config, state=open_state(config.state_dir))
+    state = open_state(config.state_dir, memory_limit_mb=config.memory_limit_mb, ttl_days=config.state_ttl_days)
+    app.state.backend = Backend(config=config, state=state)
     app.state.config = config
     return app
 

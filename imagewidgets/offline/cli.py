@@ -24,6 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port (0: a free one; default 8765)")
     p.add_argument("--state-dir", help="keep responses and files in this folder (default: in memory)")
+    p.add_argument("--memory-limit", type=float, metavar="MB",
+                   help="in memory, keep at most MB of state, least recently used first out (default 512; 0: no limit)")
+    p.add_argument("--state-ttl", type=float, metavar="DAYS",
+                   help="with --state-dir, forget records older than DAYS at start (default 30; 0: keep all)")
     p.add_argument("--latency", type=float, metavar="SECONDS", help="wait before answering each request")
     p.add_argument("--partial-interval", type=float, metavar="SECONDS", help="time between streamed frames")
     p.add_argument("--rate-limit", type=int, metavar="N", help="at most N requests per --rate-window, then 429")
@@ -41,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> OfflineConfig:
     return OfflineConfig.from_env(
-        state_dir=args.state_dir, latency_s=args.latency, partial_interval_s=args.partial_interval,
+        state_dir=args.state_dir, memory_limit_mb=args.memory_limit, state_ttl_days=args.state_ttl,
+        latency_s=args.latency, partial_interval_s=args.partial_interval,
         rate_limit=args.rate_limit, rate_window_s=args.rate_window, fail_rate=args.fail_rate,
         fail_first=args.fail_first, seed=args.seed, cut_stream_after=args.cut_stream_after,
         moderation=False if args.no_moderation else None,

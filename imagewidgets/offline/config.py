@@ -21,6 +21,8 @@ field                          environment variable                         ``se
 ``low_allowed_words``          ``IMAGEWIDGETS_OFFLINE_LOW_ALLOWED_WORDS``   ``--low-allowed-words``
 ``require_api_key``            ``IMAGEWIDGETS_OFFLINE_REQUIRE_API_KEY``     ``--require-api-key``
 ``state_dir``                  ``IMAGEWIDGETS_OFFLINE_STATE_DIR``           ``--state-dir``
+``memory_limit_mb``            ``IMAGEWIDGETS_OFFLINE_MEMORY_LIMIT_MB``     ``--memory-limit``
+``state_ttl_days``             ``IMAGEWIDGETS_OFFLINE_STATE_TTL_DAYS``      ``--state-ttl``
 =============================  ===========================================  ======================
 
 Word lists are comma-separated in the environment and on the command line; booleans take
@@ -73,6 +75,12 @@ class OfflineConfig:
     require_api_key: str | None = None
     #: folder where responses, image calls and files persist (None: in memory)
     state_dir: str | None = None
+    #: in memory, keep at most this many MB of records and images; the least recently used go
+    #: first, and a forgotten response id is answered like an expired one (0: no limit)
+    memory_limit_mb: float = 512.0
+    #: in a state folder, forget records not written for this many days when the server starts
+    #: (OpenAI keeps responses 30 days; 0: keep everything)
+    state_ttl_days: float = 30.0
 
     def replace(self, **changes: Any) -> "OfflineConfig":
         return dataclasses.replace(self, **changes)
@@ -91,7 +99,7 @@ class OfflineConfig:
 
 
 _INT_FIELDS = {"rate_limit", "fail_first", "seed", "cut_stream_after"}
-_FLOAT_FIELDS = {"latency_s", "partial_interval_s", "rate_window_s", "fail_rate"}
+_FLOAT_FIELDS = {"latency_s", "partial_interval_s", "rate_window_s", "fail_rate", "memory_limit_mb", "state_ttl_days"}
 _WORD_FIELDS = {"blocked_words", "low_allowed_words"}
 
 

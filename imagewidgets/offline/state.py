@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,35 +35,60 @@ class State(Protocol):
 
 
 class MemoryState:
-    """Everything in dicts; gone when the process ends."""
+    """Everything in memory, gone when the process ends; at most ``max_bytes`` of records and blobs
+    (None: no limit), the least recently used forgotten first, as an API forgets expired ids."""
 
-    def __init__(self) -> None:
-        self._records: dict[tuple[str, str], dict] = {}
-        self._blobs: dict[tuple[str, str], bytes] = {}
+    def __init__(self, max_bytes: int | None = None) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0  # bytes held: each record's JSON plus its blob
+        self._items: OrderedDict[tuple[str, str], tuple[str, bytes | None]] = OrderedDict()
         self._lock = threading.Lock()
 
     def put(self, kind: str, id: str, record: dict, blob: bytes | None = None) -> None:
+        text = json.dumps(record)  # a copy, as a folder would keep
         with self._lock:
-            self._records[(kind, id)] = json.loads(json.dumps(record))  # a copy, as a folder would keep
-            if blob is not None:
-                self._blobs[(kind, id)] = bytes(blob)
+            old = self._items.pop((kind, id), None)
+            if old is not None:
+                self.size -= _weight(old)
+                if blob is None:
+                    blob = old[1]  # a rewritten record keeps its blob
+            item = (text, None if blob is None else bytes(blob))
+            self._items[(kind, id)] = item
+            self.size += _weight(item)
+            while self.max_bytes is not None and self.size > self.max_bytes and len(self._items) > 1:
+                _, gone = self._items.popitem(last=False)
+                self.size -= _weight(gone)
+
+    def _touch(self, kind: str, id: str) -> tuple[str, bytes | None] | None:
+        item = self._items.get((kind, id))
+        if item is not None:
+            self._items.move_to_end((kind, id))
+        return item
 
     def get(self, kind: str, id: str) -> dict | None:
         with self._lock:
-            rec = self._records.get((kind, id))
-            return json.loads(json.dumps(rec)) if rec is not None else None
+            item = self._touch(kind, id)
+        return json.loads(item[0]) if item is not None else None
 
     def blob(self, kind: str, id: str) -> bytes | None:
         with self._lock:
-            return self._blobs.get((kind, id))
+            item = self._touch(kind, id)
+        return item[1] if item is not None else None
 
     def delete(self, kind: str, id: str) -> bool:
         with self._lock:
-            self._blobs.pop((kind, id), None)
-            return self._records.pop((kind, id), None) is not None
+            gone = self._items.pop((kind, id), None)
+            if gone is not None:
+                self.size -= _weight(gone)
+            return gone is not None
 
     def __repr__(self) -> str:
-        return f"MemoryState({len(self._records)} records)"
+        limit = f" of {self.max_bytes / 2**20:g} MB" if self.max_bytes is not None else ""
+        return f"MemoryState({len(self._items)} records, {self.size / 2**20:.1f} MB{limit})"
+
+
+def _weight(item: tuple[str, bytes | None]) -> int:
+    return len(item[0]) + (len(item[1]) if item[1] is not None else 0)
 
 
 class FolderState:
@@ -104,10 +131,32 @@ class FolderState:
                 pass
         return found
 
+    def prune(self, older_than_s: float) -> int:
+        """Forget records (and their blobs) not written for ``older_than_s`` seconds; returns how many."""
+        cutoff = time.time() - older_than_s
+        gone = 0
+        for kind in _KINDS:
+            for path in (self.folder / kind).glob("*.json"):
+                try:
+                    if path.stat().st_mtime < cutoff:
+                        path.with_suffix(".bin").unlink(missing_ok=True)
+                        path.unlink()
+                        gone += 1
+                except FileNotFoundError:  # another process pruned it first
+                    pass
+        return gone
+
     def __repr__(self) -> str:
         return f"FolderState({str(self.folder)!r})"
 
 
-def open_state(state_dir: str | Path | None) -> MemoryState | FolderState:
-    """A folder-backed state for ``state_dir``, or memory for None."""
-    return FolderState(state_dir) if state_dir else MemoryState()
+def open_state(state_dir: str | Path | None, *, memory_limit_mb: float = 0,
+               ttl_days: float = 0) -> MemoryState | FolderState:
+    """A folder-backed state for ``state_dir`` (records older than ``ttl_days`` pruned now; 0: none),
+    or memory for None (at most ``memory_limit_mb``; 0: no limit)."""
+    if not state_dir:
+        return MemoryState(int(memory_limit_mb * 2**20) if memory_limit_mb > 0 else None)
+    state = FolderState(state_dir)
+    if ttl_days > 0:
+        state.prune(ttl_days * 86400)
+    return state
