@@ -83,20 +83,25 @@ class OutGuard:
 
     def install(self) -> None:
         hook = self._hook = self.shell.displayhook
-        original = hook.compute_format_data
+        original, prompt = hook.compute_format_data, hook.write_output_prompt
 
+        # The hook writes its "Out[n]:" prompt before it formats the result; the prompt waits here
+        # until the result is known, so a shown image leaves no empty "Out[n]:" in a terminal.
         def compute_format_data(result: Any) -> tuple[dict, dict]:
             if any(result is r for r in self._shown):
                 return {}, {}
+            prompt()
             return original(result)
 
         hook.compute_format_data = compute_format_data
+        hook.write_output_prompt = lambda: None
         for event in ("pre_run_cell", "post_run_cell"):
             self.shell.events.register(event, self.forget)
 
     def uninstall(self) -> None:
-        if self._hook is not None and "compute_format_data" in vars(self._hook):
-            del self._hook.compute_format_data
+        for name in ("compute_format_data", "write_output_prompt"):
+            if self._hook is not None and name in vars(self._hook):
+                delattr(self._hook, name)
         for event in ("pre_run_cell", "post_run_cell"):
             try:
                 self.shell.events.unregister(event, self.forget)

@@ -336,6 +336,20 @@ def test_image_is_shown_once_and_returned(ip, wire):
     assert ip.user_ns["_"] is run.result
 
 
+def test_terminal_ipython_shows_the_image_line_once_and_no_empty_out_prompt(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update(IMAGEWIDGETS_STORE=str(tmp_path / "store"), IMAGEWIDGETS_HOME=str(tmp_path / "home"))
+    lines = "%load_ext imagewidgets\n%imagine a fox --size 1024x1024 --quality low\n_.width\n41 + 1\n"
+    out = subprocess.run([sys.executable, "-m", "IPython", "--no-banner", "--simple-prompt", "--colors=NoColor",
+                          "--HistoryManager.enabled=False"], input=lines, capture_output=True, text=True,
+                         env=env, cwd=tmp_path, timeout=120).stdout
+    assert out.count("<ImageResult 1024x1024 png") == 1  # shown once, by the magic
+    assert "Out[2]" not in out  # the returned image adds no empty prompt
+    assert "Out[3]: 1024" in out and "Out[4]: 42" in out  # and `_` is the image, other results show
+
+
 def test_assigned_image_is_shown_once(ip, wire):
     run = cell(ip, "img = %imagine a paper crane")
     assert run.images() == [ip.user_ns["img"].data]
