@@ -413,3 +413,38 @@ def test_variation_honours_size_and_format(photo, fmt):
 def test_unrenderable_specs_raise_value_error(bad):
     with pytest.raises(ValueError):
         render(spec(**bad))
+
+
+# --- an edit's caption ---------------------------------------------------------------------------
+
+def _captioned(bands: list[tuple[int, int]], size: int = 512) -> bytes:
+    """A calm picture with a text-like panel (light plate, dark strokes) in each band of rows."""
+    im = Image.new("RGB", (size, size), (90, 110, 150))
+    draw = ImageDraw.Draw(im)
+    for top, bottom in bands:
+        draw.rectangle((40, top, size - 40, bottom), fill=(235, 235, 235))
+        for x in range(52, size - 52, 9):  # letters: dark vertical strokes
+            draw.rectangle((x, top + 8, x + 3, bottom - 8), fill=(20, 20, 20))
+    return png(im)
+
+
+def test_calm_rows_places_a_caption_beside_earlier_text():
+    from imagewidgets.offline._edit import calm_rows
+
+    base = np.asarray(decode(_captioned([(20, 80), (440, 500)])).convert("RGBA"))
+    y = calm_rows(base)(48, 10, 502)
+    assert 80 <= y and y + 48 <= 440  # between the two panels, over neither
+    y = calm_rows(np.asarray(decode(_captioned([(20, 80)])).convert("RGBA")))(48, 10, 502)
+    assert y + 48 == 502  # calm everywhere else: the caption goes to an edge, the far one
+
+
+def test_an_edits_caption_leaves_the_earlier_captions_readable():
+    bands = [(20, 80), (440, 500)]
+    base = _captioned(bands)
+    out = pixels(render(spec("make it night", w=512, h=512, quality="low"), EditInputs((base,))), "L")
+    src = pixels(base, "L")
+    for top, bottom in bands:  # each earlier panel is still there, washed but not covered
+        rows = slice(top + 10, bottom - 10)
+        assert np.corrcoef(src[rows, 60:450].ravel(), out[rows, 60:450].ravel())[0, 1] > 0.9
+    contrast = np.abs(np.diff(out, axis=1)).max(axis=1)
+    assert (contrast[90:430] > 120).sum() > 15  # and the new caption is legible between them

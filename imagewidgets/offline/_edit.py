@@ -41,6 +41,31 @@ def _has_alpha(im: Image.Image) -> bool:
     return im.getchannel("A").getextrema()[0] < 255
 
 
+def calm_rows(base: np.ndarray):
+    """A caption placer (see ``build_scene``) for an edit of ``base`` (RGBA): the caption goes
+    where the base's rows have the least detail. An earlier turn's caption is text, the busiest
+    thing in its rows, so the edit's caption lands beside it rather than over it; among equally
+    calm places, the nearer the top or bottom edge, the better."""
+    cols = base[:, :: max(1, base.shape[1] // 512)]  # every row, up to 512 columns of it: enough to tell text
+    gray = cols[..., :3].sum(axis=2, dtype=np.float32) * (cols[..., 3] * np.float32(1 / 765))
+    detail = np.abs(np.diff(gray, axis=1)).mean(axis=1)
+    detail[1:] += np.abs(np.diff(gray, axis=0)).mean(axis=1)
+    total = np.concatenate([[0.0], np.cumsum(detail, dtype=np.float64)])
+    typical = float(detail.mean()) + 1e-6
+
+    def place(box_h: float, top: float, bottom: float) -> float:
+        n = max(1, math.ceil(box_h))
+        lo, hi = math.ceil(top), min(math.floor(bottom - box_h), len(detail) - n)
+        if hi <= lo:
+            return top
+        ys = np.arange(lo, hi + 1)
+        cost = (total[ys + n] - total[ys]) / n
+        cost += 0.25 * typical * np.minimum(ys - lo, hi - ys) / (hi - lo)  # ties go to an edge
+        return float(ys[int(np.argmin(cost))])
+
+    return place
+
+
 def _gray_blur(arr: np.ndarray, radius: float) -> np.ndarray:
     """Gaussian blur of a [0, 1] float map (through Pillow, fast at any radius)."""
     im = Image.fromarray((arr * 255).round().astype(np.uint8), "L").filter(ImageFilter.GaussianBlur(radius))
@@ -64,6 +89,7 @@ class EditMaker:
         self.high = edit.input_fidelity == "high"
         self.strict = edit.mask_strict
         self.reading = read_prompt(spec.prompt, spec.style)
+        self.place_caption = calm_rows(self.base)  # beside an earlier turn's caption, not over it
         self.region = None  # float weight of new content, (h, w, 1)
         self.focus = None  # where the new subjects go
         self._under: Image.Image | None = None  # backdrop of new content, made once per edit
@@ -138,7 +164,7 @@ class EditMaker:
         base[..., :3] = base[..., :3] * (1 - wash) + np.array(self.reading.sky[0], np.float32) * wash
         canvas = Image.fromarray(base.round().astype(np.uint8), "RGBA")
         scene = build_scene(self.reading, spec.prompt, spec.width, spec.height, level=_level(spec), index=spec.index,
-                            transparent=True, t=t, label=False)
+                            transparent=True, t=t, label=False, place_caption=self.place_caption)
         layer = rasterize(Scene(scene.width, scene.height, None, scene.shapes, (), None), _supersample(spec))
         a = np.asarray(layer.getchannel("A"), dtype=np.float32) * opacity
         layer.putalpha(Image.fromarray(a.round().astype(np.uint8), "L"))

@@ -7,6 +7,7 @@ same list, so a PNG and an SVG of one prompt show the same picture.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -30,12 +31,19 @@ def supersample(level: int, width: int, height: int) -> int:
     return ss
 
 
+#: ``place(box_h, top, bottom) -> y0``: where a caption box of height ``box_h`` goes
+PlaceCaption = Callable[[float, float, float], float]
+
+
 def build_scene(reading: Reading, prompt: str, width: int, height: int, *, level: int, index: int,
                 transparent: bool, t: float = 0.0, label: bool = True, caption: bool = True,
-                grain: bool = True, focus: tuple[float, float, float, float] | None = None) -> Scene:
+                grain: bool = True, focus: tuple[float, float, float, float] | None = None,
+                place_caption: PlaceCaption | None = None) -> Scene:
     """The picture for one prompt at animation time ``t`` (0 <= t < 1; stills use 0).
 
-    ``focus`` (a box) is where the subjects go: an edit's masked area.
+    ``focus`` (a box) is where the subjects go: an edit's masked area. ``place_caption(box_h,
+    top, bottom)`` gives the caption's top edge between ``top`` and ``bottom - box_h`` (None: at
+    the top a third of the time, as the prompt's layout draws, else at the bottom).
     """
     layout = np.random.default_rng(seed("layout", prompt, index))
     horizon = height * layout.uniform(0.56, 0.72)
@@ -77,14 +85,15 @@ def build_scene(reading: Reading, prompt: str, width: int, height: int, *, level
         reading.sky[0], reading.sky[1], bands=10 if level == 0 else 0, glow=glow,
         grain=GRAIN[min(level, 4)] if grain else 0)
 
-    texts = _texts(prompt if caption else "", width, height, reading, caption_at_top, label)
+    texts = _texts(prompt if caption else "", width, height, reading, caption_at_top, label, place_caption)
     s = min(width, height)
     inset = round(s * 0.04)
     clip = (inset, inset, width - inset, height - inset) if transparent else None
     return Scene(width, height, bg, tuple(shapes), tuple(texts), clip)
 
 
-def _texts(prompt: str, width: int, height: int, reading: Reading, at_top: bool, label: bool) -> list[TextBlock]:
+def _texts(prompt: str, width: int, height: int, reading: Reading, at_top: bool, label: bool,
+           place: PlaceCaption | None = None) -> list[TextBlock]:
     """The caption (the prompt's words) and the corner label, each only where it fits."""
     s = min(width, height)
     margin = max(4, round(s * 0.012))
@@ -94,7 +103,7 @@ def _texts(prompt: str, width: int, height: int, reading: Reading, at_top: bool,
     texts = []
     if prompt.strip():
         bottom_limit = (label_block.box[1] if label_block else height) - margin
-        block = _caption(prompt, width, height, at_top, bottom_limit, reading, max(margin, round(s * 0.04)))
+        block = _caption(prompt, width, height, at_top, bottom_limit, reading, max(margin, round(s * 0.04)), place)
         if block and block.box[1] >= 0:
             texts.append(block)
     if label_block:
@@ -163,7 +172,7 @@ def _confetti(ctx: _motifs.Ctx, reading: Reading, rng: np.random.Generator) -> l
 
 
 def _caption(prompt: str, width: int, height: int, at_top: bool, bottom_limit: float, reading: Reading,
-             margin: int) -> TextBlock | None:
+             margin: int, place: PlaceCaption | None = None) -> TextBlock | None:
     """The prompt's words in a translucent panel, sized to stay legible."""
     s = min(width, height)
     size = max(11, round(s / 19))
@@ -177,6 +186,9 @@ def _caption(prompt: str, width: int, height: int, at_top: bool, bottom_limit: f
     box_h = line_h * len(lines) + 2 * pad - (line_h - size)
     x0 = (width - box_w) / 2
     y0 = margin if at_top else bottom_limit - box_h
+    if place is not None:
+        y0 = place(box_h, margin, bottom_limit)
+        at_top = y0 + box_h / 2 < height / 2
     bright = luminance(reading.sky[0] if at_top else reading.sky[1]) > 140
     ink = (28, 28, 34, 255) if bright else (250, 250, 250, 255)
     panel = (255, 255, 255, 170) if bright else (12, 12, 18, 150)
