@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+from functools import cached_property
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
@@ -89,7 +90,6 @@ class EditMaker:
         self.high = edit.input_fidelity == "high"
         self.strict = edit.mask_strict
         self.reading = read_prompt(spec.prompt, spec.style)
-        self.place_caption = calm_rows(self.base)  # beside an earlier turn's caption, not over it
         self.region = None  # float weight of new content, (h, w, 1)
         self.focus = None  # where the new subjects go
         self._under: Image.Image | None = None  # backdrop of new content, made once per edit
@@ -106,6 +106,12 @@ class EditMaker:
         if edit.markup is not None:
             self.markup = self._markup(decode(edit.markup, "markup"), w, h)
             self.focus = self.focus or _box(self.markup[0][..., 0] > 0.5)
+
+    @cached_property
+    def place_caption(self):
+        """Where an unmasked edit's caption goes: beside an earlier turn's caption, not over it
+        (made on first use: masked edits draw no caption)."""
+        return calm_rows(self.base)
 
     def _markup(self, sketch: Image.Image, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
         """Where the strokes reach (weight) and what colour they lend (tint), both blurred outward."""
