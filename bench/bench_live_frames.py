@@ -71,7 +71,7 @@ def photo_frames(fmt: str, count: int = 3) -> list:
     import numpy as np
     from PIL import Image
 
-    from imagewidgets.results import PartialImageEvent
+    from imagewidgets.api.results import PartialImageEvent
 
     rng = np.random.default_rng(7)
     y, x = np.mgrid[0:1024, 0:1024].astype(np.float32) / 1024

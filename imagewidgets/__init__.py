@@ -27,49 +27,49 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it (imported on first access)
 _EXPORTS: dict[str, str] = {
-    "APIConnectionError": "errors",
-    "APIError": "errors",
-    "APITimeoutError": "errors",
-    "AsyncClient": "client",
-    "AuthenticationError": "errors",
-    "BadRequestError": "errors",
-    "BudgetExceededError": "errors",
-    "Client": "client",
-    "CompletedEvent": "results",
-    "DEFAULT_MODEL": "models",
-    "EditRequest": "requests",
-    "Estimate": "cost",
-    "FileObject": "client",
+    "APIConnectionError": "api.errors",
+    "APIError": "api.errors",
+    "APITimeoutError": "api.errors",
+    "AsyncClient": "api.client",
+    "AuthenticationError": "api.errors",
+    "BadRequestError": "api.errors",
+    "BudgetExceededError": "api.errors",
+    "Client": "api.client",
+    "CompletedEvent": "api.results",
+    "DEFAULT_MODEL": "api.models",
+    "EditRequest": "api.requests",
+    "Estimate": "api.cost",
+    "FileObject": "api.client",
     "Gallery": "widgets",
-    "GenerateRequest": "requests",
-    "ImageInput": "requests",
-    "ImageResult": "results",
-    "ImageSet": "results",
-    "ImageStream": "streams",
+    "GenerateRequest": "api.requests",
+    "ImageInput": "api.requests",
+    "ImageResult": "api.results",
+    "ImageSet": "api.results",
+    "ImageStream": "api.streams",
     "ImageStudio": "widgets",
-    "ImagewidgetsError": "errors",
+    "ImagewidgetsError": "api.errors",
     "LiveImage": "widgets",
-    "MODELS": "models",
+    "MODELS": "api.models",
     "MaskPainter": "widgets",
-    "ModerationError": "errors",
-    "NotFoundError": "errors",
-    "ParamError": "errors",
-    "PartialImageEvent": "results",
-    "PermissionDeniedError": "errors",
-    "RateLimitError": "errors",
-    "ResponsesRequest": "requests",
-    "RetryPolicy": "client",
-    "ServerError": "errors",
-    "Session": "session",
-    "StreamError": "errors",
-    "Turn": "session",
-    "Usage": "results",
-    "VariationRequest": "requests",
-    "configure": "session",
-    "estimate": "cost",
-    "get_model": "models",
-    "load_ipython_extension": "magics",
-    "unload_ipython_extension": "magics",
+    "ModerationError": "api.errors",
+    "NotFoundError": "api.errors",
+    "ParamError": "api.errors",
+    "PartialImageEvent": "api.results",
+    "PermissionDeniedError": "api.errors",
+    "RateLimitError": "api.errors",
+    "ResponsesRequest": "api.requests",
+    "RetryPolicy": "api.client",
+    "ServerError": "api.errors",
+    "Session": "session.session",
+    "StreamError": "api.errors",
+    "Turn": "session.session",
+    "Usage": "api.results",
+    "VariationRequest": "api.requests",
+    "configure": "session.session",
+    "estimate": "api.cost",
+    "get_model": "api.models",
+    "load_ipython_extension": "magics.magics",
+    "unload_ipython_extension": "magics.magics",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -79,12 +79,12 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from .client import AsyncClient, Client, FileObject, RetryPolicy
-    from .cost import Estimate, estimate
-    from .errors import *  # noqa: F403
-    from .models import DEFAULT_MODEL, MODELS, get_model
-    from .requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
-    from .results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, Usage
-    from .session import Session, Turn, configure
-    from .streams import ImageStream
+    from .api.client import AsyncClient, Client, FileObject, RetryPolicy
+    from .api.cost import Estimate, estimate
+    from .api.errors import *  # noqa: F403
+    from .api.models import DEFAULT_MODEL, MODELS, get_model
+    from .api.requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
+    from .api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, Usage
+    from .session.session import Session, Turn, configure
+    from .api.streams import ImageStream
     from .widgets import Gallery, ImageStudio, LiveImage, MaskPainter

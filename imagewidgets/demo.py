@@ -23,8 +23,8 @@ STORY = [
 
 def run_demo(out: Path, *, online: bool = False, say=print) -> dict:
     """Run the demo into ``out``; returns what it wrote (for tests)."""
-    from .client import Client
-    from .session import Session
+    from .api.client import Client
+    from .session.session import Session
 
     out.mkdir(parents=True, exist_ok=True)
     client = Client() if online else Client(base_url="offline")

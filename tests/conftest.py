@@ -38,7 +38,8 @@ def _isolated_data(tmp_path, monkeypatch):
     monkeypatch.setenv("IMAGEWIDGETS_STORE", str(tmp_path / "iw-store"))
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
         monkeypatch.delenv(var, raising=False)
-    from imagewidgets import config, session
+    from imagewidgets.api import config
+    from imagewidgets.session import session
 
     saved = dict(config.defaults)
     config.defaults.clear()
@@ -56,7 +57,7 @@ def _fresh_session_settings():
     yield
     import sys
 
-    session = sys.modules.get("imagewidgets.session")
+    session = sys.modules.get("imagewidgets.session.session")
     if session is not None:
         session._settings.clear()
         session._default = None

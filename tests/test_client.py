@@ -8,9 +8,9 @@ import random
 import anyio
 import pytest
 
-from imagewidgets import client as client_mod
-from imagewidgets.client import AsyncClient, Client, RetiredModelWarning, RetryPolicy
-from imagewidgets.errors import (
+from imagewidgets.api import client as client_mod
+from imagewidgets.api.client import AsyncClient, Client, RetiredModelWarning, RetryPolicy
+from imagewidgets.api.errors import (
     APIConnectionError,
     AuthenticationError,
     BadRequestError,
@@ -19,7 +19,7 @@ from imagewidgets.errors import (
     RateLimitError,
     ServerError,
 )
-from imagewidgets.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent
+from imagewidgets.api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent
 
 from .spec_server import SpecServer, png
 
@@ -182,7 +182,7 @@ def test_an_error_event_mid_stream_raises():
     import httpx2
 
     c = Client(base_url="http://test/v1", transport=httpx2.MockTransport(handler))
-    from imagewidgets.errors import StreamError
+    from imagewidgets.api.errors import StreamError
 
     with pytest.raises(StreamError, match="boom"):
         list(c.generate("x", stream=True, partial_images=1))
@@ -288,7 +288,7 @@ def test_retired_models_warn_only_on_api_openai_com():
 
 def test_unknown_models_pass_through_with_a_warning():
     server = SpecServer()
-    from imagewidgets.validation import UnknownModelWarning
+    from imagewidgets.api.validation import UnknownModelWarning
 
     with pytest.warns(UnknownModelWarning):
         make(server).generate("x", model="my-local-diffusion", size="777x333")

@@ -9,7 +9,7 @@ import os
 import anyio
 
 from imagewidgets import AsyncClient, Client, Session
-from imagewidgets.results import CompletedEvent
+from imagewidgets.api.results import CompletedEvent
 
 from .spec_server import SpecServer, png
 

@@ -18,12 +18,12 @@ from IPython.utils.capture import capture_output
 from PIL import Image
 from traitlets.config import Config
 
-from imagewidgets import magics as magics_mod
-from imagewidgets import session as session_mod
-from imagewidgets._magic_args import split_line
-from imagewidgets.client import Client
-from imagewidgets.results import ImageResult, ImageSet, PartialImageEvent
-from imagewidgets.session import Session
+from imagewidgets.magics import magics as magics_mod
+from imagewidgets.session import session as session_mod
+from imagewidgets.magics._args import split_line
+from imagewidgets.api.client import Client
+from imagewidgets.api.results import ImageResult, ImageSet, PartialImageEvent
+from imagewidgets.session.session import Session
 
 # -- fixtures ----------------------------------------------------------------------------------
 
@@ -166,7 +166,7 @@ def test_loading_the_extension_imports_no_widget_server_or_imaging_code():
 def test_ipythons_edit_stays_reachable_and_comes_back_on_unload(ip):
     ours = ip.find_line_magic("edit")
     theirs = ip.find_line_magic("ipython_edit")
-    assert ours.__func__.__module__ == "imagewidgets.magics"
+    assert ours.__func__.__module__ == "imagewidgets.magics.magics"
     assert theirs.__func__.__module__.startswith("IPython")
     assert ip.find_cell_magic("edit") is not None and ip.find_line_magic("imedit") is not None
     ip.extension_manager.unload_extension("imagewidgets")

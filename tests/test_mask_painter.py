@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imagewidgets.errors import ParamError
-from imagewidgets.images import image_bytes
+from imagewidgets.api.errors import ParamError
+from imagewidgets.api.images import image_bytes
 from imagewidgets.widgets import MaskPainter
 
 ipycanvas_canvas = pytest.importorskip("ipycanvas.canvas")

@@ -366,7 +366,7 @@ async def test_dalle_urls_are_served():
 
 
 async def test_models_lists_the_table_honestly():
-    from imagewidgets.models import MODELS
+    from imagewidgets.api.models import MODELS
 
     async with asgi_client(make_offline_app()) as c:
         r = await c.get("/models")

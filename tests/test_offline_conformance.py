@@ -19,7 +19,7 @@ from openai.types import FileObject, ImageEditStreamEvent, ImageGenStreamEvent, 
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
 
-from imagewidgets.models import MODELS, model_names
+from imagewidgets.api.models import MODELS, model_names
 
 from .fixtures_offline import decode, mask_png, picture, png
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from imagewidgets import Client, EditRequest, GenerateRequest, ResponsesRequest, Session
 from imagewidgets.offline.config import OfflineConfig
 from imagewidgets.offline.server import OfflineServer
-from imagewidgets.replay import replay_key
+from imagewidgets.session.replay import replay_key
 from tests.spec_server import png
 from tests.wire import RecordingTransport
 

@@ -7,7 +7,7 @@ import warnings
 
 from PIL import Image
 
-from imagewidgets.results import ImageResult, ImageSet, atomic_write
+from imagewidgets.api.results import ImageResult, ImageSet, atomic_write
 
 
 def _png(w=40, h=30) -> bytes:
@@ -64,7 +64,7 @@ def test_save_is_atomic_and_leaves_no_temp_files(tmp_path):
 
 
 def test_a_request_validated_once_warns_once():
-    from imagewidgets.requests import GenerateRequest
+    from imagewidgets.api.requests import GenerateRequest
 
     req = GenerateRequest("x", model="some-local-model")
     with warnings.catch_warnings(record=True) as seen:

@@ -20,7 +20,7 @@ import pytest
 from imagewidgets import BudgetExceededError, Client, ParamError, Session, Turn, configure
 from imagewidgets.offline.config import OfflineConfig
 from imagewidgets.offline.server import OfflineServer, embedded_server
-from imagewidgets.session import default_session
+from imagewidgets.session.session import default_session
 from tests.wire import RecordingTransport
 
 LOW = {"size": "1024x1024", "quality": "low"}
@@ -369,7 +369,7 @@ def test_an_image_the_session_returned_is_sent_as_itself_and_its_turn_is_the_par
 
 def test_a_cut_stream_fails_the_turn_but_keeps_the_newest_frame(tmp_path):
     from imagewidgets import Client, Session
-    from imagewidgets.errors import StreamError
+    from imagewidgets.api.errors import StreamError
     from imagewidgets.offline.config import OfflineConfig
     from imagewidgets.offline.server import OfflineServer
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from imagewidgets import Client, Session
-from imagewidgets.migrations import MIGRATIONS, migrate
+from imagewidgets.session.migrations import MIGRATIONS, migrate
 from imagewidgets.offline.config import OfflineConfig
 from imagewidgets.offline.server import OfflineServer
-from imagewidgets.store import Store, default_folder, open_store
-from imagewidgets.turns import redact
+from imagewidgets.session.store import Store, default_folder, open_store
+from imagewidgets.session.turns import redact
 
 LOW = {"size": "1024x1024", "quality": "low"}
 REPO = Path(__file__).resolve().parents[1]
@@ -170,7 +170,7 @@ def test_a_process_killed_mid_stream_leaves_every_completed_image_in_the_store(t
 
 
 def test_a_turn_running_in_a_live_process_is_not_relabelled(session):
-    from imagewidgets.turns import this_process
+    from imagewidgets.session.turns import this_process
 
     session.imagine("a cat", **LOW)
     turn = session.current

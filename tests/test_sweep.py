@@ -10,7 +10,7 @@ import pytest
 from imagewidgets import AsyncClient, BudgetExceededError, Client, ParamError, Session
 from imagewidgets.offline.config import OfflineConfig
 from imagewidgets.offline.server import OfflineServer
-from imagewidgets.sweep import SweepResult, grid_cells
+from imagewidgets.session.sweep import SweepResult, grid_cells
 from tests.wire import AsyncRecordingTransport
 
 

@@ -9,9 +9,9 @@ import warnings
 import pytest
 from PIL import Image
 
-from imagewidgets.client import Client, RetryPolicy
-from imagewidgets.errors import ParamError
-from imagewidgets.models import MODELS, model_names
+from imagewidgets.api.client import Client, RetryPolicy
+from imagewidgets.api.errors import ParamError
+from imagewidgets.api.models import MODELS, model_names
 
 from .spec_server import SpecServer, png
 

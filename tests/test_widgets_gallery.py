@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from imagewidgets.session import Session
+from imagewidgets.session.session import Session
 from imagewidgets.widgets import Gallery
 from imagewidgets.widgets.gallery import thumbnail
 

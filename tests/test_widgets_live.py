@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from imagewidgets.client import Client
-from imagewidgets.errors import ParamError
+from imagewidgets.api.client import Client
+from imagewidgets.api.errors import ParamError
 from imagewidgets.offline.config import OfflineConfig
 from imagewidgets.offline.server import OfflineServer
-from imagewidgets.session import Session
+from imagewidgets.session.session import Session
 from imagewidgets.widgets import LiveImage
 
 
@@ -150,7 +150,7 @@ def test_the_elapsed_time_ticks_while_waiting():
 
 
 def test_a_frame_is_handed_to_the_widget_without_a_copy():
-    from imagewidgets.results import PartialImageEvent
+    from imagewidgets.api.results import PartialImageEvent
 
     live = LiveImage(tick_s=None)
     data = b"\xff\xd8\xff\xe0 not decoded, not re-encoded"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from imagewidgets.models import get_model
-from imagewidgets.session import Session
+from imagewidgets.api.models import get_model
+from imagewidgets.session.session import Session
 from imagewidgets.widgets import ImageStudio
 from imagewidgets.widgets.gallery import Gallery
 
@@ -189,7 +189,7 @@ def test_vary_makes_variations_of_the_current_image_with_dall_e_2(studio, sessio
 
 
 def test_cancel_stops_the_stream_and_keeps_the_newest_frame(tmp_path):
-    from imagewidgets.client import Client
+    from imagewidgets.api.client import Client
     from imagewidgets.offline.config import OfflineConfig
     from imagewidgets.offline.server import OfflineServer
 
@@ -232,7 +232,7 @@ def test_the_studio_can_share_a_gallery_class_with_the_session(studio):
 
 def test_free_size_models_offer_valid_wxh_presets(tmp_path):
     from imagewidgets import Session
-    from imagewidgets.models import get_model
+    from imagewidgets.api.models import get_model
     from imagewidgets.widgets.studio import ImageStudio
 
     studio = ImageStudio(Session("presets", folder=tmp_path / "store"))

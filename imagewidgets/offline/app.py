@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..images import MIME_TYPES, sniff_format
-from ..models import MODELS
+from ..api.images import MIME_TYPES, sniff_format
+from ..api.models import MODELS
 from .common import Backend, api, backend_of, failure_response, new_id
 from .config import OfflineConfig
 from .images_api import edits, generations, served_image, variations

@@ -19,9 +19,9 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from ..errors import ParamError
-from ..models import ModelSpec, get_model, model_names
-from ..requests import ImageInput
+from ..api.errors import ParamError
+from ..api.models import ModelSpec, get_model, model_names
+from ..api.requests import ImageInput
 from .config import OfflineConfig
 from .parse import APIFailure, decode_data_url, from_param_error, image_from_upload
 from .state import MemoryState, FolderState

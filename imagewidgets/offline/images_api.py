@@ -8,7 +8,7 @@ from typing import Any, AsyncIterator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..models import ModelSpec
+from ..api.models import ModelSpec
 from . import imaging
 from .common import IMAGE_URL_PATH, Frame, api, b64, backend_of, json_body, known_model, new_id, sse_response, validated
 from .parse import (APIFailure, edit_request, form_to_dict, generate_request, image_from_upload, upload_bytes,
@@ -76,7 +76,7 @@ async def served_image(request: Request) -> Response:
     data = backend.state.blob("images", image_id) if rec else None
     if data is None:
         return JSONResponse(APIFailure(404, f"No image {name!r} on this offline server.").body(), status_code=404)
-    from ..images import MIME_TYPES
+    from ..api.images import MIME_TYPES
 
     return Response(data, media_type=MIME_TYPES.get(rec.get("format", "png"), "application/octet-stream"))
 

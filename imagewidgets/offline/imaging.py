@@ -12,8 +12,8 @@ from typing import Any
 
 import anyio.to_thread
 
-from ..cost import image_input_tokens, output_tokens, text_tokens
-from ..models import STANDARD_SIZES, ModelSpec, parse_size
+from ..api.cost import image_input_tokens, output_tokens, text_tokens
+from ..api.models import STANDARD_SIZES, ModelSpec, parse_size
 from .config import OfflineConfig
 
 __all__ = ["Output", "resolve_output", "moderation_verdict", "usage", "revised_prompt", "render_images",

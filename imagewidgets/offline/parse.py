@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from ..errors import ParamError
-from ..images import sniff_format
-from ..requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
+from ..api.errors import ParamError
+from ..api.images import sniff_format
+from ..api.requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
 
 __all__ = [
     "APIFailure",

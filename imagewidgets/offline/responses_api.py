@@ -16,9 +16,9 @@ from typing import Any, AsyncIterator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..cost import text_tokens
-from ..errors import ParamError
-from ..models import get_model
+from ..api.cost import text_tokens
+from ..api.errors import ParamError
+from ..api.models import get_model
 from . import imaging
 from .common import Frame, api, b64, backend_of, json_body, known_model, new_id, sse_response, validated
 from .parse import APIFailure, ResponsesWire, responses_request

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..results import atomic_write
+from ..api.results import atomic_write
 
 __all__ = ["State", "MemoryState", "FolderState", "open_state"]
 

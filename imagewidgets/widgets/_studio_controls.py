@@ -7,8 +7,8 @@ from typing import Any, Callable, Optional, Union
 
 import ipywidgets as W
 
-from ..errors import ParamError
-from ..models import ModelSpec, get_model, parse_size
+from ..api.errors import ParamError
+from ..api.models import ModelSpec, get_model, parse_size
 
 __all__ = ["CHOICES", "COMPRESSED", "SizeControl", "choices", "offer", "offer_style", "spec_of"]
 

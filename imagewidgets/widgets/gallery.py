@@ -76,7 +76,7 @@ class Gallery(W.VBox):
     def __init__(self, session: Any = None, *, thumb_size: int = 128, indent_px: int = 24, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if session is None:
-            from ..session import default_session
+            from ..session.session import default_session
 
             session = default_session()
         self.session = session

@@ -16,8 +16,8 @@ from ipycanvas import MultiCanvas, hold_canvas
 from PIL import Image, ImageChops, ImageColor
 from traitlets import Enum, Int, Unicode, observe, validate
 
-from ..errors import ParamError
-from ..images import ImageLike, load_image, to_png_bytes
+from ..api.errors import ParamError
+from ..api.images import ImageLike, load_image, to_png_bytes
 from ._raster import Box, Layers, View, as_points, order_box
 
 __all__ = ["MaskPainter"]

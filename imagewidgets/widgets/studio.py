@@ -9,10 +9,10 @@ from typing import Any, Optional
 
 import ipywidgets as W
 
-from ..cost import estimate
-from ..errors import ImagewidgetsError
-from ..models import model_names
-from ..requests import GenerateRequest
+from ..api.cost import estimate
+from ..api.errors import ImagewidgetsError
+from ..api.models import model_names
+from ..api.requests import GenerateRequest
 from ._studio_controls import CHOICES as _CHOICES
 from ._studio_controls import COMPRESSED as _COMPRESSED
 from ._studio_controls import SizeControl, dropdown, offer, offer_style
@@ -45,7 +45,7 @@ class ImageStudio(W.VBox):
     def __init__(self, session: Any = None, *, live_width: int = 512, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if session is None:
-            from ..session import default_session
+            from ..session.session import default_session
 
             session = default_session()
         self.session = session

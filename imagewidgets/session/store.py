@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .migrations import migrate
-from .results import ImageResult, Usage, atomic_write
+from ..api.results import ImageResult, Usage, atomic_write
 from .turns import Turn, owner_gone
 
 __all__ = ["Store", "default_folder", "open_store"]

@@ -18,16 +18,16 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from . import config as _config
-from .client import Client
-from .errors import ParamError
-from .models import DEFAULT_MODEL, get_model
+from ..api import config as _config
+from ..api.client import Client
+from ..api.errors import ParamError
+from ..api.models import DEFAULT_MODEL, get_model
 from .recorder import TurnRecorder
 from .replay import backend_identity
-from .requests import EditRequest, GenerateRequest, ResponsesRequest, VariationRequest
-from .results import CompletedEvent, ImageResult, ImageSet
+from ..api.requests import EditRequest, GenerateRequest, ResponsesRequest, VariationRequest
+from ..api.results import CompletedEvent, ImageResult, ImageSet
 from .store import Store, open_store
-from .streams import ImageStream
+from ..api.streams import ImageStream
 from .turns import Turn
 
 __all__ = ["Session", "Turn", "configure", "default_session", "settings"]

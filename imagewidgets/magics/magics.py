@@ -16,9 +16,9 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from . import _magic_args as A
-from ._magic_display import LiveView, OutGuard
-from .errors import APIError, ImagewidgetsError, ParamError
+from . import _args as A
+from ._display import LiveView, OutGuard
+from ..api.errors import APIError, ImagewidgetsError, ParamError
 
 __all__ = ["ImageMagics", "load_ipython_extension", "unload_ipython_extension", "banner"]
 
@@ -76,7 +76,7 @@ class ImageMagics(Magics):
 
     def session(self, ref: str | None = None) -> Any:
         """The session a magic uses: ``--session`` (a variable or a name), else the default."""
-        from .session import Session, default_session
+        from ..session.session import Session, default_session
 
         if ref is None:
             return self._session if self._session is not None else default_session()
@@ -271,7 +271,7 @@ class ImageMagics(Magics):
             %imagine_config --base-url offline                     # back to the offline renderer
             %imagine_config --session s                            # s = Session(..., client=...)
         """
-        from .session import Session, configure
+        from ..session.session import Session, configure
 
         args = A.parse(self.imagine_config, line)
         values = {k: v for k, v in vars(args).items() if v is not None}
@@ -299,7 +299,7 @@ class ImageMagics(Magics):
     @staticmethod
     def _apply(session: Any, settings: dict) -> None:
         """Settings of ``%imagine_config`` apply to a session given with ``--session VAR`` too."""
-        from .models import DEFAULT_MODEL
+        from ..api.models import DEFAULT_MODEL
 
         if "model" in settings:
             session.model = settings["model"] or DEFAULT_MODEL
@@ -374,9 +374,9 @@ def _usd(text: str) -> float:
 
 def banner(shell: Any = None) -> str:
     """The line shown on load: backend (never the key), store folder, and the ``%edit`` note."""
-    from .config import resolve
-    from .session import _settings
-    from .store import default_folder
+    from ..api.config import resolve
+    from ..session.session import _settings
+    from ..session.store import default_folder
 
     folder = _settings.get("folder") or default_folder()
     return (f"imagewidgets: {resolve().describe()}; images stored in {folder}. "

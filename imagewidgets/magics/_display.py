@@ -9,8 +9,8 @@ import base64
 import uuid
 from typing import Any
 
-from .images import MIME_TYPES
-from .models import parse_size
+from ..api.images import MIME_TYPES
+from ..api.models import parse_size
 
 __all__ = ["LiveView", "OutGuard", "frame_bundle"]
 
@@ -33,7 +33,7 @@ class LiveView:
                                        transient={"display_id": self.display_id}, update=update)
 
     def on_event(self, event: Any) -> None:
-        from .results import PartialImageEvent
+        from ..api.results import PartialImageEvent
 
         if isinstance(event, PartialImageEvent):
             data, metadata = frame_bundle(event)

@@ -21,7 +21,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from .errors import BudgetExceededError
+from ..api.errors import BudgetExceededError
 from .replay import replay_key
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -166,7 +166,7 @@ class _Progress:
 
 
 def _async_client(session: "Session"):
-    from .client import AsyncClient
+    from ..api.client import AsyncClient
 
     given = session._async_client
     if given is not None:  # an AsyncClient, or a factory called once per sweep (each sweep has its own loop)
@@ -195,7 +195,7 @@ def run_sweep(session: "Session", prompts: Any, *, concurrency: int = 4, progres
     for req in requests:
         req.validate()
     if session.budget_usd is not None:
-        from .cost import estimate
+        from ..api.cost import estimate
 
         fresh = [r for r in requests if refresh or session.store.find_replay(replay_key(r, session.backend)) is None]
         need = sum(estimate(r).usd for r in fresh)

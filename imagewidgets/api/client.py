@@ -103,7 +103,7 @@ class _Core:
         if self.config.base_url:
             return self.config.base_url
         if self._embedded_url is None:
-            from .offline.server import embedded_base_url
+            from ..offline.server import embedded_base_url
 
             self._embedded_url = embedded_base_url()
         return self._embedded_url

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .results import ImageResult, Usage
+from ..api.results import ImageResult, Usage
 from .turns import Turn
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -202,7 +202,7 @@ def export(session: "Session", path: Path) -> Path:
 
 def export_html(session: "Session", path: Path) -> Path:
     """One self-contained HTML file: images as data URLs, prompts, parameters, costs, the tree."""
-    from .results import atomic_write
+    from ..api.results import atomic_write
 
     turns = session.turns
     lineage = Lineage(session)
@@ -240,7 +240,7 @@ def export_html(session: "Session", path: Path) -> Path:
 
 def export_json(session: "Session", path: Path) -> Path:
     """The session as JSON: every turn's metadata and its images as data URLs (``from_json`` reads it)."""
-    from .results import atomic_write
+    from ..api.results import atomic_write
 
     turns = []
     for t in session.turns:

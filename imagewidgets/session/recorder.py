@@ -11,12 +11,12 @@ import time
 import warnings
 from typing import Any, Callable
 
-from .cost import estimate
-from .errors import APIError, BudgetExceededError, NotFoundError
+from ..api.cost import estimate
+from ..api.errors import APIError, BudgetExceededError, NotFoundError
 from .replay import replay_key, request_inputs, request_params
-from .requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
-from .results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent
-from .streams import ImageStream
+from ..api.requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
+from ..api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent
+from ..api.streams import ImageStream
 from .turns import Turn, new_turn_id, redact, this_process
 
 __all__ = ["TurnRecorder"]

@@ -18,8 +18,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument
 from IPython.utils.text import DollarFormatter
 
-from .errors import ParamError
-from .models import DEFAULT_MODEL, MODELS, model_names
+from ..api.errors import ParamError
+from ..api.models import DEFAULT_MODEL, MODELS, model_names
 
 __all__ = [
     "PromptFormatter",
@@ -292,7 +292,7 @@ def resolve_images(refs: list[str] | None, shell: Any, session: Any) -> list[Any
 
 def _unwrap(value: Any) -> Any:
     """An ImageSet or a tuple stands for its images."""
-    from .results import ImageSet
+    from ..api.results import ImageSet
 
     if isinstance(value, (ImageSet, tuple)):
         return list(value)

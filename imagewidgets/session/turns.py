@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .results import ImageResult, ImageSet, Usage
+from ..api.results import ImageResult, ImageSet, Usage
 
 __all__ = ["Turn", "new_turn_id", "owner_gone", "redact", "this_process", "STATUSES"]
 

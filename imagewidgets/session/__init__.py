@@ -1,0 +1,30 @@
+"""The session layer: the record of work. A ``Session`` is a tree of turns kept in a SQLite store
+(``store``, ``migrations``), recorded by ``recorder`` (``turns``), answered from the store when a
+request repeats (``replay``), run as grids (``sweep``) and looked back on (``report``: history,
+lineage, exports).
+
+May import: the ``api`` layer below it and the standard library. Never imports ``magics``,
+``widgets`` or ``offline``. Views and exports (``report``, ``sweep``) import the session core,
+never the reverse.
+
+    >>> from imagewidgets.session import Session           # doctest: +SKIP
+    >>> s = Session("harbour"); s.imagine("a lighthouse")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .._lazy import lazy_exports
+
+#: public name -> module (relative to this package) that defines it
+_EXPORTS = {
+    "Session": "session",
+    "Turn": "turns",
+    "configure": "session",
+    "default_session": "session",
+    "settings": "session",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
