@@ -17,9 +17,9 @@ from ..api.results import ImageResult, Usage
 from .turns import Turn
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .session import Session
+    from .core import SessionCore as Session
 
-__all__ = ["HistoryTable", "Lineage", "dataframe", "export", "export_html", "export_json", "from_json", "thumbnail_url"]
+__all__ = ["HistoryTable", "Lineage", "dataframe", "export", "export_html", "export_json", "import_json", "thumbnail_url"]
 
 JSON_FORMAT = "imagewidgets.session"
 JSON_VERSION = 1
@@ -255,10 +255,10 @@ def export_json(session: "Session", path: Path) -> Path:
     return atomic_write(path, json.dumps(doc, indent=1).encode("utf-8"))
 
 
-def from_json(path: str | Path, *, name: str | None = None, folder: str | Path | None = None,
-              **session_kw: Any) -> "Session":
-    """Import a ``session.json`` into a store folder and open it as a ``Session``."""
-    from .session import Session
+def import_json(path: str | Path, *, name: str | None = None, folder: str | Path | None = None
+                ) -> tuple[str, Path]:
+    """Import a ``session.json`` into a store folder; returns (session name, store folder) for
+    ``Session.from_json`` to open."""
     from .store import open_store
 
     doc = json.loads(Path(path).read_text("utf-8"))
@@ -284,4 +284,4 @@ def from_json(path: str | Path, *, name: str | None = None, folder: str | Path |
             store.save_image(turn, img, meta.get("index", 0), partial=bool(meta.get("partial")))
     if doc.get("current_id"):
         store.set_current(name, doc["current_id"])
-    return Session(name, folder=store.folder, **session_kw)
+    return name, store.folder

@@ -1,33 +1,28 @@
-"""``Session``: a tree of turns (generate, edit, vary) kept in a store, replayed when repeated.
+"""``Session``: the public session, a ``SessionCore`` with its views, exports and sweeps, and the
+session-wide settings (``configure``) the magics and widgets share.
 
     >>> s = Session("harbour")                                  # doctest: +SKIP
     >>> s.imagine("a lighthouse at dusk, watercolour")          # doctest: +SKIP
-    >>> s.edit("add a red sailing boat")      # continues from the current turn
-    >>> s.checkout(s.turns[0]); s.edit("make it winter")        # a branch
+    >>> s.edit("add a red sailing boat")                        # doctest: +SKIP
+    >>> s.history()                                             # doctest: +SKIP
 
-Every call becomes a ``Turn`` saved (images first, atomically) before it is returned. A call
-identical to a stored one is answered from the store unless ``refresh=True``. The contract with
-the magics and widgets is ``docs/session-api.md``.
+The layering is one way: ``core`` knows nothing of ``report`` or ``sweep``; they import the core
+and this module puts them together. The contract with the magics and widgets is
+``docs/session-api.md``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
-import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..api import config as _config
-from ..api.client import Client
 from ..api.errors import ParamError
-from ..api.models import DEFAULT_MODEL, get_model
-from .recorder import TurnRecorder
-from .replay import backend_identity
-from ..api.requests import EditRequest, GenerateRequest, ResponsesRequest, VariationRequest
-from ..api.results import CompletedEvent, ImageResult, ImageSet
-from .store import Store, open_store
-from ..api.streams import ImageStream
+from ..api.models import DEFAULT_MODEL
+from . import report as _report
+from .core import SessionCore
+from .sweep import run_sweep
 from .turns import Turn
 
 __all__ = ["Session", "Turn", "configure", "default_session", "settings"]
@@ -36,281 +31,43 @@ _SESSION_SETTINGS = ("model", "api", "folder", "budget_usd", "session")
 _BACKEND_SETTINGS = ("base_url", "api_key", "organization", "project")
 
 
-def _fields(cls: type) -> set[str]:
-    return {f.name for f in dataclasses.fields(cls)}
-
-
-class Session(TurnRecorder):
+class Session(SessionCore):
     """A named tree of turns in a store folder. See ``docs/session-api.md``."""
 
     def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Any = None,
                  api: str | None = None, model: str | None = None, budget_usd: float | None = None,
                  async_client: Any = None, **defaults: Any) -> None:
-        if api not in (None, "images", "responses"):
-            raise ParamError("api", api, "'images', 'responses' or None (chosen per model)")
-        self.name = name
-        self.store: Store = open_store(folder if folder is not None else _settings.get("folder"))
-        self.client = client if client is not None else Client()
-        self._async_client = async_client
-        self.api = api if api is not None else _settings.get("api")
-        self.model = model or _settings.get("model") or DEFAULT_MODEL
-        self.budget_usd = budget_usd if budget_usd is not None else _settings.get("budget_usd")
-        self.defaults = {**{k: v for k, v in _settings.items() if k not in _SESSION_SETTINGS}, **defaults}
-        self.backend = backend_identity(self.client)
-        self._lock = threading.RLock()
-        self._reserved = 0.0  # estimates of requests in flight (a sweep runs several at once)
-        self._callbacks: list[Callable[[Turn], Any]] = []
-        self.store.ensure_session(name)
-        self.store.settle_interrupted(name)  # turns a crashed process left "running"
-        self._turns: list[Turn] = self.store.turns(name)
-        self._by_id = {t.id: t for t in self._turns}
-        self._current_id = self.store.current_id(name)
-
-    def __repr__(self) -> str:
-        spent = f" spent=${self.spent_usd:.4f}" + (f" of ${self.budget_usd:.2f}" if self.budget_usd else "")
-        return (f"<Session {self.name!r} turns={len(self._turns)} api={self.api or 'auto'} model={self.model!r}"
-                f"{spent} store={str(self.store.folder)!r} backend={self.backend!r}>")
-
-    # -- the tree ------------------------------------------------------------------------------
-    @property
-    def turns(self) -> list[Turn]:
-        """All turns, in the order they were started."""
-        with self._lock:
-            return list(self._turns)
-
-    @property
-    def current(self) -> Turn | None:
-        """The turn the next ``edit`` continues from."""
-        return self._by_id.get(self._current_id) if self._current_id else None
-
-    def turn(self, turn_id: str | Turn) -> Turn:
-        if isinstance(turn_id, Turn):
-            turn_id = turn_id.id
-        try:
-            return self._by_id[turn_id]
-        except KeyError:
-            raise KeyError(f"no turn {turn_id!r} in session {self.name!r}") from None
-
-    def checkout(self, turn: str | Turn) -> Turn:
-        """Make an earlier turn current: the next ``edit`` branches from it."""
-        t = self.turn(turn)
-        self._current_id = t.id
-        self.store.set_current(self.name, t.id)
-        return t
-
-    def children(self, turn: str | Turn | None) -> list[Turn]:
-        """The turns made from ``turn`` (None: the roots)."""
-        pid = None if turn is None else self.turn(turn).id
-        return [t for t in self.turns if t.parent_id == pid]
-
-    def on_turn(self, callback: Callable[[Turn], Any]) -> None:
-        """Call ``callback(turn)`` after every stored turn (completed, replayed, cancelled or failed)."""
-        self._callbacks.append(callback)
-
-    def off_turn(self, callback: Callable[[Turn], Any]) -> None:
-        """Stop calling ``callback`` (registered with ``on_turn``); unknown callbacks are ignored."""
-        if callback in self._callbacks:
-            self._callbacks.remove(callback)
-
-    # -- the ledger ----------------------------------------------------------------------------
-    @property
-    def spent_usd(self) -> float:
-        """Dollars spent by this session's turns (replayed turns cost nothing)."""
-        return sum(t.cost or 0.0 for t in self.turns if t.status != "replayed")
-
-    @property
-    def remaining_usd(self) -> float | None:
-        if self.budget_usd is None:
-            return None
-        return max(0.0, self.budget_usd - self.spent_usd - self._reserved)
-
-    @property
-    def tokens(self) -> dict[str, int]:
-        """Tokens used by this session's turns (replayed turns excluded)."""
-        total = {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
-        for t in self.turns:
-            if t.usage is not None and t.status != "replayed":
-                for k in total:
-                    total[k] += getattr(t.usage, k)
-        return total
-
-    # -- building requests ---------------------------------------------------------------------
-    def _api_for(self, model: str, api: str | None) -> str:
-        api = api or self.api
-        if api:
-            return api
-        spec = get_model(model)
-        return "responses" if spec is not None and spec.supports("responses") else "images"
-
-    def _options(self, cls: type, options: dict) -> dict:
-        """Session defaults the request type accepts, then the call's options (which win)."""
-        known = _fields(cls)
-        out = {k: v for k, v in self.defaults.items() if k in known}
-        if "model" in known and cls is not VariationRequest:
-            out.setdefault("model", self.model)
-        out.update({k: v for k, v in options.items() if v is not None})
-        return out
-
-    @staticmethod
-    def _streaming(opts: dict, on_event: Any) -> dict:
-        """``on_event`` or ``partial_images`` imply ``stream=True`` when the model streams."""
-        if "stream" not in opts and (on_event is not None or opts.get("partial_images")):
-            spec = get_model(opts.get("model") or DEFAULT_MODEL)
-            if spec is None or spec.streaming:
-                opts["stream"] = True
-        return opts
-
-    def _turn_of(self, value: Any) -> Turn | None:
-        if isinstance(value, Turn):
-            return self._by_id.get(value.id) or value
-        if isinstance(value, str) and value in self._by_id:
-            return self._by_id[value]
-        return None
-
-    def _turn_of_image(self, value: Any) -> Turn | None:
-        """The turn of this session that stored ``value`` (an ImageResult it returned), if any."""
-        path = getattr(value, "path", None)
-        if not isinstance(value, ImageResult) or path is None:
-            return None
-        return self._by_id.get(Path(path).name.rsplit("-", 1)[0])
-
-    def _source(self, image: Any) -> tuple[Turn | None, list | None]:
-        """(parent turn, explicit images): ``None`` or a turn continues from it; anything else is explicit."""
-        if image is None:
-            return self.current, None
-        turn = self._turn_of(image)
-        if turn is not None:
-            return turn, None
-        items = list(image) if isinstance(image, (list, tuple)) else [image]
-        turns = [self._turn_of(i) for i in items]
-        # an image this session returned is sent as itself, and its turn becomes the parent
-        owners = [t or self._turn_of_image(i) for t, i in zip(turns, items)]
-        parent = next((t for t in owners if t is not None), None)
-        return parent, [t.image if t is not None else i for t, i in zip(turns, items)]
-
-    @staticmethod
-    def _image_of(turn: Turn | None, what: str) -> ImageResult:
-        img = turn.image if turn is not None else None
-        if img is None:
-            raise ParamError("image", None, "an image, or a current turn with an image to continue from",
-                             message=f"{what} needs an image: pass image=..., or imagine one first")
-        return img
-
-    # -- the public verbs ----------------------------------------------------------------------
-    def imagine(self, prompt: str, *, stream: bool | None = None, partial_images: int | None = None,
-                on_event: Callable | None = None, cancel: threading.Event | None = None,
-                refresh: bool = False, api: str | None = None, **options: Any) -> ImageResult | ImageSet:
-        """A new image from ``prompt`` (a new root of the tree)."""
-        req = self._imagine_request(prompt, stream=stream, partial_images=partial_images,
-                                    on_event=on_event, api=api, **options)
-        turn = self.run(req, parent=None, on_event=on_event, cancel=cancel, refresh=refresh, kind="generate")
-        return self._returned(turn)
-
-    def _imagine_request(self, prompt: str, *, on_event: Any = None, api: str | None = None,
-                         **options: Any) -> GenerateRequest | ResponsesRequest:
-        model = options.get("model") or self.model
-        cls = ResponsesRequest if self._api_for(model, api) == "responses" else GenerateRequest
-        return cls(prompt, **self._streaming(self._options(cls, options), on_event))
-
-    def edit(self, prompt: str, image: Any = None, mask: Any = None, markup: Any = None, *,
-             on_event: Callable | None = None, cancel: threading.Event | None = None, refresh: bool = False,
-             api: str | None = None, **options: Any) -> ImageResult | ImageSet:
-        """Edit the current turn's image (or ``image``): a child of the turn it continues from."""
-        parent, images = self._source(image)
-        model = options.get("model") or self.model
-        use = self._api_for(model, api)
-        if use == "responses" and markup is None:  # markup is an Image API feature
-            opts = self._streaming(self._options(ResponsesRequest, options), on_event)
-            if images is not None:
-                req = ResponsesRequest(prompt, input_images=images, mask=mask, **opts)
-            elif parent is not None and parent.response_id:
-                req = ResponsesRequest(prompt, mask=mask, previous_response_id=parent.response_id, **opts)
-            else:  # the parent came from the Image API: send its picture
-                req = ResponsesRequest(prompt, input_images=[self._image_of(parent, "edit")], mask=mask, **opts)
-        else:
-            opts = self._streaming(self._options(EditRequest, options), on_event)
-            src = images if images is not None else [self._image_of(parent, "edit")]
-            req = EditRequest(prompt, images=src, mask=mask, markup=markup, **opts)
-        turn = self.run(req, parent=parent, on_event=on_event, cancel=cancel, refresh=refresh, kind="edit")
-        return self._returned(turn)
-
-    def vary(self, image: Any = None, *, on_event: Callable | None = None, cancel: threading.Event | None = None,
-             refresh: bool = False, api: str | None = None, **options: Any) -> ImageResult | ImageSet:
-        """Variations of the current turn's image (or ``image``) with dall-e-2 (always the Image API;
-        ``api`` is accepted and ignored, so callers can pass the same options to every verb)."""
-        parent, images = self._source(image)
-        src = images[0] if images else self._image_of(parent, "vary")
-        req = VariationRequest(src, **self._options(VariationRequest, options))
-        turn = self.run(req, parent=parent, on_event=on_event, cancel=cancel, refresh=refresh, kind="vary")
-        return self._returned(turn)
+        super().__init__(
+            name, folder=folder if folder is not None else _settings.get("folder"), client=client,
+            api=api if api is not None else _settings.get("api"),
+            model=model or _settings.get("model"),
+            budget_usd=budget_usd if budget_usd is not None else _settings.get("budget_usd"),
+            async_client=async_client,
+            **{**{k: v for k, v in _settings.items() if k not in _SESSION_SETTINGS}, **defaults})
 
     def sweep(self, prompts: Any = None, *, concurrency: int = 4, progress: bool = True, **grid: Any):
-        """Run a grid of prompts x parameters concurrently; each cell is a stored turn (see ``sweep.py``)."""
-        from .sweep import run_sweep
-
+        """Run a grid of prompts x parameters concurrently; each cell is a stored turn (see ``session/sweep.py``)."""
         return run_sweep(self, prompts, concurrency=concurrency, progress=progress, **grid)
-
-    @staticmethod
-    def _returned(turn: Turn) -> ImageResult | ImageSet:
-        result = turn.result
-        if result is None:
-            if turn.status == "cancelled":
-                return None  # type: ignore[return-value]  # cancelled before any frame arrived
-            raise RuntimeError(f"turn {turn.id} has no image ({turn.status})")
-        return result
-
-    # -- the core path -------------------------------------------------------------------------
-    def run(self, request: Any, *, parent: Turn | str | None = None, on_event: Callable | None = None,
-            cancel: threading.Event | None = None, refresh: bool = False, kind: str | None = None) -> Turn:
-        """Validate, replay or send, store, and record ``request`` as a turn; returns the turn."""
-        parent_turn = self._turn_of(parent) if parent is not None else None
-        turn, usd = self._begin(request, parent_turn, kind, refresh)
-        if turn.status == "replayed":
-            self._emit_replay(turn, on_event)
-            return turn
-        t0 = time.perf_counter()
-        try:
-            out = self._send(request, turn, parent_turn)
-            streamed = isinstance(out, ImageStream)
-            if streamed:
-                results, status = self._consume(out, turn, on_event, cancel)
-            else:
-                results, status = out, "completed"
-        except BaseException as e:
-            self._fail(turn, e, usd, time.perf_counter() - t0)
-            raise
-        turn = self._finish(turn, results, status, usd, time.perf_counter() - t0)
-        if on_event is not None and not streamed:  # one event per image, stored, as a stream would end
-            for img in turn.images:
-                on_event(CompletedEvent(result=img))
-        return turn
 
     # -- views and exports ---------------------------------------------------------------------
     def history(self):
         """The turns as a table (HTML in a notebook; ``.rows``; ``.to_pandas()``)."""
-        from .report import HistoryTable
-
-        return HistoryTable(self)
+        return _report.HistoryTable(self)
 
     def lineage(self):
         """The tree of turns as thumbnails."""
-        from .report import Lineage
-
-        return Lineage(self)
+        return _report.Lineage(self)
 
     def export(self, path: str | Path) -> Path:
         """``*.html``: one self-contained report; ``*.json``: the session with its images."""
-        from .report import export
-
-        return export(self, Path(path))
+        return _report.export(self, Path(path))
 
     @classmethod
     def from_json(cls, path: str | Path, *, name: str | None = None, folder: str | Path | None = None,
                   **kwargs: Any) -> "Session":
         """Import a ``session.json`` export into a store folder and open it."""
-        from .report import from_json
-
-        return from_json(path, name=name, folder=folder, **kwargs)
+        name, folder = _report.import_json(path, name=name, folder=folder)
+        return cls(name, folder=folder, **kwargs)
 
 
 # -- session-wide settings -------------------------------------------------------------------

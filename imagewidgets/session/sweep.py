@@ -25,7 +25,7 @@ from ..api.errors import BudgetExceededError
 from .replay import replay_key
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .session import Session
+    from .core import SessionCore as Session
 
 __all__ = ["SweepResult", "run_sweep", "grid_cells"]
 
