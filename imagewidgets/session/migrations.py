@@ -6,11 +6,14 @@ Each migration runs once per database, in order, inside a transaction, and is re
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import time
-from typing import Callable
+from typing import Callable, TypeVar
 
-__all__ = ["MIGRATIONS", "migrate"]
+__all__ = ["MIGRATIONS", "migrate", "prepare"]
+
+T = TypeVar("T")
 
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[Migration] = []
@@ -90,6 +93,30 @@ def _script(db: sqlite3.Connection, sql: str) -> None:
     for statement in sql.split(";"):
         if statement.strip():
             db.execute(statement)
+
+
+def _when_unlocked(step: Callable[[], T], timeout: float) -> T:
+    """Run ``step``, again while another process holds the database: switching a fresh file to
+    WAL takes an exclusive lock that SQLite's busy handler does not wait for, so two processes
+    opening a new store at once would otherwise see "database is locked"."""
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause * (0.5 + random.random()))  # jitter: the waiting processes do not retry in step
+        pause = min(pause * 2, 0.2)
+
+
+def prepare(db: sqlite3.Connection, timeout: float = 30.0) -> list[str]:
+    """WAL journal, then the migrations this database has not seen; safe when several processes
+    open the same (new) store at the same moment. Returns the migrations applied here."""
+    _when_unlocked(lambda: db.execute("PRAGMA journal_mode=WAL").fetchone(), timeout)
+    db.execute("PRAGMA synchronous=NORMAL")
+    return _when_unlocked(lambda: migrate(db), timeout)
 
 
 def migrate(db: sqlite3.Connection) -> list[str]:

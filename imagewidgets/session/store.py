@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from .migrations import migrate
+from .migrations import prepare
 from ..api.results import ImageResult, Usage, atomic_write
 from .turns import Turn, owner_gone
 
@@ -55,10 +55,8 @@ class Store:
         self._db = sqlite3.connect(self.folder / "index.db", timeout=30, isolation_level=None,
                                    check_same_thread=False)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
-            migrate(self._db)
+            prepare(self._db)
 
     def __repr__(self) -> str:
         return f"Store({str(self.folder)!r})"
