@@ -14,7 +14,8 @@ from typing import Any
 
 from .errors import ParamError
 
-__all__ = ["sniff_format", "load_image", "to_png_bytes", "image_bytes", "ImageLike", "MIME_TYPES"]
+__all__ = ["sniff_format", "inspect_image", "load_image", "to_png_bytes", "image_bytes", "ImageLike", "MIME_TYPES",
+           "MAX_INPUT_PIXELS"]
 
 #: Anything the package accepts where an image is expected.
 ImageLike = Any  # str | os.PathLike | bytes | PIL.Image.Image | numpy.ndarray | ImageResult | MaskPainter
@@ -43,6 +44,46 @@ def sniff_format(data: bytes) -> str | None:
     if stripped.startswith(b"<svg") or (stripped.startswith(b"<?xml") and b"<svg" in data[:2048]):
         return "svg"
     return None
+
+
+#: The most pixels an input image (reference, mask, imported picture) may declare. Far above what
+#: the API works on (it scales inputs down) and far below a decompression bomb: a PNG of a few
+#: kilobytes that declares 30000x30000 pixels would need gigabytes once decoded.
+MAX_INPUT_PIXELS = 6000 * 6000
+
+
+def inspect_image(data: bytes, param: str = "image", *, max_pixels: int = MAX_INPUT_PIXELS) -> tuple[str, int, int]:
+    """``(format, width, height)`` of encoded image bytes that really decode; else ``ParamError``
+    naming ``param``. The header is read first, so a decompression bomb is refused before any
+    pixel is decoded; then the whole image is decoded, so a truncated or corrupt file is refused
+    here rather than deep inside whoever uses it. SVG is text: it is checked for being SVG only."""
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise ParamError(param, f"<{len(data)} bytes>", "a PNG, JPEG, WebP or GIF image", hint="not an image")
+    if fmt == "svg":
+        return fmt, 0, 0
+    import warnings
+
+    from PIL import Image
+
+    too_many = ParamError(param, f"<{fmt} image>", f"at most {max_pixels // 1_000_000} million pixels",
+                          hint="the image declares more pixels than an input may have")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's own bomb warning: our budget is lower and raises below
+            with Image.open(io.BytesIO(data)) as im:
+                width, height = im.size
+                if width * height > max_pixels:
+                    raise too_many
+                im.load()
+    except ParamError:
+        raise
+    except Image.DecompressionBombError:  # so many pixels that Pillow refuses to open it at all
+        raise too_many from None
+    except Exception as e:  # Pillow's errors for broken files are many (OSError, SyntaxError, ValueError...)
+        raise ParamError(param, f"<{len(data)} bytes {fmt}>", f"a complete, decodable {fmt.upper()} image",
+                         hint=f"the image could not be decoded: {type(e).__name__}") from None
+    return fmt, width, height
 
 
 def _as_pil(value: Any):

@@ -37,12 +37,13 @@ STANDARD_SIZES = ("1024x1024", "1536x1024", "1024x1536")
 GPT_FORMATS = ("png", "jpeg", "webp")
 NEW_FORMATS = ("png", "jpeg", "webp", "gif", "svg")
 
-_SIZE_RE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
+# ASCII digits only, the whole text (no trailing newline, no full-width digits): what is checked is what is sent
+_SIZE_RE = re.compile(r"([0-9]{1,5})x([0-9]{1,5})")
 
 
 def parse_size(size: str) -> tuple[int, int] | None:
     """``"1536x1024"`` -> ``(1536, 1024)``; ``None`` for ``"auto"`` or anything else."""
-    m = _SIZE_RE.match(size or "")
+    m = _SIZE_RE.fullmatch(size) if isinstance(size, str) else None
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 

@@ -55,7 +55,9 @@ def validate(req: Any) -> None:
             UnknownModelWarning,
             stacklevel=4,
         )
+    _check_types(req)
     _check_prompt(req, spec)
+    _check_decodable(req)
     if spec is not None and not spec.supports(endpoint):
         serving = ", ".join(model_names(endpoint)) or "none"
         raise ParamError(
@@ -70,6 +72,68 @@ def validate(req: Any) -> None:
         _check_edit(req, spec)
     if endpoint == "responses":
         _check_responses(req, spec)
+
+
+#: Parameters that are text when given (the model table checks their values; this checks the type first,
+#: so ``size=1024`` is a ParamError naming ``size``, not a TypeError from deep inside a check)
+_TEXT_PARAMS = ("size", "quality", "output_format", "background", "moderation", "style", "response_format",
+                "complexity", "input_fidelity", "action", "previous_response_id", "responses_model", "instructions",
+                "tool_choice", "safety_identifier")
+
+
+def _check_text(param: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise ParamError(param, value, "text", hint=f"{param} is {type(value).__name__}, not text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ParamError(param, f"<{len(value)} characters>", "text that is valid Unicode",
+                         hint="it holds a lone surrogate (a broken character)") from None
+    if "\x00" in value:
+        raise ParamError(param, f"<{len(value)} characters>", "text without NUL characters")
+
+
+def _check_types(req: Any) -> None:
+    for param in _TEXT_PARAMS:
+        value = getattr(req, param, None)
+        if value is not None:
+            _check_text(param, value)
+    if isinstance(getattr(req, "prompt", None), str) and req.prompt:
+        _check_text("prompt", req.prompt)
+    stream = getattr(req, "stream", False)
+    if not isinstance(stream, bool):
+        raise ParamError("stream", stream, "True or False")
+    for param in ("svg", "extra_body"):
+        value = getattr(req, param, None)
+        if value is not None and not isinstance(value, dict):
+            raise ParamError(param, value, "a dict")
+
+
+def _input_images(req: Any) -> list[tuple[str, Any]]:
+    """Every input image of ``req`` with the parameter that names it."""
+    out: list[tuple[str, Any]] = []
+    for param in ("images", "input_images"):
+        seq = getattr(req, param, ()) or ()
+        label = "image" if param == "images" else param
+        out += [(label if len(seq) == 1 else f"{label}[{i}]", img) for i, img in enumerate(seq)]
+    for param in ("image", "mask", "markup"):
+        img = getattr(req, param, None)
+        if img is not None and not isinstance(img, (tuple, list)):
+            out.append((param, img))
+    return out
+
+
+def _check_decodable(req: Any) -> None:
+    """Every image given as bytes decodes, within the pixel budget (a corrupt file or a
+    decompression bomb is refused here, before anything is sent or drawn)."""
+    from .images import inspect_image
+
+    for param, img in _input_images(req):
+        if getattr(img, "data", None) is not None:
+            fmt, _, _ = inspect_image(img.data, param)
+            if img.format is not None and fmt != img.format:
+                raise ParamError(param, f"<{fmt} bytes>", f"{img.format} bytes", hint="the bytes are not the format "
+                                 "they claim to be")
 
 
 def _endpoint_label(endpoint: str) -> str:

@@ -17,6 +17,7 @@ Every answer carries ``x-request-id`` and ``x-imagewidgets-backend: offline-rend
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -28,7 +29,7 @@ from starlette.routing import Route
 
 from ..api.images import MIME_TYPES, sniff_format
 from ..api.models import MODELS
-from .common import Backend, api, backend_of, failure_response, new_id
+from .common import Backend, api, backend_of, failure_response, new_id, request_id
 from .config import OfflineConfig
 from .images_api import edits, generations, served_image, variations
 from .middleware import Gate
@@ -37,6 +38,8 @@ from .responses_api import create_response, retrieve_response
 from .state import open_state
 
 __all__ = ["create_app", "BANNER"]
+
+_log = logging.getLogger("imagewidgets.offline")
 
 #: How the server introduces itself: it is never presented as a model.
 BANNER = "offline renderer (procedural, not AI)"
@@ -78,8 +81,12 @@ class _OfflineApp(Starlette):
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
-    return failure_response(APIFailure(500, f"The offline backend failed: {type(exc).__name__}: {exc}",
-                                       type="server_error"))
+    # the traceback goes to the server's log; the answer says only that it failed, and which
+    # request, so that the two can be matched (exception text could carry paths or data)
+    rid = request_id(request)
+    _log.error("offline request %s failed", rid, exc_info=exc)
+    return failure_response(APIFailure(500, f"The offline backend had an error while processing your request "
+                                       f"({rid}). Its log has the details.", type="server_error"))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

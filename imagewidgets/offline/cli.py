@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blocked-words", metavar="W1,W2", help="words that trip moderation")
     p.add_argument("--low-allowed-words", metavar="W1,W2", help="blocked words that moderation='low' allows")
     p.add_argument("--require-api-key", metavar="KEY", help="answer 401 unless 'Authorization: Bearer KEY'")
+    p.add_argument("--max-body", type=float, metavar="MB",
+                   help="answer 413 to a request body above MB (default 100: one 50 MB image as base64 JSON)")
+    p.add_argument("--max-header", type=int, metavar="KB",
+                   help="refuse a request whose request line and headers exceed KB (default 64)")
+    p.add_argument("--body-timeout", type=float, metavar="SECONDS",
+                   help="answer 408 when a request body has not arrived SECONDS after its headers (default 60)")
     return p
 
 
@@ -52,7 +58,8 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
         moderation=False if args.no_moderation else None,
         blocked_words=words(args.blocked_words) if args.blocked_words is not None else None,
         low_allowed_words=words(args.low_allowed_words) if args.low_allowed_words is not None else None,
-        require_api_key=args.require_api_key,
+        require_api_key=args.require_api_key, max_body_mb=args.max_body, max_header_kb=args.max_header,
+        body_timeout_s=args.body_timeout,
     )
 
 
@@ -79,7 +86,7 @@ def serve_main(argv: list[str]) -> int:
     def ready() -> None:
         print(f"imagewidgets offline image API on http://{host}:{port}/v1 - {BANNER}{where}", flush=True)
 
-    server = _uvicorn_server(create_app(config), ready)
+    server = _uvicorn_server(create_app(config), ready, config)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # pragma: no cover - uvicorn handles SIGINT itself

@@ -113,6 +113,8 @@ async def json_body(request: Request) -> Any:
     raw = await request.body()
     try:
         return json.loads(raw or b"{}")
+    except RecursionError:  # nested deeper than the parser's stack: no API body is
+        raise APIFailure(400, "The JSON body is nested too deeply.", code="invalid_json") from None
     except ValueError:
         raise APIFailure(400, "We could not parse the JSON body of your request. The offline backend expects "
                          "JSON (or multipart/form-data where the API takes files).", code="invalid_json") from None
@@ -120,12 +122,22 @@ async def json_body(request: Request) -> Any:
 
 def known_model(name: Any, param: str = "model") -> ModelSpec:
     """The table's entry for ``name``, or the 404 ``model_not_found`` the API sends for a model it does not serve."""
-    spec = get_model(name) if isinstance(name, str) else None
+    if not isinstance(name, str):
+        raise APIFailure(400, f"Invalid type for '{param}': expected a string, but got {_json_type(name)}.",
+                         param=param, code="invalid_type")
+    spec = get_model(name)
     if spec is None:
         raise APIFailure(
             404, f"The model `{name}` does not exist or you do not have access to it. The offline backend serves: "
             + ", ".join(model_names()) + ".", param=param, code="model_not_found")
     return spec
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, for messages."""
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array",
+             dict: "an object", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 
 
 def validated(req: Any) -> Any:
@@ -171,9 +183,9 @@ def sse_response(request: Request, frames: AsyncIterator[Frame], error_shape: st
             failure = from_param_error(e) if isinstance(e, ParamError) else e
             yield _error_event(failure, error_shape, sent)
         except Exception as e:  # the status line is sent already: say it in the stream, and log it
-            _log.exception("offline stream %s failed", rid)
-            yield _error_event(APIFailure(500, f"The offline backend failed: {type(e).__name__}: {e}",
-                                          type="server_error"), error_shape, sent)
+            _log.exception("offline stream %s failed", rid)  # the details go to the log, not to the client
+            yield _error_event(APIFailure(500, f"The offline backend had an error while streaming ({rid}). "
+                                          "Its log has the details.", type="server_error"), error_shape, sent)
         finally:
             aclose = getattr(frames, "aclose", None)
             if aclose is not None:

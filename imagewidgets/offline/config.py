@@ -23,6 +23,9 @@ field                          environment variable                         ``se
 ``state_dir``                  ``IMAGEWIDGETS_OFFLINE_STATE_DIR``           ``--state-dir``
 ``memory_limit_mb``            ``IMAGEWIDGETS_OFFLINE_MEMORY_LIMIT_MB``     ``--memory-limit``
 ``state_ttl_days``             ``IMAGEWIDGETS_OFFLINE_STATE_TTL_DAYS``      ``--state-ttl``
+``max_body_mb``                ``IMAGEWIDGETS_OFFLINE_MAX_BODY_MB``         ``--max-body``
+``max_header_kb``              ``IMAGEWIDGETS_OFFLINE_MAX_HEADER_KB``       ``--max-header``
+``body_timeout_s``             ``IMAGEWIDGETS_OFFLINE_BODY_TIMEOUT_S``      ``--body-timeout``
 =============================  ===========================================  ======================
 
 Word lists are comma-separated in the environment and on the command line; booleans take
@@ -81,6 +84,15 @@ class OfflineConfig:
     #: in a state folder, forget records not written for this many days when the server starts
     #: (OpenAI keeps responses 30 days; 0: keep everything)
     state_ttl_days: float = 30.0
+    #: a request body larger than this is answered 413 before it is read (the API takes edit
+    #: images below 50 MB; sent as base64 JSON one is about 67 MB: 100 MB leaves room for a mask)
+    max_body_mb: float = 100.0
+    #: the request line and headers together may be at most this many KB (431/400 beyond); the
+    #: API's requests carry a few hundred bytes of headers
+    max_header_kb: int = 64
+    #: a request body must arrive within this many seconds of the headers, else 408 (a client
+    #: that stalls mid-upload does not hold the server's memory and a connection for ever)
+    body_timeout_s: float = 60.0
 
     def replace(self, **changes: Any) -> "OfflineConfig":
         return dataclasses.replace(self, **changes)
@@ -98,8 +110,9 @@ class OfflineConfig:
         return cls(**values)
 
 
-_INT_FIELDS = {"rate_limit", "fail_first", "seed", "cut_stream_after"}
-_FLOAT_FIELDS = {"latency_s", "partial_interval_s", "rate_window_s", "fail_rate", "memory_limit_mb", "state_ttl_days"}
+_INT_FIELDS = {"rate_limit", "fail_first", "seed", "cut_stream_after", "max_header_kb"}
+_FLOAT_FIELDS = {"latency_s", "partial_interval_s", "rate_window_s", "fail_rate", "memory_limit_mb", "state_ttl_days",
+                 "max_body_mb", "body_timeout_s"}
 _WORD_FIELDS = {"blocked_words", "low_allowed_words"}
 
 

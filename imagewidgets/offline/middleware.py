@@ -1,6 +1,7 @@
-"""The door of the offline server: request ids, the honesty header, and the demo switches that act
-before any route (API key, rate limit, scripted failures, latency). Pure ASGI, so streams pass
-through untouched.
+"""The door of the offline server: request ids, the honesty header, the demo switches that act
+before any route (API key, rate limit, scripted failures, latency), and the request-body limits
+(413 above ``max_body_mb``, 408 when the body has not arrived in ``body_timeout_s``). Pure ASGI,
+so streams pass through untouched.
 """
 
 from __future__ import annotations
@@ -60,14 +61,30 @@ class Gate:
                 message = {**message, "headers": [*message.get("headers", []), *extra, *limit_headers]}
             await send(message)
 
+        # uvicorn's h11 refuses a head that arrives in pieces beyond the limit; one that arrives
+        # whole is measured here
+        if _head_size(scope) > self.config.max_header_kb * 1024:
+            await _send_failure(APIFailure(431, f"The request line and headers are larger than this server accepts "
+                                           f"({self.config.max_header_kb} KB; imagewidgets serve --max-header).",
+                                           code="request_header_fields_too_large",
+                                           headers={"connection": "close"}), send_with_headers)
+            return
         if scope["path"].startswith("/v1/"):
             failure, limit_headers = self._admit(scope)
             if failure is not None:
                 await _send_failure(failure, send_with_headers)
                 return
-            if self.config.latency_s > 0:
-                await anyio.sleep(self.config.latency_s)
-        await self.app(scope, receive, send_with_headers)
+        # the whole body is read here, within its limits, before any route sees it: a route
+        # never meets a half-read body, and a refused one closes the connection cleanly
+        body, failure = await _read_body(scope, receive, self.config)
+        if failure is not None:
+            await _send_failure(failure, send_with_headers)
+            return
+        if body is None:  # the client went away
+            return
+        if scope["path"].startswith("/v1/") and self.config.latency_s > 0:
+            await anyio.sleep(self.config.latency_s)
+        await self.app(scope, _replay(body, receive), send_with_headers)
 
     def _admit(self, scope: dict) -> tuple[APIFailure | None, list[tuple[bytes, bytes]]]:
         cfg = self.config
@@ -110,6 +127,58 @@ class Gate:
                               f"(offline backend: fail_rate={cfg.fail_rate:g})", type="server_error",
                               code=None), headers
         return None, headers
+
+
+def _head_size(scope: dict) -> int:
+    """Bytes of the request line and headers, about as they came on the wire."""
+    line = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string") or b"") + 16
+    return line + sum(len(k) + len(v) + 4 for k, v in scope.get("headers") or [])
+
+
+async def _read_body(scope: dict, receive: Any, cfg: OfflineConfig) -> tuple[bytes | None, APIFailure | None]:
+    """The request body, or the failure that refuses it: 413 when it is (or says it will be)
+    larger than ``max_body_mb``, 408 when it has not all arrived after ``body_timeout_s``."""
+    limit = int(cfg.max_body_mb * 1024 * 1024)
+    too_large = APIFailure(413, f"The request body is larger than this server accepts ({cfg.max_body_mb:g} MB; "
+                           "imagewidgets serve --max-body raises it).", code="request_too_large",
+                           headers={"connection": "close"})
+    declared = dict(scope.get("headers") or []).get(b"content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            return None, APIFailure(400, "The Content-Length header is not a number.", code="invalid_request",
+                                    headers={"connection": "close"})
+        if int(declared) > limit:
+            return None, too_large
+    chunks: list[bytes] = []
+    total = 0
+    with anyio.move_on_after(cfg.body_timeout_s):
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None, None
+            chunk = message.get("body", b"")
+            total += len(chunk)
+            if total > limit:
+                return None, too_large
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks), None
+    return None, APIFailure(408, f"The request body did not arrive within {cfg.body_timeout_s:g} seconds.",
+                            code="request_timeout", headers={"connection": "close"})
+
+
+def _replay(body: bytes, receive: Any) -> Any:
+    """A ``receive`` that hands the app the body read already, then waits for the disconnect."""
+    given = False
+
+    async def replay() -> dict:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _limit_headers(limit: int, remaining: int, reset_s: float) -> list[tuple[bytes, bytes]]:

@@ -195,6 +195,8 @@ def _options(body: dict, allowed: set[str]) -> dict[str, Any]:
         if key not in allowed:
             raise _unknown(key)
     opts = {k: body[k] for k in _OUTPUT_FIELDS if k in body and body[k] is not None}
+    if body.get("user") is not None and not isinstance(body["user"], str):
+        raise ParamError("user", body["user"], "text")
     if body.get("user") and not opts.get("safety_identifier"):
         opts["safety_identifier"] = body["user"]
     if "stream" in opts and not isinstance(opts["stream"], bool):

@@ -39,17 +39,20 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn_server(app: Any, on_ready: Callable[[], None]):
+def _uvicorn_server(app: Any, on_ready: Callable[[], None], config: OfflineConfig | None = None):
     import uvicorn
+
+    config_ = config or OfflineConfig()
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets: list | None = None) -> None:
             await super().startup(sockets=sockets)
             on_ready()
 
-    config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False,
-                            timeout_graceful_shutdown=2, ws="none")
-    return _Server(config)
+    # h11 (pure Python) rather than httptools: its header limit is the one --max-header sets
+    return _Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False,
+                                  timeout_graceful_shutdown=2, ws="none", http="h11",
+                                  h11_max_incomplete_event_size=config_.max_header_kb * 1024))
 
 
 class OfflineServer:
@@ -84,7 +87,7 @@ class OfflineServer:
         self.app = create_app(self.config)
         sock = _bind(self.host, self.port)
         self.port = sock.getsockname()[1]
-        self._server = _uvicorn_server(self.app, self._ready.set)
+        self._server = _uvicorn_server(self.app, self._ready.set, self.config)
 
         def run() -> None:
             try:
