@@ -61,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     "RetryPolicy": "api.client",
     "ServerError": "api.errors",
     "Session": "session.session",
+    "SessionFileError": "api.errors",
     "StreamError": "api.errors",
     "Turn": "session.session",
     "Usage": "api.results",

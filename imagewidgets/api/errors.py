@@ -3,6 +3,7 @@
     ImagewidgetsError
     ├── ParamError                  a request broke a rule of the model table (no request was sent)
     ├── BudgetExceededError         a session's budget would be exceeded (no request was sent)
+    ├── SessionFileError            a session export is not valid (nothing was imported)
     └── APIError                    the server answered with an error, or could not be reached
         ├── BadRequestError         400
         │   └── ModerationError     400, code moderation_blocked
@@ -34,6 +35,7 @@ __all__ = [
     "ImagewidgetsError",
     "ParamError",
     "BudgetExceededError",
+    "SessionFileError",
     "APIError",
     "BadRequestError",
     "ModerationError",
@@ -104,6 +106,17 @@ class BudgetExceededError(ImagewidgetsError):
             f"of the ${budget_usd:.2f} budget is left; nothing was sent "
             "(raise budget_usd, or lower quality, size or n)"
         )
+
+
+class SessionFileError(ImagewidgetsError, ValueError):
+    """A ``session.json`` (or another file read back) breaks a rule; ``field`` names where, as a
+    path into the document (``turns[2].images[0].format``). Nothing of the file was imported."""
+
+    def __init__(self, path: str, field: str, problem: str) -> None:
+        self.path = path
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{path}: {field} {problem}; nothing was imported")
 
 
 class APIError(ImagewidgetsError):

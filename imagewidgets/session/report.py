@@ -1,5 +1,6 @@
 """Looking back at a session: ``history()`` (a table), ``lineage()`` (the tree as thumbnails),
-``export("report.html")`` (one self-contained file) and ``export("session.json")`` / ``from_json``.
+``export("report.html")`` (one self-contained file) and ``export("session.json")`` (read back by
+``importing.import_json``).
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["HistoryTable", "Lineage", "dataframe", "export", "export_html", "export_json", "import_json", "thumbnail_url"]
 
-JSON_FORMAT = "imagewidgets.session"
-JSON_VERSION = 1
+from .importing import JSON_FORMAT, JSON_VERSION, import_json  # noqa: E402  (read back: checked, all or nothing)
 
 _TREE_CSS = """
 .iw-tree ul{list-style:none;padding-left:18px;border-left:1px dashed #bbb;margin:2px 0}
@@ -253,35 +253,3 @@ def export_json(session: "Session", path: Path) -> Path:
            "current_id": session.current.id if session.current else None, "backend": session.backend,
            "spent_usd": session.spent_usd, "turns": turns}
     return atomic_write(path, json.dumps(doc, indent=1).encode("utf-8"))
-
-
-def import_json(path: str | Path, *, name: str | None = None, folder: str | Path | None = None
-                ) -> tuple[str, Path]:
-    """Import a ``session.json`` into a store folder; returns (session name, store folder) for
-    ``Session.from_json`` to open."""
-    from .store import open_store
-
-    doc = json.loads(Path(path).read_text("utf-8"))
-    if doc.get("format") != JSON_FORMAT:
-        raise ValueError(f"{path} is not an imagewidgets session export")
-    name = name or doc["name"]
-    store = open_store(folder)
-    store.ensure_session(name)
-    for d in doc["turns"]:
-        kw = {k: d.get(k) for k in ("id", "kind", "api", "prompt", "parent_id", "model", "params", "inputs",
-                                    "response_id", "call_id", "revised_prompt", "cost", "created", "elapsed_s",
-                                    "status", "error", "replay_key", "backend", "replayed_from", "note")}
-        turn = Turn(session=name, usage=Usage(**d["usage"]) if d.get("usage") else None, **kw)
-        store.save_turn(turn)
-        for meta in d.get("images") or []:
-            data = base64.b64decode(meta["data_url"].split(",", 1)[1])
-            usage = Usage(**meta["usage"]) if meta.get("usage") else None
-            known = ("model", "prompt", "revised_prompt", "cost", "response_id", "call_id", "request_id",
-                     "created", "params")
-            img = ImageResult(data=data, format=meta["format"], width=meta.get("width") or 0,
-                              height=meta.get("height") or 0, usage=usage,
-                              **{k: meta.get(k) for k in known if meta.get(k) is not None})
-            store.save_image(turn, img, meta.get("index", 0), partial=bool(meta.get("partial")))
-    if doc.get("current_id"):
-        store.set_current(name, doc["current_id"])
-    return name, store.folder

@@ -26,7 +26,13 @@ from .migrations import prepare
 from ..api.results import ImageResult, Usage, atomic_write
 from .turns import Turn, owner_gone
 
-__all__ = ["Store", "default_folder", "open_store"]
+__all__ = ["Store", "default_folder", "open_store", "TURN_ID", "check_session_name", "IMAGE_FORMATS"]
+
+#: what a turn id looks like (``new_turn_id``): the only ids that may name a file in the store
+TURN_ID = re.compile(r"turn_[0-9a-f]{12}")
+#: the formats an image in the store may have (the file extension comes from this table only)
+IMAGE_FORMATS = ("png", "jpeg", "webp", "gif", "svg")
+_SESSION_NAME_MAX = 100
 
 _TURN_COLUMNS = ("id", "session", "parent_id", "kind", "api", "model", "prompt", "params", "inputs",
                  "response_id", "call_id", "revised_prompt", "usage", "cost", "created", "elapsed_s",
@@ -38,6 +44,18 @@ def default_folder() -> Path:
     """``$IMAGEWIDGETS_STORE``, else ``./imagewidgets-data`` beside the notebook (the working directory)."""
     env = os.environ.get("IMAGEWIDGETS_STORE")
     return Path(env).expanduser() if env else Path.cwd() / "imagewidgets-data"
+
+
+def check_session_name(name: object) -> str | None:
+    """What is wrong with ``name`` as a session name, or None: text of 1-100 printable characters,
+    without path separators, not dots only (it names a folder under ``images/``)."""
+    if not isinstance(name, str):
+        return f"must be text, not {type(name).__name__}"
+    if not 0 < len(name) <= _SESSION_NAME_MAX:
+        return f"must be 1 to {_SESSION_NAME_MAX} characters long"
+    if any(not ch.isprintable() for ch in name) or "/" in name or "\\" in name or not name.strip("."):
+        return "must be printable text without '/' or '\\' and not dots only"
+    return None
 
 
 def _safe(name: str) -> str:
@@ -82,6 +100,11 @@ class Store:
 
     # -- sessions ------------------------------------------------------------------------------
     def ensure_session(self, name: str) -> None:
+        problem = check_session_name(name)
+        if problem:
+            from ..api.errors import ParamError
+
+            raise ParamError("name", name, "1-100 printable characters without '/' or '\\'", hint=f"a session name {problem}")
         with self._tx() as db:
             db.execute("INSERT OR IGNORE INTO sessions (name, created) VALUES (?, ?)", (name, time.time()))
 
@@ -158,9 +181,21 @@ class Store:
 
     # -- images --------------------------------------------------------------------------------
     def image_path(self, turn: Turn, index: int | None, fmt: str) -> Path:
+        # every part of the name is ours: a turn id of our pattern, a number, an extension from
+        # the table; a session name is sanitised. Whatever a file or a server said, the path
+        # stays inside the store
+        if not isinstance(turn.id, str) or not TURN_ID.fullmatch(turn.id):
+            raise ValueError(f"not a turn id of this store: {turn.id!r}")
+        if fmt not in IMAGE_FORMATS:
+            raise ValueError(f"not an image format of this store: {fmt!r}")
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int) or index < 0):
+            raise ValueError(f"not an image index: {index!r}")
         ext = "jpg" if fmt == "jpeg" else fmt
         name = f"{turn.id}-partial.{ext}" if index is None else f"{turn.id}-{index}.{ext}"
-        return self.folder / "images" / _safe(turn.session) / name
+        path = self.folder / "images" / _safe(turn.session) / name
+        if not path.resolve().is_relative_to(self.folder):
+            raise ValueError(f"an image path outside the store: {path}")
+        return path
 
     def save_image(self, turn: Turn, result: ImageResult, index: int, *, partial: bool = False) -> ImageResult:
         """Write the image atomically, then index it; returns the result with ``.path`` set.
