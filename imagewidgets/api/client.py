@@ -161,8 +161,11 @@ class _Core:
         folder = self._save_folder()
         if folder is None or result.path is not None:
             return result
+        # the name is ours alone (time, a fresh id, our own index): nothing a server sent (its
+        # request id, response or call ids, revised prompt) ever becomes part of a path
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        name = f"{stamp}-{result.request_id or uuid.uuid4().hex[:12]}-{result.index}"
+        index = result.index if isinstance(result.index, int) and 0 <= result.index < 1000 else 0
+        name = f"{stamp}-{uuid.uuid4().hex[:12]}-{index}"
         saved = result.with_meta(path=atomic_write(folder / f"{name}.{result.extension}", result.data))
         atomic_write(folder / f"{name}.json", json.dumps(saved.to_dict(), indent=1, default=str).encode())
         return saved

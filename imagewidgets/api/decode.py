@@ -19,8 +19,11 @@ class Meta(dict):
     """What the client knows about the request, attached to every result (model, prompt, params, ids)."""
 
 
-def _b64(s: str) -> bytes:
-    return base64.b64decode(s)
+def _b64(s: Any) -> bytes:
+    try:
+        return base64.b64decode(s, validate=True)
+    except (TypeError, ValueError):  # binascii.Error is a ValueError
+        raise StreamError("the server sent image data that is not valid base64") from None
 
 
 def _cost(usage: Usage | None, meta: dict, body: dict, n: int) -> float | None:
@@ -33,6 +36,13 @@ def _cost(usage: Usage | None, meta: dict, body: dict, n: int) -> float | None:
 
 
 def _result(data: bytes, meta: dict, **extra: Any) -> ImageResult:
+    from .images import sniff_format
+
+    if sniff_format(data) is None:  # whatever the server says the format is, these bytes are no image
+        raise StreamError(f"the server sent {len(data)} bytes that are not an image")
+    created = extra.get("created")
+    if created is not None and (isinstance(created, bool) or not isinstance(created, int)):
+        extra["created"] = None  # a timestamp that is not a number is not kept
     return ImageResult.from_bytes(
         data,
         model=meta.get("model"),

@@ -134,8 +134,8 @@ class ImageResult:
     @classmethod
     def from_bytes(cls, data: bytes, **meta: Any) -> "ImageResult":
         """Build a result from encoded bytes; format, width and height are read from them."""
-        fmt = sniff_format(data) or meta.pop("format", None) or "png"
-        meta.pop("format", None)
+        given = meta.pop("format", None)
+        fmt = sniff_format(data) or (given if given in MIME_TYPES else "png")
         w, h = _dims(data, fmt)
         return cls(data=data, format=fmt, width=w, height=h, **meta)
 
@@ -160,15 +160,24 @@ class ImageResult:
 
     @property
     def extension(self) -> str:
+        """The file extension, from the table of formats only (``bin`` for anything else)."""
+        if self.format not in MIME_TYPES:
+            return "bin"
         return "jpg" if self.format == "jpeg" else self.format
+
+    def _default_name(self) -> str:
+        # numbers only: ``created`` and ``index`` may have come from a server
+        created = self.created if isinstance(self.created, int) and not isinstance(self.created, bool) else 0
+        index = self.index if isinstance(self.index, int) and not isinstance(self.index, bool) else 0
+        return f"image-{abs(created)}-{abs(index)}.{self.extension}"
 
     def save(self, path: str | os.PathLike | None = None) -> Path:
         """Write the image atomically; a folder or no path picks a name. Returns the path written."""
         if path is None:
-            path = Path.cwd() / f"image-{self.created or 0}-{self.index}.{self.extension}"
+            path = Path.cwd() / self._default_name()
         path = Path(path)
         if path.is_dir():
-            path = path / f"image-{self.created or 0}-{self.index}.{self.extension}"
+            path = path / self._default_name()
         return atomic_write(path, self.data)
 
     def with_meta(self, **changes: Any) -> "ImageResult":
