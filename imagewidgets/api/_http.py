@@ -32,14 +32,47 @@ TIMEOUT_ERRORS = (httpx.TimeoutException,)
 CONNECTION_ERRORS = (httpx.TransportError,)  # connect errors, resets, protocol errors (timeouts checked first)
 
 
-def new_client(base_url: str, headers: dict, timeout, transport=None) -> httpx.Client:
+#: The headers that identify the account: sent to the configured API origin and nowhere else.
+CREDENTIAL_HEADERS = ("authorization", "openai-organization", "openai-project")
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, url.port or default
+
+
+def _credentials_hook(base_url: str, credentials: dict[str, str]):
+    """A request hook (it runs for every hop, redirects included) that adds the credentials to
+    requests for the API's own origin and strips them from any other: an image URL on a CDN or
+    a redirect to another host never receives the key."""
+    home = _origin(httpx.URL(base_url))
+
+    def hook(request: httpx.Request) -> None:
+        if _origin(request.url) == home:
+            request.headers.update(credentials)
+        else:
+            for name in CREDENTIAL_HEADERS:
+                request.headers.pop(name, None)
+
+    return hook
+
+
+def new_client(base_url: str, headers: dict, timeout, transport=None,
+               credentials: dict[str, str] | None = None) -> httpx.Client:
+    hook = _credentials_hook(base_url, credentials or {})
     return httpx.Client(base_url=base_url, headers=headers, timeout=timeout, transport=transport,
-                        follow_redirects=True)
+                        follow_redirects=True, event_hooks={"request": [hook]})
 
 
-def new_async_client(base_url: str, headers: dict, timeout, transport=None) -> httpx.AsyncClient:
+def new_async_client(base_url: str, headers: dict, timeout, transport=None,
+                     credentials: dict[str, str] | None = None) -> httpx.AsyncClient:
+    hook = _credentials_hook(base_url, credentials or {})
+
+    async def async_hook(request: httpx.Request) -> None:
+        hook(request)
+
     return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout, transport=transport,
-                             follow_redirects=True)
+                             follow_redirects=True, event_hooks={"request": [async_hook]})
 
 
 def parse_retry_after(headers) -> float | None:

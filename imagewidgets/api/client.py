@@ -215,7 +215,8 @@ class Client(_Core):
     @property
     def http(self):
         if self._http is None:
-            self._http = _http.new_client(self.base_url, self.config.headers(), self.timeout, self._transport)
+            self._http = _http.new_client(self.base_url, self.config.public_headers(), self.timeout, self._transport,
+                                          credentials=self.config.credentials())
         return self._http
 
     def close(self) -> None:
@@ -312,8 +313,8 @@ class AsyncClient(_Core):
     @property
     def http(self):
         if self._http is None:
-            self._http = _http.new_async_client(self.base_url, self.config.headers(), self.timeout,
-                                                self._transport)
+            self._http = _http.new_async_client(self.base_url, self.config.public_headers(), self.timeout,
+                                                self._transport, credentials=self.config.credentials())
         return self._http
 
     async def aclose(self) -> None:

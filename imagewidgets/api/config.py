@@ -77,7 +77,16 @@ class BackendConfig:
         return bool(self.base_url) and urlparse(self.base_url).hostname == "api.openai.com"
 
     def headers(self) -> dict[str, str]:
-        h = {"User-Agent": "imagewidgets/0.1"}
+        """Every header the API is sent: ``public_headers`` and ``credentials``."""
+        return {**self.public_headers(), **self.credentials()}
+
+    def public_headers(self) -> dict[str, str]:
+        """Headers any host may see."""
+        return {"User-Agent": "imagewidgets/0.1"}
+
+    def credentials(self) -> dict[str, str]:
+        """The key and the organisation/project headers: for the API's own origin only."""
+        h: dict[str, str] = {}
         if self.api_key:
             h["Authorization"] = f"Bearer {self.api_key.reveal()}"
         if self.organization:
