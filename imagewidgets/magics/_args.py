@@ -9,6 +9,7 @@ request is built, which names what *that* model allows.
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
 import os
 import re
@@ -45,12 +46,23 @@ class PromptFormatter(DollarFormatter):
     _dollar_pattern_ignore_single_quote = re.compile(r"(.*?)\$(\$?[\w\.]+)", re.DOTALL)
 
 
+def _closing_brace(line: str, i: int) -> int:
+    """Index of the ``}`` that closes the ``{`` at ``i``, or -1 when it is not closed."""
+    depth = 0
+    for j in range(i, len(line)):
+        depth += {"{": 1, "}": -1}.get(line[j], 0)
+        if depth == 0:
+            return j
+    return -1
+
+
 def split_line(line: str) -> list[str]:
     """Split a magic's line into words, like a shell but kind to prompts.
 
     An apostrophe inside a word is text (``a child's drawing``); quotes group words only when
     they open a word or follow ``=`` (``--image "my photo.png"``, ``--out="x"``). IPython's own
-    splitter fails on an unbalanced apostrophe, which prompts are full of.
+    splitter fails on an unbalanced apostrophe, which prompts are full of. A ``{expression}``
+    stays one word, spaces and all: it is expanded later, inside the prompt only.
     """
     tokens: list[str] = []
     i, n = 0, len(line)
@@ -62,6 +74,11 @@ def split_line(line: str) -> list[str]:
         opened_here = True  # a quote may open a group at the start of a word or after "="
         while i < n and not line[i].isspace():
             ch = line[i]
+            if ch == "{" and (end := _closing_brace(line, i)) != -1:
+                word += line[i:end + 1]
+                i = end + 1
+                opened_here = False
+                continue
             if ch in "'\"" and opened_here:
                 end = line.find(ch, i + 1)
                 if end != -1:
@@ -251,7 +268,6 @@ def request_options(args: argparse.Namespace) -> dict[str, Any]:
 
 # -- resolving names to objects ----------------------------------------------------------------
 
-_EXPR = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*|\[[^\]]+\])+$")
 
 _IMAGE_KINDS = ("a path to an image file, a variable holding an image (bytes, PIL, numpy, ImageResult), "
                 "a file id (file-...) or a turn id (turn_...)")
@@ -271,12 +287,62 @@ def resolve_image(ref: str, shell: Any, session: Any, param: str = "image") -> A
         turn = _find_turn(session, ref)
         if turn is not None:
             return turn
-    if _EXPR.match(ref) and re.match(r"[A-Za-z_]\w*", ref).group(0) in ns:  # type: ignore[union-attr]
-        try:
-            return _unwrap(eval(ref, ns))  # noqa: S307 - the user's own namespace, as IPython does
-        except Exception as e:
-            raise ParamError(param, ref, _IMAGE_KINDS, hint=f"{type(e).__name__}: {e}") from None
+    found = _look_up(ref, ns, param)
+    if found is not _MISSING:
+        return _unwrap(found)
     raise ParamError(param, ref, _IMAGE_KINDS, hint="no such variable, file or turn")
+
+
+_MISSING = object()
+
+
+def _look_up(ref: str, ns: dict, param: str) -> Any:
+    """The value ``ref`` names in ``ns`` when it is a dotted or subscripted name (``shots[0]``,
+    ``result.image``, ``grid["kite"]``), else ``_MISSING``. Walked by hand, never evaluated: no
+    call, no operator, no private attribute, so the text cannot run code."""
+    try:
+        tree = ast.parse(ref.strip(), mode="eval").body
+    except (SyntaxError, ValueError):
+        return _MISSING
+
+    def walk(node: ast.AST) -> Any:
+        if isinstance(node, ast.Name):
+            if node.id not in ns:
+                raise _NoSuchName(node.id)
+            return ns[node.id]
+        if isinstance(node, ast.Attribute) and not node.attr.startswith("_"):
+            return getattr(walk(node.value), node.attr)
+        if isinstance(node, ast.Subscript):
+            return walk(node.value)[_constant(node.slice)]
+        raise _NotAName(ast.unparse(node))
+
+    try:
+        return walk(tree)
+    except _NotAName:
+        raise ParamError(param, ref, _IMAGE_KINDS, hint="only a name, name.attribute or name[index] is looked up; "
+                         "nothing is evaluated") from None
+    except _NoSuchName:  # not a variable: perhaps a file that is missing; the caller says so
+        return _MISSING
+    except (LookupError, AttributeError, TypeError):
+        raise ParamError(param, ref, _IMAGE_KINDS, hint="no such variable, item or attribute") from None
+
+
+class _NotAName(Exception):
+    """``--image`` text that is more than a (dotted, subscripted) name."""
+
+
+class _NoSuchName(Exception):
+    """The name ``--image`` text starts with is not in the user's namespace."""
+
+
+def _constant(node: ast.AST) -> Any:
+    """An index written as a literal: a whole number (negative too) or a string."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, str)) and not isinstance(node.value, bool):
+        return node.value
+    if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant)
+            and type(node.operand.value) is int):
+        return -node.operand.value
+    raise _NotAName(ast.unparse(node))
 
 
 def resolve_images(refs: list[str] | None, shell: Any, session: Any) -> list[Any] | None:

@@ -55,7 +55,8 @@ _FORMATTER = A.PromptFormatter()
 
 def _expand(_iw_shell: Any, _iw_text: str) -> str:
     """``{expr}`` and ``$name`` from the user's namespace, as IPython expands a magic's line, for the
-    line and the cell body alike (our magics are ``no_var_expand``: see ``PromptFormatter``).
+    prompt's words and the cell body (our magics are ``no_var_expand``: options are read before
+    anything expands, so a variable's text never becomes an option; see ``PromptFormatter``).
     ``{{``, ``}}`` and ``$$`` stand for the characters; an undefined name leaves the text as it is."""
     return _iw_shell.var_expand(_iw_text, formatter=_FORMATTER)
 
@@ -94,7 +95,9 @@ class ImageMagics(Magics):
         return self._named[ref]
 
     def _prompt(self, args: Any, cell: str | None, magic: str) -> str:
-        words = " ".join(args.prompt or [])
+        # variables expand here, in the prompt's words only, after the line was split into
+        # options: a variable's text is prompt text, never an option
+        words = _expand(self.shell, " ".join(args.prompt or []))
         body = _expand(self.shell, cell).strip() if cell else ""
         prompt = "\n".join(p for p in (words, body) if p)
         if not prompt:
@@ -156,7 +159,7 @@ class ImageMagics(Magics):
 
             %imagine a lighthouse at dusk, watercolour
             %imagine a lighthouse at dusk -s 1536x1024 -q low -n 2
-            %imagine a {animal} in the style of $style        # variables expand, as in any magic
+            %imagine a {animal} in the style of $style        # variables expand in the prompt
             img = %imagine a paper boat on a pond -p 2          # 2 partial frames stream in place
             %imagine a red kite --out kite --no-display         # kite = the result, nothing shown
             %imagine a poster -m gpt-image-1.5 -f jpeg --compression 80 -b opaque
@@ -168,13 +171,15 @@ class ImageMagics(Magics):
 
         With ``%%imagine`` the cell body is the prompt (``{var}`` and ``$var`` expand; write
         ``{{``, ``}}`` or ``$$`` for the characters themselves). Options may come anywhere on the
-        line; quote a word that starts with ``-``, or put ``--`` before the prompt.
+        line; quote a word that starts with ``-``, or put ``--`` before the prompt. Variables
+        expand only inside the prompt, after the options are read: a variable holding
+        ``--model x`` is prompt text, and option values are taken as typed.
 
         The image becomes the session's current turn, so ``%edit`` continues from it. A request
         identical to an earlier one is replayed from the store at no cost (``--refresh`` to ask
         again). Without OPENAI_API_KEY the offline renderer draws procedural pictures (not AI).
         """
-        args = A.parse(self.imagine, _expand(self.shell, line))
+        args = A.parse(self.imagine, line)
         prompt = self._prompt(args, cell, "imagine")
         return self._call("imagine", args, prompt=prompt)
 
@@ -205,7 +210,7 @@ class ImageMagics(Magics):
         imagewidgets replaces it with this one on purpose; IPython's stays reachable as
         ``%ipython_edit``, and ``%imedit`` is an alias of this magic that collides with nothing.
         """
-        args = A.parse(self.edit, _expand(self.shell, line))
+        args = A.parse(self.edit, line)
         prompt = self._prompt(args, cell, "edit")
         return self._call("edit", args, prompt=prompt)
 
@@ -233,7 +238,7 @@ class ImageMagics(Magics):
         Only dall-e-2 makes variations (a square PNG under 4 MB). It was retired on api.openai.com
         on 2026-05-12; the offline renderer and compatible servers still serve it.
         """
-        args = A.parse(self.vary, _expand(self.shell, line))
+        args = A.parse(self.vary, line)
         if args.model is None:
             args.model = "dall-e-2"
         return self._call("vary", args)
