@@ -17,6 +17,7 @@ Every answer carries ``x-request-id`` and ``x-imagewidgets-backend: offline-rend
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -143,16 +144,46 @@ async def upload_file(request: Request) -> Response:
                              + ", ".join(_FILE_PURPOSES) + ".", param="purpose",
                              code="invalid_value" if purpose else "missing_required_parameter")
         data = await upload_bytes(upload)
+        seconds = _expires_after(body.get("expires_after"), purpose)
     now = int(time.time())
-    expires = body.get("expires_after") if isinstance(body.get("expires_after"), dict) else None
-    seconds = expires.get("seconds") if expires else None
     record = {
         "id": new_id("file-"), "object": "file", "bytes": len(data), "created_at": now,
         "filename": getattr(upload, "filename", None) or "upload", "purpose": purpose, "status": "processed",
-        "expires_at": now + int(seconds) if seconds and str(seconds).isdigit() else None, "status_details": None,
     }
+    if seconds is not None:  # the File object has no expires_at at all when the file does not expire
+        record["expires_at"] = now + seconds
     backend_of(request).state.put("files", record["id"], record, data)
     return JSONResponse(record)
+
+
+_EXPIRY_S = (3600, 30 * 24 * 3600)  # the API's bounds for expires_after.seconds: one hour to 30 days
+
+
+def _expires_after(value: Any, purpose: str) -> int | None:
+    """Seconds until the upload expires, from ``expires_after`` (``expires_after[anchor]`` /
+    ``[seconds]`` fields as the SDK sends them, or one JSON part); batch files expire after
+    30 days by default, others never."""
+    if value is None:
+        return _EXPIRY_S[1] if purpose == "batch" else None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, dict) or set(value) - {"anchor", "seconds"}:
+        raise APIFailure(400, "Invalid value for 'expires_after': expected an object with 'anchor' and 'seconds'.",
+                         param="expires_after", code="invalid_type")
+    if value.get("anchor") != "created_at":
+        raise APIFailure(400, f"Invalid value for 'expires_after.anchor': {value.get('anchor')!r}. Supported: "
+                         "created_at.", param="expires_after.anchor", code="invalid_value")
+    seconds = value.get("seconds")
+    if isinstance(seconds, str) and seconds.isascii() and seconds.isdigit():
+        seconds = int(seconds)  # multipart fields are text
+    lo, hi = _EXPIRY_S
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not lo <= seconds <= hi:
+        raise APIFailure(400, f"Invalid value for 'expires_after.seconds': {seconds!r}. It must be a whole number "
+                         f"from {lo} to {hi}.", param="expires_after.seconds", code="invalid_value")
+    return seconds
 
 
 def _file_record(request: Request) -> dict:

@@ -103,6 +103,9 @@ def form_to_dict(items: Iterable[tuple[str, Any]]) -> dict[str, Any]:
             if name == "image" and name in out:  # a repeated ``image`` is a list, as ``image[]``
                 prev = out[name]
                 out[name] = (prev if isinstance(prev, list) else [prev]) + [value]
+            elif name in out:  # any other field given twice is ambiguous: which one was meant?
+                raise APIFailure(400, f"The field '{name}' is given more than once.", param=name,
+                                 code="invalid_value")
             else:
                 out[name] = value
             continue

@@ -1,0 +1,98 @@
+"""Cut OpenAI's OpenAPI description down to the endpoints the offline server's fuzz test uses.
+
+    python tests/spec/trim_openapi.py [path/to/openapi.yaml]
+
+Reads the full description (default: ``shared/spec/openapi.yaml`` beside the checkout) and writes
+``tests/spec/openapi-images.json``: the image and file endpoints with every schema they refer to,
+nothing else, so the fuzz test never depends on a file outside the repository. Re-run it when the
+shared description is updated; ``test_fuzz_openapi.py`` checks that the copy is current whenever
+the shared file is present.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+SHARED = REPO.parent / "shared" / "spec" / "openapi.yaml"
+TRIMMED = HERE / "openapi-images.json"
+
+#: path -> the methods kept (the ones the offline server serves)
+KEEP = {
+    "/images/generations": ("post",),
+    "/images/edits": ("post",),
+    "/images/variations": ("post",),
+    "/files": ("post",),
+    "/files/{file_id}": ("get", "delete"),
+    "/files/{file_id}/content": ("get",),
+}
+
+
+def _refs(node, out: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/"):
+            out.add(ref)
+        for value in node.values():
+            _refs(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, out)
+
+
+def trim(full: dict) -> dict:
+    paths = {p: {m: full["paths"][p][m] for m in methods} for p, methods in KEEP.items()}
+    for p, ops in paths.items():  # path-level parameters, when the description has them
+        if "parameters" in full["paths"][p]:
+            ops["parameters"] = full["paths"][p]["parameters"]
+    seen: set[str] = set()
+    todo: set[str] = set()
+    _refs(paths, todo)
+    components: dict[str, dict] = {}
+    while todo:
+        ref = todo.pop()
+        if ref in seen:
+            continue
+        seen.add(ref)
+        _, _, kind, name = ref.split("/", 3)
+        node = full["components"][kind][name]
+        components.setdefault(kind, {})[name] = node
+        _refs(node, todo)
+    components = {k: dict(sorted(v.items())) for k, v in sorted(components.items())}
+    if "securitySchemes" in full.get("components", {}):
+        components["securitySchemes"] = full["components"]["securitySchemes"]
+    return {
+        "openapi": full["openapi"],
+        "info": {**full["info"], "description": "The image and file endpoints of OpenAI's OpenAPI description "
+                 "(openai/openai-openapi), trimmed by tests/spec/trim_openapi.py."},
+        "servers": full.get("servers", []),
+        "security": full.get("security", []),
+        "paths": paths,
+        "components": components,
+    }
+
+
+def load(path: Path) -> dict:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, "rb") as f:
+        return yaml.load(f, Loader=loader)
+
+
+def render(doc: dict) -> str:
+    return json.dumps(doc, indent=1, sort_keys=False, default=str) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    source = Path(argv[0]) if argv else SHARED
+    TRIMMED.write_text(render(trim(load(source))), "utf-8")
+    print(f"wrote {TRIMMED} from {source}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
