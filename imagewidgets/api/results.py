@@ -27,20 +27,57 @@ __all__ = [
     "ResponseEvent",
     "StreamEvent",
     "atomic_write",
+    "make_folder",
+    "private_files",
 ]
 
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)  # read the process umask once, at import
 
+#: The one setting that relaxes the private modes: ``IMAGEWIDGETS_PRIVATE_FILES=0``.
+PRIVATE_FILES_VAR = "IMAGEWIDGETS_PRIVATE_FILES"
 
-def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename)."""
+
+def private_files() -> bool:
+    """True (the default) when the images imagewidgets keeps are private to this user: folders
+    0700, files 0600 (notebooks often run on shared hubs). ``IMAGEWIDGETS_PRIVATE_FILES=0`` gives
+    them the usual modes of this process's umask instead."""
+    return os.environ.get(PRIVATE_FILES_VAR, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def make_folder(folder: str | os.PathLike, private: bool | None = None) -> Path:
+    """Create ``folder`` and any missing parents; the ones made here are 0700 when private
+    (folders that exist already keep their mode: they are the user's)."""
+    folder = Path(folder)
+    private = private_files() if private is None else private
+    missing = []
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            break
+        missing.append(parent)
+    for created in reversed(missing):
+        try:
+            created.mkdir(mode=0o700 if private else 0o777)
+        except FileExistsError:  # made meanwhile by another thread or process
+            continue
+        if private:
+            os.chmod(created, 0o700)  # mkdir's mode passes through the umask; say it exactly
+    return folder
+
+
+def atomic_write(path: str | os.PathLike, data: bytes, *, private: bool | None = None) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename).
+
+    ``private`` (default: ``private_files()``) makes the file 0600 and the folders created for
+    it 0700; ``private=False`` is for files the user names (``img.save("kite.png")``, exports),
+    which get the usual mode of the umask."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private = private_files() if private is None else private
+    make_folder(path.parent, private)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a saved image gets the usual mode
+        os.fchmod(fd, 0o600 if private else 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -178,7 +215,7 @@ class ImageResult:
         path = Path(path)
         if path.is_dir():
             path = path / self._default_name()
-        return atomic_write(path, self.data)
+        return atomic_write(path, self.data, private=False)  # the user chose where: the usual mode
 
     def with_meta(self, **changes: Any) -> "ImageResult":
         return replace(self, **changes)

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..api.results import atomic_write
+from ..api.results import atomic_write, make_folder
 
 __all__ = ["State", "MemoryState", "FolderState", "open_state"]
 
@@ -97,7 +97,7 @@ class FolderState:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder).expanduser()
         for kind in _KINDS:
-            (self.folder / kind).mkdir(parents=True, exist_ok=True)
+            make_folder(self.folder / kind)
 
     def _path(self, kind: str, id: str, ext: str) -> Path:
         if kind not in _KINDS or not _ID_RE.match(id or ""):

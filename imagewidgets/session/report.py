@@ -235,7 +235,7 @@ def export_html(session: "Session", path: Path) -> Path:
             + f"{imgs}<table>{rows}</table><h4>Parameters</h4><table>{params}</table></section>"
         )
     parts.append("</body></html>")
-    return atomic_write(path, "".join(parts).encode("utf-8"))
+    return atomic_write(path, "".join(parts).encode("utf-8"), private=False)  # the user named it
 
 
 def export_json(session: "Session", path: Path) -> Path:
@@ -252,4 +252,4 @@ def export_json(session: "Session", path: Path) -> Path:
     doc = {"format": JSON_FORMAT, "version": JSON_VERSION, "name": session.name,
            "current_id": session.current.id if session.current else None, "backend": session.backend,
            "spent_usd": session.spent_usd, "turns": turns}
-    return atomic_write(path, json.dumps(doc, indent=1).encode("utf-8"))
+    return atomic_write(path, json.dumps(doc, indent=1).encode("utf-8"), private=False)  # the user named it

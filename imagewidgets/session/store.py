@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .migrations import prepare
-from ..api.results import ImageResult, Usage, atomic_write
+from ..api.results import ImageResult, Usage, atomic_write, make_folder, private_files
 from .turns import Turn, owner_gone
 
 __all__ = ["Store", "default_folder", "open_store", "TURN_ID", "check_session_name", "IMAGE_FORMATS"]
@@ -68,10 +68,14 @@ class Store:
 
     def __init__(self, folder: str | os.PathLike | None = None) -> None:
         self.folder = Path(folder).expanduser().resolve() if folder else default_folder().resolve()
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_folder(self.folder)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.folder / "index.db", timeout=30, isolation_level=None,
-                                   check_same_thread=False)
+        index = self.folder / "index.db"
+        if private_files() and not index.exists():
+            # the index holds prompts: made 0600 before SQLite opens it (its -wal/-shm files take
+            # the database file's mode)
+            os.close(os.open(index, os.O_CREAT | os.O_WRONLY, 0o600))
+        self._db = sqlite3.connect(index, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         with self._lock:
             prepare(self._db)
