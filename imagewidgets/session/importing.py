@@ -176,7 +176,7 @@ def read_document(path: str | Path, name: str | None = None) -> tuple[str, list[
     if doc.get("version") != JSON_VERSION:
         raise reader.fail("version", f"is {_short(doc.get('version'))}; this version of imagewidgets reads {JSON_VERSION}")
     session_name = name if name is not None else doc.get("name")
-    problem = check_session_name(session_name)
+    problem = check_session_name(session_name, from_file=True)
     if problem:
         raise reader.fail("name" if name is None else "the name given", f"is {_short(session_name)}: it {problem}")
     turns = doc.get("turns")

@@ -46,15 +46,18 @@ def default_folder() -> Path:
     return Path(env).expanduser() if env else Path.cwd() / "imagewidgets-data"
 
 
-def check_session_name(name: object) -> str | None:
-    """What is wrong with ``name`` as a session name, or None: text of 1-100 printable characters,
-    without path separators, not dots only (it names a folder under ``images/``)."""
+def check_session_name(name: object, *, from_file: bool = False) -> str | None:
+    """What is wrong with ``name`` as a session name, or None: text of 1-100 printable characters
+    (its folder under ``images/`` is a sanitised form of it). A name read from a file or a server
+    must also look like a name, not a path: no ``/`` or ``\\``, not dots only."""
     if not isinstance(name, str):
         return f"must be text, not {type(name).__name__}"
     if not 0 < len(name) <= _SESSION_NAME_MAX:
         return f"must be 1 to {_SESSION_NAME_MAX} characters long"
-    if any(not ch.isprintable() for ch in name) or "/" in name or "\\" in name or not name.strip("."):
-        return "must be printable text without '/' or '\\' and not dots only"
+    if any(not ch.isprintable() for ch in name):
+        return "must be printable text (no control characters)"
+    if from_file and ("/" in name or "\\" in name or not name.strip(".")):
+        return "must be a name, not a path: no '/' or '\\', not dots only"
     return None
 
 
@@ -108,7 +111,7 @@ class Store:
         if problem:
             from ..api.errors import ParamError
 
-            raise ParamError("name", name, "1-100 printable characters without '/' or '\\'", hint=f"a session name {problem}")
+            raise ParamError("name", name, "1-100 printable characters", hint=f"a session name {problem}")
         with self._tx() as db:
             db.execute("INSERT OR IGNORE INTO sessions (name, created) VALUES (?, ?)", (name, time.time()))
 
