@@ -30,6 +30,7 @@ from .config import BackendConfig, Secret, data_home, resolve
 from .decode import images_response, responses_response
 from .errors import APIConnectionError, APIError, APITimeoutError, error_for_status
 from .models import get_model
+from .redact import redact
 from .requests import EditRequest, GenerateRequest, ResponsesRequest, VariationRequest
 from .results import ImageResult, ImageSet, atomic_write
 from .streams import AsyncImageStream, ImageStream
@@ -120,9 +121,16 @@ class _Core:
         req.validate()
         self._warn_retired(req.model)
         call = encode(req)
-        meta = {"model": req.model, "prompt": getattr(req, "prompt", None) or None,
-                "params": {k: v for k, v in req.params().items() if k not in ("prompt",)}}
+        # the one place results take their text from: masked here, so no result, saved file or
+        # store downstream ever holds the key (the server still receives the prompt as typed)
+        secrets = self._secrets()
+        meta = {"model": req.model, "prompt": redact(getattr(req, "prompt", None) or None, secrets),
+                "params": redact({k: v for k, v in req.params().items() if k not in ("prompt",)}, secrets),
+                "_secret": self.config.api_key}
         return call, meta
+
+    def _secrets(self) -> tuple[str, ...]:
+        return (self.config.api_key.reveal(),) if self.config.api_key else ()
 
     def _warn_retired(self, model: str) -> None:
         spec = get_model(model)
@@ -138,13 +146,13 @@ class _Core:
             return {"json": call.json}
         return {"data": call.data or {}, "files": call.files}
 
-    @staticmethod
-    def _error(resp) -> APIError:
+    def _error(self, resp) -> APIError:
         try:
             body = resp.json()
         except ValueError:
             body = resp.text
-        return error_for_status(resp.status_code, body, dict(resp.headers))
+        # a server may quote the key back ("Incorrect API key provided: ..."): never into an error
+        return error_for_status(resp.status_code, redact(body, self._secrets()), dict(resp.headers))
 
     def _decode(self, req: Any, body: dict, meta: dict, fetch=None) -> list[ImageResult]:
         if isinstance(req, ResponsesRequest):

@@ -10,6 +10,7 @@ from typing import Any
 
 from .cost import cost_of
 from .errors import StreamError
+from .redact import redact
 from .results import CompletedEvent, ImageResult, PartialImageEvent, ResponseEvent, Usage
 
 __all__ = ["images_response", "responses_response", "stream_event", "Meta"]
@@ -40,6 +41,9 @@ def _result(data: bytes, meta: dict, **extra: Any) -> ImageResult:
 
     if sniff_format(data) is None:  # whatever the server says the format is, these bytes are no image
         raise StreamError(f"the server sent {len(data)} bytes that are not an image")
+    secret = meta.get("_secret")
+    if extra.get("revised_prompt") and secret:  # the server's text, masked like the prompt it came from
+        extra["revised_prompt"] = redact(extra["revised_prompt"], (secret.reveal(),))
     created = extra.get("created")
     if created is not None and (isinstance(created, bool) or not isinstance(created, int)):
         extra["created"] = None  # a timestamp that is not a number is not kept

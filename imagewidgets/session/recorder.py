@@ -126,7 +126,9 @@ class TurnRecorder:
         self.store.set_current(self.name, turn.id)
 
     def _store_result(self, turn: Turn, result: ImageResult, index: int, partial: bool = False) -> ImageResult:
-        result = result.with_meta(params=redact(result.params, self._secrets()))
+        secrets = self._secrets()
+        result = result.with_meta(params=redact(result.params, secrets), prompt=redact(result.prompt, secrets),
+                                  revised_prompt=redact(result.revised_prompt, secrets))
         return self.store.save_image(turn, result, index, partial=partial)
 
     def _consume(self, stream: ImageStream, turn: Turn, on_event: Callable | None,
@@ -180,7 +182,7 @@ class TurnRecorder:
             turn.elapsed_s = elapsed
             turn.response_id = first.response_id if first else turn.response_id
             turn.call_id = first.call_id if first else turn.call_id
-            turn.revised_prompt = first.revised_prompt if first else None
+            turn.revised_prompt = redact(first.revised_prompt, self._secrets()) if first else None
             full = [r for r in images if not r.partial]
             turn.usage = ImageSet(full).usage if full else None
             turn.cost = ImageSet(full).cost if full else None

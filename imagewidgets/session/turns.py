@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import html
 import os
-import re
 import socket
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..api.redact import redact  # noqa: F401  (re-exported: the session masks its records with it)
 from ..api.results import ImageResult, ImageSet, Usage
 
 __all__ = ["Turn", "new_turn_id", "owner_gone", "redact", "this_process", "STATUSES"]
@@ -22,7 +22,6 @@ __all__ = ["Turn", "new_turn_id", "owner_gone", "redact", "this_process", "STATU
 #: finished (a crash, a killed kernel) and the store found it so: its completed images are kept.
 STATUSES = ("running", "completed", "replayed", "cancelled", "failed", "interrupted")
 
-_SECRET_KEY = re.compile(r"(api[_-]?key|secret|token(?!s)|password|authorization|bearer)", re.I)
 
 
 def new_turn_id() -> str:
@@ -47,23 +46,6 @@ def owner_gone(owner: str | None) -> bool:
     except OSError:  # PermissionError: it runs, as another user
         return False
     return False
-
-
-def redact(value: Any, secrets: tuple[str, ...] = ()) -> Any:
-    """A JSON-ready copy of ``value`` without secrets: keys that name one are masked, and any
-    known secret string (the API key) is cut out wherever it appears."""
-    if isinstance(value, dict):
-        return {str(k): ("***" if _SECRET_KEY.search(str(k)) else redact(v, secrets)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact(v, secrets) for v in value]
-    if isinstance(value, str):
-        for s in secrets:
-            if s and s in value:
-                value = value.replace(s, "***")
-        return value
-    if isinstance(value, (int, float, bool)) or value is None:
-        return value
-    return redact(str(value), secrets)
 
 
 @dataclass(eq=False)
