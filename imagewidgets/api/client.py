@@ -28,7 +28,7 @@ from typing import Any, Callable
 from . import _http
 from .config import BackendConfig, Secret, data_home, resolve
 from .decode import images_response, responses_response
-from .errors import APIConnectionError, APIError, APITimeoutError, error_for_status
+from .errors import APIConnectionError, APIError, APITimeoutError, RetryWaitWarning, error_for_status
 from .models import get_model
 from .redact import redact
 from .requests import EditRequest, GenerateRequest, ResponsesRequest, VariationRequest
@@ -36,7 +36,7 @@ from .results import ImageResult, ImageSet, atomic_write
 from .streams import AsyncImageStream, ImageStream
 from .wire import HTTPCall, encode
 
-__all__ = ["Client", "AsyncClient", "RetryPolicy", "FileObject", "RetiredModelWarning"]
+__all__ = ["Client", "AsyncClient", "RetryPolicy", "RetryWaitWarning", "FileObject", "RetiredModelWarning"]
 
 
 class RetiredModelWarning(UserWarning):
@@ -46,12 +46,21 @@ class RetiredModelWarning(UserWarning):
 @dataclass(frozen=True)
 class RetryPolicy:
     """Retries with exponential backoff and jitter on 408/409/429/5xx and connection errors,
-    honouring ``Retry-After``; never on other 4xx. ``sleep`` is the seam tests replace."""
+    honouring ``Retry-After``; never on other 4xx. ``sleep`` is the seam tests replace.
+
+    A wait of ``announce_after`` seconds or more is announced before it starts (``on_wait(seconds,
+    error)``, by default a ``RetryWaitWarning``; the magics print it at once). A server asking for
+    more than ``retry_after_max`` seconds is not waited for: the error is raised at once, saying so.
+
+        >>> Client(retry=RetryPolicy(retry_after_max=10))    # never wait more than 10 s  # doctest: +SKIP
+    """
 
     max_retries: int = 2
     backoff_base: float = 0.5
     backoff_max: float = 8.0
     retry_after_max: float = 60.0
+    announce_after: float = 5.0
+    on_wait: Callable[[float, APIError], Any] | None = None
     sleep: Callable[[float], Any] | None = None
     async_sleep: Callable[[float], Any] | None = None
 
@@ -62,10 +71,31 @@ class RetryPolicy:
 
     def delay(self, attempt: int, err: APIError) -> float:
         wait = _http.parse_retry_after(err.headers) if err.headers else None
-        if wait is not None and wait <= self.retry_after_max:
+        if wait is not None:
+            if wait > self.retry_after_max:
+                raise _too_long(err, wait, self.retry_after_max)
             return wait
         backoff = min(self.backoff_max, self.backoff_base * (2 ** attempt))
         return backoff * (0.75 + random.random() * 0.25)  # jitter: 75-100% of the backoff
+
+    def wait(self, attempt: int, err: APIError) -> float:
+        """Seconds to wait before retry ``attempt + 1``, announced first when long."""
+        seconds = self.delay(attempt, err)
+        if seconds >= self.announce_after:
+            if self.on_wait is not None:
+                self.on_wait(seconds, err)
+            else:
+                warnings.warn(f"waiting {seconds:.0f} s before retrying: the server answered {err.status or 'no'} "
+                              f"and asked for the wait (retry {attempt + 1} of {self.max_retries}; "
+                              "RetryPolicy(retry_after_max=...) caps it)", RetryWaitWarning, stacklevel=6)
+        return seconds
+
+
+def _too_long(err: APIError, wait: float, cap: float) -> APIError:
+    """``err`` again, saying why it was not retried."""
+    return type(err)(f"{err.message} (the server asks to wait {wait:.0f} s before retrying, more than "
+                     f"retry_after_max={cap:g} s: not retried)", status=err.status, type=err.type, code=err.code,
+                     param=err.param, request_id=err.request_id, body=err.body, headers=err.headers)
 
 
 @dataclass(frozen=True)
@@ -258,7 +288,7 @@ class Client(_Core):
                 err = self._error(resp)
             if attempt >= self.retry.max_retries or not self.retry.should_retry(err):
                 raise err
-            sleep(self.retry.delay(attempt, err))
+            sleep(self.retry.wait(attempt, err))
             attempt += 1
 
     def run(self, req: Any, *, save: bool = False) -> Any:
@@ -364,7 +394,7 @@ class AsyncClient(_Core):
                 err = self._error(resp)
             if attempt >= self.retry.max_retries or not self.retry.should_retry(err):
                 raise err
-            await sleep(self.retry.delay(attempt, err))
+            await sleep(self.retry.wait(attempt, err))
             attempt += 1
 
     async def run(self, req: Any, *, save: bool = False) -> Any:

@@ -48,6 +48,7 @@ __all__ = [
     "APITimeoutError",
     "StreamError",
     "error_for_status",
+    "RetryWaitWarning",
 ]
 
 
@@ -106,6 +107,11 @@ class BudgetExceededError(ImagewidgetsError):
             f"of the ${budget_usd:.2f} budget is left; nothing was sent "
             "(raise budget_usd, or lower quality, size or n)"
         )
+
+
+class RetryWaitWarning(UserWarning):
+    """The client is about to wait a while before retrying (the server asked for it with
+    ``Retry-After``): said at once, so a call never sits silent for long."""
 
 
 class SessionFileError(ImagewidgetsError, ValueError):

@@ -18,7 +18,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import _args as A
 from ._display import LiveView, OutGuard
-from ..api.errors import APIError, ImagewidgetsError, ParamError
+from ..api.errors import APIError, ImagewidgetsError, ParamError, RetryWaitWarning
 
 __all__ = ["ImageMagics", "load_ipython_extension", "unload_ipython_extension", "banner"]
 
@@ -128,8 +128,17 @@ class ImageMagics(Magics):
             images = A.resolve_images(args.images, self.shell, session)
             # one reference is passed as itself: a turn then continues its chain (previous_response_id)
             kwargs["image"] = images[0] if images and len(images) == 1 else images
-        with warnings.catch_warnings(record=True) as caught:
+        caught: list[Warning] = []
+
+        def show(message: Any, category: Any, *rest: Any, **kw: Any) -> None:
+            if isinstance(message, RetryWaitWarning):  # a long wait is said now, not after it
+                self._complain(f"%{verb}: note: {message}")
+            else:
+                caught.append(message)
+
+        with warnings.catch_warnings():
             warnings.simplefilter("always")
+            warnings.showwarning = show  # restored by catch_warnings
             try:
                 result = getattr(session, verb)(refresh=args.refresh, **kwargs, **options)
             finally:
@@ -140,7 +149,7 @@ class ImageMagics(Magics):
         """Warnings (an unknown or retired model) as one line each, once, without file and line."""
         seen: list[str] = []
         for w in caught:
-            text = str(w.message)
+            text = str(w)
             if text not in seen:
                 seen.append(text)
                 self._complain(f"%{verb}: note: {text}")
