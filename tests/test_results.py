@@ -53,13 +53,16 @@ def test_save_is_atomic_and_leaves_no_temp_files(tmp_path):
     path = r.save(tmp_path / "sub" / "a.png")
     assert path.read_bytes() == r.data
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["a.png"]
-    atomic_write(path, b"new")
-    assert path.read_bytes() == b"new"
     import os
     import stat
 
     umask = os.umask(0)
     os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # a file the user named: the usual mode
+    atomic_write(path, b"new")
+    assert path.read_bytes() == b"new"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # what imagewidgets keeps itself is private
+    atomic_write(path, b"newer", private=False)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # not mkstemp's 0600
 
 
