@@ -16,6 +16,7 @@ from typing import Any
 
 from .errors import ParamError
 from .models import ModelSpec, get_model, model_names
+from .params import params_of
 
 __all__ = ["validate", "UnknownModelWarning", "check_mask"]
 
@@ -116,13 +117,9 @@ def _check_output(req: Any, spec: ModelSpec | None) -> None:
         reason = spec.size_error(req.size)
         if reason:
             raise ParamError("size", req.size, spec.allowed_sizes(), model=name, hint=reason)
-    _one_of("quality", req.quality, spec.qualities, name)
-    _one_of("output_format", req.output_format, spec.output_formats, name)
-    _one_of("background", req.background, spec.backgrounds, name)
-    _one_of("moderation", req.moderation, spec.moderations, name)
-    _one_of("style", req.style, spec.styles, name)
-    _one_of("response_format", req.response_format, spec.response_formats, name)
-    _one_of("complexity", req.complexity, spec.complexities, name)
+    for p in params_of(type(req)):  # every choice parameter: one of the values this model's row lists
+        if p.choices and p.name != "size":  # (sizes have their own rule, above)
+            _one_of(p.name, getattr(req, p.name), getattr(spec, p.choices), name)
     if req.stream and not spec.streaming:
         raise ParamError("stream", True, "False", model=name, hint=f"{name} does not stream")
     if req.output_compression is not None:
@@ -230,7 +227,6 @@ def _check_edit(req: Any, spec: ModelSpec | None) -> None:
             raise ParamError("image", f"<{len(req.images)} images>", f"at most {spec.edit_images_max}",
                              model=name)
         _check_images(req.images, spec, "image")
-        _one_of("input_fidelity", req.input_fidelity, spec.input_fidelities, name)
         if req.markup is not None and not spec.markup:
             takes = ", ".join(m for m in model_names("edits") if get_model(m).markup)  # type: ignore[union-attr]
             raise ParamError("markup", "<markup>", f"models that take markup: {takes}", model=name,
@@ -268,7 +264,6 @@ def _check_responses(req: Any, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     _one_of("action", req.action, ("generate", "edit", "auto"), name)
     if spec is not None:
-        _one_of("input_fidelity", req.input_fidelity, spec.input_fidelities, name)
         _check_images(tuple(i for i in req.input_images if i.data is not None), spec, "input_images")
     if req.mask is not None and req.input_images:
         check_mask(req.mask, req.input_images[0], name)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .models import get_model
+from .params import tool_fields
 from .requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
 
 __all__ = ["HTTPCall", "encode"]
@@ -105,16 +106,10 @@ def _encode_edit(req: EditRequest) -> HTTPCall:
     return HTTPCall("POST", "/images/edits", json=body, stream=req.stream)
 
 
-_TOOL_FIELDS = (
-    "size", "quality", "output_format", "output_compression", "background", "moderation",
-    "partial_images", "input_fidelity", "complexity", "frame_count", "frame_duration_ms", "svg", "action",
-)
-
-
 def responses_body(req: ResponsesRequest) -> dict[str, Any]:
     """The body of ``POST /v1/responses`` with the image_generation tool."""
     tool: dict[str, Any] = {"type": "image_generation", "model": req.model}
-    for name in _TOOL_FIELDS:
+    for name in tool_fields():
         value = getattr(req, name)
         if value is not None:
             tool[name] = value

@@ -184,7 +184,7 @@ class ImageMagics(Magics):
     @_reported("edit")
     @magic_arguments()
     @argument("prompt", nargs="*", help="what to change (or the cell body, with %%%%edit)")
-    @A.options("image", "mask", "fidelity", *A.OUTPUT, *A.COMMON)
+    @A.options("image", "mask", *A.EDIT, *A.OUTPUT, *A.COMMON)
     def edit(self, line: str = "", cell: str | None = None) -> Any:
         """Edit an image: by default the session's current one (the previous cell's image).
 
@@ -221,7 +221,7 @@ class ImageMagics(Magics):
     @no_var_expand
     @_reported("vary")
     @magic_arguments()
-    @A.options("image", "model", "size", "n", *A.COMMON)
+    @A.options("image", *A.VARY, *A.COMMON)
     def vary(self, line: str = "", cell: str | None = None) -> Any:
         """Variations of an image with dall-e-2 (the current image unless ``--image``).
 
@@ -242,12 +242,7 @@ class ImageMagics(Magics):
     @line_magic
     @_reported("imagine_config")
     @magic_arguments()
-    @argument("-m", "--model", help="default image model")
-    @argument("-s", "--size", help="default size")
-    @argument("-q", "--quality", help="default quality")
-    @argument("-f", "--format", dest="output_format", metavar="FORMAT", help="default output format")
-    @argument("-b", "--background", help="default background")
-    @argument("--moderation", help="default moderation")
+    @A.config_options
     @argument("--api", help="images or responses (default: chosen per model)")
     @argument("--store", metavar="FOLDER", help="the folder images and their index are stored in")
     @argument("--budget", metavar="USD", help="stop before a request would take the session past this "
@@ -306,7 +301,7 @@ class ImageMagics(Magics):
         for key in ("api", "budget_usd"):
             if key in settings:
                 setattr(session, key, settings[key])
-        for key in ("size", "quality", "output_format", "background", "moderation"):
+        for key in (p.name for p in A.CONFIG if p.name != "model"):
             if key in settings:
                 if settings[key] is None:
                     session.defaults.pop(key, None)

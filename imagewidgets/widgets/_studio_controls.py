@@ -9,20 +9,15 @@ import ipywidgets as W
 
 from ..api.errors import ParamError
 from ..api.models import ModelSpec, get_model, parse_size
+from ..api.params import Param, params_of, registry
+from ..api.requests import GenerateRequest
 
-__all__ = ["CHOICES", "COMPRESSED", "SizeControl", "choices", "offer", "offer_style", "spec_of"]
+__all__ = ["CHOICES", "COMPRESSED", "EDIT_ONLY", "SizeControl", "choices", "offer", "offer_style", "spec_of"]
 
-#: request option -> (what the model table calls its choices, what the API calls the option)
-CHOICES = {
-    "size": ("sizes", "size"),
-    "quality": ("qualities", "quality"),
-    "output_format": ("output_formats", "output format"),
-    "background": ("backgrounds", "background"),
-    "moderation": ("moderations", "moderation"),
-    "input_fidelity": ("input_fidelities", "input fidelity"),
-    "style": ("styles", "style"),
-}
-_PREFERRED = {"output_format": "png", "background": "auto", "moderation": "auto", "input_fidelity": "low"}
+#: request option -> its parameter, for every choice parameter with a studio control (``api/params.py``)
+CHOICES: dict[str, Param] = {p.name: p for p in registry().values() if p.control and p.choices}
+#: the choices only an edit sends (generations do not take them)
+EDIT_ONLY = frozenset(CHOICES) - {p.name for p in params_of(GenerateRequest)}
 COMPRESSED = ("jpeg", "webp")
 #: common sizes offered (beside the fixed ones) for models with the free WxH rule
 _FREE_PRESETS = ("1280x720", "720x1280", "2048x1152", "1152x2048", "2560x1440", "3840x2160")
@@ -38,7 +33,7 @@ def spec_of(name: str) -> ModelSpec:
 
 def choices(spec: ModelSpec, option: str) -> tuple[str, ...]:
     """What the control of ``option`` offers for ``spec`` (sizes: the table's, presets, auto)."""
-    values = tuple(getattr(spec, CHOICES[option][0]))
+    values = tuple(getattr(spec, CHOICES[option].choices or ""))
     if option != "size":
         return values
     if spec.free_size:
@@ -54,10 +49,10 @@ def dropdown(desc: str, cls: str) -> W.Dropdown:
 
 def offer(widget: W.Dropdown, spec: ModelSpec, option: str) -> None:
     """Offer only what the model accepts; a control it does not accept is disabled, with why."""
-    label = CHOICES[option][1]
+    label = CHOICES[option].text
     values = choices(spec, option)
     previous = widget.value
-    preferred = {"size": spec.default_size, "quality": spec.default_quality}.get(option, _PREFERRED.get(option))
+    preferred = {"size": spec.default_size, "quality": spec.default_quality}.get(option, CHOICES[option].prefer)
     widget.options = values
     if previous in values:
         widget.value = previous
@@ -68,7 +63,7 @@ def offer(widget: W.Dropdown, spec: ModelSpec, option: str) -> None:
         widget.tooltip = f"{spec.name} does not accept {label}"
     else:
         widget.tooltip = f"{label} for {spec.name}: {', '.join(values)}"
-        if option == "input_fidelity":
+        if option in EDIT_ONLY:
             widget.tooltip += " (Edit only)"
 
 

@@ -15,6 +15,7 @@ from ..api.models import model_names
 from ..api.requests import GenerateRequest
 from ._studio_controls import CHOICES as _CHOICES
 from ._studio_controls import COMPRESSED as _COMPRESSED
+from ._studio_controls import EDIT_ONLY as _EDIT_ONLY
 from ._studio_controls import SizeControl, dropdown, offer, offer_style
 from ._studio_controls import spec_of as _spec
 from ._util import one_line, reported
@@ -32,7 +33,8 @@ class ImageStudio(W.VBox):
     Every control is a widget attribute (``studio.model``, ``.size``, ``.quality``,
     ``.output_format``, ``.background``, ``.moderation``, ``.input_fidelity``, ``.style``,
     ``.compression``, ``.n``, ``.partial_images``, ``.prompt``) whose ``value`` is the state; their
-    choices follow the selected model's row of the model table. ``.size`` is a Dropdown of the
+    choices follow the selected model's row of the model table. Each choice parameter declared
+    with a ``control`` (``api/params.py``) gets its dropdown, named like the parameter. ``.size`` is a Dropdown of the
     model's sizes, or for models with the free ``WxH`` rule a Combobox where any size can be typed:
     one the table refuses shows its reason in the error area and disables the buttons. ``studio.options(kind)`` is what a click sends;
     ``studio.cost`` shows ``cost.estimate`` of it. Generate, Edit and Vary run
@@ -73,7 +75,7 @@ class ImageStudio(W.VBox):
         opts: dict[str, Any] = {"model": spec.name}
         for option in _CHOICES:
             widget = getattr(self, option)
-            if not widget.disabled and widget.value not in (None, "") and (option != "input_fidelity" or kind == "edit"):
+            if not widget.disabled and widget.value not in (None, "") and (option not in _EDIT_ONLY or kind == "edit"):
                 opts[option] = widget.value
         if not self.compression.disabled:
             opts["output_compression"] = self.compression.value
@@ -281,12 +283,10 @@ class ImageStudio(W.VBox):
         self.model.options = labels
         self.model.value = self.session.model
         self._size = SizeControl(self._on_size)
-        self.quality = dropdown("quality", "iw-quality")
-        self.output_format = dropdown("format", "iw-format")
-        self.background = dropdown("background", "iw-background")
-        self.moderation = dropdown("moderation", "iw-moderation")
-        self.input_fidelity = dropdown("fidelity", "iw-fidelity")
-        self.style = dropdown("style", "iw-style")
+        for option, p in _CHOICES.items():  # one dropdown per choice parameter; size has its own control
+            if option != "size":
+                setattr(self, option, dropdown(p.control or option, f"iw-{p.control}"))
+        dropdowns = [getattr(self, option) for option in _CHOICES if option != "size"]
         self.compression = W.IntSlider(80, min=0, max=100, description="compression",
                                        style={"description_width": "90px"}, layout=W.Layout(width="300px"))
         self.compression.add_class("iw-compression")
@@ -315,16 +315,16 @@ class ImageStudio(W.VBox):
         self.gallery.observe(self._on_selected, names=["selected"])
 
         self.model.observe(self._on_model, names=["value"])
-        self.output_format.observe(self._on_format, names=["value"])
-        for w in (self.prompt, self.quality, self.background, self.moderation, self.style, self.compression,
-                  self.n, self.partial_images):
+        self.output_format.observe(self._on_format, names=["value"])  # which updates the cost too
+        priced = [getattr(self, o) for o in _CHOICES if o not in _EDIT_ONLY and o not in ("size", "output_format")]
+        for w in (self.prompt, *priced, self.compression, self.n, self.partial_images):
             w.observe(self._update_cost, names=["value"])
         self.cost.observe(lambda _c: self._update_buttons(), names=["value"])
 
         self.children = [
             self.prompt,
-            W.HBox([self.model, self._size.box, self.quality, self.output_format]),
-            W.HBox([self.background, self.moderation, self.input_fidelity, self.style]),
+            W.HBox([self.model, self._size.box, *dropdowns[:2]]),
+            W.HBox(dropdowns[2:], layout=W.Layout(flex_flow="row wrap")),
             W.HBox([self.n, self.partial_images, self.compression]),
             W.HBox([self.generate_button, self.edit_button, self.vary_button, self.mask_toggle,
                     self.cancel_button], layout=W.Layout(align_items="center")),
