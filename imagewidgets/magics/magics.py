@@ -266,6 +266,7 @@ class ImageMagics(Magics):
             %imagine_config --base-url offline                     # back to the offline renderer
             %imagine_config --session s                            # s = Session(..., client=...)
         """
+        from ..api.config import settings as shared
         from ..session.session import Session, configure
 
         args = A.parse(self.imagine_config, line)
@@ -287,26 +288,9 @@ class ImageMagics(Magics):
             if {"store", "base_url", "session"} & set(settings):
                 self._session, self._named = None, {}
             configure(**settings)
-            if self._session is not None:
-                self._apply(self._session, settings)
+            if self._session is not None:  # a session given with --session VAR follows these settings too
+                shared.apply(self._session, set(settings))
         print(self._summary())
-
-    @staticmethod
-    def _apply(session: Any, settings: dict) -> None:
-        """Settings of ``%imagine_config`` apply to a session given with ``--session VAR`` too."""
-        from ..api.models import DEFAULT_MODEL
-
-        if "model" in settings:
-            session.model = settings["model"] or DEFAULT_MODEL
-        for key in ("api", "budget_usd"):
-            if key in settings:
-                setattr(session, key, settings[key])
-        for key in (p.name for p in A.CONFIG if p.name != "model"):
-            if key in settings:
-                if settings[key] is None:
-                    session.defaults.pop(key, None)
-                else:
-                    session.defaults[key] = settings[key]
 
     def _summary(self) -> str:
         s = self.session()
@@ -394,11 +378,10 @@ def _usd(text: str) -> float:
 
 def banner(shell: Any = None) -> str:
     """The line shown on load: backend (never the key), store folder, and the ``%edit`` note."""
-    from ..api.config import resolve
-    from ..session.session import _settings
+    from ..api.config import resolve, settings
     from ..session.store import default_folder
 
-    folder = _settings.get("folder") or default_folder()
+    folder = settings.get("folder") or default_folder()
     return (f"imagewidgets: {resolve().describe()}; images stored in {folder}. "
             "%imagine, %edit, %vary, %imagine_config, %imagine_history are ready; "
             "%edit now edits images and replaces IPython's editor magic, which stays reachable "
