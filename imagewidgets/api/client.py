@@ -20,12 +20,12 @@ import os
 import random
 import time
 import uuid
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from . import _http
+from ._warn import warn
 from .config import BackendConfig, Secret, data_home, resolve
 from .decode import images_response, responses_response
 from .errors import APIConnectionError, APIError, APITimeoutError, error_for_status
@@ -127,10 +127,8 @@ class _Core:
     def _warn_retired(self, model: str) -> None:
         spec = get_model(model)
         if spec and not spec.is_live and self.config.is_openai:
-            warnings.warn(
-                f"{model} was {spec.status} on api.openai.com on {spec.ended_on}; use {spec.replacement}",
-                RetiredModelWarning, stacklevel=5,
-            )
+            warn(f"{model} was {spec.status} on api.openai.com on {spec.ended_on}; use {spec.replacement}",
+                 RetiredModelWarning)
 
     @staticmethod
     def _request_kwargs(call: HTTPCall) -> dict:

@@ -90,11 +90,10 @@ class _StreamView:
 class ImageStream(_StreamView):
     """Iterate it for events; ``.result`` is the final image (or ``ImageSet``) once it is done."""
 
-    def __init__(self, response, meta: dict, total: int | None, on_close: Callable[[], None] | None = None,
+    def __init__(self, response, meta: dict, total: int | None,
                  saver: Callable[[ImageResult], ImageResult] | None = None):
         self._response = response
         self._state = _StreamState(meta, total, saver)
-        self._on_close = on_close
 
     def __iter__(self) -> Iterator[Any]:
         try:
@@ -116,8 +115,6 @@ class ImageStream(_StreamView):
 
     def close(self) -> None:
         self._response.close()
-        if self._on_close:
-            self._on_close()
 
     def __enter__(self) -> "ImageStream":
         return self

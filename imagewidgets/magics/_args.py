@@ -308,7 +308,7 @@ def _unwrap(value: Any) -> Any:
 def _find_turn(session: Any, turn_id: str) -> Any:
     try:
         return session.turn(turn_id)
-    except (KeyError, LookupError, ValueError):
+    except (LookupError, ValueError):
         return None
 
 

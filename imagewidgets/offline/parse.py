@@ -11,7 +11,6 @@ to them too.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Iterable
@@ -161,7 +160,7 @@ def decode_data_url(url: str, param: str) -> ImageInput:
                          param=param, code="invalid_image_url")
     try:
         data = base64.b64decode(m.group(3), validate=False)
-    except (binascii.Error, ValueError):
+    except ValueError:  # binascii.Error is one
         raise APIFailure(400, f"Invalid base64 image data in {param}.", param=param,
                          code="invalid_base64_image") from None
     return image_from_upload(data, None, param)

@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional, Union
 import ipywidgets as W
 
 from ..api.errors import ParamError
-from ..api.models import ModelSpec, get_model, parse_size
+from ..api.models import COMPRESSED_FORMATS, ModelSpec, get_model, parse_size
 from ..api.params import Param, params_of, registry
 from ..api.requests import GenerateRequest
 
@@ -18,7 +18,7 @@ __all__ = ["CHOICES", "COMPRESSED", "EDIT_ONLY", "SizeControl", "choices", "offe
 CHOICES: dict[str, Param] = {p.name: p for p in registry().values() if p.control and p.choices}
 #: the choices only an edit sends (generations do not take them)
 EDIT_ONLY = frozenset(CHOICES) - {p.name for p in params_of(GenerateRequest)}
-COMPRESSED = ("jpeg", "webp")
+COMPRESSED = COMPRESSED_FORMATS
 #: common sizes offered (beside the fixed ones) for models with the free WxH rule
 _FREE_PRESETS = ("1280x720", "720x1280", "2048x1152", "1152x2048", "2560x1440", "3840x2160")
 #: the style control's first entry: send no style, so the API's own default (vivid) applies

@@ -4,25 +4,28 @@ click, Generate / Edit / Vary / Cancel, the live stream, errors on one line, and
 from __future__ import annotations
 
 import threading
-import traceback
 from typing import Any, Optional
 
 import ipywidgets as W
+from traitlets import Bool
 
 from ..api.cost import estimate
 from ..api.errors import ImagewidgetsError
 from ..api.models import model_names
+from ..api.params import registry
 from ..api.requests import GenerateRequest
 from ._studio_controls import CHOICES as _CHOICES
 from ._studio_controls import COMPRESSED as _COMPRESSED
 from ._studio_controls import EDIT_ONLY as _EDIT_ONLY
 from ._studio_controls import SizeControl, dropdown, offer, offer_style
 from ._studio_controls import spec_of as _spec
-from ._util import one_line, reported
+from ._util import one_line, report_error, reported
 from .gallery import Gallery
 from .live import LiveImage
 
 __all__ = ["ImageStudio"]
+
+_PARAMS = registry()
 
 
 class ImageStudio(W.VBox):
@@ -41,8 +44,11 @@ class ImageStudio(W.VBox):
     ``session.imagine`` / ``edit`` / ``vary`` in the :class:`LiveImage` (``studio.live``); Edit
     continues from the session's current turn (click a thumbnail in ``studio.gallery`` to
     branch) with the mask painted in the "Mask…" painter, if open. ``studio.wait()`` blocks
-    until the click's work is done (for tests).
+    until the click's work is done (for tests); ``studio.busy`` is True while it runs (the buttons
+    follow it).
     """
+
+    busy = Bool(False, help="a click's request is running (Generate, Edit and Vary are disabled)")
 
     def __init__(self, session: Any = None, *, live_width: int = 512, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -54,9 +60,12 @@ class ImageStudio(W.VBox):
         self.output = W.Output()
         self.output.add_class("iw-studio-log")
         self.painter: Any = None
+        self._quiet = False  # True while a model change re-offers every control (one cost update)
+        self._size_error: Optional[str] = None
         self._idle = threading.Event()
         self._idle.set()
         self._build(live_width)
+        self.observe(lambda _change: self._update_buttons(), names=["busy"])
         self.add_class("iw-studio")
         self._on_model()
 
@@ -139,7 +148,7 @@ class ImageStudio(W.VBox):
         self.show_error(None)
         self._idle.clear()
         try:
-            self._set_busy(True)
+            self.busy = True
             future = self.live.run(fn, *args, **kwargs)
         except Exception as e:
             self._ended(e)
@@ -151,14 +160,10 @@ class ImageStudio(W.VBox):
             if error is not None:
                 self.show_error(error)
                 if not isinstance(error, ImagewidgetsError):  # a bug, not a user error: keep the traceback
-                    self.output.append_stderr("".join(traceback.format_exception(error)))
-            self._set_busy(False)
+                    report_error(self, error)
+            self.busy = False
         finally:
             self._idle.set()
-
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        self._update_buttons()
 
     # ------------------------------------------------------------------ following the controls
     @reported
@@ -200,7 +205,7 @@ class ImageStudio(W.VBox):
         shown = self.error.value
         if problem is not None:
             self.show_error(problem)
-        elif shown and shown == getattr(self, "_size_error", None):
+        elif shown and shown == self._size_error:
             self.show_error(None)  # the size was the error, and it is fixed now
         self._size_error = self.error.value if problem is not None else None
 
@@ -221,7 +226,7 @@ class ImageStudio(W.VBox):
 
     @reported
     def _update_cost(self, change: Any = None) -> None:
-        if getattr(self, "_quiet", False):
+        if self._quiet:
             return
         try:
             problem = self._size.problem(_spec(self.model.value))
@@ -236,7 +241,7 @@ class ImageStudio(W.VBox):
 
     def _update_buttons(self) -> None:
         spec = _spec(self.model.value)
-        busy = getattr(self, "_busy", False)
+        busy = self.busy
         problem = self._size.problem(spec)
         for button, endpoints, verb in (
             (self.generate_button, ("generations", "responses"), "generate"),
@@ -287,13 +292,13 @@ class ImageStudio(W.VBox):
             if option != "size":
                 setattr(self, option, dropdown(p.control or option, f"iw-{p.control}"))
         dropdowns = [getattr(self, option) for option in _CHOICES if option != "size"]
-        self.compression = W.IntSlider(80, min=0, max=100, description="compression",
+        self.compression = W.IntSlider(80, *_PARAMS["output_compression"].bounds(), description="compression",
                                        style={"description_width": "90px"}, layout=W.Layout(width="300px"))
         self.compression.add_class("iw-compression")
-        self.n = W.IntSlider(1, min=1, max=10, description="n", style={"description_width": "80px"},
+        self.n = W.IntSlider(1, *_PARAMS["n"].bounds(), description="n", style={"description_width": "80px"},
                              layout=W.Layout(width="280px"))
         self.n.add_class("iw-n")
-        self.partial_images = W.IntSlider(2, min=0, max=3, description="partials",
+        self.partial_images = W.IntSlider(2, *_PARAMS["partial_images"].bounds(), description="partials",
                                           style={"description_width": "80px"}, layout=W.Layout(width="280px"))
         self.partial_images.add_class("iw-partials")
         self.cost = W.Label()
