@@ -14,7 +14,10 @@ import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Self  # typing.Self from Python 3.11
 
 from .images import ImageLike, image_bytes
 from .models import DEFAULT_MODEL, DEFAULT_RESPONSES_MODEL
@@ -112,8 +115,28 @@ def _coerce_images(value: Any, param: str) -> tuple[ImageInput, ...]:
     return (ImageInput.coerce(value, param),)
 
 
+class _Request:
+    """What every request type does: copies with changes, and validation against the model table."""
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some fields changed (requests are immutable)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]  # every subclass is a dataclass
+
+    def validate(self) -> None:
+        """Raise ``ParamError`` for the first rule of the model table this request breaks.
+
+        A request that passed once is not checked again (it is immutable), so a Session and
+        its Client do not both warn about the same request."""
+        if self.__dict__.get("_validated"):
+            return
+        from .validation import validate
+
+        validate(self)  # type: ignore[arg-type]  # every subclass is one of ImageRequest
+        object.__setattr__(self, "_validated", True)
+
+
 @dataclass(frozen=True)
-class OutputOptions:
+class OutputOptions(_Request):
     """Output options shared by generations, edits and the Responses image tool.
 
     ``None`` means "not sent": the server's default applies.
@@ -152,22 +175,6 @@ class OutputOptions:
     extra_body: dict | None = None  # passed through verbatim, for servers with their own options
 
     endpoint: ClassVar[str] = ""
-
-    def replace(self, **changes: Any):
-        """A copy with some fields changed (requests are immutable)."""
-        return dataclasses.replace(self, **changes)
-
-    def validate(self) -> None:
-        """Raise ``ParamError`` for the first rule of the model table this request breaks.
-
-        A request that passed once is not checked again (it is immutable), so a Session and
-        its Client do not both warn about the same request."""
-        if self.__dict__.get("_validated"):
-            return
-        from .validation import validate
-
-        validate(self)
-        object.__setattr__(self, "_validated", True)
 
     def params(self) -> dict[str, Any]:
         """The API parameters that are set (no images, no None values)."""
@@ -227,7 +234,7 @@ class EditRequest(FromImagesOptions):
 
 
 @dataclass(frozen=True)
-class VariationRequest:
+class VariationRequest(_Request):
     """``POST /v1/images/variations`` (dall-e-2): variations of one square PNG."""
 
     image: ImageInput
@@ -243,9 +250,6 @@ class VariationRequest:
 
     def __init__(self, image: Any, **options: Any) -> None:
         _init(self, VariationRequest, image=ImageInput.coerce(image, "image"), **options)
-
-    replace = OutputOptions.replace
-    validate = OutputOptions.validate
 
     def params(self) -> dict[str, Any]:
         out = {k: v for k, v in (("model", self.model), ("n", self.n), ("size", self.size),

@@ -17,6 +17,7 @@ from ._warn import warn
 from .errors import ParamError
 from .models import COMPRESSED_FORMATS, TRANSPARENT_FORMATS, ModelSpec, get_model, model_names
 from .params import params_of, registry
+from .requests import ImageRequest
 
 __all__ = ["validate", "UnknownModelWarning", "check_mask"]
 
@@ -42,7 +43,7 @@ def _int_range(param: str, value: Any, lo: int, hi: int, model: str | None) -> N
         raise ParamError(param, value, allowed, model=model)
 
 
-def validate(req: Any) -> None:
+def validate(req: ImageRequest) -> None:
     """Check ``req`` (any request type) against the model table; raise ``ParamError`` on the first broken rule."""
     endpoint = req.endpoint
     model_name = req.model

@@ -12,7 +12,7 @@ from typing import Any
 
 from .models import get_model
 from .params import tool_fields
-from .requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
+from .requests import EditRequest, GenerateRequest, ImageInput, ImageRequest, ResponsesRequest, VariationRequest
 
 __all__ = ["HTTPCall", "encode"]
 
@@ -49,7 +49,7 @@ def _form_fields(params: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _default_response_format(req: Any, params: dict[str, Any]) -> None:
+def _default_response_format(req: ImageRequest, params: dict[str, Any]) -> None:
     """dall-e defaults to URLs; ask for base64 so every image arrives as bytes we can store."""
     spec = get_model(req.model)
     if spec and spec.response_formats and "response_format" not in params:
@@ -65,7 +65,7 @@ def _image_ref(img: ImageInput) -> dict[str, str]:
     return {"file_id": img.file_id} if img.file_id else {"image_url": img.data_url()}
 
 
-def encode(req: Any) -> HTTPCall:
+def encode(req: ImageRequest) -> HTTPCall:
     """The HTTP call for a request (validate it first)."""
     if isinstance(req, GenerateRequest):
         params = req.params()

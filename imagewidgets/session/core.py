@@ -20,10 +20,9 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from ..api.client import Client
-from ..api.errors import ParamError
+from ..api.client import AsyncClient, Client
+from ..api.errors import APIError, NotFoundError, ParamError
 from ..api.models import DEFAULT_MODEL, get_model
-from ..api.errors import APIError, NotFoundError
 from ..api.requests import EditRequest, GenerateRequest, ImageInput, ImageRequest, ResponsesRequest, VariationRequest
 from ..api.results import CompletedEvent, ImageResult, ImageSet
 from ..api.streams import ImageStream
@@ -34,6 +33,7 @@ from .tree import TurnTree
 from .turns import Turn
 
 __all__ = ["SessionCore"]
+
 
 def _fields(cls: type) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
@@ -46,9 +46,9 @@ class SessionCore:
     ``tree`` holds the turns; ``recorder`` turns each request into a stored turn (and keeps the
     budget); the verbs build a request, send it, and hand the answer to the recorder."""
 
-    def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Any = None,
+    def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Client | None = None,
                  api: str | None = None, model: str | None = None, budget_usd: float | None = None,
-                 async_client: Any = None, **defaults: Any) -> None:
+                 async_client: AsyncClient | Callable[[], AsyncClient] | None = None, **defaults: Any) -> None:
         if api not in (None, "images", "responses"):
             raise ParamError("api", api, "'images', 'responses' or None (chosen per model)")
         self.name = name
@@ -222,6 +222,7 @@ class SessionCore:
         parent, images = self._source(image)
         model = options.get("model") or self.model
         use = self._api_for(model, api)
+        req: ResponsesRequest | EditRequest
         if use == "responses" and markup is None:  # markup is an Image API feature
             opts = self._streaming(self._options(ResponsesRequest, options), on_event)
             if images is not None:
@@ -267,7 +268,7 @@ class SessionCore:
         try:
             out = self._send(request, turn, parent_turn)
             streamed = isinstance(out, ImageStream)
-            if streamed:
+            if isinstance(out, ImageStream):
                 results, status = self.recorder.consume(turn, out, on_event, cancel)
             else:
                 results, status = out, "completed"
