@@ -91,7 +91,8 @@ from imagewidgets.widgets.studio import ImageStudio
 
 studio = ImageStudio(session)
 studio.model.value = "gpt-image-2"
-out["offered"] = list(studio.sharpness.options)
+out["offered"] = [value for _label, value in studio.sharpness.options]
+out["unset"] = [studio.sharpness.value, "sharpness" in studio.options("generate")]
 studio.sharpness.value = "crisp"
 out["sends"] = studio.options("generate").get("sharpness")
 priced = []
@@ -139,8 +140,9 @@ def test_a_new_parameter_in_its_field_and_the_model_table_reaches_every_part(tmp
     (path1, body1), (path2, body2) = out["wire"]
     assert path1.endswith("/responses") and body1["tools"][0]["sharpness"] == "crisp"
     assert path2.endswith("/images/generations") and body2["sharpness"] == "soft"
-    # the studio: a dropdown of the model's values, sent with Generate, priced when changed
-    assert out["offered"] == ["soft", "crisp"] and out["sends"] == "crisp" and out["priced"] >= 1
+    # the studio: a dropdown of the model's values (starting on "default"), sent with Generate, priced when changed
+    assert out["offered"] == ["", "soft", "crisp"] and out["unset"] == ["", False]  # "default": sends none
+    assert out["sends"] == "crisp" and out["priced"] >= 1
     assert out["disabled"] == [True, "gpt-image-1.5 does not accept sharpness"]
 
 

@@ -17,7 +17,7 @@ from ..api.requests import GenerateRequest
 from ._studio_controls import CHOICES as _CHOICES
 from ._studio_controls import COMPRESSED as _COMPRESSED
 from ._studio_controls import EDIT_ONLY as _EDIT_ONLY
-from ._studio_controls import SizeControl, dropdown, offer, offer_style
+from ._studio_controls import SizeControl, dropdown, offer, offer_unset, starts_unset
 from ._studio_controls import spec_of as _spec
 from ._util import one_line, report_error, reported
 from .gallery import Gallery
@@ -174,8 +174,8 @@ class ImageStudio(W.VBox):
             for option in _CHOICES:
                 if option == "size":
                     self._size.offer(spec)
-                elif option == "style":
-                    offer_style(self.style, spec)
+                elif starts_unset(option):
+                    offer_unset(getattr(self, option), spec, option)
                 else:
                     offer(getattr(self, option), spec, option)
             self.n.max = max(1, spec.n_max)
