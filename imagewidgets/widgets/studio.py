@@ -220,7 +220,7 @@ class ImageStudio(W.VBox):
         else:
             why = None
         self.compression.disabled = why is not None
-        self.compression.tooltip = why or "output compression, 0-100%"
+        self.compression.tooltip = why or "output compression, {}-{}%".format(*_PARAMS["output_compression"].bounds())
         self._update_cost()
         self._update_buttons()
 
