@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from imagewidgets.api.results import ImageResult
 from imagewidgets.magics import magics as magics_mod
-from tests.test_magics import _fresh_settings, cell, ip, texts, tool, wire  # noqa: F401  (fixtures)
+from tests.test_magics import cell, ip, texts, tool, wire  # noqa: F401  (fixtures)
 
 
 def _posts(wire) -> int:
