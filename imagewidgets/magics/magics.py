@@ -116,11 +116,11 @@ class ImageMagics(Magics):
         session = self.session(args.session)
         options = A.request_options(args)
         live = None
-        if options.get("partial_images") and not args.no_display:
-            live = LiveView(self.shell)
-            kwargs["on_event"] = live.on_event
         if getattr(args, "mask", None):
             kwargs["mask"] = A.resolve_image(args.mask, self.shell, session, param="mask")
+        if options.get("partial_images") and not args.no_display:
+            live = LiveView(self.shell, mask=kwargs.get("mask"))
+            kwargs["on_event"] = live.on_event
         if verb != "imagine":
             images = A.resolve_images(args.images, self.shell, session)
             # one reference is passed as itself: a turn then continues its chain (previous_response_id)

@@ -266,6 +266,8 @@ class ImageStudio(W.VBox):
     @reported
     def _on_selected(self, change: Any) -> None:
         current = self.session.current
+        if current is not None and not self.live.running:  # the gallery's preview is the live view
+            self.live.show_turn(current)
         if self.painter is not None and current is not None and current.image is not None:
             self.painter.set_image(current.image.data)  # a mask belongs to one picture
 
