@@ -385,6 +385,29 @@ def test_partial_frames_replace_each_other_then_the_final_image(ip, wire, monkey
     assert run.outputs[0].data["text/plain"] == "<partial image 1 of 3>"
 
 
+def test_in_a_notebook_kernel_frames_go_to_the_canvas_view_then_the_final_image_replaces_it(ip, wire,
+                                                                                            monkeypatch):
+    from imagewidgets.widgets import LiveImage
+
+    made: list = []
+    original_init = LiveImage.__init__
+
+    def spy_init(self, *a, **kw):
+        original_init(self, *a, **kw)
+        made.append(self)
+
+    monkeypatch.setattr(LiveImage, "__init__", spy_init)
+    monkeypatch.setattr(ip, "kernel", object(), raising=False)  # as in ipykernel: widgets render
+    run = cell(ip, "%imagine an owl made of river water -p 3 -q low")
+    (live,) = made
+    assert live.frame == 3 and live.total == 3  # every frame went to the canvas view
+    ids = {o.transient["display_id"] for o in run.outputs}
+    assert len(ids) == 1 and [o.update for o in run.outputs] == [False, True]
+    assert "application/vnd.jupyter.widget-view+json" in run.outputs[0].data
+    assert run.images() == [run.result.data]  # the saved notebook keeps a plain image
+    assert live.comm is None  # the view was closed once the final image replaced it
+
+
 def test_out_assigns_the_result_and_no_display_shows_nothing(ip, wire):
     run = cell(ip, "%imagine a red kite --out kite --no-display -p 1")
     assert run.outputs == [] and isinstance(ip.user_ns["kite"], ImageResult)

@@ -287,7 +287,7 @@ def test_the_canvas_fills_the_width_with_the_pictures_own_ratio(session):
     live.wait(60)
     assert (live.canvas.width, live.canvas.height) == (1536, 1024)  # drawn at the image's resolution
     assert live.canvas.layout.width == "100%" and live.canvas.layout.height == "auto"
-    assert live.canvas.layout.max_width == "384px"
+    assert live.layout.width == "384px" and LiveImage().layout.width == "100%"
 
 
 def test_a_click_on_the_final_image_shows_it_at_full_size(session):

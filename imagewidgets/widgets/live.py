@@ -4,8 +4,8 @@ Each frame goes to the browser as the encoded bytes it arrived in (an ``ipywidge
 drawn with ``Canvas.draw_image``): the browser decodes it, Python never does. The canvas adds what
 a plain image cannot: the next frame fades in over the last, and overlays that are drawn, not
 baked into pixels — the masked edit's outline, "partial 2 of 3" with the time so far, and on a cut
-stream a "stopped — newest frame kept" band. It fills the notebook's width (or ``width`` px at
-most) keeping the picture's aspect ratio, draws at the image's own resolution, and a click on the
+stream a "stopped — newest frame kept" band. It fills the notebook's width (or ``width`` px)
+keeping the picture's aspect ratio, draws at the image's own resolution, and a click on the
 final image shows it at full size.
 """
 
@@ -67,10 +67,11 @@ class LiveImage(W.VBox):
     def __init__(self, *, width: Optional[int] = None, cancel_button: bool = True,
                  tick_s: Optional[float] = 0.5, fade_ms: float = 160, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        # `width` px when given (a row beside other widgets), else the notebook's width
+        self.layout.width = f"{width}px" if width else "100%"
         w, h = _IDLE_SIZE
         # CSS: the notebook's width (or `width` px at most); height follows the canvas's own ratio
-        self.canvas = Canvas(width=w, height=h, layout=W.Layout(width="100%", height="auto",
-                                                                  max_width=f"{width}px" if width else None))
+        self.canvas = Canvas(width=w, height=h, layout=W.Layout(width="100%", height="auto"))
         self.canvas.add_class("iw-live-canvas")
         self.canvas.on_mouse_down(self._clicked)
         self.canvas.on_client_ready(self._redraw)  # a new view (page reload) starts blank
@@ -188,6 +189,8 @@ class LiveImage(W.VBox):
 
     def close(self) -> None:
         """Close the view and every widget model it made (frames, outline, full-size image)."""
+        with self._lock:
+            self._fade_gen += 1  # a running fade stops drawing
         for frame in self._frames:
             frame.close()
         for widget in (self._outline, *self.full.children, self.canvas, self.label, self.cancel_button,
@@ -251,6 +254,8 @@ class LiveImage(W.VBox):
     def _redraw(self, alpha: Optional[float] = None) -> None:
         """Everything on the canvas, in one message: the frame(s), then the overlays."""
         c = self.canvas
+        if c.comm is None:  # closed
+            return
         w, h = c.width, c.height
         with self._lock, hold_canvas():
             c.clear()
@@ -379,10 +384,10 @@ class LiveImage(W.VBox):
             text = f"final · {what}{t}"
         else:
             text = "idle"
+        if self.status == "done" and self._final is not None:
+            text += " · click the picture for full size"
         self.label.value = text
         self.label.tooltip = text  # the whole line, also when the layout cuts it
-        if self.status == "done" and self._final is not None:
-            self.canvas.tooltip = "click for full size"
 
 
 def _header_size(data: bytes) -> Optional[tuple[int, int]]:
