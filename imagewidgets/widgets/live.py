@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import threading
 import time
-from collections import deque
 from concurrent.futures import Future
 from typing import Any, Callable, Optional
 
@@ -35,8 +34,6 @@ _IDLE_SIZE = (1024, 576)
 _FADE_STEPS = 4
 _OUTLINE = (0, 229, 255, 255)  # cyan: visible on light and dark pictures
 _BAND = "rgba(192, 57, 43, 0.85)"
-#: frame models kept alive (the one on screen, the one fading out, one spare for a late draw)
-_KEEP_FRAMES = 3
 
 
 class LiveImage(W.VBox):
@@ -94,12 +91,13 @@ class LiveImage(W.VBox):
         self._future: Optional[Future] = None
         self._t0: Optional[float] = None
         self._lock = threading.RLock()  # state and drawing: the stream, the ticker and fades share them
-        self._frames: deque[W.Image] = deque(maxlen=_KEEP_FRAMES)
+        self._buffers = [W.Image(format="png") for _ in range(3)]
         self._front: Optional[W.Image] = None  # the frame on screen
         self._back: Optional[W.Image] = None  # the frame it fades in over
         self._fade_gen = 0  # a new frame bumps it: a running fade stops
         self._outline: Optional[W.Image] = None  # the mask's outline, a transparent PNG
         self._band: Optional[str] = None
+        self._shown: Optional[bytes] = None  # the bytes of the frame on screen
         self._final: Optional[tuple[bytes, str, int, int]] = None
         status_row = W.HBox([self.label, self.cancel_button]) if cancel_button else self.label
         self.children = [self.canvas, status_row, self.full, self.output]
@@ -191,7 +189,7 @@ class LiveImage(W.VBox):
         """Close the view and every widget model it made (frames, outline, full-size image)."""
         with self._lock:
             self._fade_gen += 1  # a running fade stops drawing
-        for frame in self._frames:
+        for frame in self._buffers:
             frame.close()
         for widget in (self._outline, *self.full.children, self.canvas, self.label, self.cancel_button,
                        self.full, self.output):
@@ -222,17 +220,23 @@ class LiveImage(W.VBox):
             self._draw_new(self._swap(data, format, size))
 
     def _swap(self, data: bytes, format: str, size: Optional[str]) -> int:
-        """Make ``data`` the frame on screen (a new ``ipywidgets.Image``: its bytes go to the browser
-        once); the previous one becomes the frame it fades in over. Returns the fade's number."""
-        source = W.Image(value=data, format=_WIDGET_FORMAT.get(format, format))
+        """Make ``data`` the frame on screen; the previous one becomes the frame it fades in over.
+        Returns the fade's number. Three ``ipywidgets.Image`` models take turns (the frame on
+        screen, the one fading out, the next), so each frame's bytes go to the browser once and no
+        widget is made per frame."""
+        source = next(b for b in self._buffers if b is not self._front and b is not self._back)
+        with source.hold_sync():  # format and bytes in one message
+            source.format = _WIDGET_FORMAT.get(format, format)
+            # via b"": traitlets compares old and new values, and two memoryviews of one length are
+            # compared element by element in Python (40 ms for 2 MB); against b"" it is instant
+            source.value = b""
+            source.value = data
+        self._shown = data
         self._fade_gen += 1
         wh = parse_size(size or "") or _header_size(data)
         if wh and (self.canvas.width, self.canvas.height) != wh:
             self.canvas.width, self.canvas.height = wh  # the browser clears it: nothing to fade over
             self._front = None
-        if len(self._frames) == self._frames.maxlen:
-            self._frames[0].close()  # the oldest: no longer drawn
-        self._frames.append(source)
         self._back, self._front = self._front, source
         return self._fade_gen
 
@@ -333,7 +337,7 @@ class LiveImage(W.VBox):
     def _finish(self, result: Any = None, error: Optional[BaseException] = None) -> None:
         first = _first_image(result)
         if first is not None and getattr(first, "data", None) and not getattr(first, "partial", False) \
-                and (self._front is None or self._front.value != first.data):  # not on screen yet
+                and self._shown != first.data:  # not on screen yet (bytes compare: a memcmp)
             self.show(first.data, first.format, size=f"{first.width}x{first.height}")
         with self._lock:
             self.result, self.error = result, error
