@@ -104,9 +104,30 @@ def test_studio_renders(page, lab):
     thumb = wait_for_widget(page, ".iw-studio canvas.iw-thumb")
     assert distinct_colours(thumb) > 20, "the thumbnail canvas is blank"
 
+    # Disabled controls say why where the user looks: hovering the control (or its name) finds the
+    # reason as a tooltip, and the note under the controls says it in plain sight.
+    for cls, reason in (("iw-style", "does not accept style (only dall-e-3)"),
+                        ("iw-fidelity", "does not accept input fidelity")):
+        select = wait_for_widget(page, f".iw-studio .{cls} select")
+        assert select.is_disabled()
+        for target in (select, select.locator("xpath=../..").locator(".iw-name")):
+            assert reason in hover_title(page, target), (cls, hover_title(page, target))
+    note = wait_for_widget(page, ".iw-studio .iw-note")
+    assert "style (only dall-e-3)" in note.inner_text() and "input fidelity" in note.inner_text()
+
     assert_no_widget_errors(page)
     SCREENSHOTS.mkdir(exist_ok=True)
     studio.screenshot(path=str(SCREENSHOTS / "studio.png"))
+
+
+def hover_title(page, locator) -> str:
+    """Move the real mouse over ``locator`` and return the tooltip the browser would show there: the
+    ``title`` of the element under the pointer or of its nearest ancestor that has one."""
+    locator.scroll_into_view_if_needed()
+    found = box(locator)
+    x, y = found["x"] + found["width"] / 2, found["y"] + found["height"] / 2
+    page.mouse.move(x, y)
+    return page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.closest('[title]')?.title || ''", [x, y])
 
 
 def distinct_colours(locator) -> int:
