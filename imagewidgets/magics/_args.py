@@ -95,8 +95,9 @@ def _unknown(parser: argparse.ArgumentParser, word: str) -> str:
     name = word.split("=", 1)[0]
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]}? " if close else ""
-    longs = ", ".join(s for s in known if s.startswith("--"))
-    return f"unknown option {name} ({hint}options: {longs})"
+    every = ", ".join("/".join(a.option_strings) for a in parser._actions
+                      if a.option_strings and "-h" not in a.option_strings)
+    return f"unknown option {name} ({hint}options: {every})"
 
 
 # -- value types (argparse calls them; their messages end up in one line) ----------------------
@@ -130,16 +131,6 @@ def _identifier(text: str) -> str:
     return text
 
 
-def _union(attr: str) -> list[str]:
-    """Every value any model of the table accepts for ``attr``, in table order."""
-    seen: list[str] = []
-    for spec in MODELS.values():
-        for value in getattr(spec, attr):
-            if value not in seen:
-                seen.append(value)
-    return seen
-
-
 _DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 
 
@@ -149,15 +140,18 @@ def _names(live_only: bool = True) -> list[str]:
 
 
 def _by_model(attr: str) -> str:
-    """Help text: which models take which values (from the model table); the biggest group is "others"."""
+    """Help text: which models take which values, from the model table, the default model's group first;
+    models that take none are named too ("not accepted"), so the help never offers what is refused."""
     groups: dict[tuple[str, ...], list[str]] = {}
     for name in _names():
-        values = getattr(MODELS[name], attr)
-        if values:
-            groups.setdefault(tuple(values), []).append(name)
-    biggest = max(groups, key=lambda v: len(groups[v]), default=None)
-    parts = [f"{', '.join(v)} ({'others' if v == biggest and len(groups) > 1 else ', '.join(ms)})"
-             for v, ms in groups.items()]
+        groups.setdefault(tuple(getattr(MODELS[name], attr)), []).append(name)
+    if len(groups) == 1:
+        (values,) = groups
+        return f"{', '.join(values)} (every current model)" if values else "not accepted by any current model"
+    parts = []
+    for values in sorted(groups, key=lambda v: DEFAULT_MODEL not in groups[v]):
+        who = ", ".join(f"{n} (the default)" if n == DEFAULT_MODEL else n for n in groups[values])
+        parts.append(f"{', '.join(values)} for {who}" if values else f"not accepted by {who} (omit it)")
     return "; ".join(parts)
 
 
@@ -198,13 +192,14 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "format": (("-f", "--format"), dict(dest="output_format", metavar="FORMAT",
                                         help="output format: " + _by_model("output_formats"))),
     "compression": (("--compression",), dict(dest="output_compression", type=_whole(0, 100), metavar="0-100",
-                                             help="jpeg/webp compression level, 0-100")),
-    "background": (("-b", "--background"), dict(help="background: " + ", ".join(_union("backgrounds")))),
-    "moderation": (("--moderation",), dict(help="moderation: " + ", ".join(_union("moderations")))),
+                                             help="jpeg/webp compression level, 0-100 (only with -f jpeg or webp)")),
+    "background": (("-b", "--background"), dict(help="background: " + _by_model("backgrounds"))),
+    "moderation": (("--moderation",), dict(help="moderation: " + _by_model("moderations"))),
     "partial": (("-p", "--partial-images"), dict(dest="partial_images", type=_whole(0, 3), metavar="0-3",
                                                  help="stream 0-3 partial frames, shown live in place")),
     "fidelity": (("--input-fidelity",), dict(dest="input_fidelity", metavar="FIDELITY",
-                                             help="how closely to keep the input image: " + _by_model("input_fidelities"))),
+                                             help="how closely an edit keeps its input image: "
+                                             + _by_model("input_fidelities"))),
     "api": (("--api",), dict(type=_one_of("images", "responses"),
                              help="images (one call per request) or responses (multi-turn, previous_response_id); "
                              "default: responses for GPT image models")),
