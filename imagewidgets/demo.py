@@ -72,7 +72,9 @@ def run_demo(out: Path, *, online: bool = False, say=print) -> dict:
 
 
 def demo_main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="imagewidgets demo", description=__doc__.splitlines()[0])
+    from .cli import plain
+
+    parser = argparse.ArgumentParser(prog="imagewidgets demo", description=plain(__doc__))
     parser.add_argument("--out", default="imagewidgets-demo", help="folder for images and the report")
     parser.add_argument("--online", action="store_true",
                         help="use OPENAI_API_KEY / OPENAI_BASE_URL instead of the offline renderer")
