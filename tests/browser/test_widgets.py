@@ -171,10 +171,16 @@ def test_mask_drag_paints_full_resolution_mask(page, lab):
     painter = wait_for_widget(page, ".iw-mask-painter")
     canvas = painter.locator("canvas")  # MultiCanvas: one <canvas>, its layers composited
     canvas.wait_for(state="visible")
+    # Drawn at the size it is shown (never stretched to the output's width), with 2 canvas
+    # pixels per CSS pixel so a HiDPI screen (device pixel ratio 2) shows it sharp.
+    shown = canvas.evaluate("(c) => { const r = c.getBoundingClientRect(); return [r.width, r.height]; }")
+    assert tuple(round(v) for v in shown) == VIEW_SIZE, shown
     size = canvas.evaluate("(c) => [c.width, c.height]")
-    assert tuple(size) == VIEW_SIZE, size
+    assert tuple(size) == (2 * VIEW_SIZE[0], 2 * VIEW_SIZE[1]), size
+    status = painter.inner_text()
+    assert f"shown at {VIEW_SIZE[0]}x{VIEW_SIZE[1]}" in status, status
 
-    drag(page, canvas, STROKE, steps=8)
+    drag(page, canvas, [(2 * x, 2 * y) for x, y in STROKE], steps=8)  # canvas pixels
 
     evidence = read_json(notebook.parent / "mask_painter.json")
     assert evidence["ups"] == 1 and evidence["errors"] == [], evidence
