@@ -195,8 +195,10 @@ class ImageStudio(W.VBox):
         self._on_format()
         self._changed = ""
         if changed:
+            now = self.cost.value.split(" (")[0]  # the amount, without the token counts
+            was = (before or "").split(" (")[0]
             self._changed = f"{spec.name} does not take " + ", ".join(changed) + (
-                f"; estimate {before} → {self.cost.value}" if before and before != self.cost.value else "")
+                f"; estimate {was} → {now}" if was and was != now else "")
         self._update_note()
 
     def _remember(self, change: Any) -> None:
