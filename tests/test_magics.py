@@ -519,6 +519,10 @@ def test_option_help_says_which_models_take_what_and_never_offers_what_the_defau
     xhigh = get_model("gpt-image-2.5-sunburst")
     assert f"{', '.join(xhigh.qualities)} for gpt-image-2.5-sunburst" in quality  # straight from the table
     assert "for gpt-image-1-mini, gpt-image-1.5, gpt-image-2 (the default)" in quality
+    size = _option_help(ip, "imagine", "--size")
+    free, fixed = size.split("; ")
+    assert "any WxH" in free and "gpt-image-2 (the default)" in free and "gpt-image-2.6-flare" not in free
+    assert "any WxH" not in fixed and "gpt-image-2.6-flare" in fixed  # the table says 2.6 has fixed sizes
 
 
 def test_the_edit_help_example_with_input_fidelity_runs_as_written(ip, wire, tmp_path):

@@ -155,6 +155,20 @@ def _by_model(attr: str) -> str:
     return "; ".join(parts)
 
 
+def _size_help() -> str:
+    """Help text for --size: each model's sizes (and its free WxH rule), from the table."""
+    groups: dict[tuple, list[str]] = {}
+    for name in _names():
+        spec = MODELS[name]
+        key = (spec.sizes + (("auto",) if spec.size_auto else ()), spec.free_size.describe() if spec.free_size else "")
+        groups.setdefault(key, []).append(name)
+    parts = []
+    for (sizes, free), names in sorted(groups.items(), key=lambda kv: DEFAULT_MODEL not in kv[1]):
+        who = ", ".join(f"{n} (the default)" if n == DEFAULT_MODEL else n for n in names)
+        parts.append(f"{', '.join(sizes)}{', or ' + free if free else ''} for {who}")
+    return "WxH: " + "; ".join(parts)
+
+
 # -- the option table --------------------------------------------------------------------------
 
 #: request parameter -> the option a user types (to say errors in the user's words)
@@ -177,15 +191,11 @@ OPTION_FOR_PARAM = {
     "turn": "--checkout",
 }
 
-_NEW_SIZES = MODELS[DEFAULT_MODEL].free_size
-
 _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "model": (("-m", "--model"), dict(
         help=f"image model (default {DEFAULT_MODEL}); the table knows: "
         + ", ".join(_names()) + " (and their dated snapshots); other names are sent as given, for compatible servers")),
-    "size": (("-s", "--size"), dict(
-        help="WxH or auto: 1024x1024, 1536x1024, 1024x1536 for gpt-image-1.x; "
-        + (f"gpt-image-2 and newer take {_NEW_SIZES.describe()}" if _NEW_SIZES else ""))),
+    "size": (("-s", "--size"), dict(help=_size_help())),
     "quality": (("-q", "--quality"), dict(help="quality: " + _by_model("qualities"))),
     "n": (("-n",), dict(type=_whole(1, max(m.n_max for m in MODELS.values())), metavar="N",
                         help="how many images (1-10; the Responses API makes one per call)")),
