@@ -112,6 +112,8 @@ def test_studio_renders(page, lab):
         assert select.is_disabled()
         for target in (select, select.locator("xpath=../..").locator(".iw-name")):
             assert reason in hover_title(page, target), (cls, hover_title(page, target))
+    slider = wait_for_widget(page, ".iw-studio .iw-compression .widget-label")  # a slider's name shows it
+    assert "compression applies to jpeg and webp only" in hover_title(page, slider)
     note = wait_for_widget(page, ".iw-studio .iw-note")
     assert "style (only dall-e-3)" in note.inner_text() and "input fidelity" in note.inner_text()
 
