@@ -1,5 +1,6 @@
-"""The ImageStudio's model-dependent controls: the choices each model's table row offers, the
-dall-e-3 style, and a size control that takes any ``WxH`` for models with the free size rule."""
+"""The ImageStudio's model-dependent controls: the choices each model's table row offers, those
+that start on "default" (dall-e-3's style), and a size control that takes any ``WxH`` for models
+with the free size rule. The choices are the parameters declared with a ``control`` (``api/params.py``)."""
 
 from __future__ import annotations
 
@@ -9,26 +10,22 @@ from typing import Any, Callable, Optional, Union
 import ipywidgets as W
 
 from ..api.errors import ParamError
-from ..api.models import ModelSpec, get_model, parse_size
+from ..api.models import COMPRESSED_FORMATS, ModelSpec, get_model, parse_size
+from ..api.params import Param, params_of, registry
+from ..api.requests import GenerateRequest
 
-__all__ = ["CHOICES", "COMPRESSED", "SizeControl", "choices", "labelled", "offer", "offer_style", "spec_of", "takers"]
+__all__ = ["CHOICES", "COMPRESSED", "EDIT_ONLY", "SizeControl", "choices", "labelled", "offer", "offer_unset",
+           "spec_of", "starts_unset", "takers"]
 
-#: request option -> (what the model table calls its choices, what the API calls the option)
-CHOICES = {
-    "size": ("sizes", "size"),
-    "quality": ("qualities", "quality"),
-    "output_format": ("output_formats", "output format"),
-    "background": ("backgrounds", "background"),
-    "moderation": ("moderations", "moderation"),
-    "input_fidelity": ("input_fidelities", "input fidelity"),
-    "style": ("styles", "style"),
-}
-_PREFERRED = {"output_format": "png", "background": "auto", "moderation": "auto", "input_fidelity": "low"}
-COMPRESSED = ("jpeg", "webp")
+#: request option -> its parameter, for every choice parameter with a studio control (``api/params.py``)
+CHOICES: dict[str, Param] = {p.name: p for p in registry().values() if p.control and p.choices}
+#: the choices only an edit sends (generations do not take them)
+EDIT_ONLY = frozenset(CHOICES) - {p.name for p in params_of(GenerateRequest)}
+COMPRESSED = COMPRESSED_FORMATS
 #: common sizes offered (beside the fixed ones) for models with the free WxH rule
 _FREE_PRESETS = ("1280x720", "720x1280", "2048x1152", "1152x2048", "2560x1440", "3840x2160")
-#: the style control's first entry: send no style, so the API's own default (vivid) applies
-_NO_STYLE = ("default", "")
+#: the first entry of a choice that starts unset: send none, so the API's own default applies
+_UNSET = ("default", "")
 
 _CONTROL = {"layout": {"width": "220px"}, "style": {"description_width": "80px"}}
 #: a control's name beside it, and the control itself: ipywidgets shows a Dropdown's (or a Combobox's)
@@ -47,7 +44,7 @@ def spec_of(name: str) -> ModelSpec:
 
 def choices(spec: ModelSpec, option: str) -> tuple[str, ...]:
     """What the control of ``option`` offers for ``spec`` (sizes: the table's, presets, auto)."""
-    values = tuple(getattr(spec, CHOICES[option][0]))
+    values = tuple(getattr(spec, CHOICES[option].choices or ""))
     if option != "size":
         return values
     if spec.free_size:
@@ -61,6 +58,12 @@ def takers(option: str) -> list[str]:
 
     return [n for n in model_names() if spec_of(n).is_live and choices(spec_of(n), option)] or [
         n for n in model_names() if choices(spec_of(n), option)]
+
+
+def _only(option: str, spec: ModelSpec) -> str:
+    """`` (only dall-e-3)``: the few models that take ``option``, or nothing when many do."""
+    others = [n for n in takers(option) if n != spec.name]
+    return f" (only {', '.join(others)})" if 0 < len(others) <= 3 else ""
 
 
 def dropdown(desc: str, cls: str) -> W.Dropdown:
@@ -112,10 +115,10 @@ def offer(widget: W.Dropdown, spec: ModelSpec, option: str, wanted: Any = None) 
     The value kept is ``wanted`` (what the user last chose; default: the current value) when the
     model accepts it, else the nearest choice, else the model's default; returns ``(wanted, used)``
     when the user's choice had to change, else None."""
-    label = CHOICES[option][1]
+    label = CHOICES[option].text
     values = choices(spec, option)
     previous = widget.value if wanted is None else wanted
-    preferred = {"size": spec.default_size, "quality": spec.default_quality}.get(option, _PREFERRED.get(option))
+    preferred = {"size": spec.default_size, "quality": spec.default_quality}.get(option, CHOICES[option].prefer)
     widget.options = values
     changed = None
     if previous in values:
@@ -126,25 +129,32 @@ def offer(widget: W.Dropdown, spec: ModelSpec, option: str, wanted: Any = None) 
         changed = (previous, widget.value) if previous not in (None, "") else None
     widget.disabled = not values
     if not values:
-        others = [n for n in takers(option) if n != spec.name]
-        widget.tooltip = f"{spec.name} does not accept {label}" + (
-            f" (only {', '.join(others)})" if 0 < len(others) <= 3 else "")
+        widget.tooltip = f"{spec.name} does not accept {label}" + _only(option, spec)
     else:
         widget.tooltip = f"{label} for {spec.name}: {', '.join(values)}"
-        if option == "input_fidelity":
+        if option in EDIT_ONLY:
             widget.tooltip += " (Edit only)"
     return changed
 
 
-def offer_style(widget: W.Dropdown, spec: ModelSpec) -> None:
-    """The style choice: enabled only for models whose table row has styles (dall-e-3)."""
-    values = choices(spec, "style")
+def starts_unset(option: str) -> bool:
+    """A choice with no value to start on (no ``prefer``, no model default) offers "default" first,
+    which sends nothing: a new control never changes what a click sends until it is used."""
+    return option not in ("size", "quality") and CHOICES[option].prefer is None
+
+
+def offer_unset(widget: W.Dropdown, spec: ModelSpec, option: str = "style") -> None:
+    """A choice that starts on "default" (send none, the API's own default applies), e.g. dall-e-3's
+    style; enabled only for models whose table row lists values."""
+    label = CHOICES[option].text
+    values = choices(spec, option)
     previous = widget.value
-    widget.options = (_NO_STYLE, *((v, v) for v in values)) if values else ()
+    widget.options = (_UNSET, *((v, v) for v in values)) if values else ()
     widget.value = previous if previous in values else "" if values else None
     widget.disabled = not values
-    widget.tooltip = (f"style for {spec.name}: {' or '.join(values)} ('default' sends none: the API's own applies)"
-                      if values else f"{spec.name} does not accept style (only {', '.join(takers('style'))})")
+    widget.tooltip = (f"{label} for {spec.name}: {' or '.join(values)} ('default' sends none: the API's own applies)"
+                      if values else f"{spec.name} does not accept {label}" + _only(option, spec))
+
 
 
 SizeWidget = Union[W.Dropdown, W.Combobox]
