@@ -103,9 +103,32 @@ def test_studio_renders(page, lab):
     thumb = wait_for_widget(page, ".iw-studio canvas.iw-thumb")
     assert distinct_colours(thumb) > 20, "the thumbnail canvas is blank"
 
+    # Disabled controls say why where the user looks: hovering the control (or its name) finds the
+    # reason as a tooltip, and the note under the controls says it in plain sight.
+    for cls, reason in (("iw-style", "does not accept style (only dall-e-3)"),
+                        ("iw-fidelity", "does not accept input fidelity")):
+        select = wait_for_widget(page, f".iw-studio .{cls} select")
+        assert select.is_disabled()
+        for target in (select, select.locator("xpath=../..").locator(".iw-name")):
+            assert reason in hover_title(page, target), (cls, hover_title(page, target))
+    slider = wait_for_widget(page, ".iw-studio .iw-compression .widget-label")  # a slider's name shows it
+    assert "compression applies to jpeg and webp only" in hover_title(page, slider)
+    note = wait_for_widget(page, ".iw-studio .iw-note")
+    assert "style (only dall-e-3)" in note.inner_text() and "input fidelity" in note.inner_text()
+
     assert_no_widget_errors(page)
     SCREENSHOTS.mkdir(exist_ok=True)
     studio.screenshot(path=str(SCREENSHOTS / "studio.png"))
+
+
+def hover_title(page, locator) -> str:
+    """Move the real mouse over ``locator`` and return the tooltip the browser would show there: the
+    ``title`` of the element under the pointer or of its nearest ancestor that has one."""
+    locator.scroll_into_view_if_needed()
+    found = box(locator)
+    x, y = found["x"] + found["width"] / 2, found["y"] + found["height"] / 2
+    page.mouse.move(x, y)
+    return page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.closest('[title]')?.title || ''", [x, y])
 
 
 def distinct_colours(locator) -> int:
@@ -149,10 +172,16 @@ def test_mask_drag_paints_full_resolution_mask(page, lab):
     painter = wait_for_widget(page, ".iw-mask-painter")
     canvas = painter.locator("canvas")  # MultiCanvas: one <canvas>, its layers composited
     canvas.wait_for(state="visible")
+    # Drawn at the size it is shown (never stretched to the output's width), with 2 canvas
+    # pixels per CSS pixel so a HiDPI screen (device pixel ratio 2) shows it sharp.
+    shown = canvas.evaluate("(c) => { const r = c.getBoundingClientRect(); return [r.width, r.height]; }")
+    assert tuple(round(v) for v in shown) == VIEW_SIZE, shown
     size = canvas.evaluate("(c) => [c.width, c.height]")
-    assert tuple(size) == VIEW_SIZE, size
+    assert tuple(size) == (2 * VIEW_SIZE[0], 2 * VIEW_SIZE[1]), size
+    status = painter.inner_text()
+    assert f"shown at {VIEW_SIZE[0]}x{VIEW_SIZE[1]}" in status, status
 
-    drag(page, canvas, STROKE, steps=8)
+    drag(page, canvas, [(2 * x, 2 * y) for x, y in STROKE], steps=8)  # canvas pixels
 
     evidence = read_json(notebook.parent / "mask_painter.json")
     assert evidence["ups"] == 1 and evidence["errors"] == [], evidence
