@@ -52,7 +52,7 @@ def served(tmp_path_factory):
     home = tmp_path_factory.mktemp("fuzz-home")
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEWIDGETS_OFFLINE_")}
     env.update(IMAGEWIDGETS_HOME=str(home), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([*_serve_command(), "--port", "0", "--no-moderation"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([*_serve_command(), "--port", "0", "--no-moderation", "--quiet"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()

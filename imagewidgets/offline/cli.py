@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="refuse a request whose request line and headers exceed KB (default 64)")
     p.add_argument("--body-timeout", type=float, metavar="SECONDS",
                    help="answer 408 when a request body has not arrived SECONDS after its headers (default 60)")
+    p.add_argument("--quiet", action="store_true",
+                   help="do not print a line per request (method, path, status, ms, request id)")
     return p
 
 
@@ -61,6 +63,19 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
         require_api_key=args.require_api_key, max_body_mb=args.max_body, max_header_kb=args.max_header,
         body_timeout_s=args.body_timeout,
     )
+
+
+def _print_requests() -> None:
+    """Each answered request as one line on stdout: ``POST /v1/images/generations 200 84 ms req_...``."""
+    import logging
+
+    from .middleware import ACCESS_LOG
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    ACCESS_LOG.addHandler(handler)
+    ACCESS_LOG.setLevel(logging.INFO)
+    ACCESS_LOG.propagate = False
 
 
 def serve_main(argv: list[str]) -> int:
@@ -85,6 +100,9 @@ def serve_main(argv: list[str]) -> int:
 
     def ready() -> None:
         print(f"imagewidgets offline image API on http://{host}:{port}/v1 - {BANNER}{where}", flush=True)
+
+    if not args.quiet:
+        _print_requests()
 
     server = _uvicorn_server(create_app(config), ready, config)
     try:

@@ -7,6 +7,7 @@ so streams pass through untouched.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import random
 import threading
@@ -20,9 +21,19 @@ import anyio
 from .config import OfflineConfig
 from .parse import APIFailure
 
-__all__ = ["Gate", "BACKEND_HEADER", "new_request_id"]
+__all__ = ["Gate", "BACKEND_HEADER", "new_request_id", "ACCESS_LOG"]
 
 BACKEND_HEADER = (b"x-imagewidgets-backend", b"offline-renderer")
+#: one INFO line per answered request: method, path, status, milliseconds (to the last byte), request id.
+#: ``imagewidgets serve`` prints it (unless --quiet); elsewhere nobody listens.
+ACCESS_LOG = logging.getLogger("imagewidgets.offline.access")
+_MAX_LOGGED_PATH = 200
+
+
+def _printable(path: str) -> str:
+    """A client's path as one safe log field: control characters escaped, long paths cut."""
+    text = "".join(c if c.isprintable() and c != " " else f"\\x{ord(c):02x}" for c in path)
+    return text if len(text) <= _MAX_LOGGED_PATH else text[:_MAX_LOGGED_PATH] + "…"
 
 
 def new_request_id() -> str:
@@ -55,36 +66,52 @@ class Gate:
         scope.setdefault("state", {})["request_id"] = rid
         extra = [(b"x-request-id", rid.encode()), BACKEND_HEADER]
         limit_headers: list[tuple[bytes, bytes]] = []
+        started = time.perf_counter()
+        status = [500]
+        logged = [False]
+
+        def log() -> None:
+            if not logged[0] and ACCESS_LOG.isEnabledFor(logging.INFO):
+                ms = (time.perf_counter() - started) * 1000
+                ACCESS_LOG.info("%s %s %d %.0f ms %s", scope.get("method", "?"), _printable(scope.get("path", "")),
+                                status[0], ms, rid)
+            logged[0] = True
 
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
+                status[0] = message["status"]
                 message = {**message, "headers": [*message.get("headers", []), *extra, *limit_headers]}
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                log()  # a stream is logged when its last byte has left
 
-        # uvicorn's h11 refuses a head that arrives in pieces beyond the limit; one that arrives
-        # whole is measured here
-        if _head_size(scope) > self.config.max_header_kb * 1024:
-            await _send_failure(APIFailure(431, f"The request line and headers are larger than this server accepts "
-                                           f"({self.config.max_header_kb} KB; imagewidgets serve --max-header).",
-                                           code="request_header_fields_too_large",
-                                           headers={"connection": "close"}), send_with_headers)
-            return
-        if scope["path"].startswith("/v1/"):
-            failure, limit_headers = self._admit(scope)
+        try:
+            # uvicorn's h11 refuses a head that arrives in pieces beyond the limit; one that
+            # arrives whole is measured here
+            if _head_size(scope) > self.config.max_header_kb * 1024:
+                await _send_failure(APIFailure(431, "The request line and headers are larger than this server "
+                                               f"accepts ({self.config.max_header_kb} KB; imagewidgets serve "
+                                               "--max-header).", code="request_header_fields_too_large",
+                                               headers={"connection": "close"}), send_with_headers)
+                return
+            if scope["path"].startswith("/v1/"):
+                failure, limit_headers = self._admit(scope)
+                if failure is not None:
+                    await _send_failure(failure, send_with_headers)
+                    return
+            # the whole body is read here, within its limits, before any route sees it: a route
+            # never meets a half-read body, and a refused one closes the connection cleanly
+            body, failure = await _read_body(scope, receive, self.config)
             if failure is not None:
                 await _send_failure(failure, send_with_headers)
                 return
-        # the whole body is read here, within its limits, before any route sees it: a route
-        # never meets a half-read body, and a refused one closes the connection cleanly
-        body, failure = await _read_body(scope, receive, self.config)
-        if failure is not None:
-            await _send_failure(failure, send_with_headers)
-            return
-        if body is None:  # the client went away
-            return
-        if scope["path"].startswith("/v1/") and self.config.latency_s > 0:
-            await anyio.sleep(self.config.latency_s)
-        await self.app(scope, _replay(body, receive), send_with_headers)
+            if body is None:  # the client went away
+                return
+            if scope["path"].startswith("/v1/") and self.config.latency_s > 0:
+                await anyio.sleep(self.config.latency_s)
+            await self.app(scope, _replay(body, receive), send_with_headers)
+        finally:
+            log()  # also when the client went away mid-stream or the app failed
 
     def _admit(self, scope: dict) -> tuple[APIFailure | None, list[tuple[bytes, bytes]]]:
         cfg = self.config
