@@ -157,7 +157,7 @@ class OutputOptions:
 
     def params(self) -> dict[str, Any]:
         """The API parameters that are set (no images, no None values)."""
-        skip = {"extra_body", "images", "mask", "markup", "image", "input_images", "tool_model"}
+        skip = {"extra_body", "images", "mask", "markup", "image", "input_images", "tool_model", "base_image"}
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
         out = {k: v for k, v in out.items() if v is not None and not (k == "stream" and v is False)}
         if self.extra_body:
@@ -246,17 +246,22 @@ class ResponsesRequest(OutputOptions):
     action: str | None = None  # generate | edit | auto
     input_fidelity: str | None = None
     mask: ImageInput | None = None  # the tool's input_image_mask
+    #: the image ``previous_response_id`` continues from, when the caller has it: never sent, but
+    #: the mask is checked against it before the request (a Session always passes it)
+    base_image: ImageInput | None = None
     instructions: str | None = None
     tool_choice: str | None = "required"
     endpoint: ClassVar[str] = "responses"
 
-    def __init__(self, prompt: str, input_images: Any = (), mask: Any = None, **options: Any) -> None:
+    def __init__(self, prompt: str, input_images: Any = (), mask: Any = None, base_image: Any = None,
+                 **options: Any) -> None:
         _init(
             self,
             ResponsesRequest,
             prompt=prompt,
             input_images=_coerce_images(input_images, "input_images"),
             mask=ImageInput.coerce(mask, "mask") if mask is not None else None,
+            base_image=ImageInput.coerce(base_image, "base_image") if base_image is not None else None,
             **options,
         )
 

@@ -31,8 +31,14 @@ from ..api.results import CompletedEvent, ImageResult, ImageSet
 from .store import Store, open_store
 from ..api.streams import ImageStream
 from .turns import Turn
+from .variants import VARIANT_KEY, run_variants
 
 __all__ = ["SessionCore"]
+
+
+def _variant_number(turn: Turn) -> int:
+    tag = ((turn.params or {}).get("metadata") or {}).get(VARIANT_KEY)
+    return int(tag) if isinstance(tag, str) and tag.isdigit() else 0
 
 def _fields(cls: type) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
@@ -202,6 +208,8 @@ class SessionCore(TurnRecorder):
         """A new image from ``prompt`` (a new root of the tree)."""
         req = self._imagine_request(prompt, stream=stream, partial_images=partial_images,
                                     on_event=on_event, api=api, **options)
+        if self._fans_out(req):
+            return self._variants(req, None, "generate", refresh)
         turn = self.run(req, parent=None, on_event=on_event, cancel=cancel, refresh=refresh, kind="generate")
         return self._returned(turn)
 
@@ -223,13 +231,17 @@ class SessionCore(TurnRecorder):
             if images is not None:
                 req = ResponsesRequest(prompt, input_images=images, mask=mask, **opts)
             elif parent is not None and parent.response_id:
-                req = ResponsesRequest(prompt, mask=mask, previous_response_id=parent.response_id, **opts)
+                # the parent's picture is not sent, but the mask is checked against it
+                req = ResponsesRequest(prompt, mask=mask, previous_response_id=parent.response_id,
+                                       base_image=parent.image if mask is not None else None, **opts)
             else:  # the parent came from the Image API: send its picture
                 req = ResponsesRequest(prompt, input_images=[self._image_of(parent, "edit")], mask=mask, **opts)
         else:
             opts = self._streaming(self._options(EditRequest, options), on_event)
             src = images if images is not None else [self._image_of(parent, "edit")]
             req = EditRequest(prompt, images=src, mask=mask, markup=markup, **opts)
+        if self._fans_out(req):
+            return self._variants(req, parent, "edit", refresh)
         turn = self.run(req, parent=parent, on_event=on_event, cancel=cancel, refresh=refresh, kind="edit")
         return self._returned(turn)
 
@@ -243,6 +255,46 @@ class SessionCore(TurnRecorder):
         turn = self.run(req, parent=parent, on_event=on_event, cancel=cancel, refresh=refresh, kind="vary")
         return self._returned(turn)
 
+    # -- variants ------------------------------------------------------------------------------
+    @staticmethod
+    def _fans_out(req: Any) -> bool:
+        """n > 1 through the Responses API: n calls (the tool makes one image per call)."""
+        return isinstance(req, ResponsesRequest) and (req.n or 1) > 1
+
+    def _variants(self, req: ResponsesRequest, parent: Turn | None, kind: str, refresh: bool) -> ImageSet:
+        # variants are not streamed: n pictures arriving at once show as one grid when they are done
+        req = req.replace(stream=False, partial_images=None)
+        turns = run_variants(self, req, int(req.n or 1), parent=parent, kind=kind, refresh=refresh)
+        return ImageSet([t.image for t in turns if t.image is not None])
+
+    @property
+    def variants(self) -> list[tuple[Turn, int]]:
+        """The images of the newest call that made several, as ``(turn, image index)`` in order: the
+        sibling turns of n Responses calls, or the n images of one Image API turn."""
+        turns = self.turns
+        for t in reversed(turns):
+            if t.group_id:
+                group = [x for x in turns if x.group_id == t.group_id and x.images]
+                return [(x, 0) for x in sorted(group, key=_variant_number)]
+            if t.status in ("completed", "replayed") and self.store.image_count(t.id) > 1:
+                return [(t, i) for i in range(len(t.images))]
+        return []
+
+    def pick(self, i: int) -> Turn:
+        """Make variant ``i`` (0-based, as in ``result[i]``) of the newest call that made several
+        images the base of the next edit; returns its turn (now current)."""
+        found = self.variants
+        if not found:
+            raise ParamError("pick", i, "the number of a variant", hint="no call of this session made several "
+                             "images yet; ask for some with n=4")
+        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(found):
+            raise ParamError("pick", i, f"0 to {len(found) - 1}", hint=f"the newest call made {len(found)} images")
+        turn, index = found[i]
+        if turn.picked != index:
+            turn.picked = index
+            self.store.save_turn(turn)
+        return self.checkout(turn)
+
     @staticmethod
     def _returned(turn: Turn) -> ImageResult | ImageSet:
         result = turn.result
@@ -254,10 +306,14 @@ class SessionCore(TurnRecorder):
 
     # -- the core path -------------------------------------------------------------------------
     def run(self, request: Any, *, parent: Turn | str | None = None, on_event: Callable | None = None,
-            cancel: threading.Event | None = None, refresh: bool = False, kind: str | None = None) -> Turn:
-        """Validate, replay or send, store, and record ``request`` as a turn; returns the turn."""
+            cancel: threading.Event | None = None, refresh: bool = False, kind: str | None = None,
+            group_id: str | None = None, reserved: float | None = None, make_current: bool = True) -> Turn:
+        """Validate, replay or send, store, and record ``request`` as a turn; returns the turn.
+
+        ``reserved``: the budget already set aside for it (variants reserve for all n at once)."""
         parent_turn = self._turn_of(parent) if parent is not None else None
-        turn, usd = self._begin(request, parent_turn, kind, refresh)
+        turn, usd = self._begin(request, parent_turn, kind, refresh, make_current=make_current,
+                                reserved=reserved, group_id=group_id)
         if turn.status == "replayed":
             self._emit_replay(turn, on_event)
             return turn
@@ -272,7 +328,7 @@ class SessionCore(TurnRecorder):
         except BaseException as e:
             self._fail(turn, e, usd, time.perf_counter() - t0)
             raise
-        turn = self._finish(turn, results, status, usd, time.perf_counter() - t0)
+        turn = self._finish(turn, results, status, usd, time.perf_counter() - t0, make_current)
         if on_event is not None and not streamed:  # one event per image, stored, as a stream would end
             for img in turn.images:
                 on_event(CompletedEvent(result=img))

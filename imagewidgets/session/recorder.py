@@ -69,7 +69,8 @@ class TurnRecorder:
         return (key.reveal(),) if key else ()
 
     def _begin(self, req: Any, parent: Turn | None, kind: str | None, refresh: bool,
-               make_current: bool = True) -> tuple[Turn, float]:
+               make_current: bool = True, reserved: float | None = None,
+               group_id: str | None = None) -> tuple[Turn, float]:
         """Validate; answer from the store when possible; else check the budget and record a running turn."""
         req.validate()
         key = replay_key(req, self.backend)
@@ -79,12 +80,14 @@ class TurnRecorder:
             api="responses" if isinstance(req, ResponsesRequest) else "images",
             prompt=redact(getattr(req, "prompt", "") or None, secrets), parent_id=parent.id if parent else None,
             model=req.model, params=redact(request_params(req), secrets), inputs=request_inputs(req),
-            created=time.time(), replay_key=key, backend=self.backend, owner=this_process(),
+            created=time.time(), replay_key=key, backend=self.backend, owner=this_process(), group_id=group_id,
         )
         hit = None if refresh else self.store.find_replay(key)
         if hit is not None:
+            if reserved:
+                self._release(reserved)
             return self._replay(turn, hit, make_current), 0.0
-        usd = self._reserve(req)
+        usd = self._reserve(req) if reserved is None else reserved
         try:
             self.store.save_turn(turn)
         except BaseException:

@@ -271,7 +271,8 @@ def import_json(path: str | Path, *, name: str | None = None, folder: str | Path
         kw = {k: d.get(k) for k in ("id", "kind", "api", "prompt", "parent_id", "model", "params", "inputs",
                                     "response_id", "call_id", "revised_prompt", "cost", "created", "elapsed_s",
                                     "status", "error", "replay_key", "backend", "replayed_from", "note")}
-        turn = Turn(session=name, usage=Usage(**d["usage"]) if d.get("usage") else None, **kw)
+        turn = Turn(session=name, usage=Usage(**d["usage"]) if d.get("usage") else None,
+                    group_id=d.get("group_id"), picked=int(d.get("picked") or 0), **kw)
         store.save_turn(turn)
         for meta in d.get("images") or []:
             data = base64.b64decode(meta["data_url"].split(",", 1)[1])

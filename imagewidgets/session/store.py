@@ -30,7 +30,7 @@ __all__ = ["Store", "default_folder", "open_store"]
 
 _TURN_COLUMNS = ("id", "session", "parent_id", "kind", "api", "model", "prompt", "params", "inputs",
                  "response_id", "call_id", "revised_prompt", "usage", "cost", "created", "elapsed_s",
-                 "status", "error", "replay_key", "backend", "replayed_from", "note", "owner")
+                 "status", "error", "replay_key", "backend", "replayed_from", "note", "owner", "group_id", "picked")
 _JSON_COLUMNS = {"params", "inputs"}
 
 
@@ -219,6 +219,10 @@ class Store:
             out.append(ImageResult(data=data, format=r["format"], width=r["width"] or 0, height=r["height"] or 0,
                                    usage=usage, index=r["idx"], path=path, partial=bool(r["partial"]), **kw))
         return out
+
+    def image_count(self, turn_id: str) -> int:
+        """How many completed images the turn has (without reading them)."""
+        return self._query("SELECT COUNT(*) AS n FROM images WHERE turn_id = ? AND partial = 0", (turn_id,))[0]["n"]
 
     def image_rows(self, turn_id: str) -> list[dict]:
         return [dict(r) for r in self._query("SELECT * FROM images WHERE turn_id = ?", (turn_id,))]
