@@ -181,6 +181,7 @@ OPTION_FOR_PARAM = {
     "api": "--api",
     "budget": "--budget",
     "turn": "--checkout",
+    "pick": "--pick",
 }
 
 _NEW_SIZES = MODELS[DEFAULT_MODEL].free_size
@@ -194,7 +195,8 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
         + (f"gpt-image-2 and newer take {_NEW_SIZES.describe()}" if _NEW_SIZES else ""))),
     "quality": (("-q", "--quality"), dict(help="quality: " + _by_model("qualities"))),
     "n": (("-n",), dict(type=_whole(1, max(m.n_max for m in MODELS.values())), metavar="N",
-                        help="how many images (1-10; the Responses API makes one per call)")),
+                        help="how many images (1-10): one call on the Image API, N parallel calls (sibling turns) "
+                        "on the Responses API; shown as a grid to pick from")),
     "format": (("-f", "--format"), dict(dest="output_format", metavar="FORMAT",
                                         help="output format: " + _by_model("output_formats"))),
     "compression": (("--compression",), dict(dest="output_compression", type=_whole(0, 100), metavar="0-100",
@@ -214,6 +216,9 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
                                  "Without it, the edit continues from the session's current image")),
     "mask": (("--mask",), dict(metavar="MASK", help="where to edit: a path, a variable holding a MaskPainter "
                                "or a PNG with alpha (transparent = edit here)")),
+    "pick": (("--pick",), dict(type=_whole(1, max(m.n_max for m in MODELS.values())), metavar="N",
+                               help="continue from variant N (as the grid numbers them, from 1) of the newest "
+                               "call that made several images")),
     "session": (("--session",), dict(metavar="SESSION", help="a variable holding a Session, or a session name "
                                      "(default: the notebook's default session)")),
     "out": (("--out",), dict(type=_identifier, metavar="NAME", help="also assign the result to this variable")),

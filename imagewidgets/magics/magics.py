@@ -101,14 +101,14 @@ class ImageMagics(Magics):
             raise UsageError(f"a prompt is needed, e.g. %{magic} a lighthouse at dusk, watercolour")
         return prompt
 
-    def _deliver(self, result: Any, args: Any, live: LiveView | None) -> Any:
+    def _deliver(self, result: Any, args: Any, live: LiveView | None, session: Any = None) -> Any:
         """Show (once), assign ``--out``, return."""
         if result is None:  # cancelled before any frame arrived
             return None
         if args.out:
             self.shell.user_ns[args.out] = result
         if not args.no_display:
-            (live or LiveView(self.shell)).show(result)
+            (live or LiveView(self.shell)).show(self._grid(result, session))
         self.guard.shown(result)  # shown above (or not wanted): no second copy as Out[n]
         return result
 
@@ -131,7 +131,31 @@ class ImageMagics(Magics):
                 result = getattr(session, verb)(refresh=args.refresh, **kwargs, **options)
             finally:
                 self._notes(verb, caught)
-        return self._deliver(result, args, live)
+        return self._deliver(result, args, live, session)
+
+    @staticmethod
+    def _grid(result: Any, session: Any) -> Any:
+        """Several images from one call show as a ``VariantGrid``: "continue from this" under each."""
+        from ..api.results import ImageSet
+
+        if not isinstance(result, ImageSet) or session is None:
+            return result
+        items = session.variants
+        if [t.images[i].data for t, i in items] != [r.data for r in result]:
+            return result
+        from ..widgets.variants import VariantGrid
+
+        return VariantGrid(session, items)
+
+    def _pick(self, session: Any, number: int) -> None:
+        """``--pick N``: variant N (1-based, as the grid numbers them) becomes the base of the edit."""
+        found = session.variants
+        if not found:
+            raise ParamError("pick", number, "the number of a variant", hint="no call of this session made "
+                             "several images yet; ask for some with -n 4")
+        if not 1 <= number <= len(found):
+            raise ParamError("pick", number, f"1 to {len(found)}", hint=f"the newest call made {len(found)} images")
+        session.pick(number - 1)
 
     def _notes(self, verb: str, caught: list) -> None:
         """Warnings (an unknown or retired model) as one line each, once, without file and line."""
@@ -184,7 +208,7 @@ class ImageMagics(Magics):
     @_reported("edit")
     @magic_arguments()
     @argument("prompt", nargs="*", help="what to change (or the cell body, with %%%%edit)")
-    @A.options("image", "mask", "fidelity", *A.OUTPUT, *A.COMMON)
+    @A.options("image", "mask", "pick", "fidelity", *A.OUTPUT, *A.COMMON)
     def edit(self, line: str = "", cell: str | None = None) -> Any:
         """Edit an image: by default the session's current one (the previous cell's image).
 
@@ -200,6 +224,8 @@ class ImageMagics(Magics):
             %edit a pond with lilies --mask painter           # painter = MaskPainter(...): edit where painted
             %edit as a pencil sketch --image img              # img: an ImageResult, PIL image, bytes...
             %edit brighter --image turn_1a2b3c4d5e6f          # branch from an earlier turn
+            %imagine a lighthouse -n 4                        # 4 variants in a grid, numbered 1-4
+            %edit add a boat --pick 3                         # continue from variant 3
 
         Note: IPython has its own ``%edit`` line magic (it opens a text editor). Loading
         imagewidgets replaces it with this one on purpose; IPython's stays reachable as
@@ -207,6 +233,10 @@ class ImageMagics(Magics):
         """
         args = A.parse(self.edit, _expand(self.shell, line))
         prompt = self._prompt(args, cell, "edit")
+        if args.pick is not None:
+            if args.images:
+                raise UsageError("--pick and --image both say what to edit: give one of them")
+            self._pick(self.session(args.session), args.pick)
         return self._call("edit", args, prompt=prompt)
 
     @line_cell_magic

@@ -31,14 +31,13 @@ from ..api.results import CompletedEvent, ImageResult, ImageSet
 from .store import Store, open_store
 from ..api.streams import ImageStream
 from .turns import Turn
-from .variants import VARIANT_KEY, run_variants
+from .variants import run_variants
 
 __all__ = ["SessionCore"]
 
 
 def _variant_number(turn: Turn) -> int:
-    tag = ((turn.params or {}).get("metadata") or {}).get(VARIANT_KEY)
-    return int(tag) if isinstance(tag, str) and tag.isdigit() else 0
+    return turn.variant or 0
 
 def _fields(cls: type) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
@@ -290,10 +289,18 @@ class SessionCore(TurnRecorder):
         if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(found):
             raise ParamError("pick", i, f"0 to {len(found) - 1}", hint=f"the newest call made {len(found)} images")
         turn, index = found[i]
-        if turn.picked != index:
-            turn.picked = index
-            self.store.save_turn(turn)
-        return self.checkout(turn)
+        return self.continue_from(turn, index)
+
+    def continue_from(self, turn: str | Turn, index: int = 0) -> Turn:
+        """Make image ``index`` of ``turn`` the base of the next edit (what a grid's "continue from
+        this" does); returns the turn, now current."""
+        t = self.turn(turn)
+        if not 0 <= index < max(1, len(t.images)):
+            raise ParamError("index", index, f"0 to {len(t.images) - 1}", hint=f"turn {t.id} has {len(t.images)} images")
+        if t.picked != index:
+            t.picked = index
+            self.store.save_turn(t)
+        return self.checkout(t)
 
     @staticmethod
     def _returned(turn: Turn) -> ImageResult | ImageSet:

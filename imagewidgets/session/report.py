@@ -162,7 +162,8 @@ class Lineage:
 
         def walk(t: Turn, depth: int) -> None:
             mark = " *" if t.id == self.current_id else ""
-            lines.append(f"{'  ' * depth}- {t.id} {t.kind} [{t.status}] {_one_line(t.prompt)[:50]}{mark}")
+            sibling = f" variant #{t.variant + 1}" if t.variant is not None else ""
+            lines.append(f"{'  ' * depth}- {t.id} {t.kind}{sibling} [{t.status}] {_one_line(t.prompt)[:50]}{mark}")
             for c in self.children.get(t.id, []):
                 walk(c, depth + 1)
 
@@ -175,7 +176,8 @@ class Lineage:
             thumb = thumbnail_url(t.image, px)
             cls = "iw-node iw-current" if t.id == self.current_id else "iw-node"
             pic = f'<img src="{thumb}" width="{px}"/>' if thumb else ""
-            label = (f"<span><b>{_esc(t.kind)}</b> <span class='iw-muted'>{_esc(t.id)} · "
+            sibling = f" · variant #{t.variant + 1}" if t.variant is not None else ""
+            label = (f"<span><b>{_esc(t.kind)}</b>{sibling} <span class='iw-muted'>{_esc(t.id)} · "
                      f"{_esc(t.status)}</span><br/>{_esc((t.prompt or '')[:80])}</span>")
             inner = f'<a href="#{_esc(t.id)}">{pic}</a>' if link else pic
             kids = self.children.get(t.id, [])

@@ -125,6 +125,14 @@ class Turn:
         return imgs[0] if len(imgs) == 1 else ImageSet(imgs)
 
     @property
+    def variant(self) -> int | None:
+        """Which of its call's variants this turn is (0-based), or None when the call made one turn."""
+        if not self.group_id:
+            return None
+        tag = ((self.params or {}).get("metadata") or {}).get("imagewidgets_variant")
+        return int(tag) if isinstance(tag, str) and tag.isdigit() else 0
+
+    @property
     def ok(self) -> bool:
         return self.status in ("completed", "replayed", "cancelled", "interrupted") and bool(self.images)
 

@@ -78,9 +78,7 @@ class ImageStudio(W.VBox):
         if not self.compression.disabled:
             opts["output_compression"] = self.compression.value
         if self.n.value > 1:
-            opts["n"] = self.n.value
-            if spec.supports("responses"):
-                opts["api"] = "images"  # the Responses tool makes one image per call
+            opts["n"] = self.n.value  # the Responses API: n parallel calls, shown as a grid to pick from
         if not self.partial_images.disabled and self.partial_images.value > 0:
             opts["partial_images"] = self.partial_images.value
         return opts
@@ -146,6 +144,7 @@ class ImageStudio(W.VBox):
 
     def _ended(self, error: Optional[BaseException]) -> None:
         try:
+            self._show_variants(None if error is not None else self.live.result)
             if error is not None:
                 self.show_error(error)
                 if not isinstance(error, ImagewidgetsError):  # a bug, not a user error: keep the traceback
@@ -153,6 +152,19 @@ class ImageStudio(W.VBox):
             self._set_busy(False)
         finally:
             self._idle.set()
+
+    @reported
+    def _show_variants(self, result: Any) -> None:
+        """Several images from one click: a grid with "continue from this" under each."""
+        from ..api.results import ImageSet
+
+        if isinstance(result, ImageSet) and len(result) > 1:
+            from .variants import VariantGrid
+
+            self.variants = VariantGrid(self.session, thumb_size=160)
+            self.variants_box.children = [self.variants]
+        else:
+            self.variants, self.variants_box.children = None, []
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -174,7 +186,7 @@ class ImageStudio(W.VBox):
             self.n.max = max(1, spec.n_max)
             self.n.disabled = spec.n_max <= 1
             self.n.tooltip = (f"{spec.name} makes one image per request" if self.n.disabled
-                              else f"1 to {spec.n_max} images (more than 1 uses the Image API)")
+                              else f"1 to {spec.n_max} images, shown as a grid to pick from")
             self.partial_images.disabled = not spec.streaming
             self.partial_images.tooltip = ("partial frames while streaming" if spec.streaming
                                            else f"{spec.name} does not stream partial images")
@@ -311,6 +323,9 @@ class ImageStudio(W.VBox):
         self.error = W.Label(style={"text_color": "#c0392b"}, layout=W.Layout(display="none"))
         self.error.add_class("iw-error")
         self.mask_box = W.VBox(layout=W.Layout(align_items="flex-start"))  # the painter keeps its size
+        self.variants: Any = None  # the VariantGrid of the last click that made several images
+        self.variants_box = W.VBox()
+        self.variants_box.add_class("iw-studio-variants")
         self.gallery = Gallery(self.session)
         self.gallery.observe(self._on_selected, names=["selected"])
 
@@ -331,6 +346,7 @@ class ImageStudio(W.VBox):
             self.cost,
             self.error,
             self.mask_box,
+            self.variants_box,
             W.HBox([self.live, self.gallery]),
             self.output,
         ]
