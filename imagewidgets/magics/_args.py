@@ -182,6 +182,8 @@ OPTION_FOR_PARAM = {
     "budget": "--budget",
     "turn": "--checkout",
     "pick": "--pick",
+    "keep_outside_mask": "--keep-outside",
+    "feather": "--feather",
 }
 
 _NEW_SIZES = MODELS[DEFAULT_MODEL].free_size
@@ -219,6 +221,11 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "pick": (("--pick",), dict(type=_whole(1, max(m.n_max for m in MODELS.values())), metavar="N",
                                help="continue from variant N (as the grid numbers them, from 1) of the newest "
                                "call that made several images")),
+    "keep_outside": (("--keep-outside",), dict(action="store_true", dest="keep_outside_mask",
+                                               help="with --mask: put the parent's pixels back outside the mask "
+                                               "(the API's own image is kept too, as result.raw)")),
+    "feather": (("--feather",), dict(type=_whole(0, 256), metavar="PX",
+                                     help="with --keep-outside: a soft seam this many pixels wide, inside the mask")),
     "session": (("--session",), dict(metavar="SESSION", help="a variable holding a Session, or a session name "
                                      "(default: the notebook's default session)")),
     "out": (("--out",), dict(type=_identifier, metavar="NAME", help="also assign the result to this variable")),

@@ -121,6 +121,10 @@ class ImageMagics(Magics):
             kwargs["on_event"] = live.on_event
         if getattr(args, "mask", None):
             kwargs["mask"] = A.resolve_image(args.mask, self.shell, session, param="mask")
+        if getattr(args, "keep_outside_mask", False):
+            kwargs["keep_outside_mask"] = True
+        if getattr(args, "feather", None) is not None:
+            kwargs["feather"] = args.feather
         if verb != "imagine":
             images = A.resolve_images(args.images, self.shell, session)
             # one reference is passed as itself: a turn then continues its chain (previous_response_id)
@@ -208,7 +212,7 @@ class ImageMagics(Magics):
     @_reported("edit")
     @magic_arguments()
     @argument("prompt", nargs="*", help="what to change (or the cell body, with %%%%edit)")
-    @A.options("image", "mask", "pick", "fidelity", *A.OUTPUT, *A.COMMON)
+    @A.options("image", "mask", "keep_outside", "feather", "pick", "fidelity", *A.OUTPUT, *A.COMMON)
     def edit(self, line: str = "", cell: str | None = None) -> Any:
         """Edit an image: by default the session's current one (the previous cell's image).
 
@@ -222,6 +226,7 @@ class ImageMagics(Magics):
             %edit make it winter, snow on the rocks           # edits the boat picture
             %edit put the cat in a hat --image cat.png --image hat.png --input-fidelity high
             %edit a pond with lilies --mask painter           # painter = MaskPainter(...): edit where painted
+            %edit a pond --mask painter --keep-outside --feather 8   # outside the mask: the parent's pixels
             %edit as a pencil sketch --image img              # img: an ImageResult, PIL image, bytes...
             %edit brighter --image turn_1a2b3c4d5e6f          # branch from an earlier turn
             %imagine a lighthouse -n 4                        # 4 variants in a grid, numbered 1-4

@@ -31,6 +31,7 @@ from ..api.results import CompletedEvent, ImageResult, ImageSet
 from .store import Store, open_store
 from ..api.streams import ImageStream
 from .turns import Turn
+from .fidelity import EditCheck, composited, edit_check
 from .variants import run_variants
 
 __all__ = ["SessionCore"]
@@ -220,8 +221,13 @@ class SessionCore(TurnRecorder):
 
     def edit(self, prompt: str, image: Any = None, mask: Any = None, markup: Any = None, *,
              on_event: Callable | None = None, cancel: threading.Event | None = None, refresh: bool = False,
-             api: str | None = None, **options: Any) -> ImageResult | ImageSet:
-        """Edit the current turn's image (or ``image``): a child of the turn it continues from."""
+             api: str | None = None, keep_outside_mask: bool = False, feather: int | None = None,
+             **options: Any) -> ImageResult | ImageSet:
+        """Edit the current turn's image (or ``image``): a child of the turn it continues from.
+
+        With a ``mask``, each image gets ``outside_mask_change`` (how much changed outside it);
+        ``keep_outside_mask=True`` puts the parent's pixels back outside the mask (``feather`` px
+        of soft seam inside it) and keeps the API's own image as ``result.raw``."""
         parent, images = self._source(image)
         model = options.get("model") or self.model
         use = self._api_for(model, api)
@@ -229,7 +235,8 @@ class SessionCore(TurnRecorder):
             opts = self._streaming(self._options(ResponsesRequest, options), on_event)
             if images is not None:
                 req = ResponsesRequest(prompt, input_images=images, mask=mask, **opts)
-            elif parent is not None and parent.response_id:
+            elif parent is not None and parent.response_id and not composited(parent):
+                # (a keep_outside_mask composite is not what the server holds: it is sent as an image)
                 # the parent's picture is not sent, but the mask is checked against it
                 req = ResponsesRequest(prompt, mask=mask, previous_response_id=parent.response_id,
                                        base_image=parent.image if mask is not None else None, **opts)
@@ -239,9 +246,11 @@ class SessionCore(TurnRecorder):
             opts = self._streaming(self._options(EditRequest, options), on_event)
             src = images if images is not None else [self._image_of(parent, "edit")]
             req = EditRequest(prompt, images=src, mask=mask, markup=markup, **opts)
+        check = edit_check(req, keep_outside_mask, feather)
         if self._fans_out(req):
-            return self._variants(req, parent, "edit", refresh)
-        turn = self.run(req, parent=parent, on_event=on_event, cancel=cancel, refresh=refresh, kind="edit")
+            return self._variants(req, parent, "edit", refresh, check)
+        turn = self.run(req, parent=parent, on_event=on_event, cancel=cancel, refresh=refresh, kind="edit",
+                        check=check)
         return self._returned(turn)
 
     def vary(self, image: Any = None, *, on_event: Callable | None = None, cancel: threading.Event | None = None,
@@ -260,10 +269,11 @@ class SessionCore(TurnRecorder):
         """n > 1 through the Responses API: n calls (the tool makes one image per call)."""
         return isinstance(req, ResponsesRequest) and (req.n or 1) > 1
 
-    def _variants(self, req: ResponsesRequest, parent: Turn | None, kind: str, refresh: bool) -> ImageSet:
+    def _variants(self, req: ResponsesRequest, parent: Turn | None, kind: str, refresh: bool,
+                  check: EditCheck | None = None) -> ImageSet:
         # variants are not streamed: n pictures arriving at once show as one grid when they are done
         req = req.replace(stream=False, partial_images=None)
-        turns = run_variants(self, req, int(req.n or 1), parent=parent, kind=kind, refresh=refresh)
+        turns = run_variants(self, req, int(req.n or 1), parent=parent, kind=kind, refresh=refresh, check=check)
         return ImageSet([t.image for t in turns if t.image is not None])
 
     @property
@@ -314,13 +324,16 @@ class SessionCore(TurnRecorder):
     # -- the core path -------------------------------------------------------------------------
     def run(self, request: Any, *, parent: Turn | str | None = None, on_event: Callable | None = None,
             cancel: threading.Event | None = None, refresh: bool = False, kind: str | None = None,
-            group_id: str | None = None, reserved: float | None = None, make_current: bool = True) -> Turn:
+            group_id: str | None = None, reserved: float | None = None, make_current: bool = True,
+            check: EditCheck | None = None) -> Turn:
         """Validate, replay or send, store, and record ``request`` as a turn; returns the turn.
 
-        ``reserved``: the budget already set aside for it (variants reserve for all n at once)."""
+        ``reserved``: the budget already set aside for it (variants reserve for all n at once);
+        ``check``: a masked edit's fidelity check (and ``keep_outside_mask``), see ``fidelity.py``."""
         parent_turn = self._turn_of(parent) if parent is not None else None
+        extra = {"keep_outside_mask": True, "feather": check.feather} if check is not None and check.keep else None
         turn, usd = self._begin(request, parent_turn, kind, refresh, make_current=make_current,
-                                reserved=reserved, group_id=group_id)
+                                reserved=reserved, group_id=group_id, key_extra=extra)
         if turn.status == "replayed":
             self._emit_replay(turn, on_event)
             return turn
@@ -335,7 +348,7 @@ class SessionCore(TurnRecorder):
         except BaseException as e:
             self._fail(turn, e, usd, time.perf_counter() - t0)
             raise
-        turn = self._finish(turn, results, status, usd, time.perf_counter() - t0, make_current)
+        turn = self._finish(turn, results, status, usd, time.perf_counter() - t0, make_current, check=check)
         if on_event is not None and not streamed:  # one event per image, stored, as a stream would end
             for img in turn.images:
                 on_event(CompletedEvent(result=img))

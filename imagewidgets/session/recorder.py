@@ -17,6 +17,7 @@ from .replay import replay_key, request_inputs, request_params
 from ..api.requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
 from ..api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent
 from ..api.streams import ImageStream
+from .fidelity import checked
 from .turns import Turn, new_turn_id, redact, this_process
 
 __all__ = ["TurnRecorder"]
@@ -70,10 +71,10 @@ class TurnRecorder:
 
     def _begin(self, req: Any, parent: Turn | None, kind: str | None, refresh: bool,
                make_current: bool = True, reserved: float | None = None,
-               group_id: str | None = None) -> tuple[Turn, float]:
+               group_id: str | None = None, key_extra: dict | None = None) -> tuple[Turn, float]:
         """Validate; answer from the store when possible; else check the budget and record a running turn."""
         req.validate()
-        key = replay_key(req, self.backend)
+        key = replay_key(req, self.backend, key_extra)
         secrets = self._secrets()
         turn = Turn(
             id=new_turn_id(), session=self.name, kind=kind or _KIND.get(type(req), "generate"),
@@ -173,8 +174,10 @@ class TurnRecorder:
         return completed, "cancelled"
 
     def _finish(self, turn: Turn, results: list[ImageResult], status: str, usd: float, elapsed: float,
-                make_current: bool = True) -> Turn:
+                make_current: bool = True, check: Any = None) -> Turn:
         try:
+            if check is not None and status == "completed":
+                results = [checked(self, turn, r, i, check) for i, r in enumerate(results)]
             # streamed images were stored as they arrived; a plain answer's images are stored now
             results = [r if r.path is not None else self._store_result(turn, r, i) for i, r in enumerate(results)]
             images = self.store.load_images(turn) if status == "cancelled" else results

@@ -60,7 +60,7 @@ def _reserve_all(core: "SessionCore", reqs: list[Any], refresh: bool) -> list[fl
 
 
 def run_variants(core: "SessionCore", req: Any, n: int, *, parent: "Turn | None", kind: str,
-                 refresh: bool = False) -> list["Turn"]:
+                 refresh: bool = False, check: Any = None) -> list["Turn"]:
     """Send ``n`` variants of ``req`` in parallel; returns their turns (siblings under ``parent``).
 
     The first variant that succeeded becomes the current turn (``pick`` chooses another). When some
@@ -75,7 +75,7 @@ def run_variants(core: "SessionCore", req: Any, n: int, *, parent: "Turn | None"
     def one(k: int) -> "Turn":
         released[k] = True  # from here on, run() releases the reservation
         return core.run(reqs[k], parent=parent, kind=kind, refresh=refresh, group_id=group,
-                        reserved=usds[k], make_current=False)
+                        reserved=usds[k], make_current=False, check=check)
 
     try:
         with ThreadPoolExecutor(max_workers=min(n, MAX_PARALLEL), thread_name_prefix="imagewidgets-variant") as pool:

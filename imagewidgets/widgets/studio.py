@@ -103,6 +103,9 @@ class ImageStudio(W.VBox):
         painter = self.painter
         if painter is not None and painter.has_mask:
             opts["mask"] = painter
+            if self.keep_outside.value:
+                opts["keep_outside_mask"] = True
+                opts["feather"] = self.feather.value
         if painter is not None and painter.has_markup and _spec(self.model.value).markup:
             opts["markup"] = painter.markup
         self._start(self.session.edit, self.prompt.value, **opts)
@@ -318,6 +321,13 @@ class ImageStudio(W.VBox):
                                           tooltip="paint where the next Edit may change the current image")
         self.mask_toggle.add_class("iw-mask-toggle")
         self.mask_toggle.observe(self._on_mask_toggle, names=["value"])
+        self.keep_outside = W.Checkbox(False, description="keep outside mask", indent=False,
+                                       tooltip="put the current image's pixels back outside the painted mask "
+                                       "(the API's own image is kept too)", layout=W.Layout(width="auto"))
+        self.keep_outside.add_class("iw-keep-outside")
+        self.feather = W.BoundedIntText(0, min=0, max=256, description="feather px", layout=W.Layout(width="150px"),
+                                        style={"description_width": "70px"})
+        self.feather.add_class("iw-feather")
         self.live = LiveImage(width=live_width, cancel_button=False)
         self.cancel_button = self.live.cancel_button
         self.error = W.Label(style={"text_color": "#c0392b"}, layout=W.Layout(display="none"))
@@ -342,7 +352,7 @@ class ImageStudio(W.VBox):
             W.HBox([self.background, self.moderation, self.input_fidelity, self.style]),
             W.HBox([self.n, self.partial_images, self.compression]),
             W.HBox([self.generate_button, self.edit_button, self.vary_button, self.mask_toggle,
-                    self.cancel_button], layout=W.Layout(align_items="center")),
+                    self.keep_outside, self.feather, self.cancel_button], layout=W.Layout(align_items="center")),
             self.cost,
             self.error,
             self.mask_box,
