@@ -184,6 +184,8 @@ OPTION_FOR_PARAM = {
     "pick": "--pick",
     "keep_outside_mask": "--keep-outside",
     "feather": "--feather",
+    "anchor": "--anchor",
+    "extend": "--extend",
 }
 
 _NEW_SIZES = MODELS[DEFAULT_MODEL].free_size
@@ -226,6 +228,12 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
                                                "(the API's own image is kept too, as result.raw)")),
     "feather": (("--feather",), dict(type=_whole(0, 256), metavar="PX",
                                      help="with --keep-outside: a soft seam this many pixels wide, inside the mask")),
+    "extend": (("--extend",), dict(metavar="WxH", help="outpaint: put the current image on a larger canvas of "
+                                   "this size (one the model makes) and fill the new area")),
+    "anchor": (("--anchor",), dict(choices=("center", "left", "right", "top", "bottom", "top-left", "top-right",
+                                            "bottom-left", "bottom-right"), metavar="WHERE",
+                                   help="with --extend: where the picture stays (center, left, right, top, bottom, "
+                                   "or a corner like top-left)")),
     "session": (("--session",), dict(metavar="SESSION", help="a variable holding a Session, or a session name "
                                      "(default: the notebook's default session)")),
     "out": (("--out",), dict(type=_identifier, metavar="NAME", help="also assign the result to this variable")),

@@ -125,7 +125,7 @@ class ImageMagics(Magics):
             kwargs["keep_outside_mask"] = True
         if getattr(args, "feather", None) is not None:
             kwargs["feather"] = args.feather
-        if verb != "imagine":
+        if verb not in ("imagine", "extend"):
             images = A.resolve_images(args.images, self.shell, session)
             # one reference is passed as itself: a turn then continues its chain (previous_response_id)
             kwargs["image"] = images[0] if images and len(images) == 1 else images
@@ -212,7 +212,8 @@ class ImageMagics(Magics):
     @_reported("edit")
     @magic_arguments()
     @argument("prompt", nargs="*", help="what to change (or the cell body, with %%%%edit)")
-    @A.options("image", "mask", "keep_outside", "feather", "pick", "fidelity", *A.OUTPUT, *A.COMMON)
+    @A.options("image", "mask", "keep_outside", "feather", "pick", "extend", "anchor", "fidelity", *A.OUTPUT,
+               *A.COMMON)
     def edit(self, line: str = "", cell: str | None = None) -> Any:
         """Edit an image: by default the session's current one (the previous cell's image).
 
@@ -231,6 +232,7 @@ class ImageMagics(Magics):
             %edit brighter --image turn_1a2b3c4d5e6f          # branch from an earlier turn
             %imagine a lighthouse -n 4                        # 4 variants in a grid, numbered 1-4
             %edit add a boat --pick 3                         # continue from variant 3
+            %edit more beach --extend 1536x1024 --anchor left # outpaint: the picture stays on the left
 
         Note: IPython has its own ``%edit`` line magic (it opens a text editor). Loading
         imagewidgets replaces it with this one on purpose; IPython's stays reachable as
@@ -242,6 +244,17 @@ class ImageMagics(Magics):
             if args.images:
                 raise UsageError("--pick and --image both say what to edit: give one of them")
             self._pick(self.session(args.session), args.pick)
+        if args.extend is not None:
+            if args.images or args.size:
+                raise UsageError("--extend WxH is the new canvas: it takes no --image and no -s/--size")
+            try:
+                return self._call("extend", args, prompt=prompt, size=args.extend, anchor=args.anchor)
+            except ParamError as e:  # the canvas size was typed as --extend: say it in those words
+                if e.param != "size":
+                    raise
+                raise ParamError("extend", e.value, e.allowed, model=e.model, hint=e.hint) from None
+        if args.anchor is not None:
+            raise UsageError("--anchor says where the picture stays with --extend WxH")
         return self._call("edit", args, prompt=prompt)
 
     @line_cell_magic

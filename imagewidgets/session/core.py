@@ -229,6 +229,45 @@ class SessionCore(TurnRecorder):
         ``keep_outside_mask=True`` puts the parent's pixels back outside the mask (``feather`` px
         of soft seam inside it) and keeps the API's own image as ``result.raw``."""
         parent, images = self._source(image)
+        return self._edit(prompt, parent, images, mask, markup, on_event=on_event, cancel=cancel, refresh=refresh,
+                          api=api, keep_outside_mask=keep_outside_mask, feather=feather, **options)
+
+    def extend(self, prompt: str | None = None, *, left: int = 0, right: int = 0, top: int = 0, bottom: int = 0,
+               size: str | None = None, anchor: str | None = None, mask: Any = None,
+               **options: Any) -> ImageResult | ImageSet:
+        """Outpaint: the current image on a larger canvas (``left=`` ... pixels, or ``size="1536x1024"``
+        with ``anchor="left"``: where the old image stays), the new area as the mask, sent as an edit.
+
+        The canvas must be a size the model makes (the model table; ``ParamError`` lists those that
+        fit). ``mask=painter``: a MaskPainter whose "extend" control made the canvas (its painting
+        is the mask). Other options are ``edit``'s (``keep_outside_mask``, ``model``, ``quality``...)."""
+        from ..api.outpaint import extend_canvas, plan_extend
+
+        parent = self.current
+        base = self._image_of(parent, "extend")
+        origin = getattr(mask, "extended_from", None) if mask is not None else None
+        if origin is not None:  # a MaskPainter extended in the notebook: its canvas, its painting
+            if tuple(origin) != (base.width, base.height):
+                raise ParamError("mask", f"<painter extended from {origin[0]}x{origin[1]}>",
+                                 f"a painter extended from the current {base.width}x{base.height} image",
+                                 hint="make the painter on the image you extend: MaskPainter(s.current.image)")
+            canvas = mask.image
+            new_size = f"{canvas.width}x{canvas.height}"
+            plan_extend((base.width, base.height), model=options.get("model") or self.model, size=new_size)
+            images = [canvas]
+        else:
+            plan = plan_extend((base.width, base.height), model=options.get("model") or self.model, size=size,
+                               anchor=anchor, left=left, right=right, top=top, bottom=bottom)
+            canvas_png, mask = extend_canvas(base.data, plan)
+            images, new_size = [canvas_png], plan.size
+        options.setdefault("size", new_size)
+        prompt = prompt or "continue the picture into the new area, matching its scene, light and style"
+        return self._edit(prompt, parent, images, mask, None, **options)
+
+    def _edit(self, prompt: str, parent: Turn | None, images: list | None, mask: Any, markup: Any, *,
+              on_event: Callable | None = None, cancel: threading.Event | None = None, refresh: bool = False,
+              api: str | None = None, keep_outside_mask: bool = False, feather: int | None = None,
+              **options: Any) -> ImageResult | ImageSet:
         model = options.get("model") or self.model
         use = self._api_for(model, api)
         if use == "responses" and markup is None:  # markup is an Image API feature
