@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import random
+import threading
 import time
 import uuid
 import warnings
@@ -208,11 +209,16 @@ class Client(_Core):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._http = None
+        self._http_lock = threading.Lock()
 
     @property
     def http(self):
         if self._http is None:
-            self._http = _http.new_client(self.base_url, self.config.headers(), self.timeout, self._transport)
+            # several threads may send at once (a session's variants): one connection pool for all
+            with self._http_lock:
+                if self._http is None:
+                    self._http = _http.new_client(self.base_url, self.config.headers(), self.timeout,
+                                                  self._transport)
         return self._http
 
     def close(self) -> None:
