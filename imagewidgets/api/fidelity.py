@@ -123,7 +123,7 @@ def diff_heatmap(before: bytes, after: bytes, mask: bytes | None = None, thresho
     strength = np.clip(diff.astype(np.float32) / 96, 0, 1)[..., None]
     heat = np.stack([np.full(diff.shape, 255.0), 230 * (1 - strength[..., 0]), np.zeros(diff.shape)], axis=-1)
     hot = (diff > threshold)[..., None]
-    alpha = np.where(hot, 0.35 + 0.65 * strength, 0.0)
+    alpha = np.where(hot, 0.3 + 0.45 * strength, 0.0)  # the picture stays visible under the heat
     out = grey * (1 - alpha) + heat * alpha
     if mask is not None:
         region = Image.fromarray((_edit_here(mask, aft.size) * 255).astype(np.uint8), "L")
