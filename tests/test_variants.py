@@ -29,6 +29,7 @@ def test_n_on_the_responses_api_makes_n_sibling_turns_with_their_own_response_id
     assert len({t.response_id for t in turns}) == 3 and all(t.parent_id is None for t in turns)
     assert [t.variant for t, _ in session.variants] == [0, 1, 2]
     assert session.current.id == session.variants[0][0].id
+    assert "#3 · " in out._repr_html_()  # the static grid numbers them as --pick does
 
 
 def test_variant_edits_are_siblings_under_the_turn_they_continue(session, wire):

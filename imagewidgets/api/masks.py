@@ -45,7 +45,12 @@ def oriented_size(img: Any) -> tuple[int, int] | None:
     try:
         with Image.open(io.BytesIO(img.data)) as im:
             w, h = im.size
-            orientation = im.getexif().get(_EXIF_ORIENTATION)
+            # a PNG's EXIF may sit after its pixels: Pillow would decode them all to look, so only
+            # an EXIF chunk seen in the header counts (JPEG and WebP keep EXIF in the header)
+            if im.format == "PNG" and "exif" not in im.info:
+                orientation = None
+            else:
+                orientation = im.getexif().get(_EXIF_ORIENTATION)
     except Exception:
         return None
     return (h, w) if orientation in _QUARTER_TURNS else (w, h)
@@ -59,6 +64,8 @@ def alpha_extrema(data: bytes) -> tuple[int, int] | None:
         has_alpha = im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
         if not has_alpha:
             return None
+        if im.mode in ("RGBA", "LA"):
+            return im.getchannel("A").getextrema()  # no conversion: a mask is checked on every edit
         return im.convert("RGBA").getchannel("A").getextrema()
 
 

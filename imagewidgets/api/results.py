@@ -242,8 +242,8 @@ class ImageResult:
         prompt = (self.prompt or "")[:40]
         return f"<ImageResult {self.size} {self.format} model={self.model!r} prompt={prompt!r}{where}>"
 
-    def html(self) -> str:
-        """An <img> figure with a data URL and a caption (for reports and grids).
+    def html(self, label: str = "") -> str:
+        """An <img> figure with a data URL and a caption (for reports and grids), ``label`` first.
 
         Not ``_repr_html_``: IPython would add it beside the image's own mime type and
         notebooks would store every image twice."""
@@ -251,7 +251,7 @@ class ImageResult:
         return (
             f'<figure style="display:inline-block;margin:4px"><img src="{self.data_url()}" '
             f'width="{min(self.width or 512, 512)}" title="{title}" alt="{title}"/>'
-            f'<figcaption style="font-size:11px;color:#666">{html.escape(self._caption())}</figcaption></figure>'
+            f'<figcaption style="font-size:11px;color:#666">{html.escape(label + self._caption())}</figcaption></figure>'
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
@@ -308,7 +308,8 @@ class ImageSet(Sequence[ImageResult]):
         return f"<ImageSet of {len(self)} images>"
 
     def _repr_html_(self) -> str:
-        cells = "".join(r.html() for r in self._results)
+        # numbered as the variant grids and ``%edit --pick N`` number them
+        cells = "".join(r.html(f"#{k + 1} · ") for k, r in enumerate(self._results))
         return f'<div style="display:flex;flex-wrap:wrap;gap:4px">{cells}</div>'
 
 
