@@ -19,9 +19,9 @@ nothing drawn guides nothing, and warns).
 from __future__ import annotations
 
 import io
-import warnings
 from typing import Any
 
+from ._warn import warn
 from .errors import ParamError
 
 __all__ = ["MaskWarning", "check_mask", "oriented_size", "alpha_extrema"]
@@ -114,14 +114,5 @@ def check_mask(mask: Any, first: Any, model: str | None, param: str = "mask") ->
         text = ("the mask is transparent everywhere: the whole image may change (as with no mask); "
                 "paint only where the edit should go" if kind == "mask" else
                 "the markup has nothing drawn: the edit is not guided by it")
-        warnings.warn(text, MaskWarning, stacklevel=_caller_level())
+        warn(text, MaskWarning)
 
-
-def _caller_level() -> int:
-    """The stack level of the first frame outside imagewidgets: the user's call, whatever path led here."""
-    import sys
-
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("imagewidgets"):
-        frame, level = frame.f_back, level + 1
-    return level

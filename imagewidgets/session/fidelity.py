@@ -76,12 +76,12 @@ def checked(recorder: "TurnRecorder", turn: "Turn", result: ImageResult, index: 
     if not check.keep:
         result = result.with_meta(outside_mask_change=change)
         # a streamed image is on disk already: index it again, with the measure
-        return recorder._store_result(turn, result, index) if result.path is not None else result
-    raw = recorder.store.save_raw(turn, result, index)
+        return recorder.save(turn, result, index) if result.path is not None else result
+    raw = recorder.session.store.save_raw(turn, result, index)
     data = keep_outside(check.base, result.data, check.mask, check.feather)
     merged = ImageResult.from_bytes(
         data, model=result.model, prompt=result.prompt, revised_prompt=result.revised_prompt, usage=result.usage,
         cost=result.cost, response_id=result.response_id, call_id=result.call_id, request_id=result.request_id,
         created=result.created, params={**result.params, "keep_outside_mask": True, "feather": check.feather},
         outside_mask_change=change, raw_path=raw)
-    return recorder._store_result(turn, merged, index)
+    return recorder.save(turn, merged, index)

@@ -18,9 +18,6 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from ..api.cost import estimate
-from ..api.errors import BudgetExceededError
-from .replay import replay_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import SessionCore
@@ -44,21 +41,6 @@ def variant_requests(req: Any, n: int) -> list[Any]:
     return out
 
 
-def _reserve_all(core: "SessionCore", reqs: list[Any], refresh: bool) -> list[float]:
-    """Reserve the estimate of every request that will be sent (replays are free), all at once, or
-    refuse them all: nothing is sent when the budget cannot cover the whole set."""
-    usds = [0.0 if not refresh and core.store.find_replay(replay_key(r, core.backend)) is not None
-            else estimate(r).usd for r in reqs]
-    need = sum(usds)
-    with core._lock:
-        if core.budget_usd is not None:
-            left = core.budget_usd - core.spent_usd - core._reserved
-            if need > left + 1e-12:
-                raise BudgetExceededError(need, max(0.0, left), core.budget_usd)
-        core._reserved += need
-    return usds
-
-
 def run_variants(core: "SessionCore", req: Any, n: int, *, parent: "Turn | None", kind: str,
                  refresh: bool = False, check: Any = None) -> list["Turn"]:
     """Send ``n`` variants of ``req`` in parallel; returns their turns (siblings under ``parent``).
@@ -68,7 +50,7 @@ def run_variants(core: "SessionCore", req: Any, n: int, *, parent: "Turn | None"
     reqs = variant_requests(req, n)
     for r in reqs:
         r.validate()
-    usds = _reserve_all(core, reqs, refresh)
+    usds = core.recorder.reserve_all(reqs, refresh)
     group = "grp_" + uuid.uuid4().hex[:12]
     released = [False] * n
 
@@ -89,7 +71,7 @@ def run_variants(core: "SessionCore", req: Any, n: int, *, parent: "Turn | None"
     finally:
         for k in range(n):
             if not released[k]:
-                core._release(usds[k])
+                core.recorder.release(usds[k])
     turns = [t for t in outcomes if not isinstance(t, Exception)]
     errors = [e for e in outcomes if isinstance(e, Exception)]
     if not turns:
@@ -99,5 +81,5 @@ def run_variants(core: "SessionCore", req: Any, n: int, *, parent: "Turn | None"
                       RuntimeWarning, stacklevel=4)
     first = next((t for t in turns if t.images), None)
     if first is not None:
-        core._made_current(first)
+        core.tree.make_current(first)
     return turns
