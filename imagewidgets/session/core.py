@@ -32,6 +32,7 @@ from .store import Store, open_store
 from .tree import TurnTree
 from .turns import Turn
 from .fidelity import EditCheck, composited, edit_check
+from .outpaint import extend_inputs
 from .variants import run_variants
 
 __all__ = ["SessionCore"]
@@ -245,28 +246,12 @@ class SessionCore:
         The canvas must be a size the model makes (the model table; ``ParamError`` lists those that
         fit). ``mask=painter``: a MaskPainter whose "extend" control made the canvas (its painting
         is the mask). Other options are ``edit``'s (``keep_outside_mask``, ``model``, ``quality``...)."""
-        from ..api.outpaint import extend_canvas, plan_extend
-
-        parent = self.current
-        base = self._image_of(parent, "extend")
-        origin = getattr(mask, "extended_from", None) if mask is not None else None
-        if origin is not None:  # a MaskPainter extended in the notebook: its canvas, its painting
-            if tuple(origin) != (base.width, base.height):
-                raise ParamError("mask", f"<painter extended from {origin[0]}x{origin[1]}>",
-                                 f"a painter extended from the current {base.width}x{base.height} image",
-                                 hint="make the painter on the image you extend: MaskPainter(s.current.image)")
-            canvas = mask.image
-            new_size = f"{canvas.width}x{canvas.height}"
-            plan_extend((base.width, base.height), model=options.get("model") or self.model, size=new_size)
-            images = [canvas]
-        else:
-            plan = plan_extend((base.width, base.height), model=options.get("model") or self.model, size=size,
-                               anchor=anchor, left=left, right=right, top=top, bottom=bottom)
-            canvas_png, mask = extend_canvas(base.data, plan)
-            images, new_size = [canvas_png], plan.size
+        images, mask, new_size = extend_inputs(self._image_of(self.current, "extend"), options.get("model") or self.model,
+                                                left=left, right=right, top=top, bottom=bottom, size=size,
+                                                anchor=anchor, mask=mask)
         options.setdefault("size", new_size)
         prompt = prompt or "continue the picture into the new area, matching its scene, light and style"
-        return self._edit(prompt, parent, images, mask, None, **options)
+        return self._edit(prompt, self.current, images, mask, None, **options)
 
     def _edit(self, prompt: str, parent: Turn | None, images: list | None, mask: Any, markup: Any, *,
               on_event: Callable | None = None, cancel: threading.Event | None = None, refresh: bool = False,
