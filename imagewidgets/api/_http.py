@@ -24,6 +24,9 @@ __all__ = [
     "new_client",
     "new_async_client",
     "parse_retry_after",
+    "new_upstream_client",
+    "open_upstream",
+    "passthrough",
 ]
 
 #: Image generation can take up to two minutes: a generous read timeout, quick connects.
@@ -40,6 +43,29 @@ def new_client(base_url: str, headers: dict, timeout, transport=None) -> httpx.C
 def new_async_client(base_url: str, headers: dict, timeout, transport=None) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout, transport=transport,
                              follow_redirects=True)
+
+
+def new_upstream_client(base_url: str, timeout=DEFAULT_TIMEOUT, max_connections: int = 100) -> httpx.AsyncClient:
+    """The classroom gateway's client to its upstream: redirects not followed (a redirect must not
+    carry the key elsewhere), no proxy settings from the environment, a pool sized for a class."""
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout, follow_redirects=False, trust_env=False,
+                             limits=limits)
+
+
+async def open_upstream(client: httpx.AsyncClient, method: str, path: str, *, headers: dict[str, str],
+                        content: bytes | None = None, params: dict | None = None) -> httpx.Response:
+    """Send a request and return as soon as the status line and headers arrive; read the body with
+    ``passthrough`` (or ``aread``), then ``aclose`` it."""
+    request = client.build_request(method, path, headers=headers, content=content, params=params)
+    return await client.send(request, stream=True)
+
+
+async def passthrough(response: httpx.Response):
+    """The body chunk by chunk, as the socket delivers it: nothing is collected before it is yielded.
+    (Raw bytes: the gateway asks its upstream for ``Accept-Encoding: identity``.)"""
+    async for chunk in response.aiter_raw():
+        yield chunk
 
 
 def parse_retry_after(headers) -> float | None:
