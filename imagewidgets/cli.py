@@ -1,7 +1,8 @@
-"""The ``imagewidgets`` command: ``imagewidgets demo`` and ``imagewidgets serve``.
+"""The ``imagewidgets`` command: ``imagewidgets demo``, ``imagewidgets serve`` and ``imagewidgets gateway``.
 
     $ imagewidgets demo              # a short story on the offline backend, saved to disk
     $ imagewidgets serve --port 8765 # the offline image API for other programs (openai SDK, curl)
+    $ imagewidgets gateway --upstream offline   # a class gateway: one key, a token per participant
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="run the demo on the offline backend", add_help=False)
     sub.add_parser("serve", help="serve the offline image API over HTTP", add_help=False)
+    sub.add_parser("gateway", help="run the class gateway (participants' tokens and budgets)", add_help=False)
     if not argv or argv[0] in ("-h", "--help"):
         parser.print_help()
         return 0 if argv else 2
@@ -26,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
         from .offline.cli import serve_main
 
         return serve_main(rest)
+    if command == "gateway":
+        from .gateway.cli import gateway_main
+
+        return gateway_main(rest)
     if command == "demo":
         from .demo import demo_main
 
