@@ -280,3 +280,14 @@ def test_magics_work_through_the_gateway(gateway, tmp_path):
         shell.run_line_magic("unload_ext", "imagewidgets")
         InteractiveShell.clear_instance()
     assert gw.store.ledger(who.id)[0]["state"] == "settled"
+
+
+def test_a_used_up_budget_is_one_clear_error_and_no_retry(gateway):
+    gw = gateway()
+    who, token = participant(gw, budget=0.001)
+    retrying = Client(base_url=gw.base_url, api_key=token, save_dir=None, max_retries=3)
+    with pytest.raises(RateLimitError) as err:
+        retrying.generate("x", **SMALL)
+    assert str(err.value).startswith("429 Your workshop budget is used up: this request could cost up to $0.0160")
+    assert "retry" not in str(err.value)
+    assert gw.store.summary()[0]["refused"] == 1 and gw.store.ledger(who.id) == []

@@ -23,7 +23,7 @@ from .rules import ClassRules
 from .server import bind, default_db, is_loopback, start_offline_upstream, uvicorn_server
 from .store import GatewayStore
 
-__all__ = ["gateway_main"]
+__all__ = ["gateway_main", "exposure_warning"]
 
 
 def _words(raw: str | None) -> tuple[str, ...]:
@@ -54,6 +54,14 @@ def _rules(args: argparse.Namespace) -> ClassRules:
     return ClassRules(models=_words(args.models), sizes=_words(args.sizes), qualities=_words(args.qualities),
                       total_cap_usd=args.total_cap_usd, requests_per_minute=args.requests_per_minute or None,
                       concurrent=args.concurrent or None)
+
+
+def exposure_warning(host: str, *, tls: bool) -> str | None:
+    """What to tell the teacher when the gateway listens beyond this machine without TLS."""
+    if is_loopback(host) or tls:
+        return None
+    return (f"listening on {host} without TLS: participants' tokens cross the network in clear text. Put a "
+            "reverse proxy with TLS in front (README: Running a class), or pass --tls-cert/--tls-key.")
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -101,10 +109,9 @@ def serve(argv: list[str]) -> int:
     scheme = "https" if args.tls_cert else "http"
     host = f"[{args.host}]" if ":" in args.host else args.host
     origin = f"{scheme}://{host}:{port}"
-    if not is_loopback(args.host) and not args.tls_cert:
-        print(f"imagewidgets gateway: warning: listening on {args.host} without TLS: participants' tokens "
-              "cross the network in clear text. Put a reverse proxy with TLS in front (README: Running a "
-              "class), or pass --tls-cert/--tls-key.", file=sys.stderr)
+    warning = exposure_warning(args.host, tls=bool(args.tls_cert))
+    if warning:
+        print(f"imagewidgets gateway: warning: {warning}", file=sys.stderr)
 
     def ready() -> None:
         count = len(store.participants())
