@@ -1,7 +1,8 @@
-"""The ``imagewidgets`` command: ``imagewidgets demo``, ``imagewidgets serve`` and ``imagewidgets gateway``.
+"""The ``imagewidgets`` command: ``imagewidgets demo``, ``serve``, ``doctor`` and ``gateway``.
 
     $ imagewidgets demo              # a short story on the offline backend, saved to disk
     $ imagewidgets serve --port 8765 # the offline image API for other programs (openai SDK, curl)
+    $ imagewidgets doctor            # what works here; --live compares the real API with the offline one
     $ imagewidgets gateway --upstream offline   # a class gateway: one key, a token per participant
 """
 
@@ -19,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="run the demo on the offline backend", add_help=False)
     sub.add_parser("serve", help="serve the offline image API over HTTP", add_help=False)
+    sub.add_parser("doctor", help="check what works here (--live: compare the real API with the offline one)",
+                   add_help=False)
     sub.add_parser("gateway", help="run the class gateway (participants' tokens and budgets)", add_help=False)
     if not argv or argv[0] in ("-h", "--help"):
         parser.print_help()
@@ -32,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         from .gateway.cli import gateway_main
 
         return gateway_main(rest)
+    if command == "doctor":
+        from .doctor.cli import doctor_main
+
+        return doctor_main(rest)
     if command == "demo":
         from .demo import demo_main
 

@@ -17,10 +17,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "imagewidgets"
 ALLOWED = {
     "api": set(),
     "session": {"api"},
-    "magics": {"api", "session", "widgets"},
+    "magics": {"api", "session", "widgets", "doctor"},
     "widgets": {"api", "session"},
     "offline": {"api"},
     "gateway": {"api"},
+    "doctor": {"api", "session", "offline"},
 }
 
 #: (layer, layer) pairs allowed only inside a function: the client starts the embedded offline
