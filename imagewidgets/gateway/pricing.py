@@ -4,7 +4,7 @@ what it did cost after (from the ``usage`` the upstream reported).
     >>> q = quote("generations", {"model": "gpt-image-1", "prompt": "a kite", "quality": "low",
     ...                           "size": "1024x1024"})
     >>> q.model, round(q.usd, 5)
-    ('gpt-image-1', 0.01094)
+    ('gpt-image-1', 0.01091)
 
 The bound takes the dearest choice wherever the request leaves one open ("auto" size or quality, no
 input fidelity), counts every character of text as a token, and for gpt-image-2 and newer takes the

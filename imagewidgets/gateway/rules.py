@@ -2,8 +2,8 @@
 refusals a participant reads (``Refusal``: the API's error shape, in words a participant understands).
 
     >>> rules = ClassRules(models=("gpt-image-2",), qualities=("low", "medium"), total_cap_usd=50)
-    >>> rules.check({"model": "gpt-image-2", "quality": "high"}).message      # doctest: +ELLIPSIS
-    "This class may use quality 'low' or 'medium'; ... asked for 'high'..."
+    >>> print(rules.check({"model": "gpt-image-2", "quality": "high"}).message)
+    This class may use quality 'low' or 'medium'; your request asked for 'high'. Change quality and run it again.
 """
 
 from __future__ import annotations
