@@ -49,7 +49,10 @@ def new_async_client(base_url: str, headers: dict, timeout, transport=None) -> h
 def new_upstream_client(base_url: str, timeout=DEFAULT_TIMEOUT, max_connections: int = 100) -> httpx.AsyncClient:
     """The classroom gateway's client to its upstream: redirects not followed (a redirect must not
     carry the key elsewhere), no proxy settings from the environment, a pool sized for a class."""
-    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    # idle connections are dropped after 2 s, before a server's own keep-alive timeout (uvicorn: 5 s)
+    # closes them under a request that is just being sent
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections,
+                          keepalive_expiry=2.0)
     # TCP_NODELAY: a request goes out as headers then body; with Nagle's algorithm the body waits for
     # the ACK of the headers, which the upstream delays (~40 ms a request on Linux)
     transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False,
@@ -63,7 +66,12 @@ async def open_upstream(client: httpx.AsyncClient, method: str, path: str, *, he
     """Send a request and return as soon as the status line and headers arrive; read the body with
     ``passthrough`` (or ``aread``), then ``aclose`` it."""
     request = client.build_request(method, path, headers=headers, content=content, params=params)
-    return await client.send(request, stream=True)
+    try:
+        return await client.send(request, stream=True)
+    except httpx.RemoteProtocolError:
+        # a kept-alive connection the server had just closed: it answered nothing, so nothing was
+        # done; once more on a fresh connection
+        return await client.send(request, stream=True)
 
 
 async def passthrough(response: httpx.Response):

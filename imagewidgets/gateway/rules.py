@@ -80,8 +80,9 @@ class ClassRules:
                 continue  # the model's default: the estimate covers it; the teacher can list it
             if value not in allowed:
                 what = {"model": "the model", "size": "size", "quality": "quality"}[name]
+                asked_for = repr(value) if value is not None else "no model (the server's default)"
                 return Refusal(400, f"This class may use {what} {_listing(allowed)}; your request asked for "
-                               f"{value!r}. Change {param} and run it again.",
+                               f"{asked_for}. Change {param} and run it again.",
                                code=f"{name}_not_allowed", param=param)
         return None
 
