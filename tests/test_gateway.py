@@ -291,3 +291,19 @@ def test_a_used_up_budget_is_one_clear_error_and_no_retry(gateway):
     assert str(err.value).startswith("429 Your workshop budget is used up: this request could cost up to $0.0160")
     assert "retry" not in str(err.value)
     assert gw.store.summary()[0]["refused"] == 1 and gw.store.ledger(who.id) == []
+
+
+def test_a_session_chains_its_edits_through_the_gateway(gateway, tmp_path):
+    from imagewidgets import Session
+
+    gw = gateway()
+    who, token = participant(gw)
+    s = Session("class", folder=tmp_path / "store", client=client(gw, token), model="gpt-image-1",
+                size="1024x1024", quality="low")
+    first = s.imagine("a lighthouse at dusk")
+    second = s.edit("add a red sailing boat")
+    assert second.data != first.data and [t.prompt for t in s.turns] == ["a lighthouse at dusk",
+                                                                        "add a red sailing boat"]
+    ledger = gw.store.ledger(who.id)
+    assert [r["state"] for r in ledger] == ["settled", "settled"]
+    assert gw.store.spent(who.id) == pytest.approx(sum(r["charged_usd"] for r in ledger))
