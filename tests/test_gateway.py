@@ -4,7 +4,6 @@ on loopback): charging from usage, isolation, revocation, budget atomicity, refu
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 import httpx2

@@ -7,6 +7,7 @@ import csv
 import os
 import re
 import stat
+import time
 
 import httpx2
 import pytest
@@ -82,8 +83,6 @@ def test_the_dashboard_api_needs_the_admin_token_and_its_controls_act_at_once(ga
         state = httpx2.get(api + "/state", headers=as_admin).json()
         if state["images"]:
             break
-        import time
-
         time.sleep(0.05)
     [image] = state["images"]
     assert image["label"] == "p01" and image["prompt"] == "a kite"

@@ -10,7 +10,8 @@ shapes) and nothing above it; it starts ``imagewidgets.offline`` lazily, inside 
     ...     [(who, token)] = gw.store.add_participants(1, budget_usd=2)
     ...     print(gw.base_url, token)                  # OPENAI_BASE_URL and OPENAI_API_KEY for one participant
 
-Modules: ``proxy`` (the /v1 routes), ``tap`` (watching streams), ``pricing`` (reserve, settle),
+Modules: ``proxy`` (the /v1 routes), ``bodies`` (reading requests), ``relay`` (forwarding streams),
+``tap`` (watching streams), ``pricing`` (reserve, settle),
 ``rules`` (allow-lists, limits, refusals), ``store`` (SQLite: tokens, ledger, ownership, gallery),
 ``dashboard`` + ``dashboard_page`` (the teacher's page), ``app``, ``server``, ``slips``, ``cli``.
 """

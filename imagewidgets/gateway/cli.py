@@ -77,7 +77,7 @@ def serve(argv: list[str]) -> int:
     if not offline:
         up = urlparse(args.upstream)
         if up.scheme not in ("http", "https") or not up.hostname:
-            return _fail(f"--upstream must be an http(s) URL such as https://api.openai.com/v1, or 'offline'")
+            return _fail("--upstream must be an http(s) URL such as https://api.openai.com/v1, or 'offline'")
         key = os.environ.get("OPENAI_API_KEY", "")
         if not key:
             return _fail("set OPENAI_API_KEY in the gateway's environment (participants never see it), "

@@ -17,18 +17,18 @@ import asyncio
 import base64
 import json
 import logging
-import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ..api import _http
 from ..api.config import Secret
-from .pricing import Quote, data_url_images, image_tool, quote, settle_images, settle_response
+from .bodies import MAX_BODY_BYTES, first_text, parse_body, read_body, references
+from .pricing import data_url_images, quote, settle_images, settle_response
+from .relay import Call, RelayResponse
 from .rules import ClassRules, Limiter, Refusal
 from .store import GatewayStore, Participant
 from .tap import SSETap
@@ -37,24 +37,11 @@ __all__ = ["Gateway", "MAX_BODY_BYTES"]
 
 log = logging.getLogger("imagewidgets.gateway")
 
-#: largest request body a participant may send (edits with several images)
-MAX_BODY_BYTES = 64 * 1024 * 1024
 _FORWARD_RESPONSE_HEADERS = ("content-type", "x-request-id", "retry-after", "retry-after-ms", "openai-processing-ms",
                              "x-imagewidgets-backend")
 _ENDPOINTS = {"/v1/images/generations": "generations", "/v1/images/edits": "edits",
               "/v1/images/variations": "variations", "/v1/responses": "responses"}
 _THUMB_PX = 320
-
-
-@dataclass
-class _Call:
-    """One metered request in flight: who, what was quoted, the ledger row."""
-
-    participant: Participant
-    quote: Quote
-    ledger_id: int
-    fields: dict
-    started: float = field(default_factory=time.monotonic)
 
 
 class Gateway:
@@ -137,8 +124,8 @@ class Gateway:
         who = None
         try:
             who = self.participant(request)
-            body = await _read_body(request)
-            fields, images = await _parse(request, body)
+            body = await read_body(request)
+            fields, images = await parse_body(request, body)
             previous = self._check_references(who, fields)
             if endpoint == "responses":
                 images += data_url_images(fields.get("input"))
@@ -157,9 +144,9 @@ class Gateway:
                                      class_cap_usd=rules.total_cap_usd)
             if res.refused:
                 return self._refuse(_money_refusal(res.refused, usd, res.used_usd, res.limit_usd), who)
-            call = _Call(who, q, res.id, fields)
+            call = Call(who, q, res.id, fields)
             response = await self._forward(call, request, body)
-            handed_over = isinstance(response, _RelayResponse)
+            handed_over = isinstance(response, RelayResponse)
             return response
         finally:
             if not handed_over:
@@ -175,14 +162,14 @@ class Gateway:
                 raise Refusal(404, f"Previous response with id '{prev_id}' not found.",
                               param="previous_response_id", code="previous_response_not_found")
             previous = found[2]
-        for kind, object_id, param in _references(fields):
+        for kind, object_id, param in references(fields):
             if not self.store.owns(who.id, object_id):
                 message = {"file": f"No such File object: {object_id}",
                            "call": f"Item with id '{object_id}' not found."}[kind]
                 raise Refusal(404, message, param=param, code=None)
         return previous
 
-    async def _forward(self, call: _Call, request: Request, body: bytes) -> Response:
+    async def _forward(self, call: Call, request: Request, body: bytes) -> Response:
         try:
             upstream = await _http.open_upstream(self.client, "POST", _upstream_path(request), content=body,
                                                  headers=self._upstream_headers(request))
@@ -191,7 +178,7 @@ class Gateway:
         if upstream.status_code >= 400:
             return await self._upstream_error(call, upstream)
         if upstream.headers.get("content-type", "").startswith("text/event-stream"):
-            return _RelayResponse(self, call, upstream)
+            return RelayResponse(self, call, upstream)
         try:
             content = await upstream.aread()
         except _http.CONNECTION_ERRORS as e:
@@ -207,13 +194,13 @@ class Gateway:
         return Response(self._scrub(content), status_code=upstream.status_code,
                         headers=self._answer_headers(upstream))
 
-    def _failed(self, call: _Call, status: int | None, refusal: Refusal) -> Response:
+    def _failed(self, call: Call, status: int | None, refusal: Refusal) -> Response:
         self.store.release(call.ledger_id, status, refusal.code or "upstream failed")
         log.info("%s %s upstream failed (%s): not charged", call.participant.label, call.quote.endpoint,
                  refusal.code)
         return self._refuse(refusal)
 
-    async def _upstream_error(self, call: _Call, upstream: Any) -> Response:
+    async def _upstream_error(self, call: Call, upstream: Any) -> Response:
         try:
             content = await upstream.aread()
         except _http.CONNECTION_ERRORS:
@@ -231,7 +218,7 @@ class Gateway:
                         status_code=status, headers=self._answer_headers(upstream))
 
     # -- settling ---------------------------------------------------------------------------------------
-    def _settle(self, call: _Call, images_answer: dict | None, response: dict | None, status: int,
+    def _settle(self, call: Call, images_answer: dict | None, response: dict | None, status: int,
                 tap: SSETap | None = None) -> float:
         q = call.quote
         if q.endpoint == "responses":
@@ -259,10 +246,10 @@ class Gateway:
             self._spawn(self._gallery(call, pictures))
         return usd
 
-    def _reserved(self, call: _Call) -> float:
+    def _reserved(self, call: Call) -> float:
         return call.quote.usd * max(1.0, self.rules.reserve_margin)
 
-    def _own_response(self, call: _Call, response: dict) -> None:
+    def _own_response(self, call: Call, response: dict) -> None:
         pid = call.participant.id
         if response.get("id"):
             self.store.own(pid, "response", response["id"], {"text_chars": call.quote.text_chars})
@@ -275,9 +262,9 @@ class Gateway:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _gallery(self, call: _Call, pictures: list[str]) -> None:
+    async def _gallery(self, call: Call, pictures: list[str]) -> None:
         """Thumbnails for the teacher's gallery, made in a worker thread after the participant has the image."""
-        prompt = call.fields.get("prompt") if isinstance(call.fields.get("prompt"), str) else _first_text(
+        prompt = call.fields.get("prompt") if isinstance(call.fields.get("prompt"), str) else first_text(
             call.fields.get("input"))
         for b64 in pictures:
             try:
@@ -306,7 +293,7 @@ class Gateway:
         who = None
         try:
             who = self.participant(request)
-            body = await _read_body(request)
+            body = await read_body(request)
         except Refusal as r:
             return self._refuse(r, who)
         response = await self._simple(request, body)
@@ -383,66 +370,6 @@ class Gateway:
         return data
 
 
-class _RelayResponse(StreamingResponse):
-    """A stream forwarded chunk by chunk. Whatever happens (end, break, participant gone), ``_finish``
-    runs exactly once: settle if an image was completed, else release and tell the participant."""
-
-    def __init__(self, gateway: Gateway, call: _Call, upstream: Any) -> None:
-        self.gateway = gateway
-        self.call = call
-        self.upstream = upstream
-        self.tap = SSETap()
-        self._done = False
-        super().__init__(self._relay(), status_code=upstream.status_code, headers=gateway._answer_headers(upstream),
-                         media_type=None)
-
-    async def _relay(self):
-        broke = None
-        try:
-            async for chunk in _http.passthrough(self.upstream):
-                self.tap.feed(chunk)
-                yield self.gateway._scrub(chunk)
-        except _http.CONNECTION_ERRORS as e:
-            broke = type(e).__name__
-        tail = self._finish(broke or "the stream ended")
-        if tail:
-            yield tail
-
-    def _finish(self, why: str) -> bytes | None:
-        """Settle or release; for a stream that broke off, the error event to send last."""
-        if self._done:
-            return None
-        self._done = True
-        gw, call, tap = self.gateway, self.call, self.tap
-        gw.limiter.release(call.participant.id)
-        if tap.finished:  # an image was delivered: charge what the usage says
-            gw._settle(call, {"quality": call.fields.get("quality"), "size": call.fields.get("size")},
-                       tap.response, self.upstream.status_code, tap)
-            return None
-        if tap.error is not None:  # the upstream said what went wrong, and the participant has read it
-            gw.store.release(call.ledger_id, self.upstream.status_code, "upstream error event")
-            return None
-        gw.store.release(call.ledger_id, self.upstream.status_code, f"stream broke off ({why})")
-        log.info("%s %s stream broke off: not charged", call.participant.label, call.quote.endpoint)
-        message = ("The image service's stream broke off before your image was finished. You were not "
-                   "charged; run the cell again.")
-        if call.quote.endpoint == "responses":
-            data = {"type": "error", "code": "stream_interrupted", "message": message, "param": None,
-                    "sequence_number": tap.last_sequence_number + 1}
-        else:
-            data = {"type": "error", "error": {"message": message, "type": "server_error", "param": None,
-                                               "code": "stream_interrupted"}}
-        return f"event: error\ndata: {json.dumps(data)}\n\n".encode()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._finish("the participant left")  # no-op when the stream already finished
-            with anyio.CancelScope(shield=True):
-                await self.upstream.aclose()
-
-
 # --- helpers -------------------------------------------------------------------------------------------
 
 
@@ -466,88 +393,6 @@ def _unreachable(e: Exception) -> Refusal:
 def _upstream_path(request: Request) -> str:
     """The path under the upstream's base URL (which already ends in /v1)."""
     return request.url.path[len("/v1"):]
-
-
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise Refusal(413, f"The request is larger than the gateway accepts ({MAX_BODY_BYTES // 2**20} MB).",
-                      code="request_too_large")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise Refusal(413, f"The request is larger than the gateway accepts ({MAX_BODY_BYTES // 2**20} MB).",
-                          code="request_too_large")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def _parse(request: Request, body: bytes) -> tuple[dict, list[bytes]]:
-    """Fields of a JSON or multipart body (nothing is changed: the bytes are forwarded as they came),
-    and the bytes of uploaded input images."""
-    ctype = request.headers.get("content-type", "")
-    if ctype.startswith("multipart/form-data"):
-        async def replay() -> dict:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        fields: dict[str, Any] = {}
-        images: list[bytes] = []
-        form_request = Request(request.scope, replay)
-        try:
-            async with form_request.form(max_files=64, max_fields=1000, max_part_size=MAX_BODY_BYTES) as form:
-                for key, value in form.multi_items():
-                    if isinstance(value, str):
-                        fields[key] = value
-                    elif key in ("image", "image[]"):
-                        images.append(await value.read())
-        except Exception as e:  # starlette's MultiPartException and friends
-            raise Refusal(400, f"The multipart body could not be read: {e}", code="invalid_multipart") from None
-        fields["stream"] = str(fields.get("stream", "false")).lower() == "true"
-        return fields, images
-    try:
-        fields = json.loads(body or b"{}")
-    except ValueError:
-        raise Refusal(400, "The body is not valid JSON.", code="invalid_json") from None
-    if not isinstance(fields, dict):
-        raise Refusal(400, "The body must be a JSON object.", code="invalid_json")
-    return fields, []
-
-
-def _references(fields: dict) -> list[tuple[str, str, str]]:
-    """(kind, id, param) of every file id and image-generation-call id a body names."""
-    out: list[tuple[str, str, str]] = []
-
-    def walk(value: Any, path: str) -> None:
-        if isinstance(value, dict):
-            if isinstance(value.get("file_id"), str):
-                out.append(("file", value["file_id"], f"{path}.file_id".lstrip(".")))
-            if value.get("type") == "image_generation_call" and isinstance(value.get("id"), str):
-                out.append(("call", value["id"], f"{path}.id".lstrip(".")))
-            for k, v in value.items():
-                walk(v, f"{path}.{k}")
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                walk(v, f"{path}[{i}]")
-        elif isinstance(value, str) and value.startswith("file-") and path.split(".")[-1].split("[")[0] in (
-                "image", "image[]", "mask", "markup", "images"):
-            out.append(("file", value, path.lstrip(".")))
-
-    walk(fields, "")
-    return out
-
-
-def _first_text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        for v in value:
-            text = _first_text(v)
-            if text:
-                return text
-    if isinstance(value, dict):
-        return _first_text(value.get("text") or value.get("content"))
-    return None
 
 
 def _thumbnail(b64: str) -> bytes:
