@@ -306,3 +306,18 @@ def test_a_session_chains_its_edits_through_the_gateway(gateway, tmp_path):
     ledger = gw.store.ledger(who.id)
     assert [r["state"] for r in ledger] == ["settled", "settled"]
     assert gw.store.spent(who.id) == pytest.approx(sum(r["charged_usd"] for r in ledger))
+
+
+def test_a_participant_may_run_only_so_many_requests_at_once():
+    from imagewidgets.gateway.rules import ClassRules, Limiter, Refusal
+
+    limiter, rules = Limiter(), ClassRules(requests_per_minute=None, concurrent=1)
+    limiter.acquire(1, rules)
+    limiter.acquire(2, rules)                                   # another participant is not held up
+    with pytest.raises(Refusal) as refused:
+        limiter.acquire(1, rules)
+    assert (refused.value.status, refused.value.code, refused.value.headers) == (
+        429, "too_many_concurrent_requests", {"retry-after": "1"})
+    assert "1 request(s) running" in refused.value.message
+    limiter.release(1)
+    limiter.acquire(1, rules)
