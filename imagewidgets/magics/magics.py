@@ -305,7 +305,10 @@ class ImageMagics(Magics):
               "many dollars (none: no budget)")
     @argument("--base-url", dest="base_url", metavar="URL",
               help="an OpenAI-compatible server, e.g. https://api.openai.com/v1; 'offline' for the "
-              "offline renderer (the key comes from OPENAI_API_KEY, never from this line)")
+              "offline renderer (the key comes from OPENAI_API_KEY unless --api-key gives one)")
+    @argument("--api-key", dest="api_key", metavar="KEY",
+              help="the key to send, e.g. the participant token of a class gateway (it is saved with "
+              "the notebook: keep a real key in OPENAI_API_KEY instead); never shown")
     @argument("--session", metavar="SESSION", help="a variable holding a Session (used as is), or the "
               "name of the default session")
     def imagine_config(self, line: str = "", cell: str | None = None) -> None:
@@ -320,6 +323,7 @@ class ImageMagics(Magics):
             %imagine_config --store ./workshop-images --session harbour
             %imagine_config --base-url http://localhost:8000/v1   # a compatible server
             %imagine_config --base-url offline                     # back to the offline renderer
+            %imagine_config --base-url http://10.0.0.5:8080/v1 --api-key iwp_...   # a class gateway
             %imagine_config --session s                            # s = Session(..., client=...)
         """
         from ..api.config import settings as shared
