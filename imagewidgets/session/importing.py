@@ -144,8 +144,14 @@ class _Reader:
         images = d.get("images") or []
         if not isinstance(images, list) or len(images) > _MAX_IMAGES_PER_TURN:
             raise self.fail(f"{where}.images", f"must be a list of at most {_MAX_IMAGES_PER_TURN} images")
+        group = d.get("group_id")
+        if group is not None and not isinstance(group, str):
+            raise self.fail(f"{where}.group_id", f"must be text, not {type(group).__name__}")
+        picked = d.get("picked") or 0
+        if isinstance(picked, bool) or not isinstance(picked, int):
+            raise self.fail(f"{where}.picked", "must be a whole number")
         turn = Turn(
-            id=turn_id, session=name, parent_id=parent, replayed_from=replayed,
+            id=turn_id, session=name, parent_id=parent, replayed_from=replayed, group_id=group, picked=picked,
             kind=self.choice(d, "kind", where, _KINDS), api=self.choice(d, "api", where, _APIS),
             status=self.choice(d, "status", where, STATUSES), params=params, inputs=inputs,
             usage=self.usage(d.get("usage"), f"{where}.usage"),
