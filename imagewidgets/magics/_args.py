@@ -181,6 +181,7 @@ OPTION_FOR_PARAM = {
     "api": "--api",
     "budget": "--budget",
     "turn": "--checkout",
+    "preview": "--preview",
 }
 
 _NEW_SIZES = MODELS[DEFAULT_MODEL].free_size
@@ -219,13 +220,17 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "out": (("--out",), dict(type=_identifier, metavar="NAME", help="also assign the result to this variable")),
     "no_display": (("--no-display",), dict(action="store_true", dest="no_display",
                                            help="do not show the image (it is still stored and returned)")),
+    "preview": (("--preview",), dict(metavar="PREVIEW", help="how the output embeds the image: a WebP "
+                                     "preview, longest side 768 px (default), another side or format "
+                                     "(1024, jpeg, webp:512), or full (the original); the original is "
+                                     "always in the store")),
     "refresh": (("--refresh",), dict(action="store_true",
                                      help="ask the API again even when this exact request was made before "
                                      "(by default a repeated request is replayed from the store, at no cost)")),
 }
 
 OUTPUT = ("model", "size", "quality", "n", "format", "compression", "background", "moderation", "partial", "api")
-COMMON = ("session", "out", "no_display", "refresh")
+COMMON = ("session", "out", "no_display", "preview", "refresh")
 
 
 def options(*names: str) -> Callable:

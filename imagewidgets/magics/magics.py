@@ -108,11 +108,15 @@ class ImageMagics(Magics):
         if args.out:
             self.shell.user_ns[args.out] = result
         if not args.no_display:
-            (live or LiveView(self.shell)).show(result)
+            (live or LiveView(self.shell)).show(result, preview=args.preview)
         self.guard.shown(result)  # shown above (or not wanted): no second copy as Out[n]
         return result
 
     def _call(self, verb: str, args: Any, **kwargs: Any) -> Any:
+        if args.preview is not None:  # refused before anything is sent
+            from ..api.preview import Preview
+
+            args.preview = Preview.parse(args.preview)
         session = self.session(args.session)
         options = A.request_options(args)
         live = None
@@ -257,6 +261,8 @@ class ImageMagics(Magics):
               "offline renderer (the key comes from OPENAI_API_KEY, never from this line)")
     @argument("--session", metavar="SESSION", help="a variable holding a Session (used as is), or the "
               "name of the default session")
+    @argument("--preview", metavar="PREVIEW", help="how outputs embed images: webp (default, longest "
+              "side 768), a side (1024), a format (jpeg, png), both (webp:512), or full (the originals)")
     def imagine_config(self, line: str = "", cell: str | None = None) -> None:
         """Show or set the defaults the magics use. With no option, shows them.
 
@@ -270,10 +276,16 @@ class ImageMagics(Magics):
             %imagine_config --base-url http://localhost:8000/v1   # a compatible server
             %imagine_config --base-url offline                     # back to the offline renderer
             %imagine_config --session s                            # s = Session(..., client=...)
+            %imagine_config --preview full                         # embed originals, not previews
         """
         from ..session.session import Session, configure
 
         args = A.parse(self.imagine_config, line)
+        if args.preview is not None:
+            from ..api.preview import set_preview
+
+            set_preview(None if args.preview.lower() in ("none", "default") else args.preview)
+            args.preview = None
         values = {k: v for k, v in vars(args).items() if v is not None}
         if "api" in values and values["api"] not in ("images", "responses", "none", "default"):
             raise ParamError("api", values["api"], "images, responses, none")
@@ -320,6 +332,10 @@ class ImageMagics(Magics):
         parts += [f"{k}: {v}" for k, v in s.defaults.items()]
         if s.budget_usd is not None:
             parts.append(f"budget: ${s.budget_usd:.2f} (spent ${s.spent_usd:.4f})")
+        from ..api.preview import Preview, preview_settings
+
+        if preview_settings() != Preview():
+            parts.append(f"preview: {preview_settings()}")
         return "imagewidgets · " + " · ".join(parts)
 
     # -- %imagine_history ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any
 from ..api import config as _config
 from ..api.errors import ParamError
 from ..api.models import DEFAULT_MODEL
+from ..api.preview import set_preview
 from . import report as _report
 from .core import SessionCore
 from .sweep import run_sweep
@@ -89,12 +90,16 @@ def settings() -> dict[str, Any]:
 def configure(**settings_: Any) -> dict[str, Any]:
     """Session-wide defaults (``%imagine_config``): ``model``, ``api``, ``folder`` (or ``store``),
     ``budget_usd``, ``session`` (the default session's name), ``base_url``, ``api_key``,
-    ``organization``, ``project``, and any request option (``size``, ``quality``, ...).
+    ``organization``, ``project``, ``preview`` (how outputs embed images, see ``set_preview``),
+    and any request option (``size``, ``quality``, ...).
     ``None`` removes a setting. Returns the settings now in force."""
     global _default
     restart = False
     for key, value in settings_.items():
         key = "folder" if key == "store" else key
+        if key == "preview":  # a display setting of this process, not a request option
+            set_preview(value)
+            continue
         if key == "api" and value not in (None, "images", "responses"):
             raise ParamError("api", value, "'images', 'responses' or None")
         if key in _BACKEND_SETTINGS:

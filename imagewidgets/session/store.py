@@ -170,7 +170,8 @@ class Store:
         ``partial=True`` keeps one file per turn, replaced by each newer frame."""
         path = self.image_path(turn, None if partial else index, result.format)
         atomic_write(path, result.data)
-        stored = result.with_meta(path=path, index=index, partial=partial)
+        rel = path.relative_to(self.folder).as_posix()
+        stored = result.with_meta(path=path, index=index, partial=partial, store_path=rel)
         meta = {k: v for k, v in stored.to_dict().items() if k not in ("path", "format", "width", "height")}
         with self._tx() as db:
             if partial:
@@ -178,8 +179,8 @@ class Store:
             db.execute(
                 "INSERT OR REPLACE INTO images (turn_id, idx, partial, path, format, width, height, sha256, "
                 "bytes, meta, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (turn.id, index, int(partial), str(path.relative_to(self.folder)), result.format, result.width,
-                 result.height, hashlib.sha256(result.data).hexdigest(), len(result.data),
+                (turn.id, index, int(partial), rel, result.format, result.width,
+                 result.height, stored.sha256, len(result.data),
                  json.dumps(meta, default=str), time.time()),
             )
         return stored
@@ -217,7 +218,8 @@ class Store:
                      "created", "params"}
             kw = {k: v for k, v in meta.items() if k in known}
             out.append(ImageResult(data=data, format=r["format"], width=r["width"] or 0, height=r["height"] or 0,
-                                   usage=usage, index=r["idx"], path=path, partial=bool(r["partial"]), **kw))
+                                   usage=usage, index=r["idx"], path=path, partial=bool(r["partial"]),
+                                   store_path=r["path"], **kw))
         return out
 
     def image_rows(self, turn_id: str) -> list[dict]:
