@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-__all__ = ["Secret", "BackendConfig", "resolve", "data_home", "OPENAI_BASE_URL", "defaults"]
+__all__ = ["OFFLINE_NOTE", "Secret", "BackendConfig", "resolve", "data_home", "OPENAI_BASE_URL", "defaults"]
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+#: what the offline backend appends to every ``revised_prompt`` (views say it once, not per row)
+OFFLINE_NOTE = "offline procedural renderer; no language model rewrote this prompt"
 
 #: Session-wide defaults set by ``%imagine_config`` or ``imagewidgets.configure()``.
 defaults: dict[str, object] = {}

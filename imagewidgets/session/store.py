@@ -20,11 +20,14 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .migrations import migrate
 from ..api.results import ImageResult, Usage, atomic_write
 from .turns import Turn, owner_gone
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .thumbs import Thumb
 
 __all__ = ["Store", "default_folder", "open_store"]
 
@@ -143,6 +146,90 @@ class Store:
     def turns(self, session: str) -> list[Turn]:
         rows = self._query("SELECT * FROM turns WHERE session = ? ORDER BY rowid", (session,))
         return [self._turn(r) for r in rows]
+
+    # -- pages (views of big sessions read only what they show) -------------------------------
+    @staticmethod
+    def _where(session: str, search: str | None) -> tuple[str, tuple]:
+        if not search:
+            return "session = ?", (session,)
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return "session = ? AND prompt LIKE ? ESCAPE '\\'", (session, pattern)
+
+    def count_turns(self, session: str, search: str | None = None) -> int:
+        """How many turns the session has (whose prompt contains ``search``, case-insensitive)."""
+        where, args = self._where(session, search)
+        return self._query(f"SELECT COUNT(*) AS n FROM turns WHERE {where}", args)[0]["n"]
+
+    def page_turns(self, session: str, limit: int, offset: int = 0, search: str | None = None) -> list[Turn]:
+        """Turns newest first, ``limit`` of them after skipping ``offset`` (an index walk: the first
+        pages cost the same at 100 turns or 100,000)."""
+        where, args = self._where(session, search)
+        rows = self._query(f"SELECT * FROM turns WHERE {where} ORDER BY rowid DESC LIMIT ? OFFSET ?",
+                           (*args, int(limit), int(offset)))
+        return [self._turn(r) for r in rows]
+
+    def turn_numbers(self, session: str, turn_ids: list[str]) -> dict[str, int]:
+        """Each turn's number in its session (1 = the first), as the views show it (``#3``)."""
+        out: dict[str, int] = {}
+        for tid in dict.fromkeys(turn_ids):
+            rows = self._query("SELECT COUNT(*) AS n FROM turns WHERE session = ? AND rowid <= "
+                               "(SELECT rowid FROM turns WHERE id = ? AND session = ?)", (session, tid, session))
+            if rows and rows[0]["n"]:
+                out[tid] = rows[0]["n"]
+        return out
+
+    def ledger(self, session: str) -> tuple[int, float]:
+        """(turns, dollars spent) of a session, replayed turns costing nothing (one SQL sum)."""
+        row = self._query("SELECT COUNT(*) AS n, TOTAL(CASE WHEN status != 'replayed' THEN cost END) AS usd "
+                          "FROM turns WHERE session = ?", (session,))[0]
+        return row["n"], row["usd"]
+
+    def iter_turns(self, session: str, chunk: int = 200) -> Iterator[Turn]:
+        """Every turn of the session in the order they were started, read ``chunk`` rows at a time."""
+        last = 0
+        while True:
+            rows = self._query("SELECT rowid AS _r, * FROM turns WHERE session = ? AND rowid > ? ORDER BY rowid "
+                               "LIMIT ?", (session, last, chunk))
+            if not rows:
+                return
+            for r in rows:
+                yield self._turn(r)
+            last = rows[-1]["_r"]
+
+    def first_images(self, turn_ids: list[str]) -> dict[str, dict]:
+        """The index row of each turn's first image (its newest partial frame when none completed),
+        without reading any image file."""
+        out: dict[str, dict] = {}
+        ids = list(dict.fromkeys(turn_ids))
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            marks = ", ".join("?" for _ in part)
+            for r in self._query(f"SELECT * FROM images WHERE turn_id IN ({marks}) ORDER BY partial DESC, idx DESC",
+                                 tuple(part)):
+                out[r["turn_id"]] = dict(r)  # the last written wins: completed, lowest index
+        return out
+
+    def images_of(self, turn_ids: list[str]) -> dict[str, list[dict]]:
+        """The index rows of each turn's images (completed ones; else its newest partial frame),
+        as ``load_images`` would return them, without reading any file."""
+        out: dict[str, list[dict]] = {}
+        ids = list(dict.fromkeys(turn_ids))
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            marks = ", ".join("?" for _ in part)
+            for r in self._query(f"SELECT * FROM images WHERE turn_id IN ({marks}) ORDER BY partial, idx", tuple(part)):
+                rows = out.setdefault(r["turn_id"], [])
+                if not r["partial"] or not rows:
+                    if rows and rows[0]["partial"]:
+                        rows.clear()
+                    rows.append(dict(r))
+        return {k: [r for r in v if not r["partial"]] or v[:1] for k, v in out.items()}
+
+    def thumbnail(self, row: dict, size: int) -> "Thumb | None":
+        """A small copy of the image of an index row (``first_images``), cached on disk by content hash."""
+        from .thumbs import thumbnail
+
+        return thumbnail(self.folder, row, size)
 
     def turn(self, turn_id: str) -> Turn | None:
         rows = self._query("SELECT * FROM turns WHERE id = ?", (turn_id,))
