@@ -102,7 +102,7 @@ def _unknown(parser: argparse.ArgumentParser, word: str) -> str:
 # -- value types (argparse calls them; their messages end up in one line) ----------------------
 
 
-def _whole(lo: int, hi: int) -> Callable[[str], int]:
+def whole(lo: int, hi: int) -> Callable[[str], int]:
     def whole_number(text: str) -> int:
         try:
             value = int(text)
@@ -194,15 +194,15 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
         help="WxH or auto: 1024x1024, 1536x1024, 1024x1536 for gpt-image-1.x; "
         + (f"gpt-image-2 and newer take {_NEW_SIZES.describe()}" if _NEW_SIZES else ""))),
     "quality": (("-q", "--quality"), dict(help="quality: " + _by_model("qualities"))),
-    "n": (("-n",), dict(type=_whole(1, max(m.n_max for m in MODELS.values())), metavar="N",
+    "n": (("-n",), dict(type=whole(1, max(m.n_max for m in MODELS.values())), metavar="N",
                         help="how many images (1-10; the Responses API makes one per call)")),
     "format": (("-f", "--format"), dict(dest="output_format", metavar="FORMAT",
                                         help="output format: " + _by_model("output_formats"))),
-    "compression": (("--compression",), dict(dest="output_compression", type=_whole(0, 100), metavar="0-100",
+    "compression": (("--compression",), dict(dest="output_compression", type=whole(0, 100), metavar="0-100",
                                              help="jpeg/webp compression level, 0-100")),
     "background": (("-b", "--background"), dict(help="background: " + ", ".join(_union("backgrounds")))),
     "moderation": (("--moderation",), dict(help="moderation: " + ", ".join(_union("moderations")))),
-    "partial": (("-p", "--partial-images"), dict(dest="partial_images", type=_whole(0, 3), metavar="0-3",
+    "partial": (("-p", "--partial-images"), dict(dest="partial_images", type=whole(0, 3), metavar="0-3",
                                                  help="stream 0-3 partial frames, shown live in place")),
     "fidelity": (("--input-fidelity",), dict(dest="input_fidelity", metavar="FIDELITY",
                                              help="how closely to keep the input image: " + _by_model("input_fidelities"))),

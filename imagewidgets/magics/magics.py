@@ -343,17 +343,25 @@ class ImageMagics(Magics):
     @_reported("imagine_history")
     @magic_arguments()
     @argument("--lineage", action="store_true", help="show the tree of turns as thumbnails")
+    @argument("--all", action="store_true", dest="all_columns",
+              help="every field (ids, revised prompt, tokens, time...), not the compact columns")
+    @argument("--page", type=A.whole(1, 10**9), metavar="N", default=1,
+              help="page N (50 turns a page, newest first; default 1)")
+    @argument("--search", metavar="TEXT", help="only the turns whose prompt contains TEXT")
     @argument("--checkout", metavar="TURN", help="make an earlier turn current: the next %%edit branches from it")
     @A.options("session")
     def imagine_history(self, line: str = "", cell: str | None = None) -> Any:
-        """The session's turns: prompt, parameters, cost, status (a table; ``--lineage`` a tree).
+        """The session's turns, newest 50: #, kind, prompt, model, size/quality, cost, status and a
+        thumbnail (``--all`` every field; ``--lineage`` the tree; ``--page``, ``--search``).
 
         Examples::
 
             %imagine_history
+            %imagine_history --all
             %imagine_history --lineage
+            %imagine_history --page 2 --search lighthouse
             %imagine_history --checkout turn_1a2b3c4d5e6f     # then %edit branches from it
-            h = %imagine_history --session harbour            # h.rows, h.to_pandas()
+            h = %imagine_history --session harbour            # h.rows, h.to_pandas(), h.next()
         """
         args = A.parse(self.imagine_history, line)
         session = self.session(args.session)
@@ -365,7 +373,11 @@ class ImageMagics(Magics):
                                  hint=f"no such turn in {session.name!r}") from None
             print(f"current turn: {turn.id} ({turn.prompt or turn.kind}); the next %edit continues from it")
             return None
-        view = session.lineage() if args.lineage else session.history()
+        if args.lineage:
+            view = session.lineage(page=args.page, search=args.search)
+        else:
+            view = session.history(page=args.page, search=args.search,
+                                   columns="all" if args.all_columns else "compact")
         LiveView(self.shell).show(view)
         self.guard.shown(view)
         return view

@@ -208,7 +208,7 @@ class HistoryTable(_Page):
             thumb = self.thumb_url(t)
             pic = f'<img src="{thumb}" width="{self.thumb_px}"/>' if thumb else ""
             cells = self._cells(r)
-            head = head or "<tr><th></th>" + "".join(f"<th>{_esc(c)}</th>" for c, _ in cells) + "</tr>"
+            head = head or "<tr>" + "".join(f"<th>{_esc(c)}</th>" for c, _ in cells) + "<th>image</th></tr>"
             tds = []
             for c, v in cells:
                 if c == "status":
@@ -218,7 +218,7 @@ class HistoryTable(_Page):
                     tds.append(f'<td title="{_esc(v)}" style="text-align:left">{_esc(short)}</td>')
                 else:
                     tds.append(f'<td style="text-align:left">{_esc(v)}</td>')
-            body.append(f"<tr><td>{pic}</td>{''.join(tds)}</tr>")
+            body.append(f"<tr>{''.join(tds)}<td>{pic}</td></tr>")
         note = (f'<div style="color:#777;font-size:11px">revised prompts: {_esc(OFFLINE_NOTE)}</div>'
                 if notes and self.columns == "all" else "")
         pager = f'<div style="color:#777;font-size:11px">{_esc(self._pager())}</div>' if self._pager() else ""
