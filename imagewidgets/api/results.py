@@ -210,9 +210,9 @@ class ImageResult:
         return f"data:{self.mime_type};base64,{base64.b64encode(self.data).decode()}"
 
     def _caption(self) -> str:
+        # no cost here: a replayed image costs $0 and its output must stay the same as the first
+        # run's (packs promise identical outputs); the history says what each turn cost
         bits = [self.model or "", self.size, self.format]
-        if self.cost is not None:
-            bits.append(f"${self.cost:.4f}")
         if self.partial:
             bits.append(f"partial {self.index + 1}")
         return " · ".join(b for b in bits if b)

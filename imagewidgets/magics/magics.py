@@ -8,8 +8,10 @@ the image itself (partial frames replace each other live while streaming) and re
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
+from pathlib import Path
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
@@ -406,7 +408,12 @@ def banner(shell: Any = None) -> str:
     from ..session.session import _settings
     from ..session.store import default_folder
 
-    folder = _settings.get("folder") or default_folder()
+    folder = Path(_settings.get("folder") or default_folder())
+    try:  # beside the notebook: said the same way in every checkout of it
+        folder = Path(os.path.relpath(folder.resolve(), Path.cwd().resolve())) if folder.resolve().is_relative_to(
+            Path.cwd().resolve()) else folder
+    except OSError:
+        pass
     return (f"imagewidgets: {resolve().describe()}; images stored in {folder}. "
             "%imagine, %edit, %vary, %imagine_config, %imagine_history are ready; "
             "%edit now edits images and replaces IPython's editor magic, which stays reachable "
