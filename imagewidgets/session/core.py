@@ -61,34 +61,58 @@ class SessionCore(TurnRecorder):
         self._callbacks: list[Callable[[Turn], Any]] = []
         self.store.ensure_session(name)
         self.store.settle_interrupted(name)  # turns a crashed process left "running"
-        self._turns: list[Turn] = self.store.turns(name)
-        self._by_id = {t.id: t for t in self._turns}
+        # the turns are read from the store when first asked for, so opening a session of 10,000
+        # turns reads none; ``_by_id`` holds every turn met so far (one object per turn)
+        self._turns: list[Turn] = []
+        self._loaded = False
+        self._by_id: dict[str, Turn] = {}
         self._current_id = self.store.current_id(name)
 
+    def _all(self) -> list[Turn]:
+        with self._lock:
+            if not self._loaded:
+                self._turns = [self._by_id.setdefault(t.id, t) for t in self.store.turns(self.name)]
+                self._loaded = True
+            return self._turns
+
+    def _lookup(self, turn_id: str | None) -> Turn | None:
+        """The turn with this id in this session (read from the store once when not met yet)."""
+        if not turn_id:
+            return None
+        with self._lock:
+            hit = self._by_id.get(turn_id)
+            if hit is None and not self._loaded:
+                hit = self.store.turn(turn_id)
+                if hit is not None and hit.session == self.name:
+                    hit = self._by_id.setdefault(turn_id, hit)
+                else:
+                    hit = None
+            return hit
+
     def __repr__(self) -> str:
-        spent = f" spent=${self.spent_usd:.4f}" + (f" of ${self.budget_usd:.2f}" if self.budget_usd else "")
-        return (f"<Session {self.name!r} turns={len(self._turns)} api={self.api or 'auto'} model={self.model!r}"
+        count, spent_usd = self.store.ledger(self.name)
+        spent = f" spent=${spent_usd:.4f}" + (f" of ${self.budget_usd:.2f}" if self.budget_usd else "")
+        return (f"<Session {self.name!r} turns={count} api={self.api or 'auto'} model={self.model!r}"
                 f"{spent} store={str(self.store.folder)!r} backend={self.backend!r}>")
 
     # -- the tree ------------------------------------------------------------------------------
     @property
     def turns(self) -> list[Turn]:
         """All turns, in the order they were started."""
-        with self._lock:
-            return list(self._turns)
+        return list(self._all())
 
     @property
     def current(self) -> Turn | None:
         """The turn the next ``edit`` continues from."""
-        return self._by_id.get(self._current_id) if self._current_id else None
+        return self._lookup(self._current_id)
 
     def turn(self, turn_id: str | Turn) -> Turn:
         if isinstance(turn_id, Turn):
             turn_id = turn_id.id
-        try:
-            return self._by_id[turn_id]
-        except KeyError:
-            raise KeyError(f"no turn {turn_id!r} in session {self.name!r}") from None
+        turn = self._lookup(turn_id) if isinstance(turn_id, str) else None
+        if turn is None:
+            raise KeyError(f"no turn {turn_id!r} in session {self.name!r}")
+        return turn
 
     def checkout(self, turn: str | Turn) -> Turn:
         """Make an earlier turn current: the next ``edit`` branches from it."""
@@ -114,8 +138,8 @@ class SessionCore(TurnRecorder):
     # -- the ledger ----------------------------------------------------------------------------
     @property
     def spent_usd(self) -> float:
-        """Dollars spent by this session's turns (replayed turns cost nothing)."""
-        return sum(t.cost or 0.0 for t in self.turns if t.status != "replayed")
+        """Dollars spent by this session's turns (replayed turns cost nothing): one SQL sum."""
+        return self.store.ledger(self.name)[1]
 
     @property
     def remaining_usd(self) -> float | None:
@@ -161,9 +185,9 @@ class SessionCore(TurnRecorder):
 
     def _turn_of(self, value: Any) -> Turn | None:
         if isinstance(value, Turn):
-            return self._by_id.get(value.id) or value
-        if isinstance(value, str) and value in self._by_id:
-            return self._by_id[value]
+            return self._lookup(value.id) or value
+        if isinstance(value, str):
+            return self._lookup(value)
         return None
 
     def _turn_of_image(self, value: Any) -> Turn | None:
@@ -171,7 +195,7 @@ class SessionCore(TurnRecorder):
         path = getattr(value, "path", None)
         if not isinstance(value, ImageResult) or path is None:
             return None
-        return self._by_id.get(Path(path).name.rsplit("-", 1)[0])
+        return self._lookup(Path(path).name.rsplit("-", 1)[0])
 
     def _source(self, image: Any) -> tuple[Turn | None, list | None]:
         """(parent turn, explicit images): ``None`` or a turn continues from it; anything else is explicit."""

@@ -85,6 +85,13 @@ def m003_turn_owner(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE turns ADD COLUMN owner TEXT")
 
 
+@migration
+def m005_turns_by_created(db: sqlite3.Connection) -> None:
+    # pages of big sessions (newest 50, a turn's number) walk this index instead of every turn;
+    # "created" is when a turn began: the rowid moves each time a turn's row is rewritten
+    db.execute("CREATE INDEX IF NOT EXISTS turns_by_session_created ON turns(session, created)")
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     # statement by statement: executescript() would COMMIT and break the migration's transaction
     for statement in sql.split(";"):

@@ -26,7 +26,7 @@ _KIND = {GenerateRequest: "generate", EditRequest: "edit", VariationRequest: "va
 
 class TurnRecorder:
     """Mixin of ``Session``: expects ``name``, ``store``, ``client``, ``backend``, ``budget_usd``,
-    ``spent_usd``, ``_lock``, ``_reserved``, ``_turns``, ``_by_id``, ``_callbacks``."""
+    ``spent_usd``, ``_lock``, ``_reserved``, ``_turns``, ``_loaded``, ``_by_id``, ``_callbacks``."""
 
     def _reserve(self, req: Any) -> float:
         """Refuse, before anything is sent, a request whose estimate exceeds what is left."""
@@ -114,8 +114,9 @@ class TurnRecorder:
     def _add(self, turn: Turn) -> None:
         with self._lock:
             if turn.id not in self._by_id:
-                self._turns.append(turn)
                 self._by_id[turn.id] = turn
+                if self._loaded:  # else the store has it, and ``turns`` reads it from there
+                    self._turns.append(turn)
 
     def _release(self, usd: float) -> None:
         with self._lock:

@@ -102,6 +102,8 @@ class _Pictures:
         self.folder_name = f"{path.stem}_files"
         self.folder = path.parent / self.folder_name
         self._done: set[str] = set()
+        self._thumbs: dict[tuple[str, int], str] = {}  # sha -> URL: a replayed image's thumbnail is read once
+
 
     def original(self, row: dict) -> str:
         src = self.store.folder / row["path"]
@@ -116,7 +118,17 @@ class _Pictures:
         return f"data:{mime};base64,{base64.b64encode(src.read_bytes()).decode()}"
 
     def thumb(self, row: dict | None, px: int) -> str:
-        thumb = self.store.thumbnail(row, px) if row else None
+        if row is None:
+            return ""
+        key = (row["sha256"], px)
+        if key not in self._thumbs:
+            if len(self._thumbs) >= 512:  # embedded thumbnails are data URLs: keep a bounded few
+                self._thumbs.pop(next(iter(self._thumbs)))
+            self._thumbs[key] = self._thumb(row, px)
+        return self._thumbs[key]
+
+    def _thumb(self, row: dict, px: int) -> str:
+        thumb = self.store.thumbnail(row, px)
         if thumb is None:
             return ""
         if not self.link or thumb.path is None:

@@ -144,7 +144,7 @@ class Store:
         return [turn_id for turn_id, _ in gone]
 
     def turns(self, session: str) -> list[Turn]:
-        rows = self._query("SELECT * FROM turns WHERE session = ? ORDER BY rowid", (session,))
+        rows = self._query("SELECT * FROM turns WHERE session = ? ORDER BY created, rowid", (session,))
         return [self._turn(r) for r in rows]
 
     # -- pages (views of big sessions read only what they show) -------------------------------
@@ -164,7 +164,7 @@ class Store:
         """Turns newest first, ``limit`` of them after skipping ``offset`` (an index walk: the first
         pages cost the same at 100 turns or 100,000)."""
         where, args = self._where(session, search)
-        rows = self._query(f"SELECT * FROM turns WHERE {where} ORDER BY rowid DESC LIMIT ? OFFSET ?",
+        rows = self._query(f"SELECT * FROM turns WHERE {where} ORDER BY created DESC, rowid DESC LIMIT ? OFFSET ?",
                            (*args, int(limit), int(offset)))
         return [self._turn(r) for r in rows]
 
@@ -172,10 +172,12 @@ class Store:
         """Each turn's number in its session (1 = the first), as the views show it (``#3``)."""
         out: dict[str, int] = {}
         for tid in dict.fromkeys(turn_ids):
-            rows = self._query("SELECT COUNT(*) AS n FROM turns WHERE session = ? AND rowid <= "
-                               "(SELECT rowid FROM turns WHERE id = ? AND session = ?)", (session, tid, session))
-            if rows and rows[0]["n"]:
-                out[tid] = rows[0]["n"]
+            me = self._query("SELECT rowid AS r, created FROM turns WHERE id = ? AND session = ?", (tid, session))
+            if not me:
+                continue
+            c, r = me[0]["created"], me[0]["r"]
+            out[tid] = self._query("SELECT COUNT(*) AS n FROM turns WHERE session = ? AND (created < ? OR "
+                                   "(created = ? AND rowid <= ?))", (session, c, c, r))[0]["n"]
         return out
 
     def ledger(self, session: str) -> tuple[int, float]:
@@ -186,15 +188,15 @@ class Store:
 
     def iter_turns(self, session: str, chunk: int = 200) -> Iterator[Turn]:
         """Every turn of the session in the order they were started, read ``chunk`` rows at a time."""
-        last = 0
+        created, last = float("-inf"), -1
         while True:
-            rows = self._query("SELECT rowid AS _r, * FROM turns WHERE session = ? AND rowid > ? ORDER BY rowid "
-                               "LIMIT ?", (session, last, chunk))
+            rows = self._query("SELECT rowid AS _r, * FROM turns WHERE session = ? AND (created > ? OR (created = ? "
+                               "AND rowid > ?)) ORDER BY created, rowid LIMIT ?", (session, created, created, last, chunk))
             if not rows:
                 return
             for r in rows:
                 yield self._turn(r)
-            last = rows[-1]["_r"]
+            created, last = rows[-1]["created"], rows[-1]["_r"]
 
     def first_images(self, turn_ids: list[str]) -> dict[str, dict]:
         """The index row of each turn's first image (its newest partial frame when none completed),

@@ -10,6 +10,7 @@ turn shares its source's image, and so its thumbnail).
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import re
 from dataclasses import dataclass
@@ -25,13 +26,30 @@ _EXT = {"jpeg": "jpg", "png": "png"}
 
 @dataclass(frozen=True)
 class Thumb:
-    """A thumbnail's bytes, format (``png``, ``jpeg`` or ``svg+xml``) and size."""
+    """A thumbnail's bytes, format (``png``, ``jpeg`` or ``svg+xml``) and size (read from the
+    bytes on first use when not known: a cache hit costs one file read)."""
 
     data: bytes
     format: str
-    width: int
-    height: int
+    known_size: tuple[int, int] | None = None
     path: Path | None = None  # the cache file, when it is one
+
+    @functools.cached_property
+    def size(self) -> tuple[int, int]:
+        if self.known_size is not None:
+            return self.known_size
+        from PIL import Image
+
+        with Image.open(io.BytesIO(self.data)) as im:
+            return im.size
+
+    @property
+    def width(self) -> int:
+        return self.size[0]
+
+    @property
+    def height(self) -> int:
+        return self.size[1]
 
     @property
     def mime(self) -> str:
@@ -47,7 +65,7 @@ def make_thumbnail(data: bytes, fmt: str, size: int, width: int = 0, height: int
     if fmt == "svg":
         w, h = width or size, height or size
         scale = size / max(w, h)
-        return Thumb(data, "svg+xml", max(1, round(w * scale)), max(1, round(h * scale)))
+        return Thumb(data, "svg+xml", (max(1, round(w * scale)), max(1, round(h * scale))))
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as im:
@@ -61,30 +79,25 @@ def make_thumbnail(data: bytes, fmt: str, size: int, width: int = 0, height: int
         else:
             im.convert("RGB").save(out, "JPEG", quality=85)
             kind = "jpeg"
-        return Thumb(out.getvalue(), kind, im.width, im.height)
+        return Thumb(out.getvalue(), kind, (im.width, im.height))
 
 
 def thumbnail(folder: Path, row: dict, size: int) -> Thumb | None:
     """The thumbnail of the image an index row describes (``path``, ``sha256``, ``format``),
     read from ``folder/thumbs`` or made and written there. None when the original is gone."""
     sha, fmt = str(row.get("sha256") or ""), str(row.get("format") or "")
-    original = _inside(folder, str(row.get("path") or ""))
     if fmt == "svg" or not _SHA.match(sha):  # nothing to cache, or a hash we would not trust in a path
-        data = _read(original)
+        data = _read(_inside(folder, str(row.get("path") or "")))
         return None if data is None else make_thumbnail(data, fmt, size, row.get("width") or 0,
                                                         row.get("height") or 0)
     cache = folder / "thumbs" / str(int(size))
     for kind, ext in _EXT.items():
         hit = cache / f"{sha}.{ext}"
         try:
-            data = hit.read_bytes()
+            return Thumb(hit.read_bytes(), kind, path=hit)
         except FileNotFoundError:
             continue
-        from PIL import Image
-
-        with Image.open(io.BytesIO(data)) as im:
-            return Thumb(data, kind, im.width, im.height, hit)
-    data = _read(original)
+    data = _read(_inside(folder, str(row.get("path") or "")))
     if data is None:
         return None
     try:
@@ -92,7 +105,7 @@ def thumbnail(folder: Path, row: dict, size: int) -> Thumb | None:
     except Exception:  # bytes PIL cannot read: no thumbnail rather than no view
         return None
     path = atomic_write(cache / f"{sha}.{_EXT[made.format]}", made.data)
-    return Thumb(made.data, made.format, made.width, made.height, path)
+    return Thumb(made.data, made.format, made.size, path)
 
 
 def _inside(folder: Path, rel: str) -> Path | None:

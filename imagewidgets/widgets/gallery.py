@@ -6,7 +6,6 @@ opens as fast as one of 50."""
 from __future__ import annotations
 
 import html
-import io
 import threading
 from collections import OrderedDict
 from typing import Any, Callable, Optional
@@ -41,24 +40,10 @@ def thumbnail(image: Any, size: int = 128) -> tuple[bytes, str, int, int]:
 
 
 def _make_thumbnail(image: Any, size: int) -> tuple[bytes, str, int, int]:
-    if image.format == "svg":  # a browser scales vectors itself
-        w, h = image.width or size, image.height or size
-        scale = size / max(w, h)
-        return image.data, "svg+xml", max(1, round(w * scale)), max(1, round(h * scale))
-    from PIL import Image
+    from ..session.thumbs import make_thumbnail
 
-    with Image.open(io.BytesIO(image.data)) as im:
-        im.draft("RGB", (size, size))  # JPEG: decode at a reduced scale, much faster
-        im = im.convert("RGBA") if im.mode in ("RGBA", "LA", "PA", "P") else im.convert("RGB")
-        im.thumbnail((size, size))
-        out = io.BytesIO()
-        if im.mode == "RGBA" and im.getextrema()[3][0] < 255:
-            im.save(out, "PNG", optimize=True)
-            fmt = "png"
-        else:
-            im.convert("RGB").save(out, "JPEG", quality=85)
-            fmt = "jpeg"
-        return out.getvalue(), fmt, im.width, im.height
+    t = make_thumbnail(image.data, image.format, size, image.width, image.height)
+    return t.data, t.format, t.width, t.height
 
 
 class Gallery(W.VBox):
