@@ -34,6 +34,16 @@ from .turns import Turn
 
 __all__ = ["SessionCore"]
 
+def session_name(name: Any) -> str:
+    """A session's name from any text (or a number, as papermill passes ``-p run 7``): kept as given
+    in the index; its image folder is made safe from it by the store."""
+    if isinstance(name, int) and not isinstance(name, bool):
+        name = str(name)
+    if not isinstance(name, str) or not name.strip() or len(name) > 200 or "\x00" in name:
+        raise ParamError("name", name, "the session's name: some text of 1 to 200 characters")
+    return name
+
+
 def _fields(cls: type) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
 
@@ -47,7 +57,7 @@ class SessionCore(TurnRecorder):
                  async_client: Any = None, **defaults: Any) -> None:
         if api not in (None, "images", "responses"):
             raise ParamError("api", api, "'images', 'responses' or None (chosen per model)")
-        self.name = name
+        self.name = session_name(name)
         self.store: Store = open_store(folder)
         self.client = client if client is not None else Client()
         self._async_client = async_client

@@ -324,7 +324,7 @@ def _image(d: Any, ids: set[str]) -> dict:
         raise _bad("image", d)
     path, sha = d.get("path"), d.get("sha256")
     m = _IMAGE_PATH.match(path) if isinstance(path, str) else None
-    if m is None or ".." in path:
+    if m is None or any(part in ("", ".", "..") for part in path.split("/")):
         raise _bad("image path", path)
     if not isinstance(sha, str) or not _SHA.match(sha):
         raise _bad("image hash", sha)

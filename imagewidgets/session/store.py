@@ -44,7 +44,8 @@ def default_folder() -> Path:
 
 
 def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".") or "session"
+    """A folder name from any session name: letters, digits, ``_ . -``, never a dot-dot."""
+    return re.sub(r"\.{2,}", "_", re.sub(r"[^A-Za-z0-9_.-]+", "_", name)).strip(".") or "session"
 
 
 class Store:
@@ -170,15 +171,13 @@ class Store:
 
     def turn_numbers(self, session: str, turn_ids: list[str]) -> dict[str, int]:
         """Each turn's number in its session (1 = the first), as the views show it (``#3``)."""
-        out: dict[str, int] = {}
-        for tid in dict.fromkeys(turn_ids):
-            me = self._query("SELECT rowid AS r, created FROM turns WHERE id = ? AND session = ?", (tid, session))
-            if not me:
-                continue
-            c, r = me[0]["created"], me[0]["r"]
-            out[tid] = self._query("SELECT COUNT(*) AS n FROM turns WHERE session = ? AND (created < ? OR "
-                                   "(created = ? AND rowid <= ?))", (session, c, c, r))[0]["n"]
-        return out
+        ids = list(dict.fromkeys(turn_ids))
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        rows = self._query(f"SELECT id, n FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY created, rowid) AS n FROM turns "
+                           f"WHERE session = ?) WHERE id IN ({marks})", (session, *ids))
+        return {r["id"]: r["n"] for r in rows}
 
     def ledger(self, session: str) -> tuple[int, float]:
         """(turns, dollars spent) of a session, replayed turns costing nothing (one SQL sum)."""
