@@ -1,7 +1,8 @@
-"""The ``imagewidgets`` command: ``demo``, ``serve``, ``pack`` and ``unpack``.
+"""The ``imagewidgets`` command: ``demo``, ``serve``, ``doctor``, ``pack`` and ``unpack``.
 
     $ imagewidgets demo                          # a short story on the offline backend, saved to disk
     $ imagewidgets serve --port 8765             # the offline image API for other programs (openai SDK, curl)
+    $ imagewidgets doctor                        # what works here; --live compares the real API with the offline one
     $ imagewidgets pack harbour.ipynb -o harbour.zip     # the notebook + the images and records it uses
     $ imagewidgets unpack harbour.zip -C elsewhere/      # restore them; re-running replays from the store
 """
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="run the demo on the offline backend", add_help=False)
     sub.add_parser("serve", help="serve the offline image API over HTTP", add_help=False)
+    sub.add_parser("doctor", help="check what works here (--live: compare the real API with the offline one)",
+                   add_help=False)
     _pack_parser(sub)
     if not argv or argv[0] in ("-h", "--help"):
         parser.print_help()
@@ -63,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         from .offline.cli import serve_main
 
         return serve_main(rest)
+    if command == "doctor":
+        from .doctor.cli import doctor_main
+
+        return doctor_main(rest)
     if command == "demo":
         from .demo import demo_main
 
