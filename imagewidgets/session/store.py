@@ -4,6 +4,7 @@
       index.db                        sessions, turns, images (WAL; schema in migrations.py)
       images/<session>/<turn>-<i>.png completed images
       images/<session>/<turn>-partial.png   the newest partial frame of a streamed turn
+      thumbs/<size>/<sha256>.jpg      thumbnails for the views, by content hash (thumbs.py)
 
 Every image is written atomically (temp file + rename) and indexed before it is handed back,
 so a crash loses nothing that was shown. The API key is never written here.

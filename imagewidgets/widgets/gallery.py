@@ -131,14 +131,20 @@ class Gallery(W.VBox):
             for t in view.turns:
                 key = (t.id, t.status)
                 keep[key] = self._rows.get(key) or self._make_row(t, view)
-            self._rows = keep  # rows of other pages are let go
-            shown = {tid for tid, _ in keep}
-            self.thumbs = {tid: c for tid, c in self.thumbs.items() if tid in shown}
-            for turn, indent in _tree_order(view.turns):
-                row = self._rows[(turn.id, turn.status)]
+            order = _tree_order(view.turns)
+            for turn, indent in order:
+                row = keep[(turn.id, turn.status)]
                 row.layout.margin = f"0 0 4px {indent * self.indent_px}px"
                 self._captions[turn.id].value = _caption(turn, view.numbers)
-            self.rows.children = [self._rows[(t.id, t.status)] for t, _ in _tree_order(view.turns)]
+            self.rows.children = [keep[(t.id, t.status)] for t, _ in order]
+            shown = {tid for tid, _ in keep}
+            for key, row in self._rows.items():  # rows of other pages (or of an older status) are closed
+                if key not in keep:
+                    _close(row)
+                    if key[0] not in shown:
+                        self._captions.pop(key[0], None)
+            self._rows = keep
+            self.thumbs = {tid: c for tid, c in self.thumbs.items() if tid in shown}
             current = getattr(self.session, "current", None)
             self.selected = current.id if current is not None else None
             self._highlight()
@@ -209,6 +215,16 @@ class Gallery(W.VBox):
             else:
                 row.remove_class("iw-thumb-current")
                 row.layout.border = "2px solid transparent"
+
+
+def _close(row: Any) -> None:
+    """Close a row's widgets (and the thumbnail's image) so their comms go with them."""
+    for child in row.children:
+        source = getattr(child, "_iw_source", None)
+        if source is not None:
+            source.close()
+        child.close()
+    row.close()
 
 
 def _tree_order(turns: list) -> list[tuple[Any, int]]:
