@@ -359,6 +359,9 @@ class ImageSet(Sequence[ImageResult]):
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
         return self.display_bundle()
 
+    def _repr_html_(self) -> str:  # the grid alone (IPython takes the bundle above; one copy is stored)
+        return self.display_bundle()[0]["text/html"]
+
 
 # -- stream events -------------------------------------------------------------------------
 
