@@ -17,22 +17,23 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import time
 from pathlib import Path
 from typing import Any, Callable
 
-from ..api.client import Client
-from ..api.errors import ParamError
+from ..api.client import AsyncClient, Client
+from ..api.errors import APIError, NotFoundError, ParamError
 from ..api.models import DEFAULT_MODEL, get_model
+from ..api.requests import EditRequest, GenerateRequest, ImageInput, ImageRequest, ResponsesRequest, VariationRequest
+from ..api.results import CompletedEvent, ImageResult, ImageSet
+from ..api.streams import ImageStream
 from .recorder import TurnRecorder
 from .replay import backend_identity
-from ..api.requests import EditRequest, GenerateRequest, ResponsesRequest, VariationRequest
-from ..api.results import CompletedEvent, ImageResult, ImageSet
 from .store import Store, open_store
-from ..api.streams import ImageStream
+from .tree import TurnTree
 from .turns import Turn
 
 __all__ = ["SessionCore"]
+
 
 def session_name(name: Any) -> str:
     """A session's name from any text (or a number, as papermill passes ``-p run 7``): kept as given
@@ -48,59 +49,34 @@ def _fields(cls: type) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
 
 
-class SessionCore(TurnRecorder):
+class SessionCore:
     """A named tree of turns in a store folder: the verbs, the ledger and the core path. Its
-    arguments are explicit; ``Session`` fills the ones not given from ``configure``'s settings."""
+    arguments are explicit; ``Session`` fills the ones not given from ``configure``'s settings.
 
-    def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Any = None,
+    ``tree`` holds the turns; ``recorder`` turns each request into a stored turn (and keeps the
+    budget); the verbs build a request, send it, and hand the answer to the recorder."""
+
+    def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Client | None = None,
                  api: str | None = None, model: str | None = None, budget_usd: float | None = None,
-                 async_client: Any = None, **defaults: Any) -> None:
+                 async_client: AsyncClient | Callable[[], AsyncClient] | None = None, **defaults: Any) -> None:
         if api not in (None, "images", "responses"):
             raise ParamError("api", api, "'images', 'responses' or None (chosen per model)")
-        self.name = session_name(name)
+        self.name = name = session_name(name)
         self.store: Store = open_store(folder)
         self.client = client if client is not None else Client()
-        self._async_client = async_client
+        self.async_client = async_client  # an AsyncClient, or a factory of one, for sweeps
         self.api = api
         self.model = model or DEFAULT_MODEL
         self.budget_usd = budget_usd
         self.defaults = defaults
         self.backend = backend_identity(self.client)
-        self._lock = threading.RLock()
-        self._reserved = 0.0  # estimates of requests in flight (a sweep runs several at once)
-        self._callbacks: list[Callable[[Turn], Any]] = []
         self.store.ensure_session(name)
         self.store.settle_interrupted(name)  # turns a crashed process left "running"
-        # the turns are read from the store when first asked for, so opening a session of 10,000
-        # turns reads none; ``_by_id`` holds every turn met so far (one object per turn)
-        self._turns: list[Turn] = []
-        self._loaded = False
-        self._by_id: dict[str, Turn] = {}
-        self._current_id = self.store.current_id(name)
-
-    def _all(self) -> list[Turn]:
-        with self._lock:
-            if not self._loaded:
-                self._turns = [self._by_id.setdefault(t.id, t) for t in self.store.turns(self.name)]
-                self._loaded = True
-            return self._turns
-
-    def _lookup(self, turn_id: str | None) -> Turn | None:
-        """The turn with this id in this session (read from the store once when not met yet)."""
-        if not turn_id:
-            return None
-        with self._lock:
-            hit = self._by_id.get(turn_id)
-            if hit is None and not self._loaded:
-                hit = self.store.turn(turn_id)
-                if hit is not None and hit.session == self.name:
-                    hit = self._by_id.setdefault(turn_id, hit)
-                else:
-                    hit = None
-            return hit
+        self.tree = TurnTree(self.store, name)
+        self.recorder = TurnRecorder(self)
 
     def __repr__(self) -> str:
-        count, spent_usd = self.store.ledger(self.name)
+        count, spent_usd = self.store.ledger(self.name)  # the store says: no turn is read for a repr
         spent = f" spent=${spent_usd:.4f}" + (f" of ${self.budget_usd:.2f}" if self.budget_usd else "")
         return (f"<Session {self.name!r} turns={count} api={self.api or 'auto'} model={self.model!r}"
                 f"{spent} store={str(self.store.folder)!r} backend={self.backend!r}>")
@@ -109,26 +85,26 @@ class SessionCore(TurnRecorder):
     @property
     def turns(self) -> list[Turn]:
         """All turns, in the order they were started."""
-        return list(self._all())
+        with self.tree.lock:
+            return list(self.tree.turns)
 
     @property
     def current(self) -> Turn | None:
         """The turn the next ``edit`` continues from."""
-        return self._lookup(self._current_id)
+        return self.tree.current
 
     def turn(self, turn_id: str | Turn) -> Turn:
         if isinstance(turn_id, Turn):
             turn_id = turn_id.id
-        turn = self._lookup(turn_id) if isinstance(turn_id, str) else None
-        if turn is None:
+        found = self.tree.get(turn_id)
+        if found is None:
             raise KeyError(f"no turn {turn_id!r} in session {self.name!r}")
-        return turn
+        return found
 
     def checkout(self, turn: str | Turn) -> Turn:
         """Make an earlier turn current: the next ``edit`` branches from it."""
         t = self.turn(turn)
-        self._current_id = t.id
-        self.store.set_current(self.name, t.id)
+        self.tree.make_current(t)
         return t
 
     def children(self, turn: str | Turn | None) -> list[Turn]:
@@ -138,24 +114,28 @@ class SessionCore(TurnRecorder):
 
     def on_turn(self, callback: Callable[[Turn], Any]) -> None:
         """Call ``callback(turn)`` after every stored turn (completed, replayed, cancelled or failed)."""
-        self._callbacks.append(callback)
+        self.tree.callbacks.append(callback)
 
     def off_turn(self, callback: Callable[[Turn], Any]) -> None:
         """Stop calling ``callback`` (registered with ``on_turn``); unknown callbacks are ignored."""
-        if callback in self._callbacks:
-            self._callbacks.remove(callback)
+        if callback in self.tree.callbacks:
+            self.tree.callbacks.remove(callback)
+
+    @property
+    def _callbacks(self) -> list[Callable[[Turn], Any]]:
+        return self.tree.callbacks
 
     # -- the ledger ----------------------------------------------------------------------------
     @property
     def spent_usd(self) -> float:
-        """Dollars spent by this session's turns (replayed turns cost nothing): one SQL sum."""
-        return self.store.ledger(self.name)[1]
+        """Dollars spent by this session's turns (replayed turns cost nothing)."""
+        return self.tree.spent_usd
 
     @property
     def remaining_usd(self) -> float | None:
         if self.budget_usd is None:
             return None
-        return max(0.0, self.budget_usd - self.spent_usd - self._reserved)
+        return max(0.0, self.budget_usd - self.spent_usd - self.recorder.reserved)
 
     @property
     def tokens(self) -> dict[str, int]:
@@ -195,9 +175,9 @@ class SessionCore(TurnRecorder):
 
     def _turn_of(self, value: Any) -> Turn | None:
         if isinstance(value, Turn):
-            return self._lookup(value.id) or value
+            return self.tree.get(value.id) or value
         if isinstance(value, str):
-            return self._lookup(value)
+            return self.tree.get(value)
         return None
 
     def _turn_of_image(self, value: Any) -> Turn | None:
@@ -205,7 +185,7 @@ class SessionCore(TurnRecorder):
         path = getattr(value, "path", None)
         if not isinstance(value, ImageResult) or path is None:
             return None
-        return self._lookup(Path(path).name.rsplit("-", 1)[0])
+        return self.tree.get(Path(path).name.rsplit("-", 1)[0])
 
     def _source(self, image: Any) -> tuple[Turn | None, list | None]:
         """(parent turn, explicit images): ``None`` or a turn continues from it; anything else is explicit."""
@@ -234,13 +214,14 @@ class SessionCore(TurnRecorder):
                 on_event: Callable | None = None, cancel: threading.Event | None = None,
                 refresh: bool = False, api: str | None = None, **options: Any) -> ImageResult | ImageSet:
         """A new image from ``prompt`` (a new root of the tree)."""
-        req = self._imagine_request(prompt, stream=stream, partial_images=partial_images,
+        req = self.imagine_request(prompt, stream=stream, partial_images=partial_images,
                                     on_event=on_event, api=api, **options)
         turn = self.run(req, parent=None, on_event=on_event, cancel=cancel, refresh=refresh, kind="generate")
         return self._returned(turn)
 
-    def _imagine_request(self, prompt: str, *, on_event: Any = None, api: str | None = None,
-                         **options: Any) -> GenerateRequest | ResponsesRequest:
+    def imagine_request(self, prompt: str, *, on_event: Any = None, api: str | None = None,
+                        **options: Any) -> GenerateRequest | ResponsesRequest:
+        """The request ``imagine`` would send (session defaults filled in), not sent; a sweep builds its cells with it."""
         model = options.get("model") or self.model
         cls = ResponsesRequest if self._api_for(model, api) == "responses" else GenerateRequest
         return cls(prompt, **self._streaming(self._options(cls, options), on_event))
@@ -252,6 +233,7 @@ class SessionCore(TurnRecorder):
         parent, images = self._source(image)
         model = options.get("model") or self.model
         use = self._api_for(model, api)
+        req: ResponsesRequest | EditRequest
         if use == "responses" and markup is None:  # markup is an Image API feature
             opts = self._streaming(self._options(ResponsesRequest, options), on_event)
             if images is not None:
@@ -287,27 +269,50 @@ class SessionCore(TurnRecorder):
         return result
 
     # -- the core path -------------------------------------------------------------------------
-    def run(self, request: Any, *, parent: Turn | str | None = None, on_event: Callable | None = None,
+    def run(self, request: ImageRequest, *, parent: Turn | str | None = None, on_event: Callable | None = None,
             cancel: threading.Event | None = None, refresh: bool = False, kind: str | None = None) -> Turn:
         """Validate, replay or send, store, and record ``request`` as a turn; returns the turn."""
         parent_turn = self._turn_of(parent) if parent is not None else None
-        turn, usd = self._begin(request, parent_turn, kind, refresh)
+        turn = self.recorder.begin(request, parent_turn, kind=kind, refresh=refresh, on_event=on_event)
         if turn.status == "replayed":
-            self._emit_replay(turn, on_event)
             return turn
-        t0 = time.perf_counter()
         try:
             out = self._send(request, turn, parent_turn)
             streamed = isinstance(out, ImageStream)
-            if streamed:
-                results, status = self._consume(out, turn, on_event, cancel)
+            if isinstance(out, ImageStream):
+                results, status = self.recorder.consume(turn, out, on_event, cancel)
             else:
                 results, status = out, "completed"
         except BaseException as e:
-            self._fail(turn, e, usd, time.perf_counter() - t0)
+            self.recorder.fail(turn, e)
             raise
-        turn = self._finish(turn, results, status, usd, time.perf_counter() - t0)
+        turn = self.recorder.finish(turn, results, status)
         if on_event is not None and not streamed:  # one event per image, stored, as a stream would end
             for img in turn.images:
                 on_event(CompletedEvent(result=img))
         return turn
+
+    def _send(self, req: ImageRequest, turn: Turn, parent: Turn | None) -> list[ImageResult] | ImageStream:
+        try:
+            return self.client.run(req)
+        except APIError as e:
+            # OpenAI answers 400 previous_response_not_found (some servers 404) for an expired response
+            if not (isinstance(e, NotFoundError) or e.code == "previous_response_not_found"):
+                raise
+            retry = self._without_previous(req, turn, parent)
+            if retry is None:
+                raise
+            return self.client.run(retry)
+
+    @staticmethod
+    def _without_previous(req: ImageRequest, turn: Turn, parent: Turn | None) -> ResponsesRequest | None:
+        """The server no longer knows the previous response (expired, or a fresh offline server):
+        continue by sending the parent's image instead."""
+        if not isinstance(req, ResponsesRequest) or not req.previous_response_id or parent is None:
+            return None
+        img = parent.image
+        if img is None:
+            return None
+        turn.note = (f"previous response {req.previous_response_id} was not found on the server; "
+                     "continued by sending the parent turn's image")
+        return req.replace(previous_response_id=None, input_images=(ImageInput.coerce(img),) + req.input_images)
