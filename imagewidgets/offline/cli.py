@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blocked-words", metavar="W1,W2", help="words that trip moderation")
     p.add_argument("--low-allowed-words", metavar="W1,W2", help="blocked words that moderation='low' allows")
     p.add_argument("--require-api-key", metavar="KEY", help="answer 401 unless 'Authorization: Bearer KEY'")
+    p.add_argument("--quiet", action="store_true",
+                   help="do not print a line per request (method, path, status, ms, request id)")
     return p
 
 
@@ -54,6 +56,19 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
         low_allowed_words=words(args.low_allowed_words) if args.low_allowed_words is not None else None,
         require_api_key=args.require_api_key,
     )
+
+
+def _print_requests() -> None:
+    """Each answered request as one line on stdout: ``POST /v1/images/generations 200 84 ms req_...``."""
+    import logging
+
+    from .middleware import ACCESS_LOG
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    ACCESS_LOG.addHandler(handler)
+    ACCESS_LOG.setLevel(logging.INFO)
+    ACCESS_LOG.propagate = False
 
 
 def serve_main(argv: list[str]) -> int:
@@ -78,6 +93,9 @@ def serve_main(argv: list[str]) -> int:
 
     def ready() -> None:
         print(f"imagewidgets offline image API on http://{host}:{port}/v1 - {BANNER}{where}", flush=True)
+
+    if not args.quiet:
+        _print_requests()
 
     server = _uvicorn_server(create_app(config), ready)
     try:

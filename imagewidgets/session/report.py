@@ -141,6 +141,12 @@ class _Pictures:
         return f"{self.folder_name}/{name}"
 
 
+def _turn_count(count: int, replayed: int) -> str:
+    """"5 turns", or "10 turns (5 made, 5 replayed from the store at $0)": a re-run is counted honestly."""
+    text = f"{count} turn{'s' if count != 1 else ''}"
+    return text + (f" ({count - replayed} made, {replayed} replayed from the store at $0)" if replayed else "")
+
+
 def export_html(session: "Session", path: Path, *, images: str = "embed") -> Path:
     """The session as HTML: prompts, parameters, costs, the tree, and each turn's images (inline
     as data URLs, or linked from ``<name>_files/`` with ``images="link"``). Written turn by turn."""
@@ -153,7 +159,8 @@ def export_html(session: "Session", path: Path, *, images: str = "embed") -> Pat
         out.write("<!DOCTYPE html><html><head><meta charset='utf-8'>"
                   f"<title>imagewidgets session {_esc(session.name)}</title><style>{_CSS}</style></head><body>"
                   f"<h1>Session {_esc(session.name)}</h1>"
-                  f"<p>{count} turns · ${spent:.4f} spent · backend {_esc(session.backend)} · "
+                  f"<p>{_turn_count(count, store.count_turns(session.name, status='replayed'))} · "
+                  f"${spent:.4f} spent · backend {_esc(session.backend)} · "
                   f"exported {_esc(_when(time.time()))}</p><h2>Tree</h2>")
         out.write(tree.html(px=96, link=True, thumb_src=lambda t, px: pics.thumb(firsts.get(t.id), px)))
         del firsts
@@ -181,8 +188,11 @@ def _write_turns(out: IO[str], turns: list[Turn], store: Any, pics: _Pictures) -
         params = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(json.dumps(v) if isinstance(v, (dict, list)) else v)}"
                          "</td></tr>" for k, v in sorted(t.params.items()))
         usage = t.usage.to_dict() if t.usage else {}
-        facts = [("status", t.status), ("kind", f"{t.kind} via the {t.api} API"), ("model", t.model),
-                 ("parent", t.parent_id), ("cost", f"${t.cost:.4f}" if t.cost is not None else None),
+        replayed = t.status == "replayed"
+        facts = [("status", "replayed from the store, $0" if replayed else t.status),
+                 ("kind", f"{t.kind} via the {t.api} API"), ("model", t.model),
+                 ("parent", t.parent_id), ("cost", "$0 (replayed)" if replayed else f"${t.cost:.4f}"
+                                           if t.cost is not None else None),
                  ("tokens", f"{usage.get('input_tokens', 0)} in, {usage.get('output_tokens', 0)} out" if usage else None),
                  ("elapsed", f"{t.elapsed_s:.2f}s" if t.elapsed_s is not None else None),
                  ("response id", t.response_id), ("image call id", t.call_id), ("replayed from", t.replayed_from),

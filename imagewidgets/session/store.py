@@ -157,9 +157,12 @@ class Store:
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         return "session = ? AND prompt LIKE ? ESCAPE '\\'", (session, pattern)
 
-    def count_turns(self, session: str, search: str | None = None) -> int:
-        """How many turns the session has (whose prompt contains ``search``, case-insensitive)."""
+    def count_turns(self, session: str, search: str | None = None, status: str | None = None) -> int:
+        """How many turns the session has (whose prompt contains ``search``, case-insensitive;
+        of that ``status``)."""
         where, args = self._where(session, search)
+        if status is not None:
+            where, args = f"{where} AND status = ?", (*args, status)
         return self._query(f"SELECT COUNT(*) AS n FROM turns WHERE {where}", args)[0]["n"]
 
     def page_turns(self, session: str, limit: int, offset: int = 0, search: str | None = None) -> list[Turn]:
