@@ -44,9 +44,7 @@ def test_papermill_runs_notebook_05_with_other_parameters(tmp_path, monkeypatch)
     assert "a crane, ink" in texts and "a fox, woodcut" not in texts
     assert "of the $0.04 budget is left" in texts
     assert f"session {name!r}: $" in texts
-    # the run's images are in the store, in a folder made safe from the run name
-    folders = {p.parent.name for p in store.rglob("images/*/*.png")}
-    assert folders == {"class", "Q3_run_h_rons_____etc"}
+    # the notebook removes its temporary store folder at the end; nothing was written outside the store
     assert all(p.resolve().is_relative_to(store.resolve()) for p in store.rglob("*"))
 
 
