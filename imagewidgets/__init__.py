@@ -56,6 +56,7 @@ _EXPORTS: dict[str, str] = {
     "ParamError": "api.errors",
     "PartialImageEvent": "api.results",
     "PermissionDeniedError": "api.errors",
+    "Preview": "api.preview",
     "RateLimitError": "api.errors",
     "ResponsesRequest": "api.requests",
     "RetryPolicy": "api.client",
@@ -68,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "configure": "session.session",
     "estimate": "api.cost",
     "get_model": "api.models",
+    "set_preview": "api.preview",
     "load_ipython_extension": "magics.magics",
     "unload_ipython_extension": "magics.magics",
 }
@@ -84,6 +86,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .api.errors import *  # noqa: F403
     from .api.models import DEFAULT_MODEL, MODELS, get_model
     from .api.requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
+    from .api.preview import Preview, set_preview
     from .api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, Usage
     from .session.session import Session, Turn, configure
     from .api.streams import ImageStream

@@ -87,7 +87,7 @@ def test_a_tutorial_has_8_to_20_code_cells_and_at_least_3_checked(path):
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
 def test_small_with_no_temp_paths_or_keys(path):
-    text = path.read_text()
+    text = re.sub(r"[A-Za-z0-9+/=]{200,}", "", path.read_text())  # image bytes may spell anything
     assert path.stat().st_size < MAX_BYTES
     assert "/tmp/" not in text and "/var/folders/" not in text and "imagewidgets-notebooks-" not in text
     assert not re.search(r"sk-(proj-)?[A-Za-z0-9]{20,}", text)

@@ -112,7 +112,7 @@ def _unknown(parser: argparse.ArgumentParser, word: str) -> str:
 # -- value types (argparse calls them; their messages end up in one line) ----------------------
 
 
-def _whole(lo: int, hi: int) -> Callable[[str], int]:
+def whole(lo: int, hi: int) -> Callable[[str], int]:
     def whole_number(text: str) -> int:
         try:
             value = int(text)
@@ -191,7 +191,7 @@ def _argument(p: Param) -> tuple[tuple[str, ...], dict[str, Any]]:
     kwargs: dict[str, Any] = dict(dest=p.name, help=_help(p))
     if p.json is int:
         lo, hi = p.bounds()
-        kwargs.update(type=_whole(lo, hi), metavar=p.metavar or f"{lo}-{hi}")
+        kwargs.update(type=whole(lo, hi), metavar=p.metavar or f"{lo}-{hi}")
     elif p.metavar:
         kwargs["metavar"] = p.metavar
     return p.flags, kwargs
@@ -229,6 +229,10 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "out": (("--out",), dict(type=_identifier, metavar="NAME", help="also assign the result to this variable")),
     "no_display": (("--no-display",), dict(action="store_true", dest="no_display",
                                            help="do not show the image (it is still stored and returned)")),
+    "preview": (("--preview",), dict(metavar="PREVIEW", help="how the output embeds the image: a WebP "
+                                     "preview, longest side 768 px (default), another side or format "
+                                     "(1024, jpeg, webp:512), or full (the original); the original is "
+                                     "always in the store")),
     "refresh": (("--refresh",), dict(action="store_true",
                                      help="ask the API again even when this exact request was made before "
                                      "(by default a repeated request is replayed from the store, at no cost)")),
@@ -238,7 +242,7 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
 OUTPUT = (*(p.name for p in params_of(GenerateRequest) if p.flags), "api")
 EDIT = tuple(p.name for p in params_of(EditRequest) if p.flags and p.name not in OUTPUT)
 VARY = tuple(f.name for f in fields(VariationRequest) if f.name in _PARAMS)
-COMMON = ("session", "out", "no_display", "refresh")
+COMMON = ("session", "out", "no_display", "preview", "refresh")
 
 #: request parameter -> the option a user types (to say errors in the user's words)
 OPTION_FOR_PARAM = {
@@ -254,6 +258,7 @@ OPTION_FOR_PARAM = {
     "api": "--api",
     "budget": "--budget",
     "turn": "--checkout",
+    "preview": "--preview",
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any, AsyncIterator
 
 import anyio.to_thread
 
+from ..api.config import OFFLINE_NOTE
 from ..api.cost import image_input_tokens, output_tokens, text_tokens
 from ..api.models import STANDARD_SIZES, ModelSpec, parse_size
 from .config import OfflineConfig
@@ -20,7 +21,7 @@ __all__ = ["Output", "resolve_output", "moderation_verdict", "usage", "revised_p
            "render_frames", "render_variation", "image_size", "HONEST_NOTE"]
 
 #: Appended to every revised_prompt: no language model is involved here.
-HONEST_NOTE = "offline procedural renderer; no language model rewrote this prompt"
+HONEST_NOTE = OFFLINE_NOTE
 
 _LANDSCAPE = re.compile(r"\b(landscape|wide|panorama|panoramic|banner|horizon)\b", re.I)
 _PORTRAIT = re.compile(r"\b(portrait|tall|poster|vertical|skyscraper)\b", re.I)

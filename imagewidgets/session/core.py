@@ -42,6 +42,16 @@ def _variant_number(turn: Turn) -> int:
     return turn.variant or 0
 
 
+def session_name(name: Any) -> str:
+    """A session's name from any text (or a number, as papermill passes ``-p run 7``): kept as given
+    in the index; its image folder is made safe from it by the store."""
+    if isinstance(name, int) and not isinstance(name, bool):
+        name = str(name)
+    if not isinstance(name, str) or not name.strip() or len(name) > 200 or "\x00" in name:
+        raise ParamError("name", name, "the session's name: some text of 1 to 200 characters")
+    return name
+
+
 def _fields(cls: type) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
 
@@ -80,7 +90,7 @@ class SessionCore:
             raise ParamError("api", api, "'images', 'responses' or None (chosen per model)")
         refuse_unknown(defaults, REQUEST_OPTIONS | {"folder", "client", "api", "model", "budget_usd",
                                                     "async_client"}, "Session()")
-        self.name = name
+        self.name = name = session_name(name)
         self.store: Store = open_store(folder)
         self.client = client if client is not None else Client()
         self.async_client = async_client  # an AsyncClient, or a factory of one, for sweeps
@@ -95,8 +105,9 @@ class SessionCore:
         self.recorder = TurnRecorder(self)
 
     def __repr__(self) -> str:
-        spent = f" spent=${self.spent_usd:.4f}" + (f" of ${self.budget_usd:.2f}" if self.budget_usd else "")
-        return (f"<Session {self.name!r} turns={len(self.tree.turns)} api={self.api or 'auto'} model={self.model!r}"
+        count, spent_usd = self.store.ledger(self.name)  # the store says: no turn is read for a repr
+        spent = f" spent=${spent_usd:.4f}" + (f" of ${self.budget_usd:.2f}" if self.budget_usd else "")
+        return (f"<Session {self.name!r} turns={count} api={self.api or 'auto'} model={self.model!r}"
                 f"{spent} store={str(self.store.folder)!r} backend={self.backend!r}>")
 
     # -- the tree ------------------------------------------------------------------------------

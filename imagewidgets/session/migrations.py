@@ -93,6 +93,15 @@ def m004_variants_and_picks(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE turns ADD COLUMN picked INTEGER NOT NULL DEFAULT 0")
 
 
+@migration
+def m005_turns_by_created(db: sqlite3.Connection) -> None:
+    # pages of big sessions (newest 50, a turn's number) walk this index instead of every turn;
+    # "created" is when a turn began: the rowid moves each time a turn's row is rewritten
+    db.execute("CREATE INDEX IF NOT EXISTS turns_by_session_created ON turns(session, created)")
+    # opening a session looks for turns a crashed process left "running": a few rows, not all
+    db.execute("CREATE INDEX IF NOT EXISTS turns_running ON turns(session) WHERE status = 'running'")
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     # statement by statement: executescript() would COMMIT and break the migration's transaction
     for statement in sql.split(";"):

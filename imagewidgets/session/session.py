@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..api import config as _config
+from ..api.preview import set_preview
 from ..api.errors import ParamError
 from . import report as _report
 from .core import REQUEST_OPTIONS, SessionCore, refuse_unknown
@@ -56,17 +57,21 @@ class Session(SessionCore):
         return run_sweep(self, prompts, concurrency=concurrency, progress=progress, **grid)
 
     # -- views and exports ---------------------------------------------------------------------
-    def history(self):
-        """The turns as a table (HTML in a notebook; ``.rows``; ``.to_pandas()``)."""
-        return _report.HistoryTable(self)
+    def history(self, *, page: int = 1, per_page: int | None = 50, search: str | None = None,
+                columns: str = "compact"):
+        """A page of the turns as a table, newest 50 first (HTML in a notebook; ``.rows``;
+        ``.to_pandas()``; ``.next()``). ``search`` keeps the turns whose prompt contains it;
+        ``columns="all"`` shows every field; ``per_page=None`` every turn."""
+        return _report.HistoryTable(self, page=page, per_page=per_page, search=search, columns=columns)
 
-    def lineage(self):
-        """The tree of turns as thumbnails."""
-        return _report.Lineage(self)
+    def lineage(self, *, page: int = 1, per_page: int | None = 50, search: str | None = None):
+        """A page of the tree of turns as thumbnails (newest 50; ``.next()``; ``search``)."""
+        return _report.Lineage(self, page=page, per_page=per_page, search=search)
 
-    def export(self, path: str | Path) -> Path:
-        """``*.html``: one self-contained report; ``*.json``: the session with its images."""
-        return _report.export(self, Path(path))
+    def export(self, path: str | Path, *, images: str = "embed") -> Path:
+        """``*.html``: the report, one self-contained file (``images="link"``: the images in a
+        ``<name>_files`` folder beside it); ``*.json``: the session with its images."""
+        return _report.export(self, Path(path), images=images)
 
     @classmethod
     def from_json(cls, path: str | Path, *, name: str | None = None, folder: str | Path | None = None,
@@ -99,9 +104,12 @@ def settings() -> dict[str, Any]:
 def configure(**settings_: Any) -> dict[str, Any]:
     """Session-wide defaults (``%imagine_config``): ``model``, ``api``, ``folder`` (or ``store``),
     ``budget_usd``, ``session`` (the default session's name), ``base_url``, ``api_key``,
-    ``organization``, ``project``, and any request option (``size``, ``quality``, ...).
+    ``organization``, ``project``, ``preview`` (how outputs embed images, see ``set_preview``),
+    and any request option (``size``, ``quality``, ...).
     ``None`` removes a setting. Returns the settings now in force."""
     global _default
+    if "preview" in settings_:  # a display setting of this process, not a request option
+        set_preview(settings_.pop("preview"))
     refuse_unknown(settings_, REQUEST_OPTIONS | set(_settings.SESSION) | set(_settings.BACKEND) | {"store"},
                    "configure()")
     changed = _settings.update(**settings_)
