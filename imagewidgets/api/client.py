@@ -226,7 +226,7 @@ class Client(_Core):
         self.close()
 
     # -- the transport loop ------------------------------------------------------------------
-    def _send(self, method: str, path: str, stream: bool = False, **kwargs: Any):
+    def _send(self, method: str, path: str, stream: bool = False, retry: bool = True, **kwargs: Any):
         sleep = self.retry.sleep or time.sleep
         attempt = 0
         while True:
@@ -244,7 +244,7 @@ class Client(_Core):
                 resp.read()
                 resp.close()
                 err = self._error(resp)
-            if attempt >= self.retry.max_retries or not self.retry.should_retry(err):
+            if not retry or attempt >= self.retry.max_retries or not self.retry.should_retry(err):
                 raise err
             sleep(self.retry.delay(attempt, err))
             attempt += 1
@@ -297,6 +297,20 @@ class Client(_Core):
     def retrieve_response(self, response_id: str) -> dict:
         """``GET /responses/{id}``: a stored response as JSON."""
         return self._send("GET", f"/responses/{response_id}").json()
+
+    @property
+    def files(self):
+        """The Files API (``upload``, ``list``, ``retrieve``, ``content``, ``lines``, ``delete``)."""
+        from .batches import Files
+
+        return Files(self)
+
+    @property
+    def batches(self):
+        """The Batch API (``create``, ``retrieve``, ``list``, ``cancel``, ``find``): half price, within 24 h."""
+        from .batches import Batches
+
+        return Batches(self)
 
 
 class AsyncClient(_Core):

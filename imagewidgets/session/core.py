@@ -24,6 +24,7 @@ from typing import Any, Callable
 from ..api.client import Client
 from ..api.errors import ParamError
 from ..api.models import DEFAULT_MODEL, get_model
+from .batch_store import outstanding_usd
 from .recorder import TurnRecorder
 from .replay import backend_identity
 from ..api.requests import EditRequest, GenerateRequest, ResponsesRequest, VariationRequest
@@ -61,6 +62,8 @@ class SessionCore(TurnRecorder):
         self._callbacks: list[Callable[[Turn], Any]] = []
         self.store.ensure_session(name)
         self.store.settle_interrupted(name)  # turns a crashed process left "running"
+        # a batch job recorded earlier (another kernel, another day) still holds its estimate
+        self._reserved = outstanding_usd(self.store, name)
         self._turns: list[Turn] = self.store.turns(name)
         self._by_id = {t.id: t for t in self._turns}
         self._current_id = self.store.current_id(name)

@@ -30,7 +30,10 @@ class TurnRecorder:
 
     def _reserve(self, req: Any) -> float:
         """Refuse, before anything is sent, a request whose estimate exceeds what is left."""
-        usd = estimate(req).usd
+        return self._reserve_usd(estimate(req).usd)
+
+    def _reserve_usd(self, usd: float) -> float:
+        """Hold ``usd`` against the budget (refused with ``BudgetExceededError`` when it does not fit)."""
         with self._lock:
             if self.budget_usd is not None:
                 left = self.budget_usd - self.spent_usd - self._reserved
@@ -72,16 +75,8 @@ class TurnRecorder:
                make_current: bool = True) -> tuple[Turn, float]:
         """Validate; answer from the store when possible; else check the budget and record a running turn."""
         req.validate()
-        key = replay_key(req, self.backend)
-        secrets = self._secrets()
-        turn = Turn(
-            id=new_turn_id(), session=self.name, kind=kind or _KIND.get(type(req), "generate"),
-            api="responses" if isinstance(req, ResponsesRequest) else "images",
-            prompt=redact(getattr(req, "prompt", "") or None, secrets), parent_id=parent.id if parent else None,
-            model=req.model, params=redact(request_params(req), secrets), inputs=request_inputs(req),
-            created=time.time(), replay_key=key, backend=self.backend, owner=this_process(),
-        )
-        hit = None if refresh else self.store.find_replay(key)
+        turn = self._new_turn(req, parent, kind)
+        hit = None if refresh else self.store.find_replay(turn.replay_key)
         if hit is not None:
             return self._replay(turn, hit, make_current), 0.0
         usd = self._reserve(req)
@@ -92,6 +87,17 @@ class TurnRecorder:
             raise
         self._add(turn)
         return turn, usd
+
+    def _new_turn(self, req: Any, parent: Turn | None, kind: str | None, turn_id: str | None = None) -> Turn:
+        """The running turn ``req`` becomes (not stored yet); the secrets cut out of what it records."""
+        secrets = self._secrets()
+        return Turn(
+            id=turn_id or new_turn_id(), session=self.name, kind=kind or _KIND.get(type(req), "generate"),
+            api="responses" if isinstance(req, ResponsesRequest) else "images",
+            prompt=redact(getattr(req, "prompt", "") or None, secrets), parent_id=parent.id if parent else None,
+            model=req.model, params=redact(request_params(req), secrets), inputs=request_inputs(req),
+            created=time.time(), replay_key=replay_key(req, self.backend), backend=self.backend, owner=this_process(),
+        )
 
     def _replay(self, turn: Turn, hit: Turn, make_current: bool = True) -> Turn:
         turn.status, turn.replayed_from, turn.cost, turn.elapsed_s = "replayed", hit.id, 0.0, 0.0

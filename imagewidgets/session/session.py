@@ -21,6 +21,9 @@ from ..api import config as _config
 from ..api.errors import ParamError
 from ..api.models import DEFAULT_MODEL
 from . import report as _report
+from .batch import BatchJob
+from .batch_store import BatchRecords
+from .batch_submit import submit_batch
 from .core import SessionCore
 from .sweep import run_sweep
 from .turns import Turn
@@ -45,9 +48,24 @@ class Session(SessionCore):
             async_client=async_client,
             **{**{k: v for k, v in _settings.items() if k not in _SESSION_SETTINGS}, **defaults})
 
-    def sweep(self, prompts: Any = None, *, concurrency: int = 4, progress: bool = True, **grid: Any):
-        """Run a grid of prompts x parameters concurrently; each cell is a stored turn (see ``session/sweep.py``)."""
+    def sweep(self, prompts: Any = None, *, concurrency: int = 4, progress: bool = True, batch: bool = False,
+              **grid: Any):
+        """Run a grid of prompts x parameters concurrently; each cell is a stored turn (see ``session/sweep.py``).
+
+        ``batch=True``: send the grid as a Batch API job instead (half the price, answers within 24 h)
+        and return a ``BatchJob`` at once (``.wait()``, ``.results()``; see ``session/batch.py``)."""
+        if batch:
+            return submit_batch(self, prompts, progress=progress, **grid)
         return run_sweep(self, prompts, concurrency=concurrency, progress=progress, **grid)
+
+    def batches(self) -> list[BatchJob]:
+        """This session's Batch API jobs, oldest first (after a restart too)."""
+        return [BatchJob(self, job.id) for job in BatchRecords(self.store).jobs(self.name)]
+
+    def batch(self, job_id: str, *, progress: bool = True) -> BatchJob:
+        """A Batch API job of this session by its id (or the id of one of its remote batches)."""
+        found = BatchRecords(self.store).job_of_batch(job_id) if not job_id.startswith("batchjob_") else job_id
+        return BatchJob(self, found or job_id, progress=progress)
 
     # -- views and exports ---------------------------------------------------------------------
     def history(self):
