@@ -48,6 +48,7 @@ class BatchRunner:
         self.lock = threading.RLock()  # batch records are read-modify-written by routes and the worker
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
+        self._stop = threading.Event()
 
     @property
     def backend(self) -> Any:
@@ -61,9 +62,17 @@ class BatchRunner:
         """Start the worker if a batch waits (after a restart too) and none runs."""
         with self.lock:
             self._wake.set()
-            if self._thread is None and self._pending():
+            if self._thread is None and not self._stop.is_set() and self._pending():
                 self._thread = threading.Thread(target=self._run, name="imagewidgets-offline-batches", daemon=True)
                 self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the request in hand (a server shutting down); the batch carries on when a
+        server on the same state folder looks at it again."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     def _pending(self) -> list[str]:
         return [r["id"] for r in self.state.records("batches") if r.get("status") in ACTIVE]
@@ -84,6 +93,10 @@ class BatchRunner:
                     self._thread = None
                     return
             for batch_id in todo:
+                if self._stop.is_set():
+                    with self.lock:
+                        self._thread = None
+                    return
                 try:
                     asyncio.run(self._process(batch_id))
                 except Exception as e:  # a bug here must not leave a batch running for ever
@@ -190,6 +203,9 @@ class BatchRunner:
             line = json.loads(raw)
             if line["custom_id"] in done:
                 continue
+            if self._stop.is_set():
+                self._save_counts(batch_id, ok, failed, usage)
+                return
             status = (self.state.get("batches", batch_id) or {}).get("status")
             if status == "cancelling":
                 stopped = "cancelled"

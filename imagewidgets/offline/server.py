@@ -103,7 +103,9 @@ class OfflineServer:
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Ask uvicorn to exit and wait for its thread."""
+        """Ask uvicorn to exit and wait for its thread (and the batch worker's)."""
+        if self.app is not None:
+            self.app.state.backend.batches.stop(timeout)
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None and self._thread is not threading.current_thread():
