@@ -166,7 +166,11 @@ class BatchJob:
         status = self.status
         errors = [(t.error if t is not None else None) if c.done else f"waiting: batch {status}"
                   for c, t in zip(cells, turns)]
-        return SweepResult(self.records.job(self.id).varying, [c.cell for c in cells], turns, errors)
+        grid = SweepResult(self.records.job(self.id).varying, [c.cell for c in cells], turns, errors)
+        for turn in turns:  # the grid keeps paths; thumbnails read the files when shown
+            if turn is not None:
+                turn._images = None
+        return grid
 
     # -- reading answers ---------------------------------------------------------------------------
     def _record(self, part: PartRow, batch: Any) -> None:
@@ -179,10 +183,14 @@ class BatchJob:
         """Store the answers of a finished part, line by line; cells it did not run become failed turns."""
         cells = {c.custom_id: c for c in self.records.cells(self.id, part.part)}
         client = self.session.client
+        shown = time.monotonic()
         for file_id in (part.output_file_id, part.error_file_id):
             if not file_id:
                 continue
             for raw in client.files.lines(file_id):
+                if time.monotonic() - shown > 0.5:  # the bar moves while a long output file is read
+                    shown = time.monotonic()
+                    self._show()
                 line = OutputLine.parse(raw)
                 cell = cells.get(line.custom_id)  # a line we did not send is ignored
                 if cell is None or cell.done:
@@ -206,7 +214,8 @@ class BatchJob:
 
     def _new_turn(self, cell: CellRow, part: PartRow) -> Turn:
         turn = Turn(id=cell.turn_id, session=self.session.name, created=time.time(), owner=this_process(),
-                    note=f"Batch API: batch {part.batch_id or '(not created)'}, {cell.custom_id}", **cell.turn)
+                    note=f"Batch API: batch {part.batch_id or '(not created)'}, {cell.custom_id}",
+                    _loader=self.session.store.load_images, **cell.turn)
         self.session._add(turn)
         return turn
 
@@ -223,6 +232,7 @@ class BatchJob:
             self.session._fail(turn, e, cell.estimate_usd, elapsed)
             return
         self.session._finish(turn, results, "completed", cell.estimate_usd, elapsed, make_current=False)
+        turn._images = None  # the bytes are on disk; read again when asked (memory stays flat)
 
     def _turn(self, turn_id: str) -> Turn | None:
         turn = self.session._by_id.get(turn_id) or self.session.store.turn(turn_id)
