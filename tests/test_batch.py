@@ -213,3 +213,27 @@ def test_the_job_shows_its_progress_as_text_and_html(server, tmp_path, capsys):
     assert f"batch job {job.id}:" in capsys.readouterr().out
     job.wait(poll_s=0.05)
     assert "<progress value='4' max='4'" in job._repr_html_() and "half price" in job._repr_html_()
+
+
+def test_batched_edits_upload_each_image_once_and_replay_like_direct_edits(server, tmp_path):
+    wire = RecordingTransport()
+    s = _session(server, tmp_path, wire)
+    source = s.run(GenerateRequest("a plain teapot", model="dall-e-2", size="256x256"))
+    edits = dict(prompts=["add a red hat", "add a blue scarf"], image=source, model="gpt-image-1.5",
+                 quality="low", size="1024x1024", batch=True, progress=False)
+    wire.calls.clear()
+    grid = s.sweep(**edits).wait(poll_s=0.05).results()
+    assert [r["status"] for r in grid.rows] == ["completed", "completed"]
+    assert [t.kind for t in grid.turns] == ["edit", "edit"] and {t.parent_id for t in grid.turns} == {source.id}
+    uploads = [c for c in wire.calls if c.endpoint == "/files" and c.method == "POST"]
+    assert len(uploads) == 2 and b'name="purpose"\r\n\r\nvision' in uploads[0].body  # the image once, then the JSONL
+    lines = [json.loads(line) for line in uploads[1].body.splitlines() if line.startswith(b'{"custom_id"')]
+    assert {line["url"] for line in lines} == {"/v1/images/edits"}
+    file_ids = {line["body"]["images"][0]["file_id"] for line in lines}
+    assert len(file_ids) == 1 and file_ids.pop().startswith("file-")
+    wire.calls.clear()
+    s.sweep(**{**edits, "prompts": ["add a green bow"]}).wait(poll_s=0.05)
+    assert sum(c.endpoint == "/files" and c.method == "POST" for c in wire.calls) == 1  # only the JSONL: id reused
+    wire.calls.clear()
+    replayed = s.edit("add a red hat", image=source, model="gpt-image-1.5", quality="low", size="1024x1024", api="images")
+    assert wire.calls == [] and s.turns[-1].status == "replayed" and replayed.path is not None

@@ -128,6 +128,16 @@ class BatchRecords:
                         json.loads(r["turn"]), r["line"], r["estimate_usd"], r["turn_status"], r["turn_cost"])
                 for r in rows]
 
+    def uploaded(self, backend: str, sha256: str) -> str | None:
+        """The file id an image (by its bytes' sha256) was uploaded under on ``backend``."""
+        rows = self.store._query("SELECT file_id FROM batch_uploads WHERE backend = ? AND sha256 = ?", (backend, sha256))
+        return rows[0]["file_id"] if rows else None
+
+    def add_upload(self, backend: str, sha256: str, file_id: str) -> None:
+        with self.store._tx() as db:
+            db.execute("INSERT OR REPLACE INTO batch_uploads (backend, sha256, file_id, created) VALUES (?, ?, ?, ?)",
+                       (backend, sha256, file_id, time.time()))
+
     def _update(self, table: str, where: str, args: tuple, changes: dict[str, Any]) -> None:
         cols = ", ".join(f"{k} = ?" for k in changes)  # keys are ours (the dataclass fields), never a user's
         with self.store._tx() as db:

@@ -130,6 +130,13 @@ def m004_batches(db: sqlite3.Connection) -> None:
             PRIMARY KEY (job_id, idx),
             UNIQUE (job_id, custom_id)
         );
+        CREATE TABLE batch_uploads (
+            backend TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            file_id TEXT NOT NULL,
+            created REAL NOT NULL,
+            PRIMARY KEY (backend, sha256)
+        );
         """)
 
 

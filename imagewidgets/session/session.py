@@ -53,9 +53,12 @@ class Session(SessionCore):
         """Run a grid of prompts x parameters concurrently; each cell is a stored turn (see ``session/sweep.py``).
 
         ``batch=True``: send the grid as a Batch API job instead (half the price, answers within 24 h)
-        and return a ``BatchJob`` at once (``.wait()``, ``.results()``; see ``session/batch.py``)."""
+        and return a ``BatchJob`` at once (``.wait()``, ``.results()``; see ``session/batch.py``);
+        with ``image=`` (and optionally ``mask=``) every cell edits that image."""
         if batch:
             return submit_batch(self, prompts, progress=progress, **grid)
+        if grid.get("image") is not None or grid.get("mask") is not None:
+            raise ParamError("image", "an image", "batch=True: a direct sweep generates; a sweep of edits goes as a batch")
         return run_sweep(self, prompts, concurrency=concurrency, progress=progress, **grid)
 
     def batches(self) -> list[BatchJob]:
