@@ -237,3 +237,12 @@ def test_batched_edits_upload_each_image_once_and_replay_like_direct_edits(serve
     wire.calls.clear()
     replayed = s.edit("add a red hat", image=source, model="gpt-image-1.5", quality="low", size="1024x1024", api="images")
     assert wire.calls == [] and s.turns[-1].status == "replayed" and replayed.path is not None
+
+
+def test_a_finished_job_holds_paths_not_pictures_in_memory(server, tmp_path):
+    s = _session(server, tmp_path)
+    grid = s.sweep(**GRID, batch=True, progress=False).wait(poll_s=0.05).results()
+    grid._repr_html_()
+    assert all(t._images is None for t in s.turns)  # every image read from disk when asked, then let go
+    assert all(row["path"] and decode(open(row["path"], "rb").read()) for row in grid.rows)
+    assert [len(t.images) for t in grid.turns] == [1, 2, 1, 2]  # and still there when asked

@@ -166,11 +166,8 @@ class BatchJob:
         status = self.status
         errors = [(t.error if t is not None else None) if c.done else f"waiting: batch {status}"
                   for c, t in zip(cells, turns)]
-        grid = SweepResult(self.records.job(self.id).varying, [c.cell for c in cells], turns, errors)
-        for turn in turns:  # the grid keeps paths; thumbnails read the files when shown
-            if turn is not None:
-                turn._images = None
-        return grid
+        # the grid keeps paths, not pictures: thumbnails read the files when shown
+        return SweepResult(self.records.job(self.id).varying, [c.cell for c in cells], turns, errors)
 
     # -- reading answers ---------------------------------------------------------------------------
     def _record(self, part: PartRow, batch: Any) -> None:
