@@ -196,6 +196,9 @@ def test_cells_already_stored_are_replayed_and_not_sent_again(server, tmp_path):
     again = _session(server, tmp_path, wire).sweep(**GRID, batch=True, progress=False)
     assert wire.calls == [] and again.done and again.status == "completed"
     assert [r["status"] for r in again.results().rows] == ["replayed"] * 4
+    direct = _session(server, tmp_path, wire)
+    direct.imagine("a blue owl", model="dall-e-2", size="256x256", n=2)  # a batch cell, asked for directly
+    assert wire.calls == [] and direct.turns[-1].status == "replayed"
 
 
 def test_reading_the_output_again_stores_nothing_twice(server, tmp_path):
