@@ -4,6 +4,7 @@ after a restart, read into turns line by line, at half price."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -156,8 +157,9 @@ def test_cancel_keeps_what_finished_and_marks_the_rest_not_run(tmp_path):
         s = _session(srv, tmp_path)
         job = s.sweep(prompts=[f"fox {i}" for i in range(8)], size="256x256", model="dall-e-2",
                       batch=True, progress=False)
-        while job.refresh().summary()["answered"] < 1:
-            pass
+        deadline = time.monotonic() + 60
+        while job.refresh().summary()["answered"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
         grid = job.cancel().wait(poll_s=0.05).results()
     statuses = [r["status"] for r in grid.rows]
     assert job.status == "cancelled" and "completed" in statuses and "failed" in statuses

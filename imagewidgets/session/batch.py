@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..api.batches import TERMINAL, OutputLine
 from ..api.decode import images_response
-from ..api.errors import APIConnectionError, APIError, ServerError, error_for_status
+from ..api.errors import APIConnectionError, APIError, BadRequestError, ServerError, error_for_status
 from .batch_store import BatchRecords, CellRow, PartRow
 from .sweep import SweepResult
 from .turns import Turn, this_process
@@ -155,7 +155,10 @@ class BatchJob:
             if part.status == "new":
                 self.records.set_part(self.id, part.part, status="cancelled")
             elif part.batch_id and part.status in ("validating", "in_progress"):
-                self._record(part, client.batches.cancel(part.batch_id))
+                try:
+                    self._record(part, client.batches.cancel(part.batch_id))
+                except BadRequestError:  # it finished meanwhile: refresh() reads it as it is
+                    pass
         return self.refresh()
 
     def results(self) -> SweepResult:
