@@ -2,7 +2,8 @@
 ``batch_rate`` requests a second, and writes the output and error files in the API's line format.
 
 One daemon thread per app, started when a batch route is used and ended when nothing is left to
-do. Every request of a batch goes to the server's own route (the same code as a direct call), so
+do; up to ``_IN_FLIGHT`` requests of a batch render at once, as a service runs a batch in
+parallel. Every request of a batch goes to the server's own route (the same code as a direct call), so
 a batch answers exactly what the endpoint would. Output lines are appended to the output and
 error files as they are made; after a crash or a restart the worker trims a torn last line,
 reads which ``custom_id`` s are done, and carries on with the rest: no line is run twice.
@@ -28,6 +29,7 @@ __all__ = ["BatchRunner", "public_batch"]
 
 _log = logging.getLogger("imagewidgets.offline")
 _SAVE_EVERY_S = 0.5  # how often the counts of a running batch are written (a poller sees them move)
+_IN_FLIGHT = 4  # requests of one batch rendered at once (the renderer runs in worker threads)
 ACTIVE = ("validating", "in_progress", "finalizing", "cancelling")
 
 
@@ -182,54 +184,65 @@ class BatchRunner:
     async def _run_lines(self, rec: dict) -> None:
         cfg = self.backend.config
         batch_id = rec["id"]
-        out_id = rec["_output_file"]
-        err_id = rec["_error_file"]
+        out_id, err_id = rec["_output_file"], rec["_error_file"]
         for file_id in (out_id, err_id):
             if self.state.get("files", file_id) is None:
                 self.state.put("files", file_id, {"pending": batch_id}, b"")
         done: set[str] = set()
-        usage: dict = {}
-        ok = self._resume(out_id, done, usage)
-        failed = self._resume(err_id, done, usage)
+        tally = {"ok": 0, "failed": 0, "usage": {}, "saved_at": 0.0}
+        tally["ok"] = self._resume(out_id, done, tally["usage"])
+        tally["failed"] = self._resume(err_id, done, tally["usage"])
         fail_rate = cfg.batch_fail_rate if cfg.batch_fail_rate is not None else cfg.fail_rate
         rng = random.Random(f"{cfg.seed}:{batch_id}")
-        for _ in range(ok + failed):
+        for _ in range(tally["ok"] + tally["failed"]):
             rng.random()  # the same lines fail after a restart as before it
         interval = 1.0 / cfg.batch_rate if cfg.batch_rate and cfg.batch_rate > 0 else 0.0
         next_at = time.monotonic()
-        saved_at = 0.0
+        slots = asyncio.Semaphore(_IN_FLIGHT)
+        running: set[asyncio.Task] = set()
+
+        async def one(line: dict, unlucky: bool) -> None:
+            try:
+                code, rid, body = await self._answer(rec["endpoint"], line["body"], unlucky, fail_rate)
+                out = {"id": new_id("batch_req_"), "custom_id": line["custom_id"],
+                       "response": {"status_code": code, "request_id": rid, "body": body}, "error": None}
+                self.state.append_blob("files", out_id if code < 400 else err_id, json.dumps(out).encode() + b"\n")
+                tally["ok" if code < 400 else "failed"] += 1
+                if code < 400:
+                    _add_usage(tally["usage"], body.get("usage"))
+                if time.monotonic() - tally["saved_at"] > _SAVE_EVERY_S:
+                    tally["saved_at"] = time.monotonic()
+                    self._save_counts(batch_id, tally)
+            finally:
+                slots.release()
+
         stopped = None
         for raw in self._input_lines(rec):
             line = json.loads(raw)
             if line["custom_id"] in done:
                 continue
+            await slots.acquire()
             if self._stop.is_set():
-                self._save_counts(batch_id, ok, failed, usage)
-                return
-            status = (self.state.get("batches", batch_id) or {}).get("status")
-            if status == "cancelling":
+                stopped = "stop"
+            elif (self.state.get("batches", batch_id) or {}).get("status") == "cancelling":
                 stopped = "cancelled"
-                break
-            if time.time() > rec.get("expires_at", float("inf")):
+            elif time.time() > rec.get("expires_at", float("inf")):
                 stopped = "expired"
+            if stopped:
+                slots.release()
                 break
             if interval:
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
                 next_at = max(next_at, time.monotonic() - interval) + interval
-            unlucky = fail_rate > 0 and rng.random() < fail_rate
-            code, rid, body = await self._answer(rec["endpoint"], line["body"], unlucky, fail_rate)
             done.add(line["custom_id"])
-            out = {"id": new_id("batch_req_"), "custom_id": line["custom_id"],
-                   "response": {"status_code": code, "request_id": rid, "body": body}, "error": None}
-            self.state.append_blob("files", out_id if code < 400 else err_id, json.dumps(out).encode() + b"\n")
-            if code < 400:
-                ok += 1
-                _add_usage(usage, body.get("usage"))
-            else:
-                failed += 1
-            if time.monotonic() - saved_at > _SAVE_EVERY_S:
-                saved_at = time.monotonic()
-                self._save_counts(batch_id, ok, failed, usage)
+            task = asyncio.create_task(one(line, fail_rate > 0 and rng.random() < fail_rate))
+            running.add(task)
+            task.add_done_callback(running.discard)
+        if running:  # what is in flight is finished and written, even when stopping
+            await asyncio.gather(*running)
+        if stopped == "stop":
+            self._save_counts(batch_id, tally)
+            return
         if stopped == "expired":  # as the API does: what did not run is in the error file
             for raw in self._input_lines(rec):
                 cid = json.loads(raw)["custom_id"]
@@ -239,17 +252,17 @@ class BatchRunner:
                     "code": "batch_expired",
                     "message": "This request could not be executed before the completion window expired."}}
                 self.state.append_blob("files", err_id, json.dumps(out).encode() + b"\n")
-                failed += 1
-        self._save_counts(batch_id, ok, failed, usage)
+                tally["failed"] += 1
+        self._save_counts(batch_id, tally)
         self._finish(batch_id, stopped)
 
-    def _save_counts(self, batch_id: str, ok: int, failed: int, usage: dict) -> None:
+    def _save_counts(self, batch_id: str, tally: dict) -> None:
         with self.lock:
             rec = self.state.get("batches", batch_id) or {}
             counts = dict(rec.get("request_counts") or {})
-            counts.update(completed=ok, failed=failed)
+            counts.update(completed=tally["ok"], failed=tally["failed"])
             rec["request_counts"] = counts
-            rec["usage"] = _batch_usage(usage) if usage else None
+            rec["usage"] = _batch_usage(tally["usage"]) if tally["usage"] else None
             self.state.put("batches", batch_id, rec)
 
     def _finish(self, batch_id: str, stopped: str | None) -> None:
