@@ -201,9 +201,8 @@ class BatchJob:
                "failed": "the batch failed: " + self._batch_errors(part)}.get(part.status, "no answer in the output")
         for cell in cells.values():
             if not cell.done and cell.turn_status != "stored":
-                turn = self._new_turn(cell, part)
-                self.session._fail(turn, APIError(f"not run: {why}", code=f"batch_{part.status}"),
-                                   cell.estimate_usd, 0.0)
+                turn = self._new_turn(cell, part, time.time())
+                self.session.recorder.fail(turn, APIError(f"not run: {why}", code=f"batch_{part.status}"))
         self.records.set_part(self.id, part.part, read=1)
 
     def _batch_errors(self, part: PartRow) -> str:
@@ -212,16 +211,15 @@ class BatchJob:
         errors = self.session.client.batches.retrieve(part.batch_id).errors
         return "; ".join(f"line {e.get('line')}: {e.get('message')}" for e in errors[:3]) or "no reason given"
 
-    def _new_turn(self, cell: CellRow, part: PartRow) -> Turn:
+    def _new_turn(self, cell: CellRow, part: PartRow, sent_at: float) -> Turn:
+        """The cell's turn (always the same id), its estimate held until ``finish`` / ``fail``."""
         turn = Turn(id=cell.turn_id, session=self.session.name, created=time.time(), owner=this_process(),
                     note=f"Batch API: batch {part.batch_id or '(not created)'}, {cell.custom_id}",
                     _loader=self.session.store.load_images, **cell.turn)
-        self.session._add(turn)
-        return turn
+        return self.session.recorder.track(turn, cell.estimate_usd, sent_at)
 
     def _store_line(self, part: PartRow, cell: CellRow, line: OutputLine) -> None:
-        turn = self._new_turn(cell, part)
-        elapsed = time.time() - self.records.job(self.id).created
+        turn = self._new_turn(cell, part, self.records.job(self.id).created)
         try:
             if not line.ok:
                 raise error_for_status(line.status_code or 500, {"error": line.error or line.body.get("error")})
@@ -229,15 +227,15 @@ class BatchJob:
                     "request_id": line.request_id, "batch": True}
             results = images_response(line.body, meta)
         except Exception as e:  # the API's error for this line, or an answer we could not read
-            self.session._fail(turn, e, cell.estimate_usd, elapsed)
+            self.session.recorder.fail(turn, e)
             return
-        self.session._finish(turn, results, "completed", cell.estimate_usd, elapsed, make_current=False)
+        self.session.recorder.finish(turn, results, make_current=False)
         turn._images = None  # the bytes are on disk; read again when asked (memory stays flat)
 
     def _turn(self, turn_id: str) -> Turn | None:
-        turn = self.session._by_id.get(turn_id) or self.session.store.turn(turn_id)
+        turn = self.session.tree.get(turn_id) or self.session.store.turn(turn_id)
         if turn is not None:
-            self.session._add(turn)
+            self.session.tree.add(turn)
         return turn
 
     # -- showing it --------------------------------------------------------------------------------

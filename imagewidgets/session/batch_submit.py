@@ -52,8 +52,9 @@ def submit_batch(session: "Session", prompts: Any, *, refresh: bool = False, pro
     fresh = [i for i, hit in enumerate(hits) if hit is None]
     usd = {i: estimate(requests[i], batch=True).usd for i in fresh}
     need = sum(usd.values())
-    session._reserve_usd(need)  # BudgetExceededError here: nothing recorded, nothing uploaded
+    session.recorder.hold(need)  # BudgetExceededError here: nothing recorded, nothing uploaded
     try:
+        replayed = _replay(session, requests, hits, parent)
         records = BatchRecords(session.store)
         sent = _with_file_ids(session, records, requests) if image is not None and fresh else requests
         lines = {i: _api_batches.request_line(f"{job_id}-{i}", sent[i]) for i in fresh}
@@ -65,19 +66,15 @@ def submit_batch(session: "Session", prompts: Any, *, refresh: bool = False, pro
         for i, (cell, req) in enumerate(zip(cells, requests)):
             # the turn is recorded from the request as the user made it (images as bytes), so it
             # replays like a direct call; the line sends the same request with file ids
-            turn = session._new_turn(req, parent, kind, turn_id=f"turn_{job_id[9:]}_{i}")
+            turn = session.recorder.new_turn(req, parent, kind=kind, turn_id=replayed.get(i, f"turn_{job_id[9:]}_{i}"))
             rows.append(CellRow(i, part_of.get(i), f"{job_id}-{i}", turn.id, cell, _template(turn), lines.get(i),
                                 usd.get(i, 0.0), None))
         endpoint = "/v1/images/edits" if image is not None else "/v1/images/generations"
         records.add_job(JobRow(job_id, session.name, turn.created, endpoint, "submitting" if fresh else "done",
                                varying, need, session.backend, None), len(parts), rows)
     except BaseException:
-        session._release(need)
+        session.recorder.release(need)
         raise
-    for i, hit in enumerate(hits):  # answered from the store: their turns exist now, free
-        if hit is not None:
-            turn = session._new_turn(requests[i], parent, kind, turn_id=rows[i].turn_id)
-            session._replay(turn, hit, make_current=False)
     job = BatchJob(session, job_id, progress=progress)
     job.submit()
     return job
@@ -91,11 +88,25 @@ def _requests(session: "Session", cells: list[dict], image: Any, mask: Any) -> t
     if image is None:
         if mask is not None:
             raise ParamError("mask", "a mask", "a mask together with image=... (the image to edit)")
-        return None, [session._imagine_request(c["prompt"], api="images", **opts(c)) for c in cells]
+        return None, [session.imagine_request(c["prompt"], api="images", **opts(c)) for c in cells]
     parent, images = session._source(image)
     src = images if images is not None else [session._image_of(parent, "edit")]
     return parent, [EditRequest(c["prompt"], images=src, mask=mask, **session._options(EditRequest, opts(c)))
                     for c in cells]
+
+
+def _replay(session: "Session", requests: list[Any], hits: list[Any], parent: "Turn | None") -> dict[int, str]:
+    """Answer the cells the store holds (free): cell index -> its replayed turn's id."""
+    out = {}
+    for i, hit in enumerate(hits):
+        if hit is None:
+            continue
+        turn = session.recorder.begin(requests[i], parent, kind="edit" if parent is not None else "generate",
+                                      make_current=False)
+        if turn.status != "replayed":  # its stored answer vanished since we looked: not sent twice
+            session.recorder.fail(turn, ParamError("batch", "a vanished replay", "run the sweep again"))
+        out[i] = turn.id
+    return out
 
 
 def _template(turn: "Turn") -> dict[str, Any]:
