@@ -251,3 +251,14 @@ def test_a_finished_job_holds_paths_not_pictures_in_memory(server, tmp_path):
     assert all(t._images is None for t in s.turns)  # every image read from disk when asked, then let go
     assert all(row["path"] and decode(open(row["path"], "rb").read()) for row in grid.rows)
     assert [len(t.images) for t in grid.turns] == [1, 2, 1, 2]  # and still there when asked
+
+
+def test_odd_output_lines_are_read_as_failures_never_as_crashes():
+    from imagewidgets.api.batches import OutputLine
+
+    for bad in ('[1, 2]', '"text"', 'not json'):
+        with pytest.raises(ValueError):
+            OutputLine.parse(bad)
+    odd = OutputLine.parse('{"custom_id": 5, "response": {"status_code": "200", "body": []}, "error": "boom"}')
+    assert (odd.custom_id, odd.status_code, odd.body, odd.error, odd.ok) == ("5", None, {}, None, False)
+    assert "status None" in odd.message

@@ -115,11 +115,18 @@ class OutputLine:
 
     @classmethod
     def parse(cls, line: str | bytes) -> "OutputLine":
+        """One line as the server wrote it; ``ValueError`` when it is not the API's line shape."""
         data = json.loads(line)
-        response = data.get("response") or {}
-        return cls(custom_id=str(data.get("custom_id")), status_code=response.get("status_code"),
+        if not isinstance(data, dict):
+            raise ValueError("a batch output line is a JSON object")
+        response = data.get("response") if isinstance(data.get("response"), dict) else {}
+        code = response.get("status_code")
+        request_id = response.get("request_id")
+        return cls(custom_id=str(data.get("custom_id")),
+                   status_code=code if isinstance(code, int) and not isinstance(code, bool) else None,
                    body=response.get("body") if isinstance(response.get("body"), dict) else {},
-                   request_id=response.get("request_id"), error=data.get("error") or None)
+                   request_id=request_id if isinstance(request_id, str) else None,
+                   error=data.get("error") if isinstance(data.get("error"), dict) else None)
 
 
 def request_line(custom_id: str, req: Any) -> bytes:

@@ -191,7 +191,10 @@ class BatchJob:
                 if time.monotonic() - shown > 0.5:  # the bar moves while a long output file is read
                     shown = time.monotonic()
                     self._show()
-                line = OutputLine.parse(raw)
+                try:
+                    line = OutputLine.parse(raw)
+                except ValueError:  # not the API's line shape: its cell ends "no answer in the output"
+                    continue
                 cell = cells.get(line.custom_id)  # a line we did not send is ignored
                 if cell is None or cell.done:
                     continue
