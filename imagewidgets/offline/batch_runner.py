@@ -193,9 +193,6 @@ class BatchRunner:
         tally["ok"] = self._resume(out_id, done, tally["usage"])
         tally["failed"] = self._resume(err_id, done, tally["usage"])
         fail_rate = cfg.batch_fail_rate if cfg.batch_fail_rate is not None else cfg.fail_rate
-        rng = random.Random(f"{cfg.seed}:{batch_id}")
-        for _ in range(tally["ok"] + tally["failed"]):
-            rng.random()  # the same lines fail after a restart as before it
         interval = 1.0 / cfg.batch_rate if cfg.batch_rate and cfg.batch_rate > 0 else 0.0
         next_at = time.monotonic()
         slots = asyncio.Semaphore(_IN_FLIGHT)
@@ -235,7 +232,9 @@ class BatchRunner:
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
                 next_at = max(next_at, time.monotonic() - interval) + interval
             done.add(line["custom_id"])
-            task = asyncio.create_task(one(line, fail_rate > 0 and rng.random() < fail_rate))
+            # drawn from the seed and the line's custom_id: the same lines fail on every run and after a restart
+            unlucky = fail_rate > 0 and random.Random(f"{cfg.seed}:{line['custom_id']}").random() < fail_rate
+            task = asyncio.create_task(one(line, unlucky))
             running.add(task)
             task.add_done_callback(running.discard)
         if running:  # what is in flight is finished and written, even when stopping
