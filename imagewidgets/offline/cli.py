@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-fail-rate", type=float, metavar="P",
                    help="batches: this share of requests fails, into the error file (default: --fail-rate)")
     p.add_argument("--require-api-key", metavar="KEY", help="answer 401 unless 'Authorization: Bearer KEY'")
+    p.add_argument("--quiet", action="store_true",
+                   help="do not print a line per request (method, path, status, ms, request id)")
     return p
 
 
@@ -72,6 +74,19 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
     )
 
 
+def _print_requests() -> None:
+    """Each answered request as one line on stdout: ``POST /v1/images/generations 200 84 ms req_...``."""
+    import logging
+
+    from .middleware import ACCESS_LOG
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    ACCESS_LOG.addHandler(handler)
+    ACCESS_LOG.setLevel(logging.INFO)
+    ACCESS_LOG.propagate = False
+
+
 def serve_main(argv: list[str]) -> int:
     """Run the server until Ctrl-C; prints one line with the URL once it accepts requests."""
     args = build_parser().parse_args(argv)
@@ -94,6 +109,9 @@ def serve_main(argv: list[str]) -> int:
 
     def ready() -> None:
         print(f"imagewidgets offline image API on http://{host}:{port}/v1 - {BANNER}{where}", flush=True)
+
+    if not args.quiet:
+        _print_requests()
 
     server = _uvicorn_server(create_app(config), ready)
     try:
