@@ -34,7 +34,8 @@ class RetiredModelWarning(UserWarning):
 @dataclass(frozen=True)
 class RetryPolicy:
     """Retries with exponential backoff and jitter on 408/409/429/5xx and connection errors,
-    honouring ``Retry-After``; never on other 4xx. ``sleep`` is the seam tests replace."""
+    honouring ``Retry-After``; never on other 4xx, nor when the answer says ``x-should-retry: false``
+    (as the openai SDK does; a class gateway's "budget used up" says so). ``sleep`` is the seam tests replace."""
 
     max_retries: int = 2
     backoff_base: float = 0.5
@@ -44,6 +45,8 @@ class RetryPolicy:
     async_sleep: Callable[[float], Any] | None = None
 
     def should_retry(self, err: APIError) -> bool:
+        if (err.headers or {}).get("x-should-retry") == "false":  # the server says a retry cannot help
+            return False
         if isinstance(err, APIConnectionError):
             return True
         return err.status in (408, 409, 429) or (err.status or 0) >= 500

@@ -1,5 +1,5 @@
 """The store's record of Batch API jobs (tables ``batch_jobs``, ``batch_parts``, ``batch_cells``;
-schema in ``migrations.m004_batches``).
+schema in ``migrations.m005_batches``).
 
 A job is written whole (its cells, their custom ids, turn ids and the exact lines to send) before
 anything leaves the machine; each part then records its input file id and its remote batch id

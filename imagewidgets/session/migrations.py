@@ -86,7 +86,15 @@ def m003_turn_owner(db: sqlite3.Connection) -> None:
 
 
 @migration
-def m004_batches(db: sqlite3.Connection) -> None:
+def m004_variants_and_picks(db: sqlite3.Connection) -> None:
+    # variants: the sibling turns made by one call with n > 1 through the Responses API share a
+    # group id; picked: which image of a turn the next edit continues from (n > 1 on the Image API)
+    db.execute("ALTER TABLE turns ADD COLUMN group_id TEXT")
+    db.execute("ALTER TABLE turns ADD COLUMN picked INTEGER NOT NULL DEFAULT 0")
+
+
+@migration
+def m005_batches(db: sqlite3.Connection) -> None:
     # Batch API jobs (session/batch.py). A job is recorded, with every cell and the exact line it
     # sends, before anything is uploaded: a crash at any point finds it, and a part (one remote
     # batch) is created at most once. A cell is done when the turn with its turn_id exists.
