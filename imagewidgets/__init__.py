@@ -33,6 +33,8 @@ _EXPORTS: dict[str, str] = {
     "AsyncClient": "api.client",
     "AuthenticationError": "api.errors",
     "BadRequestError": "api.errors",
+    "Batch": "api.batches",
+    "BatchJob": "session.batch",
     "BudgetExceededError": "api.errors",
     "Client": "api.client",
     "CompletedEvent": "api.results",
@@ -81,6 +83,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .api.batches import Batch
     from .api.client import AsyncClient, Client, FileObject, RetryPolicy
     from .api.cost import Estimate, estimate
     from .api.errors import *  # noqa: F403
@@ -88,6 +91,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .api.requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
     from .api.preview import Preview, set_preview
     from .api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, Usage
+    from .session.batch import BatchJob
     from .session.session import Session, Turn, configure
     from .api.streams import ImageStream
     from .widgets import Gallery, ImageStudio, LiveImage, MaskPainter

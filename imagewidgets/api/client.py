@@ -59,7 +59,8 @@ class Client(BaseClient):
         self.close()
 
     # -- the transport loop ------------------------------------------------------------------
-    def _send(self, method: str, path: str, stream: bool = False, **kwargs: Any) -> _http.Response:
+    def _send(self, method: str, path: str, stream: bool = False, retry: bool = True,
+              **kwargs: Any) -> _http.Response:
         sleep = self.retry.sleep or time.sleep
         attempt = 0
         while True:
@@ -77,7 +78,7 @@ class Client(BaseClient):
                 resp.read()
                 resp.close()
                 err = self._error(resp)
-            if attempt >= self.retry.max_retries or not self.retry.should_retry(err):
+            if not retry or attempt >= self.retry.max_retries or not self.retry.should_retry(err):
                 raise err
             sleep(self.retry.delay(attempt, err))
             attempt += 1
@@ -137,6 +138,20 @@ class Client(BaseClient):
             'gpt-image-2'
         """
         return self._send(method, path, stream=stream, **kwargs)
+
+    @property
+    def files(self) -> Any:
+        """The Files API (``upload``, ``list``, ``retrieve``, ``content``, ``lines``, ``delete``)."""
+        from .batches import Files
+
+        return Files(self)
+
+    @property
+    def batches(self) -> Any:
+        """The Batch API (``create``, ``retrieve``, ``list``, ``cancel``, ``find``): half price, within 24 h."""
+        from .batches import Batches
+
+        return Batches(self)
 
 
 class AsyncClient(BaseClient):

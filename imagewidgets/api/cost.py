@@ -35,6 +35,7 @@ __all__ = [
     "output_tokens",
     "text_tokens",
     "image_input_tokens",
+    "BATCH_PRICE_FACTOR",
 ]
 
 #: Output image tokens per image (seed spec, gpt-image-1).
@@ -51,6 +52,8 @@ _EXTRA_QUALITY_FACTOR = {"xhigh": 1.5, "max": 2.0}
 _HIGH_FIDELITY_TOKENS = (4160, 6240)
 
 PRICES_READ_ON = "2025-12-16"
+#: The Batch API bills half the listed price (``estimate(req, batch=True)``, ``cost_of(..., batch=True)``).
+BATCH_PRICE_FACTOR = 0.5
 
 
 @dataclass(frozen=True)
@@ -171,8 +174,17 @@ def _resolve(req: Any) -> tuple[str, str, list[str]]:
     return quality, size, notes
 
 
-def estimate(req: Any) -> Estimate:
-    """The expected cost of ``req`` (any request type) before it is sent."""
+def estimate(req: Any, *, batch: bool = False) -> Estimate:
+    """The expected cost of ``req`` (any request type) before it is sent; ``batch=True``: sent in a
+    batch, at the Batch API's price (half the listed one)."""
+    est = _estimate(req)
+    if not batch:
+        return est
+    return replace(est, usd=est.usd * BATCH_PRICE_FACTOR,
+                   assumptions=est.assumptions + (f"Batch API price: {BATCH_PRICE_FACTOR:g} x the listed price",))
+
+
+def _estimate(req: Any) -> Estimate:
     model = req.model
     prices = prices_for(model)
     notes: list[str] = []
@@ -207,8 +219,15 @@ def estimate(req: Any) -> Estimate:
 
 
 def cost_of(usage: Usage | None, model: str | None, *, quality: str | None = None,
-            size: str | None = None, n: int = 1) -> float | None:
-    """Dollars for a finished request from the usage the API reported (dall-e: from quality, size, n)."""
+            size: str | None = None, n: int = 1, batch: bool = False) -> float | None:
+    """Dollars for a finished request from the usage the API reported (dall-e: from quality, size, n);
+    ``batch=True``: it ran in a batch, at half the listed price."""
+    usd = _listed_cost(usage, model, quality=quality, size=size, n=n)
+    return usd * BATCH_PRICE_FACTOR if usd is not None and batch else usd
+
+
+def _listed_cost(usage: Usage | None, model: str | None, *, quality: str | None, size: str | None,
+                 n: int) -> float | None:
     if model is None:
         return None
     prices = prices_for(model)

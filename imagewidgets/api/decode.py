@@ -29,7 +29,7 @@ def _cost(usage: Usage | None, meta: dict, body: dict, n: int) -> float | None:
         usage, meta.get("model"),
         quality=body.get("quality") or meta.get("params", {}).get("quality"),
         size=body.get("size") or meta.get("params", {}).get("size"),
-        n=n,
+        n=n, batch=bool(meta.get("batch")),
     )
 
 

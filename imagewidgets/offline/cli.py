@@ -39,10 +39,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-moderation", action="store_true", help="block no prompt")
     p.add_argument("--blocked-words", metavar="W1,W2", help="words that trip moderation")
     p.add_argument("--low-allowed-words", metavar="W1,W2", help="blocked words that moderation='low' allows")
+    p.add_argument("--batch-rate", type=_rate, metavar="N/s",
+                   help="batches: process N requests per second in the background (default 0: as fast as they render)")
+    p.add_argument("--batch-fail-rate", type=float, metavar="P",
+                   help="batches: this share of requests fails, into the error file (default: --fail-rate)")
     p.add_argument("--require-api-key", metavar="KEY", help="answer 401 unless 'Authorization: Bearer KEY'")
     p.add_argument("--quiet", action="store_true",
                    help="do not print a line per request (method, path, status, ms, request id)")
     return p
+
+
+def _rate(text: str) -> float:
+    """``"20"``, ``"20/s"`` or ``"0.5/s"`` -> requests per second."""
+    value = text.strip().lower().removesuffix("/s")
+    try:
+        rate = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a rate such as 20/s") from None
+    if rate < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a rate is not negative")
+    return rate
 
 
 def config_from_args(args: argparse.Namespace) -> OfflineConfig:
@@ -54,7 +70,7 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
         moderation=False if args.no_moderation else None,
         blocked_words=words(args.blocked_words) if args.blocked_words is not None else None,
         low_allowed_words=words(args.low_allowed_words) if args.low_allowed_words is not None else None,
-        require_api_key=args.require_api_key,
+        require_api_key=args.require_api_key, batch_rate=args.batch_rate, batch_fail_rate=args.batch_fail_rate,
     )
 
 

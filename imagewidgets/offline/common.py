@@ -50,6 +50,8 @@ class Backend:
     state: MemoryState | FolderState
     #: one entry per streamed event as it is handed to the server: request_id, type, index, sent_at (time.time())
     stream_log: deque = field(default_factory=lambda: deque(maxlen=2000))
+    #: the background worker that runs batches (``batch_runner.BatchRunner``), set by ``create_app``
+    batches: Any = None
 
     def resolve(self, img: ImageInput, param: str) -> ImageInput:
         """An image reference (file id, call id, data URL, one of our image URLs) as bytes."""

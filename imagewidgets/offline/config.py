@@ -23,6 +23,8 @@ field                          environment variable                         ``se
 ``state_dir``                  ``IMAGEWIDGETS_OFFLINE_STATE_DIR``           ``--state-dir``
 ``memory_limit_mb``            ``IMAGEWIDGETS_OFFLINE_MEMORY_LIMIT_MB``     ``--memory-limit``
 ``state_ttl_days``             ``IMAGEWIDGETS_OFFLINE_STATE_TTL_DAYS``      ``--state-ttl``
+``batch_rate``                 ``IMAGEWIDGETS_OFFLINE_BATCH_RATE``          ``--batch-rate``
+``batch_fail_rate``            ``IMAGEWIDGETS_OFFLINE_BATCH_FAIL_RATE``     ``--batch-fail-rate``
 =============================  ===========================================  ======================
 
 Word lists are comma-separated in the environment and on the command line; booleans take
@@ -82,6 +84,10 @@ class OfflineConfig:
     #: in a state folder, forget records not written for this many days when the server starts
     #: (OpenAI keeps responses 30 days; 0: keep everything)
     state_ttl_days: float = 30.0
+    #: batches: requests processed per second in the background (0: as fast as they render)
+    batch_rate: float = 0.0
+    #: batches: share of requests that fail (500 in the error file); None: ``fail_rate``
+    batch_fail_rate: float | None = None
 
     def replace(self, **changes: Any) -> "OfflineConfig":
         return dataclasses.replace(self, **changes)
@@ -100,7 +106,8 @@ class OfflineConfig:
 
 
 _INT_FIELDS = {"rate_limit", "fail_first", "seed", "cut_stream_after"}
-_FLOAT_FIELDS = {"latency_s", "partial_interval_s", "rate_window_s", "fail_rate", "memory_limit_mb", "state_ttl_days"}
+_FLOAT_FIELDS = {"latency_s", "partial_interval_s", "rate_window_s", "fail_rate", "memory_limit_mb", "state_ttl_days",
+                 "batch_rate", "batch_fail_rate"}
 _WORD_FIELDS = {"blocked_words", "low_allowed_words"}
 
 

@@ -26,6 +26,7 @@ from ..api.models import DEFAULT_MODEL, get_model
 from ..api.requests import EditRequest, GenerateRequest, ImageInput, ImageRequest, ResponsesRequest, VariationRequest
 from ..api.results import CompletedEvent, ImageResult, ImageSet
 from ..api.streams import ImageStream
+from .batch_store import outstanding_usd
 from .recorder import TurnRecorder
 from .replay import backend_identity
 from .store import Store, open_store
@@ -103,6 +104,8 @@ class SessionCore:
         self.store.settle_interrupted(name)  # turns a crashed process left "running"
         self.tree = TurnTree(self.store, name)
         self.recorder = TurnRecorder(self)
+        # a batch job recorded earlier (another kernel, another day) still holds its estimate
+        self.recorder.reserved = outstanding_usd(self.store, name)
 
     def __repr__(self) -> str:
         count, spent_usd = self.store.ledger(self.name)  # the store says: no turn is read for a repr

@@ -21,6 +21,9 @@ from ..api import config as _config
 from ..api.preview import set_preview
 from ..api.errors import ParamError
 from . import report as _report
+from .batch import BatchJob
+from .batch_store import BatchRecords
+from .batch_submit import submit_batch
 from .core import REQUEST_OPTIONS, SessionCore, refuse_unknown
 from .sweep import run_sweep
 from .turns import Turn
@@ -52,9 +55,27 @@ class Session(SessionCore):
             async_client=async_client,
             **{**_settings.request_defaults(), **defaults})
 
-    def sweep(self, prompts: Any = None, *, concurrency: int = 4, progress: bool = True, **grid: Any):
-        """Run a grid of prompts x parameters concurrently; each cell is a stored turn (see ``session/sweep.py``)."""
+    def sweep(self, prompts: Any = None, *, concurrency: int = 4, progress: bool = True, batch: bool = False,
+              **grid: Any):
+        """Run a grid of prompts x parameters concurrently; each cell is a stored turn (see ``session/sweep.py``).
+
+        ``batch=True``: send the grid as a Batch API job instead (half the price, answers within 24 h)
+        and return a ``BatchJob`` at once (``.wait()``, ``.results()``; see ``session/batch.py``);
+        with ``image=`` (and optionally ``mask=``) every cell edits that image."""
+        if batch:
+            return submit_batch(self, prompts, progress=progress, **grid)
+        if grid.get("image") is not None or grid.get("mask") is not None:
+            raise ParamError("image", "an image", "batch=True: a direct sweep generates; a sweep of edits goes as a batch")
         return run_sweep(self, prompts, concurrency=concurrency, progress=progress, **grid)
+
+    def batches(self) -> list[BatchJob]:
+        """This session's Batch API jobs, oldest first (after a restart too)."""
+        return [BatchJob(self, job.id) for job in BatchRecords(self.store).jobs(self.name)]
+
+    def batch(self, job_id: str, *, progress: bool = True) -> BatchJob:
+        """A Batch API job of this session by its id (or the id of one of its remote batches)."""
+        found = BatchRecords(self.store).job_of_batch(job_id) if not job_id.startswith("batchjob_") else job_id
+        return BatchJob(self, found or job_id, progress=progress)
 
     # -- views and exports ---------------------------------------------------------------------
     def history(self, *, page: int = 1, per_page: int | None = 50, search: str | None = None,
