@@ -15,6 +15,9 @@ import pytest
 # the browser tests' fixture notebooks are run by the browser tests, not collected by nbval
 collect_ignore_glob = ["browser/notebooks/*.ipynb"]
 
+#: the date every test runs on unless it pins its own (api.lifecycle.clock)
+PINNED_TODAY = __import__("datetime").date(2026, 11, 15)
+
 _RUN_DIR = tempfile.mkdtemp(prefix="imagewidgets-tests-")
 
 
@@ -46,6 +49,12 @@ def _isolated_data(tmp_path, monkeypatch):
     # configure() settings and the default session never leak from one test into the next
     monkeypatch.setattr(session, "_settings", {})
     monkeypatch.setattr(session, "_default", None)
+    # lifecycle: "today" is pinned (tests never depend on the real date) and no models list or
+    # once-only warning is carried from one test into the next
+    from imagewidgets.api import lifecycle
+
+    monkeypatch.setattr(lifecycle, "clock", lambda: PINNED_TODAY)
+    lifecycle.clear_cache()
     yield tmp_path
     config.defaults.clear()
     config.defaults.update(saved)

@@ -20,7 +20,6 @@ import os
 import random
 import time
 import uuid
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -29,6 +28,7 @@ from . import _http
 from .config import BackendConfig, Secret, data_home, resolve
 from .decode import images_response, responses_response
 from .errors import APIConnectionError, APIError, APITimeoutError, error_for_status
+from .lifecycle import LifecycleGate, RetiredModelWarning
 from .models import get_model
 from .requests import EditRequest, GenerateRequest, ResponsesRequest, VariationRequest
 from .results import ImageResult, ImageSet, atomic_write
@@ -37,9 +37,8 @@ from .wire import HTTPCall, encode
 
 __all__ = ["Client", "AsyncClient", "RetryPolicy", "FileObject", "RetiredModelWarning"]
 
-
-class RetiredModelWarning(UserWarning):
-    """The model is retired or shut down on api.openai.com."""
+#: the models list is a small JSON document: a short timeout, then the table decides
+_LIST_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -87,8 +86,15 @@ class _Core:
     def __init__(self, api_key: str | Secret | None = None, base_url: str | None = None, *,
                  organization: str | None = None, project: str | None = None,
                  timeout: float | Any = None, max_retries: int = 2, retry: RetryPolicy | None = None,
-                 transport: Any = None, save_dir: str | os.PathLike | None | bool = True) -> None:
+                 transport: Any = None, save_dir: str | os.PathLike | None | bool = True,
+                 check_lifecycle: bool | None = None, allow_shut_down: bool | Any = False) -> None:
         self.config: BackendConfig = resolve(api_key, base_url, organization, project)
+        #: lifecycle checks (api/lifecycle.py): None on api.openai.com only, True on any server
+        #: (with that server's own models list), False never; ``allow_shut_down``: True or model
+        #: names sent even past their shutdown date
+        self.check_lifecycle = check_lifecycle
+        self.allow_shut_down = allow_shut_down
+        self._gate_obj: LifecycleGate | None = None
         #: where generate/edit/vary/respond write every image (and its metadata) before returning
         #: it; True: ``$IMAGEWIDGETS_HOME/images``; None or False: not saved
         self.save_dir = save_dir
@@ -116,21 +122,31 @@ class _Core:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} backend={self.backend!r}>"
 
-    def _prepare(self, req: Any) -> tuple[HTTPCall, dict]:
+    def _gate(self) -> LifecycleGate | None:
+        """The lifecycle check for this client's server, or None when it does not apply."""
+        active = self.config.is_openai if self.check_lifecycle is None else bool(self.check_lifecycle)
+        if not active:
+            return None
+        if self._gate_obj is None:
+            self._gate_obj = LifecycleGate(self.base_url, self.config.is_openai, True, self.allow_shut_down)
+        return self._gate_obj
+
+    @staticmethod
+    def _lifecycle_models(req: Any) -> list[str]:
+        models = [req.model]
+        if isinstance(req, ResponsesRequest):
+            models.append(req.responses_model)
+        return models
+
+    def _prepare(self, req: Any, listing: dict | None = None) -> tuple[HTTPCall, dict]:
         req.validate()
-        self._warn_retired(req.model)
+        gate = self._gate()
+        if gate is not None:
+            gate.check(self._lifecycle_models(req), listing)
         call = encode(req)
         meta = {"model": req.model, "prompt": getattr(req, "prompt", None) or None,
                 "params": {k: v for k, v in req.params().items() if k not in ("prompt",)}}
         return call, meta
-
-    def _warn_retired(self, model: str) -> None:
-        spec = get_model(model)
-        if spec and not spec.is_live and self.config.is_openai:
-            warnings.warn(
-                f"{model} was {spec.status} on api.openai.com on {spec.ended_on}; use {spec.replacement}",
-                RetiredModelWarning, stacklevel=5,
-            )
 
     @staticmethod
     def _request_kwargs(call: HTTPCall) -> dict:
@@ -144,7 +160,10 @@ class _Core:
             body = resp.json()
         except ValueError:
             body = resp.text
-        return error_for_status(resp.status_code, body, dict(resp.headers))
+        err = error_for_status(resp.status_code, body, dict(resp.headers))
+        if getattr(err, "code", None) == "model_not_found":  # a shut-down model: name what replaces it
+            _hint_replacement(err)
+        return err
 
     def _decode(self, req: Any, body: dict, meta: dict, fetch=None) -> list[ImageResult]:
         if isinstance(req, ResponsesRequest):
@@ -194,6 +213,23 @@ class _Core:
 
         img = ImageInput.coerce(file, "file")
         return {"purpose": purpose}, [("file", (img.name, img.data, img.mime))]
+
+
+def _hint_replacement(err: APIError) -> None:
+    """Append "use X instead" to a 404 model_not_found naming a model the table knows ended."""
+    import re
+
+    from .lifecycle import lifecycle_of
+
+    message = str(getattr(err, "message", "") or "")
+    m = re.search(r"`([A-Za-z0-9._:-]{1,100})`", message)
+    if not m:
+        return
+    life = lifecycle_of(m.group(1))
+    if life.shutdown_date and life.replacement:
+        err.message = f"{message} ({m.group(1)} shut down on api.openai.com on {life.shutdown_date}; " \
+                      f"use {life.replacement} instead)"
+        err.args = (err._text(),)
 
 
 def _transport_error(e: Exception) -> APIError:
@@ -254,7 +290,7 @@ class Client(_Core):
 
         ``save=True`` writes each image to ``save_dir`` before it is returned or yielded (the
         public methods do; a Session keeps images in its own store instead)."""
-        call, meta = self._prepare(req)
+        call, meta = self._prepare(req, self._listing())
         resp = self._send(call.method, call.path, stream=call.stream, **self._request_kwargs(call))
         meta["request_id"] = resp.headers.get("x-request-id")
         if call.stream:
@@ -265,6 +301,30 @@ class Client(_Core):
 
     def _fetch(self, url: str) -> bytes:
         return self._send("GET", url).content
+
+    def _listing(self) -> dict | None:
+        """The server's models list (once per base URL and day; None when unavailable)."""
+        gate = self._gate()
+        if gate is None:
+            return None
+        known, listing = gate.cached_listing()
+        if known:
+            return listing
+        try:  # one plain attempt: the table is the fallback, so no retries here
+            resp = self.http.get("/models", timeout=_LIST_TIMEOUT)
+            body = resp.json() if resp.status_code == 200 else None
+        except (*_http.CONNECTION_ERRORS, ValueError):
+            body = None
+        return gate.store_listing(body)
+
+    def models(self) -> list[dict]:
+        """Every model the table names with its shutdown date and status today, from this
+        server's models list where it says so (``source``), else the table."""
+        from .lifecycle import lifecycle_table
+
+        gate = self._gate()
+        listing = self._listing() if gate is not None else None
+        return lifecycle_table(listing, is_openai=self.config.is_openai)
 
     def _one(self, req: Any) -> Any:
         out = self.run(req, save=True)
@@ -348,7 +408,7 @@ class AsyncClient(_Core):
 
     async def run(self, req: Any, *, save: bool = False) -> Any:
         """The async twin of ``Client.run``."""
-        call, meta = self._prepare(req)
+        call, meta = self._prepare(req, await self._listing())
         resp = await self._send(call.method, call.path, stream=call.stream, **self._request_kwargs(call))
         meta["request_id"] = resp.headers.get("x-request-id")
         if call.stream:
@@ -362,6 +422,21 @@ class AsyncClient(_Core):
             fetched = {u: (await self._send("GET", u)).content for u in urls}
             results = images_response(body, meta, fetched.__getitem__)
         return [self._save(r) for r in results] if save else results
+
+    async def _listing(self) -> dict | None:
+        """The async twin of ``Client._listing``."""
+        gate = self._gate()
+        if gate is None:
+            return None
+        known, listing = gate.cached_listing()
+        if known:
+            return listing
+        try:
+            resp = await self.http.get("/models", timeout=_LIST_TIMEOUT)
+            body = resp.json() if resp.status_code == 200 else None
+        except (*_http.CONNECTION_ERRORS, ValueError):
+            body = None
+        return gate.store_listing(body)
 
     async def _one(self, req: Any) -> Any:
         out = await self.run(req, save=True)

@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-moderation", action="store_true", help="block no prompt")
     p.add_argument("--blocked-words", metavar="W1,W2", help="words that trip moderation")
     p.add_argument("--low-allowed-words", metavar="W1,W2", help="blocked words that moderation='low' allows")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD",
+                   help="play the calendar: answer models shut down by this day with 404 model_not_found")
     p.add_argument("--require-api-key", metavar="KEY", help="answer 401 unless 'Authorization: Bearer KEY'")
     return p
 
@@ -52,7 +54,7 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
         moderation=False if args.no_moderation else None,
         blocked_words=words(args.blocked_words) if args.blocked_words is not None else None,
         low_allowed_words=words(args.low_allowed_words) if args.low_allowed_words is not None else None,
-        require_api_key=args.require_api_key,
+        require_api_key=args.require_api_key, as_of=args.as_of,
     )
 
 
