@@ -60,6 +60,10 @@ class SpecServer:
     requests: list[httpx2.Request] = field(default_factory=list)
     image: bytes = field(default_factory=png)
     n_partials_default: int = 2
+    #: the models list ``GET /v1/models`` answers (None: 404, as a server without one); its
+    #: reads are kept in ``model_reads``, apart from ``requests``
+    models: list[dict] | None = None
+    model_reads: list[httpx2.Request] = field(default_factory=list)
 
     def transport(self) -> httpx2.MockTransport:
         return httpx2.MockTransport(self.handle)
@@ -69,6 +73,12 @@ class SpecServer:
 
     def handle(self, request: httpx2.Request) -> httpx2.Response:
         request.read()
+        if request.method == "GET" and request.url.path.endswith("/models"):
+            self.model_reads.append(request)
+            if self.models is None:
+                return httpx2.Response(404, json={"error": {"message": "Unknown request URL", "type":
+                                                            "invalid_request_error", "param": None, "code": None}})
+            return httpx2.Response(200, json={"object": "list", "data": self.models})
         self.requests.append(request)
         hdr = {"x-request-id": f"req_{len(self.requests)}"}
         if self.failures:

@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from imagewidgets.api import client as client_mod
-from imagewidgets.api.client import AsyncClient, Client, RetiredModelWarning, RetryPolicy
+from imagewidgets.api.client import AsyncClient, Client, RetryPolicy
 from imagewidgets.api.errors import (
     APIConnectionError,
     AuthenticationError,
@@ -111,7 +111,7 @@ def test_respond_builds_a_responses_turn_with_the_image_tool():
     assert body["input"][0]["content"] == [{"type": "input_text", "text": "make it night"},
                                            {"type": "input_image", "file_id": "file-x"}]
     assert body["input"][1] == {"type": "image_generation_call", "id": "ig_1"}
-    assert body["model"] == "gpt-5"
+    assert body["model"] == "gpt-5.5"  # DEFAULT_RESPONSES_MODEL: gpt-5 shuts down 2026-12-11
 
 
 def test_upload_returns_a_file_object_usable_as_input():
@@ -272,18 +272,6 @@ def test_environment_configuration(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY")
     monkeypatch.delenv("OPENAI_BASE_URL")
     assert Client().config.offline and "offline renderer" in Client().backend
-
-
-def test_retired_models_warn_only_on_api_openai_com():
-    server = SpecServer()
-    c = Client(api_key="sk", base_url="https://api.openai.com/v1", transport=server.transport())
-    with pytest.warns(RetiredModelWarning, match="dall-e-3 was retired on api.openai.com on 2026-05-12; use gpt-image-1.5"):
-        c.generate("x", model="dall-e-3")
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        make(SpecServer()).generate("x", model="dall-e-3")  # a compatible server: no warning
 
 
 def test_unknown_models_pass_through_with_a_warning():
