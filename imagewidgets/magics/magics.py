@@ -19,6 +19,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from . import _args as A
 from ._display import LiveView, OutGuard
 from ..api.errors import APIError, ImagewidgetsError, ParamError
+from ..api.models import DEFAULT_RESPONSES_MODEL
 
 __all__ = ["ImageMagics", "load_ipython_extension", "unload_ipython_extension", "banner"]
 
@@ -249,6 +250,8 @@ class ImageMagics(Magics):
     @argument("-b", "--background", help="default background")
     @argument("--moderation", help="default moderation")
     @argument("--api", help="images or responses (default: chosen per model)")
+    @argument("--responses-model", dest="responses_model", metavar="MODEL",
+              help=f"the mainline model Responses turns are sent with (default {DEFAULT_RESPONSES_MODEL})")
     @argument("--store", metavar="FOLDER", help="the folder images and their index are stored in")
     @argument("--budget", metavar="USD", help="stop before a request would take the session past this "
               "many dollars (none: no budget)")
@@ -269,6 +272,7 @@ class ImageMagics(Magics):
             %imagine_config --store ./workshop-images --session harbour
             %imagine_config --base-url http://localhost:8000/v1   # a compatible server
             %imagine_config --base-url offline                     # back to the offline renderer
+            %imagine_config --responses-model gpt-5.5              # the mainline model of Responses turns
             %imagine_config --session s                            # s = Session(..., client=...)
         """
         from ..session.session import Session, configure
@@ -306,7 +310,7 @@ class ImageMagics(Magics):
         for key in ("api", "budget_usd"):
             if key in settings:
                 setattr(session, key, settings[key])
-        for key in ("size", "quality", "output_format", "background", "moderation"):
+        for key in ("size", "quality", "output_format", "background", "moderation", "responses_model"):
             if key in settings:
                 if settings[key] is None:
                     session.defaults.pop(key, None)
@@ -317,7 +321,8 @@ class ImageMagics(Magics):
         s = self.session()
         parts = [f"backend: {s.client.backend}", f"store: {s.store.folder}", f"session: {s.name!r}",
                  f"model: {s.model}", f"api: {s.api or 'auto'}"]
-        parts += [f"{k}: {v}" for k, v in s.defaults.items()]
+        parts += [f"{k}: {v}" for k, v in s.defaults.items() if k != "responses_model"]
+        parts.append(f"responses model: {s.responses_model}")
         if s.budget_usd is not None:
             parts.append(f"budget: ${s.budget_usd:.2f} (spent ${s.spent_usd:.4f})")
         return "imagewidgets · " + " · ".join(parts)

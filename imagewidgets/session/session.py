@@ -19,7 +19,7 @@ from typing import Any
 
 from ..api import config as _config
 from ..api.errors import ParamError
-from ..api.models import DEFAULT_MODEL
+from ..api.models import DEFAULT_MODEL, DEFAULT_RESPONSES_MODEL
 from . import report as _report
 from .core import SessionCore
 from .sweep import run_sweep
@@ -36,7 +36,9 @@ class Session(SessionCore):
 
     def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Any = None,
                  api: str | None = None, model: str | None = None, budget_usd: float | None = None,
-                 async_client: Any = None, **defaults: Any) -> None:
+                 async_client: Any = None, responses_model: str | None = None, **defaults: Any) -> None:
+        if responses_model is not None:  # the mainline model of Responses turns (default: models.py)
+            defaults["responses_model"] = responses_model
         super().__init__(
             name, folder=folder if folder is not None else _settings.get("folder"), client=client,
             api=api if api is not None else _settings.get("api"),
@@ -44,6 +46,20 @@ class Session(SessionCore):
             budget_usd=budget_usd if budget_usd is not None else _settings.get("budget_usd"),
             async_client=async_client,
             **{**{k: v for k, v in _settings.items() if k not in _SESSION_SETTINGS}, **defaults})
+
+    @property
+    def responses_model(self) -> str:
+        """The mainline model this session's Responses turns are sent with: ``Session(responses_model=)``,
+        ``configure(responses_model=)`` / ``%imagine_config --responses-model``, else
+        ``DEFAULT_RESPONSES_MODEL``. A call's own ``responses_model=`` still wins."""
+        return str(self.defaults.get("responses_model") or DEFAULT_RESPONSES_MODEL)
+
+    @responses_model.setter
+    def responses_model(self, value: str | None) -> None:
+        if value:
+            self.defaults["responses_model"] = value
+        else:
+            self.defaults.pop("responses_model", None)
 
     def sweep(self, prompts: Any = None, *, concurrency: int = 4, progress: bool = True, **grid: Any):
         """Run a grid of prompts x parameters concurrently; each cell is a stored turn (see ``session/sweep.py``)."""
@@ -87,7 +103,8 @@ def settings() -> dict[str, Any]:
 
 
 def configure(**settings_: Any) -> dict[str, Any]:
-    """Session-wide defaults (``%imagine_config``): ``model``, ``api``, ``folder`` (or ``store``),
+    """Session-wide defaults (``%imagine_config``): ``model``, ``responses_model`` (the mainline
+    model of Responses turns), ``api``, ``folder`` (or ``store``),
     ``budget_usd``, ``session`` (the default session's name), ``base_url``, ``api_key``,
     ``organization``, ``project``, and any request option (``size``, ``quality``, ...).
     ``None`` removes a setting. Returns the settings now in force."""

@@ -11,7 +11,7 @@ import ipywidgets as W
 
 from ..api.cost import estimate
 from ..api.errors import ImagewidgetsError
-from ..api.models import model_names
+from ..api.models import DEFAULT_RESPONSES_MODEL, model_names
 from ..api.requests import GenerateRequest
 from ._studio_controls import CHOICES as _CHOICES
 from ._studio_controls import COMPRESSED as _COMPRESSED
@@ -22,6 +22,27 @@ from .gallery import Gallery
 from .live import LiveImage
 
 __all__ = ["ImageStudio"]
+
+
+def _lifecycle_note(name: str) -> str | None:
+    """"gpt-image-1.5: shuts down on 2026-12-01, replaced by gpt-image-2" (the table's dates)."""
+    from ..api.lifecycle import lifecycle_of, today
+
+    life = lifecycle_of(name)
+    status = life.status_on(today())
+    if status == "live":
+        return None
+    verb = "shut down" if status == "shut down" else "shuts down"
+    return f"{name}: {verb} on {life.shutdown_date}, replaced by {life.replacement or 'a current model'}"
+
+
+def _mainline_choices() -> list[str]:
+    """Mainline models for Responses turns with no shutdown date known, the default first."""
+    from ..api.lifecycle import lifecycle_of, today
+
+    names = ["gpt-5.5", "gpt-5.4", "gpt-6-sol", "gpt-6-luna", "gpt-5.6-sol"]
+    return [DEFAULT_RESPONSES_MODEL] + [n for n in names if n != DEFAULT_RESPONSES_MODEL
+                                        and lifecycle_of(n).status_on(today()) == "live"]
 
 
 class ImageStudio(W.VBox):
@@ -178,8 +199,8 @@ class ImageStudio(W.VBox):
             self.partial_images.disabled = not spec.streaming
             self.partial_images.tooltip = ("partial frames while streaming" if spec.streaming
                                            else f"{spec.name} does not stream partial images")
-            self.model.tooltip = (f"{spec.name}: {spec.status} on {spec.ended_on}, replaced by {spec.replacement}"
-                                  if not spec.is_live else f"{spec.name}: {', '.join(spec.endpoints)}")
+            self.model.tooltip = _lifecycle_note(spec.name) or f"{spec.name}: {', '.join(spec.endpoints)}"
+            self.responses_model.disabled = not spec.supports("responses")
         finally:
             self._quiet = False
         self._on_size()
@@ -248,6 +269,13 @@ class ImageStudio(W.VBox):
                               else f"{verb} with {spec.name} ({self.cost.value})")
 
     @reported
+    def _on_responses_model(self, change: Any) -> None:
+        name = (change["new"] or "").strip()
+        self.session.responses_model = name or None
+        self.responses_model.tooltip = _lifecycle_note(self.session.responses_model) or (
+            "the model Responses turns (multi-turn edits) are sent with")
+
+    @reported
     def _on_mask_toggle(self, change: Any) -> None:
         if not change["new"]:
             self.painter, self.mask_box.children = None, []
@@ -276,11 +304,19 @@ class ImageStudio(W.VBox):
         names = model_names()
         if self.session.model not in names:
             names.insert(0, self.session.model)
-        labels = [(n if _spec(n).is_live else f"{n} ({_spec(n).status})", n) for n in names]
+        labels = [(n if _spec(n).is_live else f"{n} (shut down)", n) for n in names]
         self.model = dropdown("model", "iw-model")
         self.model.options = labels
         self.model.value = self.session.model
         self._size = SizeControl(self._on_size)
+        # the mainline model of Responses turns: a session setting (Session(responses_model=...)),
+        # offered with the current mainline models; any name can be typed for compatible servers
+        self.responses_model = W.Combobox(description="mainline", options=_mainline_choices(),
+                                          value=self.session.responses_model, ensure_option=False,
+                                          style={"description_width": "80px"}, layout=W.Layout(width="260px"))
+        self.responses_model.add_class("iw-responses-model")
+        self.responses_model.tooltip = "the model Responses turns (multi-turn edits) are sent with"
+        self.responses_model.observe(self._on_responses_model, names=["value"])
         self.quality = dropdown("quality", "iw-quality")
         self.output_format = dropdown("format", "iw-format")
         self.background = dropdown("background", "iw-background")
@@ -325,6 +361,7 @@ class ImageStudio(W.VBox):
             self.prompt,
             W.HBox([self.model, self._size.box, self.quality, self.output_format]),
             W.HBox([self.background, self.moderation, self.input_fidelity, self.style]),
+            W.HBox([self.responses_model]),
             W.HBox([self.n, self.partial_images, self.compression]),
             W.HBox([self.generate_button, self.edit_button, self.vary_button, self.mask_toggle,
                     self.cancel_button], layout=W.Layout(align_items="center")),
