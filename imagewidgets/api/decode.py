@@ -92,6 +92,16 @@ def responses_response(resp: dict, meta: dict) -> list[ImageResult]:
     return out
 
 
+#: the Image API's stream event types (decoded into PartialImageEvent / CompletedEvent); the
+#: drift test compares them with the SDK's ImageGenStreamEvent and ImageEditStreamEvent
+IMAGE_STREAM_EVENTS = ("image_generation.partial_image", "image_generation.completed",
+                       "image_edit.partial_image", "image_edit.completed")
+#: the Responses API's image-call events; partial_image is decoded, the others become ResponseEvent
+RESPONSES_IMAGE_EVENTS = ("response.image_generation_call.in_progress", "response.image_generation_call.generating",
+                          "response.image_generation_call.partial_image",
+                          "response.image_generation_call.completed")
+
+
 def stream_event(name: str, data: dict, meta: dict, total: int | None) -> Any:
     """One SSE event of either API -> a typed event (or None for keep-alives)."""
     kind = data.get("type") or name

@@ -49,7 +49,7 @@ RESPONSES_MODEL_SHUTDOWNS: dict[str, tuple[str, str]] = {
         "gpt-5.4-nano", "gpt-5.4-nano-2026-03-17", "gpt-5.1", "gpt-5.1-2025-11-13")},
     **{name: ("2026-10-23", "gpt-5.5") for name in (
         "gpt-4.1-nano", "gpt-4.1-nano-2025-04-14", "o4-mini", "o4-mini-2025-04-16", "o3-mini",
-        "o3-mini-2025-01-31", "o1", "o1-2024-12-17")},
+        "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o-2024-05-13")},
 }
 
 ENDPOINTS = ("generations", "edits", "variations", "responses")
@@ -178,7 +178,8 @@ class ModelSpec:
         return self.status_on(today()) != "shut down"
 
 
-_GPT = ModelSpec(name="gpt-image-1", family="gpt-image")
+# complexity: the SDK (3.57) documents it for the GPT image models without excluding any
+_GPT = ModelSpec(name="gpt-image-1", family="gpt-image", complexities=("low", "medium", "high"))
 _FREE = FreeSize()
 
 _NEW = replace(
@@ -186,8 +187,6 @@ _NEW = replace(
     free_size=_FREE,
     output_formats=NEW_FORMATS,
     input_fidelities=(),
-    complexities=("low", "medium", "high"),
-    transparent_preview=True,
 )
 
 _SDK = "openai SDK 3.57 types/image_model.py docstring"
@@ -254,8 +253,9 @@ _ENTRIES: list[ModelSpec] = [
     replace(_GPT, shutdown_date="2026-10-23", replacement="gpt-image-2.5-sunburst", shutdown_source=_SDK),
     replace(_GPT, name="gpt-image-1-mini", input_fidelities=("low",), **_DEC_1),
     replace(_GPT, name="gpt-image-1.5", **_DEC_1),
-    replace(_NEW, name="gpt-image-2"),
-    replace(_NEW, name="gpt-image-2-2026-04-21"),
+    # transparent backgrounds are "in preview" on gpt-image-2 and its snapshot only (the SDK's docstring)
+    replace(_NEW, name="gpt-image-2", transparent_preview=True),
+    replace(_NEW, name="gpt-image-2-2026-04-21", transparent_preview=True),
     *[
         replace(_NEW, name=name, qualities=("low", "medium", "high", "xhigh", "max", "auto"), markup=True)
         for name in (
