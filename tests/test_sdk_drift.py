@@ -194,7 +194,7 @@ def test_svg_efforts_are_the_sdks():
 def test_gif_limits_are_the_sdks():
     doc = docstring_of(image_generate_params, "frame_duration_ms")
     assert "rounds to the nearest 10 ms" in doc and "655,350 ms" in doc
-    from imagewidgets.offline.imaging import GIF_MAX_FRAME_MS
+    from imagewidgets.offline._encode import GIF_MAX_FRAME_MS
 
     assert GIF_MAX_FRAME_MS == 655_350
     assert "from 2 through 16" in docstring_of(image_generate_params, "frame_count")

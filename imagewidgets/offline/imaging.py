@@ -45,10 +45,6 @@ class Output:
         return f"{self.width}x{self.height}"
 
 
-#: the longest delay a GIF frame can encode (the API caps frame_duration_ms there)
-GIF_MAX_FRAME_MS = 655_350
-
-
 def _nearest_standard(w: int, h: int, sizes: tuple[str, ...] = STANDARD_SIZES) -> str:
     aspect = w / h
     return min(sizes, key=lambda s: abs((parse_size(s)[0] / parse_size(s)[1]) - aspect))  # type: ignore[index]
@@ -159,9 +155,7 @@ def _spec(prompt: str, out: Output, index: int, req: Any):
     if getattr(req, "frame_count", None) is not None:
         kw["frame_count"] = req.frame_count
     if getattr(req, "frame_duration_ms", None) is not None:
-        # as the API documents: rounded to the nearest 10 ms, the encoded delay capped at 655,350 ms
-        # (GIF stores 10 ms steps in 16 bits)
-        kw["frame_duration_ms"] = min(GIF_MAX_FRAME_MS, max(10, int(round(req.frame_duration_ms / 10)) * 10))
+        kw["frame_duration_ms"] = req.frame_duration_ms  # rounded and capped as the API does: gif_duration
     return RenderSpec(
         prompt=prompt, width=out.width, height=out.height, quality=out.quality,
         output_format=out.output_format, output_compression=out.output_compression,

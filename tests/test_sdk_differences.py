@@ -1,0 +1,96 @@
+"""Differences from the SDK 3.57 types found by comparing them with the code (issue 13, item 6):
+each fixed, checked on the client (zero requests for a refusal) and on the offline backend."""
+
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+
+import pytest
+from PIL import Image
+
+from imagewidgets.api.client import Client
+from imagewidgets.api.errors import ParamError
+from imagewidgets.api.requests import GenerateRequest, ResponsesRequest
+
+from .fixtures_offline import asgi_client, make_offline_app
+from .spec_server import SpecServer
+
+
+def client(server: SpecServer) -> Client:
+    return Client(api_key="sk", base_url="http://test/v1", transport=server.transport())
+
+
+def test_gif_does_not_stream_on_the_image_api():
+    server = SpecServer()
+    with pytest.raises(ParamError, match="gif output does not stream") as e:
+        client(server).generate("x", model="gpt-image-2", output_format="gif", stream=True)
+    assert e.value.param == "stream" and server.requests == []
+    # the Responses API still streams its lifecycle events for gif (the SDK's tool docstring)
+    ResponsesRequest("x", model="gpt-image-2", output_format="gif", stream=True).validate()
+
+
+@pytest.mark.anyio
+async def test_the_offline_backend_does_not_stream_gif():
+    async with asgi_client(make_offline_app()) as c:
+        r = await c.post("/images/generations", json={"model": "gpt-image-2", "prompt": "x", "output_format": "gif",
+                                                       "stream": True, "quality": "low", "size": "256x256"})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "stream"
+    assert not r.headers["content-type"].startswith("text/event-stream")
+
+
+def test_frame_duration_accepts_what_the_sdk_accepts():
+    for ms in (1, 125, 60_001, 655_350, 1_000_000):
+        GenerateRequest("x", model="gpt-image-2", output_format="gif", frame_duration_ms=ms).validate()
+    for bad in (0, -10, 2.5, True):
+        with pytest.raises(ParamError) as e:
+            GenerateRequest("x", model="gpt-image-2", output_format="gif", frame_duration_ms=bad).validate()
+        assert e.value.param == "frame_duration_ms"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("asked, encoded", [(125, 130), (1_000_000, 655_350)])
+async def test_offline_gif_rounds_to_10ms_and_caps(asked, encoded):
+    async with asgi_client(make_offline_app()) as c:
+        r = await c.post("/images/generations", json={
+            "model": "gpt-image-2", "prompt": "a spinning top", "output_format": "gif", "frame_count": 2,
+            "frame_duration_ms": asked, "quality": "low", "size": "256x256"})
+    assert r.status_code == 200, r.text
+    im = Image.open(io.BytesIO(base64.b64decode(r.json()["data"][0]["b64_json"])))
+    durations = []
+    for k in range(im.n_frames):
+        im.seek(k)
+        durations.append(im.info["duration"])
+    # two distinct frames, or one shown for both (identical frames are merged), never beyond the cap
+    assert durations in ([encoded, encoded], [min(2 * encoded, 655_350)])
+
+
+def test_complexity_is_not_refused_on_models_the_sdk_does_not_exclude():
+    server = SpecServer()
+    for model in ("gpt-image-1.5", "gpt-image-1-mini", "gpt-image-2", "gpt-image-2.6-flare"):
+        client(server).generate("x", model=model, complexity="high")
+        assert server.body_json()["complexity"] == "high"
+
+
+def test_transparent_preview_warns_only_on_gpt_image_2():
+    with pytest.warns(UserWarning, match="in preview on gpt-image-2"):
+        GenerateRequest("x", model="gpt-image-2", background="transparent").validate()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for model in ("gpt-image-2.5-sunburst", "gpt-image-2.6-flare", "gpt-image-1.5"):
+            GenerateRequest("x", model=model, background="transparent").validate()
+
+
+def test_svg_model_and_effort_are_validated():
+    ok = GenerateRequest("x", model="gpt-image-2", output_format="svg",
+                         svg={"model": "gpt-5.5", "reasoning": {"effort": "xhigh"}})
+    ok.validate()
+    for svg, param in (({"model": ""}, "svg.model"), ({"model": 5}, "svg.model"),
+                       ({"model": "gpt-5.5", "reasoning": {"effort": "extreme"}}, "svg.reasoning.effort"),
+                       ({"model": "gpt-5.5", "reasoning": "high"}, "svg.reasoning"),
+                       ({"model": "gpt-5.5", "author": "me"}, "svg")):
+        server = SpecServer()
+        with pytest.raises(ParamError) as e:
+            client(server).generate("x", model="gpt-image-2", output_format="svg", svg=svg)
+        assert e.value.param == param and server.requests == []
