@@ -1,7 +1,8 @@
-"""The ``imagewidgets`` command: ``imagewidgets demo`` and ``imagewidgets serve``.
+"""The ``imagewidgets`` command: ``imagewidgets demo``, ``serve`` and ``doctor``.
 
     $ imagewidgets demo              # a short story on the offline backend, saved to disk
     $ imagewidgets serve --port 8765 # the offline image API for other programs (openai SDK, curl)
+    $ imagewidgets doctor            # what works here; --live compares the real API with the offline one
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="run the demo on the offline backend", add_help=False)
     sub.add_parser("serve", help="serve the offline image API over HTTP", add_help=False)
+    sub.add_parser("doctor", help="check what works here (--live: compare the real API with the offline one)",
+                   add_help=False)
     if not argv or argv[0] in ("-h", "--help"):
         parser.print_help()
         return 0 if argv else 2
@@ -26,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         from .offline.cli import serve_main
 
         return serve_main(rest)
+    if command == "doctor":
+        from .doctor.cli import doctor_main
+
+        return doctor_main(rest)
     if command == "demo":
         from .demo import demo_main
 

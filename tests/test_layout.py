@@ -17,9 +17,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "imagewidgets"
 ALLOWED = {
     "api": set(),
     "session": {"api"},
-    "magics": {"api", "session", "widgets"},
+    "magics": {"api", "session", "widgets", "doctor"},
     "widgets": {"api", "session"},
     "offline": {"api"},
+    "doctor": {"api", "session", "offline"},
 }
 
 #: (layer, layer) pairs allowed only inside a function: the client starts the embedded offline

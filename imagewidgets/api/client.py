@@ -358,6 +358,15 @@ class Client(_Core):
         """``GET /responses/{id}``: a stored response as JSON."""
         return self._send("GET", f"/responses/{response_id}").json()
 
+    def send(self, method: str, path: str, *, stream: bool = False, **kwargs: Any):
+        """A raw HTTP request to the API (same headers and retries): the response, or the mapped
+        ``APIError`` for an error answer. ``imagewidgets doctor`` compares answers' shapes with it.
+
+            >>> client.send("GET", "/models").json()["data"][0]["id"]   # doctest: +SKIP
+            'gpt-image-2'
+        """
+        return self._send(method, path, stream=stream, **kwargs)
+
 
 class AsyncClient(_Core):
     """The image APIs with ``await``; the same methods as ``Client``."""

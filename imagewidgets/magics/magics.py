@@ -23,7 +23,7 @@ from ..api.models import DEFAULT_RESPONSES_MODEL
 
 __all__ = ["ImageMagics", "load_ipython_extension", "unload_ipython_extension", "banner"]
 
-_MAGICS = {"line": ("imagine", "edit", "imedit", "vary", "imagine_config", "imagine_history"),
+_MAGICS = {"line": ("imagine", "edit", "imedit", "vary", "imagine_config", "imagine_history", "imagine_doctor"),
            "cell": ("imagine", "edit", "imedit")}
 
 
@@ -358,6 +358,31 @@ class ImageMagics(Magics):
         LiveView(self.shell).show(view)
         self.guard.shown(view)
         return view
+
+    # -- %imagine_doctor -------------------------------------------------------------------------
+    @line_magic
+    @_reported("imagine_doctor")
+    @magic_arguments()
+    @argument("--no-offline", action="store_true", help="skip starting the offline backend")
+    def imagine_doctor(self, line: str = "", cell: str | None = None) -> Any:
+        """What works here, one line each (ok / warn / fail, and the fix): Python and packages,
+        the backend and where it was configured, the key (never shown), the store folder, the
+        widget front-end extensions, VS Code / Colab, the offline backend, model lifecycle.
+
+        Examples::
+
+            %imagine_doctor
+            %imagine_doctor --no-offline
+
+        ``imagewidgets doctor --live`` in a terminal also compares the real API with the offline one.
+        """
+        args = A.parse(self.imagine_doctor, line)
+        from ..doctor.checks import DoctorReport, run_checks
+
+        report = DoctorReport(run_checks(offline=not args.no_offline))
+        LiveView(self.shell).show(report)
+        self.guard.shown(report)
+        return report
 
 
 def _a(noun: str) -> str:
