@@ -159,7 +159,9 @@ def test_responses_two_turns_with_previous_response_id(client):
     first = strict(Response, raw.http_response.json())
     call = _image_calls(first)[0]
     assert first.status == "completed" and call.status == "completed" and call.result and call.id.startswith("ig_")
-    assert first.tool_usage.image_gen.output_tokens == 272  # image usage lives in Response.tool_usage.image_gen
+    # image usage lives in Response.tool_usage.image_gen; the default tool model (gpt-image-2.6-sunburst)
+    # is billed by the gpt-image-2+ formula: 196 tokens for low 1024x1024
+    assert first.tool_usage.image_gen.output_tokens == 196
     second = strict(Response, client.responses.with_raw_response.create(
         model="gpt-5", input="now give it an orange scarf", previous_response_id=first.id,
         tools=[TOOL]).http_response.json())
@@ -196,7 +198,7 @@ def test_responses_stream_with_partial_images(client):
     assert [p.partial_image_index for p in partials] == [0, 1] and all(p.partial_image_b64 for p in partials)
     done = checked[-1].response
     assert done.status == "completed" and _image_calls(done)[0].result
-    assert done.tool_usage.image_gen.output_tokens == 272 + 200
+    assert done.tool_usage.image_gen.output_tokens == 196 + 200
     assert client.responses.retrieve(done.id).id == done.id
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import anyio.to_thread
 
-from ..api.cost import image_input_tokens, output_tokens, text_tokens
+from ..api.cost import image_input_tokens, output_tokens_for, text_tokens
 from ..api.models import STANDARD_SIZES, ModelSpec, parse_size
 from .config import OfflineConfig
 
@@ -39,6 +39,7 @@ class Output:
     background: str  # transparent | opaque
     style: str | None
     gpt: bool  # GPT image model: report quality/background/format/size/usage
+    model: str = ""  # which model bills it (usage: table or formula)
 
     @property
     def size(self) -> str:
@@ -84,7 +85,7 @@ def resolve_output(req: Any, spec: ModelSpec, prompt: str, first: tuple[int, int
     if background == "auto":
         background = "transparent" if gpt and fmt in ("png", "webp") and _CUTOUT.search(prompt) else "opaque"
     return Output(w, h, quality, fmt, getattr(req, "output_compression", None), background,
-                  getattr(req, "style", None) or ("vivid" if spec.styles else None), gpt)
+                  getattr(req, "style", None) or ("vivid" if spec.styles else None), gpt, spec.name)
 
 
 def moderation_verdict(prompt: str, level: str | None, config: OfflineConfig) -> str | None:
@@ -127,7 +128,8 @@ def usage(prompt: str, out: Output, images: list[bytes] = (), fidelity: str | No
         for i, data in enumerate(images):
             w, h = image_size(data) or (1024, 1024)
             img += image_input_tokens(w, h, fidelity if i == 0 else None)
-    output = output_tokens(out.quality, out.size, partials) * n
+    # what the live API bills: the seed's table for gpt-image-1.x, the formula for gpt-image-2+
+    output = output_tokens_for(out.model, out.quality, out.size, partials)[0] * n
     return {
         "input_tokens": text + img,
         "input_tokens_details": {"text_tokens": text, "image_tokens": img},
