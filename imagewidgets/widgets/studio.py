@@ -251,7 +251,8 @@ class ImageStudio(W.VBox):
             self.cost.value, self.cost.tooltip = "≈ $?", one_line(e)
             return
         self.cost.value = str(est)
-        self.cost.tooltip = "; ".join(est.assumptions) or "estimate"
+        # where each part comes from: table, formula or assumption (cost.Estimate.sources)
+        self.cost.tooltip = est.explain() or "; ".join(est.assumptions) or "estimate"
 
     def _update_buttons(self) -> None:
         spec = _spec(self.model.value)
