@@ -85,6 +85,10 @@ class SpecServer:
             f = self.failures.pop(0)
             if f == "reset":
                 raise httpx2.RemoteProtocolError("connection reset by peer", request=request)
+            if f == "read_timeout":  # the request went out whole; no answer in time
+                raise httpx2.ReadTimeout("timed out", request=request)
+            if f == "connect_timeout":  # nothing was sent
+                raise httpx2.ConnectTimeout("timed out", request=request)
             status, extra = (f, {}) if isinstance(f, int) else f
             return httpx2.Response(status, headers={**hdr, **extra},
                                    json={"error": {"message": f"scripted {status}", "type": "server_error",

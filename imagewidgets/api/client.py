@@ -44,9 +44,15 @@ _LIST_TIMEOUT = 10.0
 @dataclass(frozen=True)
 class RetryPolicy:
     """Retries with exponential backoff and jitter on 408/409/429/5xx and connection errors,
-    honouring ``Retry-After``; never on other 4xx. ``sleep`` is the seam tests replace."""
+    honouring ``Retry-After``; never on other 4xx. ``sleep`` is the seam tests replace.
+
+    A generation, edit or Responses turn that timed out *after it was fully sent* (a read
+    timeout) is not retried unless ``retry_sent_timeouts=True``: the server may have made and
+    billed the image, and a retry would bill it twice. Timeouts before sending, connection
+    failures, 429 and 5xx are retried as before."""
 
     max_retries: int = 2
+    retry_sent_timeouts: bool = False
     backoff_base: float = 0.5
     backoff_max: float = 8.0
     retry_after_max: float = 60.0
@@ -54,6 +60,8 @@ class RetryPolicy:
     async_sleep: Callable[[float], Any] | None = None
 
     def should_retry(self, err: APIError) -> bool:
+        if isinstance(err, APITimeoutError) and err.sent:
+            return self.retry_sent_timeouts
         if isinstance(err, APIConnectionError):
             return True
         return err.status in (408, 409, 429) or (err.status or 0) >= 500
@@ -232,7 +240,9 @@ def _hint_replacement(err: APIError) -> None:
         err.args = (err._text(),)
 
 
-def _transport_error(e: Exception) -> APIError:
+def _transport_error(e: Exception, billable: bool = False) -> APIError:
+    if isinstance(e, _http.SENT_TIMEOUT_ERRORS) and billable:
+        return APITimeoutError("the request was sent but no answer came within the read timeout", sent=True)
     if isinstance(e, _http.TIMEOUT_ERRORS):
         return APITimeoutError()
     return APIConnectionError(f"could not connect to the API: {type(e).__name__}")
@@ -262,7 +272,7 @@ class Client(_Core):
         self.close()
 
     # -- the transport loop ------------------------------------------------------------------
-    def _send(self, method: str, path: str, stream: bool = False, **kwargs: Any):
+    def _send(self, method: str, path: str, stream: bool = False, billable: bool = False, **kwargs: Any):
         sleep = self.retry.sleep or time.sleep
         attempt = 0
         while True:
@@ -270,7 +280,7 @@ class Client(_Core):
                 request = self.http.build_request(method, path, **kwargs)
                 resp = self.http.send(request, stream=True)
             except _http.CONNECTION_ERRORS as e:
-                err = _transport_error(e)
+                err = _transport_error(e, billable)
             else:
                 if resp.status_code < 400:
                     if not stream:
@@ -291,7 +301,7 @@ class Client(_Core):
         ``save=True`` writes each image to ``save_dir`` before it is returned or yielded (the
         public methods do; a Session keeps images in its own store instead)."""
         call, meta = self._prepare(req, self._listing())
-        resp = self._send(call.method, call.path, stream=call.stream, **self._request_kwargs(call))
+        resp = self._send(call.method, call.path, stream=call.stream, billable=True, **self._request_kwargs(call))
         meta["request_id"] = resp.headers.get("x-request-id")
         if call.stream:
             return ImageStream(resp, meta, getattr(req, "partial_images", None),
@@ -392,7 +402,7 @@ class AsyncClient(_Core):
     async def __aexit__(self, *exc: Any) -> None:
         await self.aclose()
 
-    async def _send(self, method: str, path: str, stream: bool = False, **kwargs: Any):
+    async def _send(self, method: str, path: str, stream: bool = False, billable: bool = False, **kwargs: Any):
         sleep = self.retry.async_sleep or asyncio.sleep
         attempt = 0
         while True:
@@ -400,7 +410,7 @@ class AsyncClient(_Core):
                 request = self.http.build_request(method, path, **kwargs)
                 resp = await self.http.send(request, stream=True)
             except _http.CONNECTION_ERRORS as e:
-                err = _transport_error(e)
+                err = _transport_error(e, billable)
             else:
                 if resp.status_code < 400:
                     if not stream:
@@ -418,7 +428,8 @@ class AsyncClient(_Core):
     async def run(self, req: Any, *, save: bool = False) -> Any:
         """The async twin of ``Client.run``."""
         call, meta = self._prepare(req, await self._listing())
-        resp = await self._send(call.method, call.path, stream=call.stream, **self._request_kwargs(call))
+        resp = await self._send(call.method, call.path, stream=call.stream, billable=True,
+                                **self._request_kwargs(call))
         meta["request_id"] = resp.headers.get("x-request-id")
         if call.stream:
             return AsyncImageStream(resp, meta, getattr(req, "partial_images", None),

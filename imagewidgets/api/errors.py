@@ -228,10 +228,19 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    def __init__(self, message: str = "the request timed out", **kw: Any) -> None:
+    """No answer in time. ``sent`` is True when the whole request had gone out (a read timeout):
+    the server may have made — and billed — the image, so it is not retried by default."""
+
+    sent: bool = False
+
+    def __init__(self, message: str = "the request timed out", *, sent: bool = False, **kw: Any) -> None:
+        self.sent = sent
         super().__init__(message, **kw)
 
     def advice(self) -> str | None:
+        if self.sent:
+            return ("the request was sent, so the image may have been made and billed; it was not retried "
+                    "(RetryPolicy(retry_sent_timeouts=True) retries it; raise timeout= for slow models)")
         return "image generation can take up to two minutes; raise timeout= if needed"
 
 
