@@ -333,6 +333,9 @@ class ImageMagics(Magics):
     @magic_arguments()
     @argument("--lineage", action="store_true", help="show the tree of turns as thumbnails")
     @argument("--checkout", metavar="TURN", help="make an earlier turn current: the next %%edit branches from it")
+    @argument("--rerun", metavar="TURN", help="re-run this turn's branch with --to MODEL, as new turns, and show "
+                                              "old and new side by side with their costs (a migration)")
+    @argument("--to", metavar="MODEL", help="the model --rerun uses")
     @A.options("session")
     def imagine_history(self, line: str = "", cell: str | None = None) -> Any:
         """The session's turns: prompt, parameters, cost, status (a table; ``--lineage`` a tree).
@@ -342,10 +345,24 @@ class ImageMagics(Magics):
             %imagine_history
             %imagine_history --lineage
             %imagine_history --checkout turn_1a2b3c4d5e6f     # then %edit branches from it
+            %imagine_history --rerun turn_1a2b3c4d5e6f --to gpt-image-2   # migrate a branch
             h = %imagine_history --session harbour            # h.rows, h.to_pandas()
         """
         args = A.parse(self.imagine_history, line)
         session = self.session(args.session)
+        if args.rerun or args.to:
+            if not (args.rerun and args.to):
+                raise ParamError("rerun", args.rerun or args.to, "--rerun TURN --to MODEL",
+                                 hint="both are needed: the turn whose branch to re-run, and the model")
+            try:
+                session.turn(args.rerun)
+            except KeyError:
+                raise ParamError("turn", args.rerun, "a turn id of this session (see %imagine_history)",
+                                 hint=f"no such turn in {session.name!r}") from None
+            compared = session.rerun(args.rerun, model=args.to)
+            LiveView(self.shell).show(compared)
+            self.guard.shown(compared)
+            return compared
         if args.checkout:
             try:
                 turn = session.checkout(args.checkout)

@@ -22,6 +22,7 @@ from ..api.errors import ParamError
 from ..api.models import DEFAULT_MODEL, DEFAULT_RESPONSES_MODEL
 from . import report as _report
 from .core import SessionCore
+from .rerun import rerun as _rerun
 from .sweep import run_sweep
 from .turns import Turn
 
@@ -60,6 +61,11 @@ class Session(SessionCore):
             self.defaults["responses_model"] = value
         else:
             self.defaults.pop("responses_model", None)
+
+    def rerun(self, turn_or_branch: Any, *, model: str, branch: bool = True, **options: Any):
+        """Re-run a turn's branch (or only the turn, ``branch=False``) with ``model``, as new turns;
+        returns a ``Rerun`` that shows old and new images and costs side by side (``session/rerun.py``)."""
+        return _rerun(self, turn_or_branch, model=model, branch=branch, **options)
 
     def sweep(self, prompts: Any = None, *, concurrency: int = 4, progress: bool = True, **grid: Any):
         """Run a grid of prompts x parameters concurrently; each cell is a stored turn (see ``session/sweep.py``)."""
