@@ -231,3 +231,15 @@ def test_serve_as_of_flag_and_environment(monkeypatch):
     out = subprocess.run([sys.executable, "-m", "imagewidgets.cli", "serve", "--as-of", "soon", "--port", "0"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and "not a date" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_imagewidgets_models_prints_the_lifecycle_as_of_a_day():
+    out = subprocess.run([sys.executable, "-m", "imagewidgets.cli", "models", "--as-of", "2026-12-02"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = {line.split()[0]: line.split() for line in out.stdout.splitlines()[1:]}
+    assert lines["gpt-image-1.5"][2:4] == ["shut", "down"] and "2026-12-01" in lines["gpt-image-1.5"]
+    assert lines["gpt-5"][2:4] == ["shutting", "down"] and lines["gpt-5.5"][2] == "live"
+    bad = subprocess.run([sys.executable, "-m", "imagewidgets.cli", "models", "--as-of", "soon"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "not a date" in bad.stderr and "Traceback" not in bad.stderr

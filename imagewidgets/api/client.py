@@ -334,7 +334,7 @@ class Client(_Core):
 
         gate = self._gate()
         listing = self._listing() if gate is not None else None
-        return lifecycle_table(listing, is_openai=self.config.is_openai)
+        return lifecycle_table(listing)  # the table's dates are api.openai.com's; source says which
 
     def _one(self, req: Any) -> Any:
         out = self.run(req, save=True)
