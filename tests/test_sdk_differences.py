@@ -94,3 +94,50 @@ def test_svg_model_and_effort_are_validated():
         with pytest.raises(ParamError) as e:
             client(server).generate("x", model="gpt-image-2", output_format="svg", svg=svg)
         assert e.value.param == param and server.requests == []
+
+
+@pytest.mark.anyio
+async def test_offline_answers_carry_safety_identifier_and_svg_usage_as_the_types_have_them():
+    from openai.types.images_response import ImagesResponse
+
+    async with asgi_client(make_offline_app()) as c:
+        plain = await c.post("/images/generations", json={"model": "gpt-image-2", "prompt": "a kite",
+                                                          "quality": "low", "safety_identifier": "user-hash-1"})
+        svg = await c.post("/images/generations", json={
+            "model": "gpt-image-2", "prompt": "a kite", "output_format": "svg",
+            "svg": {"model": "gpt-5.5", "reasoning": {"effort": "high"}}})
+        legacy = await c.post("/images/generations", json={"model": "gpt-image-2", "prompt": "a kite",
+                                                           "quality": "low", "user": "old-user"})
+    assert plain.json()["safety_identifier"] == "user-hash-1" and "svg_usage" not in plain.json()
+    assert legacy.json()["safety_identifier"] == "old-user"  # the deprecated user, when no identifier
+    body = svg.json()
+    parsed = ImagesResponse.model_validate(body)
+    assert parsed.svg_usage is not None and parsed.svg_usage.model == "gpt-5.5"
+    assert set(body["svg_usage"]) == set(type(parsed.svg_usage).model_fields)
+    u = parsed.svg_usage
+    assert u.total_tokens == u.input_tokens + u.output_tokens + u.reasoning_tokens
+
+
+@pytest.mark.anyio
+async def test_offline_refuses_a_generation_without_model_and_takes_the_sdks_file_purposes():
+    from typing import get_args
+
+    from openai.types.file_purpose import FilePurpose
+
+    from imagewidgets.offline.app import FILE_PURPOSES
+
+    assert set(FILE_PURPOSES) == set(get_args(FilePurpose))
+    async with asgi_client(make_offline_app()) as c:
+        r = await c.post("/images/generations", json={"prompt": "a kite"})
+        evals = await c.post("/files", data={"purpose": "evals"}, files={"file": ("a.png", png_bytes(), "image/png")})
+        output = await c.post("/files", data={"purpose": "batch_output"},
+                              files={"file": ("a.png", png_bytes(), "image/png")})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "missing_required_parameter"
+    assert r.json()["error"]["param"] == "model"
+    assert evals.status_code == 200 and output.status_code == 400 and output.json()["error"]["param"] == "purpose"
+
+
+def png_bytes() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(buf, format="PNG")
+    return buf.getvalue()

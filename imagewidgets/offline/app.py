@@ -42,8 +42,10 @@ __all__ = ["create_app", "BANNER"]
 #: How the server introduces itself: it is never presented as a model.
 BANNER = "offline renderer (procedural, not AI)"
 
-_FILE_PURPOSES = ("assistants", "assistants_output", "batch", "batch_output", "fine-tune", "fine-tune-results",
-                  "vision", "user_data")
+#: exactly the SDK's upload purposes (openai 3.57 ``FilePurpose``; the *_output/-results ones are
+#: set by the server, never uploaded)
+FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+_FILE_PURPOSES = FILE_PURPOSES
 _MODEL_CREATED = 1735689600  # a fixed date (2025-01-01): the table has no creation dates
 
 

@@ -124,7 +124,12 @@ async def _answer(request: Request, req: Any, spec: ModelSpec, out: imaging.Outp
         return sse_response(request, _stream(req, out, prompt, images, edit, prefix, fidelity, n, partials))
     datas = await imaging.render_images(prompt, out, req, n, edit)
     use = imaging.usage(prompt, out, images, fidelity, 0, n) if out.gpt else None
-    return JSONResponse(_images_body(request, spec, out, datas, revised, req.response_format, use))
+    body = _images_body(request, spec, out, datas, revised, req.response_format, use)
+    if req.safety_identifier:  # the effective safety identifier, as ImagesResponse has it
+        body["safety_identifier"] = req.safety_identifier
+    if out.output_format == "svg":
+        body["svg_usage"] = imaging.svg_usage(prompt, req.svg, datas)
+    return JSONResponse(body)
 
 
 async def _stream(req: Any, out: imaging.Output, prompt: str, images: list[bytes], edit: Any, prefix: str,

@@ -139,6 +139,23 @@ def usage(prompt: str, out: Output, images: list[bytes] = (), fidelity: str | No
     }
 
 
+#: reasoning tokens the offline SVG author reports per effort (made up, but monotone and stable)
+_SVG_REASONING = {"none": 0, "minimal": 64, "low": 256, "medium": 1024, "high": 4096, "xhigh": 8192, "max": 16384}
+
+
+def svg_usage(prompt: str, svg: dict | None, datas: list[bytes]) -> dict:
+    """``svg_usage`` (the SDK's ``SvgUsage``): the SVG author's tokens, apart from the image's."""
+    from ..api.models import DEFAULT_RESPONSES_MODEL
+
+    svg = svg or {}
+    effort = (svg.get("reasoning") or {}).get("effort") or "medium"
+    inp = text_tokens(prompt)
+    out = sum(max(1, len(d) // 4) for d in datas)
+    reasoning = _SVG_REASONING.get(effort, 1024)
+    return {"input_tokens": inp, "model": str(svg.get("model") or DEFAULT_RESPONSES_MODEL),
+            "output_tokens": out, "reasoning_tokens": reasoning, "total_tokens": inp + out + reasoning}
+
+
 def revised_prompt(prompts: list[str], details: list[str] = ()) -> str:
     """An honest, deterministic rewrite: the chain's prompts joined, with the options applied and a note
     that no model rewrote it."""

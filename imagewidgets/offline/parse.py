@@ -207,6 +207,8 @@ def generate_request(body: Any) -> GenerateRequest:
     if not isinstance(body, dict):
         raise APIFailure(400, "The body must be a JSON object.", code="invalid_json")
     opts = _options(body, _GENERATE_FIELDS)
+    if not isinstance(body.get("model"), str) or not body["model"]:  # the API: "Specify a model explicitly"
+        raise APIFailure(400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
     return GenerateRequest(body.get("prompt"), **opts)  # type: ignore[arg-type]
 
 
