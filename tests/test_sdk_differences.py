@@ -141,3 +141,39 @@ def png_bytes() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (8, 8), (1, 2, 3)).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def _with_orientation(w: int, h: int, orientation: int, fmt: str = "JPEG") -> bytes:
+    buf = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.new("RGB", (w, h), (90, 120, 200)).save(buf, format=fmt, exif=exif)
+    return buf.getvalue()
+
+
+def _transparent_png(w: int, h: int) -> bytes:
+    buf = io.BytesIO()
+    im = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    im.paste((255, 0, 0, 255), (0, 0, 4, 4))
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_masks_and_markup_match_the_image_after_exif_orientation():
+    from imagewidgets.api.requests import EditRequest
+
+    photo = _with_orientation(64, 32, 6)  # stored 64x32, shown 32x64 (rotated)
+    EditRequest("x", images=photo, mask=_transparent_png(32, 64), model="gpt-image-1.5").validate()
+    with pytest.raises(ParamError, match="after EXIF orientation"):
+        EditRequest("x", images=photo, mask=_transparent_png(64, 32), model="gpt-image-1.5").validate()
+    EditRequest("x", images=photo, markup=_transparent_png(32, 64), model="gpt-image-2.5-flare").validate()
+    server = SpecServer()
+    with pytest.raises(ParamError, match="must contain transparent pixels") as e:
+        client(server).edit("x", photo, markup=_opaque_rgba(32, 64), model="gpt-image-2.5-flare")
+    assert e.value.param == "markup" and server.requests == []
+
+
+def _opaque_rgba(w: int, h: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGBA", (w, h), (1, 2, 3, 255)).save(buf, format="PNG")
+    return buf.getvalue()

@@ -16,6 +16,15 @@ from imagewidgets.api.models import MODELS, model_names
 from .spec_server import SpecServer, png
 
 
+def _markup(w=64, h=64) -> bytes:
+    """Markup as the SDK wants it: transparent, with strokes to overlay."""
+    buf = io.BytesIO()
+    im = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    im.paste((200, 0, 0, 255), (8, 8, 24, 24))
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def _img(w=64, h=64, mode="RGBA", fmt="PNG") -> bytes:
     buf = io.BytesIO()
     Image.new(mode, (w, h), (10, 20, 30, 255) if mode == "RGBA" else (10, 20, 30)).save(buf, format=fmt)
@@ -135,8 +144,9 @@ def _cases():
                 add(name, "edit", {"image": _img(), "input_fidelity": fid}, label=f"fidelity={fid}")
             add(name, "edit", {"image": _img(), "input_fidelity": "extreme"}, "input_fidelity", "fidelity-bad")
             if m.markup:
-                add(name, "edit", {"image": _img(), "markup": _img()}, label="markup")
-                add(name, "edit", {"image": _img(), "markup": _img(), "mask": _img()}, "markup", "markup-and-mask")
+                add(name, "edit", {"image": _img(), "markup": _markup()}, label="markup")
+                add(name, "edit", {"image": _img(), "markup": _img()}, "markup", "markup-opaque")
+                add(name, "edit", {"image": _img(), "markup": _markup(), "mask": _img()}, "markup", "markup-and-mask")
             else:
                 add(name, "edit", {"image": _img(), "markup": _img()}, "markup", "markup-unsupported")
         else:

@@ -224,8 +224,27 @@ def _check_images(images: tuple, spec: ModelSpec, param: str) -> None:
                                  hint="dall-e-2 edits need a square image")
 
 
+def _oriented_size(data: bytes | None) -> tuple[int, int] | None:
+    """(width, height) as the image is shown: after its EXIF orientation (5-8 swap the sides)."""
+    if data is None:
+        return None
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            w, h = im.size
+            orientation = im.getexif().get(0x0112, 1)
+    except Exception:
+        return None
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
 def check_mask(mask: Any, first: Any, name: str | None, param: str = "mask") -> None:
-    """A mask must be a PNG with an alpha channel and the same size as the first image."""
+    """A mask (or markup) must be a PNG with an alpha channel and the same size as the first image,
+    both measured after their EXIF orientation, as the API does; markup must also contain
+    transparent pixels (it is overlaid on the image)."""
     if mask is None or mask.data is None:
         return
     import io
@@ -234,17 +253,22 @@ def check_mask(mask: Any, first: Any, name: str | None, param: str = "mask") -> 
 
     if mask.format != "png":
         raise ParamError(param, f"<{mask.format} image>", "a PNG with an alpha channel", model=name,
-                         hint="the mask must be a PNG")
+                         hint=f"the {param} must be a PNG")
     with Image.open(io.BytesIO(mask.data)) as im:
         has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
         msize = im.size
+        lowest_alpha = im.convert("RGBA").getchannel("A").getextrema()[0] if has_alpha else 255
     if not has_alpha:
         raise ParamError(param, f"<PNG {msize[0]}x{msize[1]} without alpha>", "a PNG with an alpha channel",
-                         model=name, hint="alpha 0 marks where to edit; the mask has no alpha channel")
-    fsize = first.size() if first is not None else None
+                         model=name, hint=f"alpha 0 marks where to edit; the {param} has no alpha channel")
+    if lowest_alpha == 255 and param == "markup":  # the SDK: markup "must ... contain transparent pixels"
+        raise ParamError(param, f"<PNG {msize[0]}x{msize[1]}, fully opaque>", "a PNG with transparent pixels",
+                         model=name, hint="markup is overlaid on the image: it must contain transparent pixels")
+    msize = _oriented_size(mask.data) or msize
+    fsize = _oriented_size(getattr(first, "data", None)) if first is not None else None
     if fsize and fsize != msize:
-        raise ParamError(param, f"<{msize[0]}x{msize[1]} mask>", f"a {fsize[0]}x{fsize[1]} mask", model=name,
-                         hint="the mask must be the same size as the first image")
+        raise ParamError(param, f"<{msize[0]}x{msize[1]} {param}>", f"a {fsize[0]}x{fsize[1]} {param}", model=name,
+                         hint=f"the {param} must be the same size as the first image, after EXIF orientation")
 
 
 def _check_edit(req: Any, spec: ModelSpec | None) -> None:
