@@ -177,3 +177,19 @@ def _opaque_rgba(w: int, h: int) -> bytes:
     buf = io.BytesIO()
     Image.new("RGBA", (w, h), (1, 2, 3, 255)).save(buf, format="PNG")
     return buf.getvalue()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("model, size", [("gpt-image-2.6-flare", "1536x864"), ("gpt-image-2", "1536x864"),
+                                         ("gpt-image-2.6-sunburst", "1024x1024")])
+async def test_offline_answers_with_the_size_it_drew(model, size):
+    """Free WxH only where the SDK documents it (2 and 2.5); for 2.6 the server decides, and the
+    offline one says what it decided: the answer's size is the picture's."""
+    async with asgi_client(make_offline_app()) as c:
+        r = await c.post("/images/generations", json={"model": model, "prompt": "a kite", "quality": "low",
+                                                       "size": size})
+    body = r.json()
+    im = Image.open(io.BytesIO(base64.b64decode(body["data"][0]["b64_json"])))
+    assert body["size"] == f"{im.width}x{im.height}"
+    if model == "gpt-image-2":
+        assert body["size"] == size
