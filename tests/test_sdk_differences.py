@@ -193,3 +193,23 @@ async def test_offline_answers_with_the_size_it_drew(model, size):
     assert body["size"] == f"{im.width}x{im.height}"
     if model == "gpt-image-2":
         assert body["size"] == size
+
+
+def test_edits_take_no_moderation_and_a_session_default_is_not_applied_to_them(session, wire):
+    session.defaults["moderation"] = "low"
+    session.imagine("a harbour", model="gpt-image-1.5", quality="low", size="1024x1024", api="images")
+    assert wire.calls[-1].json()["moderation"] == "low"
+    session.edit("add a boat", model="gpt-image-1.5", quality="low", size="1024x1024", api="images")
+    assert wire.calls[-1].endpoint == "/images/edits" and b'name="moderation"' not in wire.calls[-1].body
+    sent = len(wire.calls)
+    with pytest.raises(ParamError, match="no moderation parameter"):
+        session.edit("add a gull", moderation="low", api="images", model="gpt-image-1.5")
+    assert len(wire.calls) == sent
+
+
+@pytest.mark.anyio
+async def test_offline_edits_reject_moderation_as_an_unknown_parameter():
+    async with asgi_client(make_offline_app()) as c:
+        r = await c.post("/images/edits", data={"model": "gpt-image-1.5", "prompt": "x", "moderation": "low"},
+                         files={"image": ("a.png", png_bytes(), "image/png")})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "moderation"

@@ -42,9 +42,8 @@ NOT_OFFERED = {
 OUR_EXTRA_FIELDS = {
     "extra_body": "passed through verbatim for compatible servers with their own options; not an API field",
     ("edits", "style"): "inherited from OutputOptions; no edit model has styles, so the table refuses it",
-    ("edits", "moderation"): "KNOWN GAP, not a choice: neither the SDK 3.57 edit params nor the OpenAPI "
-    "spec have it; we still send it (the offline backend honours it). Refusing it touches the magics' and "
-    "studio's shared output options (issue 20's parameter registry) — left for that change",
+    ("edits", "moderation"): "inherited from OutputOptions; validation refuses it on edits (the SDK's and "
+    "OpenAPI's edits have none), a session-wide moderation is not applied to edits",
 }
 #: shutdown dates in our table that the SDK's docstrings do not (yet) carry
 TABLE_ONLY_DATES = {

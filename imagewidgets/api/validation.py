@@ -275,6 +275,10 @@ def _check_edit(req: Any, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     if not req.images:
         raise ParamError("image", None, "one or more images", model=name, hint="an edit needs an image")
+    if req.moderation is not None:  # found by the drift test: no moderation in the SDK's or OpenAPI's edits
+        raise ParamError("moderation", req.moderation, "omit it", model=name,
+                         hint="the edits endpoint has no moderation parameter; the Responses API's image tool "
+                              "has one (api='responses')")
     if spec is not None:
         if len(req.images) > spec.edit_images_max:
             raise ParamError("image", f"<{len(req.images)} images>", f"at most {spec.edit_images_max}",

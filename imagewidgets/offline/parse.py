@@ -42,7 +42,8 @@ _OUTPUT_FIELDS = (
 )
 _INT_FIELDS = {"n", "partial_images", "output_compression", "frame_count", "frame_duration_ms"}
 _GENERATE_FIELDS = {"prompt", "user", *_OUTPUT_FIELDS}
-_EDIT_FIELDS = _GENERATE_FIELDS | {"image", "images", "mask", "markup", "input_fidelity"}
+# the edits endpoint has no moderation (SDK 3.57 and the OpenAPI spec): sent, it is an unknown parameter
+_EDIT_FIELDS = (_GENERATE_FIELDS - {"moderation"}) | {"image", "images", "mask", "markup", "input_fidelity"}
 _VARIATION_FIELDS = {"image", "model", "n", "size", "response_format", "user"}
 _TOOL_FIELDS = {
     "type", "model", "action", "size", "quality", "output_format", "output_compression", "background",

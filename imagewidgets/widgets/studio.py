@@ -104,6 +104,9 @@ class ImageStudio(W.VBox):
                 opts["api"] = "images"  # the Responses tool makes one image per call
         if not self.partial_images.disabled and self.partial_images.value > 0:
             opts["partial_images"] = self.partial_images.value
+        images_api = opts.get("api") == "images" or getattr(self.session, "api", None) == "images"
+        if kind == "edit" and (images_api or not spec.supports("responses")):
+            opts.pop("moderation", None)  # the edits endpoint has no moderation (the Responses tool has)
         return opts
 
     def request(self) -> GenerateRequest:
