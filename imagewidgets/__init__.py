@@ -51,6 +51,7 @@ _EXPORTS: dict[str, str] = {
     "LiveImage": "widgets",
     "MODELS": "api.models",
     "MaskPainter": "widgets",
+    "ModelShutDownError": "api.errors",
     "ModerationError": "api.errors",
     "NotFoundError": "api.errors",
     "ParamError": "api.errors",
@@ -58,6 +59,7 @@ _EXPORTS: dict[str, str] = {
     "PermissionDeniedError": "api.errors",
     "RateLimitError": "api.errors",
     "ResponsesRequest": "api.requests",
+    "RetiredModelWarning": "api.lifecycle",
     "RetryPolicy": "api.client",
     "ServerError": "api.errors",
     "Session": "session.session",
@@ -80,6 +82,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .api.client import AsyncClient, Client, FileObject, RetryPolicy
+    from .api.lifecycle import RetiredModelWarning
     from .api.cost import Estimate, estimate
     from .api.errors import *  # noqa: F403
     from .api.models import DEFAULT_MODEL, MODELS, get_model

@@ -71,7 +71,7 @@ def _plan(backend: Any, wire: ResponsesWire) -> Turn:
     req = wire.request
     if get_model(req.responses_model) is not None:
         raise APIFailure(400, f"{req.responses_model} is an image model: the Responses API takes a mainline "
-                         "model (e.g. gpt-5) and the image model goes in the image_generation tool.",
+                         "model (e.g. gpt-5.5) and the image model goes in the image_generation tool.",
                          param="model", code="invalid_value")
     if shut_down(req.responses_model, backend.config.as_of):
         raise model_not_found(req.responses_model)
