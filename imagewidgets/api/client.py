@@ -136,7 +136,7 @@ class _Core:
         if not active:
             return None
         if self._gate_obj is None:
-            self._gate_obj = LifecycleGate(self.base_url, self.config.is_openai, True, self.allow_shut_down)
+            self._gate_obj = LifecycleGate(self.base_url, self.config.is_openai, self.allow_shut_down)
         return self._gate_obj
 
     @staticmethod

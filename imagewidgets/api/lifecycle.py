@@ -182,18 +182,14 @@ def clear_cache() -> None:
 class LifecycleGate:
     """The check a client runs before sending: refuse shut-down models, warn about ending ones.
 
-    ``enabled``: None checks on api.openai.com only; True on any server (its own list's dates);
-    False never. ``allow_shut_down``: True, or model names, sent even past their shutdown."""
+    ``is_openai``: the table's dates apply (api.openai.com); elsewhere only the server's list's.
+    ``allow_shut_down``: True, or model names, sent even past their shutdown date. Which servers
+    are checked at all is the client's choice (``Client(check_lifecycle=...)``)."""
 
     base_url: str
     is_openai: bool
-    enabled: bool | None = None
     allow_shut_down: bool | Iterable[str] = False
     ttl_s: float = CACHE_TTL_S
-
-    @property
-    def active(self) -> bool:
-        return self.is_openai if self.enabled is None else bool(self.enabled)
 
     def cached_listing(self) -> tuple[bool, dict[str, str | None] | None]:
         """(known, listing): whether the list was read within the TTL, and what it said."""
