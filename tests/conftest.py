@@ -41,14 +41,10 @@ def _isolated_data(tmp_path, monkeypatch):
     monkeypatch.setenv("IMAGEWIDGETS_STORE", str(tmp_path / "iw-store"))
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
         monkeypatch.delenv(var, raising=False)
-    from imagewidgets.api import config
-    from imagewidgets.session import session
+    from imagewidgets.session.session import reset_settings
 
-    saved = dict(config.defaults)
-    config.defaults.clear()
     # configure() settings and the default session never leak from one test into the next
-    monkeypatch.setattr(session, "_settings", {})
-    monkeypatch.setattr(session, "_default", None)
+    reset_settings()
     # lifecycle: "today" is pinned (tests never depend on the real date) and no models list or
     # once-only warning is carried from one test into the next
     from imagewidgets.api import lifecycle
@@ -56,20 +52,7 @@ def _isolated_data(tmp_path, monkeypatch):
     monkeypatch.setattr(lifecycle, "clock", lambda: PINNED_TODAY)
     lifecycle.clear_cache()
     yield tmp_path
-    config.defaults.clear()
-    config.defaults.update(saved)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_session_settings():
-    """``configure()`` settings and the default session do not leak from one test to the next."""
-    yield
-    import sys
-
-    session = sys.modules.get("imagewidgets.session.session")
-    if session is not None:
-        session._settings.clear()
-        session._default = None
+    reset_settings()
 
 
 @pytest.fixture

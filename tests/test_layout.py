@@ -28,7 +28,7 @@ ALLOWED = {
 LAZY_ONLY = {("api", "offline")}
 
 #: inside the session layer: the views import the core, never the reverse
-SESSION_CORE = {"core", "recorder", "store", "migrations", "turns", "replay"}
+SESSION_CORE = {"core", "recorder", "tree", "store", "migrations", "turns", "replay"}
 SESSION_VIEWS = {"report", "sweep", "session", "rerun"}
 
 

@@ -74,13 +74,6 @@ def texts(b: dict) -> list[str]:
     return [c["text"] for c in b["input"][0]["content"] if c["type"] == "input_text"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_settings(monkeypatch):
-    """No %imagine_config settings or default session carried from one test to the next."""
-    monkeypatch.setattr(session_mod, "_settings", {})
-    monkeypatch.setattr(session_mod, "_default", None)
-
-
 @pytest.fixture
 def ip(capsys):
     InteractiveShell.clear_instance()

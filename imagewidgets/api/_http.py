@@ -18,6 +18,7 @@ from httpx2 import EventSource
 __all__ = [
     "httpx",
     "EventSource",
+    "Response",
     "DEFAULT_TIMEOUT",
     "TIMEOUT_ERRORS",
     "SENT_TIMEOUT_ERRORS",
@@ -26,6 +27,9 @@ __all__ = [
     "new_async_client",
     "parse_retry_after",
 ]
+
+#: An HTTP answer (the type the clients and streams hold).
+Response = httpx.Response
 
 #: Image generation can take up to two minutes: a generous read timeout, quick connects.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=180.0, write=60.0, pool=10.0)

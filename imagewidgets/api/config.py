@@ -13,16 +13,19 @@ URL, the offline backend is used.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator, MutableMapping
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
-__all__ = ["Secret", "BackendConfig", "resolve", "data_home", "OPENAI_BASE_URL", "defaults"]
+from .errors import ParamError
+from .models import DEFAULT_MODEL
+
+__all__ = ["Secret", "BackendConfig", "Settings", "resolve", "data_home", "OPENAI_BASE_URL", "settings", "defaults"]
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
-
-#: Session-wide defaults set by ``%imagine_config`` or ``imagewidgets.configure()``.
-defaults: dict[str, object] = {}
 
 
 class Secret:
@@ -52,6 +55,123 @@ class Secret:
 
     def __reduce__(self):  # never pickled along with a session or a result
         raise TypeError("an API key is not picklable")
+
+
+class _Configurable(Protocol):
+    model: str
+    api: str | None
+    budget_usd: float | None
+    defaults: dict[str, Any]
+
+
+class Settings(MutableMapping[str, Any]):
+    """The session-wide settings, one object (a mapping; ``None`` is never stored): ``imagewidgets.configure()`` and ``%imagine_config``
+    write it (each value checked once, as it is set); clients read the backend part (``resolve``),
+    sessions, the magics and the studio the rest (``apply``).
+
+    Keys: the backend (``base_url``, ``api_key``, ``organization``, ``project``), the session
+    (``model``, ``api``, ``folder``, ``budget_usd``, ``session``: the default session's name), and
+    any request option (``size``, ``quality``...), which become the sessions' ``defaults``.
+
+        >>> settings.update(quality="low", api="images")        # doctest: +SKIP
+        {'quality', 'api'}
+    """
+
+    BACKEND = ("base_url", "api_key", "organization", "project")
+    SESSION = ("model", "api", "folder", "budget_usd", "session")
+    #: a change of these makes a new default session (another store, name or backend)
+    RESTART = frozenset({"folder", "session", *BACKEND})
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.update(**{key: value})
+
+    def __delitem__(self, key: str) -> None:
+        with self._lock:
+            del self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict(self._values))
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Settings({self.shown()!r})"
+
+    def update(self, other: Any = (), /, **values: Any) -> set[str]:  # type: ignore[override]
+        """Set (``None``: remove) settings; ``store`` is another name of ``folder``. Returns the keys changed."""
+        values = {**dict(other), **values}
+        checked = {("folder" if k == "store" else k): _checked("folder" if k == "store" else k, v)
+                   for k, v in values.items()}
+        with self._lock:
+            for key, value in checked.items():
+                if value is None:
+                    self._values.pop(key, None)
+                else:
+                    self._values[key] = value
+        return set(checked)
+
+    def reset(self) -> None:  # (MutableMapping.clear would do it key by key)
+        """Forget every setting."""
+        with self._lock:
+            self._values.clear()
+
+    def request_defaults(self) -> dict[str, Any]:
+        """The request options set (``size``, ``quality``...): a session's ``defaults``."""
+        return {k: v for k, v in self._values.items() if k not in self.SESSION and k not in self.BACKEND}
+
+    def shown(self) -> dict[str, Any]:
+        """Every setting, the API key as ``***``."""
+        return {k: "***" if k == "api_key" else v for k, v in self._values.items()}
+
+    def apply(self, session: _Configurable, keys: set[str] | None = None) -> None:
+        """Put the settings named by ``keys`` (all when None) on a session: its model, api, budget and
+        request defaults. The default session gets them all; ``%imagine_config --session VAR`` the
+        ones it set."""
+        if keys is None:
+            session.defaults = {}
+            keys = {"model", "api", "budget_usd", *self.request_defaults()}
+        for key in keys:
+            key = "folder" if key == "store" else key
+            value = self._values.get(key)
+            if key == "model":
+                session.model = value or DEFAULT_MODEL
+            elif key in ("api", "budget_usd"):
+                setattr(session, key, value)
+            elif key in self.SESSION or key in self.BACKEND:
+                continue  # these make a new default session instead
+            elif value is None:
+                session.defaults.pop(key, None)
+            else:
+                session.defaults[key] = value
+
+
+def _checked(key: str, value: Any) -> Any:
+    """A setting's value, or ParamError saying what it may be."""
+    if value is None:
+        return None
+    if key == "api" and value not in ("images", "responses"):
+        raise ParamError("api", value, "'images', 'responses' or None")
+    if key == "budget_usd":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ParamError("budget", value, "an amount in US dollars of at least 0, or None")
+        return float(value)
+    if key == "api_key" and isinstance(value, str):
+        return Secret(value)
+    return value
+
+
+#: The one settings object (``imagewidgets.configure()`` and ``%imagine_config`` write it).
+settings = Settings()
+#: its 0.1.0 name (a dict of the backend settings then), kept for code that reads it
+defaults = settings
 
 
 def data_home() -> Path:
@@ -101,14 +221,14 @@ def resolve(
     organization: str | None = None,
     project: str | None = None,
 ) -> BackendConfig:
-    """Settings from arguments, then ``defaults``, then the environment."""
+    """Settings from arguments, then ``settings`` (``configure()``), then the environment."""
     env = os.environ
 
     def pick(arg, key, var):
         if arg is not None:
             return arg
-        if defaults.get(key) is not None:
-            return defaults[key]
+        if settings.get(key) is not None:
+            return settings.get(key)
         return env.get(var) or None
 
     key = pick(api_key, "api_key", "OPENAI_API_KEY")

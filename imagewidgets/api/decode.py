@@ -6,17 +6,18 @@ Pure functions of JSON (no I/O), shared by the sync and async clients.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any
 
 from .cost import cost_of
 from .errors import StreamError
-from .results import CompletedEvent, ImageResult, PartialImageEvent, ResponseEvent, Usage
+from .results import CompletedEvent, ImageResult, PartialImageEvent, ResponseEvent, StreamEvent, Usage
 
-__all__ = ["images_response", "responses_response", "stream_event", "Meta"]
+__all__ = ["images_response", "responses_response", "stream_events", "urls_to_fetch", "Meta"]
 
 
-class Meta(dict):
-    """What the client knows about the request, attached to every result (model, prompt, params, ids)."""
+#: what the client knows of a request, attached to every result: model, prompt, params, ids
+Meta = dict[str, Any]
 
 
 def _b64(s: str) -> bytes:
@@ -43,8 +44,15 @@ def _result(data: bytes, meta: dict, **extra: Any) -> ImageResult:
     )
 
 
-def images_response(body: dict, meta: dict, fetch_url=None) -> list[ImageResult]:
-    """``ImagesResponse`` JSON -> results. ``fetch_url(url) -> bytes`` downloads ``url`` items."""
+def urls_to_fetch(body: dict[str, Any]) -> list[str]:
+    """The image URLs of an ``ImagesResponse`` that carry no bytes (dall-e's ``response_format=url``):
+    the client downloads them (with its own I/O) before ``images_response``."""
+    return [d["url"] for d in body.get("data") or [] if not d.get("b64_json") and d.get("url")]
+
+
+def images_response(body: dict[str, Any], meta: dict[str, Any],
+                    fetched: Mapping[str, bytes] | None = None) -> list[ImageResult]:
+    """``ImagesResponse`` JSON -> results; ``fetched`` holds the bytes of ``urls_to_fetch(body)``."""
     usage = Usage.from_api(body.get("usage"))
     items = body.get("data") or []
     total = _cost(usage, meta, body, len(items))
@@ -53,8 +61,8 @@ def images_response(body: dict, meta: dict, fetch_url=None) -> list[ImageResult]
     for i, item in enumerate(items):
         if item.get("b64_json"):
             data = _b64(item["b64_json"])
-        elif item.get("url") and fetch_url is not None:
-            data = fetch_url(item["url"])
+        elif item.get("url") and fetched is not None and item["url"] in fetched:
+            data = fetched[item["url"]]
         else:
             raise StreamError("the server returned an image without data", body=body)
         out.append(_result(data, meta, revised_prompt=item.get("revised_prompt"), usage=usage, cost=cost,
@@ -102,8 +110,9 @@ RESPONSES_IMAGE_EVENTS = ("response.image_generation_call.in_progress", "respons
                           "response.image_generation_call.completed")
 
 
-def stream_event(name: str, data: dict, meta: dict, total: int | None) -> Any:
-    """One SSE event of either API -> a typed event (or None for keep-alives)."""
+def stream_events(name: str, data: dict[str, Any], meta: dict[str, Any], total: int | None) -> list[StreamEvent]:
+    """One SSE event of either API -> its typed events (a Responses ``response.completed`` carries
+    every image of the call); an error event raises."""
     kind = data.get("type") or name
     if kind in ("error", "response.failed") or kind.endswith(".failed"):
         err = data.get("error") or (data.get("response") or {}).get("error") or {}
@@ -113,26 +122,26 @@ def stream_event(name: str, data: dict, meta: dict, total: int | None) -> Any:
             raise error_for_status(400, {"error": err})
         raise StreamError(err.get("message") or f"the stream reported {kind}", code=err.get("code"), body=data)
     if kind in ("image_generation.partial_image", "image_edit.partial_image"):
-        return PartialImageEvent(
+        return [PartialImageEvent(
             index=int(data.get("partial_image_index", 0)), data=_b64(data["b64_json"]),
             format=data.get("output_format") or "png", size=data.get("size"), total=total, raw=data,
-        )
+        )]
     if kind in ("image_generation.completed", "image_edit.completed"):
         usage = Usage.from_api(data.get("usage"))
         result = _result(_b64(data["b64_json"]), meta, usage=usage, cost=_cost(usage, meta, data, 1),
                          created=data.get("created_at"), index=int(meta.get("_completed", 0)))
         meta["_completed"] = int(meta.get("_completed", 0)) + 1
-        return CompletedEvent(result=result, raw=data)
+        return [CompletedEvent(result=result, raw=data)]
     if kind == "response.image_generation_call.partial_image":
-        return PartialImageEvent(
+        return [PartialImageEvent(
             index=int(data.get("partial_image_index", 0)), data=_b64(data["partial_image_b64"]),
             format=data.get("output_format") or "png", size=data.get("size"), total=total,
             response_id=meta.get("response_id"), call_id=data.get("item_id"),
             sequence_number=data.get("sequence_number"), raw=data,
-        )
+        )]
     if kind == "response.created":
         meta["response_id"] = (data.get("response") or {}).get("id")
     if kind == "response.completed":
         results = responses_response(data.get("response") or {}, meta)
         return [CompletedEvent(result=r, raw=data) for r in results]
-    return ResponseEvent(event=kind, raw=data)
+    return [ResponseEvent(event=kind, raw=data)]

@@ -26,11 +26,11 @@ import hashlib
 import json
 import os
 import time
-import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterable
 
+from ._warn import warn
 from .config import data_home
 from .models import RESPONSES_MODEL_SHUTDOWNS, get_model
 
@@ -235,7 +235,7 @@ class LifecycleGate:
         if key in _warned:
             return
         _warned.add(key)
-        warnings.warn(message, RetiredModelWarning, stacklevel=6)
+        warn(message, RetiredModelWarning)  # attributed to the user's line
 
 
 def lifecycle_table(listing: dict[str, str | None] | None = None, day: date | None = None,

@@ -18,6 +18,8 @@ from datetime import date
 __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_RESPONSES_MODEL",
+    "COMPRESSED_FORMATS",
+    "TRANSPARENT_FORMATS",
     "ENDPOINTS",
     "FreeSize",
     "ModelSpec",
@@ -57,6 +59,9 @@ ENDPOINTS = ("generations", "edits", "variations", "responses")
 STANDARD_SIZES = ("1024x1024", "1536x1024", "1024x1536")
 GPT_FORMATS = ("png", "jpeg", "webp")
 NEW_FORMATS = ("png", "jpeg", "webp", "gif", "svg")
+#: the output formats output_compression applies to, and those that can be transparent
+COMPRESSED_FORMATS = ("jpeg", "webp")
+TRANSPARENT_FORMATS = ("png", "webp")
 
 _SIZE_RE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
 
@@ -77,7 +82,7 @@ class FreeSize:
     max_width: int = 3840
     max_height: int = 3840
     max_pixels: int = 3840 * 2160
-    experimental_above_pixels: int = 2560 * 1440
+    experimental_above: tuple[int, int] = (2560, 1440)  # larger sizes work, as an experiment
 
     def check(self, width: int, height: int) -> str | None:
         """The reason ``width x height`` breaks the rule, or None when it fits."""
@@ -86,16 +91,31 @@ class FreeSize:
         if min(width, height) < self.min_side:
             return f"each side must be at least {self.min_side}px"
         if max(width, height) / min(width, height) > self.max_aspect + 1e-9:
-            return "the aspect ratio must be between 1:3 and 3:1"
+            return f"the aspect ratio must be between {self._aspects(' and ')}"
         if width > self.max_width or height > self.max_height or width * height > self.max_pixels:
-            return f"at most 3840x2160 pixels in all, no side above {self.max_width}"
+            return f"at most {self._most} pixels in all, no side above {self.max_width}"
         return None
 
     def describe(self) -> str:
         return (
-            f"any WxH with both sides multiples of {self.multiple}, aspect 1:3 to 3:1, "
-            "at most 3840x2160 pixels"
+            f"any WxH with both sides multiples of {self.multiple}, aspect {self._aspects(' to ')}, "
+            f"at most {self._most} pixels"
         )
+
+    @property
+    def experimental_pixels(self) -> int:
+        return self.experimental_above[0] * self.experimental_above[1]
+
+    @property
+    def experimental_size(self) -> str:
+        return "x".join(map(str, self.experimental_above))
+
+    @property
+    def _most(self) -> str:  # the largest landscape size: 3840x2160
+        return f"{self.max_width}x{self.max_pixels // self.max_width}"
+
+    def _aspects(self, joiner: str) -> str:
+        return f"1:{self.max_aspect:g}{joiner}{self.max_aspect:g}:1"
 
 
 @dataclass(frozen=True)

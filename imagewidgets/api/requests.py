@@ -14,10 +14,14 @@ import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Self  # typing.Self from Python 3.11
 
 from .images import ImageLike, image_bytes
 from .models import DEFAULT_MODEL, DEFAULT_RESPONSES_MODEL
+from .params import param
 
 __all__ = [
     "ImageInput",
@@ -111,37 +115,12 @@ def _coerce_images(value: Any, param: str) -> tuple[ImageInput, ...]:
     return (ImageInput.coerce(value, param),)
 
 
-@dataclass(frozen=True)
-class OutputOptions:
-    """Output options shared by generations, edits and the Responses image tool.
+class _Request:
+    """What every request type does: copies with changes, and validation against the model table."""
 
-    ``None`` means "not sent": the server's default applies.
-    """
-
-    model: str = DEFAULT_MODEL
-    n: int | None = None
-    size: str | None = None
-    quality: str | None = None
-    output_format: str | None = None
-    output_compression: int | None = None
-    background: str | None = None
-    moderation: str | None = None
-    style: str | None = None
-    response_format: str | None = None
-    stream: bool = False
-    partial_images: int | None = None
-    complexity: str | None = None
-    frame_count: int | None = None
-    frame_duration_ms: int | None = None
-    svg: dict | None = None
-    safety_identifier: str | None = None
-    extra_body: dict | None = None  # passed through verbatim, for servers with their own options
-
-    endpoint: ClassVar[str] = ""
-
-    def replace(self, **changes: Any):
+    def replace(self, **changes: Any) -> Self:
         """A copy with some fields changed (requests are immutable)."""
-        return dataclasses.replace(self, **changes)
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]  # every subclass is a dataclass
 
     def validate(self) -> None:
         """Raise ``ParamError`` for the first rule of the model table this request breaks.
@@ -152,12 +131,54 @@ class OutputOptions:
             return
         from .validation import validate
 
-        validate(self)
+        validate(self)  # type: ignore[arg-type]  # every subclass is one of ImageRequest
         object.__setattr__(self, "_validated", True)
+
+
+@dataclass(frozen=True)
+class OutputOptions(_Request):
+    """Output options shared by generations, edits and the Responses image tool.
+
+    ``None`` means "not sent": the server's default applies.
+    """
+
+    model: str = param(
+        DEFAULT_MODEL, flags=("-m", "--model"), config=True,
+        help=f"image model (default {DEFAULT_MODEL}); the table knows: {{models}} (and their dated snapshots); "
+        "other names are sent as given, for compatible servers")
+    size: str | None = param(choices="sizes", tool=True, flags=("-s", "--size"), config=True, control="size",
+                             help="WxH or auto: 1024x1024, 1536x1024, 1024x1536 for gpt-image-1.x; "
+                             "gpt-image-2 and newer take {free_size}")
+    quality: str | None = param(choices="qualities", tool=True, flags=("-q", "--quality"), config=True,
+                                control="quality", help="quality: {choices}")
+    n: int | None = param(json=int, range=(1, 10), max_from="n_max", flags=("-n",), metavar="N",
+                          help="how many images ({lo}-{hi}; the Responses API makes one per call)")
+    output_format: str | None = param(choices="output_formats", tool=True, flags=("-f", "--format"),
+                                      metavar="FORMAT", config=True, control="format", prefer="png",
+                                      help="output format: {choices}")
+    output_compression: int | None = param(json=int, range=(0, 100), tool=True, flags=("--compression",),
+                                           help="jpeg/webp compression level, {lo}-{hi}")
+    background: str | None = param(choices="backgrounds", tool=True, flags=("-b", "--background"), config=True,
+                                   control="background", prefer="auto", help="background: {choices}")
+    moderation: str | None = param(choices="moderations", tool=True, flags=("--moderation",), config=True,
+                                   control="moderation", prefer="auto", help="moderation: {choices}")
+    style: str | None = param(choices="styles", control="style")
+    response_format: str | None = param(choices="response_formats")
+    stream: bool = param(False, json=bool)
+    partial_images: int | None = param(json=int, range=(0, 3), tool=True, flags=("-p", "--partial-images"),
+                                       help="stream {lo}-{hi} partial frames, shown live in place")
+    complexity: str | None = param(choices="complexities", tool=True)
+    frame_count: int | None = param(json=int, range=(2, 16), tool=True)
+    frame_duration_ms: int | None = param(json=int, range=(1, 655_350), tool=True)  # above: capped (SDK)
+    svg: dict | None = param(json=dict, tool=True)
+    safety_identifier: str | None = param()
+    extra_body: dict | None = None  # passed through verbatim, for servers with their own options
+
+    endpoint: ClassVar[str] = ""
 
     def params(self) -> dict[str, Any]:
         """The API parameters that are set (no images, no None values)."""
-        skip = {"extra_body", "images", "mask", "markup", "image", "input_images", "tool_model"}
+        skip = {"extra_body", "images", "mask", "markup", "image", "input_images"}
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
         out = {k: v for k, v in out.items() if v is not None and not (k == "stream" and v is False)}
         if self.extra_body:
@@ -182,14 +203,22 @@ class GenerateRequest(OutputOptions):
 
 
 @dataclass(frozen=True)
-class EditRequest(OutputOptions):
+class FromImagesOptions(OutputOptions):
+    """What edits and the Responses tool add to the output options: both start from images."""
+
+    input_fidelity: str | None = param(choices="input_fidelities", tool=True, flags=("--input-fidelity",),
+                                       metavar="FIDELITY", control="fidelity", prefer="low",
+                                       help="how closely to keep the input image: {choices}")
+
+
+@dataclass(frozen=True)
+class EditRequest(FromImagesOptions):
     """``POST /v1/images/edits``: new images from one or more reference images, an optional mask or markup."""
 
     prompt: str = ""
     images: tuple[ImageInput, ...] = ()
     mask: ImageInput | None = None
     markup: ImageInput | None = None
-    input_fidelity: str | None = None
     endpoint: ClassVar[str] = "edits"
 
     def __init__(self, prompt: str, images: Any = (), mask: Any = None, markup: Any = None, **options: Any) -> None:
@@ -205,13 +234,13 @@ class EditRequest(OutputOptions):
 
 
 @dataclass(frozen=True)
-class VariationRequest:
+class VariationRequest(_Request):
     """``POST /v1/images/variations`` (dall-e-2): variations of one square PNG."""
 
     image: ImageInput
     model: str = "dall-e-2"
-    n: int | None = None
     size: str | None = None
+    n: int | None = None
     response_format: str | None = None
     extra_body: dict | None = None
     endpoint: ClassVar[str] = "variations"
@@ -222,9 +251,6 @@ class VariationRequest:
     def __init__(self, image: Any, **options: Any) -> None:
         _init(self, VariationRequest, image=ImageInput.coerce(image, "image"), **options)
 
-    replace = OutputOptions.replace
-    validate = OutputOptions.validate
-
     def params(self) -> dict[str, Any]:
         out = {k: v for k, v in (("model", self.model), ("n", self.n), ("size", self.size),
                                  ("response_format", self.response_format)) if v is not None}
@@ -233,7 +259,7 @@ class VariationRequest:
 
 
 @dataclass(frozen=True)
-class ResponsesRequest(OutputOptions):
+class ResponsesRequest(FromImagesOptions):
     """``POST /v1/responses`` with the ``image_generation`` tool: one turn of a multi-turn image conversation.
 
     ``model`` here is the *image* model used by the tool; ``responses_model`` is the mainline model.
@@ -243,8 +269,7 @@ class ResponsesRequest(OutputOptions):
     input_images: tuple[ImageInput, ...] = ()
     previous_response_id: str | None = None
     responses_model: str = DEFAULT_RESPONSES_MODEL
-    action: str | None = None  # generate | edit | auto
-    input_fidelity: str | None = None
+    action: str | None = param(tool=True)  # generate | edit | auto
     mask: ImageInput | None = None  # the tool's input_image_mask
     instructions: str | None = None
     tool_choice: str | None = "required"

@@ -14,7 +14,7 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Literal, Sequence
 
 from .images import MIME_TYPES, sniff_format
 
@@ -304,7 +304,7 @@ class PartialImageEvent:
     call_id: str | None = None
     sequence_number: int | None = None
     raw: dict = field(default_factory=dict, repr=False)
-    type: str = "partial_image"
+    type: Literal["partial_image"] = "partial_image"
 
     def as_result(self, **meta: Any) -> ImageResult:
         return ImageResult.from_bytes(self.data, partial=True, index=self.index,
@@ -317,7 +317,7 @@ class CompletedEvent:
 
     result: ImageResult
     raw: dict = field(default_factory=dict, repr=False)
-    type: str = "completed"
+    type: Literal["completed"] = "completed"
 
 
 @dataclass(frozen=True)
@@ -326,7 +326,8 @@ class ResponseEvent:
 
     event: str
     raw: dict = field(default_factory=dict, repr=False)
-    type: str = "response_event"
+    type: Literal["response_event"] = "response_event"
 
 
+#: what a stream yields; ``event.type`` tells the three apart
 StreamEvent = PartialImageEvent | CompletedEvent | ResponseEvent

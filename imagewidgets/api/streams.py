@@ -18,16 +18,21 @@ from __future__ import annotations
 import json
 from typing import Any, AsyncIterator, Callable, Iterator
 
-from ._http import CONNECTION_ERRORS, EventSource
-from .decode import stream_event
+from ._http import CONNECTION_ERRORS, EventSource, Response
+from .decode import stream_events
 from .errors import APIConnectionError, StreamError
-from .results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent
+from .results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, StreamEvent
+
+#: writes a completed image to disk and returns it with its path (the client's ``save``)
+Saver = Callable[[ImageResult], ImageResult]
 
 __all__ = ["ImageStream", "AsyncImageStream"]
 
 
 class _StreamState:
-    def __init__(self, meta: dict, total: int | None, saver: Callable[[ImageResult], ImageResult] | None = None):
+    """What both stream classes share: decoding each server-sent event, saving, keeping the results."""
+
+    def __init__(self, meta: dict[str, Any], total: int | None, saver: Saver | None = None):
         self.meta = meta
         self.total = total
         self.saver = saver
@@ -35,23 +40,22 @@ class _StreamState:
         self.partials: list[PartialImageEvent] = []
         self.done = False
 
-    def events(self, sse) -> list[Any]:
+    def events(self, sse: Any) -> list[StreamEvent]:
         if not sse.data or sse.data == "[DONE]":
             return []
         try:
             data = json.loads(sse.data)
         except ValueError as e:
             raise StreamError(f"the server sent an event that is not JSON: {sse.data[:80]!r}") from e
-        ev = stream_event(sse.event, data, self.meta, self.total)
-        evs = ev if isinstance(ev, list) else [ev]
+        evs = stream_events(sse.event, data, self.meta, self.total)
         if self.saver is not None:  # each completed image is on disk before anyone sees it
-            evs = [CompletedEvent(result=self.saver(e.result), raw=e.raw) if isinstance(e, CompletedEvent) else e
-                   for e in evs]
-        for e in evs:
-            if isinstance(e, CompletedEvent):
-                self.results.append(e.result)
-            elif isinstance(e, PartialImageEvent):
-                self.partials.append(e)
+            evs = [CompletedEvent(result=self.saver(ev.result), raw=ev.raw) if isinstance(ev, CompletedEvent) else ev
+                   for ev in evs]
+        for ev in evs:
+            if isinstance(ev, CompletedEvent):
+                self.results.append(ev.result)
+            elif isinstance(ev, PartialImageEvent):
+                self.partials.append(ev)
         return evs
 
     def finish(self) -> None:
@@ -90,13 +94,12 @@ class _StreamView:
 class ImageStream(_StreamView):
     """Iterate it for events; ``.result`` is the final image (or ``ImageSet``) once it is done."""
 
-    def __init__(self, response, meta: dict, total: int | None, on_close: Callable[[], None] | None = None,
-                 saver: Callable[[ImageResult], ImageResult] | None = None):
+    def __init__(self, response: Response, meta: dict[str, Any], total: int | None,
+                 saver: Saver | None = None):
         self._response = response
         self._state = _StreamState(meta, total, saver)
-        self._on_close = on_close
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[StreamEvent]:
         try:
             for sse in EventSource(self._response):
                 yield from self._state.events(sse)
@@ -116,8 +119,6 @@ class ImageStream(_StreamView):
 
     def close(self) -> None:
         self._response.close()
-        if self._on_close:
-            self._on_close()
 
     def __enter__(self) -> "ImageStream":
         return self
@@ -129,12 +130,12 @@ class ImageStream(_StreamView):
 class AsyncImageStream(_StreamView):
     """The async twin of ``ImageStream``: ``async for event in stream``."""
 
-    def __init__(self, response, meta: dict, total: int | None,
-                 saver: Callable[[ImageResult], ImageResult] | None = None):
+    def __init__(self, response: Response, meta: dict[str, Any], total: int | None,
+                 saver: Saver | None = None):
         self._response = response
         self._state = _StreamState(meta, total, saver)
 
-    async def __aiter__(self) -> AsyncIterator[Any]:
+    async def __aiter__(self) -> AsyncIterator[StreamEvent]:
         try:
             async for sse in EventSource(self._response).__aiter__():
                 for ev in self._state.events(sse):
@@ -146,6 +147,7 @@ class AsyncImageStream(_StreamView):
             await self.aclose()
 
     async def until_done(self) -> ImageResult | ImageSet:
+        """Consume the stream and return the final image(s)."""
         if not self._state.done:
             async for _ in self:
                 pass

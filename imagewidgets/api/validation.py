@@ -11,11 +11,13 @@ The offline server runs the same checks, so the client and the server cannot dis
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
+from ._warn import warn
 from .errors import ParamError
-from .models import ModelSpec, get_model, model_names
+from .models import COMPRESSED_FORMATS, TRANSPARENT_FORMATS, ModelSpec, get_model, model_names
+from .params import params_of, registry
+from .requests import ImageRequest
 
 __all__ = ["validate", "UnknownModelWarning", "check_mask"]
 
@@ -41,7 +43,7 @@ def _int_range(param: str, value: Any, lo: int, hi: int, model: str | None) -> N
         raise ParamError(param, value, allowed, model=model)
 
 
-def validate(req: Any) -> None:
+def validate(req: ImageRequest) -> None:
     """Check ``req`` (any request type) against the model table; raise ``ParamError`` on the first broken rule."""
     endpoint = req.endpoint
     model_name = req.model
@@ -49,12 +51,8 @@ def validate(req: Any) -> None:
     if not isinstance(model_name, str) or not model_name:
         raise ParamError("model", model_name, ", ".join(model_names()) + " (or a model your server knows)")
     if spec is None:
-        warnings.warn(
-            f"model {model_name!r} is not in imagewidgets' table; sending it as given "
-            "and checking only the generic rules",
-            UnknownModelWarning,
-            stacklevel=4,
-        )
+        warn(f"model {model_name!r} is not in imagewidgets' table; sending it as given "
+             "and checking only the generic rules", UnknownModelWarning)
     _check_prompt(req, spec)
     if spec is not None and not spec.supports(endpoint):
         serving = ", ".join(model_names(endpoint)) or "none"
@@ -96,14 +94,19 @@ def _check_prompt(req: Any, spec: ModelSpec | None) -> None:
         )
 
 
+def _bounds(param: str, spec: ModelSpec | None) -> tuple[int, int]:
+    """The whole numbers ``param`` takes (declared with the parameter; the model's own maximum when it has one)."""
+    p = registry()[param]
+    lo, hi = p.bounds()
+    return (lo, getattr(spec, p.max_from)) if spec is not None and p.max_from else (lo, hi)
+
+
 def _check_output(req: Any, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
-    n_max = spec.n_max if spec else 10
     if req.endpoint == "responses" and req.n not in (None, 1):
         raise ParamError("n", req.n, "1", hint="the Responses tool makes one image per call")
-    _int_range("n", req.n, 1, n_max, name)
-    _int_range("partial_images", req.partial_images, 0, 3, name)
-    _int_range("output_compression", req.output_compression, 0, 100, name)
+    for param in ("n", "partial_images", "output_compression"):
+        _int_range(param, getattr(req, param), *_bounds(param, spec), name)
     if req.partial_images and not req.stream:
         raise ParamError(
             "partial_images", req.partial_images, "0 without streaming",
@@ -116,37 +119,33 @@ def _check_output(req: Any, spec: ModelSpec | None) -> None:
         reason = spec.size_error(req.size)
         if reason:
             raise ParamError("size", req.size, spec.allowed_sizes(), model=name, hint=reason)
-    _one_of("quality", req.quality, spec.qualities, name)
-    _one_of("output_format", req.output_format, spec.output_formats, name)
-    _one_of("background", req.background, spec.backgrounds, name)
-    _one_of("moderation", req.moderation, spec.moderations, name)
-    _one_of("style", req.style, spec.styles, name)
-    _one_of("response_format", req.response_format, spec.response_formats, name)
-    _one_of("complexity", req.complexity, spec.complexities, name)
+    for p in params_of(type(req)):  # every choice parameter: one of the values this model's row lists
+        if p.choices and p.name != "size":  # (sizes have their own rule, above)
+            _one_of(p.name, getattr(req, p.name), getattr(spec, p.choices), name)
     if req.stream and not spec.streaming:
         raise ParamError("stream", True, "False", model=name, hint=f"{name} does not stream")
     if req.output_compression is not None:
         if not spec.compression:
             raise ParamError("output_compression", req.output_compression, "none (omit it)", model=name)
-        if fmt not in ("jpeg", "webp"):
+        if fmt not in COMPRESSED_FORMATS:
             raise ParamError(
                 "output_compression", req.output_compression, "omit it, or use output_format jpeg or webp",
                 model=name, hint=f"output_compression applies only to jpeg and webp; output_format is {fmt}",
             )
-    if req.background == "transparent" and fmt not in ("png", "webp"):
+    if req.background == "transparent" and fmt not in TRANSPARENT_FORMATS:
         raise ParamError(
             "background", "transparent", "opaque or auto, or use output_format png or webp",
             model=name, hint=f"a transparent background needs png or webp; output_format is {fmt}",
         )
     if req.background == "transparent" and spec.transparent_preview:
-        warnings.warn(f"transparent backgrounds are in preview on {name}", UserWarning, stacklevel=5)
+        warn(f"transparent backgrounds are in preview on {name}")
     _check_new_formats(req, spec, fmt, name)
     if req.size and spec.free_size:
         from .models import parse_size
 
         wh = parse_size(req.size)
-        if wh and wh[0] * wh[1] > spec.free_size.experimental_above_pixels:
-            warnings.warn(f"sizes above 2560x1440 are experimental on {name}", UserWarning, stacklevel=5)
+        if wh and wh[0] * wh[1] > spec.free_size.experimental_pixels:
+            warn(f"sizes above {spec.free_size.experimental_size} are experimental on {name}")
 
 
 def _check_new_formats(req: Any, spec: ModelSpec, fmt: str, name: str) -> None:
@@ -159,14 +158,14 @@ def _check_new_formats(req: Any, spec: ModelSpec, fmt: str, name: str) -> None:
         raise ParamError("svg", req.svg, "omit it, or use output_format svg", model=name,
                          hint=f"svg options apply only to svg; output_format is {fmt}")
     if fmt == "gif":
-        _int_range("frame_count", req.frame_count, 2, 16, name)
+        _int_range("frame_count", req.frame_count, *_bounds("frame_count", spec), name)
         if req.frame_duration_ms is not None:
-            # the API rounds to the nearest 10 ms and caps the encoded delay at 655,350 ms: larger
-            # values are accepted (and capped), only non-positive ones make no sense
-            d = req.frame_duration_ms
-            if isinstance(d, bool) or not isinstance(d, int) or d < 1:
-                raise ParamError("frame_duration_ms", d, "a whole number of milliseconds, 1 or more "
-                                 "(rounded to 10 ms; delays above 655350 are capped)", model=name)
+            # the API rounds to the nearest 10 ms and caps the encoded delay at 655,350 ms (the
+            # declared maximum): larger values are accepted and capped, only the minimum is a rule
+            d, (lo, hi) = req.frame_duration_ms, _bounds("frame_duration_ms", spec)
+            if isinstance(d, bool) or not isinstance(d, int) or d < lo:
+                raise ParamError("frame_duration_ms", d, f"a whole number of milliseconds, {lo} or more "
+                                 f"(rounded to 10 ms; delays above {hi} are capped)", model=name)
         if req.partial_images:
             raise ParamError("partial_images", req.partial_images, "0", model=name,
                              hint="gif output has no streaming partial images")
@@ -284,7 +283,6 @@ def _check_edit(req: Any, spec: ModelSpec | None) -> None:
             raise ParamError("image", f"<{len(req.images)} images>", f"at most {spec.edit_images_max}",
                              model=name)
         _check_images(req.images, spec, "image")
-        _one_of("input_fidelity", req.input_fidelity, spec.input_fidelities, name)
         if req.markup is not None and not spec.markup:
             takes = ", ".join(m for m in model_names("edits") if get_model(m).markup)  # type: ignore[union-attr]
             raise ParamError("markup", "<markup>", f"models that take markup: {takes}", model=name,
@@ -299,7 +297,7 @@ def _check_edit(req: Any, spec: ModelSpec | None) -> None:
 
 def _check_variation(req: Any, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
-    _int_range("n", req.n, 1, spec.n_max if spec else 10, name)
+    _int_range("n", req.n, *_bounds("n", spec), name)
     if spec is None:
         return
     if req.size is not None and req.size not in spec.variation_sizes:
@@ -311,7 +309,8 @@ def _check_variation(req: Any, spec: ModelSpec | None) -> None:
             raise ParamError("image", f"<{img.format} image>", "a square PNG", model=name,
                              hint="variations need a PNG")
         if len(img.data) >= spec.variation_max_bytes:
-            raise ParamError("image", f"<{len(img.data)} bytes>", "less than 4 MB", model=name)
+            mb = spec.variation_max_bytes // (1024 * 1024)
+            raise ParamError("image", f"<{len(img.data)} bytes>", f"less than {mb} MB", model=name)
         wh = img.size()
         if wh and wh[0] != wh[1]:
             raise ParamError("image", f"<{wh[0]}x{wh[1]} image>", "a square PNG", model=name,
@@ -322,7 +321,6 @@ def _check_responses(req: Any, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     _one_of("action", req.action, ("generate", "edit", "auto"), name)
     if spec is not None:
-        _one_of("input_fidelity", req.input_fidelity, spec.input_fidelities, name)
         _check_images(tuple(i for i in req.input_images if i.data is not None), spec, "input_images")
     if req.mask is not None and req.input_images:
         check_mask(req.mask, req.input_images[0], name)

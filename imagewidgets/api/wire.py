@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .models import get_model
-from .requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
+from .params import tool_fields
+from .requests import EditRequest, GenerateRequest, ImageInput, ImageRequest, ResponsesRequest, VariationRequest
 
 __all__ = ["HTTPCall", "encode"]
 
@@ -48,7 +49,7 @@ def _form_fields(params: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _default_response_format(req: Any, params: dict[str, Any]) -> None:
+def _default_response_format(req: ImageRequest, params: dict[str, Any]) -> None:
     """dall-e defaults to URLs; ask for base64 so every image arrives as bytes we can store."""
     spec = get_model(req.model)
     if spec and spec.response_formats and "response_format" not in params:
@@ -64,7 +65,7 @@ def _image_ref(img: ImageInput) -> dict[str, str]:
     return {"file_id": img.file_id} if img.file_id else {"image_url": img.data_url()}
 
 
-def encode(req: Any) -> HTTPCall:
+def encode(req: ImageRequest) -> HTTPCall:
     """The HTTP call for a request (validate it first)."""
     if isinstance(req, GenerateRequest):
         params = req.params()
@@ -105,16 +106,10 @@ def _encode_edit(req: EditRequest) -> HTTPCall:
     return HTTPCall("POST", "/images/edits", json=body, stream=req.stream)
 
 
-_TOOL_FIELDS = (
-    "size", "quality", "output_format", "output_compression", "background", "moderation",
-    "partial_images", "input_fidelity", "complexity", "frame_count", "frame_duration_ms", "svg", "action",
-)
-
-
 def responses_body(req: ResponsesRequest) -> dict[str, Any]:
     """The body of ``POST /v1/responses`` with the image_generation tool."""
     tool: dict[str, Any] = {"type": "image_generation", "model": req.model}
-    for name in _TOOL_FIELDS:
+    for name in tool_fields():
         value = getattr(req, name)
         if value is not None:
             tool[name] = value

@@ -88,7 +88,7 @@ def _source(arg: Any, key: str, var: str) -> str | None:
     """Where a setting comes from, in the order ``resolve`` reads them."""
     if arg is not None:
         return "argument"
-    if _config.defaults.get(key) is not None:
+    if _config.settings.get(key) is not None:
         return "%imagine_config / configure()"
     if os.environ.get(var):
         return f"environment ({var})"

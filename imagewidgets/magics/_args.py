@@ -12,6 +12,7 @@ import argparse
 import difflib
 import os
 import re
+from dataclasses import fields
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
@@ -20,6 +21,8 @@ from IPython.utils.text import DollarFormatter
 
 from ..api.errors import ParamError
 from ..api.models import DEFAULT_MODEL, MODELS, model_names
+from ..api.params import Param, params_of, registry
+from ..api.requests import EditRequest, GenerateRequest, VariationRequest
 
 __all__ = [
     "PromptFormatter",
@@ -31,6 +34,12 @@ __all__ = [
     "resolve_images",
     "friendly_param_error",
     "OPTION_FOR_PARAM",
+    "OUTPUT",
+    "EDIT",
+    "VARY",
+    "COMMON",
+    "CONFIG",
+    "config_options",
 ]
 
 
@@ -130,16 +139,6 @@ def _identifier(text: str) -> str:
     return text
 
 
-def _union(attr: str) -> list[str]:
-    """Every value any model of the table accepts for ``attr``, in table order."""
-    seen: list[str] = []
-    for spec in MODELS.values():
-        for value in getattr(spec, attr):
-            if value not in seen:
-                seen.append(value)
-    return seen
-
-
 _DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 
 
@@ -155,56 +154,38 @@ def _by_model(attr: str) -> str:
         values = getattr(MODELS[name], attr)
         if values:
             groups.setdefault(tuple(values), []).append(name)
+    if len(groups) == 1:  # every model takes the same values
+        return ", ".join(next(iter(groups)))
     biggest = max(groups, key=lambda v: len(groups[v]), default=None)
-    parts = [f"{', '.join(v)} ({'others' if v == biggest and len(groups) > 1 else ', '.join(ms)})"
-             for v, ms in groups.items()]
+    parts = [f"{', '.join(v)} ({'others' if v == biggest else ', '.join(ms)})" for v, ms in groups.items()]
     return "; ".join(parts)
 
 
-# -- the option table --------------------------------------------------------------------------
+# -- the option table: the request parameters' own (api/params.py), then the magics' ----------------
 
-#: request parameter -> the option a user types (to say errors in the user's words)
-OPTION_FOR_PARAM = {
-    "model": "-m/--model",
-    "size": "-s/--size",
-    "quality": "-q/--quality",
-    "n": "-n",
-    "output_format": "-f/--format",
-    "output_compression": "--compression",
-    "background": "-b/--background",
-    "moderation": "--moderation",
-    "partial_images": "-p/--partial-images",
-    "input_fidelity": "--input-fidelity",
-    "image": "--image",
-    "mask": "--mask",
-    "session": "--session",
-    "api": "--api",
-    "budget": "--budget",
-    "turn": "--checkout",
-}
 
-_NEW_SIZES = MODELS[DEFAULT_MODEL].free_size
+def _help(p: Param) -> str:
+    lo, hi = p.bounds()
+    free = MODELS[DEFAULT_MODEL].free_size
+    return p.help.format(choices=_by_model(p.choices) if p.choices else "", lo=lo, hi=hi,
+                         models=", ".join(_names()), free_size=free.describe() if free else "any WxH")
+
+
+def _argument(p: Param) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The ``magic_arguments`` option of a request parameter: its flags, its name as dest, its help."""
+    kwargs: dict[str, Any] = dict(dest=p.name, help=_help(p))
+    if p.json is int:
+        lo, hi = p.bounds()
+        kwargs.update(type=_whole(lo, hi), metavar=p.metavar or f"{lo}-{hi}")
+    elif p.metavar:
+        kwargs["metavar"] = p.metavar
+    return p.flags, kwargs
+
+
+_PARAMS = {p.name: p for p in registry().values() if p.flags}
 
 _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
-    "model": (("-m", "--model"), dict(
-        help=f"image model (default {DEFAULT_MODEL}); the table knows: "
-        + ", ".join(_names()) + " (and their dated snapshots); other names are sent as given, for compatible servers")),
-    "size": (("-s", "--size"), dict(
-        help="WxH or auto: 1024x1024, 1536x1024, 1024x1536 for gpt-image-1.x; "
-        + (f"gpt-image-2 and newer take {_NEW_SIZES.describe()}" if _NEW_SIZES else ""))),
-    "quality": (("-q", "--quality"), dict(help="quality: " + _by_model("qualities"))),
-    "n": (("-n",), dict(type=_whole(1, max(m.n_max for m in MODELS.values())), metavar="N",
-                        help="how many images (1-10; the Responses API makes one per call)")),
-    "format": (("-f", "--format"), dict(dest="output_format", metavar="FORMAT",
-                                        help="output format: " + _by_model("output_formats"))),
-    "compression": (("--compression",), dict(dest="output_compression", type=_whole(0, 100), metavar="0-100",
-                                             help="jpeg/webp compression level, 0-100")),
-    "background": (("-b", "--background"), dict(help="background: " + ", ".join(_union("backgrounds")))),
-    "moderation": (("--moderation",), dict(help="moderation: " + ", ".join(_union("moderations")))),
-    "partial": (("-p", "--partial-images"), dict(dest="partial_images", type=_whole(0, 3), metavar="0-3",
-                                                 help="stream 0-3 partial frames, shown live in place")),
-    "fidelity": (("--input-fidelity",), dict(dest="input_fidelity", metavar="FIDELITY",
-                                             help="how closely to keep the input image: " + _by_model("input_fidelities"))),
+    **{name: _argument(p) for name, p in _PARAMS.items()},
     "api": (("--api",), dict(type=_one_of("images", "responses"),
                              help="images (one call per request) or responses (multi-turn, previous_response_id); "
                              "default: responses for GPT image models")),
@@ -224,8 +205,22 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
                                      "(by default a repeated request is replayed from the store, at no cost)")),
 }
 
-OUTPUT = ("model", "size", "quality", "n", "format", "compression", "background", "moderation", "partial", "api")
+#: the options of each magic, by request type: what generations take, what edits add, what variations take
+OUTPUT = (*(p.name for p in params_of(GenerateRequest) if p.flags), "api")
+EDIT = tuple(p.name for p in params_of(EditRequest) if p.flags and p.name not in OUTPUT)
+VARY = tuple(f.name for f in fields(VariationRequest) if f.name in _PARAMS)
 COMMON = ("session", "out", "no_display", "refresh")
+
+#: request parameter -> the option a user types (to say errors in the user's words)
+OPTION_FOR_PARAM = {
+    **{name: p.option for name, p in _PARAMS.items()},
+    "image": "--image",
+    "mask": "--mask",
+    "session": "--session",
+    "api": "--api",
+    "budget": "--budget",
+    "turn": "--checkout",
+}
 
 
 def options(*names: str) -> Callable:
@@ -239,9 +234,20 @@ def options(*names: str) -> Callable:
     return decorate
 
 
+#: the parameters %imagine_config keeps defaults for
+CONFIG = tuple(p for p in _PARAMS.values() if p.config)
+
+
+def config_options(func: Callable) -> Callable:
+    """Decorator adding ``%imagine_config``'s option for each parameter it keeps a default for
+    (text, so that ``none`` can remove a setting)."""
+    for p in reversed(CONFIG):
+        func = argument(*p.flags, dest=p.name, metavar=p.metavar, help=f"default {p.text}")(func)
+    return func
+
+
 #: argparse dest -> request keyword
-_REQUEST_KEYS = ("model", "size", "quality", "n", "output_format", "output_compression", "background",
-                 "moderation", "partial_images", "input_fidelity", "api")
+_REQUEST_KEYS = (*_PARAMS, "api")
 
 
 def request_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -302,7 +308,7 @@ def _unwrap(value: Any) -> Any:
 def _find_turn(session: Any, turn_id: str) -> Any:
     try:
         return session.turn(turn_id)
-    except (KeyError, LookupError, ValueError):
+    except (LookupError, ValueError):
         return None
 
 

@@ -185,7 +185,7 @@ class ImageMagics(Magics):
     @_reported("edit")
     @magic_arguments()
     @argument("prompt", nargs="*", help="what to change (or the cell body, with %%%%edit)")
-    @A.options("image", "mask", "fidelity", *A.OUTPUT, *A.COMMON)
+    @A.options("image", "mask", *A.EDIT, *A.OUTPUT, *A.COMMON)
     def edit(self, line: str = "", cell: str | None = None) -> Any:
         """Edit an image: by default the session's current one (the previous cell's image).
 
@@ -222,7 +222,7 @@ class ImageMagics(Magics):
     @no_var_expand
     @_reported("vary")
     @magic_arguments()
-    @A.options("image", "model", "size", "n", *A.COMMON)
+    @A.options("image", *A.VARY, *A.COMMON)
     def vary(self, line: str = "", cell: str | None = None) -> Any:
         """Variations of an image with dall-e-2 (the current image unless ``--image``).
 
@@ -243,12 +243,7 @@ class ImageMagics(Magics):
     @line_magic
     @_reported("imagine_config")
     @magic_arguments()
-    @argument("-m", "--model", help="default image model")
-    @argument("-s", "--size", help="default size")
-    @argument("-q", "--quality", help="default quality")
-    @argument("-f", "--format", dest="output_format", metavar="FORMAT", help="default output format")
-    @argument("-b", "--background", help="default background")
-    @argument("--moderation", help="default moderation")
+    @A.config_options
     @argument("--api", help="images or responses (default: chosen per model)")
     @argument("--responses-model", dest="responses_model", metavar="MODEL",
               help=f"the mainline model Responses turns are sent with (default {DEFAULT_RESPONSES_MODEL})")
@@ -275,6 +270,7 @@ class ImageMagics(Magics):
             %imagine_config --responses-model gpt-5.5              # the mainline model of Responses turns
             %imagine_config --session s                            # s = Session(..., client=...)
         """
+        from ..api.config import settings as shared
         from ..session.session import Session, configure
 
         args = A.parse(self.imagine_config, line)
@@ -296,26 +292,9 @@ class ImageMagics(Magics):
             if {"store", "base_url", "session"} & set(settings):
                 self._session, self._named = None, {}
             configure(**settings)
-            if self._session is not None:
-                self._apply(self._session, settings)
+            if self._session is not None:  # a session given with --session VAR follows these settings too
+                shared.apply(self._session, set(settings))
         print(self._summary())
-
-    @staticmethod
-    def _apply(session: Any, settings: dict) -> None:
-        """Settings of ``%imagine_config`` apply to a session given with ``--session VAR`` too."""
-        from ..api.models import DEFAULT_MODEL
-
-        if "model" in settings:
-            session.model = settings["model"] or DEFAULT_MODEL
-        for key in ("api", "budget_usd"):
-            if key in settings:
-                setattr(session, key, settings[key])
-        for key in ("size", "quality", "output_format", "background", "moderation", "responses_model"):
-            if key in settings:
-                if settings[key] is None:
-                    session.defaults.pop(key, None)
-                else:
-                    session.defaults[key] = settings[key]
 
     def _summary(self) -> str:
         s = self.session()
@@ -421,11 +400,10 @@ def _usd(text: str) -> float:
 
 def banner(shell: Any = None) -> str:
     """The line shown on load: backend (never the key), store folder, and the ``%edit`` note."""
-    from ..api.config import resolve
-    from ..session.session import _settings
+    from ..api.config import resolve, settings
     from ..session.store import default_folder
 
-    folder = _settings.get("folder") or default_folder()
+    folder = settings.get("folder") or default_folder()
     return (f"imagewidgets: {resolve().describe()}; images stored in {folder}. "
             "%imagine, %edit, %vary, %imagine_config, %imagine_history are ready; "
             "%edit now edits images and replaces IPython's editor magic, which stays reachable "

@@ -11,13 +11,13 @@ to them too.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Iterable
 
 from ..api.errors import ParamError
 from ..api.images import sniff_format
+from ..api.params import Param, params_of, registry
 from ..api.requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
 
 __all__ = [
@@ -35,21 +35,18 @@ __all__ = [
 #: Resolves an image reference (file id, URL, call id) into an ImageInput holding bytes.
 Resolver = Callable[[ImageInput, str], ImageInput]
 
-_OUTPUT_FIELDS = (
-    "model", "n", "size", "quality", "output_format", "output_compression", "background", "moderation",
-    "style", "response_format", "stream", "partial_images", "complexity", "frame_count",
-    "frame_duration_ms", "svg", "safety_identifier",
-)
-_INT_FIELDS = {"n", "partial_images", "output_compression", "frame_count", "frame_duration_ms"}
-_GENERATE_FIELDS = {"prompt", "user", *_OUTPUT_FIELDS}
+#: The wire's field lists, from the request types' parameters (``api/params.py``).
+_GENERATE_PARAMS = {p.name: p for p in params_of(GenerateRequest)}
+_EDIT_PARAMS = {p.name: p for p in params_of(EditRequest)}
+_TOOL_PARAMS = {p.name: p for p in params_of(ResponsesRequest) if p.tool or p.name == "model"}
+_INT_FIELDS = {p.name for p in registry().values() if p.json is int}
+_BOOL_FIELDS = {p.name for p in registry().values() if p.json is bool}
+_GENERATE_FIELDS = {"prompt", "user", *_GENERATE_PARAMS}
 # the edits endpoint has no moderation (SDK 3.57 and the OpenAPI spec): sent, it is an unknown parameter
-_EDIT_FIELDS = (_GENERATE_FIELDS - {"moderation"}) | {"image", "images", "mask", "markup", "input_fidelity"}
-_VARIATION_FIELDS = {"image", "model", "n", "size", "response_format", "user"}
-_TOOL_FIELDS = {
-    "type", "model", "action", "size", "quality", "output_format", "output_compression", "background",
-    "moderation", "partial_images", "input_fidelity", "input_image_mask", "complexity", "frame_count",
-    "frame_duration_ms", "svg",
-}
+_EDIT_FIELDS = {"prompt", "user", "image", "images", "mask", "markup", *_EDIT_PARAMS} - {"moderation"}
+_VARIATION_OPTIONS = tuple(f.name for f in fields(VariationRequest) if f.name not in ("image", "extra_body"))
+_VARIATION_FIELDS = {"image", "user", *_VARIATION_OPTIONS}
+_TOOL_FIELDS = {"type", "input_image_mask", *_TOOL_PARAMS}
 #: The image model of the Responses tool when the tool names none (as the SDK documents).
 DEFAULT_TOOL_MODEL = "gpt-image-2.6-sunburst"
 
@@ -128,7 +125,7 @@ def _scalar(key: str, text: str) -> Any:
     base = key.split("[", 1)[0]
     if base in _INT_FIELDS and re.fullmatch(r"-?\d+", text.strip()):
         return int(text)
-    if base == "stream":
+    if base in _BOOL_FIELDS:
         low = text.strip().lower()
         if low in ("true", "false"):
             return low == "true"
@@ -164,7 +161,7 @@ def decode_data_url(url: str, param: str) -> ImageInput:
                          param=param, code="invalid_image_url")
     try:
         data = base64.b64decode(m.group(3), validate=False)
-    except (binascii.Error, ValueError):
+    except ValueError:  # binascii.Error is one
         raise APIFailure(400, f"Invalid base64 image data in {param}.", param=param,
                          code="invalid_base64_image") from None
     return image_from_upload(data, None, param)
@@ -191,15 +188,26 @@ def _reference(obj: Any, param: str) -> ImageInput:
 # --- the Image API -----------------------------------------------------------------------------
 
 
-def _options(body: dict, allowed: set[str]) -> dict[str, Any]:
+def _options(body: dict, allowed: set[str], params: dict[str, Param]) -> dict[str, Any]:
     for key in body:
         if key not in allowed:
             raise _unknown(key)
-    opts = {k: body[k] for k in _OUTPUT_FIELDS if k in body and body[k] is not None}
+    opts = _typed({k: body[k] for k in params if k in body and body[k] is not None}, params)
     if body.get("user") and not opts.get("safety_identifier"):
         opts["safety_identifier"] = body["user"]
-    if "stream" in opts and not isinstance(opts["stream"], bool):
-        raise ParamError("stream", opts["stream"], "true or false")
+    return opts
+
+
+_JSON_TYPES = {bool: "true or false", str: "a string", dict: "an object"}
+
+
+def _typed(opts: dict[str, Any], params: dict[str, Param]) -> dict[str, Any]:
+    """Refuse a value of the wrong JSON type (whole numbers are left to the rules, which name the range)."""
+    for name, value in opts.items():
+        kind = params[name].json
+        wrong = isinstance(value, bool) != (kind is bool) or not isinstance(value, kind)
+        if kind in _JSON_TYPES and wrong:
+            raise ParamError(name, value, _JSON_TYPES[kind])
     return opts
 
 
@@ -207,7 +215,7 @@ def generate_request(body: Any) -> GenerateRequest:
     """``POST /v1/images/generations`` JSON body -> GenerateRequest (not yet validated)."""
     if not isinstance(body, dict):
         raise APIFailure(400, "The body must be a JSON object.", code="invalid_json")
-    opts = _options(body, _GENERATE_FIELDS)
+    opts = _options(body, _GENERATE_FIELDS, _GENERATE_PARAMS)
     if not isinstance(body.get("model"), str) or not body["model"]:  # the API: "Specify a model explicitly"
         raise APIFailure(400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
     return GenerateRequest(body.get("prompt"), **opts)  # type: ignore[arg-type]
@@ -216,7 +224,7 @@ def generate_request(body: Any) -> GenerateRequest:
 def edit_request(body: dict, resolve: Resolver) -> EditRequest:
     """``POST /v1/images/edits`` (multipart, after ``form_to_dict`` and reading the files as
     ImageInputs, or JSON with ``images: [{image_url|file_id}]``) -> EditRequest, images resolved."""
-    opts = _options(body, _EDIT_FIELDS)
+    opts = _options(body, _EDIT_FIELDS, _EDIT_PARAMS)
     images: list[ImageInput] = []
     raw = body.get("images") if "images" in body else body.get("image")
     if raw is not None:
@@ -228,9 +236,6 @@ def edit_request(body: dict, resolve: Resolver) -> EditRequest:
             images.append(resolve(img, param))
     mask = _one_image(body.get("mask"), "mask", resolve)
     markup = _one_image(body.get("markup"), "markup", resolve)
-    fidelity = body.get("input_fidelity")
-    if fidelity is not None:
-        opts["input_fidelity"] = fidelity
     return EditRequest(body.get("prompt"), images=tuple(images), mask=mask, markup=markup, **opts)  # type: ignore[arg-type]
 
 
@@ -249,7 +254,7 @@ def variation_request(body: dict) -> VariationRequest:
     image = body.get("image")
     if not isinstance(image, ImageInput):
         raise ParamError("image", None, "a square PNG", hint="a variation needs an image")
-    opts = {k: body[k] for k in ("model", "n", "size", "response_format") if body.get(k) is not None}
+    opts = {k: body[k] for k in _VARIATION_OPTIONS if body.get(k) is not None}
     return VariationRequest(image, **opts)
 
 
@@ -298,7 +303,7 @@ def responses_request(body: Any, resolve: Resolver) -> ResponsesWire:
                          param="tool_choice", code="unsupported_value")
     texts, images = _read_input(body.get("input"), resolve)
     prompt = texts[-1] if texts else ""
-    opts = {k: tool[k] for k in _TOOL_FIELDS - {"type", "input_image_mask"} if tool.get(k) is not None}
+    opts = _typed({k: tool[k] for k in _TOOL_PARAMS if tool.get(k) is not None}, _TOOL_PARAMS)
     opts.setdefault("model", DEFAULT_TOOL_MODEL)
     stream = body.get("stream", False)
     if not isinstance(stream, bool):

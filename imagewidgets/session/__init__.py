@@ -1,5 +1,6 @@
 """The session layer: the record of work. A ``Session`` is a tree of turns kept in a SQLite store
-(``store``, ``migrations``), recorded by ``recorder`` (``turns``), answered from the store when a
+(``store``, ``migrations``; in memory ``tree``), recorded by ``recorder`` (``turns``: its public
+``begin``/``finish``/``fail`` serve the session's verbs and the sweep alike), answered from the store when a
 request repeats (``replay``), run as grids (``sweep``) and looked back on (``report``: history,
 lineage, exports).
 

@@ -17,84 +17,83 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import time
 from pathlib import Path
 from typing import Any, Callable
 
-from ..api.client import Client
-from ..api.errors import ParamError
+from ..api.client import AsyncClient, Client
+from ..api.errors import APIError, NotFoundError, ParamError
 from ..api.models import DEFAULT_MODEL, get_model
+from ..api.requests import EditRequest, GenerateRequest, ImageInput, ImageRequest, ResponsesRequest, VariationRequest
+from ..api.results import CompletedEvent, ImageResult, ImageSet
+from ..api.streams import ImageStream
 from .recorder import TurnRecorder
 from .replay import backend_identity
-from ..api.requests import EditRequest, GenerateRequest, ResponsesRequest, VariationRequest
-from ..api.results import CompletedEvent, ImageResult, ImageSet
 from .store import Store, open_store
-from ..api.streams import ImageStream
+from .tree import TurnTree
 from .turns import Turn
 
 __all__ = ["SessionCore"]
+
 
 def _fields(cls: type) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
 
 
-class SessionCore(TurnRecorder):
+class SessionCore:
     """A named tree of turns in a store folder: the verbs, the ledger and the core path. Its
-    arguments are explicit; ``Session`` fills the ones not given from ``configure``'s settings."""
+    arguments are explicit; ``Session`` fills the ones not given from ``configure``'s settings.
 
-    def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Any = None,
+    ``tree`` holds the turns; ``recorder`` turns each request into a stored turn (and keeps the
+    budget); the verbs build a request, send it, and hand the answer to the recorder."""
+
+    def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Client | None = None,
                  api: str | None = None, model: str | None = None, budget_usd: float | None = None,
-                 async_client: Any = None, **defaults: Any) -> None:
+                 async_client: AsyncClient | Callable[[], AsyncClient] | None = None, **defaults: Any) -> None:
         if api not in (None, "images", "responses"):
             raise ParamError("api", api, "'images', 'responses' or None (chosen per model)")
         self.name = name
         self.store: Store = open_store(folder)
         self.client = client if client is not None else Client()
-        self._async_client = async_client
+        self.async_client = async_client  # an AsyncClient, or a factory of one, for sweeps
         self.api = api
         self.model = model or DEFAULT_MODEL
         self.budget_usd = budget_usd
         self.defaults = defaults
         self.backend = backend_identity(self.client)
-        self._lock = threading.RLock()
-        self._reserved = 0.0  # estimates of requests in flight (a sweep runs several at once)
-        self._callbacks: list[Callable[[Turn], Any]] = []
         self.store.ensure_session(name)
         self.store.settle_interrupted(name)  # turns a crashed process left "running"
-        self._turns: list[Turn] = self.store.turns(name)
-        self._by_id = {t.id: t for t in self._turns}
-        self._current_id = self.store.current_id(name)
+        self.tree = TurnTree(self.store, name)
+        self.recorder = TurnRecorder(self)
 
     def __repr__(self) -> str:
         spent = f" spent=${self.spent_usd:.4f}" + (f" of ${self.budget_usd:.2f}" if self.budget_usd else "")
-        return (f"<Session {self.name!r} turns={len(self._turns)} api={self.api or 'auto'} model={self.model!r}"
+        return (f"<Session {self.name!r} turns={len(self.tree.turns)} api={self.api or 'auto'} model={self.model!r}"
                 f"{spent} store={str(self.store.folder)!r} backend={self.backend!r}>")
 
     # -- the tree ------------------------------------------------------------------------------
     @property
     def turns(self) -> list[Turn]:
         """All turns, in the order they were started."""
-        with self._lock:
-            return list(self._turns)
+        with self.tree.lock:
+            return list(self.tree.turns)
 
     @property
     def current(self) -> Turn | None:
         """The turn the next ``edit`` continues from."""
-        return self._by_id.get(self._current_id) if self._current_id else None
+        return self.tree.current
 
     def turn(self, turn_id: str | Turn) -> Turn:
         if isinstance(turn_id, Turn):
             turn_id = turn_id.id
-        try:
-            return self._by_id[turn_id]
-        except KeyError:
-            raise KeyError(f"no turn {turn_id!r} in session {self.name!r}") from None
+        found = self.tree.get(turn_id)
+        if found is None:
+            raise KeyError(f"no turn {turn_id!r} in session {self.name!r}")
+        return found
 
     def checkout(self, turn: str | Turn) -> Turn:
         """Make an earlier turn current: the next ``edit`` branches from it."""
         t = self.turn(turn)
-        self._current_id = t.id
-        self.store.set_current(self.name, t.id)
+        self.tree.make_current(t)
         return t
 
     def children(self, turn: str | Turn | None) -> list[Turn]:
@@ -104,24 +103,28 @@ class SessionCore(TurnRecorder):
 
     def on_turn(self, callback: Callable[[Turn], Any]) -> None:
         """Call ``callback(turn)`` after every stored turn (completed, replayed, cancelled or failed)."""
-        self._callbacks.append(callback)
+        self.tree.callbacks.append(callback)
 
     def off_turn(self, callback: Callable[[Turn], Any]) -> None:
         """Stop calling ``callback`` (registered with ``on_turn``); unknown callbacks are ignored."""
-        if callback in self._callbacks:
-            self._callbacks.remove(callback)
+        if callback in self.tree.callbacks:
+            self.tree.callbacks.remove(callback)
+
+    @property
+    def _callbacks(self) -> list[Callable[[Turn], Any]]:
+        return self.tree.callbacks
 
     # -- the ledger ----------------------------------------------------------------------------
     @property
     def spent_usd(self) -> float:
         """Dollars spent by this session's turns (replayed turns cost nothing)."""
-        return sum(t.cost or 0.0 for t in self.turns if t.status != "replayed")
+        return self.tree.spent_usd
 
     @property
     def remaining_usd(self) -> float | None:
         if self.budget_usd is None:
             return None
-        return max(0.0, self.budget_usd - self.spent_usd - self._reserved)
+        return max(0.0, self.budget_usd - self.spent_usd - self.recorder.reserved)
 
     @property
     def tokens(self) -> dict[str, int]:
@@ -163,9 +166,9 @@ class SessionCore(TurnRecorder):
 
     def _turn_of(self, value: Any) -> Turn | None:
         if isinstance(value, Turn):
-            return self._by_id.get(value.id) or value
-        if isinstance(value, str) and value in self._by_id:
-            return self._by_id[value]
+            return self.tree.get(value.id) or value
+        if isinstance(value, str):
+            return self.tree.get(value)
         return None
 
     def _turn_of_image(self, value: Any) -> Turn | None:
@@ -173,7 +176,7 @@ class SessionCore(TurnRecorder):
         path = getattr(value, "path", None)
         if not isinstance(value, ImageResult) or path is None:
             return None
-        return self._by_id.get(Path(path).name.rsplit("-", 1)[0])
+        return self.tree.get(Path(path).name.rsplit("-", 1)[0])
 
     def _source(self, image: Any) -> tuple[Turn | None, list | None]:
         """(parent turn, explicit images): ``None`` or a turn continues from it; anything else is explicit."""
@@ -202,13 +205,14 @@ class SessionCore(TurnRecorder):
                 on_event: Callable | None = None, cancel: threading.Event | None = None,
                 refresh: bool = False, api: str | None = None, **options: Any) -> ImageResult | ImageSet:
         """A new image from ``prompt`` (a new root of the tree)."""
-        req = self._imagine_request(prompt, stream=stream, partial_images=partial_images,
+        req = self.imagine_request(prompt, stream=stream, partial_images=partial_images,
                                     on_event=on_event, api=api, **options)
         turn = self.run(req, parent=None, on_event=on_event, cancel=cancel, refresh=refresh, kind="generate")
         return self._returned(turn)
 
-    def _imagine_request(self, prompt: str, *, on_event: Any = None, api: str | None = None,
-                         **options: Any) -> GenerateRequest | ResponsesRequest:
+    def imagine_request(self, prompt: str, *, on_event: Any = None, api: str | None = None,
+                        **options: Any) -> GenerateRequest | ResponsesRequest:
+        """The request ``imagine`` would send (session defaults filled in), not sent; a sweep builds its cells with it."""
         model = options.get("model") or self.model
         cls = ResponsesRequest if self._api_for(model, api) == "responses" else GenerateRequest
         return cls(prompt, **self._streaming(self._options(cls, options), on_event))
@@ -220,6 +224,7 @@ class SessionCore(TurnRecorder):
         parent, images = self._source(image)
         model = options.get("model") or self.model
         use = self._api_for(model, api)
+        req: ResponsesRequest | EditRequest
         if use == "responses" and markup is None:  # markup is an Image API feature
             opts = self._streaming(self._options(ResponsesRequest, options), on_event)
             if images is not None:
@@ -255,27 +260,50 @@ class SessionCore(TurnRecorder):
         return result
 
     # -- the core path -------------------------------------------------------------------------
-    def run(self, request: Any, *, parent: Turn | str | None = None, on_event: Callable | None = None,
+    def run(self, request: ImageRequest, *, parent: Turn | str | None = None, on_event: Callable | None = None,
             cancel: threading.Event | None = None, refresh: bool = False, kind: str | None = None) -> Turn:
         """Validate, replay or send, store, and record ``request`` as a turn; returns the turn."""
         parent_turn = self._turn_of(parent) if parent is not None else None
-        turn, usd = self._begin(request, parent_turn, kind, refresh)
+        turn = self.recorder.begin(request, parent_turn, kind=kind, refresh=refresh, on_event=on_event)
         if turn.status == "replayed":
-            self._emit_replay(turn, on_event)
             return turn
-        t0 = time.perf_counter()
         try:
             out = self._send(request, turn, parent_turn)
             streamed = isinstance(out, ImageStream)
-            if streamed:
-                results, status = self._consume(out, turn, on_event, cancel)
+            if isinstance(out, ImageStream):
+                results, status = self.recorder.consume(turn, out, on_event, cancel)
             else:
                 results, status = out, "completed"
         except BaseException as e:
-            self._fail(turn, e, usd, time.perf_counter() - t0)
+            self.recorder.fail(turn, e)
             raise
-        turn = self._finish(turn, results, status, usd, time.perf_counter() - t0)
+        turn = self.recorder.finish(turn, results, status)
         if on_event is not None and not streamed:  # one event per image, stored, as a stream would end
             for img in turn.images:
                 on_event(CompletedEvent(result=img))
         return turn
+
+    def _send(self, req: ImageRequest, turn: Turn, parent: Turn | None) -> list[ImageResult] | ImageStream:
+        try:
+            return self.client.run(req)
+        except APIError as e:
+            # OpenAI answers 400 previous_response_not_found (some servers 404) for an expired response
+            if not (isinstance(e, NotFoundError) or e.code == "previous_response_not_found"):
+                raise
+            retry = self._without_previous(req, turn, parent)
+            if retry is None:
+                raise
+            return self.client.run(retry)
+
+    @staticmethod
+    def _without_previous(req: ImageRequest, turn: Turn, parent: Turn | None) -> ResponsesRequest | None:
+        """The server no longer knows the previous response (expired, or a fresh offline server):
+        continue by sending the parent's image instead."""
+        if not isinstance(req, ResponsesRequest) or not req.previous_response_id or parent is None:
+            return None
+        img = parent.image
+        if img is None:
+            return None
+        turn.note = (f"previous response {req.previous_response_id} was not found on the server; "
+                     "continued by sending the parent turn's image")
+        return req.replace(previous_response_id=None, input_images=(ImageInput.coerce(img),) + req.input_images)

@@ -1,136 +1,83 @@
-"""How a request becomes a stored turn: replay lookup, budget, sending, streaming, storing.
+"""How a request becomes a stored turn: replay lookup, budget, storing images as they arrive, the outcome.
 
-The part of ``Session`` that both the one-at-a-time verbs and the concurrent sweep share
-(``_begin`` -> send -> ``_finish`` / ``_fail``); only sending differs between them.
+``TurnRecorder`` is the session's collaborator for this: the session's verbs (``SessionCore.run``)
+and the concurrent sweep both call its public ``begin`` -> ``save`` / ``consume`` -> ``finish`` or
+``fail``; only sending differs between them.
+
+    >>> turn = session.recorder.begin(req)                 # doctest: +SKIP
+    >>> if turn.status != "replayed":
+    ...     turn = session.recorder.finish(turn, client.run(req))
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import warnings
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..api.cost import estimate
-from ..api.errors import APIError, BudgetExceededError, NotFoundError
-from .replay import replay_key, request_inputs, request_params
-from ..api.requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
-from ..api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent
+from ..api.errors import BudgetExceededError
+from ..api.requests import EditRequest, GenerateRequest, ImageRequest, ResponsesRequest, VariationRequest
+from ..api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, StreamEvent
 from ..api.streams import ImageStream
+from .replay import replay_key, request_inputs, request_params
 from .turns import Turn, new_turn_id, redact, this_process
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core import SessionCore
 
 __all__ = ["TurnRecorder"]
 
 _KIND = {GenerateRequest: "generate", EditRequest: "edit", VariationRequest: "vary", ResponsesRequest: "respond"}
 
+OnEvent = Callable[[StreamEvent], object]
+
 
 class TurnRecorder:
-    """Mixin of ``Session``: expects ``name``, ``store``, ``client``, ``backend``, ``budget_usd``,
-    ``spent_usd``, ``_lock``, ``_reserved``, ``_turns``, ``_by_id``, ``_callbacks``."""
+    """Records one session's requests as turns in its store and its tree, and keeps its budget:
+    what requests in flight may cost is held from ``begin`` until ``finish`` or ``fail``."""
 
-    def _reserve(self, req: Any) -> float:
-        """Refuse, before anything is sent, a request whose estimate exceeds what is left."""
-        usd = estimate(req).usd
-        with self._lock:
-            if self.budget_usd is not None:
-                left = self.budget_usd - self.spent_usd - self._reserved
-                if usd > left + 1e-12:
-                    raise BudgetExceededError(usd, max(0.0, left), self.budget_usd)
-            self._reserved += usd
-        return usd
+    def __init__(self, session: "SessionCore") -> None:
+        self.session = session
+        self.reserved = 0.0  # estimates of requests in flight (a sweep runs several at once)
+        self._held: dict[str, tuple[float, float]] = {}  # turn id -> (dollars held, when it was sent)
 
-
-    def _send(self, req: Any, turn: Turn, parent: Turn | None) -> Any:
-        try:
-            return self.client.run(req)
-        except APIError as e:
-            # OpenAI answers 400 previous_response_not_found (some servers 404) for an expired response
-            if not (isinstance(e, NotFoundError) or e.code == "previous_response_not_found"):
-                raise
-            retry = self._without_previous(req, turn, parent)
-            if retry is None:
-                raise
-            return self.client.run(retry)
-
-    def _without_previous(self, req: Any, turn: Turn, parent: Turn | None) -> Any:
-        """The server no longer knows the previous response (expired, or a fresh offline server):
-        continue by sending the parent's image instead."""
-        if not isinstance(req, ResponsesRequest) or not req.previous_response_id or parent is None:
-            return None
-        img = parent.image
-        if img is None:
-            return None
-        turn.note = (f"previous response {req.previous_response_id} was not found on the server; "
-                     "continued by sending the parent turn's image")
-        return req.replace(previous_response_id=None, input_images=(ImageInput.coerce(img),) + req.input_images)
-
-    def _secrets(self) -> tuple[str, ...]:
-        key = getattr(getattr(self.client, "config", None), "api_key", None)
-        return (key.reveal(),) if key else ()
-
-    def _begin(self, req: Any, parent: Turn | None, kind: str | None, refresh: bool,
-               make_current: bool = True) -> tuple[Turn, float]:
-        """Validate; answer from the store when possible; else check the budget and record a running turn."""
+    # -- the public steps ---------------------------------------------------------------------
+    def begin(self, req: ImageRequest, parent: Turn | None = None, *, kind: str | None = None,
+              refresh: bool = False, make_current: bool = True, on_event: OnEvent | None = None) -> Turn:
+        """Validate; answer from the store when possible (a "replayed" turn, its images handed to
+        ``on_event``); else check the budget and store a "running" turn. Nothing is sent here."""
         req.validate()
-        key = replay_key(req, self.backend)
-        secrets = self._secrets()
+        s = self.session
+        key = replay_key(req, s.backend)
+        secrets = self.secrets()
         turn = Turn(
-            id=new_turn_id(), session=self.name, kind=kind or _KIND.get(type(req), "generate"),
+            id=new_turn_id(), session=s.name, kind=kind or _KIND.get(type(req), "generate"),
             api="responses" if isinstance(req, ResponsesRequest) else "images",
             prompt=redact(getattr(req, "prompt", "") or None, secrets), parent_id=parent.id if parent else None,
             model=req.model, params=redact(request_params(req), secrets), inputs=request_inputs(req),
-            created=time.time(), replay_key=key, backend=self.backend, owner=this_process(),
+            created=time.time(), replay_key=key, backend=s.backend, owner=this_process(),
         )
-        hit = None if refresh else self.store.find_replay(key)
+        hit = None if refresh else s.store.find_replay(key)
         if hit is not None:
-            return self._replay(turn, hit, make_current), 0.0
+            return self._replay(turn, hit, make_current, on_event)
         usd = self._reserve(req)
         try:
-            self.store.save_turn(turn)
+            s.store.save_turn(turn)
         except BaseException:
             self._release(usd)
             raise
-        self._add(turn)
-        return turn, usd
-
-    def _replay(self, turn: Turn, hit: Turn, make_current: bool = True) -> Turn:
-        turn.status, turn.replayed_from, turn.cost, turn.elapsed_s = "replayed", hit.id, 0.0, 0.0
-        turn.response_id, turn.call_id, turn.revised_prompt, turn.usage = (
-            hit.response_id, hit.call_id, hit.revised_prompt, hit.usage)
-        self.store.save_turn(turn)
-        self.store.link_images(turn, hit)
-        turn.images = [img.with_meta(cost=0.0) for img in self.store.load_images(turn)]
-        self._add(turn)
-        if make_current:
-            self._made_current(turn)
+        s.tree.add(turn)
+        self._held[turn.id] = (usd, time.perf_counter())
         return turn
 
-    def _emit_replay(self, turn: Turn, on_event: Callable | None) -> None:
-        if on_event is not None:
-            for img in turn.images:
-                on_event(CompletedEvent(result=img))
-        self._notify(turn)
+    def save(self, turn: Turn, result: ImageResult, index: int, partial: bool = False) -> ImageResult:
+        """Store one image of ``turn`` (atomically, with its metadata, secrets cut out) and return it stored."""
+        result = result.with_meta(params=redact(result.params, self.secrets()))
+        return self.session.store.save_image(turn, result, index, partial=partial)
 
-    def _add(self, turn: Turn) -> None:
-        with self._lock:
-            if turn.id not in self._by_id:
-                self._turns.append(turn)
-                self._by_id[turn.id] = turn
-
-    def _release(self, usd: float) -> None:
-        with self._lock:
-            self._reserved = max(0.0, self._reserved - usd)
-
-    def _made_current(self, turn: Turn) -> None:
-        self._current_id = turn.id
-        self.store.set_current(self.name, turn.id)
-
-    def _store_result(self, turn: Turn, result: ImageResult, index: int, partial: bool = False) -> ImageResult:
-        result = result.with_meta(params=redact(result.params, self._secrets()))
-        return self.store.save_image(turn, result, index, partial=partial)
-
-    def _consume(self, stream: ImageStream, turn: Turn, on_event: Callable | None,
-                 cancel: threading.Event | None) -> tuple[list[ImageResult], str]:
+    def consume(self, turn: Turn, stream: ImageStream, on_event: OnEvent | None = None,
+                cancel: threading.Event | None = None) -> tuple[list[ImageResult], str]:
         """Iterate a stream, storing each partial frame and completed image as it arrives."""
         completed: list[ImageResult] = []
         done = threading.Event()
@@ -148,9 +95,9 @@ class TurnRecorder:
                     break
                 if isinstance(ev, PartialImageEvent):
                     frame = ev.as_result(model=turn.model, prompt=turn.prompt)
-                    self._store_result(turn, frame, 0, partial=True)
+                    self.save(turn, frame, 0, partial=True)
                 elif isinstance(ev, CompletedEvent):
-                    stored = self._store_result(turn, ev.result, len(completed))
+                    stored = self.save(turn, ev.result, len(completed))
                     completed.append(stored)
                     ev = CompletedEvent(result=stored, raw=ev.raw)
                 else:
@@ -169,15 +116,19 @@ class TurnRecorder:
             return completed, "completed"
         return completed, "cancelled"
 
-    def _finish(self, turn: Turn, results: list[ImageResult], status: str, usd: float, elapsed: float,
-                make_current: bool = True) -> Turn:
+    def finish(self, turn: Turn, results: list[ImageResult], status: str = "completed", *,
+               make_current: bool = True) -> Turn:
+        """The outcome of a sent request: its images stored (those a stream stored already are kept),
+        usage and cost from the answer, the budget hold released, the callbacks told."""
+        s = self.session
+        usd, started = self._held.pop(turn.id, (0.0, time.perf_counter()))
         try:
             # streamed images were stored as they arrived; a plain answer's images are stored now
-            results = [r if r.path is not None else self._store_result(turn, r, i) for i, r in enumerate(results)]
-            images = self.store.load_images(turn) if status == "cancelled" else results
+            results = [r if r.path is not None else self.save(turn, r, i) for i, r in enumerate(results)]
+            images = s.store.load_images(turn) if status == "cancelled" else results
             first = images[0] if images else None
             turn.status = status
-            turn.elapsed_s = elapsed
+            turn.elapsed_s = time.perf_counter() - started
             turn.response_id = first.response_id if first else turn.response_id
             turn.call_id = first.call_id if first else turn.call_id
             turn.revised_prompt = first.revised_prompt if first else None
@@ -188,33 +139,69 @@ class TurnRecorder:
                 turn.cost = usd
                 turn.note = "cost estimated: the stream was cancelled before usage was reported"
             turn.images = images
-            self.store.save_turn(turn)
+            s.store.save_turn(turn)
             if status == "completed" and images:
-                self.store.drop_partial(turn)
+                s.store.drop_partial(turn)
         finally:
             self._release(usd)
         if turn.images and make_current:
-            self._made_current(turn)
-        self._notify(turn)
+            s.tree.make_current(turn)
+        s.tree.notify(turn)
         return turn
 
-    def _fail(self, turn: Turn, err: BaseException, usd: float, elapsed: float) -> None:
+    def fail(self, turn: Turn, err: BaseException) -> None:
+        """A request that failed: the error (secrets cut out) on the turn, any frames a stream
+        stored kept, the budget hold released, the callbacks told."""
+        s = self.session
+        usd, started = self._held.pop(turn.id, (0.0, time.perf_counter()))
         turn.status = "failed"
-        turn.error = redact(f"{type(err).__name__}: {err}", self._secrets())
-        turn.elapsed_s = elapsed
+        turn.error = redact(f"{type(err).__name__}: {err}", self.secrets())
+        turn.elapsed_s = time.perf_counter() - started
         try:
             # a stream cut mid-way: every frame that arrived is on disk; the turn keeps them
-            turn.images = self.store.load_images(turn)
+            turn.images = s.store.load_images(turn)
             if turn.images:
                 turn.note = "the stream failed: the newest partial frame is kept"
-            self.store.save_turn(turn)
+            s.store.save_turn(turn)
         finally:
             self._release(usd)
-        self._notify(turn)
+        s.tree.notify(turn)
 
-    def _notify(self, turn: Turn) -> None:
-        for cb in list(self._callbacks):
-            try:
-                cb(turn)
-            except Exception as e:  # a display callback must not lose the user's image
-                warnings.warn(f"on_turn callback {cb!r} failed: {e!r}", RuntimeWarning, stacklevel=2)
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be stored: the API key of the session's client."""
+        key = getattr(getattr(self.session.client, "config", None), "api_key", None)
+        return (key.reveal(),) if key else ()
+
+    # -- the budget and replays -----------------------------------------------------------------
+    def _reserve(self, req: ImageRequest) -> float:
+        """Refuse, before anything is sent, a request whose estimate exceeds what is left."""
+        usd = estimate(req).usd
+        s = self.session
+        with s.tree.lock:
+            if s.budget_usd is not None:
+                left = s.budget_usd - s.tree.spent_usd - self.reserved
+                if usd > left + 1e-12:
+                    raise BudgetExceededError(usd, max(0.0, left), s.budget_usd)
+            self.reserved += usd
+        return usd
+
+    def _release(self, usd: float) -> None:
+        with self.session.tree.lock:
+            self.reserved = max(0.0, self.reserved - usd)
+
+    def _replay(self, turn: Turn, hit: Turn, make_current: bool, on_event: OnEvent | None) -> Turn:
+        s = self.session
+        turn.status, turn.replayed_from, turn.cost, turn.elapsed_s = "replayed", hit.id, 0.0, 0.0
+        turn.response_id, turn.call_id, turn.revised_prompt, turn.usage = (
+            hit.response_id, hit.call_id, hit.revised_prompt, hit.usage)
+        s.store.save_turn(turn)
+        s.store.link_images(turn, hit)
+        turn.images = [img.with_meta(cost=0.0) for img in s.store.load_images(turn)]
+        s.tree.add(turn)
+        if make_current:
+            s.tree.make_current(turn)
+        if on_event is not None:
+            for img in turn.images:
+                on_event(CompletedEvent(result=img))
+        s.tree.notify(turn)
+        return turn

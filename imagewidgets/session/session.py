@@ -18,18 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from ..api import config as _config
-from ..api.errors import ParamError
-from ..api.models import DEFAULT_MODEL, DEFAULT_RESPONSES_MODEL
+from ..api.models import DEFAULT_RESPONSES_MODEL
 from . import report as _report
 from .core import SessionCore
 from .rerun import rerun as _rerun
 from .sweep import run_sweep
 from .turns import Turn
 
-__all__ = ["Session", "Turn", "configure", "default_session", "settings"]
+__all__ = ["Session", "Turn", "configure", "default_session", "reset_settings", "settings"]
 
-_SESSION_SETTINGS = ("model", "api", "folder", "budget_usd", "session")
-_BACKEND_SETTINGS = ("base_url", "api_key", "organization", "project")
+_settings = _config.settings  # the one settings object (api/config.py)
 
 
 class Session(SessionCore):
@@ -46,7 +44,7 @@ class Session(SessionCore):
             model=model or _settings.get("model"),
             budget_usd=budget_usd if budget_usd is not None else _settings.get("budget_usd"),
             async_client=async_client,
-            **{**{k: v for k, v in _settings.items() if k not in _SESSION_SETTINGS}, **defaults})
+            **{**_settings.request_defaults(), **defaults})
 
     @property
     def responses_model(self) -> str:
@@ -94,18 +92,13 @@ class Session(SessionCore):
 
 # -- session-wide settings -------------------------------------------------------------------
 
-_settings: dict[str, Any] = {}
 _default: Session | None = None
 _default_lock = threading.Lock()
 
 
 def settings() -> dict[str, Any]:
     """The settings ``configure`` holds (the API key shown as ``***``)."""
-    out = dict(_settings)
-    for k in _BACKEND_SETTINGS:
-        if _config.defaults.get(k) is not None:
-            out[k] = "***" if k == "api_key" else _config.defaults[k]
-    return out
+    return _settings.shown()
 
 
 def configure(**settings_: Any) -> dict[str, Any]:
@@ -115,33 +108,21 @@ def configure(**settings_: Any) -> dict[str, Any]:
     ``organization``, ``project``, and any request option (``size``, ``quality``, ...).
     ``None`` removes a setting. Returns the settings now in force."""
     global _default
-    restart = False
-    for key, value in settings_.items():
-        key = "folder" if key == "store" else key
-        if key == "api" and value not in (None, "images", "responses"):
-            raise ParamError("api", value, "'images', 'responses' or None")
-        if key in _BACKEND_SETTINGS:
-            restart = True
-            if value is None:
-                _config.defaults.pop(key, None)
-            else:
-                _config.defaults[key] = _config.Secret(value) if key == "api_key" and isinstance(value, str) else value
-            continue
-        if key in ("folder", "session"):
-            restart = True
-        if value is None:
-            _settings.pop(key, None)
-        else:
-            _settings[key] = value
+    changed = _settings.update(**settings_)
     with _default_lock:
-        if restart:
+        if changed & _settings.RESTART:
             _default = None
         elif _default is not None:
-            _default.model = _settings.get("model") or DEFAULT_MODEL
-            _default.api = _settings.get("api")
-            _default.budget_usd = _settings.get("budget_usd")
-            _default.defaults = {k: v for k, v in _settings.items() if k not in _SESSION_SETTINGS}
+            _settings.apply(_default)
     return settings()
+
+
+def reset_settings() -> None:
+    """Forget every ``configure()`` setting and the default session (a fresh start; tests use it)."""
+    global _default
+    _settings.reset()
+    with _default_lock:
+        _default = None
 
 
 def default_session() -> Session:

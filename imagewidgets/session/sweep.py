@@ -18,7 +18,6 @@ import itertools
 import queue
 import sys
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 from ..api.errors import BudgetExceededError
@@ -168,7 +167,7 @@ class _Progress:
 def _async_client(session: "Session"):
     from ..api.client import AsyncClient
 
-    given = session._async_client
+    given = session.async_client
     if given is not None:  # an AsyncClient, or a factory called once per sweep (each sweep has its own loop)
         if callable(given) and not hasattr(given, "run"):
             return given(), True
@@ -191,7 +190,7 @@ def run_sweep(session: "Session", prompts: Any, *, concurrency: int = 4, progres
     requests = []
     for cell in cells:
         opts = {k: v for k, v in cell.items() if k != "prompt"}
-        requests.append(session._imagine_request(cell["prompt"], **opts))
+        requests.append(session.imagine_request(cell["prompt"], **opts))
     for req in requests:
         req.validate()
     if session.budget_usd is not None:
@@ -210,19 +209,16 @@ def run_sweep(session: "Session", prompts: Any, *, concurrency: int = 4, progres
     async def one(i: int, req: Any, client: Any, sem: asyncio.Semaphore) -> None:
         async with sem:
             turn = None
+            recorder = session.recorder
             try:
-                turn, usd = session._begin(req, None, "generate", refresh, make_current=False)
+                turn = recorder.begin(req, None, kind="generate", refresh=refresh, make_current=False)
                 if turn.status != "replayed":
-                    t0 = time.perf_counter()
                     try:
                         results = await client.run(req)
                     except BaseException as e:
-                        session._fail(turn, e, usd, time.perf_counter() - t0)
+                        recorder.fail(turn, e)
                         raise
-                    turn = await asyncio.to_thread(session._finish, turn, results, "completed", usd,
-                                                   time.perf_counter() - t0, False)
-                else:
-                    session._notify(turn)
+                    turn = await asyncio.to_thread(recorder.finish, turn, results, make_current=False)
                 turns[i] = turn
             except Exception as e:
                 turns[i] = turn

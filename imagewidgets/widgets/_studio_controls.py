@@ -1,5 +1,6 @@
-"""The ImageStudio's model-dependent controls: the choices each model's table row offers, the
-dall-e-3 style, and a size control that takes any ``WxH`` for models with the free size rule."""
+"""The ImageStudio's model-dependent controls: the choices each model's table row offers, those
+that start on "default" (dall-e-3's style), and a size control that takes any ``WxH`` for models
+with the free size rule. The choices are the parameters declared with a ``control`` (``api/params.py``)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,22 @@ from typing import Any, Callable, Optional, Union
 import ipywidgets as W
 
 from ..api.errors import ParamError
-from ..api.models import ModelSpec, get_model, parse_size
+from ..api.models import COMPRESSED_FORMATS, ModelSpec, get_model, parse_size
+from ..api.params import Param, params_of, registry
+from ..api.requests import GenerateRequest
 
-__all__ = ["CHOICES", "COMPRESSED", "SizeControl", "choices", "offer", "offer_style", "spec_of"]
+__all__ = ["CHOICES", "COMPRESSED", "EDIT_ONLY", "SizeControl", "choices", "offer", "offer_unset", "spec_of",
+           "starts_unset"]
 
-#: request option -> (what the model table calls its choices, what the API calls the option)
-CHOICES = {
-    "size": ("sizes", "size"),
-    "quality": ("qualities", "quality"),
-    "output_format": ("output_formats", "output format"),
-    "background": ("backgrounds", "background"),
-    "moderation": ("moderations", "moderation"),
-    "input_fidelity": ("input_fidelities", "input fidelity"),
-    "style": ("styles", "style"),
-}
-_PREFERRED = {"output_format": "png", "background": "auto", "moderation": "auto", "input_fidelity": "low"}
-COMPRESSED = ("jpeg", "webp")
+#: request option -> its parameter, for every choice parameter with a studio control (``api/params.py``)
+CHOICES: dict[str, Param] = {p.name: p for p in registry().values() if p.control and p.choices}
+#: the choices only an edit sends (generations do not take them)
+EDIT_ONLY = frozenset(CHOICES) - {p.name for p in params_of(GenerateRequest)}
+COMPRESSED = COMPRESSED_FORMATS
 #: common sizes offered (beside the fixed ones) for models with the free WxH rule
 _FREE_PRESETS = ("1280x720", "720x1280", "2048x1152", "1152x2048", "2560x1440", "3840x2160")
-#: the style control's first entry: send no style, so the API's own default (vivid) applies
-_NO_STYLE = ("default", "")
+#: the first entry of a choice that starts unset: send none, so the API's own default applies
+_UNSET = ("default", "")
 
 _CONTROL = {"layout": {"width": "220px"}, "style": {"description_width": "80px"}}
 
@@ -38,7 +35,7 @@ def spec_of(name: str) -> ModelSpec:
 
 def choices(spec: ModelSpec, option: str) -> tuple[str, ...]:
     """What the control of ``option`` offers for ``spec`` (sizes: the table's, presets, auto)."""
-    values = tuple(getattr(spec, CHOICES[option][0]))
+    values = tuple(getattr(spec, CHOICES[option].choices or ""))
     if option != "size":
         return values
     if spec.free_size:
@@ -54,10 +51,10 @@ def dropdown(desc: str, cls: str) -> W.Dropdown:
 
 def offer(widget: W.Dropdown, spec: ModelSpec, option: str) -> None:
     """Offer only what the model accepts; a control it does not accept is disabled, with why."""
-    label = CHOICES[option][1]
+    label = CHOICES[option].text
     values = choices(spec, option)
     previous = widget.value
-    preferred = {"size": spec.default_size, "quality": spec.default_quality}.get(option, _PREFERRED.get(option))
+    preferred = {"size": spec.default_size, "quality": spec.default_quality}.get(option, CHOICES[option].prefer)
     widget.options = values
     if previous in values:
         widget.value = previous
@@ -68,19 +65,28 @@ def offer(widget: W.Dropdown, spec: ModelSpec, option: str) -> None:
         widget.tooltip = f"{spec.name} does not accept {label}"
     else:
         widget.tooltip = f"{label} for {spec.name}: {', '.join(values)}"
-        if option == "input_fidelity":
+        if option in EDIT_ONLY:
             widget.tooltip += " (Edit only)"
 
 
-def offer_style(widget: W.Dropdown, spec: ModelSpec) -> None:
-    """The style choice: enabled only for models whose table row has styles (dall-e-3)."""
-    values = choices(spec, "style")
+def starts_unset(option: str) -> bool:
+    """A choice with no value to start on (no ``prefer``, no model default) offers "default" first,
+    which sends nothing: a new control never changes what a click sends until it is used."""
+    return option not in ("size", "quality") and CHOICES[option].prefer is None
+
+
+def offer_unset(widget: W.Dropdown, spec: ModelSpec, option: str = "style") -> None:
+    """A choice that starts on "default" (send none, the API's own default applies), e.g. dall-e-3's
+    style; enabled only for models whose table row lists values."""
+    label = CHOICES[option].text
+    values = choices(spec, option)
     previous = widget.value
-    widget.options = (_NO_STYLE, *((v, v) for v in values)) if values else ()
+    widget.options = (_UNSET, *((v, v) for v in values)) if values else ()
     widget.value = previous if previous in values else "" if values else None
     widget.disabled = not values
-    widget.tooltip = (f"style for {spec.name}: {' or '.join(values)} ('default' sends none: the API's own applies)"
-                      if values else f"{spec.name} does not accept style")
+    widget.tooltip = (f"{label} for {spec.name}: {' or '.join(values)} ('default' sends none: the API's own applies)"
+                      if values else f"{spec.name} does not accept {label}")
+
 
 
 SizeWidget = Union[W.Dropdown, W.Combobox]

@@ -1,27 +1,46 @@
-"""Small helpers the widgets share: errors kept in an ``Output``, errors as one readable line."""
+"""Small helpers the widgets share: one way to keep an error in the widget's ``Output``, errors as
+one readable line."""
 
 from __future__ import annotations
 
 import functools
 import traceback
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
-__all__ = ["reported", "one_line"]
+__all__ = ["reported", "report_error", "one_line"]
 
 
-def reported(method: Callable) -> Callable:
-    """Run a widget callback; an exception goes into ``self.output`` (an ``ipywidgets.Output``)
-    instead of being lost in the kernel log or killing the caller (a stream, a click)."""
+def report_error(widget: Any, error: BaseException) -> None:
+    """Keep ``error``'s full traceback in ``widget.output`` (an ``ipywidgets.Output``), where the
+    user can read it, instead of losing it in the kernel log."""
+    widget.output.append_stderr("".join(traceback.format_exception(error)))
 
-    @functools.wraps(method)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except Exception:
-            self.output.append_stderr(traceback.format_exc())
-            return None
 
-    return wrapper
+def reported(method: Optional[Callable] = None, *, cleanup: Optional[str] = None) -> Any:
+    """Run a widget callback; an exception goes to ``report_error`` instead of killing the caller
+    (a stream, a click, a mouse event), then ``self.<cleanup>()`` runs when named (e.g. to end a
+    stroke in progress, so the widget's state stays consistent)::
+
+        @reported
+        def _on_model(self, change): ...
+
+        @reported(cleanup="_abort_drag")
+        def _on_mouse_move(self, x, y): ...
+    """
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(self, *args, **kwargs)
+            except Exception as e:
+                report_error(self, e)
+                if cleanup is not None:
+                    getattr(self, cleanup)()
+                return None
+
+        return wrapper
+
+    return decorate(method) if method is not None else decorate
 
 
 def one_line(error: BaseException) -> str:

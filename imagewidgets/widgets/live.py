@@ -217,5 +217,5 @@ def _first_image(result: Any) -> Any:
         return image
     try:
         return result[0]
-    except (TypeError, IndexError, KeyError):
+    except (TypeError, LookupError):
         return None

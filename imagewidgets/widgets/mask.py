@@ -7,7 +7,6 @@ The mask and the markup live in Python at the image's full resolution; the canva
 from __future__ import annotations
 
 import functools
-import traceback
 from typing import Any, Iterable, Optional
 
 import ipywidgets as W
@@ -19,26 +18,12 @@ from traitlets import Enum, Int, Unicode, observe, validate
 from ..api.errors import ParamError
 from ..api.images import ImageLike, load_image, to_png_bytes
 from ._raster import Box, Layers, View, as_points, order_box
+from ._util import reported
 
 __all__ = ["MaskPainter"]
 
 _IMAGE, _OVERLAY, _CURSOR = 0, 1, 2  # canvas layers, bottom to top; the top one gets the mouse
 _CURSOR_COLOUR = "#00b3ff"
-
-
-def _reported(method):
-    """Run a browser callback; an error goes into the painter's ``output`` instead of being lost
-    in the kernel log, and any stroke in progress is ended so the state stays consistent."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except Exception:
-            self.output.append_stderr(traceback.format_exc())
-            self._abort_drag()
-
-    return wrapper
 
 
 class MaskPainter(W.VBox):
@@ -229,7 +214,7 @@ class MaskPainter(W.VBox):
         self._update_controls()
 
     # ------------------------------------------------------------------ browser events
-    @_reported
+    @reported(cleanup="_abort_drag")
     def _on_mouse_down(self, x: float, y: float) -> None:
         self._end_drag()  # a drag whose mouse_up never arrived
         self._last = (x, y)
@@ -241,26 +226,26 @@ class MaskPainter(W.VBox):
             self._stroke_to(x, y)
         self._draw_cursor(x, y)
 
-    @_reported
+    @reported(cleanup="_abort_drag")
     def _on_mouse_move(self, x: float, y: float) -> None:
         if self._drag == "stroke" and self._doc.active is not None:
             self._stroke_to(x, y)
         self._last = (x, y) if self._drag else None
         self._draw_cursor(x, y)
 
-    @_reported
+    @reported(cleanup="_abort_drag")
     def _on_mouse_up(self, x: float, y: float) -> None:
         if self._drag == "stroke" and self._doc.active is not None:
             self._stroke_to(x, y)
         self._end_drag(x, y)
         self._draw_cursor(x, y)
 
-    @_reported
+    @reported(cleanup="_abort_drag")
     def _on_mouse_out(self, x: float, y: float) -> None:
         self._end_drag(x, y)
         self._draw_cursor(None, None)
 
-    @_reported
+    @reported(cleanup="_abort_drag")
     def _on_client_ready(self) -> None:
         self._redraw(whole=True)  # a new browser view starts blank
 
@@ -360,7 +345,7 @@ class MaskPainter(W.VBox):
         ])
 
     def _button_handler(self, action):
-        @_reported
+        @reported(cleanup="_abort_drag")
         def handler(painter, _button):
             action()
 

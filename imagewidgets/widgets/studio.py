@@ -4,24 +4,28 @@ click, Generate / Edit / Vary / Cancel, the live stream, errors on one line, and
 from __future__ import annotations
 
 import threading
-import traceback
 from typing import Any, Optional
 
 import ipywidgets as W
+from traitlets import Bool
 
 from ..api.cost import estimate
 from ..api.errors import ImagewidgetsError
 from ..api.models import DEFAULT_RESPONSES_MODEL, model_names
+from ..api.params import registry
 from ..api.requests import GenerateRequest
 from ._studio_controls import CHOICES as _CHOICES
 from ._studio_controls import COMPRESSED as _COMPRESSED
-from ._studio_controls import SizeControl, dropdown, offer, offer_style
+from ._studio_controls import EDIT_ONLY as _EDIT_ONLY
+from ._studio_controls import SizeControl, dropdown, offer, offer_unset, starts_unset
 from ._studio_controls import spec_of as _spec
-from ._util import one_line, reported
+from ._util import one_line, report_error, reported
 from .gallery import Gallery
 from .live import LiveImage
 
 __all__ = ["ImageStudio"]
+
+_PARAMS = registry()
 
 
 def _lifecycle_note(name: str) -> str | None:
@@ -53,15 +57,19 @@ class ImageStudio(W.VBox):
     Every control is a widget attribute (``studio.model``, ``.size``, ``.quality``,
     ``.output_format``, ``.background``, ``.moderation``, ``.input_fidelity``, ``.style``,
     ``.compression``, ``.n``, ``.partial_images``, ``.prompt``) whose ``value`` is the state; their
-    choices follow the selected model's row of the model table. ``.size`` is a Dropdown of the
+    choices follow the selected model's row of the model table. Each choice parameter declared
+    with a ``control`` (``api/params.py``) gets its dropdown, named like the parameter. ``.size`` is a Dropdown of the
     model's sizes, or for models with the free ``WxH`` rule a Combobox where any size can be typed:
     one the table refuses shows its reason in the error area and disables the buttons. ``studio.options(kind)`` is what a click sends;
     ``studio.cost`` shows ``cost.estimate`` of it. Generate, Edit and Vary run
     ``session.imagine`` / ``edit`` / ``vary`` in the :class:`LiveImage` (``studio.live``); Edit
     continues from the session's current turn (click a thumbnail in ``studio.gallery`` to
     branch) with the mask painted in the "Mask…" painter, if open. ``studio.wait()`` blocks
-    until the click's work is done (for tests).
+    until the click's work is done (for tests); ``studio.busy`` is True while it runs (the buttons
+    follow it).
     """
+
+    busy = Bool(False, help="a click's request is running (Generate, Edit and Vary are disabled)")
 
     def __init__(self, session: Any = None, *, live_width: int = 512, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -73,9 +81,12 @@ class ImageStudio(W.VBox):
         self.output = W.Output()
         self.output.add_class("iw-studio-log")
         self.painter: Any = None
+        self._quiet = False  # True while a model change re-offers every control (one cost update)
+        self._size_error: Optional[str] = None
         self._idle = threading.Event()
         self._idle.set()
         self._build(live_width)
+        self.observe(lambda _change: self._update_buttons(), names=["busy"])
         self.add_class("iw-studio")
         self._on_model()
 
@@ -94,7 +105,7 @@ class ImageStudio(W.VBox):
         opts: dict[str, Any] = {"model": spec.name}
         for option in _CHOICES:
             widget = getattr(self, option)
-            if not widget.disabled and widget.value not in (None, "") and (option != "input_fidelity" or kind == "edit"):
+            if not widget.disabled and widget.value not in (None, "") and (option not in _EDIT_ONLY or kind == "edit"):
                 opts[option] = widget.value
         if not self.compression.disabled:
             opts["output_compression"] = self.compression.value
@@ -161,7 +172,7 @@ class ImageStudio(W.VBox):
         self.show_error(None)
         self._idle.clear()
         try:
-            self._set_busy(True)
+            self.busy = True
             future = self.live.run(fn, *args, **kwargs)
         except Exception as e:
             self._ended(e)
@@ -173,14 +184,10 @@ class ImageStudio(W.VBox):
             if error is not None:
                 self.show_error(error)
                 if not isinstance(error, ImagewidgetsError):  # a bug, not a user error: keep the traceback
-                    self.output.append_stderr("".join(traceback.format_exception(error)))
-            self._set_busy(False)
+                    report_error(self, error)
+            self.busy = False
         finally:
             self._idle.set()
-
-    def _set_busy(self, busy: bool) -> None:
-        self._busy = busy
-        self._update_buttons()
 
     # ------------------------------------------------------------------ following the controls
     @reported
@@ -191,8 +198,8 @@ class ImageStudio(W.VBox):
             for option in _CHOICES:
                 if option == "size":
                     self._size.offer(spec)
-                elif option == "style":
-                    offer_style(self.style, spec)
+                elif starts_unset(option):
+                    offer_unset(getattr(self, option), spec, option)
                 else:
                     offer(getattr(self, option), spec, option)
             self.n.max = max(1, spec.n_max)
@@ -222,7 +229,7 @@ class ImageStudio(W.VBox):
         shown = self.error.value
         if problem is not None:
             self.show_error(problem)
-        elif shown and shown == getattr(self, "_size_error", None):
+        elif shown and shown == self._size_error:
             self.show_error(None)  # the size was the error, and it is fixed now
         self._size_error = self.error.value if problem is not None else None
 
@@ -237,13 +244,13 @@ class ImageStudio(W.VBox):
         else:
             why = None
         self.compression.disabled = why is not None
-        self.compression.tooltip = why or "output compression, 0-100%"
+        self.compression.tooltip = why or "output compression, {}-{}%".format(*_PARAMS["output_compression"].bounds())
         self._update_cost()
         self._update_buttons()
 
     @reported
     def _update_cost(self, change: Any = None) -> None:
-        if getattr(self, "_quiet", False):
+        if self._quiet:
             return
         try:
             problem = self._size.problem(_spec(self.model.value))
@@ -259,7 +266,7 @@ class ImageStudio(W.VBox):
 
     def _update_buttons(self) -> None:
         spec = _spec(self.model.value)
-        busy = getattr(self, "_busy", False)
+        busy = self.busy
         problem = self._size.problem(spec)
         for button, endpoints, verb in (
             (self.generate_button, ("generations", "responses"), "generate"),
@@ -321,19 +328,17 @@ class ImageStudio(W.VBox):
         self.responses_model.add_class("iw-responses-model")
         self.responses_model.tooltip = "the model Responses turns (multi-turn edits) are sent with"
         self.responses_model.observe(self._on_responses_model, names=["value"])
-        self.quality = dropdown("quality", "iw-quality")
-        self.output_format = dropdown("format", "iw-format")
-        self.background = dropdown("background", "iw-background")
-        self.moderation = dropdown("moderation", "iw-moderation")
-        self.input_fidelity = dropdown("fidelity", "iw-fidelity")
-        self.style = dropdown("style", "iw-style")
-        self.compression = W.IntSlider(80, min=0, max=100, description="compression",
+        for option, p in _CHOICES.items():  # one dropdown per choice parameter; size has its own control
+            if option != "size":
+                setattr(self, option, dropdown(p.control or option, f"iw-{p.control}"))
+        dropdowns = [getattr(self, option) for option in _CHOICES if option != "size"]
+        self.compression = W.IntSlider(80, *_PARAMS["output_compression"].bounds(), description="compression",
                                        style={"description_width": "90px"}, layout=W.Layout(width="300px"))
         self.compression.add_class("iw-compression")
-        self.n = W.IntSlider(1, min=1, max=10, description="n", style={"description_width": "80px"},
+        self.n = W.IntSlider(1, *_PARAMS["n"].bounds(), description="n", style={"description_width": "80px"},
                              layout=W.Layout(width="280px"))
         self.n.add_class("iw-n")
-        self.partial_images = W.IntSlider(2, min=0, max=3, description="partials",
+        self.partial_images = W.IntSlider(2, *_PARAMS["partial_images"].bounds(), description="partials",
                                           style={"description_width": "80px"}, layout=W.Layout(width="280px"))
         self.partial_images.add_class("iw-partials")
         self.cost = W.Label()
@@ -355,16 +360,16 @@ class ImageStudio(W.VBox):
         self.gallery.observe(self._on_selected, names=["selected"])
 
         self.model.observe(self._on_model, names=["value"])
-        self.output_format.observe(self._on_format, names=["value"])
-        for w in (self.prompt, self.quality, self.background, self.moderation, self.style, self.compression,
-                  self.n, self.partial_images):
+        self.output_format.observe(self._on_format, names=["value"])  # which updates the cost too
+        priced = [getattr(self, o) for o in _CHOICES if o not in _EDIT_ONLY and o not in ("size", "output_format")]
+        for w in (self.prompt, *priced, self.compression, self.n, self.partial_images):
             w.observe(self._update_cost, names=["value"])
         self.cost.observe(lambda _c: self._update_buttons(), names=["value"])
 
         self.children = [
             self.prompt,
-            W.HBox([self.model, self._size.box, self.quality, self.output_format]),
-            W.HBox([self.background, self.moderation, self.input_fidelity, self.style]),
+            W.HBox([self.model, self._size.box, *dropdowns[:2]]),
+            W.HBox(dropdowns[2:], layout=W.Layout(flex_flow="row wrap")),
             W.HBox([self.responses_model]),
             W.HBox([self.n, self.partial_images, self.compression]),
             W.HBox([self.generate_button, self.edit_button, self.vary_button, self.mask_toggle,

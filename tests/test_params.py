@@ -1,0 +1,184 @@
+"""Each request parameter is declared once (``api/params.py``): the wire, the offline server, the
+magics and the studio read their lists from the declaration.
+
+The main test adds a throwaway parameter the way a contributor would (its field in ``requests.py``
+and its values in the model table, nothing else) to a copy of the package, and sees it reach the
+wire, the rule, the offline server, the magics' options and ``%imagine_config``, and the studio.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from imagewidgets.api.params import params_of, registry, tool_fields
+from imagewidgets.api.requests import EditRequest, GenerateRequest, ResponsesRequest
+from imagewidgets.api.wire import encode
+
+PACKAGE = Path(__file__).resolve().parents[1] / "imagewidgets"
+
+#: the whole change a contributor makes: (file, anchor line, lines inserted after it)
+THROWAWAY = [
+    ("api/requests.py", "    svg: dict | None = param(json=dict, tool=True)\n",
+     '    sharpness: str | None = param(choices="sharpnesses", tool=True, flags=("--sharpness",), config=True,\n'
+     '                                  control="sharpness", help="how sharp: {choices}")\n'),
+    ("api/models.py", "    complexities: tuple[str, ...] = ()\n", "    sharpnesses: tuple[str, ...] = ()\n"),
+    ("api/models.py", '    complexities=("low", "medium", "high"),\n', '    sharpnesses=("soft", "crisp"),\n'),
+]
+
+SCRIPT = r'''
+import contextlib, io, json
+import httpx2
+import imagewidgets
+from imagewidgets.api.client import Client
+from imagewidgets.api.errors import ParamError
+from imagewidgets.api.requests import GenerateRequest, ResponsesRequest
+from imagewidgets.api.wire import encode
+from imagewidgets.offline.parse import generate_request, responses_request
+from imagewidgets.session.session import Session
+
+out = {"package": imagewidgets.__file__}
+out["tool"] = encode(ResponsesRequest("a kite", model="gpt-image-2", sharpness="crisp")).json["tools"][0]
+out["generations"] = encode(GenerateRequest("a kite", model="gpt-image-2", sharpness="crisp")).json
+try:
+    GenerateRequest("a kite", model="gpt-image-1.5", sharpness="crisp").validate()
+except ParamError as e:
+    out["refused"] = str(e)
+out["parsed"] = generate_request({"prompt": "a kite", "model": "gpt-image-2", "sharpness": "crisp"}).sharpness
+body = {"model": "gpt-5", "input": "a kite", "tools": [{"type": "image_generation", "sharpness": "soft"}]}
+out["parsed_tool"] = responses_request(body, lambda img, param: img).request.sharpness
+try:
+    generate_request({"prompt": "a kite", "sharpness": 5})
+except ParamError as e:
+    out["typed"] = str(e)
+
+
+class Recording(httpx2.HTTPTransport):
+    def __init__(self):
+        super().__init__()
+        self.bodies = []
+
+    def handle_request(self, request):
+        request.read()
+        if request.method == "POST":
+            self.bodies.append([request.url.path, json.loads(request.content)])
+        return super().handle_request(request)
+
+
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
+
+shell = InteractiveShell.instance(config=Config())
+with contextlib.redirect_stdout(io.StringIO()):
+    shell.extension_manager.load_extension("imagewidgets")
+    rec = Recording()
+    session = Session("throwaway", client=Client(transport=rec))
+    shell.user_ns["s"] = session
+    shell.run_line_magic("imagine_config", "--session s")
+    out["help"] = shell.find_line_magic("imagine").parser.format_help()
+    out["config_help"] = shell.find_line_magic("imagine_config").parser.format_help()
+    first = shell.run_line_magic("imagine", "a kite --sharpness crisp --no-display")
+    shell.run_line_magic("imagine_config", "--sharpness soft")
+    second = shell.run_line_magic("imagine", "a kite over the sea --api images --no-display")
+out["made"] = [first is not None, second is not None]
+out["wire"] = rec.bodies
+
+from imagewidgets.widgets.studio import ImageStudio
+
+studio = ImageStudio(session)
+studio.model.value = "gpt-image-2"
+out["offered"] = [value for _label, value in studio.sharpness.options]
+out["unset"] = [studio.sharpness.value, "sharpness" in studio.options("generate")]
+studio.sharpness.value = "crisp"
+out["sends"] = studio.options("generate").get("sharpness")
+priced = []
+studio.estimate = lambda: priced.append(1) or ImageStudio.estimate(studio)
+studio.sharpness.value = "soft"
+out["priced"] = len(priced)
+studio.model.value = "gpt-image-1.5"
+out["disabled"] = [studio.sharpness.disabled, studio.sharpness.tooltip]
+session.client.close()
+print("RESULT:" + json.dumps(out))
+'''
+
+
+def _with_throwaway_parameter(root: Path) -> Path:
+    copy = root / "imagewidgets"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    for rel, anchor, lines in THROWAWAY:
+        path = copy / rel
+        text = path.read_text("utf-8")
+        assert text.count(anchor) == 1, f"{rel}: the anchor {anchor!r} moved; update THROWAWAY"
+        path.write_text(text.replace(anchor, anchor + lines), "utf-8")
+    return copy
+
+
+def test_a_new_parameter_in_its_field_and_the_model_table_reaches_every_part(tmp_path):
+    copy = _with_throwaway_parameter(tmp_path)
+    assert {rel for rel, _, _ in THROWAWAY} == {"api/requests.py", "api/models.py"}  # two files, nothing else
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=240,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.split("RESULT:", 1)[1])
+    assert out["package"].startswith(str(copy))
+    # the wire: the Responses tool and the Image API body
+    assert out["tool"]["sharpness"] == "crisp" and out["generations"]["sharpness"] == "crisp"
+    # the rule comes from the table: a model without sharpnesses refuses it before any I/O
+    assert out["refused"].startswith("sharpness='crisp' is not allowed for gpt-image-1.5")
+    # the offline server reads it from both APIs and checks its JSON type
+    assert out["parsed"] == "crisp" and out["parsed_tool"] == "soft"
+    assert out["typed"].startswith("sharpness=5") and "a string" in out["typed"]
+    # the magics: an option with help from the table, and a %imagine_config default
+    assert "--sharpness SHARPNESS" in out["help"] and "how sharp: soft, crisp" in out["help"]
+    assert "--sharpness SHARPNESS" in out["config_help"]
+    assert out["made"] == [True, True]
+    (path1, body1), (path2, body2) = out["wire"]
+    assert path1.endswith("/responses") and body1["tools"][0]["sharpness"] == "crisp"
+    assert path2.endswith("/images/generations") and body2["sharpness"] == "soft"
+    # the studio: a dropdown of the model's values (starting on "default"), sent with Generate, priced when changed
+    assert out["offered"] == ["", "soft", "crisp"] and out["unset"] == ["", False]  # "default": sends none
+    assert out["sends"] == "crisp" and out["priced"] >= 1
+    assert out["disabled"] == [True, "gpt-image-1.5 does not accept sharpness"]
+
+
+def test_the_wire_and_server_lists_are_the_declared_parameters():
+    from imagewidgets.offline import parse
+
+    generate = {p.name for p in params_of(GenerateRequest)}
+    assert parse._GENERATE_FIELDS == {"prompt", "user", *generate}
+    assert parse._EDIT_FIELDS - parse._GENERATE_FIELDS == {"image", "images", "mask", "markup", "input_fidelity"}
+    assert parse._TOOL_FIELDS == {"type", "model", "input_image_mask", *tool_fields()}
+    assert parse._INT_FIELDS == {"n", "partial_images", "output_compression", "frame_count", "frame_duration_ms"}
+    tool = encode(ResponsesRequest("a kite", quality="low", action="generate", input_fidelity="high")).json["tools"][0]
+    assert tool == {"type": "image_generation", "model": "gpt-image-2", "quality": "low", "input_fidelity": "high",
+                    "action": "generate"}
+
+
+def test_edits_and_the_responses_tool_share_one_declaration_of_input_fidelity():
+    edit = {p.name: p for p in params_of(EditRequest)}["input_fidelity"]
+    responses = {p.name: p for p in params_of(ResponsesRequest)}["input_fidelity"]
+    assert edit == responses == registry()["input_fidelity"]
+    assert "input_fidelity" not in {p.name for p in params_of(GenerateRequest)}
+
+
+def test_magic_options_come_from_the_declarations():
+    from imagewidgets.magics import _args as A
+
+    assert A.OUTPUT == ("model", "size", "quality", "n", "output_format", "output_compression", "background",
+                        "moderation", "partial_images", "api")
+    assert A.EDIT == ("input_fidelity",) and A.VARY == ("model", "size", "n")
+    assert A.OPTION_FOR_PARAM["output_format"] == "-f/--format"
+    assert [p.name for p in A.CONFIG] == ["model", "size", "quality", "output_format", "background", "moderation"]
+
+
+def test_int_options_take_their_range_from_the_model_table():
+    n = registry()["n"]
+    from imagewidgets.api.models import MODELS
+
+    assert n.bounds() == (1, max(m.n_max for m in MODELS.values()))
+    assert registry()["partial_images"].bounds() == (0, 3)
