@@ -25,6 +25,7 @@ from openai.types.responses import tool as responses_tool  # noqa: E402
 from openai.types.shared import chat_model  # noqa: E402
 
 from imagewidgets.api import decode, validation, wire  # noqa: E402
+from imagewidgets.api.params import tool_fields  # noqa: E402
 from imagewidgets.api.models import (  # noqa: E402
     DEFAULT_RESPONSES_MODEL,
     MODELS,
@@ -222,7 +223,7 @@ def test_request_fields_match(sdk, ours, endpoint):
 
 def test_the_image_tool_on_the_wire_has_the_sdks_fields():
     """Every field of the SDK's ImageGeneration tool can be sent, and we send no other."""
-    req = ResponsesRequest("x", mask=b"\x89PNG\r\n\x1a\n" + b"0" * 64, **{n: "v" for n in wire._TOOL_FIELDS})
+    req = ResponsesRequest("x", mask=b"\x89PNG\r\n\x1a\n" + b"0" * 64, **{n: "v" for n in tool_fields()})
     tool = wire.responses_body(req)["tools"][0]
     assert set(tool) == set(TOOL.model_fields)
 
