@@ -1,14 +1,20 @@
-"""LiveImage's per-frame cost: from a partial frame's arrival to the widget's value being set,
-as a ratio to decoding and re-encoding the same frame with Pillow, measured in the same run.
+"""LiveImage's per-frame cost on the kernel side: bytes sent to the browser and time, for the canvas
+view beside the plain ``ipywidgets.Image`` path it replaced and beside decoding + re-encoding the
+frame with Pillow, all measured in the same run.
 
-The frames are real partial frames (1024x1024, png / jpeg / webp) streamed by the offline server.
-The widget side is ``LiveImage.on_event(event)`` (image value and format in one message, plus the
-"partial k of n" label), with the Image's comm replaced by one that serializes each message the
-way ipykernel does (jupyter_client's Session: JSON, HMAC signature, binary buffers) without a
-socket. The baseline is what a widget that re-renders frames would do at the least: Pillow
-decodes the frame and encodes it again in its own format at default settings.
+The frames are real partial frames (1024x1024, png / jpeg / webp) streamed by the offline server,
+and photo-like frames as heavy as real ones. Every widget's comm is replaced by one that serializes
+each message the way ipykernel does (jupyter_client's Session: JSON, HMAC signature, binary
+buffers) without a socket, so "bytes" are what would go to the browser: the frame's Image model
+(opened once per frame, its bytes as they arrived) and the canvas's draw commands.
 
-    python bench/bench_live_frames.py [--repeat 30] [--json out.json]
+- ``image``: the 0.1 path: one ``ipywidgets.Image`` whose value is replaced by each frame.
+- ``canvas``: ``LiveImage.on_event`` with the fade off (the frame drawn once, with its overlays).
+- ``canvas+fade``: the default 160 ms fade (four redraws of old and new frame and the overlays);
+  its time includes the fade thread's redraws.
+- ``pillow``: what a widget that re-renders frames would do at least: decode, encode again.
+
+    python bench/bench_live_frames.py [--repeat 10] [--json out.json]
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import os
 import platform
 import statistics
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
@@ -28,29 +35,59 @@ FORMATS = ("png", "jpeg", "webp")
 PIL_FORMAT = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 
 
+class Meter:
+    """Bytes every fake comm would have written to the kernel's socket."""
+
+    bytes_out = 0
+    lock = threading.Lock()
+
+    @classmethod
+    def add(cls, n: int) -> None:
+        with cls.lock:
+            cls.bytes_out += n
+
+
 class KernelLikeComm:
     """Serializes every message as ipykernel would before the socket write, then drops it."""
 
     kernel = True
+    _session = None
 
-    def __init__(self, comm_id: str) -> None:
-        from jupyter_client.session import Session
+    def __init__(self, target_name: str = "", data=None, buffers=None, metadata=None, comm_id=None, **_kw):
+        import uuid
 
-        self.comm_id = comm_id
-        self.session = Session(key=b"bench-key", username="bench")
-        self.bytes_out = 0
+        self.comm_id = comm_id or uuid.uuid4().hex
+        self._write("comm_open", {"comm_id": self.comm_id, "target_name": target_name, "data": data},
+                    metadata, buffers)
+
+    @classmethod
+    def session(cls):
+        if cls._session is None:
+            from jupyter_client.session import Session
+
+            cls._session = Session(key=b"bench-key", username="bench")
+        return cls._session
+
+    def _write(self, kind: str, content: dict, metadata, buffers) -> None:
+        msg = self.session().msg(kind, content, metadata=metadata or {})
+        frames = self.session().serialize(msg)
+        frames.extend(memoryview(b).cast("B") for b in buffers or [])  # zero-copy, as pyzmq sends them
+        Meter.add(sum(len(f) for f in frames))
 
     def send(self, data=None, metadata=None, buffers=None):
-        msg = self.session.msg("comm_msg", {"comm_id": self.comm_id, "data": data}, metadata=metadata or {})
-        frames = self.session.serialize(msg)
-        frames.extend(memoryview(b).cast("B") for b in buffers or [])  # zero-copy, as pyzmq sends them
-        self.bytes_out += sum(len(f) for f in frames)
+        self._write("comm_msg", {"comm_id": self.comm_id, "data": data}, metadata, buffers)
 
     def on_msg(self, callback):
         pass
 
     def close(self, *args, **kwargs):
-        pass
+        self._write("comm_close", {"comm_id": self.comm_id, "data": {}}, None, None)
+
+
+def install_fake_comms() -> None:
+    import ipywidgets.comm
+
+    ipywidgets.comm.create_comm = lambda *a, **kw: KernelLikeComm(*a, **kw)
 
 
 def stream_frames(fmt: str, count: int = 3) -> list:
@@ -59,7 +96,7 @@ def stream_frames(fmt: str, count: int = 3) -> list:
     from imagewidgets.offline.config import OfflineConfig
     from imagewidgets.offline.server import OfflineServer
 
-    with OfflineServer(OfflineConfig()) as server, Client(base_url=server.base_url) as client:
+    with OfflineServer(OfflineConfig(partial_interval_s=0)) as server, Client(base_url=server.base_url) as client:
         with client.generate("a harbour at dawn, boats and gulls", model="gpt-image-1.5", size="1024x1024",
                              quality="medium", output_format=fmt, stream=True, partial_images=count) as stream:
             return [e for e in stream if e.type == "partial_image"]
@@ -86,16 +123,51 @@ def photo_frames(fmt: str, count: int = 3) -> list:
     return events
 
 
-def median_per_frame(fn, frames, repeat: int) -> float:
-    for f in frames:  # warm up
-        fn(f)
-    times = []
-    for _ in range(repeat):
-        for f in frames:
-            t = time.perf_counter()
-            fn(f)
-            times.append(time.perf_counter() - t)
-    return statistics.median(times)
+# -- the four ways to put a frame on screen ---------------------------------------------------------
+
+def image_path():
+    import ipywidgets as W
+
+    image = W.Image(format="png")
+
+    def show(event) -> None:
+        with image.hold_sync():
+            image.format = event.format
+            image.value = event.data
+
+    return show, None
+
+
+def canvas_path(fade_ms: float):
+    from imagewidgets.widgets import LiveImage
+
+    live = LiveImage(tick_s=None, fade_ms=fade_ms)
+    live.start()
+    redraw_s = [0.0]
+    original = live._redraw
+
+    def timed_redraw(*a, **kw):  # the fade thread's redraws: kernel time after on_event returned
+        t = time.perf_counter()
+        try:
+            return original(*a, **kw)
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                redraw_s[0] += time.perf_counter() - t
+
+    live._redraw = timed_redraw
+
+    def show(event) -> None:
+        live.on_event(event)
+        assert live.image.value.obj is event.data, "the frame's own bytes, not a copy"
+
+    def settle() -> float:
+        """Wait for a fade to finish; seconds its thread spent redrawing."""
+        if fade_ms:
+            time.sleep(fade_ms / 1000 + 0.05)
+        spent, redraw_s[0] = redraw_s[0], 0.0
+        return spent
+
+    return show, settle
 
 
 def pillow_roundtrip(event) -> bytes:
@@ -108,41 +180,61 @@ def pillow_roundtrip(event) -> bytes:
     return out.getvalue()
 
 
-def measure(live, comm: KernelLikeComm, source: str, frames: list, repeat: int) -> dict:
-    fmt = frames[0].format
-    assert len(frames) >= 2 and all(f.format == fmt for f in frames), fmt
-    sent_before = comm.bytes_out
-    widget = median_per_frame(live.on_event, frames, repeat)
-    assert live.image.value.obj is frames[-1].data, "the widget must hold the frame's own bytes (no copy)"
-    assert comm.bytes_out > sent_before
-    baseline = median_per_frame(pillow_roundtrip, frames, repeat)
-    kb = statistics.mean(len(f.data) for f in frames) / 1024
-    return {"frames": source, "format": fmt, "frame_kb": round(kb, 1), "widget_ms": widget * 1e3,
-            "pillow_roundtrip_ms": baseline * 1e3, "ratio": widget / baseline}
+def measure(show, settle, frames: list, repeat: int) -> tuple[float, float]:
+    """(median seconds per frame, median bytes per frame)."""
+    import dataclasses
+
+    times, sizes = [], []
+    for i in range(repeat + 1):
+        # each round new bytes, as a stream brings (a widget skips a value equal to the one it has)
+        fresh = [dataclasses.replace(f, data=f.data + i.to_bytes(2, "big")) for f in frames]
+        for f in fresh:
+            before = Meter.bytes_out
+            t = time.perf_counter()
+            show(f)
+            took = time.perf_counter() - t
+            if settle is not None:
+                took += settle()
+            if i:  # the first round warms up
+                times.append(took)
+                sizes.append(Meter.bytes_out - before)
+    return statistics.median(times), statistics.median(sizes)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
+    install_fake_comms()
 
-    from imagewidgets.widgets import LiveImage
+    rows = []
+    for source, make in (("offline", stream_frames), ("photo", photo_frames)):
+        for fmt in FORMATS:
+            frames = make(fmt)
+            image_s, image_b = measure(*image_path(), frames, args.repeat)
+            canvas_s, canvas_b = measure(*canvas_path(0), frames, args.repeat)
+            fade_s, fade_b = measure(*canvas_path(160), frames, args.repeat)
+            pillow_s, _ = measure(pillow_roundtrip, None, frames, args.repeat)
+            rows.append({"frames": source, "format": fmt,
+                         "frame_kb": round(statistics.mean(len(f.data) for f in frames) / 1024, 1),
+                         "image_kb": image_b / 1024, "canvas_kb": canvas_b / 1024, "fade_kb": fade_b / 1024,
+                         "image_ms": image_s * 1e3, "canvas_ms": canvas_s * 1e3, "fade_ms": fade_s * 1e3,
+                         "pillow_ms": pillow_s * 1e3,
+                         "bytes_canvas_vs_image": canvas_b / image_b, "bytes_fade_vs_image": fade_b / image_b,
+                         "time_canvas_vs_pillow": canvas_s / pillow_s, "time_fade_vs_pillow": fade_s / pillow_s})
 
-    live = LiveImage(tick_s=None)
-    comm = KernelLikeComm(live.image.model_id)
-    live.image.comm = comm
-    live.start()
-
-    rows = [measure(live, comm, source, make(fmt), args.repeat)
-            for source, make in (("offline", stream_frames), ("photo", photo_frames)) for fmt in FORMATS]
-
-    print(f"LiveImage.on_event vs Pillow decode + re-encode, 1024x1024 frames, median of "
-          f"{args.repeat}x per frame ({platform.python_implementation()} {platform.python_version()})")
-    print(f"{'frames':<9}{'format':<7}{'frame KB':>10}{'widget ms':>12}{'Pillow ms':>12}{'ratio':>10}")
+    print(f"A partial frame into the live view, 1024x1024, median of {args.repeat} rounds "
+          f"({platform.python_implementation()} {platform.python_version()})")
+    head = (f"{'frames':<8}{'fmt':<6}{'frame KB':>9}{'sent KB: image':>15}{'canvas':>8}{'+fade':>8}"
+            f"{'ms: image':>10}{'canvas':>8}{'+fade':>8}{'pillow':>8}"
+            f"{'bytes canvas/image':>20}{'+fade':>7}{'time canvas/pillow':>20}{'+fade':>7}")
+    print(head)
     for r in rows:
-        print(f"{r['frames']:<9}{r['format']:<7}{r['frame_kb']:>10.1f}{r['widget_ms']:>12.3f}"
-              f"{r['pillow_roundtrip_ms']:>12.2f}{r['ratio']:>10.4f}")
+        print(f"{r['frames']:<8}{r['format']:<6}{r['frame_kb']:>9.1f}{r['image_kb']:>15.1f}{r['canvas_kb']:>8.1f}"
+              f"{r['fade_kb']:>8.1f}{r['image_ms']:>10.3f}{r['canvas_ms']:>8.3f}{r['fade_ms']:>8.3f}"
+              f"{r['pillow_ms']:>8.2f}{r['bytes_canvas_vs_image']:>20.3f}{r['bytes_fade_vs_image']:>7.3f}"
+              f"{r['time_canvas_vs_pillow']:>20.4f}{r['time_fade_vs_pillow']:>7.4f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"benchmark": "live_frames", "repeat": args.repeat, "rows": rows}, f, indent=2)

@@ -24,8 +24,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 from PIL import Image, ImageDraw  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
-from imagewidgets.offline.render import (EditInputs, RenderSpec, render, render_frames,  # noqa: E402
-                                         render_variation)
+from imagewidgets.offline.render import (EditInputs, RenderSpec, iter_frames, render,  # noqa: E402
+                                         render_frames, render_variation)
 
 PROMPT = "a red fox under a golden sun near snowy mountains by a river, watercolor"
 SIZES = ((1024, 1024), (1536, 1024), (2048, 1152))
@@ -63,6 +63,11 @@ def cases(quick: bool):
     """(name, size, quality, format, callable) for every row of the table."""
     headline = RenderSpec(PROMPT, 1024, 1024, quality="low")
     yield "generate + 2 partials", "1024x1024", "low", "png", lambda: render_frames(headline, 2)
+    # a stream's first partial frame exists long before the final image (progressive drafts)
+    yield "first of 2 partials", "1024x1024", "low", "png", lambda: next(iter_frames(headline, 2))
+    medium = RenderSpec(PROMPT, 1024, 1024, quality="medium")
+    yield "first of 2 partials", "1024x1024", "medium", "png", lambda: next(iter_frames(medium, 2))
+    yield "generate + 2 partials", "1024x1024", "medium", "png", lambda: render_frames(medium, 2)
     for w, h in SIZES[:1] if quick else SIZES:
         for q in QUALITIES:
             for fmt in FORMATS:

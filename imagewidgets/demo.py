@@ -9,6 +9,7 @@ through the Responses API and writes an HTML report of the whole session. With n
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -21,8 +22,19 @@ STORY = [
 ]
 
 
+def _paid(turn) -> str:
+    """What a turn cost, said plainly: a repeat is replayed from the store for nothing."""
+    if turn.status == "replayed":
+        return "replayed from the store, $0"
+    return f"${turn.cost or 0:.4f}"
+
+
 def run_demo(out: Path, *, online: bool = False, say=print) -> dict:
-    """Run the demo into ``out``; returns what it wrote (for tests)."""
+    """Run the demo into ``out``; returns what it wrote (for tests).
+
+    Running it again replays every request from the store (same request, same backend): nothing is
+    sent or paid, and the output says so where it happens.
+    """
     from .api.client import Client
     from .session.session import Session
 
@@ -30,6 +42,7 @@ def run_demo(out: Path, *, online: bool = False, say=print) -> dict:
     client = Client() if online else Client(base_url="offline")
     say(f"imagewidgets demo — backend: {client.backend}")
     session = Session("demo", folder=out / "store", client=client)
+    before = {t.id for t in session.turns}
     written: dict[str, list[Path]] = {"images": [], "partials": []}
 
     say("1. two images from one prompt (n=2, low quality)")
@@ -37,7 +50,7 @@ def run_demo(out: Path, *, online: bool = False, say=print) -> dict:
                            quality="low", size="1536x1024", api="images")
     for img in pair:
         written["images"].append(img.path)
-        say(f"   saved {img.path} ({img.width}x{img.height} {img.format}, ${img.cost or 0:.4f})")
+        say(f"   saved {img.path} ({img.width}x{img.height} {img.format}, {_paid(session.current)})")
 
     say("2. streaming with two partial images")
     started = time.perf_counter()
@@ -51,7 +64,9 @@ def run_demo(out: Path, *, online: bool = False, say=print) -> dict:
                                partial_images=2, quality="medium", size="1024x1024", api="images",
                                on_event=on_event)
     written["images"].append(streamed.path)
-    say(f"   final image saved {streamed.path}")
+    how = ("replayed from the store, $0: nothing streamed" if session.current.status == "replayed"
+           else f"after {time.perf_counter() - started:.2f}s, {_paid(session.current)}")
+    say(f"   final image saved {streamed.path} ({how})")
 
     say("3. a three-turn story through the Responses API (previous_response_id)")
     for kind, prompt in STORY:
@@ -59,20 +74,34 @@ def run_demo(out: Path, *, online: bool = False, say=print) -> dict:
         turn = session.current
         written["images"].append(result.path)
         say(f"   {kind:7} {prompt!r}\n"
-            f"           -> {result.path.name}, response {turn.response_id}, ${turn.cost or 0:.4f}")
+            f"           -> {result.path.name}, response {turn.response_id}, {_paid(turn)}")
 
     report = session.export(out / "report.html")
     session.export(out / "session.json")
     written["report"] = [report]
+    this_run = [t for t in session.turns if t.id not in before]
+    replayed = [t for t in this_run if t.status == "replayed"]
+    spent_now = sum(t.cost or 0 for t in this_run if t.status != "replayed")
     note = "nothing was charged: the offline renderer reports usage with the real token table" \
         if client.config.offline else "charged by the API"
-    say(f"Spent ${session.spent_usd:.4f} ({note}).")
+    if replayed:
+        say(f"This run: ${spent_now:.4f}; {len(replayed)} of {len(this_run)} requests replayed from the store, $0.")
+        made = len(session.turns) - sum(t.status == "replayed" for t in session.turns)
+        say(f"Session 'demo' in all: {made} requests made for ${session.spent_usd:.4f} ({note}), "
+            f"{len(session.turns) - made} replayed; the report lists both.")
+    else:
+        say(f"Spent ${spent_now:.4f} ({note}).")
+    home = os.environ.get("IMAGEWIDGETS_HOME") or "~/.imagewidgets"
     say(f"Report: {report}")
+    if not online:
+        say(f"The offline backend keeps its responses under {home}/offline-state (IMAGEWIDGETS_HOME).")
     return written
 
 
 def demo_main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="imagewidgets demo", description=__doc__.splitlines()[0])
+    from .cli import plain
+
+    parser = argparse.ArgumentParser(prog="imagewidgets demo", description=plain(__doc__))
     parser.add_argument("--out", default="imagewidgets-demo", help="folder for images and the report")
     parser.add_argument("--online", action="store_true",
                         help="use OPENAI_API_KEY / OPENAI_BASE_URL instead of the offline renderer")

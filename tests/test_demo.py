@@ -32,3 +32,26 @@ def test_demo_runs_offline_and_writes_images_and_a_report(tmp_path):
     for path in (tmp_path / "demo").rglob("*"):
         if path.is_file():
             assert b"sk-demo-must-not-be-used" not in path.read_bytes(), path
+
+
+def test_a_second_demo_run_says_it_replayed_from_the_store_and_counts_honestly(tmp_path):
+    import re
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "IMAGEWIDGETS_OFFLINE_"))}
+    env["IMAGEWIDGETS_HOME"] = str(tmp_path / "home")
+    exe = Path(sys.executable).with_name("imagewidgets")
+    runs = [subprocess.run([str(exe), "demo", "--out", str(tmp_path / "demo")], env=env, capture_output=True,
+                           text=True, timeout=300, cwd=tmp_path) for _ in range(2)]
+    first, second = (r.stdout for r in runs)
+    assert all(r.returncode == 0 for r in runs), runs[1].stderr
+    # the embedded backend spaces streamed frames (0.3 s by default), so they visibly arrive one by one
+    times = [float(t) for t in re.findall(r"partial \d of 2 after ([\d.]+)s", first)]
+    assert len(times) == 2 and times[1] - times[0] >= 0.25
+    assert "replayed" not in first and "$0.0000" not in first
+    assert second.count("replayed from the store, $0") == 7  # 2 images + the stream + 3 story turns + the total
+    assert "$0.0000 per" not in second and "partial 1 of 2" not in second
+    assert "This run: $0.0000; 5 of 5 requests replayed from the store, $0." in second
+    assert "5 requests made for $" in second and "5 replayed" in second
+    report = (tmp_path / "demo" / "report.html").read_text()
+    assert "10 turns (5 made, 5 replayed from the store at $0)" in report
+    assert str(tmp_path / "home" / "offline-state") in second

@@ -127,7 +127,9 @@ def cell(ip, source: str) -> Run:
 
 def test_load_banner_names_the_offline_backend_the_store_and_the_edit_takeover(ip, tmp_path):
     text = ip.banner_text
-    assert text.count("\n") == 1
+    lines = text.strip().splitlines()
+    assert len(lines) == 2  # two short lines at most
+    assert len(lines[0].replace(str(tmp_path / "iw-store"), "FOLDER")) <= 100 and len(lines[1]) <= 100
     assert "offline renderer (procedural, not AI)" in text
     assert str(tmp_path / "iw-store") in text
     assert "%ipython_edit" in text and "%imedit" in text and "%edit" in text
@@ -382,6 +384,29 @@ def test_partial_frames_replace_each_other_then_the_final_image(ip, wire, monkey
     assert run.outputs[0].data["text/plain"] == "<partial image 1 of 3>"
 
 
+def test_in_a_notebook_kernel_frames_go_to_the_canvas_view_then_the_final_image_replaces_it(ip, wire,
+                                                                                            monkeypatch):
+    from imagewidgets.widgets import LiveImage
+
+    made: list = []
+    original_init = LiveImage.__init__
+
+    def spy_init(self, *a, **kw):
+        original_init(self, *a, **kw)
+        made.append(self)
+
+    monkeypatch.setattr(LiveImage, "__init__", spy_init)
+    monkeypatch.setattr(ip, "kernel", object(), raising=False)  # as in ipykernel: widgets render
+    run = cell(ip, "%imagine an owl made of river water -p 3 -q low")
+    (live,) = made
+    assert live.frame == 3 and live.total == 3  # every frame went to the canvas view
+    ids = {o.transient["display_id"] for o in run.outputs}
+    assert len(ids) == 1 and [o.update for o in run.outputs] == [False, True]
+    assert "application/vnd.jupyter.widget-view+json" in run.outputs[0].data
+    assert run.images() == [run.result.data]  # the saved notebook keeps a plain image
+    assert live.comm is None  # the view was closed once the final image replaced it
+
+
 def test_out_assigns_the_result_and_no_display_shows_nothing(ip, wire):
     run = cell(ip, "%imagine a red kite --out kite --no-display -p 1")
     assert run.outputs == [] and isinstance(ip.user_ns["kite"], ImageResult)
@@ -479,11 +504,6 @@ def test_n_above_one_with_the_responses_api_points_to_the_images_api(ip, wire):
                                "allowed: 1 (--api images makes several in one call)"]
 
 
-def test_edit_with_nothing_to_continue_from_says_so(ip, wire):
-    run = cell(ip, "%edit add a hat")
-    assert len(run.error_lines) == 1 and "imagine one first" in run.stderr
-
-
 # -- the splitter ------------------------------------------------------------------------------
 
 
@@ -499,3 +519,63 @@ def test_edit_with_nothing_to_continue_from_says_so(ip, wire):
 )
 def test_split_line_is_kind_to_prompts(line, tokens):
     assert split_line(line) == tokens
+
+
+# -- help and messages a new user meets (issue 15) ----------------------------------------------------
+
+
+def _option_help(ip, magic: str, flag: str) -> str:
+    parser = ip.find_line_magic(magic).__func__.parser
+    return next(a.help for a in parser._actions if flag in a.option_strings)
+
+
+def test_option_help_says_which_models_take_what_and_never_offers_what_the_default_refuses(ip):
+    from imagewidgets.api.models import DEFAULT_MODEL, get_model
+
+    fidelity = _option_help(ip, "edit", "--input-fidelity")
+    assert fidelity.index(f"not accepted by {DEFAULT_MODEL} (the default)") < fidelity.index("high, low for")
+    assert "high, low for gpt-image-1.5" in fidelity and "low for gpt-image-1-mini" in fidelity
+    quality = _option_help(ip, "imagine", "--quality")
+    xhigh = get_model("gpt-image-2.5-sunburst")
+    assert f"{', '.join(xhigh.qualities)} for gpt-image-2.5-sunburst" in quality  # straight from the table
+    assert "for gpt-image-1-mini, gpt-image-1.5, gpt-image-2 (the default)" in quality
+    size = _option_help(ip, "imagine", "--size")
+    free, fixed = size.split("; ")
+    assert "any WxH" in free and "gpt-image-2 (the default)" in free and "gpt-image-2.6-flare" not in free
+    assert "any WxH" not in fixed and "gpt-image-2.6-flare" in fixed  # the table says 2.6 has fixed sizes
+
+
+def test_the_edit_help_example_with_input_fidelity_runs_as_written(ip, wire, tmp_path):
+    from PIL import Image
+
+    for name in ("cat.png", "hat.png"):
+        Image.new("RGB", (64, 64), (200, 100, 50)).save(tmp_path / name)
+    example = next(line.strip() for line in ip.find_line_magic("edit").__doc__.splitlines()
+                   if "--input-fidelity high" in line)
+    example = example.split("#")[0].replace("cat.png", str(tmp_path / "cat.png")).replace(
+        "hat.png", str(tmp_path / "hat.png"))
+    run = cell(ip, example)
+    assert run.stderr == "" and run.result is not None
+    assert wire.bodies()  # the request was made
+
+
+def test_unknown_option_lists_every_option_short_forms_too(ip, wire):
+    run = cell(ip, "%imagine a cat --colour red")
+    assert "-n," in run.stderr and "-m/--model" in run.stderr and "-q/--quality" in run.stderr
+    assert wire.bodies() == []
+
+
+def test_edit_with_nothing_to_edit_names_the_magic_option(ip, wire):
+    run = cell(ip, "%edit add a hat")
+    assert len(run.error_lines) == 1 and "image=" not in run.stderr
+    assert "--image" in run.stderr and "%imagine first" in run.stderr
+    assert wire.bodies() == []
+
+
+def test_a_session_name_that_does_not_exist_says_a_new_one_starts(ip, wire):
+    cell(ip, "%imagine a lighthouse --session coast")
+    run = cell(ip, "%imagine a fox --session coasts")
+    assert "%imagine: note: no session 'coasts'" in run.stderr and "a new one starts" in run.stderr
+    assert "coast" in run.stderr.split("it has:")[1]
+    again = cell(ip, "%imagine a hare --session coasts")
+    assert "note" not in again.stderr  # said once

@@ -27,8 +27,11 @@ def photo(width=1024, height=768, seed=0) -> Image.Image:
 
 
 def browser(painter: MaskPainter, event: str, x: float, y: float) -> None:
-    """Deliver a mouse event exactly as the kernel does when the canvas view sends one."""
-    msg = {"content": {"data": {"method": "custom", "content": {"event": event, "x": x, "y": y}}}, "buffers": []}
+    """Deliver a mouse event exactly as the kernel does when the canvas view sends one; ``x, y`` are
+    screen (CSS) pixels, sent as ipycanvas does, in canvas pixels (``pixel_ratio`` per CSS pixel)."""
+    r = painter.pixel_ratio
+    msg = {"content": {"data": {"method": "custom", "content": {"event": event, "x": x * r, "y": y * r}}},
+           "buffers": []}
     painter.canvas.comm.handle_msg(msg)
 
 
@@ -107,16 +110,29 @@ def test_image_bytes_takes_the_painter_as_its_mask():
 
 def test_a_large_image_is_shown_downscaled_to_max_view():
     painter = MaskPainter(photo(2048, 1024), max_view=512)
-    assert (painter.canvas.width, painter.canvas.height) == (512, 256)
-    assert all((layer.width, layer.height) == (512, 256) for layer in painter.canvas._canvases)
+    # shown at 512x256 CSS pixels, never stretched, drawn with 2 canvas pixels per CSS pixel (HiDPI)
+    assert (painter.canvas.layout.width, painter.canvas.layout.height) == ("512px", "256px")
+    assert painter.canvas.layout.max_width == "512px"
+    assert (painter.canvas.width, painter.canvas.height) == (1024, 512)
+    assert all((layer.width, layer.height) == (1024, 512) for layer in painter.canvas._canvases)
     assert painter.image.size == (2048, 1024)
+    assert "shown at 512x256" in painter._status.value and "view 512x256" in repr(painter)
+
+
+def test_the_pixel_ratio_sets_canvas_pixels_per_screen_pixel():
+    sharp = MaskPainter(photo(1024, 768), pixel_ratio=3)
+    assert (sharp.canvas.width, sharp.canvas.layout.width) == (1536, "512px")
+    plain = MaskPainter(photo(1024, 768), pixel_ratio=1)
+    assert (plain.canvas.width, plain.canvas.layout.width) == (512, "512px")
+    with pytest.raises(ParamError, match="pixel_ratio"):
+        MaskPainter(photo(64, 64), pixel_ratio=0)
 
 
 # ---------------------------------------------------------------- strokes from the mouse
 def test_drag_on_a_downscaled_view_clears_alpha_under_the_stroke_at_full_resolution():
     img = photo(1024, 768)
-    painter = MaskPainter(img, brush=20)  # diameter 20 view px = radius 20 image px at scale 2
-    assert (painter.canvas.width, painter.canvas.height) == (512, 384)
+    painter = MaskPainter(img, brush=20)  # diameter 20 screen px = radius 20 image px at scale 2
+    assert (painter.canvas.layout.width, painter.canvas.layout.height) == ("512px", "384px")
     drag(painter, (100, 100), (150, 100), (250, 100), (300, 100))
     a = alpha(painter)
     assert a.shape == (768, 1024)
@@ -260,7 +276,7 @@ def test_set_image_starts_over_on_the_new_image():
     painter.paint_circle(50, 50, 10)
     painter.set_image(photo(1000, 250, seed=1))
     assert painter.image.size == (1000, 250) and not painter.has_mask and not painter.can_undo
-    assert (painter.canvas.width, painter.canvas.height) == (512, 128)
+    assert (painter.canvas.layout.width, painter.canvas.layout.height) == ("512px", "128px")
     assert Image.open(io.BytesIO(painter.mask)).size == (1000, 250)
 
 
@@ -308,7 +324,7 @@ def test_a_callback_error_is_shown_in_the_widget_output_not_raised(monkeypatch):
 
 def test_the_canvas_receives_rgba_png_so_browser_pixels_are_exact(wire):
     img = photo(64, 48)
-    painter = MaskPainter(img)  # fits: shown at 1:1
+    painter = MaskPainter(img, pixel_ratio=1)  # fits: shown at 1:1
     drag(painter, (10, 10), (30, 10))
     images = [(canvas, buffers[0]) for canvas, name, _, buffers in wire.draw_commands() if name == "putImageData"]
     assert images
@@ -328,7 +344,8 @@ def test_a_stroke_sends_only_the_region_it_changed(wire):
     sent = [(args, Image.open(io.BytesIO(b[0])).size) for c, n, args, b in wire.draw_commands() if n == "putImageData"]
     assert len(sent) == 1
     (x, y), (w, h) = sent[0]
-    assert w * h < 40 * 40 and x <= 195 and y <= 195 and x + w >= 205 and y + h >= 205
+    r = painter.pixel_ratio  # the canvas counts its own pixels
+    assert w * h < (40 * r) ** 2 and x <= 195 * r and y <= 195 * r and x + w >= 205 * r and y + h >= 205 * r
 
 
 def test_a_new_browser_view_gets_the_whole_picture(wire):

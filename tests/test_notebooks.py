@@ -118,6 +118,16 @@ def test_the_quickstart_story_is_told_with_magics():
     assert sum(s.replace(CHECK, "").lstrip().startswith("%edit") for s in sources) >= 3, "a three-cell %edit chain"
 
 
+@pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
+def test_a_tutorial_that_makes_a_scratch_folder_removes_it_at_the_end(path):
+    """Running the tutorials leaves no temporary folders behind (the last code cell removes the one
+    the first made; anything else they write goes inside it)."""
+    sources = [c.source for c in _code(_read(path))]
+    made = sum(s.count("mkdtemp(") + s.count("TemporaryDirectory(") for s in sources)
+    if made:
+        assert made == 1 and "shutil.rmtree(folder" in sources[-1], path.stem
+
+
 # -- regenerating the saved outputs --------------------------------------------------------------
 
 

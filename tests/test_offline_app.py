@@ -441,6 +441,7 @@ async def test_a_failure_mid_stream_becomes_an_error_event(monkeypatch):
 
     async def broken(*args, **kwargs):
         raise RuntimeError("renderer exploded")
+        yield b""  # an async generator, like the real one
 
     monkeypatch.setattr(imaging, "render_frames", broken)
     async with asgi_client(make_offline_app()) as c:

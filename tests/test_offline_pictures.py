@@ -226,3 +226,31 @@ def test_responses_partial_images_arrive_one_by_one_over_loopback(offline_server
     assert len(frames) == 3
     for a, b in zip(frames, frames[1:]):
         assert received[a][1] < sent[b][1]
+
+
+def test_the_embedded_server_spaces_frames_by_default_and_the_environment_overrides(monkeypatch):
+    from imagewidgets.offline import server as server_module
+
+    monkeypatch.delenv("IMAGEWIDGETS_OFFLINE_PARTIAL_INTERVAL_S", raising=False)
+    assert server_module._embedded_interval() == server_module.EMBEDDED_PARTIAL_INTERVAL_S == 0.3
+    monkeypatch.setenv("IMAGEWIDGETS_OFFLINE_PARTIAL_INTERVAL_S", "0")
+    assert server_module._embedded_interval() is None  # OfflineConfig.from_env reads 0 from the environment
+
+
+def test_partial_frames_leave_spaced_and_the_first_before_the_final_is_drawn(offline_server, monkeypatch):
+    """Frame 0 is on the wire before the final picture exists; image events leave at least the interval apart."""
+    from imagewidgets.offline import render as render_module
+
+    server = offline_server(partial_interval_s=0.25)
+    finals: list[float] = []
+    real = render_module._Generation.frame
+    monkeypatch.setattr(render_module._Generation, "frame", lambda self, t: finals.append(time.time()) or real(self, t))
+    with httpx2.stream("POST", server.base_url + "/images/generations", timeout=30, json={
+            "prompt": "a lantern festival", "model": "gpt-image-1.5", "stream": True, "partial_images": 2, **LOW}) as r:
+        request_id = r.headers["x-request-id"]
+        for _ in r.iter_lines():
+            pass
+    sent = [e["sent_at"] for e in server.app.state.backend.stream_log if e["request_id"] == request_id]
+    assert len(sent) == 3 and len(finals) == 1
+    assert sent[0] < finals[0]  # partial 0 left before the final image was even started
+    assert all(b - a >= 0.24 for a, b in zip(sent, sent[1:]))

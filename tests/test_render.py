@@ -278,13 +278,29 @@ def test_partials_come_in_the_output_format(fmt):
     assert all(decode(p).format == fmt.upper() for p in partials)
 
 
-def test_plain_pictures_still_refine_strictly():
-    from imagewidgets.offline.render import coarse_frames
-    flat = Image.new("RGB", (64, 64), (10, 20, 30))
-    flat.putpixel((5, 5), (250, 250, 250))
-    target = np.asarray(flat, dtype=np.int16)
-    diffs = [np.abs(np.asarray(p, dtype=np.int16) - target).mean() for p in coarse_frames(flat, 3)]
-    assert diffs[0] > diffs[1] > diffs[2] > 0
+def test_each_partial_is_drawn_and_encoded_before_the_final_image(monkeypatch):
+    """A stream can send partial frame k as soon as it exists: the final picture is drawn only after the
+    last partial has been handed out."""
+    from imagewidgets.offline import render as render_module
+
+    drawn: list[str] = []
+    real = render_module._Generation.frame
+    monkeypatch.setattr(render_module._Generation, "frame", lambda self, t: drawn.append("final") or real(self, t))
+    frames = render_module.iter_frames(spec(w=512, h=512), 3)
+    for k in range(3):
+        assert decode(next(frames)).size == (512, 512)
+        assert drawn == [], f"the final image was drawn before partial {k} was handed out"
+    final = next(frames)
+    assert drawn == ["final"] and final == render(spec(w=512, h=512))
+
+
+def test_an_edits_partials_come_before_its_final_and_converge(photo):
+    edit = EditInputs((photo,))
+    partials, final = render_frames(spec("add a hat", quality="low"), 2, edit)
+    target = pixels(final)
+    diffs = [np.abs(pixels(p) - target).mean() for p in partials]
+    assert diffs[0] > diffs[1] > 0
+    assert final == render(spec("add a hat", quality="low"), edit)
 
 
 @pytest.mark.parametrize("fmt", ["gif", "svg"])
@@ -415,36 +431,98 @@ def test_unrenderable_specs_raise_value_error(bad):
         render(spec(**bad))
 
 
-# --- an edit's caption ---------------------------------------------------------------------------
+# --- captions: one strip along the bottom ------------------------------------------------------
 
-def _captioned(bands: list[tuple[int, int]], size: int = 512) -> bytes:
-    """A calm picture with a text-like panel (light plate, dark strokes) in each band of rows."""
-    im = Image.new("RGB", (size, size), (90, 110, 150))
-    draw = ImageDraw.Draw(im)
-    for top, bottom in bands:
-        draw.rectangle((40, top, size - 40, bottom), fill=(235, 235, 235))
-        for x in range(52, size - 52, 9):  # letters: dark vertical strokes
-            draw.rectangle((x, top + 8, x + 3, bottom - 8), fill=(20, 20, 20))
-    return png(im)
+def _text_rows(data: bytes) -> np.ndarray:
+    """Rows with glyph-like contrast (sharp light/dark steps along the row)."""
+    g = pixels(data, "L")
+    return np.nonzero(np.abs(np.diff(g, axis=1)).max(axis=1) > 120)[0]
 
 
-def test_calm_rows_places_a_caption_beside_earlier_text():
-    from imagewidgets.offline._edit import calm_rows
+def _strip_top(data: bytes) -> int:
+    """The first row of the opaque caption strip: rows below it are one flat colour at the left edge."""
+    g = pixels(data, "RGB")[:, 1]
+    y = len(g) - 1
+    while y > 0 and (g[y - 1] == g[-1]).all():
+        y -= 1
+    return y
 
-    base = np.asarray(decode(_captioned([(20, 80), (440, 500)])).convert("RGBA"))
-    y = calm_rows(base)(48, 10, 502)
-    assert 80 <= y and y + 48 <= 440  # between the two panels, over neither
-    y = calm_rows(np.asarray(decode(_captioned([(20, 80)])).convert("RGBA")))(48, 10, 502)
-    assert y + 48 == 502  # calm everywhere else: the caption goes to an edge, the far one
+
+def test_the_caption_is_a_compact_strip_at_the_bottom_edge():
+    from imagewidgets.offline._draw import rasterize
+    from imagewidgets.offline._prompt import read_prompt
+    from imagewidgets.offline._scene import build_scene
+
+    prompt = "a grey owl with big ears on a branch"
+    scenes = [build_scene(read_prompt(prompt), prompt, 768, 512, level=0, index=0, transparent=False, caption=c)
+              for c in (True, False)]
+    with_caption, without = (np.asarray(rasterize(s), dtype=np.int16) for s in scenes)
+    changed = np.nonzero(np.abs(with_caption - without).max(axis=(1, 2)))[0]
+    assert len(changed) and 512 - changed.min() <= 512 * 0.1  # one line along the bottom: under a tenth
+    data = render(spec(prompt, w=768, h=512, quality="low"))
+    assert _strip_top(data) == changed.min()
 
 
-def test_an_edits_caption_leaves_the_earlier_captions_readable():
-    bands = [(20, 80), (440, 500)]
-    base = _captioned(bands)
-    out = pixels(render(spec("make it night", w=512, h=512, quality="low"), EditInputs((base,))), "L")
-    src = pixels(base, "L")
-    for top, bottom in bands:  # each earlier panel is still there, washed but not covered
-        rows = slice(top + 10, bottom - 10)
-        assert np.corrcoef(src[rows, 60:450].ravel(), out[rows, 60:450].ravel())[0, 1] > 0.9
-    contrast = np.abs(np.diff(out, axis=1)).max(axis=1)
-    assert (contrast[90:430] > 120).sum() > 15  # and the new caption is legible between them
+def test_three_edits_list_every_turn_in_one_strip_that_stays_small():
+    from imagewidgets.offline._encode import read_turns
+
+    prompts = ["a grey owl with big ears", "add a hat", "add a red balloon", "now it is night with stars"]
+    image = render(spec(prompts[0], w=768, h=512, quality="low"))
+    for prompt in prompts[1:]:
+        image = render(spec(prompt, w=768, h=512, quality="low"), EditInputs((image,)))
+    assert read_turns(image) == tuple(prompts)
+    top = _strip_top(image)
+    assert 512 - top <= 512 * 0.16  # three lines at most (the latest turns), under a sixth of the height
+    assert _text_rows(image).min() >= top  # the earlier strips are covered, not stacked up the picture
+
+
+def test_the_strip_numbers_the_turns_and_keeps_the_latest():
+    from imagewidgets.offline._scene import STRIP_LINES, _strip
+    from imagewidgets.offline._prompt import read_prompt
+
+    block = _strip([f"turn {k}" for k in range(1, 6)], 1024, 1024, read_prompt("x"), 900)
+    assert len(block.lines) == STRIP_LINES == 3
+    assert block.lines == ("3. turn 3", "4. turn 4", "5. turn 5")
+    single = _strip(["a kite"], 1024, 1024, read_prompt("x"), 900)
+    assert single.lines == ("a kite",)
+
+
+def test_turns_in_metadata_are_read_defensively():
+    from imagewidgets.offline._encode import read_turns
+
+    assert read_turns(b"not an image") == ()
+    im = Image.new("RGB", (8, 8))
+    info = __import__("PIL.PngImagePlugin", fromlist=["PngInfo"]).PngInfo()
+    info.add_text("imagewidgets:turns", '{"imagewidgets:turns": ["ok", 3, {"x": 1}]}')
+    buf = io.BytesIO()
+    im.save(buf, "PNG", pnginfo=info)
+    assert read_turns(buf.getvalue()) == ("ok",)
+    for fmt in ("jpeg", "webp"):
+        first = render(spec("a kite", output_format=fmt))
+        assert read_turns(render(spec("add a hat", output_format=fmt), EditInputs((first,)))) == ("a kite", "add a hat")
+
+
+# --- edits draw what they name -------------------------------------------------------------------
+
+@pytest.fixture
+def drawn_motifs(monkeypatch):
+    from imagewidgets.offline import _motifs
+
+    seen: list[str] = []
+    for name, builder in list(_motifs.BUILDERS.items()):
+        monkeypatch.setitem(_motifs.BUILDERS, name, lambda *a, _n=name, _b=builder: seen.append(_n) or _b(*a))
+    return seen
+
+
+@pytest.mark.parametrize("prompt, motifs", [
+    ("add a hat", ["hat"]),
+    ("add a small red sailing boat on the water", ["boat"]),  # the water says where, it is not redrawn
+    ("now it is night: dark blue sky, yellow stars and a bright moon", ["orb", "stars"]),
+    ("put a kite in the sky", ["kite"]),
+    ("add a lighthouse", ["lighthouse"]),
+])
+def test_an_edit_draws_the_things_it_names_and_nothing_else(photo, drawn_motifs, prompt, motifs):
+    render(spec(prompt, quality="low"), EditInputs((photo,)))
+    assert sorted(set(drawn_motifs)) == sorted(motifs)
+
+

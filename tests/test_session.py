@@ -383,3 +383,40 @@ def test_a_cut_stream_fails_the_turn_but_keeps_the_newest_frame(tmp_path):
         assert len(turn.images) == 1 and turn.images[0].partial and turn.images[0].path.exists()
         again = Session("cut", folder=tmp_path / "store", client=Client(base_url=server.base_url))
         assert again.turns[-1].images[0].data == turn.images[0].data  # it survives a restart
+
+
+# -- one spelling of the store folder, and no silently dropped keywords (issue 15) -------------------
+
+
+def test_session_accepts_store_as_a_spelling_of_folder(tmp_path):
+    from imagewidgets.session.session import Session as PublicSession
+
+    s = PublicSession("spelled", store=tmp_path / "by-store", client=Client(base_url="offline"))
+    assert Path(s.store.folder) == tmp_path / "by-store"
+    assert PublicSession("same", folder=tmp_path / "a", store=tmp_path / "a").store.folder == s.store.folder.parent / "a"
+    with pytest.raises(ParamError, match="two spellings of one setting"):
+        PublicSession("both", folder=tmp_path / "a", store=tmp_path / "b")
+
+
+@pytest.mark.parametrize("kwargs, named", [({"qualty": "low"}, "did you mean 'quality'"),
+                                           ({"stor": "x"}, "did you mean 'store'"),
+                                           ({"colour": "red"}, "'colour'")])
+def test_session_and_configure_refuse_unknown_keywords_instead_of_dropping_them(tmp_path, kwargs, named):
+    from imagewidgets.session.session import Session as PublicSession, configure, settings
+
+    with pytest.raises(ParamError, match="unknown keyword argument") as caught:
+        PublicSession("typo", folder=tmp_path, **kwargs)
+    assert named in str(caught.value)
+    before = settings()
+    with pytest.raises(ParamError, match="configure\\(\\) got an unknown keyword argument") as caught:
+        configure(**kwargs)
+    assert named in str(caught.value) and settings() == before  # nothing was set
+
+
+def test_request_options_and_settings_are_still_accepted(tmp_path):
+    from imagewidgets.session.session import Session as PublicSession, configure
+
+    s = PublicSession("opts", folder=tmp_path, size="1536x1024", quality="low", output_format="webp",
+                      input_fidelity="high", n=2, partial_images=1)
+    assert s.defaults["quality"] == "low" and s.defaults["n"] == 2
+    configure(store=str(tmp_path / "st"), quality="low", budget_usd=1.0)

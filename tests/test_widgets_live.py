@@ -157,3 +157,168 @@ def test_a_frame_is_handed_to_the_widget_without_a_copy():
     live.on_event(PartialImageEvent(index=0, data=data, format="jpeg", total=2))
     assert live.image.value.obj is data and live.image.format == "jpeg"
     assert live.label.value.startswith("partial 1 of 2")
+
+
+# --- the canvas view (issue: live partial images on ipycanvas) ---------------------------------
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Every canvas command sent, decoded: (canvas, name, args)."""
+    from ipycanvas import canvas as cv
+    from ipywidgets.widgets.widget import _instances
+
+    names = {code: name for name, code in cv.COMMANDS.items()}
+    attrs = {code: name for name, code in cv.Canvas.ATTRS.items()}
+    log: list[tuple] = []
+    original = cv._CANVAS_MANAGER.send_command
+
+    def record(canvas, command, buffers=[]):  # noqa: B006 - ipycanvas's own signature
+        batch = command if command and isinstance(command[0], list) else [command]
+        for name, args, *_ in batch:
+            if names[name] == "set":
+                log.append((canvas, f"set {attrs.get(args[0], args[0])}", args[1:]))
+            elif names[name] == "drawImage":  # the bytes of the Image drawn, read now (it may close later)
+                model = _instances.get(str(args[0]).removeprefix("IPY_MODEL_"))
+                log.append((canvas, "drawImage", [args[0], bytes(model.value) if model is not None else None]))
+            else:
+                log.append((canvas, names[name], args))
+        return original(canvas, command, buffers)
+
+    monkeypatch.setattr(cv._CANVAS_MANAGER, "send_command", record)
+    return log
+
+
+def _drawn_images(log, live) -> list[bytes]:
+    """The bytes of each Image widget drawn on ``live``'s canvas, in order (switches skipped)."""
+    outline = f"IPY_MODEL_{live._outline.model_id}" if live._outline is not None else None
+    return [args[1] for canvas, name, args in log
+            if name == "drawImage" and canvas is live.canvas and args[1] and args[0] != outline]
+
+
+def test_each_frame_is_drawn_on_the_canvas_from_its_undecoded_bytes(session, drawn):
+    live = LiveImage(tick_s=None, fade_ms=0)
+    events = []
+    live.run(session.imagine, "a fox in the snow", partial_images=3, model="gpt-image-1.5",
+             on_event=lambda e: (events.append(e), live.on_event(e)))
+    result = live.wait(60)
+    frames = [e.data for e in events if e.type == "partial_image"]
+    images = _drawn_images(drawn, live)
+    deduped = [b for i, b in enumerate(images) if i == 0 or b != images[i - 1]]
+    assert deduped == frames + [result.data]
+    assert (live.canvas.width, live.canvas.height) == (1024, 1024)
+
+
+def test_the_next_frame_fades_in_over_the_previous_one(session, drawn):
+    from imagewidgets.api.results import PartialImageEvent
+
+    live = LiveImage(tick_s=None, fade_ms=40)
+    first = PartialImageEvent(index=0, data=_png((200, 0, 0)), total=2, size="64x64")
+    second = PartialImageEvent(index=1, data=_png((0, 0, 200)), total=2, size="64x64")
+    live.on_event(first)
+    live.on_event(second)
+    deadline = threading.Event()
+    deadline.wait(0.3)  # the fade's steps run in a thread, 10 ms apart
+    alphas = [args[0] for _c, name, args in drawn if name == "set global_alpha"]
+    assert 0.25 in alphas and 0.5 in alphas and 0.75 in alphas  # four steps over the old frame
+    steps = _drawn_images(drawn, live)
+    # first frame alone; then three steps of (old under new at 0.25, 0.5, 0.75); then the new alone
+    assert steps == [first.data] + [first.data, second.data] * 3 + [second.data]
+    assert live.image.value == second.data
+
+
+def test_a_new_frame_skips_the_rest_of_a_running_fade(drawn):
+    from imagewidgets.api.results import PartialImageEvent
+
+    live = LiveImage(tick_s=None, fade_ms=2000)  # a slow fade, then frames arrive at once
+    for i, colour in enumerate([(200, 0, 0), (0, 200, 0), (0, 0, 200)]):
+        live.on_event(PartialImageEvent(index=i, data=_png(colour), total=3, size="64x64"))
+    assert live.image.value == _png((0, 0, 200)) and live.frame == 3
+
+
+def test_a_masked_edit_outlines_the_mask_on_each_frame(session, drawn):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    session.imagine("a lighthouse", model="gpt-image-1.5")
+    mask = Image.new("RGBA", (1024, 1024), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), (256, 256, 768, 768))
+    buf = io.BytesIO()
+    mask.save(buf, format="PNG")
+    live = LiveImage(tick_s=None, fade_ms=0)
+    live.watch(session, "edit", "add a red boat", mask=buf.getvalue(), partial_images=2, model="gpt-image-1.5")
+    live.wait(60)
+    outline = np.asarray(Image.open(io.BytesIO(bytes(live._outline.value))))
+    assert outline.shape == (1024, 1024, 4)
+    assert outline[256, 512, 3] == 255 and outline[512, 256, 3] == 255  # on the border
+    assert outline[512, 512, 3] == 0 and outline[100, 100, 3] == 0  # inside and outside: clear
+    drawn_models = [args[0] for _c, name, args in drawn if name == "drawImage"]
+    assert f"IPY_MODEL_{live._outline.model_id}" in drawn_models
+
+
+def test_a_cut_stream_draws_the_stopped_band_and_keeps_the_frame(drawn):
+    with OfflineServer(OfflineConfig(cut_stream_after=2)) as server:
+        session = Session("cut", client=Client(base_url=server.base_url, max_retries=0))
+        live = LiveImage(tick_s=None, fade_ms=0)
+        live.run(session.imagine, "a storm at sea", partial_images=3, model="gpt-image-1.5", api="images")
+        with pytest.raises(Exception):
+            live.wait(60)
+    texts = [args[0] for _c, name, args in drawn if name == "fillText"]
+    assert live.status == "failed" and live.frame >= 1
+    assert "stopped — newest frame kept" in texts
+    assert session.turns[-1].image is not None and session.turns[-1].image.partial
+
+
+def test_the_counter_and_time_are_drawn_while_running_not_on_the_final_picture(session, drawn):
+    live = LiveImage(tick_s=None, fade_ms=0)
+    live.run(session.imagine, "a kite", partial_images=2, model="gpt-image-1.5")
+    live.wait(60)
+    texts = [args[0] for _c, name, args in drawn if name == "fillText"]
+    assert any(t.startswith("partial 1 of 2 · ") for t in texts)
+    assert any(t.startswith("partial 2 of 2 · ") for t in texts)
+    last_clear = max(i for i, (_c, name, _a) in enumerate(drawn) if name == "clear")
+    assert not [a for _c, name, a in drawn[last_clear:] if name == "fillText"]  # the final image is clean
+
+
+def test_the_canvas_fills_the_width_with_the_pictures_own_ratio(session):
+    live = LiveImage(width=384, tick_s=None, fade_ms=0)
+    live.run(session.imagine, "a wide harbour", size="1536x1024", partial_images=1, model="gpt-image-1.5")
+    live.wait(60)
+    assert (live.canvas.width, live.canvas.height) == (1536, 1024)  # drawn at the image's resolution
+    assert live.canvas.layout.width == "100%" and live.canvas.layout.height == "auto"
+    assert live.layout.width == "384px" and LiveImage().layout.width == "100%"
+
+
+def test_a_click_on_the_final_image_shows_it_at_full_size(session):
+    live = LiveImage(tick_s=None, fade_ms=0)
+    live.run(session.imagine, "a red kite", size="1536x1024", model="gpt-image-1.5")
+    result = live.wait(60)
+    assert live.full.layout.display == "none"
+    live.canvas._handle_frontend_event(live.canvas, {"event": "mouse_down", "x": 5, "y": 5}, [])
+    assert live.full.layout.display is None
+    (full,) = live.full.children
+    assert bytes(full.value) == result.data and full.layout.width == "1536px"
+    live.canvas._handle_frontend_event(live.canvas, {"event": "mouse_down", "x": 5, "y": 5}, [])
+    assert live.full.layout.display == "none"
+
+
+def test_the_gallery_preview_is_the_same_view(session):
+    from imagewidgets.widgets import Gallery
+
+    first = session.imagine("a green door", model="gpt-image-1.5")
+    session.imagine("a blue door", model="gpt-image-1.5")
+    gallery = Gallery(session, preview=True)
+    assert isinstance(gallery.preview, LiveImage)
+    gallery.select(session.turns[0])
+    assert bytes(gallery.preview.image.value) == first.data and gallery.preview.status == "done"
+
+
+def _png(colour) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), colour).save(out, format="PNG")
+    return out.getvalue()

@@ -47,7 +47,7 @@ def test_dall_e_3_disables_what_it_does_not_accept_and_says_why(studio):
     studio.model.value = "dall-e-3"
     for control in (studio.compression, studio.background, studio.output_format, studio.moderation,
                     studio.input_fidelity, studio.n, studio.partial_images):
-        assert control.disabled, control.description
+        assert control.disabled, control
     assert studio.background.tooltip == "dall-e-3 does not accept background"
     assert "does not accept output compression" in studio.compression.tooltip
     assert studio.edit_button.disabled and studio.edit_button.tooltip == "dall-e-3 cannot edit"
@@ -257,7 +257,7 @@ def wired_studio(wire, tmp_path):
 
 
 def test_style_is_offered_only_for_models_with_styles(studio):
-    assert studio.style.disabled and studio.style.tooltip == "gpt-image-1.5 does not accept style"
+    assert studio.style.disabled and studio.style.tooltip == "gpt-image-1.5 does not accept style (only dall-e-3)"
     studio.model.value = "dall-e-3"
     assert not studio.style.disabled and "vivid or natural" in studio.style.tooltip
     assert [value for _, value in studio.style.options] == ["", "vivid", "natural"]
@@ -328,3 +328,38 @@ def test_fixing_the_size_does_not_clear_another_error(wired_studio):
     run(studio, studio.generate_button, "something forbidden")
     studio.size.value = "1280x720"  # a valid change leaves the API's error in place
     assert studio.error.value.startswith("ModerationError:")
+
+
+# ---------------------------------------------------------------- switching models keeps settings
+def test_switching_model_and_back_keeps_every_setting_the_model_accepts(studio):
+    studio.model.value = "gpt-image-2"
+    studio.quality.value = "low"
+    studio.size.value = "1536x1024"
+    low = studio.cost.value
+    studio.model.value = "dall-e-3"
+    assert studio.quality.value == "standard" and studio.size.value == "1792x1024"  # the nearest it has
+    note = studio.note.value
+    assert "quality low → standard" in note and "size 1536x1024 → 1792x1024" in note and "estimate" in note
+    studio.model.value = "gpt-image-2"
+    assert studio.quality.value == "low" and studio.size.value == "1536x1024"
+    assert studio.cost.value == low
+
+
+def test_the_note_says_why_controls_are_off(studio):
+    studio.model.value = "gpt-image-2"
+    note = studio.note.value
+    assert note.startswith("Off for gpt-image-2: ") and "style (only dall-e-3)" in note
+    assert "input fidelity (only " in note
+    assert "compression applies to jpeg and webp only" in note
+    studio.output_format.value = "jpeg"
+    assert "compression" not in studio.note.value
+
+
+def test_a_users_choice_clears_the_changed_note(studio):
+    studio.quality.value = "high"
+    studio.model.value = "dall-e-3"
+    assert "quality high → hd" in studio.note.value
+    studio.quality.value = "standard"
+    assert "Changed" not in studio.note.value
+    studio.model.value = "gpt-image-1.5"
+    assert studio.quality.value == "medium"  # the last choice was standard: its nearest

@@ -147,8 +147,7 @@ class OutputOptions(_Request):
         help=f"image model (default {DEFAULT_MODEL}); the table knows: {{models}} (and their dated snapshots); "
         "other names are sent as given, for compatible servers")
     size: str | None = param(choices="sizes", tool=True, flags=("-s", "--size"), config=True, control="size",
-                             help="WxH or auto: 1024x1024, 1536x1024, 1024x1536 for gpt-image-1.x; "
-                             "gpt-image-2 and newer take {free_size}")
+                             help="WxH: {choices}")
     quality: str | None = param(choices="qualities", tool=True, flags=("-q", "--quality"), config=True,
                                 control="quality", help="quality: {choices}")
     n: int | None = param(json=int, range=(1, 10), max_from="n_max", flags=("-n",), metavar="N",
@@ -157,7 +156,7 @@ class OutputOptions(_Request):
                                       metavar="FORMAT", config=True, control="format", prefer="png",
                                       help="output format: {choices}")
     output_compression: int | None = param(json=int, range=(0, 100), tool=True, flags=("--compression",),
-                                           help="jpeg/webp compression level, {lo}-{hi}")
+                                           help="jpeg/webp compression level, {lo}-{hi} (only with -f jpeg or webp)")
     background: str | None = param(choices="backgrounds", tool=True, flags=("-b", "--background"), config=True,
                                    control="background", prefer="auto", help="background: {choices}")
     moderation: str | None = param(choices="moderations", tool=True, flags=("--moderation",), config=True,

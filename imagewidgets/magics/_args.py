@@ -104,8 +104,9 @@ def _unknown(parser: argparse.ArgumentParser, word: str) -> str:
     name = word.split("=", 1)[0]
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]}? " if close else ""
-    longs = ", ".join(s for s in known if s.startswith("--"))
-    return f"unknown option {name} ({hint}options: {longs})"
+    every = ", ".join("/".join(a.option_strings) for a in parser._actions
+                      if a.option_strings and "-h" not in a.option_strings)
+    return f"unknown option {name} ({hint}options: {every})"
 
 
 # -- value types (argparse calls them; their messages end up in one line) ----------------------
@@ -148,26 +149,40 @@ def _names(live_only: bool = True) -> list[str]:
 
 
 def _by_model(attr: str) -> str:
-    """Help text: which models take which values (from the model table); the biggest group is "others"."""
+    """Help text: which models take which values, from the model table, the default model's group first;
+    models that take none are named too ("not accepted"), so the help never offers what is refused."""
     groups: dict[tuple[str, ...], list[str]] = {}
     for name in _names():
-        values = getattr(MODELS[name], attr)
-        if values:
-            groups.setdefault(tuple(values), []).append(name)
-    if len(groups) == 1:  # every model takes the same values
-        return ", ".join(next(iter(groups)))
-    biggest = max(groups, key=lambda v: len(groups[v]), default=None)
-    parts = [f"{', '.join(v)} ({'others' if v == biggest else ', '.join(ms)})" for v, ms in groups.items()]
+        groups.setdefault(tuple(getattr(MODELS[name], attr)), []).append(name)
+    if len(groups) == 1:
+        (values,) = groups
+        return f"{', '.join(values)} (every current model)" if values else "not accepted by any current model"
+    parts = []
+    for values in sorted(groups, key=lambda v: DEFAULT_MODEL not in groups[v]):
+        who = ", ".join(f"{n} (the default)" if n == DEFAULT_MODEL else n for n in groups[values])
+        parts.append(f"{', '.join(values)} for {who}" if values else f"not accepted by {who} (omit it)")
     return "; ".join(parts)
 
 
-# -- the option table: the request parameters' own (api/params.py), then the magics' ----------------
+def _sizes_by_model() -> str:
+    """Help text for sizes: each model's sizes and its free WxH rule, if any, from the table."""
+    groups: dict[tuple, list[str]] = {}
+    for name in _names():
+        spec = MODELS[name]
+        key = (spec.sizes + (("auto",) if spec.size_auto else ()), spec.free_size.describe() if spec.free_size else "")
+        groups.setdefault(key, []).append(name)
+    parts = []
+    for (sizes, free), names in sorted(groups.items(), key=lambda kv: DEFAULT_MODEL not in kv[1]):
+        who = ", ".join(f"{n} (the default)" if n == DEFAULT_MODEL else n for n in names)
+        parts.append(f"{', '.join(sizes)}{', or ' + free if free else ''} for {who}")
+    return "; ".join(parts)
 
 
 def _help(p: Param) -> str:
     lo, hi = p.bounds()
     free = MODELS[DEFAULT_MODEL].free_size
-    return p.help.format(choices=_by_model(p.choices) if p.choices else "", lo=lo, hi=hi,
+    choices = (_sizes_by_model() if p.choices == "sizes" else _by_model(p.choices)) if p.choices else ""
+    return p.help.format(choices=choices, lo=lo, hi=hi,
                          models=", ".join(_names()), free_size=free.describe() if free else "any WxH")
 
 

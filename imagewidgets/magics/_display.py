@@ -18,12 +18,22 @@ __all__ = ["LiveView", "OutGuard", "frame_bundle"]
 class LiveView:
     """One output area per magic call: partial frames replace each other in it, then the final image.
 
-    Frames are published as the encoded bytes that arrived (base64 for the JSON message), never
+    In a notebook kernel the frames go to a ``LiveImage`` (the canvas view the studio uses: fades,
+    the mask's outline, "partial k of n"); the final image then replaces the widget in the same
+    output, so a saved notebook keeps a plain image. In a terminal (no widgets) each frame is
+    published as the encoded bytes that arrived (base64 for the JSON message). Frames are never
     decoded and re-encoded."""
 
-    def __init__(self, shell: Any) -> None:
+    def __init__(self, shell: Any, *, mask: Any = None) -> None:
         self.shell = shell
+        self.mask = mask
         self.display_id: str | None = None
+        self.widget: Any = None  # the LiveImage, once the first frame arrived in a notebook kernel
+
+    @property
+    def _widgets(self) -> bool:
+        """A kernel with a front-end that renders widgets (not a terminal, not a plain shell)."""
+        return getattr(self.shell, "kernel", None) is not None
 
     def _publish(self, data: dict, metadata: dict | None = None) -> None:
         update = self.display_id is not None
@@ -35,14 +45,29 @@ class LiveView:
     def on_event(self, event: Any) -> None:
         from ..api.results import PartialImageEvent
 
-        if isinstance(event, PartialImageEvent):
-            data, metadata = frame_bundle(event)
-            self._publish(data, metadata)
+        if not isinstance(event, PartialImageEvent):
+            return
+        if self._widgets:
+            if self.widget is None:
+                from ..widgets.live import LiveImage
+
+                self.widget = LiveImage(cancel_button=False, tick_s=None)
+                self.widget.start()
+                if self.mask is not None:
+                    self.widget.set_mask(self.mask)
+                self.show(self.widget)
+            self.widget.on_event(event)
+            return
+        data, metadata = frame_bundle(event)
+        self._publish(data, metadata)
 
     def show(self, obj: Any) -> None:
         data, metadata = self.shell.display_formatter.format(obj)
         if data:
             self._publish(data, metadata)
+        if self.widget is not None and obj is not self.widget:  # the final image replaced the view
+            self.widget.close()
+            self.widget = None
 
 
 def frame_bundle(event: Any) -> tuple[dict, dict]:

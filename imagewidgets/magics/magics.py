@@ -75,8 +75,9 @@ class ImageMagics(Magics):
     def _complain(self, text: str) -> None:
         print(" ".join(text.split("\n")), file=sys.stderr)
 
-    def session(self, ref: str | None = None) -> Any:
-        """The session a magic uses: ``--session`` (a variable or a name), else the default."""
+    def session(self, ref: str | None = None, magic: str = "imagine") -> Any:
+        """The session a magic uses: ``--session`` (a variable or a name), else the default. A name
+        with no turns in the store starts a new session, and ``%magic: note:`` says so."""
         from ..session.session import Session, default_session
 
         if ref is None:
@@ -91,7 +92,11 @@ class ImageMagics(Magics):
         if current.name == ref:
             return current
         if ref not in self._named:
-            self._named[ref] = Session(ref)
+            session = self._named[ref] = Session(ref)
+            if not session.turns:
+                others = [n for n in session.store.sessions() if n != ref]
+                self._complain(f"%{magic}: note: no session {ref!r} in {session.store.folder}, so a new one "
+                               f"starts" + (f" (it has: {', '.join(others[:8])})" if others else ""))
         return self._named[ref]
 
     def _prompt(self, args: Any, cell: str | None, magic: str) -> str:
@@ -114,16 +119,19 @@ class ImageMagics(Magics):
         return result
 
     def _call(self, verb: str, args: Any, **kwargs: Any) -> Any:
-        session = self.session(args.session)
+        session = self.session(args.session, verb)
         options = A.request_options(args)
         live = None
-        if options.get("partial_images") and not args.no_display:
-            live = LiveView(self.shell)
-            kwargs["on_event"] = live.on_event
         if getattr(args, "mask", None):
             kwargs["mask"] = A.resolve_image(args.mask, self.shell, session, param="mask")
+        if options.get("partial_images") and not args.no_display:
+            live = LiveView(self.shell, mask=kwargs.get("mask"))
+            kwargs["on_event"] = live.on_event
         if verb != "imagine":
             images = A.resolve_images(args.images, self.shell, session)
+            if not images and (session.current is None or session.current.image is None):
+                raise UsageError(f"there is no image to {verb} yet in session {session.name!r}: run %imagine "
+                                 "first, or pass --image (a file, a variable holding an image, or a turn id)")
             # one reference is passed as itself: a turn then continues its chain (previous_response_id)
             kwargs["image"] = images[0] if images and len(images) == 1 else images
         with warnings.catch_warnings(record=True) as caught:
@@ -197,7 +205,7 @@ class ImageMagics(Magics):
             %imagine a lighthouse at dusk, watercolour
             %edit add a red sailing boat                      # edits the lighthouse
             %edit make it winter, snow on the rocks           # edits the boat picture
-            %edit put the cat in a hat --image cat.png --image hat.png --input-fidelity high
+            %edit put the cat in a hat --image cat.png --image hat.png -m gpt-image-1.5 --input-fidelity high
             %edit a pond with lilies --mask painter           # painter = MaskPainter(...): edit where painted
             %edit as a pencil sketch --image img              # img: an ImageResult, PIL image, bytes...
             %edit brighter --image turn_1a2b3c4d5e6f          # branch from an earlier turn
@@ -328,7 +336,7 @@ class ImageMagics(Magics):
             h = %imagine_history --session harbour            # h.rows, h.to_pandas()
         """
         args = A.parse(self.imagine_history, line)
-        session = self.session(args.session)
+        session = self.session(args.session, "imagine_history")
         if args.rerun or args.to:
             if not (args.rerun and args.to):
                 raise ParamError("rerun", args.rerun or args.to, "--rerun TURN --to MODEL",
@@ -399,15 +407,14 @@ def _usd(text: str) -> float:
 
 
 def banner(shell: Any = None) -> str:
-    """The line shown on load: backend (never the key), store folder, and the ``%edit`` note."""
+    """Two short lines shown on load: the backend (never the key) and store folder; the magics, with the
+    ``%edit`` note."""
     from ..api.config import resolve, settings
     from ..session.store import default_folder
 
     folder = settings.get("folder") or default_folder()
-    return (f"imagewidgets: {resolve().describe()}; images stored in {folder}. "
-            "%imagine, %edit, %vary, %imagine_config, %imagine_history are ready; "
-            "%edit now edits images and replaces IPython's editor magic, which stays reachable "
-            "as %ipython_edit (%imedit is a non-colliding alias of ours).")
+    return (f"imagewidgets: {resolve().describe()}; images in {folder}\n"
+            "%imagine %edit (or %imedit) %vary %imagine_config %imagine_history · IPython's %edit: %ipython_edit")
 
 
 _loaded: dict[int, tuple[ImageMagics, Any]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -15,12 +16,16 @@ SOFTWARE = "imagewidgets offline renderer (procedural, not AI)"
 
 # --- raster --------------------------------------------------------------------------------------
 
-def rasterize(scene: Scene, supersample: int = 1, grain_seed: int = 0) -> Image.Image:
+def rasterize(scene: Scene, supersample: int = 1, grain_seed: int = 0, scale: float = 1.0) -> Image.Image:
     """The scene as an RGB image (opaque backdrop) or RGBA (transparent backdrop).
 
     Shapes are drawn at ``supersample`` times the size and box-filtered down (anti-aliasing);
-    text is drawn at the final size, where the font hints it crisply.
+    text is drawn at the final size, where the font hints it crisply. ``scale`` < 1 draws a
+    draft: the same picture at that fraction of the size, without grain or anti-aliasing (the
+    cheap early frames of a stream).
     """
+    if scale != 1.0:
+        return _draft(scene, scale)
     w, h, ss = scene.width, scene.height, max(1, supersample)
     if scene.background is not None:
         canvas = Image.fromarray(background(scene.background, w, h), "RGB")
@@ -43,6 +48,32 @@ def rasterize(scene: Scene, supersample: int = 1, grain_seed: int = 0) -> Image.
             _clip_alpha(canvas, scene.clip)
     for block in scene.texts:
         _text(canvas, block)
+    return canvas
+
+
+def _draft(scene: Scene, k: float) -> Image.Image:
+    """``scene`` drawn at ``k`` times its size (0 < k < 1): every coordinate scaled, text too small to read
+    drawn as its panel only."""
+    w, h = max(1, round(scene.width * k)), max(1, round(scene.height * k))
+    bg = scene.background
+    if bg is not None:
+        glow = bg.glow and (bg.glow[0] * k, bg.glow[1] * k, max(1e-3, bg.glow[2] * k), bg.glow[3])
+        canvas = Image.fromarray(background(replace(bg, glow=glow), w, h), "RGB")
+        draw = ImageDraw.Draw(canvas, "RGBA")
+        for shape in scene.shapes:
+            _shape(draw, shape, k)
+    else:
+        canvas = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+        for shape in scene.shapes:
+            _shape_over(canvas, shape, k)
+        if scene.clip:
+            _clip_alpha(canvas, tuple(v * k for v in scene.clip))
+    for block in scene.texts:
+        x0, y0, x1, y1 = block.box
+        small = replace(block, size=max(1, round(block.size * k)), x=block.x * k, y=block.y * k,
+                        line_height=block.line_height * k, box=(x0 * k, y0 * k, x1 * k, y1 * k),
+                        radius=block.radius * k, lines=block.lines if block.size * k >= 6 else ())
+        _text(canvas, small)
     return canvas
 
 
@@ -94,7 +125,7 @@ def _bbox(shape: Shape) -> tuple[float, float, float, float]:
     return shape.cx - shape.rx, shape.cy - shape.ry, shape.cx + shape.rx, shape.cy + shape.ry
 
 
-def _shape(draw: ImageDraw.ImageDraw, shape: Shape, ss: int, ox: float = 0.0, oy: float = 0.0) -> None:
+def _shape(draw: ImageDraw.ImageDraw, shape: Shape, ss: float, ox: float = 0.0, oy: float = 0.0) -> None:
     if isinstance(shape, Polygon):
         pts = [((x - ox) * ss, (y - oy) * ss) for x, y in shape.points]
         if len(pts) >= 3:
@@ -113,7 +144,7 @@ def _shape(draw: ImageDraw.ImageDraw, shape: Shape, ss: int, ox: float = 0.0, oy
         draw.rectangle(box, fill=shape.fill)
 
 
-def _shape_over(canvas: Image.Image, shape: Shape, ss: int) -> None:
+def _shape_over(canvas: Image.Image, shape: Shape, ss: float) -> None:
     """Draw ``shape`` over an RGBA canvas with proper alpha compositing (ImageDraw alone replaces alpha)."""
     alpha = shape.colour[3] if isinstance(shape, Ring) else shape.fill[3]
     if alpha == 255:
@@ -140,7 +171,8 @@ def _text(canvas: Image.Image, block: TextBlock) -> None:
             return
         target = Image.new("RGBA", (right - ox, bottom - oy), (0, 0, 0, 0))
     draw = ImageDraw.Draw(target, "RGBA")
-    draw.rounded_rectangle([x0 - ox, y0 - oy, x1 - ox - 1, y1 - oy - 1], radius=block.radius, fill=block.panel)
+    draw.rounded_rectangle([x0 - ox, y0 - oy, max(x0, x1 - 1) - ox, max(y0, y1 - 1) - oy], radius=block.radius,
+                           fill=block.panel)
     f = font(block.size)
     for i, line in enumerate(block.lines):
         draw.text((block.x - ox, block.y - oy + i * block.line_height), line, font=f, fill=block.ink)

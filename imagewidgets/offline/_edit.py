@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-from functools import cached_property
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
 from ._draw import background, rasterize, to_svg
+from ._encode import read_turns
+from ._motifs import SCENERY
 from ._prompt import BLACK, GENERIC_MOTIFS, WHITE, Reading, Subject, mix, read_prompt, seed
 from ._scene import QUALITY_LEVEL, build_scene, supersample
 from ._shapes import Background, Scene
@@ -32,39 +33,14 @@ def decode(data: bytes, what: str = "image") -> Image.Image:
     return im.convert("RGBA")
 
 
-def _fit(im: Image.Image, width: int, height: int) -> Image.Image:
+def _fit(im: Image.Image, width: int, height: int, method=Image.Resampling.LANCZOS) -> Image.Image:
     if im.size == (width, height):
         return im
-    return ImageOps.fit(im, (width, height), Image.Resampling.LANCZOS)
+    return ImageOps.fit(im, (width, height), method)
 
 
 def _has_alpha(im: Image.Image) -> bool:
     return im.getchannel("A").getextrema()[0] < 255
-
-
-def calm_rows(base: np.ndarray):
-    """A caption placer (see ``build_scene``) for an edit of ``base`` (RGBA): the caption goes
-    where the base's rows have the least detail. An earlier turn's caption is text, the busiest
-    thing in its rows, so the edit's caption lands beside it rather than over it; among equally
-    calm places, the nearer the top or bottom edge, the better."""
-    cols = base[:, :: max(1, base.shape[1] // 512)]  # every row, up to 512 columns of it: enough to tell text
-    gray = cols[..., :3].sum(axis=2, dtype=np.float32) * (cols[..., 3] * np.float32(1 / 765))
-    detail = np.abs(np.diff(gray, axis=1)).mean(axis=1)
-    detail[1:] += np.abs(np.diff(gray, axis=0)).mean(axis=1)
-    total = np.concatenate([[0.0], np.cumsum(detail, dtype=np.float64)])
-    typical = float(detail.mean()) + 1e-6
-
-    def place(box_h: float, top: float, bottom: float) -> float:
-        n = max(1, math.ceil(box_h))
-        lo, hi = math.ceil(top), min(math.floor(bottom - box_h), len(detail) - n)
-        if hi <= lo:
-            return top
-        ys = np.arange(lo, hi + 1)
-        cost = (total[ys + n] - total[ys]) / n
-        cost += 0.25 * typical * np.minimum(ys - lo, hi - ys) / (hi - lo)  # ties go to an edge
-        return float(ys[int(np.argmin(cost))])
-
-    return place
 
 
 def _gray_blur(arr: np.ndarray, radius: float) -> np.ndarray:
@@ -74,44 +50,48 @@ def _gray_blur(arr: np.ndarray, radius: float) -> np.ndarray:
 
 
 class EditMaker:
-    """Frames of one edit: ``frame(t)`` for rasters, ``svg()`` for the vector format."""
+    """Frames of one edit: ``frame(t)`` for rasters, ``svg()`` for the vector format, ``draft(k)`` for a
+    cheap early frame at ``k`` times the size."""
 
-    def __init__(self, spec, edit) -> None:
+    def __init__(self, spec, edit, scale: float = 1.0, images: list[Image.Image] | None = None) -> None:
         if not edit.images:
             raise ValueError("an edit needs at least one image")
-        self.spec = spec
-        w, h = spec.width, spec.height
+        self.spec, self.edit, self.scale = spec, edit, scale
+        w, h = max(1, round(spec.width * scale)), max(1, round(spec.height * scale))
         self.s = min(w, h)
-        images = [decode(b, f"image {i}") for i, b in enumerate(edit.images)]
-        base = _fit(images[0], w, h)
+        self.images = images or [decode(b, f"image {i}") for i, b in enumerate(edit.images)]
+        base = _fit(self.images[0], w, h, Image.Resampling.LANCZOS if scale == 1.0 else Image.Resampling.BOX)
         self.base = np.asarray(base)
-        self.refs = images[1:]
+        self.refs = self.images[1:]
         self.rgba = spec.background == "transparent" or _has_alpha(base)
         self.high = edit.input_fidelity == "high"
         self.strict = edit.mask_strict
         self.reading = read_prompt(spec.prompt, spec.style)
+        self.turns = read_turns(edit.images[0])
         self.region = None  # float weight of new content, (h, w, 1)
-        self.focus = None  # where the new subjects go
+        self.focus = None  # where the new subjects go, in the spec's coordinates
         self._under: Image.Image | None = None  # backdrop of new content, made once per edit
         if edit.mask is not None:
             mask = decode(edit.mask, "mask").getchannel("A")
             if mask.size != (w, h):
                 mask = mask.resize((w, h), Image.Resampling.NEAREST)
             edit_here = (np.asarray(mask) == 0).astype(np.float32)
-            self.focus = _box(edit_here)
+            self.focus = _box(edit_here, 1 / scale)
             if not self.strict:  # gpt-image: the mask guides, the border blends
                 edit_here = np.maximum(edit_here, _gray_blur(edit_here, self.s * (0.008 if self.high else 0.015)))
             self.region = edit_here[..., None]
         self.markup = None
         if edit.markup is not None:
             self.markup = self._markup(decode(edit.markup, "markup"), w, h)
-            self.focus = self.focus or _box(self.markup[0][..., 0] > 0.5)
+            self.focus = self.focus or _box(self.markup[0][..., 0] > 0.5, 1 / scale)
 
-    @cached_property
-    def place_caption(self):
-        """Where an unmasked edit's caption goes: beside an earlier turn's caption, not over it
-        (made on first use: masked edits draw no caption)."""
-        return calm_rows(self.base)
+    @property
+    def chain(self) -> tuple[str, ...]:
+        """The prompts of the picture this edit makes: the base's, then this one."""
+        return (*self.turns, self.spec.prompt)
+
+    def draft(self, scale: float) -> Image.Image:
+        return EditMaker(self.spec, self.edit, scale, self.images).frame(0.0)
 
     def _markup(self, sketch: Image.Image, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
         """Where the strokes reach (weight) and what colour they lend (tint), both blurred outward."""
@@ -132,9 +112,10 @@ class EditMaker:
         spec = self.spec
         scene = build_scene(self.reading, spec.prompt, spec.width, spec.height, level=_level(spec), index=spec.index,
                             transparent=True, t=t, label=False, caption=False, focus=self.focus)
-        layer = rasterize(Scene(scene.width, scene.height, None, scene.shapes, (), None), _supersample(spec))
+        layer = self._raster(Scene(scene.width, scene.height, None, scene.shapes, (), None))
         if self._under is None:
-            sky = background(Background(*self.reading.sky), spec.width, spec.height).astype(np.float32)
+            h, w = self.base.shape[:2]
+            sky = background(Background(*self.reading.sky), w, h).astype(np.float32)
             under = self.base.astype(np.float32)
             under[..., :3] = under[..., :3] * 0.3 + sky * 0.7
             if spec.background == "transparent":
@@ -169,16 +150,24 @@ class EditMaker:
         base = self.base.astype(np.float32)
         base[..., :3] = base[..., :3] * (1 - wash) + np.array(self.reading.sky[0], np.float32) * wash
         canvas = Image.fromarray(base.round().astype(np.uint8), "RGBA")
+        # An edit that names a thing adds it; the scenery it names ("on the water") says where.
+        scenery = not any(subj.motif not in SCENERY for subj in self.reading.subjects)
         scene = build_scene(self.reading, spec.prompt, spec.width, spec.height, level=_level(spec), index=spec.index,
-                            transparent=True, t=t, label=False, place_caption=self.place_caption)
-        layer = rasterize(Scene(scene.width, scene.height, None, scene.shapes, (), None), _supersample(spec))
+                            transparent=True, t=t, turns=self.turns, scenery=scenery,
+                            cutout=spec.background == "transparent")
+        layer = self._raster(Scene(scene.width, scene.height, None, scene.shapes, (), None))
         a = np.asarray(layer.getchannel("A"), dtype=np.float32) * opacity
         layer.putalpha(Image.fromarray(a.round().astype(np.uint8), "L"))
         canvas.alpha_composite(layer)
         self._tiles(canvas)
-        # the caption at full opacity: over an earlier turn's caption it stays legible
-        canvas.alpha_composite(rasterize(Scene(scene.width, scene.height, None, (), scene.texts, None)))
+        # the caption strip at full opacity, over the earlier one: it lists the earlier turns too
+        canvas.alpha_composite(self._raster(Scene(scene.width, scene.height, None, (), scene.texts, None), 1))
         return np.asarray(canvas)
+
+    def _raster(self, scene: Scene, supersample: int | None = None) -> Image.Image:
+        if self.scale != 1.0:
+            return rasterize(scene, scale=self.scale)
+        return rasterize(scene, _supersample(self.spec) if supersample is None else supersample)
 
     def _tiles(self, canvas: Image.Image) -> None:
         if not self.refs:
@@ -253,12 +242,12 @@ class VariationMaker:
         return _embedded_svg(self.spec, self.frame(0.0))
 
 
-def _box(region: np.ndarray) -> tuple[float, float, float, float] | None:
-    """Bounding box of the true/positive pixels of a 2-D map, or None if there are none."""
+def _box(region: np.ndarray, k: float = 1.0) -> tuple[float, float, float, float] | None:
+    """Bounding box of the true/positive pixels of a 2-D map (times ``k``), or None if there are none."""
     ys, xs = np.nonzero(region > 0.5)
     if len(xs) == 0:
         return None
-    return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
+    return float(xs.min()) * k, float(ys.min()) * k, float(xs.max() + 1) * k, float(ys.max() + 1) * k
 
 
 def _rotate_hue(rgb: np.ndarray, angle: float, sat: float) -> np.ndarray:

@@ -7,6 +7,7 @@ requested quality (low quality asks for speed, high for smaller files).
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 from PIL import Image
@@ -18,28 +19,61 @@ PNG_LEVEL = (1, 3, 3, 3, 6)  # zlib level by quality level: fast for low; 6 only
 WEBP_METHOD = (0, 2, 4, 4, 5)
 
 
-def _exif() -> bytes:
+#: PNG text key (and, in jpeg/webp, the EXIF ImageDescription) holding the prompts an image was made from,
+#: as a JSON list: an edit of it lists them in its caption strip.
+TURNS_KEY = "imagewidgets:turns"
+_DESCRIPTION = 0x010E
+_MAX_TURNS, _MAX_CHARS = 64, 1000
+
+
+def _exif(turns: tuple[str, ...] = ()) -> bytes:
     exif = Image.Exif()
     exif[0x0131] = SOFTWARE  # the TIFF/EXIF "Software" tag
+    if turns:
+        exif[_DESCRIPTION] = _turns_json(turns)
     return exif.tobytes()
 
 
-def encode_still(im: Image.Image, fmt: str, compression: int | None, level: int) -> bytes:
+def _turns_json(turns: tuple[str, ...]) -> str:
+    return json.dumps({TURNS_KEY: [t[:_MAX_CHARS] for t in turns[-_MAX_TURNS:]]}, ensure_ascii=True)
+
+
+def read_turns(data: bytes) -> tuple[str, ...]:
+    """The prompts an image says it was made from (an offline image's metadata), else ()."""
+    from PIL import Image as _Image
+
+    try:
+        with _Image.open(io.BytesIO(data)) as im:
+            raw = im.info.get(TURNS_KEY) or im.getexif().get(_DESCRIPTION)
+        value = json.loads(raw) if isinstance(raw, (str, bytes)) else None
+        if isinstance(value, dict):
+            value = value.get(TURNS_KEY)
+    except Exception:  # another program's image, or damaged metadata: no earlier turns
+        return ()
+    if not isinstance(value, list):
+        return ()
+    return tuple(t[:_MAX_CHARS] for t in value[-_MAX_TURNS:] if isinstance(t, str))
+
+
+def encode_still(im: Image.Image, fmt: str, compression: int | None, level: int, turns: tuple[str, ...] = ()) -> bytes:
+    """``im`` encoded; ``turns`` (the prompts it was made from) go into its metadata."""
     buf = io.BytesIO()
     level = min(max(level, 0), 4)
     c = 100 if compression is None else compression
     if fmt == "png":
         info = PngInfo()
         info.add_text("Software", SOFTWARE)
+        if turns:
+            info.add_text(TURNS_KEY, _turns_json(turns))
         im.save(buf, "PNG", pnginfo=info, compress_level=PNG_LEVEL[level], optimize=False)
     elif fmt == "jpeg":
         if im.mode not in ("RGB", "L"):
             raise ValueError("jpeg has no transparency: ask for png or webp, or an opaque background")
         quality = 1 + round(c * 94 / 100)  # 0 -> 1 (smallest), 100 -> 95 (Pillow's best useful)
         im.save(buf, "JPEG", quality=quality, subsampling="4:4:4" if quality >= 90 else "4:2:0",
-                optimize=False, progressive=False, exif=_exif())
+                optimize=False, progressive=False, exif=_exif(turns))
     elif fmt == "webp":
-        im.save(buf, "WEBP", quality=c, method=WEBP_METHOD[level], lossless=False, exact=False, exif=_exif())
+        im.save(buf, "WEBP", quality=c, method=WEBP_METHOD[level], lossless=False, exact=False, exif=_exif(turns))
     else:
         raise ValueError(f"cannot encode a still as {fmt!r}: expected png, jpeg or webp")
     return buf.getvalue()

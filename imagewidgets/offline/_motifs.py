@@ -361,3 +361,9 @@ NATURAL: dict[str, RGB] = {
     "bird": (40, 40, 50), "boat": (150, 80, 50), "heart": (220, 40, 70), "fish": (240, 140, 50), "face": (230, 150, 70),
 }
 SCENERY = {"orb": 0, "stars": 0, "cloud": 1, "mountain": 2, "skyline": 2, "tree": 3, "waves": 4}
+
+# Things often added by an edit live in their own module (same contract).
+from . import _objects  # noqa: E402  (it imports Ctx from here)
+
+BUILDERS.update(_objects.BUILDERS)
+NATURAL.update(_objects.NATURAL)

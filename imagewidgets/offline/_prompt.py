@@ -94,6 +94,10 @@ _MOTIF_GROUPS: dict[str, tuple[str, ...]] = {
     "boat": ("boat", "ship", "sail", "sailboat", "yacht"),
     "heart": ("heart", "love", "valentine"),
     "fish": ("fish", "whale", "dolphin", "shark", "koi"),
+    # drawn by _objects: things an edit often adds
+    "hat": ("hat", "cap", "beret", "bonnet", "sombrero", "fedora"),
+    "lighthouse": ("lighthouse", "beacon"),
+    "kite": ("kite",),
 }
 MOTIF_WORDS: dict[str, str] = {w: m for m, words in _MOTIF_GROUPS.items() for w in words}
 GENERIC_MOTIFS = ("blob", "ring", "diamond", "burst", "stack", "bars", "dots", "crescent")
@@ -116,6 +120,8 @@ soft glowing shiny vivid natural simple minimal abstract sketch watercolor water
 lonely quiet happy sad calm peaceful majestic ancient mysterious magical colorful colourful epic
 dramatic serene cozy cosy futuristic fantasy surreal elegant modern classic wild lush gentle
 stunning amazing gorgeous warm cold hot cool strange funny sunny cloudy windy whimsical
+add adds added put place change turn replace remove give insert include draw paint show let please
+also instead now again less keep same bigger smaller something thing things another else move edit
 """.split())
 # Likely adjectives, adverbs and verbs rather than things (checked after the motif words).
 NOT_NOUN_SUFFIXES = ("ly", "ful", "ous", "ing", "ive", "ish", "ed", "est")

@@ -7,8 +7,6 @@ same list, so a PNG and an SVG of one prompt show the same picture.
 from __future__ import annotations
 
 import math
-from typing import Callable
-
 import numpy as np
 
 from . import _motifs
@@ -31,31 +29,30 @@ def supersample(level: int, width: int, height: int) -> int:
     return ss
 
 
-#: ``place(box_h, top, bottom) -> y0``: where a caption box of height ``box_h`` goes
-PlaceCaption = Callable[[float, float, float], float]
-
-
 def build_scene(reading: Reading, prompt: str, width: int, height: int, *, level: int, index: int,
                 transparent: bool, t: float = 0.0, label: bool = True, caption: bool = True,
                 grain: bool = True, focus: tuple[float, float, float, float] | None = None,
-                place_caption: PlaceCaption | None = None) -> Scene:
+                turns: tuple[str, ...] = (), scenery: bool = True, cutout: bool | None = None) -> Scene:
     """The picture for one prompt at animation time ``t`` (0 <= t < 1; stills use 0).
 
-    ``focus`` (a box) is where the subjects go: an edit's masked area. ``place_caption(box_h,
-    top, bottom)`` gives the caption's top edge between ``top`` and ``bottom - box_h`` (None: at
-    the top a third of the time, as the prompt's layout draws, else at the bottom).
+    ``focus`` (a box) is where the subjects go: an edit's masked area. The caption is one strip
+    along the bottom edge, under the subjects, listing ``turns`` (the earlier prompts of an edit
+    chain) and then ``prompt``, one short line each. ``scenery=False`` leaves out the backdrop
+    motifs (sea, mountains, sky) the prompt names. ``cutout`` (default: ``transparent``) keeps the
+    strip off the edges, as a sticker's subjects are.
     """
     layout = np.random.default_rng(seed("layout", prompt, index))
     horizon = height * layout.uniform(0.56, 0.72)
-    caption_at_top = layout.random() < 0.35
+    layout.random()  # was the caption's side: keep later draws, and so the layouts, as they were
     ctx = _motifs.Ctx(width, height, level, horizon, 2 * math.pi * t, reading.palette)
     subjects = list(reading.subjects)
     if not subjects:  # nothing nameable: two motifs chosen by the prompt's hash
         h = seed("fallback", prompt)
         subjects = [Subject(f"#{k}", GENERIC_MOTIFS[(h >> (8 * k)) % len(GENERIC_MOTIFS)]) for k in range(2)]
 
-    scenery = sorted((s for s in subjects if s.motif in _motifs.SCENERY), key=lambda s: _motifs.SCENERY[s.motif])
     things = [s for s in subjects if s.motif not in _motifs.SCENERY]
+    scenery = sorted((s for s in subjects if s.motif in _motifs.SCENERY and scenery),
+                     key=lambda s: _motifs.SCENERY[s.motif])
     shapes: list[Shape] = []
     colour_at = _colour_picker(reading)
     # Land in front of mountains and skylines, behind trees; the sea replaces it.
@@ -85,26 +82,29 @@ def build_scene(reading: Reading, prompt: str, width: int, height: int, *, level
         reading.sky[0], reading.sky[1], bands=10 if level == 0 else 0, glow=glow,
         grain=GRAIN[min(level, 4)] if grain else 0)
 
-    texts = _texts(prompt if caption else "", width, height, reading, caption_at_top, label, place_caption)
     s = min(width, height)
     inset = round(s * 0.04)
+    cutout = transparent if cutout is None else cutout
+    texts = _texts([*turns, prompt] if caption else [], width, height, reading, label, inset if cutout else 0)
     clip = (inset, inset, width - inset, height - inset) if transparent else None
     return Scene(width, height, bg, tuple(shapes), tuple(texts), clip)
 
 
-def _texts(prompt: str, width: int, height: int, reading: Reading, at_top: bool, label: bool,
-           place: PlaceCaption | None = None) -> list[TextBlock]:
-    """The caption (the prompt's words) and the corner label, each only where it fits."""
+def _texts(prompts: list[str], width: int, height: int, reading: Reading, label: bool,
+           inset: int = 0) -> list[TextBlock]:
+    """The caption strip (the prompts' words; ``inset`` from the edges on a transparent picture) and the
+    corner label, each only where it fits."""
     s = min(width, height)
     margin = max(4, round(s * 0.012))
     label_block = _label(width, height, margin) if label else None
     if label_block and (label_block.box[0] < 0 or label_block.box[1] < 0):  # too small a picture for it
         label_block = None
     texts = []
-    if prompt.strip():
-        bottom_limit = (label_block.box[1] if label_block else height) - margin
-        block = _caption(prompt, width, height, at_top, bottom_limit, reading, max(margin, round(s * 0.04)), place)
-        if block and block.box[1] >= 0:
+    prompts = [" ".join(p.split()) for p in prompts if p and p.strip()]
+    if prompts:
+        room = width - 2 * max(margin, inset) - ((label_block.box[2] - label_block.box[0] + margin) if label_block else 0)
+        block = _strip(prompts, width, height, reading, room, inset)
+        if block:
             texts.append(block)
     if label_block:
         texts.append(label_block)
@@ -171,28 +171,37 @@ def _confetti(ctx: _motifs.Ctx, reading: Reading, rng: np.random.Generator) -> l
     return out
 
 
-def _caption(prompt: str, width: int, height: int, at_top: bool, bottom_limit: float, reading: Reading,
-             margin: int, place: PlaceCaption | None = None) -> TextBlock | None:
-    """The prompt's words in a translucent panel, sized to stay legible."""
+#: at most this many prompts in the caption strip (the latest ones, numbered as in the chain)
+STRIP_LINES = 3
+#: the strip never takes more than this share of the picture's height
+STRIP_SHARE = 0.16
+
+
+def _strip(prompts: list[str], width: int, height: int, reading: Reading, room: float,
+           inset: int = 0) -> TextBlock | None:
+    """One opaque strip along the bottom edge, one line per prompt (cut with an ellipsis), so
+    the caption stays out of the subjects and an edit's strip covers the one it replaces."""
     s = min(width, height)
-    size = max(11, round(s / 19))
-    pad = max(4, round(size * 0.6))
-    max_w = width - 2 * margin - 2 * pad
-    lines = wrap(" ".join(prompt.split()), size, max_w, max_lines=3)
-    if not lines or max_w < size * 2:
+    size = max(10, round(s / 42))
+    line_h = round(size * 1.3)
+    pad = max(3, round(size * 0.4))
+    numbered = len(prompts) > 1
+    shown = list(enumerate(prompts, 1))[-STRIP_LINES:]
+    while shown and line_h * len(shown) + 2 * pad > height * STRIP_SHARE:
+        shown = shown[1:]
+    if not shown or room - 2 * pad < size * 3:
         return None
-    line_h = round(size * 1.25)
-    box_w = max(text_width(line, size) for line in lines) + 2 * pad
+    lines = []
+    for k, text in shown:
+        text = f"{k}. {text}" if numbered else text
+        lines.append(wrap(text, size, room - 2 * pad, max_lines=1)[0])
     box_h = line_h * len(lines) + 2 * pad - (line_h - size)
-    x0 = (width - box_w) / 2
-    y0 = margin if at_top else bottom_limit - box_h
-    if place is not None:
-        y0 = place(box_h, margin, bottom_limit)
-        at_top = y0 + box_h / 2 < height / 2
-    bright = luminance(reading.sky[0] if at_top else reading.sky[1]) > 140
-    ink = (28, 28, 34, 255) if bright else (250, 250, 250, 255)
-    panel = (255, 255, 255, 170) if bright else (12, 12, 18, 150)
-    return TextBlock(tuple(lines), size, x0 + pad, y0 + pad, line_h, ink, panel, (x0, y0, x0 + box_w, y0 + box_h), pad)
+    y0 = height - inset - box_h
+    bright = luminance(reading.sky[1]) > 140
+    ink = (28, 28, 34, 255) if bright else (246, 246, 246, 255)
+    panel = (*mix(reading.sky[1], WHITE if bright else BLACK, 0.72), 255)
+    box = (float(inset), y0, float(width - inset), float(height - inset))
+    return TextBlock(tuple(lines), size, inset + pad, y0 + pad, line_h, ink, panel, box, pad if inset else 0)
 
 
 def _label(width: int, height: int, margin: int) -> TextBlock:

@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", metavar="YYYY-MM-DD",
                    help="play the calendar: answer models shut down by this day with 404 model_not_found")
     p.add_argument("--require-api-key", metavar="KEY", help="answer 401 unless 'Authorization: Bearer KEY'")
+    p.add_argument("--quiet", action="store_true",
+                   help="do not print a line per request (method, path, status, ms, request id)")
     return p
 
 
@@ -56,6 +58,19 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
         low_allowed_words=words(args.low_allowed_words) if args.low_allowed_words is not None else None,
         require_api_key=args.require_api_key, as_of=args.as_of,
     )
+
+
+def _print_requests() -> None:
+    """Each answered request as one line on stdout: ``POST /v1/images/generations 200 84 ms req_...``."""
+    import logging
+
+    from .middleware import ACCESS_LOG
+
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    ACCESS_LOG.addHandler(handler)
+    ACCESS_LOG.setLevel(logging.INFO)
+    ACCESS_LOG.propagate = False
 
 
 def serve_main(argv: list[str]) -> int:
@@ -80,6 +95,9 @@ def serve_main(argv: list[str]) -> int:
 
     def ready() -> None:
         print(f"imagewidgets offline image API on http://{host}:{port}/v1 - {BANNER}{where}", flush=True)
+
+    if not args.quiet:
+        _print_requests()
 
     server = _uvicorn_server(create_app(config), ready)
     try:

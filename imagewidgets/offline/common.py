@@ -156,7 +156,7 @@ def validated(req: Any) -> Any:
 
 @dataclass(frozen=True)
 class Frame:
-    """One server-sent event; ``image`` events are spaced by ``partial_interval_s``."""
+    """One server-sent event; ``image`` events leave at least ``partial_interval_s`` apart."""
 
     data: dict
     image: bool = False
@@ -164,7 +164,7 @@ class Frame:
 
 
 def sse_response(request: Request, frames: AsyncIterator[Frame], error_shape: str = "images") -> StreamingResponse:
-    """A real stream: each event is written when it is made, image events ``partial_interval_s`` apart,
+    """A real stream: each event is written when it is made, image events at least ``partial_interval_s`` apart,
     the stream cut after ``cut_stream_after`` events; a failure mid-stream becomes an ``error`` event."""
     backend = backend_of(request)
     cfg = backend.config
@@ -172,13 +172,14 @@ def sse_response(request: Request, frames: AsyncIterator[Frame], error_shape: st
 
     async def body() -> AsyncIterator[bytes]:
         sent = 0
-        images = 0
+        last_image = None  # when the previous image event left
         try:
             async for frame in frames:
                 if frame.image:
-                    if images and cfg.partial_interval_s > 0:
-                        await anyio.sleep(cfg.partial_interval_s)
-                    images += 1
+                    # at least partial_interval_s between image events; time spent drawing counts
+                    if last_image is not None and cfg.partial_interval_s > 0:
+                        await anyio.sleep(max(0.0, last_image + cfg.partial_interval_s - time.monotonic()))
+                    last_image = time.monotonic()
                 kind = frame.data.get("type", "message")
                 backend.log_event(rid, kind, frame.index)
                 yield f"event: {kind}\ndata: {json.dumps(frame.data)}\n\n".encode()

@@ -55,7 +55,8 @@ class OfflineConfig:
 
     #: seconds to wait before answering each API request (a slow network or a busy model)
     latency_s: float = 0.0
-    #: seconds between streamed frames, so a client sees partial images arrive one by one
+    #: at least this many seconds between streamed frames, so a client sees partial images arrive one
+    #: by one (the embedded server, the default backend, uses 0.3 unless the environment sets it)
     partial_interval_s: float = 0.0
     #: at most this many API requests per ``rate_window_s``, then 429 with Retry-After (None: no limit)
     rate_limit: int | None = None

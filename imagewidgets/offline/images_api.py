@@ -137,17 +137,21 @@ async def _stream(req: Any, out: imaging.Output, prompt: str, images: list[bytes
     meta = {"size": out.size, "quality": out.quality, "background": out.background,
             "output_format": out.output_format}
     for i in range(n):
-        frames, final = await imaging.render_frames(prompt, out, req, i, partials, edit)
-        for k, frame in enumerate(frames):
+        k = 0
+        async for frame in imaging.render_frames(prompt, out, req, i, partials, edit):
+            if k == partials:  # the last one is the final image
+                final = frame
+                continue
             yield Frame({"type": f"{prefix}.partial_image", "b64_json": b64(frame), "partial_image_index": k,
                          "created_at": int(time.time()), **meta}, image=True, index=k)
+            k += 1
         # the input is counted once, on the first image: the completed events add up to the whole request
         use = imaging.usage(prompt, out, images, fidelity, partials, 1, include_input=(i == 0))
         data = {"type": f"{prefix}.completed", "b64_json": b64(final), "created_at": int(time.time()),
                 **meta, "usage": use}
         if req.safety_identifier:
             data["safety_identifier"] = req.safety_identifier
-        yield Frame(data, image=True, index=len(frames))
+        yield Frame(data, image=True, index=partials)
 
 
 def _images_body(request: Request, spec: ModelSpec, out: imaging.Output, datas: list[bytes],

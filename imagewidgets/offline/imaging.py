@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, AsyncIterator
 
 import anyio.to_thread
 
@@ -197,11 +197,15 @@ async def render_images(prompt: str, out: Output, req: Any, n: int, edit: Any = 
 
 
 async def render_frames(prompt: str, out: Output, req: Any, index: int, partials: int,
-                        edit: Any = None) -> tuple[list[bytes], bytes]:
-    """The partial frames (coarse to fine) and the final image of image ``index``."""
+                        edit: Any = None) -> AsyncIterator[bytes]:
+    """The partial frames (coarse to fine), then the final image of image ``index``, each yielded as soon
+    as a worker thread has drawn it (the event loop keeps serving meanwhile)."""
     from . import render
 
-    return await anyio.to_thread.run_sync(render.render_frames, _spec(prompt, out, index, req), partials, edit)
+    frames = render.iter_frames(_spec(prompt, out, index, req), partials, edit)
+    done = object()
+    while (frame := await anyio.to_thread.run_sync(next, frames, done)) is not done:
+        yield frame
 
 
 async def render_variation(out: Output, image: bytes, n: int) -> list[bytes]:

@@ -6,6 +6,7 @@ through untouched.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import random
 import threading
@@ -19,9 +20,19 @@ import anyio
 from .config import OfflineConfig
 from .parse import APIFailure
 
-__all__ = ["Gate", "BACKEND_HEADER", "new_request_id"]
+__all__ = ["Gate", "BACKEND_HEADER", "new_request_id", "ACCESS_LOG"]
 
 BACKEND_HEADER = (b"x-imagewidgets-backend", b"offline-renderer")
+#: one INFO line per answered request: method, path, status, milliseconds (to the last byte), request id.
+#: ``imagewidgets serve`` prints it (unless --quiet); elsewhere nobody listens.
+ACCESS_LOG = logging.getLogger("imagewidgets.offline.access")
+_MAX_LOGGED_PATH = 200
+
+
+def _printable(path: str) -> str:
+    """A client's path as one safe log field: control characters escaped, long paths cut."""
+    text = "".join(c if c.isprintable() and c != " " else f"\\x{ord(c):02x}" for c in path)
+    return text if len(text) <= _MAX_LOGGED_PATH else text[:_MAX_LOGGED_PATH] + "…"
 
 
 def new_request_id() -> str:
@@ -54,20 +65,36 @@ class Gate:
         scope.setdefault("state", {})["request_id"] = rid
         extra = [(b"x-request-id", rid.encode()), BACKEND_HEADER]
         limit_headers: list[tuple[bytes, bytes]] = []
+        started = time.perf_counter()
+        status = [500]
+        logged = [False]
+
+        def log() -> None:
+            if not logged[0] and ACCESS_LOG.isEnabledFor(logging.INFO):
+                ms = (time.perf_counter() - started) * 1000
+                ACCESS_LOG.info("%s %s %d %.0f ms %s", scope.get("method", "?"), _printable(scope.get("path", "")),
+                                status[0], ms, rid)
+            logged[0] = True
 
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":
+                status[0] = message["status"]
                 message = {**message, "headers": [*message.get("headers", []), *extra, *limit_headers]}
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                log()  # a stream is logged when its last byte has left
 
-        if scope["path"].startswith("/v1/"):
-            failure, limit_headers = self._admit(scope)
-            if failure is not None:
-                await _send_failure(failure, send_with_headers)
-                return
-            if self.config.latency_s > 0:
-                await anyio.sleep(self.config.latency_s)
-        await self.app(scope, receive, send_with_headers)
+        try:
+            if scope["path"].startswith("/v1/"):
+                failure, limit_headers = self._admit(scope)
+                if failure is not None:
+                    await _send_failure(failure, send_with_headers)
+                    return
+                if self.config.latency_s > 0:
+                    await anyio.sleep(self.config.latency_s)
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            log()  # also when the client went away mid-stream or the app failed
 
     def _admit(self, scope: dict) -> tuple[APIFailure | None, list[tuple[bytes, bytes]]]:
         cfg = self.config

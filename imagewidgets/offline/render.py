@@ -5,15 +5,16 @@ prompt itself is written on the picture, with a small "imagewidgets offline rend
 ``Software`` metadata saying so. Same spec, same bytes, in any process.
 
     render(spec, edit=None)               -> one encoded image
-    render_frames(spec, partials, edit)   -> (coarse-to-fine partial frames, final image)
+    iter_frames(spec, partials, edit)     -> coarse-to-fine partial frames, then the final image, one by one
+    render_frames(spec, partials, edit)   -> (the partial frames, the final image)
     render_variation(spec, image)         -> a variation of ``image``
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
-import numpy as np
 from PIL import Image
 
 from ._draw import SOFTWARE, rasterize, to_svg
@@ -22,7 +23,7 @@ from ._encode import encode_gif, encode_still, gif_duration
 from ._prompt import read_prompt, seed
 from ._scene import QUALITY_LEVEL, build_scene, supersample
 
-__all__ = ["RenderSpec", "EditInputs", "render", "render_frames", "render_variation", "SOFTWARE",
+__all__ = ["RenderSpec", "EditInputs", "render", "render_frames", "iter_frames", "render_variation", "SOFTWARE",
            "FORMATS", "QUALITIES", "gif_duration"]
 
 FORMATS = ("png", "jpeg", "webp", "gif", "svg")
@@ -61,46 +62,40 @@ def render(spec: RenderSpec, edit: EditInputs | None = None) -> bytes:
 
 
 def render_frames(spec: RenderSpec, partials: int, edit: EditInputs | None = None) -> tuple[list[bytes], bytes]:
-    """`partials` (0-3) coarse-to-fine partial frames, then the final image, all encoded in spec.output_format.
+    """`partials` (0-3) coarse-to-fine partial frames, then the final image (see :func:`iter_frames`)."""
+    *frames, final = iter_frames(spec, partials, edit)
+    return frames, final
 
-    The final equals ``render(spec, edit)`` byte for byte; the partials are derived from it (each a
-    coarser mosaic of it), so their difference to the final strictly decreases.
+
+def iter_frames(spec: RenderSpec, partials: int, edit: EditInputs | None = None) -> Iterator[bytes]:
+    """The partial frames, coarsest first, then the final image, each encoded as soon as it is drawn.
+
+    Partial frame k is the picture drawn at a fraction of the size (1/32, 1/16, 1/8 for three)
+    and enlarged block by block, so it costs a few milliseconds and can be sent long before the
+    final image exists; finer drafts come closer to the final. The final equals ``render(spec,
+    edit)`` byte for byte.
     """
     _check(spec)
     if not 0 <= partials <= 3:
         raise ValueError(f"partials must be 0-3, got {partials}")
-    maker = _maker(spec, edit)
     if spec.output_format in ("gif", "svg"):
         if partials:
             raise ValueError(f"{spec.output_format} output has no partial frames")
-        return [], _encode(spec, maker)
-    final = maker.frame(0.0)
-    level = QUALITY_LEVEL[spec.quality]
-    frames = [encode_still(p, spec.output_format, spec.output_compression, 0) for p in coarse_frames(final, partials)]
-    return frames, encode_still(final, spec.output_format, spec.output_compression, level)
+        yield _encode(spec, _maker(spec, edit))
+        return
+    maker = _maker(spec, edit)
+    for k in range(partials):
+        block = min(2 ** (3 + partials - 1 - k), spec.width, spec.height)
+        draft = maker.draft(1 / block).resize((spec.width, spec.height), Image.Resampling.NEAREST)
+        yield encode_still(draft, spec.output_format, spec.output_compression, 0)
+    yield encode_still(maker.frame(0.0), spec.output_format, spec.output_compression, QUALITY_LEVEL[spec.quality],
+                       _chain(maker))
 
 
 def render_variation(spec: RenderSpec, image: bytes) -> bytes:
     """A variation of ``image``: recoloured, re-framed, with procedural accents; different per ``spec.index``."""
     _check(spec)
     return _encode(spec, VariationMaker(spec, image))
-
-
-def coarse_frames(final: Image.Image, n: int) -> list[Image.Image]:
-    """``n`` mosaics of ``final``, coarsest first (blocks of 32, 16, 8 px for n=3)."""
-    if n == 0:
-        return []
-    w, h = final.size
-    frames = []
-    for k in range(n):
-        f = max(1, min(2 ** (3 + n - 1 - k), w, h))
-        frames.append(final.reduce(f).resize((w, h), Image.Resampling.NEAREST))
-    target = np.asarray(final, dtype=np.int16)
-    diffs = [np.abs(np.asarray(p, dtype=np.int16) - target).mean() for p in frames]
-    if not all(a > b for a, b in zip(diffs, diffs[1:])) or diffs[-1] == 0:
-        # A picture too plain for mosaics to order themselves: fade the coarsest one in instead.
-        frames = [Image.blend(frames[0], final, k / n) for k in range(n)]
-    return frames
 
 
 class _Generation:
@@ -120,6 +115,14 @@ class _Generation:
         s = self.spec
         return rasterize(self.scene(t), supersample(self.level, s.width, s.height), seed("grain", s.prompt, s.index))
 
+    @property
+    def chain(self) -> tuple[str, ...]:
+        return (self.spec.prompt,)
+
+    def draft(self, scale: float) -> Image.Image:
+        """The still at ``scale`` times its size: a cheap early frame."""
+        return rasterize(self.scene(0.0), scale=scale)
+
     def svg(self) -> bytes:
         return to_svg(self.scene(0.0), self.spec.prompt)
 
@@ -134,7 +137,13 @@ def _encode(spec: RenderSpec, maker) -> bytes:
         return maker.svg()
     if fmt == "gif":
         return encode_gif([maker.frame(k / spec.frame_count) for k in range(spec.frame_count)], spec.frame_duration_ms)
-    return encode_still(maker.frame(0.0), fmt, spec.output_compression, QUALITY_LEVEL[spec.quality])
+    return encode_still(maker.frame(0.0), fmt, spec.output_compression, QUALITY_LEVEL[spec.quality], _chain(maker))
+
+
+def _chain(maker) -> tuple[str, ...]:
+    """The prompts the picture was made from (kept in its metadata for the next edit's caption)."""
+    chain = getattr(maker, "chain", ())
+    return tuple(p for p in chain if p.strip())
 
 
 def _check(spec: RenderSpec) -> None:

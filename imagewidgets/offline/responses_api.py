@@ -220,13 +220,17 @@ async def _stream(backend: Any, turn: Turn) -> AsyncIterator[Frame]:
         yield Frame(event("response.image_generation_call.generating", **ids))
         req = turn.wire.request
         partials = req.partial_images or 0
-        frames, image = await imaging.render_frames(_render_prompt(turn), turn.out, req, 0, partials, turn.edit)
         out = turn.out
-        for k, frame in enumerate(frames):
+        k = 0
+        async for frame in imaging.render_frames(_render_prompt(turn), out, req, 0, partials, turn.edit):
+            if k == partials:  # the last one is the final image
+                image = frame
+                continue
             yield Frame(event("response.image_generation_call.partial_image", **ids, partial_image_b64=b64(frame),
                               partial_image_index=k, size=out.size, quality=out.quality,
                               background=out.background, output_format=out.output_format), image=True, index=k)
-        yield Frame(event("response.image_generation_call.completed", **ids), image=True, index=len(frames))
+            k += 1
+        yield Frame(event("response.image_generation_call.completed", **ids), image=True, index=partials)
     response = _finish(backend, turn, image)
     yield Frame(event("response.output_item.done", item=response["output"][0], output_index=0))
     yield Frame(event("response.completed", response=response))

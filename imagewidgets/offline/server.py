@@ -21,9 +21,13 @@ from typing import Any, Callable
 
 from .config import OfflineConfig, default_state_dir
 
-__all__ = ["OfflineServer", "embedded_base_url", "embedded_server", "stop_embedded"]
+__all__ = ["OfflineServer", "embedded_base_url", "embedded_server", "stop_embedded", "EMBEDDED_PARTIAL_INTERVAL_S"]
 
 _START_TIMEOUT_S = 10.0
+#: The embedded server's time between streamed frames unless IMAGEWIDGETS_OFFLINE_PARTIAL_INTERVAL_S says
+#: otherwise: the renderer draws a partial frame in milliseconds, so without a pause a notebook would
+#: show every frame at once and streaming would look like it does not stream.
+EMBEDDED_PARTIAL_INTERVAL_S = 0.3
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -128,17 +132,28 @@ _embedded_lock = threading.Lock()
 def embedded_server(state_dir: str | Path | None = None) -> OfflineServer:
     """The process-wide offline server, started on first use (thread-safe).
 
-    Its switches come from ``IMAGEWIDGETS_OFFLINE_*``; its state folder is ``state_dir``, else
-    ``IMAGEWIDGETS_OFFLINE_STATE_DIR``, else ``$IMAGEWIDGETS_HOME/offline-state``. Later calls return
-    the running server whatever ``state_dir`` they pass.
+    Its switches come from ``IMAGEWIDGETS_OFFLINE_*``, except that streamed frames leave at least
+    ``EMBEDDED_PARTIAL_INTERVAL_S`` (0.3 s) apart unless ``IMAGEWIDGETS_OFFLINE_PARTIAL_INTERVAL_S``
+    is set; its state folder is ``state_dir``, else ``IMAGEWIDGETS_OFFLINE_STATE_DIR``, else
+    ``$IMAGEWIDGETS_HOME/offline-state``. Later calls return the running server whatever
+    ``state_dir`` they pass.
     """
     global _embedded
     with _embedded_lock:
         if _embedded is None or not _embedded.running:
-            config = OfflineConfig.from_env()
+            config = OfflineConfig.from_env(partial_interval_s=_embedded_interval())
             folder = state_dir or config.state_dir or default_state_dir()
             _embedded = OfflineServer(config.replace(state_dir=str(folder))).start()
         return _embedded
+
+
+def _embedded_interval() -> float | None:
+    """None (the environment decides) when IMAGEWIDGETS_OFFLINE_PARTIAL_INTERVAL_S is set, else the default."""
+    import os
+
+    from .config import ENV_PREFIX
+
+    return None if os.environ.get(ENV_PREFIX + "PARTIAL_INTERVAL_S") else EMBEDDED_PARTIAL_INTERVAL_S
 
 
 def embedded_base_url(state_dir: str | Path | None = None) -> str:

@@ -32,11 +32,31 @@ from .store import Store, open_store
 from .tree import TurnTree
 from .turns import Turn
 
-__all__ = ["SessionCore"]
+__all__ = ["SessionCore", "REQUEST_OPTIONS", "refuse_unknown"]
 
 
 def _fields(cls: type) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
+
+
+#: what a session may hold as a default for its calls: the options of the request types (not their
+#: inputs: prompts, images and masks belong to one call)
+REQUEST_OPTIONS = frozenset().union(*map(_fields, (GenerateRequest, EditRequest, VariationRequest,
+                                                   ResponsesRequest))) - {
+    "prompt", "image", "images", "mask", "markup", "input_images", "previous_response_id", "stream"}
+
+
+def refuse_unknown(names: Any, known: Any, where: str) -> None:
+    """A ``ParamError`` naming the first of ``names`` that is not in ``known`` (with the closest one)."""
+    import difflib
+
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            raise ParamError(name, None, f"a setting of {where}: " + ", ".join(sorted(known)),
+                             message=f"{where} got an unknown keyword argument {name!r}"
+                             + (f" (did you mean {close[0]!r}?)" if close else "")
+                             + "; nothing was set")
 
 
 class SessionCore:
@@ -51,6 +71,8 @@ class SessionCore:
                  async_client: AsyncClient | Callable[[], AsyncClient] | None = None, **defaults: Any) -> None:
         if api not in (None, "images", "responses"):
             raise ParamError("api", api, "'images', 'responses' or None (chosen per model)")
+        refuse_unknown(defaults, REQUEST_OPTIONS | {"folder", "client", "api", "model", "budget_usd",
+                                                    "async_client"}, "Session()")
         self.name = name
         self.store: Store = open_store(folder)
         self.client = client if client is not None else Client()

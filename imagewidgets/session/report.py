@@ -200,6 +200,13 @@ def export(session: "Session", path: Path) -> Path:
     raise ValueError(f"export to .html or .json, not {path.suffix or path.name!r}")
 
 
+def _turn_count(turns: list) -> str:
+    """"5 turns", or "10 turns (5 made, 5 replayed from the store at $0)": a re-run is counted honestly."""
+    replayed = sum(t.status == "replayed" for t in turns)
+    text = f"{len(turns)} turn{'s' if len(turns) != 1 else ''}"
+    return text + (f" ({len(turns) - replayed} made, {replayed} replayed from the store at $0)" if replayed else "")
+
+
 def export_html(session: "Session", path: Path) -> Path:
     """One self-contained HTML file: images as data URLs, prompts, parameters, costs, the tree."""
     from ..api.results import atomic_write
@@ -211,7 +218,7 @@ def export_html(session: "Session", path: Path) -> Path:
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f"<title>imagewidgets session {_esc(session.name)}</title><style>{_CSS}</style></head><body>",
         f"<h1>Session {_esc(session.name)}</h1>",
-        f"<p>{len(turns)} turns · ${spent:.4f} spent · backend {_esc(session.backend)} · "
+        f"<p>{_turn_count(turns)} · ${spent:.4f} spent · backend {_esc(session.backend)} · "
         f"exported {_esc(_when(time.time()))}</p>",
         "<h2>Tree</h2>", lineage.html(px=96, link=True), "<h2>Turns</h2>",
     ]
@@ -221,8 +228,11 @@ def export_html(session: "Session", path: Path) -> Path:
         params = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(json.dumps(v) if isinstance(v, (dict, list)) else v)}"
                          "</td></tr>" for k, v in sorted(t.params.items()))
         usage = t.usage.to_dict() if t.usage else {}
-        facts = [("status", t.status), ("kind", f"{t.kind} via the {t.api} API"), ("model", t.model),
-                 ("parent", t.parent_id), ("cost", f"${t.cost:.4f}" if t.cost is not None else None),
+        replayed = t.status == "replayed"
+        facts = [("status", "replayed from the store, $0" if replayed else t.status),
+                 ("kind", f"{t.kind} via the {t.api} API"), ("model", t.model),
+                 ("parent", t.parent_id), ("cost", "$0 (replayed)" if replayed else f"${t.cost:.4f}"
+                                           if t.cost is not None else None),
                  ("tokens", f"{usage.get('input_tokens', 0)} in, {usage.get('output_tokens', 0)} out" if usage else None),
                  ("elapsed", f"{t.elapsed_s:.2f}s" if t.elapsed_s is not None else None),
                  ("response id", t.response_id), ("image call id", t.call_id), ("replayed from", t.replayed_from),

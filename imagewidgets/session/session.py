@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from ..api import config as _config
+from ..api.errors import ParamError
 from ..api.models import DEFAULT_RESPONSES_MODEL
 from . import report as _report
-from .core import SessionCore
+from .core import REQUEST_OPTIONS, SessionCore, refuse_unknown
 from .rerun import rerun as _rerun
 from .sweep import run_sweep
 from .turns import Turn
@@ -31,11 +32,19 @@ _settings = _config.settings  # the one settings object (api/config.py)
 
 
 class Session(SessionCore):
-    """A named tree of turns in a store folder. See ``docs/session-api.md``."""
+    """A named tree of turns in a store folder. See ``docs/session-api.md``.
+
+    ``folder`` (or ``store``, the spelling ``configure`` and ``%imagine_config --store`` use) is where
+    its images and index live; any other keyword is a default request option (``size="1536x1024"``,
+    ``quality="low"``...), and a name that is neither is refused, not dropped.
+    """
 
     def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Any = None,
                  api: str | None = None, model: str | None = None, budget_usd: float | None = None,
-                 async_client: Any = None, responses_model: str | None = None, **defaults: Any) -> None:
+                 async_client: Any = None, responses_model: str | None = None, store: str | Path | None = None, **defaults: Any) -> None:
+        folder = _one_folder(folder, store)
+        refuse_unknown(defaults, REQUEST_OPTIONS | {"folder", "store", "client", "api", "model", "budget_usd",
+                                                    "async_client"}, "Session()")
         if responses_model is not None:  # the mainline model of Responses turns (default: models.py)
             defaults["responses_model"] = responses_model
         super().__init__(
@@ -86,8 +95,17 @@ class Session(SessionCore):
     def from_json(cls, path: str | Path, *, name: str | None = None, folder: str | Path | None = None,
                   **kwargs: Any) -> "Session":
         """Import a ``session.json`` export into a store folder and open it."""
+        folder = _one_folder(folder, kwargs.pop("store", None))
         name, folder = _report.import_json(path, name=name, folder=folder)
         return cls(name, folder=folder, **kwargs)
+
+
+def _one_folder(folder: Any, store: Any) -> Any:
+    """``folder`` and ``store`` name the same thing: take either, refuse two different ones."""
+    if folder is not None and store is not None and Path(folder) != Path(store):
+        raise ParamError("store", str(store), f"the same folder as folder={str(folder)!r}, or only one of them",
+                         hint="folder and store are two spellings of one setting")
+    return folder if folder is not None else store
 
 
 # -- session-wide settings -------------------------------------------------------------------
@@ -108,6 +126,8 @@ def configure(**settings_: Any) -> dict[str, Any]:
     ``organization``, ``project``, and any request option (``size``, ``quality``, ...).
     ``None`` removes a setting. Returns the settings now in force."""
     global _default
+    refuse_unknown(settings_, REQUEST_OPTIONS | set(_settings.SESSION) | set(_settings.BACKEND) | {"store"},
+                   "configure()")
     changed = _settings.update(**settings_)
     with _default_lock:
         if changed & _settings.RESTART:

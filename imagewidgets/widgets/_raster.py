@@ -99,9 +99,15 @@ def order_box(x0: float, y0: float, x1: float, y1: float) -> Box:
 class View:
     """The mapping between the full-resolution image and its (possibly smaller) canvas."""
 
-    def __init__(self, size: tuple[int, int], max_view: int) -> None:
+    def __init__(self, size: tuple[int, int], max_view: int, pixel_ratio: float = 1.0) -> None:
         self.image_size = size
-        self.width, self.height = fit_view(size[0], size[1], max_view)
+        #: the size on screen, in CSS pixels
+        self.css_width, self.css_height = fit_view(size[0], size[1], max_view)
+        #: the canvas' own pixels: the screen size times the pixel ratio, so a HiDPI screen shows
+        #: one canvas pixel per device pixel (view coordinates are these pixels)
+        self.pixel_ratio = pixel_ratio
+        self.width = max(1, round(self.css_width * pixel_ratio))
+        self.height = max(1, round(self.css_height * pixel_ratio))
         self.sx = size[0] / self.width
         self.sy = size[1] / self.height
 

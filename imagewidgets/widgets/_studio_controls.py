@@ -4,6 +4,7 @@ with the free size rule. The choices are the parameters declared with a ``contro
 
 from __future__ import annotations
 
+import html
 from typing import Any, Callable, Optional, Union
 
 import ipywidgets as W
@@ -13,8 +14,8 @@ from ..api.models import COMPRESSED_FORMATS, ModelSpec, get_model, parse_size
 from ..api.params import Param, params_of, registry
 from ..api.requests import GenerateRequest
 
-__all__ = ["CHOICES", "COMPRESSED", "EDIT_ONLY", "SizeControl", "choices", "offer", "offer_unset", "spec_of",
-           "starts_unset"]
+__all__ = ["CHOICES", "COMPRESSED", "EDIT_ONLY", "SizeControl", "choices", "labelled", "offer", "offer_unset",
+           "spec_of", "starts_unset", "takers"]
 
 #: request option -> its parameter, for every choice parameter with a studio control (``api/params.py``)
 CHOICES: dict[str, Param] = {p.name: p for p in registry().values() if p.control and p.choices}
@@ -27,6 +28,14 @@ _FREE_PRESETS = ("1280x720", "720x1280", "2048x1152", "1152x2048", "2560x1440", 
 _UNSET = ("default", "")
 
 _CONTROL = {"layout": {"width": "220px"}, "style": {"description_width": "80px"}}
+#: a control's name beside it, and the control itself: ipywidgets shows a Dropdown's (or a Combobox's)
+#: tooltip only when it has no description, so the name is a separate Label carrying the same tooltip
+_NAME = {"width": "80px", "margin": "0 6px 0 0"}
+_FIELD = {"width": "134px"}
+#: the nearest choice when a model lacks the one set (quality low on dall-e-3: standard)
+_NEAREST = {"low": ("standard", "medium"), "medium": ("standard", "auto"), "auto": ("standard", "medium"),
+            "high": ("hd", "medium"), "xhigh": ("high", "hd"), "max": ("xhigh", "high", "hd"),
+            "standard": ("medium", "auto", "low"), "hd": ("high", "medium")}
 
 
 def spec_of(name: str) -> ModelSpec:
@@ -43,30 +52,89 @@ def choices(spec: ModelSpec, option: str) -> tuple[str, ...]:
     return values + ("auto",) if spec.size_auto and "auto" not in values else values
 
 
+def takers(option: str) -> list[str]:
+    """The live models of the table that accept ``option`` (for "only dall-e-3 does")."""
+    from ..api.models import model_names
+
+    return [n for n in model_names() if spec_of(n).is_live and choices(spec_of(n), option)] or [
+        n for n in model_names() if choices(spec_of(n), option)]
+
+
+def _only(option: str, spec: ModelSpec) -> str:
+    """`` (only dall-e-3)``: the few models that take ``option``, or nothing when many do."""
+    others = [n for n in takers(option) if n != spec.name]
+    return f" (only {', '.join(others)})" if 0 < len(others) <= 3 else ""
+
+
 def dropdown(desc: str, cls: str) -> W.Dropdown:
-    widget = W.Dropdown(description=desc, **_CONTROL)
+    """A Dropdown without a description (see :func:`labelled`), classed ``cls``."""
+    widget = W.Dropdown(layout=_FIELD)
     widget.add_class(cls)
+    widget.name = desc  # what labelled() shows
     return widget
 
 
-def offer(widget: W.Dropdown, spec: ModelSpec, option: str) -> None:
-    """Offer only what the model accepts; a control it does not accept is disabled, with why."""
+class Name(W.HTML):
+    """A control's name whose ``tooltip`` renders: ipywidgets puts a Label's or HTML's tooltip on its
+    (empty, hidden) description, so the name is a span with a ``title``."""
+
+    def __init__(self, text: str, **kwargs: Any) -> None:
+        super().__init__(layout=_NAME, **kwargs)
+        self.text = text
+        self.add_class("iw-name")
+        self.observe(self._render, names=["tooltip"])
+        self._render()
+
+    def _render(self, change: Any = None) -> None:
+        title = html.escape(self.tooltip or "", quote=True)
+        self.value = f'<div title="{title}" style="width: 74px; text-align: right">{html.escape(self.text)}</div>'
+
+
+def labelled(widget: W.DOMWidget, name: str | None = None) -> W.HBox:
+    """``widget`` with its name in front; hovering either shows the widget's tooltip."""
+    label = Name(name or getattr(widget, "name", ""), tooltip=widget.tooltip)
+    widget.observe(lambda change: setattr(label, "tooltip", change["new"]), names=["tooltip"])
+    return W.HBox([label, widget], layout={"width": "220px", "align_items": "center"})
+
+
+def _nearest(option: str, wanted: Any, values: tuple[str, ...]) -> Any:
+    """The choice closest to ``wanted`` among ``values``: a size of the nearest shape, a quality of the
+    nearest level (None: no sensible neighbour)."""
+    if option == "size":
+        wh = parse_size(wanted) if isinstance(wanted, str) else None
+        sized = [(v, parse_size(v)) for v in values if parse_size(v)]
+        if wh and sized:
+            return min(sized, key=lambda v: (abs(v[1][0] / v[1][1] - wh[0] / wh[1]), abs(v[1][0] - wh[0])))[0]
+        return None
+    return next((v for v in _NEAREST.get(wanted, ()) if v in values), None)
+
+
+def offer(widget: W.Dropdown, spec: ModelSpec, option: str, wanted: Any = None) -> tuple[Any, Any] | None:
+    """Offer only what the model accepts; a control it does not accept is disabled, with why.
+
+    The value kept is ``wanted`` (what the user last chose; default: the current value) when the
+    model accepts it, else the nearest choice, else the model's default; returns ``(wanted, used)``
+    when the user's choice had to change, else None."""
     label = CHOICES[option].text
     values = choices(spec, option)
-    previous = widget.value
+    previous = widget.value if wanted is None else wanted
     preferred = {"size": spec.default_size, "quality": spec.default_quality}.get(option, CHOICES[option].prefer)
     widget.options = values
+    changed = None
     if previous in values:
         widget.value = previous
-    elif preferred in values:
-        widget.value = preferred
+    elif values:
+        near = _nearest(option, previous, values)
+        widget.value = near if near is not None else preferred if preferred in values else values[0]
+        changed = (previous, widget.value) if previous not in (None, "") else None
     widget.disabled = not values
     if not values:
-        widget.tooltip = f"{spec.name} does not accept {label}"
+        widget.tooltip = f"{spec.name} does not accept {label}" + _only(option, spec)
     else:
         widget.tooltip = f"{label} for {spec.name}: {', '.join(values)}"
         if option in EDIT_ONLY:
             widget.tooltip += " (Edit only)"
+    return changed
 
 
 def starts_unset(option: str) -> bool:
@@ -85,7 +153,7 @@ def offer_unset(widget: W.Dropdown, spec: ModelSpec, option: str = "style") -> N
     widget.value = previous if previous in values else "" if values else None
     widget.disabled = not values
     widget.tooltip = (f"{label} for {spec.name}: {' or '.join(values)} ('default' sends none: the API's own applies)"
-                      if values else f"{spec.name} does not accept {label}")
+                      if values else f"{spec.name} does not accept {label}" + _only(option, spec))
 
 
 
@@ -101,33 +169,47 @@ class SizeControl:
     def __init__(self, on_change: Callable[[Any], None]) -> None:
         self.choice = dropdown("size", "iw-size-choice")
         # continuous_update=False: check what was typed on Enter or blur, not at every keystroke
-        self.free = W.Combobox(description="size", placeholder="WxH, e.g. 1600x896", ensure_option=False,
-                               continuous_update=False, **_CONTROL)
+        self.free = W.Combobox(placeholder="WxH, e.g. 1600x896", ensure_option=False,
+                               continuous_update=False, layout=_FIELD)
         self.free.add_class("iw-size-free")
         self.widget: SizeWidget = self.choice
-        self.box = W.HBox([self.choice])
+        self.label = Name("size")
+        for widget in (self.choice, self.free):  # the name shows the tooltip of the widget in use
+            widget.observe(self._label_tooltip, names=["tooltip"])
+        self.box = W.HBox([self.label, self.choice], layout={"width": "220px", "align_items": "center"})
         self.box.add_class("iw-size")
         self.free.observe(self._tidy, names=["value"])
         for widget in (self.choice, self.free):
             widget.observe(on_change, names=["value"])
 
-    def offer(self, spec: ModelSpec) -> None:
-        """Show the widget that fits the model, keeping the value when the model accepts it."""
-        previous = self.widget.value
+    def _label_tooltip(self, change: Any) -> None:
+        if change["owner"] is self.widget:
+            self.label.tooltip = change["new"]
+
+    def offer(self, spec: ModelSpec, wanted: Any = None) -> tuple[Any, Any] | None:
+        """Show the widget that fits the model, keeping ``wanted`` (default: the current value) when the
+        model accepts it; returns ``(wanted, used)`` when it had to change."""
+        previous = self.widget.value if wanted is None else wanted
+        changed = None
         if not spec.free_size:
             self.widget = self.choice
-            offer(self.choice, spec, "size")
+            changed = offer(self.choice, spec, "size", previous)
         else:
             self.widget = self.free
             values = choices(spec, "size")
             self.free.options = values
             if previous is None or spec.size_error(previous) is not None:
-                previous = spec.default_size if spec.default_size in values else values[0]
+                used = _nearest("size", previous, values)
+                used = used or (spec.default_size if spec.default_size in values else values[0])
+                changed = (previous, used) if previous else None
+                previous = used
             self.free.value = previous
             self.free.disabled = False
             self.free.tooltip = (f"size for {spec.name}: pick one or type {spec.free_size.describe()}"
                                  f"{'' if not spec.size_auto else ', or auto'}")
-        self.box.children = (self.widget,)
+        self.label.tooltip = self.widget.tooltip
+        self.box.children = (self.label, self.widget)
+        return changed
 
     def problem(self, spec: ModelSpec) -> Optional[ParamError]:
         """Why the typed size cannot be sent to ``spec``'s model (None when it can)."""

@@ -69,11 +69,13 @@ class Gallery(W.VBox):
         gallery = Gallery(session); gallery
         gallery.select(turn)            # what a click does
         gallery.selected                # id of the turn the next edit continues from
+        Gallery(session, preview=True)  # and the selected turn's picture (click: full size)
     """
 
     selected = Unicode(None, allow_none=True, help="id of the current turn (the base of the next edit)")
 
-    def __init__(self, session: Any = None, *, thumb_size: int = 128, indent_px: int = 24, **kwargs: Any) -> None:
+    def __init__(self, session: Any = None, *, thumb_size: int = 128, indent_px: int = 24, preview: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if session is None:
             from ..session.session import default_session
@@ -92,7 +94,14 @@ class Gallery(W.VBox):
         self._lock = threading.RLock()  # turns arrive from the thread that ran the request
         self.header = W.Label()
         self.rows = W.VBox()
-        self.children = [self.header, self.rows, self.output]
+        #: ``preview=True``: the selected turn's picture in the same canvas view streams use
+        self.preview: Any = None
+        if preview:
+            from .live import LiveImage
+
+            self.preview = LiveImage(cancel_button=False, tick_s=None, fade_ms=0)
+            self.on_select(self.preview.show_turn)
+        self.children = [self.header, self.rows, *([self.preview] if self.preview else []), self.output]
         self.add_class("iw-gallery")
         session.on_turn(self._on_turn)
         self.refresh()

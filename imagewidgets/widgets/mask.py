@@ -42,9 +42,11 @@ class MaskPainter(W.VBox):
     ``"markup"`` mode they draw an opaque sketch in ``color`` on a separate transparent layer
     (``painter.markup``), for models that take ``markup`` instead of a mask.
 
-    Units: ``brush`` is the brush *diameter in canvas (screen) pixels*, so it looks the same
+    Units: ``brush`` is the brush *diameter in screen (CSS) pixels*, so it looks the same
     whatever the image's resolution; a 2048x1024 image shown at 512x256 paints strokes 4x wider
-    in the image. The Python drawing methods (``paint_circle``, ``paint_rect``, ...) take
+    in the image. The canvas is shown at exactly ``max_view`` CSS pixels at most (never
+    stretched) and draws ``pixel_ratio`` canvas pixels per CSS pixel (default 2: crisp on HiDPI
+    screens, whose device pixel ratio is 2; 1 sends a quarter of the pixels). The Python drawing methods (``paint_circle``, ``paint_rect``, ...) take
     *image* pixel coordinates and radii. Rectangles are ``(x0, y0, x1, y1)`` with the end
     exclusive, like slices. Drawing methods act on the layer of the current ``mode``.
     """
@@ -55,11 +57,15 @@ class MaskPainter(W.VBox):
     brush = Int(32, help="brush diameter in canvas pixels")
     color = Unicode("#ff0000", help="markup colour (any CSS colour PIL understands)")
 
-    def __init__(self, image: ImageLike, *, max_view: int = 512, brush: int = 32, history: int = 50, **kwargs: Any) -> None:
+    def __init__(self, image: ImageLike, *, max_view: int = 512, brush: int = 32, history: int = 50,
+                 pixel_ratio: float = 2, **kwargs: Any) -> None:
         if not isinstance(max_view, int) or max_view < 16:
             raise ParamError("max_view", max_view, "an int of at least 16")
+        if not isinstance(pixel_ratio, (int, float)) or not 1 <= pixel_ratio <= 4:
+            raise ParamError("pixel_ratio", pixel_ratio, "a number from 1 to 4")
         super().__init__(**kwargs)
         self.max_view = max_view
+        self.pixel_ratio = pixel_ratio
         self.output = W.Output()
         self._history_limit = history
         self._drag: Optional[str] = None  # "stroke" or "rectangle" while a mouse button is down
@@ -124,7 +130,7 @@ class MaskPainter(W.VBox):
     def __repr__(self) -> str:
         w, h = self._doc.size
         return (
-            f"MaskPainter({w}x{h}, view {self._view.width}x{self._view.height}, mode={self.mode!r}, "
+            f"MaskPainter({w}x{h}, view {self._view.css_width}x{self._view.css_height}, mode={self.mode!r}, "
             f"{self._doc.masked_fraction():.1%} masked, markup={'yes' if self.has_markup else 'no'})"
         )
 
@@ -133,8 +139,12 @@ class MaskPainter(W.VBox):
         """Paint on a new image; the mask, markup and history start empty."""
         self._doc = Layers(load_image(image), self._history_limit)
         self._drag = self._anchor = self._last = None
-        self._view = View(self._doc.size, self.max_view)
+        self._view = View(self._doc.size, self.max_view, self.pixel_ratio)
         self.canvas.width, self.canvas.height = self._view.width, self._view.height
+        # shown at its CSS size, never stretched by the box around it (stretching blurs)
+        self.canvas.layout.width = f"{self._view.css_width}px"
+        self.canvas.layout.height = f"{self._view.css_height}px"
+        self.canvas.layout.min_width = self.canvas.layout.max_width = self.canvas.layout.width
         self._redraw(whole=True)
         self._update_controls()
 
@@ -198,7 +208,7 @@ class MaskPainter(W.VBox):
     def _rect(self, box: Box, *, erase: bool) -> None:
         self._doc.begin(self.mode)
         if self.mode == "markup" and not erase:
-            width = max(1, round(self.brush * self._view.scale))
+            width = max(1, round(self.brush * self._per_css_px))
             self._redraw(self._doc.outline_rect(box, width, self._fill(False)))
         else:
             self._redraw(self._doc.fill_rect(box, self._fill(erase)))
@@ -253,7 +263,7 @@ class MaskPainter(W.VBox):
         """Draw the segment from the last point to (x, y), both in view coordinates."""
         px, py = self._last if self._last is not None else (x, y)
         pts = [self._view.to_image(px, py), self._view.to_image(x, y)]
-        radius = self.brush / 2 * self._view.scale
+        radius = self.brush / 2 * self._per_css_px
         self._redraw(self._doc.stroke(pts, radius, self._fill(self.action == "erase")))
         self._last = (x, y)
 
@@ -277,6 +287,11 @@ class MaskPainter(W.VBox):
             pass
 
     # ------------------------------------------------------------------ canvas
+    @property
+    def _per_css_px(self) -> float:
+        """Image pixels per screen (CSS) pixel: the brush is measured on screen."""
+        return self._view.scale * self._view.pixel_ratio
+
     def _redraw(self, box: Optional[Box] = None, *, whole: bool = False) -> None:
         """Show the image region ``box`` (image pixels; None = nothing changed) on the canvas,
         or the image and everything over it if ``whole``."""
@@ -302,12 +317,12 @@ class MaskPainter(W.VBox):
             if x is None:
                 return
             top.stroke_style = _CURSOR_COLOUR
-            top.line_width = 1
+            top.line_width = self._view.pixel_ratio
             if self._drag == "rectangle" and self._anchor is not None:
                 ax, ay = self._anchor
                 top.stroke_rect(min(ax, x), min(ay, y), abs(x - ax), abs(y - ay))
             elif self.tool == "brush":
-                top.stroke_circle(x, y, max(self.brush / 2, 1))
+                top.stroke_circle(x, y, max(self.brush / 2 * self._view.pixel_ratio, 1))
 
     # ------------------------------------------------------------------ toolbar
     def _build_toolbar(self) -> W.Widget:
@@ -369,7 +384,8 @@ class MaskPainter(W.VBox):
         self._undo_button.disabled = not self.can_undo
         self._redo_button.disabled = not self.can_redo
         w, h = self._doc.size
-        shown = "" if self._view.scale == 1 else f", shown at {self._view.width}x{self._view.height}"
+        view = self._view
+        shown = "" if (view.css_width, view.css_height) == (w, h) else f", shown at {view.css_width}x{view.css_height}"
         self._status.value = f"{w}x{h}{shown} · {self._doc.masked_fraction():.1%} masked"
 
 

@@ -3,6 +3,7 @@ click, Generate / Edit / Vary / Cancel, the live stream, errors on one line, and
 
 from __future__ import annotations
 
+import html
 import threading
 from typing import Any, Optional
 
@@ -17,7 +18,7 @@ from ..api.requests import GenerateRequest
 from ._studio_controls import CHOICES as _CHOICES
 from ._studio_controls import COMPRESSED as _COMPRESSED
 from ._studio_controls import EDIT_ONLY as _EDIT_ONLY
-from ._studio_controls import SizeControl, dropdown, offer, offer_unset, starts_unset
+from ._studio_controls import SizeControl, dropdown, labelled, offer, offer_unset, starts_unset
 from ._studio_controls import spec_of as _spec
 from ._util import one_line, report_error, reported
 from .gallery import Gallery
@@ -83,6 +84,8 @@ class ImageStudio(W.VBox):
         self.painter: Any = None
         self._quiet = False  # True while a model change re-offers every control (one cost update)
         self._size_error: Optional[str] = None
+        self._wanted: dict[str, Any] = {}  # option -> the value the user last chose
+        self._changed = ""
         self._idle = threading.Event()
         self._idle.set()
         self._build(live_width)
@@ -193,15 +196,21 @@ class ImageStudio(W.VBox):
     @reported
     def _on_model(self, change: Any = None) -> None:
         spec = _spec(self.model.value)
+        before = self.cost.value
+        changed: list[str] = []
         self._quiet = True  # one cost update for the whole change, not one per control
         try:
             for option in _CHOICES:
+                wanted = self._wanted.get(option)
                 if option == "size":
-                    self._size.offer(spec)
+                    moved = self._size.offer(spec, wanted)
                 elif starts_unset(option):
                     offer_unset(getattr(self, option), spec, option)
+                    moved = None
                 else:
-                    offer(getattr(self, option), spec, option)
+                    moved = offer(getattr(self, option), spec, option, wanted)
+                if moved is not None and change is not None:
+                    changed.append(f"{_CHOICES[option].text} {moved[0]} → {moved[1]}")
             self.n.max = max(1, spec.n_max)
             self.n.disabled = spec.n_max <= 1
             self.n.tooltip = (f"{spec.name} makes one image per request" if self.n.disabled
@@ -215,6 +224,34 @@ class ImageStudio(W.VBox):
             self._quiet = False
         self._on_size()
         self._on_format()
+        self._changed = ""
+        if changed:
+            now = self.cost.value.split(" (")[0]  # the amount, without the token counts
+            was = (before or "").split(" (")[0]
+            self._changed = f"{spec.name} does not take " + ", ".join(changed) + (
+                f"; estimate {was} → {now}" if was and was != now else "")
+        self._update_note()
+
+    def _remember(self, change: Any) -> None:
+        """What the user chose (not what a model switch set): kept across models that accept it."""
+        if getattr(self, "_quiet", False):
+            return
+        for option in _CHOICES:
+            if change["owner"] is getattr(self, option) or (option == "size" and change["owner"] in (
+                    self._size.choice, self._size.free)):
+                self._wanted[option] = change["new"]
+        if self._changed:
+            self._changed = ""
+            self._update_note()
+
+    def _update_note(self) -> None:
+        """The visible note under the controls: what a model switch changed, and why controls are off."""
+        off = [getattr(self, o) for o in _CHOICES if o != "size"] + [self.compression, self.n, self.partial_images]
+        name = self.model.value
+        reasons = [w.tooltip.replace(f"{name} does not accept ", "") for w in off if w.disabled and w.tooltip]
+        lines = [f"Changed: {self._changed}." if self._changed else "",
+                 (f"Off for {name}: " + "; ".join(reasons) + ".") if reasons else ""]
+        self.note.value = "<br>".join(html.escape(line) for line in lines if line)
 
     @reported
     def _on_size(self, change: Any = None) -> None:
@@ -247,6 +284,8 @@ class ImageStudio(W.VBox):
         self.compression.tooltip = why or "output compression, {}-{}%".format(*_PARAMS["output_compression"].bounds())
         self._update_cost()
         self._update_buttons()
+        if not getattr(self, "_quiet", False) and hasattr(self, "note"):
+            self._update_note()
 
     @reported
     def _update_cost(self, change: Any = None) -> None:
@@ -305,6 +344,8 @@ class ImageStudio(W.VBox):
     @reported
     def _on_selected(self, change: Any) -> None:
         current = self.session.current
+        if current is not None and not self.live.running:  # the gallery's preview is the live view
+            self.live.show_turn(current)
         if self.painter is not None and current is not None and current.image is not None:
             self.painter.set_image(current.image.data)  # a mask belongs to one picture
 
@@ -353,6 +394,8 @@ class ImageStudio(W.VBox):
         self.mask_toggle.observe(self._on_mask_toggle, names=["value"])
         self.live = LiveImage(width=live_width, cancel_button=False)
         self.cancel_button = self.live.cancel_button
+        self.note = W.HTML(style={"font_size": "12px"}, layout=W.Layout(margin="0 0 0 8px"))
+        self.note.add_class("iw-note")
         self.error = W.Label(style={"text_color": "#c0392b"}, layout=W.Layout(display="none"))
         self.error.add_class("iw-error")
         self.mask_box = W.VBox(layout=W.Layout(align_items="flex-start"))  # the painter keeps its size
@@ -365,13 +408,16 @@ class ImageStudio(W.VBox):
         for w in (self.prompt, *priced, self.compression, self.n, self.partial_images):
             w.observe(self._update_cost, names=["value"])
         self.cost.observe(lambda _c: self._update_buttons(), names=["value"])
+        for w in (*dropdowns, self._size.choice, self._size.free):
+            w.observe(self._remember, names=["value"])
 
         self.children = [
             self.prompt,
-            W.HBox([self.model, self._size.box, *dropdowns[:2]]),
-            W.HBox(dropdowns[2:], layout=W.Layout(flex_flow="row wrap")),
+            W.HBox([labelled(self.model), self._size.box, *map(labelled, dropdowns[:2])]),
+            W.HBox(list(map(labelled, dropdowns[2:])), layout=W.Layout(flex_flow="row wrap")),
             W.HBox([self.responses_model]),
             W.HBox([self.n, self.partial_images, self.compression]),
+            self.note,
             W.HBox([self.generate_button, self.edit_button, self.vary_button, self.mask_toggle,
                     self.cancel_button], layout=W.Layout(align_items="center")),
             self.cost,

@@ -120,9 +120,12 @@ def test_a_drag_on_the_mask_painter_paints_the_kernel_side_mask(notebook7_page, 
 
     page = notebook7_page
     canvas = wait_for_widget(page, ".iw-mask-painter canvas")
-    assert tuple(canvas.evaluate("(c) => [c.width, c.height]")) == VIEW_SIZE
+    # shown at the view size, with 2 canvas pixels per CSS pixel (the painter's default pixel_ratio)
+    shown = canvas.evaluate("(c) => { const r = c.getBoundingClientRect(); return [r.width, r.height]; }")
+    assert tuple(round(v) for v in shown) == VIEW_SIZE, shown
+    assert tuple(canvas.evaluate("(c) => [c.width, c.height]")) == (2 * VIEW_SIZE[0], 2 * VIEW_SIZE[1])
 
-    drag(page, canvas, STROKE, steps=6)
+    drag(page, canvas, [(2 * x, 2 * y) for x, y in STROKE], steps=6)  # canvas pixels
 
     evidence = read_json(notebook.parent / "notebook7.mask.json")
     assert evidence["ups"] == 1 and evidence["errors"] == [], evidence

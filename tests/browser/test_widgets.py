@@ -90,12 +90,11 @@ def test_studio_renders(page, lab):
     mainline = wait_for_widget(page, ".iw-studio .iw-responses-model input")
     assert mainline.input_value() == "gpt-5.5"
 
-    # The live area shows the generated picture, decoded, at the width asked for.
-    live_image = wait_for_widget(page, ".iw-studio img.iw-live-image")
-    page.wait_for_function(
-        "(img) => img.complete && img.naturalWidth > 0", arg=live_image.element_handle()
-    )
-    assert abs(box(live_image)["width"] - 384) <= 1
+    # The live canvas shows the generated picture at the width asked for, square like the picture.
+    live_image = wait_for_widget(page, ".iw-studio :is(canvas.iw-live-canvas, .iw-live-canvas canvas)")
+    page.wait_for_function("(c) => c.width === 1024 && c.height === 1024", arg=live_image.element_handle())
+    assert abs(box(live_image)["width"] - 384) <= 1 and abs(box(live_image)["height"] - 384) <= 1
+    page.wait_for_function(f"(c) => ({DISTINCT_COLOURS_JS})(c) > 20", arg=live_image.element_handle())
     label = wait_for_widget(page, ".iw-studio .iw-live-label")
     assert label.inner_text().startswith("final · "), label.inner_text()
 
@@ -107,9 +106,32 @@ def test_studio_renders(page, lab):
     thumb = wait_for_widget(page, ".iw-studio canvas.iw-thumb")
     assert distinct_colours(thumb) > 20, "the thumbnail canvas is blank"
 
+    # Disabled controls say why where the user looks: hovering the control (or its name) finds the
+    # reason as a tooltip, and the note under the controls says it in plain sight.
+    for cls, reason in (("iw-style", "does not accept style (only dall-e-3)"),
+                        ("iw-fidelity", "does not accept input fidelity")):
+        select = wait_for_widget(page, f".iw-studio .{cls} select")
+        assert select.is_disabled()
+        for target in (select, select.locator("xpath=../..").locator(".iw-name")):
+            assert reason in hover_title(page, target), (cls, hover_title(page, target))
+    slider = wait_for_widget(page, ".iw-studio .iw-compression .widget-label")  # a slider's name shows it
+    assert "compression applies to jpeg and webp only" in hover_title(page, slider)
+    note = wait_for_widget(page, ".iw-studio .iw-note")
+    assert "style (only dall-e-3)" in note.inner_text() and "input fidelity" in note.inner_text()
+
     assert_no_widget_errors(page)
     SCREENSHOTS.mkdir(exist_ok=True)
     studio.screenshot(path=str(SCREENSHOTS / "studio.png"))
+
+
+def hover_title(page, locator) -> str:
+    """Move the real mouse over ``locator`` and return the tooltip the browser would show there: the
+    ``title`` of the element under the pointer or of its nearest ancestor that has one."""
+    locator.scroll_into_view_if_needed()
+    found = box(locator)
+    x, y = found["x"] + found["width"] / 2, found["y"] + found["height"] / 2
+    page.mouse.move(x, y)
+    return page.evaluate("([x, y]) => document.elementFromPoint(x, y)?.closest('[title]')?.title || ''", [x, y])
 
 
 def distinct_colours(locator) -> int:
@@ -153,10 +175,16 @@ def test_mask_drag_paints_full_resolution_mask(page, lab):
     painter = wait_for_widget(page, ".iw-mask-painter")
     canvas = painter.locator("canvas")  # MultiCanvas: one <canvas>, its layers composited
     canvas.wait_for(state="visible")
+    # Drawn at the size it is shown (never stretched to the output's width), with 2 canvas
+    # pixels per CSS pixel so a HiDPI screen (device pixel ratio 2) shows it sharp.
+    shown = canvas.evaluate("(c) => { const r = c.getBoundingClientRect(); return [r.width, r.height]; }")
+    assert tuple(round(v) for v in shown) == VIEW_SIZE, shown
     size = canvas.evaluate("(c) => [c.width, c.height]")
-    assert tuple(size) == VIEW_SIZE, size
+    assert tuple(size) == (2 * VIEW_SIZE[0], 2 * VIEW_SIZE[1]), size
+    status = painter.inner_text()
+    assert f"shown at {VIEW_SIZE[0]}x{VIEW_SIZE[1]}" in status, status
 
-    drag(page, canvas, STROKE, steps=8)
+    drag(page, canvas, [(2 * x, 2 * y) for x, y in STROKE], steps=8)  # canvas pixels
 
     evidence = read_json(notebook.parent / "mask_painter.json")
     assert evidence["ups"] == 1 and evidence["errors"] == [], evidence
@@ -200,101 +228,145 @@ def test_mask_drag_paints_full_resolution_mask(page, lab):
     assert mask.convert("RGB").tobytes() == original.tobytes()
 
 
-# --- 3. partial frames appear in order before the final image --------------------------------
+# --- 3. the live canvas: frames in order, the mask's outline, a cut stream's band -----------
 
-# Records, in the page, every change of the live image's label text and <img> src, with the
-# SHA-256 of each new image's bytes (fetched from its blob: URL before the next frame revokes it).
-OBSERVE_LIVE = r"""
-(root) => {
-    const label = root.querySelector('.iw-live-label');
-    const img = root.querySelector('img.iw-live-image');
-    const log = [];
-    const hashes = [];
-    const norm = (t) => t.replace(/ · [\d.]+ s$/, '').trim();
+#: JS: how many distinct colours a canvas holds (read back from its pixels, every 4th pixel)
+DISTINCT_COLOURS_JS = """(c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set(); for (let i = 0; i < d.length; i += 16) seen.add((d[i] << 16) | (d[i+1] << 8) | d[i+2]);
+    return seen.size; }"""
+
+#: Samples a grid of the canvas's own pixels every 30 ms (below the frame counter, above a band)
+#: and logs each new reading: what the page showed, in order, read back from the canvas.
+SAMPLE_CANVAS = r"""
+(canvas) => {
+    const ctx = canvas.getContext('2d');
+    const N = 12, log = [];
     let last = null;
-    const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
-    const record = () => {
-        const entry = {text: norm(label.textContent), src: img.getAttribute('src'),
-                       t: performance.now(), sha256: null, bytes: null};
-        if (last && last.text === entry.text && last.src === entry.src) return;
-        if (!last || last.src !== entry.src) {
-            hashes.push(fetch(entry.src).then((r) => r.arrayBuffer()).then(async (buf) => {
-                entry.bytes = buf.byteLength;
-                entry.sha256 = hex(await crypto.subtle.digest('SHA-256', buf));
-            }).catch((e) => { entry.sha256 = 'fetch failed: ' + e; }));
+    const read = () => {
+        const w = canvas.width, h = canvas.height, px = [];
+        for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) {
+            const x = Math.floor((i + 0.5) * w / N), y = Math.floor(h * 0.12 + (j + 0.5) * h * 0.70 / N);
+            const d = ctx.getImageData(x, y, 1, 1).data;
+            px.push(d[0], d[1], d[2]);
         }
-        log.push(entry);
-        last = entry;
+        const key = w + 'x' + h + ':' + px.join(',');
+        if (key !== last) { log.push({t: performance.now(), w, h, px}); last = key; }
     };
-    new MutationObserver(record).observe(root, {subtree: true, childList: true,
-        characterData: true, attributes: true, attributeFilter: ['src']});
-    record();
-    window.__iwLive = async () => { await Promise.all(hashes); return log; };
+    window.__iwSampler = setInterval(read, 30);
+    window.__iwSamples = () => { clearInterval(window.__iwSampler); read(); return log; };
 }
 """
-PARTIAL = re.compile(r"^partial (\d) of 3$")
+FRAME_TOLERANCE = 8  # PNG decoded by the browser vs by Pillow: equal but for rounding
 
 
-def test_partial_frames_show_in_order_before_final(page, lab):
-    notebook = run_notebook(page, lab, "live_stream.ipynb", "live_stream")
-    live = wait_for_widget(page, ".iw-live")
-    assert live.locator(".iw-live-label").inner_text() == "idle"
-    live.evaluate(OBSERVE_LIVE)
+def expected_samples(path: Path, w: int, h: int, n: int = 12) -> list[int]:
+    from PIL import Image
 
-    click_centre(page, wait_for_widget(page, "button.iw-test-start"))
+    im = Image.open(path).convert("RGB")
+    assert im.size == (w, h)
+    out: list[int] = []
+    for i in range(n):
+        for j in range(n):
+            out += im.getpixel((int((i + 0.5) * w / n), int(h * 0.12 + (j + 0.5) * h * 0.70 / n)))
+    return out
 
-    evidence = read_json(notebook.parent / "live_stream.json")
-    page.wait_for_function(
-        "() => /^final/.test(document.querySelector('.iw-live-label').textContent)"
-    )
-    seen = page.evaluate("() => window.__iwLive()")
 
-    # Kernel side: three partial events 0, 1, 2 of 3, spaced by the server, then the completed one.
-    events = evidence["events"]
-    assert evidence["error"] is None and evidence["status"] == "done", evidence
-    assert [(e["type"], e["index"]) for e in events] == [
-        ("partial_image", 0), ("partial_image", 1), ("partial_image", 2), ("completed", None)
-    ], events
-    assert all(e["total"] == 3 for e in events[:3])
-    gaps = [b["t"] - a["t"] for a, b in zip(events, events[1:3])]
-    assert all(gap > 0.3 for gap in gaps), gaps  # frames arrived one by one, not all at once
-    frames = [e["sha256"] for e in events[:3]]
-    final = evidence["result_sha256"]
-    assert len(set(frames + [final])) == 4, "partial frames and final image should all differ"
-    assert events[3]["sha256"] == final == evidence["shown_sha256"]
-    assert evidence["stored_status"] == "completed"
-    kernel_labels = [entry["text"] for entry in evidence["labels"]]
-    shown = [t for t in kernel_labels if PARTIAL.match(t) or t.startswith("final")]
-    assert shown[:3] == ["partial 1 of 3", "partial 2 of 3", "partial 3 of 3"], kernel_labels
-    assert len(shown) == 4 and shown[3].startswith("final · "), kernel_labels
+def matches(sample: dict, expected: list[int]) -> bool:
+    return all(abs(a - b) <= FRAME_TOLERANCE for a, b in zip(sample["px"], expected))
 
-    # Browser side: the label went partial 1, 2, 3 of 3, then final, never backwards...
-    texts = [entry["text"] for entry in seen]
-    steps = [t for t in texts if PARTIAL.match(t) or t.startswith("final")]
-    steps = [t for i, t in enumerate(steps) if i == 0 or t != steps[i - 1]]  # src-only changes
-    assert steps[:3] == ["partial 1 of 3", "partial 2 of 3", "partial 3 of 3"], texts
-    assert all(t.startswith("final · ") for t in steps[3:]) and len(steps) > 3, texts
-    first_final = texts.index(steps[3])
-    assert not any(PARTIAL.match(t) for t in texts[first_final:]), texts
-    # ...the <img> showed exactly the kernel's frames, in order, then the final image...
-    images = [entry["sha256"] for entry in seen if entry["bytes"]]  # skip the empty start
-    deduped = [h for i, h in enumerate(images) if i == 0 or h != images[i - 1]]
-    assert deduped == frames + [final], (deduped, frames, final)
-    # ...and each label appeared with its own frame on screen (the frame comes first: when
-    # partial k's label appears, the <img> already shows frame k, and the final image for "final").
-    sha_of = {entry["src"]: entry["sha256"] for entry in seen if entry["bytes"]}
-    previous = None
-    for entry in seen:
-        if entry["text"] != previous:
-            match = PARTIAL.match(entry["text"])
-            if match:
-                assert sha_of.get(entry["src"]) == frames[int(match.group(1)) - 1], (entry, seen)
-            elif entry["text"].startswith("final"):
-                assert sha_of.get(entry["src"]) == final, (entry, seen)
-        previous = entry["text"]
-    # ...and the frames reached the page spread over time, as the server sent them.
-    at = {t: min(e["t"] for e in seen if e["text"] == t) for t in steps[:3]}
-    assert at["partial 3 of 3"] - at["partial 1 of 3"] > 2 * 0.3 * 1000, at
+
+def canvas_pixel(page, canvas, x: int, y: int) -> list[int]:
+    return page.evaluate("([c, x, y]) => Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data)",
+                         [canvas.element_handle(), x, y])
+
+
+def open_live_canvas(page, lab) -> Path:
+    return run_notebook(page, lab, "live_canvas.ipynb", "live_canvas")
+
+
+def test_live_canvas_frames_appear_in_order_then_the_final_image(page, lab):
+    notebook = open_live_canvas(page, lab)
+    canvas = wait_for_widget(page, ".iw-test-generate :is(canvas.iw-live-canvas, .iw-live-canvas canvas)")
+    assert wait_for_widget(page, ".iw-test-generate .iw-live-label").inner_text() == "idle"
+    canvas.evaluate(SAMPLE_CANVAS)
+    click_centre(page, wait_for_widget(page, "button.iw-test-start-generate"))
+
+    evidence = read_json(notebook.parent / "generate.json")
+    assert evidence == {"frames": 3, "status": "done", "error": None}, evidence
+    page.wait_for_function("() => /^final/.test(document.querySelector('.iw-test-generate .iw-live-label')"
+                           ".textContent)")
+    page.wait_for_timeout(300)  # the final image's fade
+    samples = page.evaluate("() => window.__iwSamples()")
+
+    frames = notebook.parent / "frames"
+    names = ["1", "2", "3", "final"]
+    expected = {k: expected_samples(frames / f"generate-{k}.png", 1024, 1024) for k in names}
+    assert len({tuple(v) for v in expected.values()}) == 4, "the sampled points tell the frames apart"
+    seen = []
+    for sample in samples:
+        if (sample["w"], sample["h"]) != (1024, 1024):
+            continue
+        hit = next((k for k in names if matches(sample, expected[k])), None)
+        if hit is not None and (not seen or seen[-1] != hit):
+            seen.append(hit)
+    last = samples[-1]
+    diffs = {k: max(abs(a - b) for a, b in zip(last["px"], v)) for k, v in expected.items()}
+    assert seen == names, (seen, len(samples), diffs, last["w"], last["h"])  # in order, then the final
+
+    # The canvas keeps the picture's ratio at the width asked for (512 px at most here).
+    found = box(canvas)
+    assert found["width"] <= 513 and abs(found["width"] - found["height"]) <= 1
+    # A click on the final picture shows it at full resolution.
+    click_centre(page, canvas)
+    full = wait_for_widget(page, ".iw-test-generate img.iw-live-full-image")
+    page.wait_for_function("(img) => img.complete && img.naturalWidth === 1024", arg=full.element_handle())
+    assert abs(box(full)["width"] - 1024) <= 1
+    assert_no_widget_errors(page)
+
+
+def test_live_canvas_outlines_the_mask_of_a_masked_edit(page, lab):
+    notebook = open_live_canvas(page, lab)
+    canvas = wait_for_widget(page, ".iw-test-masked :is(canvas.iw-live-canvas, .iw-live-canvas canvas)")
+    click_centre(page, wait_for_widget(page, "button.iw-test-start-masked"))
+    wait_for_file(notebook.parent / "frames" / "masked-1.png")
+    # While it streams, the border of the mask's transparent square (256..768) is drawn in cyan on
+    # all four sides at once, read back from the canvas in one go.
+    border = page.wait_for_function(
+        """(c) => { const ctx = c.getContext('2d');
+            const cyan = ([x, y]) => { const d = ctx.getImageData(x, y, 1, 1).data;
+                                       return d[0] < 60 && d[1] > 180 && d[2] > 200; };
+            const inside = Array.from(ctx.getImageData(512, 512, 1, 1).data).slice(0, 3);
+            const sides = [[512, 256], [256, 512], [767, 512], [512, 767]];
+            return c.width === 1024 && sides.every(cyan) && {inside}; }""",
+        arg=canvas.element_handle(), timeout=15000).json_value()
+    assert border["inside"] != [0, 229, 255]  # only the border is drawn, not the area
+    evidence = read_json(notebook.parent / "masked.json")
+    assert evidence["status"] == "done" and evidence["frames"] == 3, evidence
+    assert_no_widget_errors(page)
+
+
+def test_live_canvas_shows_a_band_when_the_stream_is_cut(page, lab):
+    notebook = open_live_canvas(page, lab)
+    canvas = wait_for_widget(page, ".iw-test-cut :is(canvas.iw-live-canvas, .iw-live-canvas canvas)")
+    click_centre(page, wait_for_widget(page, "button.iw-test-start-cut"))
+    evidence = read_json(notebook.parent / "cut.json")
+    assert evidence["status"] == "failed" and evidence["frames"] >= 1, evidence
+    page.wait_for_function("() => /^failed/.test(document.querySelector('.iw-test-cut .iw-live-label')"
+                           ".textContent)")
+    page.wait_for_timeout(300)
+    for x in (20, 1004):  # the band spans the bottom, text in the middle
+        r, g, b, _a = canvas_pixel(page, canvas, x, 1024 - 20)
+        assert r > 150 and g < 110 and b < 110, (x, r, g, b)
+    # Above the band, the newest frame is still there.
+    kept = expected_samples(notebook.parent / "frames" / f"cut-{evidence['frames']}.png", 1024, 1024, n=4)
+    got = []
+    for i in range(4):
+        for j in range(4):
+            got += canvas_pixel(page, canvas, int((i + 0.5) * 256), int(1024 * 0.12 + (j + 0.5) * 1024 * 0.70 / 4))[:3]
+    assert all(abs(a - b) <= FRAME_TOLERANCE for a, b in zip(got, kept))
+    SCREENSHOTS.mkdir(exist_ok=True)
+    wait_for_widget(page, ".iw-test-cut").screenshot(path=str(SCREENSHOTS / "live-cut.png"))
+    assert_no_widget_errors(page)
 
 
 # --- 4. clicking Generate adds a thumbnail and a stored turn ---------------------------------
