@@ -1,9 +1,10 @@
-"""The ``imagewidgets`` command: ``imagewidgets demo``, ``serve`` and ``doctor``.
+"""The ``imagewidgets`` command: ``imagewidgets demo``, ``serve``, ``doctor`` and ``gateway``.
 
     $ imagewidgets demo              # a short story on the offline backend, saved to disk
     $ imagewidgets serve --port 8765 # the offline image API for other programs (openai SDK, curl)
     $ imagewidgets doctor            # what works here; --live compares the real API with the offline one
     $ imagewidgets models            # each model's shutdown date and status today (from the server's list)
+    $ imagewidgets gateway --upstream offline   # a class gateway: one key, a token per participant
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ _EXAMPLES = """examples:
   imagewidgets demo                 a short story on the offline backend, saved to disk
   imagewidgets serve --port 8765    the offline image API for other programs (openai SDK, curl)
   imagewidgets doctor               what works here; --live compares the real API with the offline one
+  imagewidgets gateway --upstream offline   a class gateway: one key, a token and a budget per participant
   imagewidgets COMMAND --help       the switches of one command"""
 
 
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("doctor", help="check what works here (--live: compare the real API with the offline one)",
                    add_help=False)
     sub.add_parser("models", help="model lifecycle: shutdown dates and status today", add_help=False)
+    sub.add_parser("gateway", help="run the class gateway (participants' tokens and budgets)", add_help=False)
     if not argv or argv[0] in ("-h", "--help", "--version"):
         if argv and argv[0] == "--version":
             print(f"imagewidgets {version()}")
@@ -55,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         from .offline.cli import serve_main
 
         return serve_main(rest)
+    if command == "gateway":
+        from .gateway.cli import gateway_main
+
+        return gateway_main(rest)
     if command == "doctor":
         from .doctor.cli import doctor_main
 

@@ -24,7 +24,8 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([_exe(), *args], capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["serve", "--help"], ["doctor", "--help"]])
+@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["serve", "--help"], ["doctor", "--help"],
+                                  ["gateway", "--help"]])
 def test_help_is_plain_text_without_rest_markup(args):
     out = _run(*args)
     assert out.returncode == 0, out.stderr

@@ -73,6 +73,7 @@ def test_edit_sends_multipart_with_several_images_and_a_mask(tmp_path):
     from PIL import Image
 
     mask = Image.new("RGBA", (32, 32), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), (0, 0, 8, 8))  # alpha 0: edit here (an opaque mask is refused)
     make(server).edit("merge them", image=[first, png(32, 32, (0, 0, 255, 255))], mask=mask,
                       model="gpt-image-1.5", input_fidelity="high", quality="low")
     req = server.requests[0]

@@ -1,7 +1,7 @@
 """The folders are the layers: each package imports only the layers below it (lazy imports inside
 functions count too), so the tree reads as the architecture and import circles cannot creep back.
 
-    api  <  session  <  magics, widgets        offline sits beside them and may read api
+    api  <  session  <  magics, widgets        offline and gateway sit beside them and may read api
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ ALLOWED = {
     "magics": {"api", "session", "widgets", "doctor"},
     "widgets": {"api", "session"},
     "offline": {"api"},
+    "gateway": {"api"},
     "doctor": {"api", "session", "offline"},
 }
 
 #: (layer, layer) pairs allowed only inside a function: the client starts the embedded offline
-#: backend on first use when no key is configured, never at import
-LAZY_ONLY = {("api", "offline")}
+#: backend on first use when no key is configured, never at import; the gateway starts it for
+#: ``--upstream offline`` rehearsals
+LAZY_ONLY = {("api", "offline"), ("gateway", "offline")}
 
 #: inside the session layer: the views import the core, never the reverse
 SESSION_CORE = {"core", "recorder", "tree", "store", "migrations", "turns", "replay"}

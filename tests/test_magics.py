@@ -315,7 +315,9 @@ def test_mask_from_a_painter_variable(ip, wire):
 def test_file_id_and_mask_path_are_accepted(ip, wire, tmp_path):
     path, mask = tmp_path / "cat.png", tmp_path / "mask.png"
     Image.new("RGB", (64, 64), "orange").save(path)
-    Image.new("RGBA", (64, 64), (0, 0, 0, 0)).save(mask)
+    hole = Image.new("RGBA", (64, 64), (0, 0, 0, 255))
+    hole.paste((0, 0, 0, 0), (0, 0, 32, 32))  # transparent where the edit goes
+    hole.save(mask)
     file_id = ip.user_ns["s"].client.upload(path).id
     run = cell(ip, f"%edit a cat in a hat --image {file_id} --mask {mask} --api images -m gpt-image-1.5")
     assert run.stderr == ""
@@ -498,10 +500,11 @@ def test_unknown_model_is_noted_once_then_the_servers_answer_is_one_line(ip, wir
     assert "Traceback" not in run.stderr and "session.py" not in run.stderr
 
 
-def test_n_above_one_with_the_responses_api_points_to_the_images_api(ip, wire):
-    run = cell(ip, "%imagine two cats -n 2")
-    assert run.error_lines == ["%imagine: -n 2 is not allowed (the Responses tool makes one image per call); "
-                               "allowed: 1 (--api images makes several in one call)"]
+def test_n_above_one_with_the_responses_api_makes_n_sibling_calls(ip, wire):
+    run = cell(ip, "%imagine two cats -n 2 -q low -s 1024x1024")
+    assert run.stderr == "" and isinstance(run.result, ImageSet) and len(run.result) == 2
+    assert [b["metadata"]["imagewidgets_variant"] for b in wire.bodies("/responses")] in (["0", "1"], ["1", "0"])
+    assert run.result[0].data != run.result[1].data
 
 
 # -- the splitter ------------------------------------------------------------------------------

@@ -138,8 +138,10 @@ def test_a_process_killed_mid_stream_leaves_every_completed_image_in_the_store(t
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # until the streamed turn has one completed image
+            # the streamed turn's (not the first turn's: under load it can be caught between storing
+            # its image and being marked completed)
             done = _rows(folder, "SELECT i.turn_id FROM images i JOIN turns t ON t.id = i.turn_id "
-                                 "WHERE t.status = 'running' AND i.partial = 0")
+                                 "WHERE t.status = 'running' AND i.partial = 0 AND t.prompt = 'three slow pictures'")
             if done:
                 break
             assert proc.poll() is None, proc.stderr.read()

@@ -31,6 +31,25 @@ def _img(w=64, h=64, mode="RGBA", fmt="PNG") -> bytes:
     return buf.getvalue()
 
 
+def _mask(w=64, h=64, alpha=255, hole=True) -> bytes:
+    """An RGBA mask of ``alpha``, with a transparent (alpha 0: edit here) corner when ``hole``."""
+    im = Image.new("RGBA", (w, h), (10, 20, 30, alpha))
+    if hole:
+        im.paste((0, 0, 0, 0), (0, 0, w // 4, h // 4))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _sketch(w=64, h=64) -> bytes:
+    """A markup sketch: transparent, with an opaque red stroke."""
+    im = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    im.paste((255, 0, 0, 255), (8, 8, w - 8, 12))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def _cases():
     """(id, method, kwargs, bad_param or None) for every rule and model."""
     cases = []
@@ -129,8 +148,10 @@ def _cases():
             add(name, "edit", {"image": [_img()] * m.edit_images_max}, label="edit-max-images")
             add(name, "edit", {"image": [_img()] * (m.edit_images_max + 1)}, "image", "edit-too-many")
             add(name, "edit", {"image": []}, "image", "edit-no-image")
-            add(name, "edit", {"image": _img(), "mask": _img()}, label="mask")
-            add(name, "edit", {"image": _img(), "mask": _img(32, 32)}, "mask", "mask-size")
+            add(name, "edit", {"image": _img(), "mask": _mask()}, label="mask")
+            add(name, "edit", {"image": _img(), "mask": _mask(alpha=0, hole=False)}, label="mask-transparent")
+            add(name, "edit", {"image": _img(), "mask": _img()}, "mask", "mask-opaque")
+            add(name, "edit", {"image": _img(), "mask": _mask(32, 32)}, "mask", "mask-size")
             add(name, "edit", {"image": _img(), "mask": _img(mode="RGB")}, "mask", "mask-no-alpha")
             add(name, "edit", {"image": _img(), "mask": _img(mode="RGB", fmt="JPEG")}, "mask", "mask-jpeg")
             if m.edit_square_png_only:
@@ -144,9 +165,10 @@ def _cases():
                 add(name, "edit", {"image": _img(), "input_fidelity": fid}, label=f"fidelity={fid}")
             add(name, "edit", {"image": _img(), "input_fidelity": "extreme"}, "input_fidelity", "fidelity-bad")
             if m.markup:
-                add(name, "edit", {"image": _img(), "markup": _markup()}, label="markup")
+                add(name, "edit", {"image": _img(), "markup": _sketch()}, label="markup")
                 add(name, "edit", {"image": _img(), "markup": _img()}, "markup", "markup-opaque")
-                add(name, "edit", {"image": _img(), "markup": _markup(), "mask": _img()}, "markup", "markup-and-mask")
+                add(name, "edit", {"image": _img(), "markup": _mask(32, 32, 0)}, "markup", "markup-size")
+                add(name, "edit", {"image": _img(), "markup": _mask(), "mask": _mask()}, "markup", "markup-and-mask")
             else:
                 add(name, "edit", {"image": _img(), "markup": _img()}, "markup", "markup-unsupported")
         else:
@@ -164,6 +186,10 @@ def _cases():
         if m.supports("responses"):
             add(name, "respond", {"size": m.sizes[0]}, label="respond")
             add(name, "respond", {"n": 2}, "n", "respond-n")
+            add(name, "respond", {"image": _img(), "mask": _mask()}, label="respond-mask")
+            add(name, "respond", {"image": _img(), "mask": _img()}, "mask", "respond-mask-opaque")
+            add(name, "respond", {"image": _img(), "mask": _mask(32, 32)}, "mask", "respond-mask-size")
+            add(name, "respond", {"image": _img(), "mask": _img(mode="RGB")}, "mask", "respond-mask-no-alpha")
             add(name, "respond", {"action": "paint"}, "action", "respond-action")
             add(name, "respond", {"quality": "ultra"}, "quality", "respond-quality")
         else:
@@ -180,7 +206,7 @@ def _call(client: Client, method: str, kw: dict):
         return client.edit(prompt, kw.pop("image"), **kw)
     if method == "vary":
         return client.vary(kw.pop("image"), **kw)
-    return client.respond(prompt, **kw)
+    return client.respond(prompt, kw.pop("image", ()), **kw)
 
 
 @pytest.mark.parametrize("method, kwargs, bad", _cases())

@@ -133,8 +133,10 @@ def test_generate_streams_the_chosen_number_of_partial_frames(studio):
 def test_n_above_one_makes_that_many_images(studio, session):
     studio.n.value = 2
     result = run(studio, studio.generate_button, "two pebbles")
-    assert len(result) == 2 and len(session.turns[0].images) == 2
+    # gpt-image-1.5 through the Responses API: two calls, two sibling turns, one grid to pick from
+    assert len(result) == 2 and len(session.turns) == 2 and len({t.group_id for t in session.turns}) == 1
     assert studio.live.image.value == Path(result[0].path).read_bytes()
+    assert len(studio.variants.buttons) == 2
 
 
 def test_edit_continues_from_the_current_turn(studio, session):

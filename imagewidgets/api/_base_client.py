@@ -33,7 +33,8 @@ LIST_TIMEOUT = 10.0
 @dataclass(frozen=True)
 class RetryPolicy:
     """Retries with exponential backoff and jitter on 408/409/429/5xx and connection errors,
-    honouring ``Retry-After``; never on other 4xx. ``sleep`` is the seam tests replace.
+    honouring ``Retry-After``; never on other 4xx, nor when the answer says ``x-should-retry: false``
+    (as the openai SDK does; a class gateway's "budget used up" says so). ``sleep`` is the seam tests replace.
 
     A generation, edit or Responses turn that timed out *after it was fully sent* (a read
     timeout) is not retried unless ``retry_sent_timeouts=True``: the server may have made and
@@ -49,6 +50,8 @@ class RetryPolicy:
     async_sleep: Callable[[float], Any] | None = None
 
     def should_retry(self, err: APIError) -> bool:
+        if (err.headers or {}).get("x-should-retry") == "false":  # the server says a retry cannot help
+            return False
         if isinstance(err, APITimeoutError) and err.sent:
             return self.retry_sent_timeouts
         if isinstance(err, APIConnectionError):

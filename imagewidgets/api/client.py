@@ -16,6 +16,7 @@ retry decision are shared; only the I/O (``_send``) and the stream type differ.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import Any
 
@@ -36,11 +37,16 @@ class Client(BaseClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._http: Any = None
+        self._http_lock = threading.Lock()
 
     @property
     def http(self) -> Any:
         if self._http is None:
-            self._http = _http.new_client(self.base_url, self.config.headers(), self.timeout, self._transport)
+            # several threads may send at once (a session's variants): one connection pool for all
+            with self._http_lock:
+                if self._http is None:
+                    self._http = _http.new_client(self.base_url, self.config.headers(), self.timeout,
+                                                  self._transport)
         return self._http
 
     def close(self) -> None:

@@ -211,6 +211,8 @@ class RateLimitError(APIError):
             return None
 
     def advice(self) -> str | None:
+        if self.code == "insufficient_quota":  # a budget, not a speed limit: waiting does not help
+            return None
         wait = self.retry_after
         return f"rate limited; retry in {wait:g}s" if wait is not None else "rate limited; retry later"
 

@@ -151,7 +151,8 @@ class OutputOptions(_Request):
     quality: str | None = param(choices="qualities", tool=True, flags=("-q", "--quality"), config=True,
                                 control="quality", help="quality: {choices}")
     n: int | None = param(json=int, range=(1, 10), max_from="n_max", flags=("-n",), metavar="N",
-                          help="how many images ({lo}-{hi}; the Responses API makes one per call)")
+                          help="how many images ({lo}-{hi}): one call on the Image API, that many parallel calls "
+                          "(sibling turns) on the Responses API; shown as a grid to pick from")
     output_format: str | None = param(choices="output_formats", tool=True, flags=("-f", "--format"),
                                       metavar="FORMAT", config=True, control="format", prefer="png",
                                       help="output format: {choices}")
@@ -177,7 +178,7 @@ class OutputOptions(_Request):
 
     def params(self) -> dict[str, Any]:
         """The API parameters that are set (no images, no None values)."""
-        skip = {"extra_body", "images", "mask", "markup", "image", "input_images"}
+        skip = {"extra_body", "images", "mask", "markup", "image", "input_images", "base_image"}
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
         out = {k: v for k, v in out.items() if v is not None and not (k == "stream" and v is False)}
         if self.extra_body:
@@ -270,17 +271,22 @@ class ResponsesRequest(FromImagesOptions):
     responses_model: str = DEFAULT_RESPONSES_MODEL
     action: str | None = param(tool=True)  # generate | edit | auto
     mask: ImageInput | None = None  # the tool's input_image_mask
+    #: the image ``previous_response_id`` continues from, when the caller has it: never sent, but
+    #: the mask is checked against it before the request (a Session always passes it)
+    base_image: ImageInput | None = None
     instructions: str | None = None
     tool_choice: str | None = "required"
     endpoint: ClassVar[str] = "responses"
 
-    def __init__(self, prompt: str, input_images: Any = (), mask: Any = None, **options: Any) -> None:
+    def __init__(self, prompt: str, input_images: Any = (), mask: Any = None, base_image: Any = None,
+                 **options: Any) -> None:
         _init(
             self,
             ResponsesRequest,
             prompt=prompt,
             input_images=_coerce_images(input_images, "input_images"),
             mask=ImageInput.coerce(mask, "mask") if mask is not None else None,
+            base_image=ImageInput.coerce(base_image, "base_image") if base_image is not None else None,
             **options,
         )
 

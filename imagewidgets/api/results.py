@@ -130,6 +130,10 @@ class ImageResult:
     path: Path | None = None
     url: str | None = None
     partial: bool = False
+    #: a masked edit's fidelity outside the mask (``fidelity.OutsideChange.to_dict()``), else None
+    outside_mask_change: dict | None = None
+    #: with ``keep_outside_mask``: the API's own image, kept beside this composite
+    raw_path: Path | None = None
 
     def cost_breakdown(self):
         """``cost.breakdown`` of this image's usage: text input, image input and output, each priced
@@ -181,6 +185,28 @@ class ImageResult:
     def with_meta(self, **changes: Any) -> "ImageResult":
         return replace(self, **changes)
 
+    @property
+    def raw(self) -> "ImageResult":
+        """The image as the API returned it: itself, or for a ``keep_outside_mask`` composite the
+        paid-for original kept beside it."""
+        if self.raw_path is None or not Path(self.raw_path).is_file():
+            return self
+        return ImageResult.from_bytes(Path(self.raw_path).read_bytes(), model=self.model, prompt=self.prompt,
+                                      params=self.params, path=Path(self.raw_path))
+
+    def diff(self, other: Any, mask: Any = None) -> "ImageResult":
+        """A heat map over this picture of where it differs from ``other`` (e.g. the parent it was
+        edited from; with ``mask=``, the edit area is outlined)::
+
+            edited.diff(s.turn(edited_turn.parent_id).image, mask=painter)
+        """
+        from .fidelity import diff_heatmap
+        from .images import image_bytes
+
+        before, _ = image_bytes(other, "other")
+        mask_data = image_bytes(mask, "mask")[0] if mask is not None else None
+        return ImageResult.from_bytes(diff_heatmap(before, self.data, mask_data), prompt=f"diff: {self.prompt or ''}")
+
     def to_dict(self) -> dict[str, Any]:
         """Metadata (no image bytes), JSON-ready."""
         return {
@@ -200,6 +226,8 @@ class ImageResult:
             "params": self.params,
             "path": str(self.path) if self.path else None,
             "partial": self.partial,
+            "outside_mask_change": self.outside_mask_change,
+            "raw_path": str(self.raw_path) if self.raw_path else None,
         }
 
     def data_url(self) -> str:
@@ -211,6 +239,9 @@ class ImageResult:
             bits.append(f"${self.cost:.4f}")
         if self.partial:
             bits.append(f"partial {self.index + 1}")
+        if self.outside_mask_change:
+            bits.append(f"outside mask changed {self.outside_mask_change['share']:.1%}"
+                        + (" (kept the parent's)" if self.raw_path else ""))
         return " · ".join(b for b in bits if b)
 
     def __repr__(self) -> str:
@@ -218,8 +249,8 @@ class ImageResult:
         prompt = (self.prompt or "")[:40]
         return f"<ImageResult {self.size} {self.format} model={self.model!r} prompt={prompt!r}{where}>"
 
-    def html(self) -> str:
-        """An <img> figure with a data URL and a caption (for reports and grids).
+    def html(self, label: str = "") -> str:
+        """An <img> figure with a data URL and a caption (for reports and grids), ``label`` first.
 
         Not ``_repr_html_``: IPython would add it beside the image's own mime type and
         notebooks would store every image twice."""
@@ -227,7 +258,7 @@ class ImageResult:
         return (
             f'<figure style="display:inline-block;margin:4px"><img src="{self.data_url()}" '
             f'width="{min(self.width or 512, 512)}" title="{title}" alt="{title}"/>'
-            f'<figcaption style="font-size:11px;color:#666">{html.escape(self._caption())}</figcaption></figure>'
+            f'<figcaption style="font-size:11px;color:#666">{html.escape(label + self._caption())}</figcaption></figure>'
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
@@ -284,7 +315,8 @@ class ImageSet(Sequence[ImageResult]):
         return f"<ImageSet of {len(self)} images>"
 
     def _repr_html_(self) -> str:
-        cells = "".join(r.html() for r in self._results)
+        # numbered as the variant grids and ``%edit --pick N`` number them
+        cells = "".join(r.html(f"#{k + 1} · ") for k, r in enumerate(self._results))
         return f'<div style="display:flex;flex-wrap:wrap;gap:4px">{cells}</div>'
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from ._warn import warn
 from .errors import ParamError
+from .masks import check_mask
 from .models import COMPRESSED_FORMATS, TRANSPARENT_FORMATS, ModelSpec, get_model, model_names
 from .params import params_of, registry
 from .requests import ImageRequest
@@ -104,7 +105,8 @@ def _bounds(param: str, spec: ModelSpec | None) -> tuple[int, int]:
 def _check_output(req: Any, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     if req.endpoint == "responses" and req.n not in (None, 1):
-        raise ParamError("n", req.n, "1", hint="the Responses tool makes one image per call")
+        raise ParamError("n", req.n, "1", hint="the Responses tool makes one image per call; a Session makes "
+                         "n calls for you (s.imagine(..., n=4)), or use the Image API")
     for param in ("n", "partial_images", "output_compression"):
         _int_range(param, getattr(req, param), *_bounds(param, spec), name)
     if req.partial_images and not req.stream:
@@ -223,53 +225,6 @@ def _check_images(images: tuple, spec: ModelSpec, param: str) -> None:
                                  hint="dall-e-2 edits need a square image")
 
 
-def _oriented_size(data: bytes | None) -> tuple[int, int] | None:
-    """(width, height) as the image is shown: after its EXIF orientation (5-8 swap the sides)."""
-    if data is None:
-        return None
-    import io
-
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            w, h = im.size
-            orientation = im.getexif().get(0x0112, 1)
-    except Exception:
-        return None
-    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
-
-
-def check_mask(mask: Any, first: Any, name: str | None, param: str = "mask") -> None:
-    """A mask (or markup) must be a PNG with an alpha channel and the same size as the first image,
-    both measured after their EXIF orientation, as the API does; markup must also contain
-    transparent pixels (it is overlaid on the image)."""
-    if mask is None or mask.data is None:
-        return
-    import io
-
-    from PIL import Image
-
-    if mask.format != "png":
-        raise ParamError(param, f"<{mask.format} image>", "a PNG with an alpha channel", model=name,
-                         hint=f"the {param} must be a PNG")
-    with Image.open(io.BytesIO(mask.data)) as im:
-        has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
-        msize = im.size
-        lowest_alpha = im.convert("RGBA").getchannel("A").getextrema()[0] if has_alpha else 255
-    if not has_alpha:
-        raise ParamError(param, f"<PNG {msize[0]}x{msize[1]} without alpha>", "a PNG with an alpha channel",
-                         model=name, hint=f"alpha 0 marks where to edit; the {param} has no alpha channel")
-    if lowest_alpha == 255 and param == "markup":  # the SDK: markup "must ... contain transparent pixels"
-        raise ParamError(param, f"<PNG {msize[0]}x{msize[1]}, fully opaque>", "a PNG with transparent pixels",
-                         model=name, hint="markup is overlaid on the image: it must contain transparent pixels")
-    msize = _oriented_size(mask.data) or msize
-    fsize = _oriented_size(getattr(first, "data", None)) if first is not None else None
-    if fsize and fsize != msize:
-        raise ParamError(param, f"<{msize[0]}x{msize[1]} {param}>", f"a {fsize[0]}x{fsize[1]} {param}", model=name,
-                         hint=f"the {param} must be the same size as the first image, after EXIF orientation")
-
-
 def _check_edit(req: Any, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     if not req.images:
@@ -322,5 +277,11 @@ def _check_responses(req: Any, spec: ModelSpec | None) -> None:
     _one_of("action", req.action, ("generate", "edit", "auto"), name)
     if spec is not None:
         _check_images(tuple(i for i in req.input_images if i.data is not None), spec, "input_images")
-    if req.mask is not None and req.input_images:
-        check_mask(req.mask, req.input_images[0], name)
+    if req.mask is not None:
+        # the tool edits the previous response's image when there is one, else the first input image
+        target = req.base_image if req.base_image is not None else (req.input_images[0] if req.input_images else None)
+        if target is None and not req.previous_response_id:
+            raise ParamError("mask", "<mask>", "a mask together with an image to edit", model=name,
+                             hint="there is no image for the mask to apply to: give input_images or continue "
+                             "from a previous_response_id")
+        check_mask(req.mask, target, name)

@@ -107,14 +107,14 @@ class ImageMagics(Magics):
             raise UsageError(f"a prompt is needed, e.g. %{magic} a lighthouse at dusk, watercolour")
         return prompt
 
-    def _deliver(self, result: Any, args: Any, live: LiveView | None) -> Any:
+    def _deliver(self, result: Any, args: Any, live: LiveView | None, session: Any = None) -> Any:
         """Show (once), assign ``--out``, return."""
         if result is None:  # cancelled before any frame arrived
             return None
         if args.out:
             self.shell.user_ns[args.out] = result
         if not args.no_display:
-            (live or LiveView(self.shell)).show(result)
+            (live or LiveView(self.shell)).show(self._grid(result, session))
         self.guard.shown(result)  # shown above (or not wanted): no second copy as Out[n]
         return result
 
@@ -127,7 +127,11 @@ class ImageMagics(Magics):
         if options.get("partial_images") and not args.no_display:
             live = LiveView(self.shell, mask=kwargs.get("mask"))
             kwargs["on_event"] = live.on_event
-        if verb != "imagine":
+        if getattr(args, "keep_outside_mask", False):
+            kwargs["keep_outside_mask"] = True
+        if getattr(args, "feather", None) is not None:
+            kwargs["feather"] = args.feather
+        if verb not in ("imagine", "extend"):
             images = A.resolve_images(args.images, self.shell, session)
             if not images and (session.current is None or session.current.image is None):
                 raise UsageError(f"there is no image to {verb} yet in session {session.name!r}: run %imagine "
@@ -140,7 +144,31 @@ class ImageMagics(Magics):
                 result = getattr(session, verb)(refresh=args.refresh, **kwargs, **options)
             finally:
                 self._notes(verb, caught)
-        return self._deliver(result, args, live)
+        return self._deliver(result, args, live, session)
+
+    @staticmethod
+    def _grid(result: Any, session: Any) -> Any:
+        """Several images from one call show as a ``VariantGrid``: "continue from this" under each."""
+        from ..api.results import ImageSet
+
+        if not isinstance(result, ImageSet) or session is None:
+            return result
+        items = session.variants
+        if [t.images[i].data for t, i in items] != [r.data for r in result]:
+            return result
+        from ..widgets.variants import VariantGrid
+
+        return VariantGrid(session, items)
+
+    def _pick(self, session: Any, number: int) -> None:
+        """``--pick N``: variant N (1-based, as the grid numbers them) becomes the base of the edit."""
+        found = session.variants
+        if not found:
+            raise ParamError("pick", number, "the number of a variant", hint="no call of this session made "
+                             "several images yet; ask for some with -n 4")
+        if not 1 <= number <= len(found):
+            raise ParamError("pick", number, f"1 to {len(found)}", hint=f"the newest call made {len(found)} images")
+        session.pick(number - 1)
 
     def _notes(self, verb: str, caught: list) -> None:
         """Warnings (an unknown or retired model) as one line each, once, without file and line."""
@@ -193,7 +221,8 @@ class ImageMagics(Magics):
     @_reported("edit")
     @magic_arguments()
     @argument("prompt", nargs="*", help="what to change (or the cell body, with %%%%edit)")
-    @A.options("image", "mask", *A.EDIT, *A.OUTPUT, *A.COMMON)
+    @A.options("image", "mask", "keep_outside", "feather", "pick", "extend", "anchor", *A.EDIT, *A.OUTPUT,
+               *A.COMMON)
     def edit(self, line: str = "", cell: str | None = None) -> Any:
         """Edit an image: by default the session's current one (the previous cell's image).
 
@@ -207,8 +236,12 @@ class ImageMagics(Magics):
             %edit make it winter, snow on the rocks           # edits the boat picture
             %edit put the cat in a hat --image cat.png --image hat.png -m gpt-image-1.5 --input-fidelity high
             %edit a pond with lilies --mask painter           # painter = MaskPainter(...): edit where painted
+            %edit a pond --mask painter --keep-outside --feather 8   # outside the mask: the parent's pixels
             %edit as a pencil sketch --image img              # img: an ImageResult, PIL image, bytes...
             %edit brighter --image turn_1a2b3c4d5e6f          # branch from an earlier turn
+            %imagine a lighthouse -n 4                        # 4 variants in a grid, numbered 1-4
+            %edit add a boat --pick 3                         # continue from variant 3
+            %edit more beach --extend 1536x1024 --anchor left # outpaint: the picture stays on the left
 
         Note: IPython has its own ``%edit`` line magic (it opens a text editor). Loading
         imagewidgets replaces it with this one on purpose; IPython's stays reachable as
@@ -216,6 +249,21 @@ class ImageMagics(Magics):
         """
         args = A.parse(self.edit, _expand(self.shell, line))
         prompt = self._prompt(args, cell, "edit")
+        if args.pick is not None:
+            if args.images:
+                raise UsageError("--pick and --image both say what to edit: give one of them")
+            self._pick(self.session(args.session, "edit"), args.pick)
+        if args.extend is not None:
+            if args.images or args.size:
+                raise UsageError("--extend WxH is the new canvas: it takes no --image and no -s/--size")
+            try:
+                return self._call("extend", args, prompt=prompt, size=args.extend, anchor=args.anchor)
+            except ParamError as e:  # the canvas size was typed as --extend: say it in those words
+                if e.param != "size":
+                    raise
+                raise ParamError("extend", e.value, e.allowed, model=e.model, hint=e.hint) from None
+        if args.anchor is not None:
+            raise UsageError("--anchor says where the picture stays with --extend WxH")
         return self._call("edit", args, prompt=prompt)
 
     @line_cell_magic
@@ -260,7 +308,10 @@ class ImageMagics(Magics):
               "many dollars (none: no budget)")
     @argument("--base-url", dest="base_url", metavar="URL",
               help="an OpenAI-compatible server, e.g. https://api.openai.com/v1; 'offline' for the "
-              "offline renderer (the key comes from OPENAI_API_KEY, never from this line)")
+              "offline renderer (the key comes from OPENAI_API_KEY unless --api-key gives one)")
+    @argument("--api-key", dest="api_key", metavar="KEY",
+              help="the key to send, e.g. the participant token of a class gateway (it is saved with "
+              "the notebook: keep a real key in OPENAI_API_KEY instead); never shown")
     @argument("--session", metavar="SESSION", help="a variable holding a Session (used as is), or the "
               "name of the default session")
     def imagine_config(self, line: str = "", cell: str | None = None) -> None:
@@ -276,6 +327,7 @@ class ImageMagics(Magics):
             %imagine_config --base-url http://localhost:8000/v1   # a compatible server
             %imagine_config --base-url offline                     # back to the offline renderer
             %imagine_config --responses-model gpt-5.5              # the mainline model of Responses turns
+            %imagine_config --base-url http://10.0.0.5:8080/v1 --api-key iwp_...   # a class gateway
             %imagine_config --session s                            # s = Session(..., client=...)
         """
         from ..api.config import settings as shared

@@ -63,7 +63,9 @@ class EditMaker:
         base = _fit(self.images[0], w, h, Image.Resampling.LANCZOS if scale == 1.0 else Image.Resampling.BOX)
         self.base = np.asarray(base)
         self.refs = self.images[1:]
-        self.rgba = spec.background == "transparent" or _has_alpha(base)
+        #: when the mask opens onto transparent canvas (outpainting): how far each pixel is from the
+        #: old picture (0 at it, 1 far off), where the scene is continued; else None
+        self.outpaint: np.ndarray | None = None
         self.high = edit.input_fidelity == "high"
         self.strict = edit.mask_strict
         self.reading = read_prompt(spec.prompt, spec.style)
@@ -77,9 +79,13 @@ class EditMaker:
                 mask = mask.resize((w, h), Image.Resampling.NEAREST)
             edit_here = (np.asarray(mask) == 0).astype(np.float32)
             self.focus = _box(edit_here, 1 / scale)
+            hole = (self.base[..., 3] == 0) & (edit_here > 0.5)
+            if hole.any() and (self.base[..., 3] > 0).any():
+                self.base, self.outpaint = continue_scene(self.base, hole, self.s)
             if not self.strict:  # gpt-image: the mask guides, the border blends
                 edit_here = np.maximum(edit_here, _gray_blur(edit_here, self.s * (0.008 if self.high else 0.015)))
             self.region = edit_here[..., None]
+        self.rgba = spec.background == "transparent" or bool((self.base[..., 3] < 255).any())
         self.markup = None
         if edit.markup is not None:
             self.markup = self._markup(decode(edit.markup, "markup"), w, h)
@@ -117,7 +123,10 @@ class EditMaker:
             h, w = self.base.shape[:2]
             sky = background(Background(*self.reading.sky), w, h).astype(np.float32)
             under = self.base.astype(np.float32)
-            under[..., :3] = under[..., :3] * 0.3 + sky * 0.7
+            # an edit repaints its area in the prompt's sky; outpainting continues the scene, the
+            # prompt's sky coming in only far from the old picture, so the seam does not show
+            wash = 0.7 if self.outpaint is None else (0.5 * self.outpaint)[..., None]
+            under[..., :3] = under[..., :3] * (1 - wash) + sky * wash
             if spec.background == "transparent":
                 under[..., 3] = 0
             self._under = Image.fromarray(under.round().astype(np.uint8), "RGBA")
@@ -240,6 +249,27 @@ class VariationMaker:
 
     def svg(self) -> bytes:
         return _embedded_svg(self.spec, self.frame(0.0))
+
+
+def continue_scene(base: np.ndarray, hole: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray]:
+    """``base`` (RGBA) with its transparent ``hole`` pixels filled by continuing the picture: the old
+    image's edge pixels carried outwards (bands of sky, sea and ground go on), softer the farther
+    from it; and the distance map (0 at the old image, 1 far away) for washing in the new prompt.
+    Every other pixel is kept as it is, so a strict mask keeps the old area exact."""
+    ys, xs = np.nonzero(base[..., 3] > 0)
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    h, w = base.shape[:2]
+    carried = np.pad(base[y0:y1, x0:x1], ((y0, h - y1), (x0, w - x1), (0, 0)), mode="edge").astype(np.float32)
+    soft = np.asarray(Image.fromarray(carried.round().astype(np.uint8), "RGBA")
+                      .filter(ImageFilter.GaussianBlur(max(2.0, s * 0.04))), dtype=np.float32)
+    yy, xx = np.mgrid[0:h, 0:w]
+    away = np.maximum(np.maximum(x0 - xx, xx - (x1 - 1)), np.maximum(y0 - yy, yy - (y1 - 1))).clip(0)
+    fade = np.clip(away / max(1.0, s * 0.2), 0, 1).astype(np.float32)
+    filled = carried * (1 - fade[..., None]) + soft * fade[..., None]
+    out = base.copy()
+    out[hole] = filled[hole].round().clip(0, 255).astype(np.uint8)
+    out[hole, 3] = 255
+    return out, fade
 
 
 def _box(region: np.ndarray, k: float = 1.0) -> tuple[float, float, float, float] | None:

@@ -189,11 +189,12 @@ def edit_inputs(images: list[bytes], mask: bytes | None, *, strict: bool, fideli
     return EditInputs(images=tuple(images), mask=mask, mask_strict=strict, input_fidelity=fidelity, markup=markup)
 
 
-async def render_images(prompt: str, out: Output, req: Any, n: int, edit: Any = None) -> list[bytes]:
-    """``n`` final images (index 0..n-1), one worker thread each in turn."""
+async def render_images(prompt: str, out: Output, req: Any, n: int, edit: Any = None, first: int = 0) -> list[bytes]:
+    """``n`` final images (index ``first`` .. ``first + n - 1``), one worker thread each in turn."""
     from . import render
 
-    return [await anyio.to_thread.run_sync(render.render, _spec(prompt, out, i, req), edit) for i in range(n)]
+    return [await anyio.to_thread.run_sync(render.render, _spec(prompt, out, i, req), edit)
+            for i in range(first, first + n)]
 
 
 async def render_frames(prompt: str, out: Output, req: Any, index: int, partials: int,

@@ -3,12 +3,15 @@
 There is no language model here: each turn makes exactly one ``image_generation_call``. With
 ``previous_response_id`` (or an ``image_generation_call`` input item) the turn edits the earlier
 image, so a chain visibly continues; ``revised_prompt`` is the chain's prompts joined, and says so.
+``metadata={"imagewidgets_variant": "k"}`` draws picture k of the prompt (as the Image API's n
+does for its k-th image): a Session's n parallel calls for ``n > 1`` come back as n different pictures.
 The image tool's tokens are in ``Response.tool_usage.image_gen``; ``Response.usage`` counts only the
 text the (absent) mainline model would have read.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
@@ -19,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from ..api.cost import text_tokens
 from ..api.errors import ParamError
 from ..api.models import get_model
+from ..api.requests import ImageInput
 from . import imaging
 from .common import (Frame, api, b64, backend_of, json_body, known_model, model_not_found, new_id, shut_down,
                      sse_response, validated)
@@ -44,6 +48,7 @@ class Turn:
     blocked: str | None  # the moderation word that blocked it
     fidelity: str | None
     edit: Any = None
+    variant: int = 0  # which picture: metadata {"imagewidgets_variant": "k"} tells a Session's n calls apart
 
 
 @api
@@ -85,6 +90,12 @@ def _plan(backend: Any, wire: ResponsesWire) -> Turn:
                              param="previous_response_id", code="previous_response_not_found")
         prompts = list(prev["meta"]["prompts"])
         base_call_id = prev["meta"]["image_call_id"]
+        if req.mask is not None and base_call_id and req.action != "generate":
+            # the mask applies to the image this chain continues from: the contract checks it against that
+            base = backend.state.blob("calls", base_call_id)
+            if base is not None:
+                req = dataclasses.replace(req, base_image=ImageInput.coerce(base, "base_image"))
+                wire = dataclasses.replace(wire, request=req)
     try:
         validated(req)
     except ParamError as e:  # name the tool's option as it is on the wire
@@ -113,6 +124,7 @@ def _plan(backend: Any, wire: ResponsesWire) -> Turn:
         prompts=prompts, base_call_id=base_call_id, images=images, out=out,
         action="edit" if images else "generate", revised=imaging.revised_prompt(prompts),
         blocked=imaging.moderation_verdict(req.prompt, req.moderation, backend.config), fidelity=fidelity,
+        variant=_variant(wire.metadata),
     )
     if images:
         turn.edit = imaging.edit_inputs(images, req.mask.data if req.mask else None, strict=spec.mask_strict,
@@ -124,8 +136,15 @@ def _render_prompt(turn: Turn) -> str:
     return turn.wire.request.prompt if turn.images and turn.wire.request.prompt.strip() else "; ".join(turn.prompts)
 
 
+def _variant(metadata: Any) -> int:
+    """The picture number a caller asked for through ``metadata`` (0 when absent or not a small number)."""
+    tag = metadata.get("imagewidgets_variant") if isinstance(metadata, dict) else None
+    return int(tag) if isinstance(tag, str) and tag.isdigit() and len(tag) <= 3 else 0
+
+
 async def _draw(turn: Turn) -> bytes:
-    return (await imaging.render_images(_render_prompt(turn), turn.out, turn.wire.request, 1, turn.edit))[0]
+    return (await imaging.render_images(_render_prompt(turn), turn.out, turn.wire.request, 1, turn.edit,
+                                        first=turn.variant))[0]
 
 
 def _call(turn: Turn, status: str, image: bytes | None = None) -> dict:
@@ -222,7 +241,7 @@ async def _stream(backend: Any, turn: Turn) -> AsyncIterator[Frame]:
         partials = req.partial_images or 0
         out = turn.out
         k = 0
-        async for frame in imaging.render_frames(_render_prompt(turn), out, req, 0, partials, turn.edit):
+        async for frame in imaging.render_frames(_render_prompt(turn), out, req, turn.variant, partials, turn.edit):
             if k == partials:  # the last one is the final image
                 image = frame
                 continue

@@ -31,8 +31,15 @@ from .replay import backend_identity
 from .store import Store, open_store
 from .tree import TurnTree
 from .turns import Turn
+from .fidelity import EditCheck, composited, edit_check
+from .outpaint import extend_inputs
+from .variants import run_variants
 
 __all__ = ["SessionCore", "REQUEST_OPTIONS", "refuse_unknown"]
+
+
+def _variant_number(turn: Turn) -> int:
+    return turn.variant or 0
 
 
 def _fields(cls: type) -> set[str]:
@@ -229,6 +236,8 @@ class SessionCore:
         """A new image from ``prompt`` (a new root of the tree)."""
         req = self.imagine_request(prompt, stream=stream, partial_images=partial_images,
                                     on_event=on_event, api=api, **options)
+        if self._fans_out(req):
+            return self._variants(req, None, "generate", refresh)
         turn = self.run(req, parent=None, on_event=on_event, cancel=cancel, refresh=refresh, kind="generate")
         return self._returned(turn)
 
@@ -241,9 +250,37 @@ class SessionCore:
 
     def edit(self, prompt: str, image: Any = None, mask: Any = None, markup: Any = None, *,
              on_event: Callable | None = None, cancel: threading.Event | None = None, refresh: bool = False,
-             api: str | None = None, **options: Any) -> ImageResult | ImageSet:
-        """Edit the current turn's image (or ``image``): a child of the turn it continues from."""
+             api: str | None = None, keep_outside_mask: bool = False, feather: int | None = None,
+             **options: Any) -> ImageResult | ImageSet:
+        """Edit the current turn's image (or ``image``): a child of the turn it continues from.
+
+        With a ``mask``, each image gets ``outside_mask_change`` (how much changed outside it);
+        ``keep_outside_mask=True`` puts the parent's pixels back outside the mask (``feather`` px
+        of soft seam inside it) and keeps the API's own image as ``result.raw``."""
         parent, images = self._source(image)
+        return self._edit(prompt, parent, images, mask, markup, on_event=on_event, cancel=cancel, refresh=refresh,
+                          api=api, keep_outside_mask=keep_outside_mask, feather=feather, **options)
+
+    def extend(self, prompt: str | None = None, *, left: int = 0, right: int = 0, top: int = 0, bottom: int = 0,
+               size: str | None = None, anchor: str | None = None, mask: Any = None,
+               **options: Any) -> ImageResult | ImageSet:
+        """Outpaint: the current image on a larger canvas (``left=`` ... pixels, or ``size="1536x1024"``
+        with ``anchor="left"``: where the old image stays), the new area as the mask, sent as an edit.
+
+        The canvas must be a size the model makes (the model table; ``ParamError`` lists those that
+        fit). ``mask=painter``: a MaskPainter whose "extend" control made the canvas (its painting
+        is the mask). Other options are ``edit``'s (``keep_outside_mask``, ``model``, ``quality``...)."""
+        images, mask, new_size = extend_inputs(self._image_of(self.current, "extend"), options.get("model") or self.model,
+                                                left=left, right=right, top=top, bottom=bottom, size=size,
+                                                anchor=anchor, mask=mask)
+        options.setdefault("size", new_size)
+        prompt = prompt or "continue the picture into the new area, matching its scene, light and style"
+        return self._edit(prompt, self.current, images, mask, None, **options)
+
+    def _edit(self, prompt: str, parent: Turn | None, images: list | None, mask: Any, markup: Any, *,
+              on_event: Callable | None = None, cancel: threading.Event | None = None, refresh: bool = False,
+              api: str | None = None, keep_outside_mask: bool = False, feather: int | None = None,
+              **options: Any) -> ImageResult | ImageSet:
         model = options.get("model") or self.model
         use = self._api_for(model, api)
         req: ResponsesRequest | EditRequest
@@ -251,15 +288,22 @@ class SessionCore:
             opts = self._streaming(self._options(ResponsesRequest, options), on_event)
             if images is not None:
                 req = ResponsesRequest(prompt, input_images=images, mask=mask, **opts)
-            elif parent is not None and parent.response_id:
-                req = ResponsesRequest(prompt, mask=mask, previous_response_id=parent.response_id, **opts)
+            elif parent is not None and parent.response_id and not composited(parent):
+                # (a keep_outside_mask composite is not what the server holds: it is sent as an image)
+                # the parent's picture is not sent, but the mask is checked against it
+                req = ResponsesRequest(prompt, mask=mask, previous_response_id=parent.response_id,
+                                       base_image=parent.image if mask is not None else None, **opts)
             else:  # the parent came from the Image API: send its picture
                 req = ResponsesRequest(prompt, input_images=[self._image_of(parent, "edit")], mask=mask, **opts)
         else:
             opts = self._streaming(self._options(EditRequest, options), on_event)
             src = images if images is not None else [self._image_of(parent, "edit")]
             req = EditRequest(prompt, images=src, mask=mask, markup=markup, **opts)
-        turn = self.run(req, parent=parent, on_event=on_event, cancel=cancel, refresh=refresh, kind="edit")
+        check = edit_check(req, keep_outside_mask, feather)
+        if self._fans_out(req):
+            return self._variants(req, parent, "edit", refresh, check)
+        turn = self.run(req, parent=parent, on_event=on_event, cancel=cancel, refresh=refresh, kind="edit",
+                        check=check)
         return self._returned(turn)
 
     def vary(self, image: Any = None, *, on_event: Callable | None = None, cancel: threading.Event | None = None,
@@ -272,6 +316,55 @@ class SessionCore:
         turn = self.run(req, parent=parent, on_event=on_event, cancel=cancel, refresh=refresh, kind="vary")
         return self._returned(turn)
 
+    # -- variants ------------------------------------------------------------------------------
+    @staticmethod
+    def _fans_out(req: Any) -> bool:
+        """n > 1 through the Responses API: n calls (the tool makes one image per call)."""
+        return isinstance(req, ResponsesRequest) and (req.n or 1) > 1
+
+    def _variants(self, req: ResponsesRequest, parent: Turn | None, kind: str, refresh: bool,
+                  check: EditCheck | None = None) -> ImageSet:
+        # variants are not streamed: n pictures arriving at once show as one grid when they are done
+        req = req.replace(stream=False, partial_images=None)
+        turns = run_variants(self, req, int(req.n or 1), parent=parent, kind=kind, refresh=refresh, check=check)
+        return ImageSet([t.image for t in turns if t.image is not None])
+
+    @property
+    def variants(self) -> list[tuple[Turn, int]]:
+        """The images of the newest call that made several, as ``(turn, image index)`` in order: the
+        sibling turns of n Responses calls, or the n images of one Image API turn."""
+        turns = self.turns
+        for t in reversed(turns):
+            if t.group_id:
+                group = [x for x in turns if x.group_id == t.group_id and x.images]
+                return [(x, 0) for x in sorted(group, key=_variant_number)]
+            if t.status in ("completed", "replayed") and self.store.image_count(t.id) > 1:
+                return [(t, i) for i in range(len(t.images))]
+        return []
+
+    def pick(self, i: int) -> Turn:
+        """Make variant ``i`` (0-based, as in ``result[i]``) of the newest call that made several
+        images the base of the next edit; returns its turn (now current)."""
+        found = self.variants
+        if not found:
+            raise ParamError("pick", i, "the number of a variant", hint="no call of this session made several "
+                             "images yet; ask for some with n=4")
+        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(found):
+            raise ParamError("pick", i, f"0 to {len(found) - 1}", hint=f"the newest call made {len(found)} images")
+        turn, index = found[i]
+        return self.continue_from(turn, index)
+
+    def continue_from(self, turn: str | Turn, index: int = 0) -> Turn:
+        """Make image ``index`` of ``turn`` the base of the next edit (what a grid's "continue from
+        this" does); returns the turn, now current."""
+        t = self.turn(turn)
+        if not 0 <= index < max(1, len(t.images)):
+            raise ParamError("index", index, f"0 to {len(t.images) - 1}", hint=f"turn {t.id} has {len(t.images)} images")
+        if t.picked != index:
+            t.picked = index
+            self.store.save_turn(t)
+        return self.checkout(t)
+
     @staticmethod
     def _returned(turn: Turn) -> ImageResult | ImageSet:
         result = turn.result
@@ -283,10 +376,17 @@ class SessionCore:
 
     # -- the core path -------------------------------------------------------------------------
     def run(self, request: ImageRequest, *, parent: Turn | str | None = None, on_event: Callable | None = None,
-            cancel: threading.Event | None = None, refresh: bool = False, kind: str | None = None) -> Turn:
-        """Validate, replay or send, store, and record ``request`` as a turn; returns the turn."""
+            cancel: threading.Event | None = None, refresh: bool = False, kind: str | None = None,
+            group_id: str | None = None, reserved: float | None = None, make_current: bool = True,
+            check: EditCheck | None = None) -> Turn:
+        """Validate, replay or send, store, and record ``request`` as a turn; returns the turn.
+
+        ``reserved``: the budget already held for it (variants reserve for all n at once);
+        ``check``: a masked edit's fidelity check (and ``keep_outside_mask``), see ``fidelity.py``."""
         parent_turn = self._turn_of(parent) if parent is not None else None
-        turn = self.recorder.begin(request, parent_turn, kind=kind, refresh=refresh, on_event=on_event)
+        extra = {"keep_outside_mask": True, "feather": check.feather} if check is not None and check.keep else None
+        turn = self.recorder.begin(request, parent_turn, kind=kind, refresh=refresh, on_event=on_event,
+                                   make_current=make_current, reserved=reserved, group_id=group_id, key_extra=extra)
         if turn.status == "replayed":
             return turn
         try:
@@ -299,7 +399,7 @@ class SessionCore:
         except BaseException as e:
             self.recorder.fail(turn, e)
             raise
-        turn = self.recorder.finish(turn, results, status)
+        turn = self.recorder.finish(turn, results, status, make_current=make_current, check=check)
         if on_event is not None and not streamed:  # one event per image, stored, as a stream would end
             for img in turn.images:
                 on_event(CompletedEvent(result=img))

@@ -85,6 +85,14 @@ def m003_turn_owner(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE turns ADD COLUMN owner TEXT")
 
 
+@migration
+def m004_variants_and_picks(db: sqlite3.Connection) -> None:
+    # variants: the sibling turns made by one call with n > 1 through the Responses API share a
+    # group id; picked: which image of a turn the next edit continues from (n > 1 on the Image API)
+    db.execute("ALTER TABLE turns ADD COLUMN group_id TEXT")
+    db.execute("ALTER TABLE turns ADD COLUMN picked INTEGER NOT NULL DEFAULT 0")
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     # statement by statement: executescript() would COMMIT and break the migration's transaction
     for statement in sql.split(";"):

@@ -21,6 +21,7 @@ from ..api.requests import EditRequest, GenerateRequest, ImageRequest, Responses
 from ..api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, StreamEvent
 from ..api.streams import ImageStream
 from .replay import replay_key, request_inputs, request_params
+from .fidelity import EditCheck, checked
 from .turns import Turn, new_turn_id, redact, this_process
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,24 +45,30 @@ class TurnRecorder:
 
     # -- the public steps ---------------------------------------------------------------------
     def begin(self, req: ImageRequest, parent: Turn | None = None, *, kind: str | None = None,
-              refresh: bool = False, make_current: bool = True, on_event: OnEvent | None = None) -> Turn:
+              refresh: bool = False, make_current: bool = True, on_event: OnEvent | None = None,
+              reserved: float | None = None, group_id: str | None = None, key_extra: dict | None = None) -> Turn:
         """Validate; answer from the store when possible (a "replayed" turn, its images handed to
-        ``on_event``); else check the budget and store a "running" turn. Nothing is sent here."""
+        ``on_event``); else check the budget and store a "running" turn. Nothing is sent here.
+
+        ``reserved``: dollars already held for it (``reserve_all``); ``group_id``: the variants of one
+        call share it; ``key_extra``: what the session does to the answer (part of the replay key)."""
         req.validate()
         s = self.session
-        key = replay_key(req, s.backend)
+        key = replay_key(req, s.backend, key_extra)
         secrets = self.secrets()
         turn = Turn(
             id=new_turn_id(), session=s.name, kind=kind or _KIND.get(type(req), "generate"),
             api="responses" if isinstance(req, ResponsesRequest) else "images",
             prompt=redact(getattr(req, "prompt", "") or None, secrets), parent_id=parent.id if parent else None,
             model=req.model, params=redact(request_params(req), secrets), inputs=request_inputs(req),
-            created=time.time(), replay_key=key, backend=s.backend, owner=this_process(),
+            created=time.time(), replay_key=key, backend=s.backend, owner=this_process(), group_id=group_id,
         )
         hit = None if refresh else s.store.find_replay(key)
         if hit is not None:
+            if reserved:
+                self._release(reserved)
             return self._replay(turn, hit, make_current, on_event)
-        usd = self._reserve(req)
+        usd = self._reserve(req) if reserved is None else reserved
         try:
             s.store.save_turn(turn)
         except BaseException:
@@ -117,12 +124,15 @@ class TurnRecorder:
         return completed, "cancelled"
 
     def finish(self, turn: Turn, results: list[ImageResult], status: str = "completed", *,
-               make_current: bool = True) -> Turn:
+               make_current: bool = True, check: EditCheck | None = None) -> Turn:
         """The outcome of a sent request: its images stored (those a stream stored already are kept),
-        usage and cost from the answer, the budget hold released, the callbacks told."""
+        usage and cost from the answer, the budget hold released, the callbacks told. ``check``: a
+        masked edit's fidelity check (``outside_mask_change``, ``keep_outside_mask``)."""
         s = self.session
         usd, started = self._held.pop(turn.id, (0.0, time.perf_counter()))
         try:
+            if check is not None and status == "completed":
+                results = [checked(self, turn, r, i, check) for i, r in enumerate(results)]
             # streamed images were stored as they arrived; a plain answer's images are stored now
             results = [r if r.path is not None else self.save(turn, r, i) for i, r in enumerate(results)]
             images = s.store.load_images(turn) if status == "cancelled" else results
@@ -173,6 +183,25 @@ class TurnRecorder:
         return (key.reveal(),) if key else ()
 
     # -- the budget and replays -----------------------------------------------------------------
+    def reserve_all(self, reqs: list[ImageRequest], refresh: bool = False) -> list[float]:
+        """Hold the estimate of every request that will be sent (replays are free) at once, or refuse
+        them all before anything is sent; pass each share to ``begin(reserved=...)``."""
+        s = self.session
+        usds = [0.0 if not refresh and s.store.find_replay(replay_key(r, s.backend)) is not None
+                else estimate(r).usd for r in reqs]
+        need = sum(usds)
+        with s.tree.lock:
+            if s.budget_usd is not None:
+                left = s.budget_usd - s.tree.spent_usd - self.reserved
+                if need > left + 1e-12:
+                    raise BudgetExceededError(need, max(0.0, left), s.budget_usd)
+            self.reserved += need
+        return usds
+
+    def release(self, usd: float) -> None:
+        """Give back dollars held by ``reserve_all`` for a request that was never begun."""
+        self._release(usd)
+
     def _reserve(self, req: ImageRequest) -> float:
         """Refuse, before anything is sent, a request whose estimate exceeds what is left."""
         usd = estimate(req).usd

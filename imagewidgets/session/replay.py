@@ -54,8 +54,9 @@ def request_params(req: Any) -> dict[str, Any]:
     return params
 
 
-def replay_key(req: Any, backend: str) -> str:
-    """The hex SHA-256 identifying ``req`` sent to ``backend`` (see the module docstring)."""
+def replay_key(req: Any, backend: str, extra: dict | None = None) -> str:
+    """The hex SHA-256 identifying ``req`` sent to ``backend`` (see the module docstring); ``extra``:
+    what the session does with the answer that changes the stored picture (``keep_outside_mask``)."""
     params = {k: v for k, v in request_params(req).items() if k not in _NOT_IN_KEY}
     canon = {
         "v": KEY_VERSION,
@@ -65,5 +66,7 @@ def replay_key(req: Any, backend: str) -> str:
         "inputs": request_inputs(req),
         "backend": backend,
     }
+    if extra:
+        canon["extra"] = extra
     blob = json.dumps(canon, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode()).hexdigest()

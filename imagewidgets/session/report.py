@@ -82,7 +82,18 @@ def turn_row(t: Turn) -> dict[str, Any]:
         "cost_usd": t.cost, "input_tokens": t.usage.input_tokens if t.usage else None,
         "output_tokens": t.usage.output_tokens if t.usage else None, "elapsed_s": t.elapsed_s,
         "response_id": t.response_id, "created": _when(t.created), "error": t.error,
+        "outside_mask_change": _outside(t),
     }
+
+
+def _outside(t: Turn) -> str | None:
+    """A masked edit's fidelity, in words: "3.1% (mean 1.7)", and "kept" when the outside was put back."""
+    img = t.image
+    change = img.outside_mask_change if img is not None else None
+    if not change:
+        return None
+    kept = "; outside kept" if img.raw_path else ""
+    return f"{change['share']:.1%} (mean {change['mean_diff']:.1f}){kept}"
 
 
 def dataframe(rows: list[dict]) -> Any:
@@ -114,12 +125,14 @@ class HistoryTable:
         lines = [f"History of {self.session_name!r}: {len(self.rows)} turns"]
         for r in self.rows:
             cost = f"${r['cost_usd']:.4f}" if r["cost_usd"] else "-"
-            lines.append(f"  {r['id']} {r['kind']:<8} {r['status']:<9} {cost:>9}  {_one_line(r['prompt'])[:50]}")
+            outside = f"  [outside mask changed: {r['outside_mask_change']}]" if r["outside_mask_change"] else ""
+            lines.append(f"  {r['id']} {r['kind']:<8} {r['status']:<9} {cost:>9}  {_one_line(r['prompt'])[:50]}"
+                         f"{outside}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         cols = ["id", "parent_id", "kind", "api", "model", "status", "prompt", "revised_prompt", "size",
-                "quality", "cost_usd", "output_tokens", "elapsed_s", "created"]
+                "quality", "outside_mask_change", "cost_usd", "output_tokens", "elapsed_s", "created"]
         head = "<tr><th></th>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>"
         body = []
         for t, r in zip(self.turns, self.rows):
@@ -162,7 +175,8 @@ class Lineage:
 
         def walk(t: Turn, depth: int) -> None:
             mark = " *" if t.id == self.current_id else ""
-            lines.append(f"{'  ' * depth}- {t.id} {t.kind} [{t.status}] {_one_line(t.prompt)[:50]}{mark}")
+            sibling = f" variant #{t.variant + 1}" if t.variant is not None else ""
+            lines.append(f"{'  ' * depth}- {t.id} {t.kind}{sibling} [{t.status}] {_one_line(t.prompt)[:50]}{mark}")
             for c in self.children.get(t.id, []):
                 walk(c, depth + 1)
 
@@ -175,7 +189,8 @@ class Lineage:
             thumb = thumbnail_url(t.image, px)
             cls = "iw-node iw-current" if t.id == self.current_id else "iw-node"
             pic = f'<img src="{thumb}" width="{px}"/>' if thumb else ""
-            label = (f"<span><b>{_esc(t.kind)}</b> <span class='iw-muted'>{_esc(t.id)} · "
+            sibling = f" · variant #{t.variant + 1}" if t.variant is not None else ""
+            label = (f"<span><b>{_esc(t.kind)}</b>{sibling} <span class='iw-muted'>{_esc(t.id)} · "
                      f"{_esc(t.status)}</span><br/>{_esc((t.prompt or '')[:80])}</span>")
             inner = f'<a href="#{_esc(t.id)}">{pic}</a>' if link else pic
             kids = self.children.get(t.id, [])
@@ -281,7 +296,8 @@ def import_json(path: str | Path, *, name: str | None = None, folder: str | Path
         kw = {k: d.get(k) for k in ("id", "kind", "api", "prompt", "parent_id", "model", "params", "inputs",
                                     "response_id", "call_id", "revised_prompt", "cost", "created", "elapsed_s",
                                     "status", "error", "replay_key", "backend", "replayed_from", "note")}
-        turn = Turn(session=name, usage=Usage(**d["usage"]) if d.get("usage") else None, **kw)
+        turn = Turn(session=name, usage=Usage(**d["usage"]) if d.get("usage") else None,
+                    group_id=d.get("group_id"), picked=int(d.get("picked") or 0), **kw)
         store.save_turn(turn)
         for meta in d.get("images") or []:
             data = base64.b64decode(meta["data_url"].split(",", 1)[1])

@@ -30,7 +30,7 @@ __all__ = ["Store", "default_folder", "open_store"]
 
 _TURN_COLUMNS = ("id", "session", "parent_id", "kind", "api", "model", "prompt", "params", "inputs",
                  "response_id", "call_id", "revised_prompt", "usage", "cost", "created", "elapsed_s",
-                 "status", "error", "replay_key", "backend", "replayed_from", "note", "owner")
+                 "status", "error", "replay_key", "backend", "replayed_from", "note", "owner", "group_id", "picked")
 _JSON_COLUMNS = {"params", "inputs"}
 
 
@@ -172,6 +172,9 @@ class Store:
         atomic_write(path, result.data)
         stored = result.with_meta(path=path, index=index, partial=partial)
         meta = {k: v for k, v in stored.to_dict().items() if k not in ("path", "format", "width", "height")}
+        if stored.raw_path is not None:  # relative, like the image's own path: the folder can move
+            raw = Path(stored.raw_path).resolve()
+            meta["raw_path"] = str(raw.relative_to(self.folder)) if raw.is_relative_to(self.folder) else str(raw)
         with self._tx() as db:
             if partial:
                 db.execute("DELETE FROM images WHERE turn_id = ? AND partial = 1", (turn.id,))
@@ -183,6 +186,11 @@ class Store:
                  json.dumps(meta, default=str), time.time()),
             )
         return stored
+
+    def save_raw(self, turn: Turn, result: ImageResult, index: int) -> Path:
+        """Keep the API's own image beside a composite made from it (``<turn>-<i>-raw.<ext>``)."""
+        path = self.folder / "images" / _safe(turn.session) / f"{turn.id}-{index}-raw.{result.extension}"
+        return atomic_write(path, result.data)
 
     def drop_partial(self, turn: Turn) -> None:
         """Forget the partial frame of a turn whose images all completed."""
@@ -214,11 +222,17 @@ class Store:
             meta = json.loads(r["meta"] or "{}")
             usage = Usage(**meta.pop("usage")) if meta.get("usage") else None
             known = {"model", "prompt", "revised_prompt", "cost", "response_id", "call_id", "request_id",
-                     "created", "params"}
+                     "created", "params", "outside_mask_change"}
             kw = {k: v for k, v in meta.items() if k in known}
+            if meta.get("raw_path"):
+                kw["raw_path"] = self.folder / meta["raw_path"]
             out.append(ImageResult(data=data, format=r["format"], width=r["width"] or 0, height=r["height"] or 0,
                                    usage=usage, index=r["idx"], path=path, partial=bool(r["partial"]), **kw))
         return out
+
+    def image_count(self, turn_id: str) -> int:
+        """How many completed images the turn has (without reading them)."""
+        return self._query("SELECT COUNT(*) AS n FROM images WHERE turn_id = ? AND partial = 0", (turn_id,))[0]["n"]
 
     def image_rows(self, turn_id: str) -> list[dict]:
         return [dict(r) for r in self._query("SELECT * FROM images WHERE turn_id = ?", (turn_id,))]

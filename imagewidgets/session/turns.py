@@ -93,6 +93,8 @@ class Turn:
     replayed_from: str | None = None
     note: str | None = None
     owner: str | None = field(default=None, repr=False)  # "host:pid" of the process running it
+    group_id: str | None = None  # the variants of one call (n > 1 on the Responses API) share it
+    picked: int = 0  # which of the turn's images the next edit continues from
     _images: list[ImageResult] | None = field(default=None, repr=False)
     _loader: Callable[["Turn"], list[ImageResult]] | None = field(default=None, repr=False)
 
@@ -108,9 +110,12 @@ class Turn:
 
     @property
     def image(self) -> ImageResult | None:
-        """The first image (for a cancelled stream: the newest partial frame)."""
+        """The image the next edit continues from: the picked one (``Session.pick``), else the first
+        (for a cancelled stream: the newest partial frame)."""
         imgs = self.images
-        return imgs[0] if imgs else None
+        if not imgs:
+            return None
+        return imgs[self.picked] if 0 <= (self.picked or 0) < len(imgs) else imgs[0]
 
     @property
     def result(self) -> ImageResult | ImageSet | None:
@@ -118,6 +123,14 @@ class Turn:
         if not imgs:
             return None
         return imgs[0] if len(imgs) == 1 else ImageSet(imgs)
+
+    @property
+    def variant(self) -> int | None:
+        """Which of its call's variants this turn is (0-based), or None when the call made one turn."""
+        if not self.group_id:
+            return None
+        tag = ((self.params or {}).get("metadata") or {}).get("imagewidgets_variant")
+        return int(tag) if isinstance(tag, str) and tag.isdigit() else 0
 
     @property
     def ok(self) -> bool:
@@ -132,7 +145,8 @@ class Turn:
             "revised_prompt": self.revised_prompt, "usage": self.usage.to_dict() if self.usage else None,
             "cost": self.cost, "created": self.created, "elapsed_s": self.elapsed_s, "status": self.status,
             "error": self.error, "replay_key": self.replay_key, "backend": self.backend,
-            "replayed_from": self.replayed_from, "note": self.note,
+            "replayed_from": self.replayed_from, "note": self.note, "group_id": self.group_id,
+            "picked": self.picked,
             "images": [img.to_dict() for img in self.images],
         }
 

@@ -13,6 +13,7 @@ _EXPORTS = {
     "ImageStudio": "studio",
     "LiveImage": "live",
     "MaskPainter": "mask",
+    "VariantGrid": "variants",
 }
 
 __all__ = sorted(_EXPORTS)

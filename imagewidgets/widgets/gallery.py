@@ -220,6 +220,8 @@ def _tree_order(turns: list) -> list[tuple[Any, int]]:
 
 def _caption(turn: Any, number: dict[str, int]) -> str:
     bits = [f"<b>#{number.get(turn.id, '?')}</b> {html.escape(turn.kind or '')}"]
+    if getattr(turn, "variant", None) is not None:
+        bits.append(f"variant {turn.variant + 1}")
     if turn.parent_id in number:
         bits.append(f"↳ from #{number[turn.parent_id]}")
     if turn.cost is not None:

@@ -72,7 +72,7 @@ class LiveImage(W.VBox):
         self.canvas.add_class("iw-live-canvas")
         self.canvas.on_mouse_down(self._clicked)
         self.canvas.on_client_ready(self._redraw)  # a new view (page reload) starts blank
-        self.label = W.Label("idle")
+        self.label = W.Label("idle", layout=W.Layout(flex="1 1 auto", width="auto"))  # the room the row has
         self.label.add_class("iw-live-label")
         self.cancel_button = W.Button(description="Cancel", icon="stop", disabled=True,
                                       tooltip="stop the stream and keep the newest frame")

@@ -17,6 +17,7 @@ from traitlets import Enum, Int, Unicode, observe, validate
 
 from ..api.errors import ParamError
 from ..api.images import ImageLike, load_image, to_png_bytes
+from ._extend import ExtendControl
 from ._raster import Box, Layers, View, as_points, order_box
 from ._util import reported
 
@@ -58,7 +59,7 @@ class MaskPainter(W.VBox):
     color = Unicode("#ff0000", help="markup colour (any CSS colour PIL understands)")
 
     def __init__(self, image: ImageLike, *, max_view: int = 512, brush: int = 32, history: int = 50,
-                 pixel_ratio: float = 2, **kwargs: Any) -> None:
+                 model: Optional[str] = None, pixel_ratio: float = 2, **kwargs: Any) -> None:
         if not isinstance(max_view, int) or max_view < 16:
             raise ParamError("max_view", max_view, "an int of at least 16")
         if not isinstance(pixel_ratio, (int, float)) or not 1 <= pixel_ratio <= 4:
@@ -79,7 +80,11 @@ class MaskPainter(W.VBox):
         self.canvas.on_mouse_up(self._on_mouse_up)
         self.canvas.on_mouse_out(self._on_mouse_out)
         self.canvas.on_client_ready(self._on_client_ready)
-        self.children = [self._build_toolbar(), self.canvas, self.output]
+        #: (width, height) of the picture before ``extend``, or None when not extended
+        self.extended_from: Optional[tuple[int, int]] = None
+        self._original: Optional[Image.Image] = None
+        self._extend = ExtendControl(self, model)
+        self.children = [self._build_toolbar(), self._extend.box, self.canvas, self.output]
         self.set_image(image)
 
     # ------------------------------------------------------------------ results
@@ -137,7 +142,30 @@ class MaskPainter(W.VBox):
     # ------------------------------------------------------------------ Python drawing API
     def set_image(self, image: ImageLike) -> None:
         """Paint on a new image; the mask, markup and history start empty."""
-        self._doc = Layers(load_image(image), self._history_limit)
+        self._original, self.extended_from = None, None
+        self._show(load_image(image))
+
+    def extend(self, size: str, anchor: str = "center") -> None:
+        """Show the picture on a larger ``size`` canvas ("WxH"), kept at ``anchor`` (center, left,
+        right, top, bottom or a corner); the new area is painted as the mask, so
+        ``s.extend(mask=painter)`` (or ``s.edit(..., image=painter.image, mask=painter)``) fills it."""
+        from ..api.outpaint import extend_canvas, plan_extend
+
+        original = self._original if self._original is not None else self._doc.image
+        plan = plan_extend(original.size, size=size, anchor=anchor)
+        canvas, _ = extend_canvas(to_png_bytes(original), plan)
+        self._show(load_image(canvas))
+        self._original, self.extended_from = original, original.size
+        self._whole("mask", lambda img: _outside_box(img.size, plan.box))
+        self._update_controls()
+
+    def unextend(self) -> None:
+        """Back to the picture as it was before ``extend`` (mask and markup start empty)."""
+        if self._original is not None:
+            self.set_image(self._original)
+
+    def _show(self, image: Image.Image) -> None:
+        self._doc = Layers(image, self._history_limit)
         self._drag = self._anchor = self._last = None
         self._view = View(self._doc.size, self.max_view, self.pixel_ratio)
         self.canvas.width, self.canvas.height = self._view.width, self._view.height
@@ -386,7 +414,16 @@ class MaskPainter(W.VBox):
         w, h = self._doc.size
         view = self._view
         shown = "" if (view.css_width, view.css_height) == (w, h) else f", shown at {view.css_width}x{view.css_height}"
-        self._status.value = f"{w}x{h}{shown} · {self._doc.masked_fraction():.1%} masked"
+        grown = f" (extended from {self.extended_from[0]}x{self.extended_from[1]})" if self.extended_from else ""
+        self._status.value = f"{w}x{h}{grown}{shown} · {self._doc.masked_fraction():.1%} masked"
+        self._extend.update(self.extended_from or (w, h), self.extended_from is not None)
+
+
+def _outside_box(size: tuple[int, int], box: tuple[int, int, int, int]) -> Image.Image:
+    """A mask layer painted (255) everywhere but ``box``: the new area of an extended canvas."""
+    layer = Image.new("L", size, 255)
+    layer.paste(0, box)
+    return layer
 
 
 def _positive(name: str, value: Any) -> float:

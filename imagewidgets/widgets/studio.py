@@ -113,9 +113,7 @@ class ImageStudio(W.VBox):
         if not self.compression.disabled:
             opts["output_compression"] = self.compression.value
         if self.n.value > 1:
-            opts["n"] = self.n.value
-            if spec.supports("responses"):
-                opts["api"] = "images"  # the Responses tool makes one image per call
+            opts["n"] = self.n.value  # the Responses API: n parallel calls, shown as a grid to pick from
         if not self.partial_images.disabled and self.partial_images.value > 0:
             opts["partial_images"] = self.partial_images.value
         images_api = opts.get("api") == "images" or getattr(self.session, "api", None) == "images"
@@ -143,6 +141,9 @@ class ImageStudio(W.VBox):
         painter = self.painter
         if painter is not None and painter.has_mask:
             opts["mask"] = painter
+            if self.keep_outside.value:
+                opts["keep_outside_mask"] = True
+                opts["feather"] = self.feather.value
         if painter is not None and painter.has_markup and _spec(self.model.value).markup:
             opts["markup"] = painter.markup
         self._start(self.session.edit, self.prompt.value, **opts)
@@ -184,6 +185,7 @@ class ImageStudio(W.VBox):
 
     def _ended(self, error: Optional[BaseException]) -> None:
         try:
+            self._show_variants(None if error is not None else self.live.result)
             if error is not None:
                 self.show_error(error)
                 if not isinstance(error, ImagewidgetsError):  # a bug, not a user error: keep the traceback
@@ -191,6 +193,19 @@ class ImageStudio(W.VBox):
             self.busy = False
         finally:
             self._idle.set()
+
+    @reported
+    def _show_variants(self, result: Any) -> None:
+        """Several images from one click: a grid with "continue from this" under each."""
+        from ..api.results import ImageSet
+
+        if isinstance(result, ImageSet) and len(result) > 1:
+            from .variants import VariantGrid
+
+            self.variants = VariantGrid(self.session, thumb_size=160)
+            self.variants_box.children = [self.variants]
+        else:
+            self.variants, self.variants_box.children = None, []
 
     # ------------------------------------------------------------------ following the controls
     @reported
@@ -214,7 +229,7 @@ class ImageStudio(W.VBox):
             self.n.max = max(1, spec.n_max)
             self.n.disabled = spec.n_max <= 1
             self.n.tooltip = (f"{spec.name} makes one image per request" if self.n.disabled
-                              else f"1 to {spec.n_max} images (more than 1 uses the Image API)")
+                              else f"1 to {spec.n_max} images, shown as a grid to pick from")
             self.partial_images.disabled = not spec.streaming
             self.partial_images.tooltip = ("partial frames while streaming" if spec.streaming
                                            else f"{spec.name} does not stream partial images")
@@ -392,6 +407,13 @@ class ImageStudio(W.VBox):
                                           tooltip="paint where the next Edit may change the current image")
         self.mask_toggle.add_class("iw-mask-toggle")
         self.mask_toggle.observe(self._on_mask_toggle, names=["value"])
+        self.keep_outside = W.Checkbox(False, description="keep outside mask", indent=False,
+                                       tooltip="put the current image's pixels back outside the painted mask "
+                                       "(the API's own image is kept too)", layout=W.Layout(width="auto"))
+        self.keep_outside.add_class("iw-keep-outside")
+        self.feather = W.BoundedIntText(0, min=0, max=256, description="feather px", layout=W.Layout(width="150px"),
+                                        style={"description_width": "70px"})
+        self.feather.add_class("iw-feather")
         self.live = LiveImage(width=live_width, cancel_button=False)
         self.cancel_button = self.live.cancel_button
         self.note = W.HTML(style={"font_size": "12px"}, layout=W.Layout(margin="0 0 0 8px"))
@@ -399,6 +421,9 @@ class ImageStudio(W.VBox):
         self.error = W.Label(style={"text_color": "#c0392b"}, layout=W.Layout(display="none"))
         self.error.add_class("iw-error")
         self.mask_box = W.VBox(layout=W.Layout(align_items="flex-start"))  # the painter keeps its size
+        self.variants: Any = None  # the VariantGrid of the last click that made several images
+        self.variants_box = W.VBox()
+        self.variants_box.add_class("iw-studio-variants")
         self.gallery = Gallery(self.session)
         self.gallery.observe(self._on_selected, names=["selected"])
 
@@ -419,10 +444,11 @@ class ImageStudio(W.VBox):
             W.HBox([self.n, self.partial_images, self.compression]),
             self.note,
             W.HBox([self.generate_button, self.edit_button, self.vary_button, self.mask_toggle,
-                    self.cancel_button], layout=W.Layout(align_items="center")),
+                    self.keep_outside, self.feather, self.cancel_button], layout=W.Layout(align_items="center")),
             self.cost,
             self.error,
             self.mask_box,
+            self.variants_box,
             W.HBox([self.live, self.gallery]),
             self.output,
         ]

@@ -1,0 +1,407 @@
+"""The participants' side of the gateway: ``/v1/...`` as on api.openai.com, forwarded to the upstream
+with the teacher's key after the class rules, the participant's limits and a budget reservation.
+
+    participant token ─▶ who? revoked? paused? ─▶ body read, ids checked (own ids only) ─▶ allow-list
+        ─▶ rate / in-flight limits ─▶ reserve the upper-bound cost ─▶ upstream (teacher's key)
+        ─▶ JSON: settle from ``usage``, record the ids it made │ stream: forwarded chunk by chunk,
+           tapped on the side, settled at its end, released (with an error event) if it broke off
+
+Only the routes below are served; anything else under ``/v1`` answers 404 (a list of files would
+show everyone's). Upstream error bodies are forwarded with the key scrubbed out; a refused key
+becomes a 502 that tells the participant to ask the teacher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from typing import Any
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..api import _http
+from ..api.config import Secret
+from .bodies import MAX_BODY_BYTES, first_text, parse_body, read_body, references
+from .pricing import data_url_images, quote, settle_images, settle_response
+from .relay import Call, RelayResponse
+from .rules import ClassRules, Limiter, Refusal
+from .store import GatewayStore, Participant
+from .tap import SSETap
+
+__all__ = ["Gateway", "MAX_BODY_BYTES"]
+
+log = logging.getLogger("imagewidgets.gateway")
+
+_FORWARD_RESPONSE_HEADERS = ("content-type", "x-request-id", "retry-after", "retry-after-ms", "openai-processing-ms",
+                             "x-imagewidgets-backend")
+_ENDPOINTS = {"/v1/images/generations": "generations", "/v1/images/edits": "edits",
+              "/v1/images/variations": "variations", "/v1/responses": "responses"}
+_THUMB_PX = 320
+
+
+class Gateway:
+    """The proxy's state: the store, the upstream and its key, the in-memory limiter."""
+
+    def __init__(self, store: GatewayStore, upstream_url: str, api_key: Secret | str, *,
+                 organization: str | None = None, project: str | None = None) -> None:
+        self.store = store
+        self.upstream_url = upstream_url.rstrip("/")
+        self._key = api_key if isinstance(api_key, Secret) else Secret(api_key)
+        self._key_bytes = self._key.reveal().encode() if self._key else b""
+        self._org = organization
+        self._project = project
+        self.limiter = Limiter()
+        self._client: Any = None
+        self._tasks: set[asyncio.Task] = set()
+
+    # -- settings read on every request, so a change from the dashboard or the CLI acts at once ------
+    @property
+    def rules(self) -> ClassRules:
+        return ClassRules.from_json(self.store.get_setting("rules"))
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.store.get_setting("paused", False))
+
+    def routes(self) -> list[Route]:
+        return [
+            *(Route(path, self.metered, methods=["POST"]) for path in _ENDPOINTS),
+            Route("/v1/responses/{object_id}", self.owned_get, methods=["GET"]),
+            Route("/v1/files", self.upload, methods=["POST"]),
+            Route("/v1/files/{object_id}", self.owned_get, methods=["GET", "DELETE"]),
+            Route("/v1/files/{object_id}/content", self.owned_get, methods=["GET"]),
+            Route("/v1/models", self.models, methods=["GET"]),
+            Route("/v1/{rest:path}", self.not_served, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
+        ]
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = _http.new_upstream_client(self.upstream_url)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    # -- the door -------------------------------------------------------------------------------------
+    def participant(self, request: Request) -> Participant:
+        auth = request.headers.get("authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+        if not token:
+            raise Refusal(401, "This workshop gateway needs your participant token as the API key: set "
+                          "OPENAI_API_KEY to the token on your slip (or %imagine_config --api-key ...).",
+                          code="missing_api_key")
+        who = self.store.participant_for_token(token)
+        if who is None:
+            raise Refusal(401, "This token is not one of this class's participant tokens. Check the token on "
+                          "your slip (it starts with iwp_).", code="invalid_api_key")
+        if who.revoked:
+            raise Refusal(401, f"The teacher has switched off the token of {who.label}. Ask the teacher.",
+                          code="token_revoked")
+        if self.paused:
+            raise Refusal(503, "The teacher has paused the class for a moment. Wait until they resume it, "
+                          "then run your cell again.", code="class_paused", type="server_error",
+                          headers={"retry-after": "30", "x-should-retry": "false"})
+        return who
+
+    def _refuse(self, refusal: Refusal, who: Participant | None = None) -> Response:
+        if who is not None and refusal.code:
+            self.store.note_refusal(who.id, refusal.code)
+        log.info("%s refused %s: %s", who.label if who else "-", refusal.status, refusal.code)
+        headers = {"x-imagewidgets-gateway": "class", **refusal.headers}
+        return Response(refusal.content(), status_code=refusal.status, media_type="application/json",
+                        headers=headers)
+
+    # -- the metered endpoints --------------------------------------------------------------------------
+    async def metered(self, request: Request) -> Response:
+        endpoint = _ENDPOINTS[request.url.path]
+        who = None
+        try:
+            who = self.participant(request)
+            body = await read_body(request)
+            fields, images = await parse_body(request, body)
+            previous = self._check_references(who, fields)
+            if endpoint == "responses":
+                images += data_url_images(fields.get("input"))
+            q = quote(endpoint, fields, images, previous=previous)
+            rules = self.rules
+            refusal = rules.check(q.asked)
+            if refusal is not None:
+                raise refusal
+            self.limiter.acquire(who.id, rules)
+        except Refusal as r:
+            return self._refuse(r, who)
+        handed_over = False
+        try:
+            usd = q.usd * max(1.0, rules.reserve_margin)
+            res = self.store.reserve(who.id, usd, endpoint=endpoint, model=q.model, stream=q.stream,
+                                     class_cap_usd=rules.total_cap_usd)
+            if res.refused:
+                return self._refuse(_money_refusal(res.refused, usd, res.used_usd, res.limit_usd), who)
+            call = Call(who, q, res.id, fields)
+            response = await self._forward(call, request, body)
+            handed_over = isinstance(response, RelayResponse)
+            return response
+        finally:
+            if not handed_over:
+                self.limiter.release(who.id)
+
+    def _check_references(self, who: Participant, fields: dict) -> dict | None:
+        """Every id a body names must be the participant's own; answers as if unknown otherwise."""
+        previous = None
+        prev_id = fields.get("previous_response_id")
+        if prev_id is not None:
+            found = self.store.owner(str(prev_id))
+            if found is None or found[0] != who.id:
+                raise Refusal(404, f"Previous response with id '{prev_id}' not found.",
+                              param="previous_response_id", code="previous_response_not_found")
+            previous = found[2]
+        for kind, object_id, param in references(fields):
+            if not self.store.owns(who.id, object_id):
+                message = {"file": f"No such File object: {object_id}",
+                           "call": f"Item with id '{object_id}' not found."}[kind]
+                raise Refusal(404, message, param=param, code=None)
+        return previous
+
+    async def _forward(self, call: Call, request: Request, body: bytes) -> Response:
+        try:
+            upstream = await _http.open_upstream(self.client, "POST", _upstream_path(request), content=body,
+                                                 headers=self._upstream_headers(request))
+        except _http.CONNECTION_ERRORS as e:
+            return self._failed(call, None, _unreachable(e))
+        if upstream.status_code >= 400:
+            return await self._upstream_error(call, upstream)
+        if upstream.headers.get("content-type", "").startswith("text/event-stream"):
+            return RelayResponse(self, call, upstream)
+        try:
+            content = await upstream.aread()
+        except _http.CONNECTION_ERRORS as e:
+            return self._failed(call, upstream.status_code, _unreachable(e))
+        finally:
+            await upstream.aclose()
+        try:
+            answer = json.loads(content)
+        except ValueError:
+            answer = {}
+        self._settle(call, answer if call.quote.endpoint != "responses" else None,
+                     answer if call.quote.endpoint == "responses" else None, upstream.status_code)
+        return Response(self._scrub(content), status_code=upstream.status_code,
+                        headers=self._answer_headers(upstream))
+
+    def _failed(self, call: Call, status: int | None, refusal: Refusal) -> Response:
+        self.store.release(call.ledger_id, status, refusal.code or "upstream failed")
+        log.info("%s %s upstream failed (%s): not charged", call.participant.label, call.quote.endpoint,
+                 refusal.code)
+        return self._refuse(refusal)
+
+    async def _upstream_error(self, call: Call, upstream: Any) -> Response:
+        try:
+            content = await upstream.aread()
+        except _http.CONNECTION_ERRORS:
+            content = b""
+        finally:
+            await upstream.aclose()
+        status = upstream.status_code
+        self.store.release(call.ledger_id, status, f"upstream answered {status}")
+        log.info("%s %s upstream answered %s: not charged", call.participant.label, call.quote.endpoint, status)
+        if status == 401:
+            return self._refuse(Refusal(502, "The image service refused the gateway's key. This is for the "
+                                        "teacher to fix; you were not charged.", code="upstream_key_refused",
+                                        type="server_error", headers={"x-should-retry": "false"}))
+        return Response(self._scrub(content) or Refusal(status, f"The image service answered {status}.").content(),
+                        status_code=status, headers=self._answer_headers(upstream))
+
+    # -- settling ---------------------------------------------------------------------------------------
+    def _settle(self, call: Call, images_answer: dict | None, response: dict | None, status: int,
+                tap: SSETap | None = None) -> float:
+        q = call.quote
+        if q.endpoint == "responses":
+            usd = settle_response(q.model, response or {})
+            pictures = [o.get("result") for o in (response or {}).get("output") or []
+                        if isinstance(o, dict) and o.get("type") == "image_generation_call" and o.get("result")]
+            self._own_response(call, response or {})
+        else:
+            answer = images_answer or {}
+            usages = tap.usages if tap is not None else ([answer["usage"]] if answer.get("usage") else [])
+            count = tap.completed_images if tap is not None else len(answer.get("data") or [])
+            usd = settle_images(q.model, usages, quality=answer.get("quality") or call.fields.get("quality"),
+                                size=answer.get("size") or call.fields.get("size"), n=max(1, count))
+            pictures = tap.images if tap is not None else [d.get("b64_json") for d in answer.get("data") or []
+                                                           if isinstance(d, dict) and d.get("b64_json")]
+        note = None
+        reserved = self._reserved(call)
+        if usd is None:
+            usd, note = reserved, "no usage reported: charged the reservation"
+        elif usd > reserved + 1e-12:
+            note = f"cost {usd:.6f} above the reservation {reserved:.6f}"
+        self.store.settle(call.ledger_id, usd, status, note)
+        log.info("%s %s %s: charged $%.4f", call.participant.label, q.endpoint, q.model or "-", usd)
+        if pictures:
+            self._spawn(self._gallery(call, pictures))
+        return usd
+
+    def _reserved(self, call: Call) -> float:
+        return call.quote.usd * max(1.0, self.rules.reserve_margin)
+
+    def _own_response(self, call: Call, response: dict) -> None:
+        pid = call.participant.id
+        if response.get("id"):
+            self.store.own(pid, "response", response["id"], {"text_chars": call.quote.text_chars})
+        for item in response.get("output") or []:
+            if isinstance(item, dict) and item.get("id") and item.get("type") == "image_generation_call":
+                self.store.own(pid, "call", item["id"])
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _gallery(self, call: Call, pictures: list[str]) -> None:
+        """Thumbnails for the teacher's gallery, made in a worker thread after the participant has the image."""
+        prompt = call.fields.get("prompt") if isinstance(call.fields.get("prompt"), str) else first_text(
+            call.fields.get("input"))
+        for b64 in pictures:
+            try:
+                thumb = await anyio.to_thread.run_sync(_thumbnail, b64)
+            except Exception:  # not a raster image (svg): no thumbnail
+                continue
+            self.store.add_image(call.participant.id, prompt, "image/jpeg", thumb)
+
+    # -- the other routes -------------------------------------------------------------------------------
+    async def owned_get(self, request: Request) -> Response:
+        who = None
+        try:
+            who = self.participant(request)
+            object_id = request.path_params["object_id"]
+            kind = "response" if request.url.path.startswith("/v1/responses/") else "file"
+            found = self.store.owner(object_id)
+            if found is None or found[0] != who.id or found[1] != kind:
+                message = (f"Response with id '{object_id}' not found." if kind == "response"
+                           else f"No such File object: {object_id}")
+                raise Refusal(404, message, param="id" if kind == "file" else "response_id", code=None)
+        except Refusal as r:
+            return self._refuse(r, who)
+        return await self._simple(request, None)
+
+    async def upload(self, request: Request) -> Response:
+        who = None
+        try:
+            who = self.participant(request)
+            body = await read_body(request)
+        except Refusal as r:
+            return self._refuse(r, who)
+        response = await self._simple(request, body)
+        if response.status_code < 300:
+            try:
+                file_id = json.loads(response.body).get("id")
+            except (ValueError, AttributeError):
+                file_id = None
+            if file_id:
+                self.store.own(who.id, "file", str(file_id))
+        return response
+
+    async def models(self, request: Request) -> Response:
+        try:
+            self.participant(request)
+        except Refusal as r:
+            return self._refuse(r)
+        response = await self._simple(request, None)
+        allowed = self.rules.models
+        if response.status_code == 200 and allowed:
+            listing = json.loads(response.body)
+            listing["data"] = [m for m in listing.get("data") or [] if m.get("id") in allowed]
+            return Response(json.dumps(listing).encode(), media_type="application/json",
+                            headers={k: v for k, v in response.headers.items() if k == "x-request-id"})
+        return response
+
+    async def not_served(self, request: Request) -> Response:
+        return self._refuse(Refusal(404, f"The class gateway does not serve {request.method} {request.url.path}: "
+                                    "it serves image generation, edits, variations, the Responses API and files.",
+                                    code="unknown_url"))
+
+    async def _simple(self, request: Request, body: bytes | None) -> Response:
+        """Forward a small unmetered request and answer with the upstream's answer (key scrubbed)."""
+        try:
+            upstream = await _http.open_upstream(self.client, request.method, _upstream_path(request),
+                                                 content=body, headers=self._upstream_headers(request),
+                                                 params=dict(request.query_params) or None)
+            try:
+                content = await upstream.aread()
+            finally:
+                await upstream.aclose()
+        except _http.CONNECTION_ERRORS as e:
+            return self._refuse(_unreachable(e))
+        if upstream.status_code == 401:
+            return self._refuse(Refusal(502, "The image service refused the gateway's key. This is for the "
+                                        "teacher to fix.", code="upstream_key_refused", type="server_error"))
+        return Response(self._scrub(content), status_code=upstream.status_code,
+                        headers=self._answer_headers(upstream))
+
+    # -- headers and secrets ----------------------------------------------------------------------------
+    def _upstream_headers(self, request: Request) -> dict[str, str]:
+        headers = {"authorization": f"Bearer {self._key.reveal()}", "accept-encoding": "identity",
+                   "user-agent": "imagewidgets-gateway/0.1"}
+        for name in ("content-type", "accept", "openai-beta"):
+            if name in request.headers:
+                headers[name] = request.headers[name]
+        if self._org:
+            headers["openai-organization"] = self._org
+        if self._project:
+            headers["openai-project"] = self._project
+        return headers
+
+    @staticmethod
+    def _answer_headers(upstream: Any) -> dict[str, str]:
+        headers = {k: v for k, v in upstream.headers.items()
+                   if k.lower() in _FORWARD_RESPONSE_HEADERS or k.lower().startswith("x-ratelimit-")}
+        headers["x-imagewidgets-gateway"] = "class"
+        return headers
+
+    def _scrub(self, data: bytes) -> bytes:
+        """The key never leaves: should the upstream echo it, it is cut out of what is forwarded."""
+        if self._key_bytes and self._key_bytes in data:
+            return data.replace(self._key_bytes, b"[redacted]")
+        return data
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def _money_refusal(which: str, usd: float, used: float, limit: float) -> Refusal:
+    if which == "class_cap":
+        message = (f"The class has used its whole budget (${limit:.2f} for everyone). Ask the teacher.")
+    else:
+        left = max(0.0, limit - used)
+        message = (f"Your workshop budget is used up: this request could cost up to ${usd:.4f} and you have "
+                   f"${left:.4f} of ${limit:.2f} left. Try quality='low', a smaller size or fewer images, "
+                   "or ask the teacher for more.")
+    return Refusal(429, message, code="insufficient_quota", type="insufficient_quota",
+                   headers={"x-should-retry": "false"})
+
+
+def _unreachable(e: Exception) -> Refusal:
+    return Refusal(502, f"The gateway could not reach the image service ({type(e).__name__}). You were not "
+                   "charged; try again in a moment.", code="upstream_unreachable", type="server_error")
+
+
+def _upstream_path(request: Request) -> str:
+    """The path under the upstream's base URL (which already ends in /v1)."""
+    return request.url.path[len("/v1"):]
+
+
+def _thumbnail(b64: str) -> bytes:
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(b64))) as im:
+        im.thumbnail((_THUMB_PX, _THUMB_PX))
+        out = io.BytesIO()
+        im.convert("RGB").save(out, format="JPEG", quality=80)
+        return out.getvalue()

@@ -1,0 +1,98 @@
+"""VariantGrid: the images of one call that made several, side by side, each with a "continue
+from this" button that makes it the base of the next edit (``session.continue_from``).
+
+    grid = VariantGrid(s)        # the newest call that made several images (s.variants)
+    grid.pick(2)                 # what the third button does; then s.edit(...) continues from it
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Optional
+
+import ipywidgets as W
+from traitlets import Int
+
+from ._util import reported
+from .gallery import thumbnail
+
+__all__ = ["VariantGrid"]
+
+
+class VariantGrid(W.VBox):
+    """One grid for the variants of a call: ``(turn, image index)`` pairs (default ``session.variants``).
+
+    ``picked`` is the 0-based number of the variant the next edit continues from (None when the
+    session's current turn is none of them). Shown where widgets are not, it is a static grid."""
+
+    picked = Int(None, allow_none=True, help="the variant the next edit continues from (0-based)")
+
+    def __init__(self, session: Any, variants: Optional[list] = None, *, thumb_size: int = 256,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.items: list[tuple[Any, int]] = list(variants if variants is not None else session.variants)
+        self.output = W.Output()
+        self.buttons: list[W.Button] = []
+        cells = []
+        for k, (turn, index) in enumerate(self.items):
+            image = turn.images[index]
+            data, fmt, w, h = thumbnail(image, thumb_size)
+            picture = W.Image(value=data, format=fmt, layout=W.Layout(width=f"{w}px", height=f"{h}px"))
+            cost = f" · ${image.cost:.4f}" if image.cost else ""
+            caption = W.HTML(f"<b>#{k + 1}</b> <span style='color:#666'>{html.escape(turn.id)}{cost}</span>")
+            button = W.Button(description=f"continue from #{k + 1}", icon="share",
+                              tooltip="make this image the base of the next edit")
+            button.add_class("iw-variant-pick")
+            button.on_click(lambda _b, k=k: self._clicked(k))
+            self.buttons.append(button)
+            cell = W.VBox([picture, caption, button], layout=W.Layout(margin="0 8px 8px 0"))
+            cell.add_class("iw-variant")
+            cells.append(cell)
+        self.status = W.Label()
+        self.status.add_class("iw-variant-status")
+        self.children = [W.HBox(cells, layout=W.Layout(flex_flow="row wrap")), self.status, self.output]
+        self.add_class("iw-variant-grid")
+        self._sync()
+
+    def pick(self, k: int) -> Any:
+        """Make variant ``k`` (0-based) the base of the next edit; returns its turn."""
+        if not 0 <= k < len(self.items):
+            raise IndexError(f"variant {k} of {len(self.items)}")
+        turn, index = self.items[k]
+        turn = self.session.continue_from(turn, index)
+        self._sync()
+        return turn
+
+    @reported
+    def _clicked(self, k: int) -> None:
+        self.pick(k)
+
+    def _sync(self) -> None:
+        current = self.session.current
+        self.picked = next((k for k, (t, i) in enumerate(self.items)
+                            if current is not None and t.id == current.id and (t.picked or 0) == i), None)
+        for k, button in enumerate(self.buttons):
+            button.button_style = "success" if k == self.picked else ""
+        self.status.value = (f"the next edit continues from #{self.picked + 1}" if self.picked is not None
+                             else "click “continue from” to choose the base of the next edit")
+
+    def html(self) -> str:
+        """The static grid (numbered, with how to pick in code), for where widgets do not render."""
+        cells = []
+        for k, (turn, index) in enumerate(self.items):
+            image = turn.images[index]
+            cells.append(f"<div style='display:inline-block;margin:4px;text-align:center'>{image.html()}"
+                         f"<br/><small>#{k + 1}: continue with <code>s.pick({k})</code> or "
+                         f"<code>%edit --pick {k + 1} ...</code></small></div>")
+        return f"<div style='display:flex;flex-wrap:wrap'>{''.join(cells)}</div>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if isinstance(data, dict):
+            data["text/html"] = self.html()
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"<VariantGrid of {len(self.items)} images, picked={self.picked}>"
