@@ -52,7 +52,7 @@ def test_only_the_turn_and_options_the_new_model_refuses_are_named(session, wire
 
 def test_unrerunnable_turns_are_refused_before_anything_is_sent(session, wire):
     session.imagine("a kite", model="gpt-image-1.5", quality="low", size="1024x1024", api="images")
-    session.edit("make it red", mask=png(1024, 1024, mode="RGBA"), model="gpt-image-1.5", quality="low",
+    session.edit("make it red", mask=_holed_mask(), model="gpt-image-1.5", quality="low",
                  size="1024x1024", api="images")
     sent = len(_posts(wire))
     with pytest.raises(ParamError, match="mask"):
@@ -77,3 +77,15 @@ def test_the_magic_re_runs_and_shows_the_comparison(session, wire, capsys):
         ip.extension_manager.unload_extension("imagewidgets")
         InteractiveShell.clear_instance()
         session_mod._default = None
+
+
+def _holed_mask() -> bytes:
+    import io
+
+    from PIL import Image
+
+    im = Image.new("RGBA", (1024, 1024), (0, 0, 0, 255))
+    im.paste((0, 0, 0, 0), (100, 100, 300, 300))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
