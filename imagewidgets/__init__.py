@@ -53,6 +53,7 @@ _EXPORTS: dict[str, str] = {
     "LiveImage": "widgets",
     "MODELS": "api.models",
     "MaskPainter": "widgets",
+    "ModelShutDownError": "api.errors",
     "ModerationError": "api.errors",
     "NotFoundError": "api.errors",
     "ParamError": "api.errors",
@@ -61,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "Preview": "api.preview",
     "RateLimitError": "api.errors",
     "ResponsesRequest": "api.requests",
+    "RetiredModelWarning": "api.lifecycle",
     "RetryPolicy": "api.client",
     "ServerError": "api.errors",
     "Session": "session.session",
@@ -85,6 +87,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .api.batches import Batch
     from .api.client import AsyncClient, Client, FileObject, RetryPolicy
+    from .api.lifecycle import RetiredModelWarning
     from .api.cost import Estimate, estimate
     from .api.errors import *  # noqa: F403
     from .api.models import DEFAULT_MODEL, MODELS, get_model

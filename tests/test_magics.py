@@ -219,14 +219,18 @@ def test_edit_options_and_images_of_every_kind_reach_the_edits_endpoint(ip, wire
                       arr=np.zeros((64, 64, 3), dtype=np.uint8))
     cell(ip, f"%edit merge them --image {path} --image base --image raw --image pil --image arr "
              "--api images -m gpt-image-1.5 --input-fidelity high -q medium -s 1536x1024 -f webp "
-             "--compression 50 -b opaque --moderation low -n 2")
+             "--compression 50 -b opaque -n 2")
     endpoint, b = wire.last()
     assert endpoint == "/images/edits"
     images = b.pop("image[]")
     assert len(images) == 5 and images[0] == path.read_bytes() and images[1] == first.data and images[2] == first.data
     assert b == {"model": "gpt-image-1.5", "prompt": "merge them", "input_fidelity": "high", "quality": "medium",
                  "size": "1536x1024", "output_format": "webp", "output_compression": "50", "background": "opaque",
-                 "moderation": "low", "n": "2"}
+                 "n": "2"}
+    # the edits endpoint has no moderation (SDK 3.57, OpenAPI): refused before sending, not sent
+    sent = len(wire.requests)
+    run = cell(ip, "%edit again --api images -m gpt-image-1.5 --moderation low")
+    assert len(wire.requests) == sent and "moderation" in run.stderr and "no moderation parameter" in run.stderr
 
 
 def test_imagine_config_defaults_reach_the_wire(ip, wire):

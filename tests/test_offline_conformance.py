@@ -161,7 +161,9 @@ def test_responses_two_turns_with_previous_response_id(client):
     first = strict(Response, raw.http_response.json())
     call = _image_calls(first)[0]
     assert first.status == "completed" and call.status == "completed" and call.result and call.id.startswith("ig_")
-    assert first.tool_usage.image_gen.output_tokens == 272  # image usage lives in Response.tool_usage.image_gen
+    # image usage lives in Response.tool_usage.image_gen; the default tool model (gpt-image-2.6-sunburst)
+    # is billed by the gpt-image-2+ formula: 196 tokens for low 1024x1024
+    assert first.tool_usage.image_gen.output_tokens == 196
     second = strict(Response, client.responses.with_raw_response.create(
         model="gpt-5", input="now give it an orange scarf", previous_response_id=first.id,
         tools=[TOOL]).http_response.json())
@@ -198,7 +200,7 @@ def test_responses_stream_with_partial_images(client):
     assert [p.partial_image_index for p in partials] == [0, 1] and all(p.partial_image_b64 for p in partials)
     done = checked[-1].response
     assert done.status == "completed" and _image_calls(done)[0].result
-    assert done.tool_usage.image_gen.output_tokens == 272 + 200
+    assert done.tool_usage.image_gen.output_tokens == 196 + 200
     assert client.responses.retrieve(done.id).id == done.id
 
 
@@ -227,7 +229,8 @@ def test_responses_with_a_data_url_input_image(client):
 def test_models_list_and_retrieve(client):
     raw = client.models.with_raw_response.list()
     listed = [strict(Model, m) for m in raw.http_response.json()["data"]]
-    assert [m.id for m in listed] == list(MODELS)
+    assert [m.id for m in listed][:len(MODELS)] == list(MODELS)  # then the mainline models with dates
+    assert {m.id: m.shutdown_date for m in listed}["gpt-image-1.5"] == "2026-12-01"
     assert client.models.retrieve("gpt-image-2").id == "gpt-image-2"
 
 

@@ -146,6 +146,13 @@ class ImageResult:
         """The hex SHA-256 of the image bytes (the store indexes images by it)."""
         return hashlib.sha256(self.data).hexdigest()
 
+    def cost_breakdown(self):
+        """``cost.breakdown`` of this image's usage: text input, image input and output, each priced
+        (None without usage, e.g. dall-e, priced per image)."""
+        from .cost import breakdown
+
+        return breakdown(self.usage, self.model) if self.model else None
+
     @classmethod
     def from_bytes(cls, data: bytes, **meta: Any) -> "ImageResult":
         """Build a result from encoded bytes; format, width and height are read from them."""

@@ -210,13 +210,13 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
                                  "Without it, the edit continues from the session's current image")),
     "mask": (("--mask",), dict(metavar="MASK", help="where to edit: a path, a variable holding a MaskPainter "
                                "or a PNG with alpha (transparent = edit here)")),
-    "pick": (("--pick",), dict(type=_whole(1, max(m.n_max for m in MODELS.values())), metavar="N",
+    "pick": (("--pick",), dict(type=whole(1, max(m.n_max for m in MODELS.values())), metavar="N",
                                help="continue from variant N (as the grid numbers them, from 1) of the newest "
                                "call that made several images")),
     "keep_outside": (("--keep-outside",), dict(action="store_true", dest="keep_outside_mask",
                                                help="with --mask: put the parent's pixels back outside the mask "
                                                "(the API's own image is kept too, as result.raw)")),
-    "feather": (("--feather",), dict(type=_whole(0, 256), metavar="PX",
+    "feather": (("--feather",), dict(type=whole(0, 256), metavar="PX",
                                      help="with --keep-outside: a soft seam this many pixels wide, inside the mask")),
     "extend": (("--extend",), dict(metavar="WxH", help="outpaint: put the current image on a larger canvas of "
                                    "this size (one the model makes) and fill the new area")),

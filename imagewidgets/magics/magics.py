@@ -21,6 +21,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from . import _args as A
 from ._display import LiveView, OutGuard
 from ..api.errors import APIError, ImagewidgetsError, ParamError
+from ..api.models import DEFAULT_RESPONSES_MODEL
 
 __all__ = ["ImageMagics", "load_ipython_extension", "unload_ipython_extension", "banner"]
 
@@ -306,6 +307,8 @@ class ImageMagics(Magics):
     @magic_arguments()
     @A.config_options
     @argument("--api", help="images or responses (default: chosen per model)")
+    @argument("--responses-model", dest="responses_model", metavar="MODEL",
+              help=f"the mainline model Responses turns are sent with (default {DEFAULT_RESPONSES_MODEL})")
     @argument("--store", metavar="FOLDER", help="the folder images and their index are stored in")
     @argument("--budget", metavar="USD", help="stop before a request would take the session past this "
               "many dollars (none: no budget)")
@@ -331,6 +334,7 @@ class ImageMagics(Magics):
             %imagine_config --store ./workshop-images --session harbour
             %imagine_config --base-url http://localhost:8000/v1   # a compatible server
             %imagine_config --base-url offline                     # back to the offline renderer
+            %imagine_config --responses-model gpt-5.5              # the mainline model of Responses turns
             %imagine_config --base-url http://10.0.0.5:8080/v1 --api-key iwp_...   # a class gateway
             %imagine_config --session s                            # s = Session(..., client=...)
             %imagine_config --preview full                         # embed originals, not previews
@@ -370,7 +374,8 @@ class ImageMagics(Magics):
         s = self.session()
         parts = [f"backend: {s.client.backend}", f"store: {s.store.folder}", f"session: {s.name!r}",
                  f"model: {s.model}", f"api: {s.api or 'auto'}"]
-        parts += [f"{k}: {v}" for k, v in s.defaults.items()]
+        parts += [f"{k}: {v}" for k, v in s.defaults.items() if k != "responses_model"]
+        parts.append(f"responses model: {s.responses_model}")
         if s.budget_usd is not None:
             parts.append(f"budget: ${s.budget_usd:.2f} (spent ${s.spent_usd:.4f})")
         from ..api.preview import Preview, preview_settings
@@ -390,6 +395,9 @@ class ImageMagics(Magics):
               help="page N (50 turns a page, newest first; default 1)")
     @argument("--search", metavar="TEXT", help="only the turns whose prompt contains TEXT")
     @argument("--checkout", metavar="TURN", help="make an earlier turn current: the next %%edit branches from it")
+    @argument("--rerun", metavar="TURN", help="re-run this turn's branch with --to MODEL, as new turns, and show "
+                                              "old and new side by side with their costs (a migration)")
+    @argument("--to", metavar="MODEL", help="the model --rerun uses")
     @A.options("session")
     def imagine_history(self, line: str = "", cell: str | None = None) -> Any:
         """The session's turns, newest 50: #, kind, prompt, model, size/quality, cost, status and a
@@ -402,10 +410,24 @@ class ImageMagics(Magics):
             %imagine_history --lineage
             %imagine_history --page 2 --search lighthouse
             %imagine_history --checkout turn_1a2b3c4d5e6f     # then %edit branches from it
+            %imagine_history --rerun turn_1a2b3c4d5e6f --to gpt-image-2   # migrate a branch
             h = %imagine_history --session harbour            # h.rows, h.to_pandas(), h.next()
         """
         args = A.parse(self.imagine_history, line)
         session = self.session(args.session, "imagine_history")
+        if args.rerun or args.to:
+            if not (args.rerun and args.to):
+                raise ParamError("rerun", args.rerun or args.to, "--rerun TURN --to MODEL",
+                                 hint="both are needed: the turn whose branch to re-run, and the model")
+            try:
+                session.turn(args.rerun)
+            except KeyError:
+                raise ParamError("turn", args.rerun, "a turn id of this session (see %imagine_history)",
+                                 hint=f"no such turn in {session.name!r}") from None
+            compared = session.rerun(args.rerun, model=args.to)
+            LiveView(self.shell).show(compared)
+            self.guard.shown(compared)
+            return compared
         if args.checkout:
             try:
                 turn = session.checkout(args.checkout)

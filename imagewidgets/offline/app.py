@@ -31,10 +31,11 @@ from starlette.routing import Route
 from ..api.batches import MAX_BYTES_PER_FILE
 
 from ..api.images import MIME_TYPES, sniff_format
-from ..api.models import MODELS
+from ..api.lifecycle import lifecycle_of
+from ..api.models import DEFAULT_RESPONSES_MODEL, MODELS, RESPONSES_MODEL_SHUTDOWNS
 from .batch_runner import BatchRunner
 from .batches_api import cancel_batch, create_batch, list_batches, list_files, one_batch, public_file
-from .common import Backend, api, backend_of, failure_response, new_id
+from .common import Backend, api, backend_of, failure_response, model_not_found, new_id, shut_down
 from .config import OfflineConfig
 from .images_api import edits, generations, served_image, variations
 from .middleware import Gate
@@ -47,8 +48,10 @@ __all__ = ["create_app", "BANNER"]
 #: How the server introduces itself: it is never presented as a model.
 BANNER = "offline renderer (procedural, not AI)"
 
-_FILE_PURPOSES = ("assistants", "assistants_output", "batch", "batch_output", "fine-tune", "fine-tune-results",
-                  "vision", "user_data")
+#: exactly the SDK's upload purposes (openai 3.57 ``FilePurpose``; the *_output/-results ones are
+#: set by the server, never uploaded)
+FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+_FILE_PURPOSES = FILE_PURPOSES
 _MODEL_CREATED = 1735689600  # a fixed date (2025-01-01): the table has no creation dates
 
 
@@ -110,21 +113,28 @@ async def about(request: Request) -> Response:
 
 
 def _model_object(name: str) -> dict[str, Any]:
-    spec = MODELS[name]
+    """The SDK's ``Model``: id, object, created, owned_by, shutdown_date (the table's date)."""
     return {"id": name, "object": "model", "created": _MODEL_CREATED, "owned_by": "imagewidgets-offline",
-            "shutdown_date": spec.ended_on, "backend": "offline-renderer"}
+            "shutdown_date": lifecycle_of(name).shutdown_date, "backend": "offline-renderer"}
+
+
+def _served(request: Request) -> list[str]:
+    """The image models, then the mainline models we know dates of; on a calendar
+    (``--as-of``) without those already shut down, as the live list drops them."""
+    as_of = backend_of(request).config.as_of
+    names = list(MODELS) + sorted(set(RESPONSES_MODEL_SHUTDOWNS) | {DEFAULT_RESPONSES_MODEL})
+    return [n for n in names if not shut_down(n, as_of)]
 
 
 async def list_models(request: Request) -> Response:
-    return JSONResponse({"object": "list", "data": [_model_object(name) for name in MODELS]})
+    return JSONResponse({"object": "list", "data": [_model_object(name) for name in _served(request)]})
 
 
 @api
 async def one_model(request: Request) -> Response:
     name = request.path_params["model"]
-    if name not in MODELS:
-        raise APIFailure(404, f"The model `{name}` does not exist or you do not have access to it.",
-                         param="model", code="model_not_found")
+    if name not in _served(request):
+        raise model_not_found(name)
     return JSONResponse(_model_object(name))
 
 

@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="batches: process N requests per second in the background (default 0: as fast as they render)")
     p.add_argument("--batch-fail-rate", type=float, metavar="P",
                    help="batches: this share of requests fails, into the error file (default: --fail-rate)")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD",
+                   help="play the calendar: answer models shut down by this day with 404 model_not_found")
     p.add_argument("--require-api-key", metavar="KEY", help="answer 401 unless 'Authorization: Bearer KEY'")
     p.add_argument("--quiet", action="store_true",
                    help="do not print a line per request (method, path, status, ms, request id)")
@@ -71,6 +73,7 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
         blocked_words=words(args.blocked_words) if args.blocked_words is not None else None,
         low_allowed_words=words(args.low_allowed_words) if args.low_allowed_words is not None else None,
         require_api_key=args.require_api_key, batch_rate=args.batch_rate, batch_fail_rate=args.batch_fail_rate,
+        as_of=args.as_of,
     )
 
 

@@ -120,9 +120,27 @@ async def json_body(request: Request) -> Any:
                          "JSON (or multipart/form-data where the API takes files).", code="invalid_json") from None
 
 
-def known_model(name: Any, param: str = "model") -> ModelSpec:
+def shut_down(name: str, as_of: str | None) -> bool:
+    """Whether the calendar (``OfflineConfig.as_of``) says api.openai.com no longer serves ``name``."""
+    if as_of is None:
+        return False
+    from ..api.lifecycle import lifecycle_of
+
+    day = lifecycle_of(name).shutdown_date
+    return bool(day) and as_of >= day
+
+
+def model_not_found(name: Any, param: str = "model") -> APIFailure:
+    """The live API's answer for a model it does not serve (or no longer serves)."""
+    return APIFailure(404, f"The model `{str(name)[:100]}` does not exist or you do not have access to it.",
+                      param=param, code="model_not_found")
+
+
+def known_model(name: Any, param: str = "model", as_of: str | None = None) -> ModelSpec:
     """The table's entry for ``name``, or the 404 ``model_not_found`` the API sends for a model it does not serve."""
     spec = get_model(name) if isinstance(name, str) else None
+    if spec is not None and shut_down(spec.name, as_of):
+        raise model_not_found(name, param)
     if spec is None:
         raise APIFailure(
             404, f"The model `{name}` does not exist or you do not have access to it. The offline backend serves: "

@@ -25,6 +25,7 @@ field                          environment variable                         ``se
 ``state_ttl_days``             ``IMAGEWIDGETS_OFFLINE_STATE_TTL_DAYS``      ``--state-ttl``
 ``batch_rate``                 ``IMAGEWIDGETS_OFFLINE_BATCH_RATE``          ``--batch-rate``
 ``batch_fail_rate``            ``IMAGEWIDGETS_OFFLINE_BATCH_FAIL_RATE``     ``--batch-fail-rate``
+``as_of``                      ``IMAGEWIDGETS_OFFLINE_AS_OF``               ``--as-of``
 =============================  ===========================================  ======================
 
 Word lists are comma-separated in the environment and on the command line; booleans take
@@ -39,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-__all__ = ["OfflineConfig", "ENV_PREFIX", "default_state_dir"]
+__all__ = ["OfflineConfig", "ENV_PREFIX", "default_state_dir", "parse_day"]
 
 ENV_PREFIX = "IMAGEWIDGETS_OFFLINE_"
 
@@ -88,6 +89,13 @@ class OfflineConfig:
     batch_rate: float = 0.0
     #: batches: share of requests that fail (500 in the error file); None: ``fail_rate``
     batch_fail_rate: float | None = None
+    #: play the calendar: on this day (``YYYY-MM-DD``) models past their shutdown date are
+    #: answered 404 ``model_not_found`` as api.openai.com does (None: every model is served)
+    as_of: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.as_of is not None:
+            object.__setattr__(self, "as_of", parse_day(self.as_of))
 
     def replace(self, **changes: Any) -> "OfflineConfig":
         return dataclasses.replace(self, **changes)
@@ -127,6 +135,16 @@ def _convert(name: str, raw: str) -> Any:
             raise ValueError(f"{ENV_PREFIX}MODERATION={raw!r} is not a boolean (1/0, true/false, on/off)")
         return low in ("1", "true", "yes", "on")
     return raw
+
+
+def parse_day(raw: str) -> str:
+    """``"2026-12-02"`` -> itself; anything else is a ValueError naming the expected form."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(str(raw).strip()).isoformat()
+    except ValueError:
+        raise ValueError(f"as_of={str(raw)[:40]!r} is not a date like 2026-12-02") from None
 
 
 def words(raw: str) -> tuple[str, ...]:

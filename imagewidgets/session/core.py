@@ -191,6 +191,8 @@ class SessionCore:
         """Session defaults the request type accepts, then the call's options (which win)."""
         known = _fields(cls)
         out = {k: v for k, v in self.defaults.items() if k in known}
+        if cls is EditRequest:  # a session-wide moderation applies where the API has it, not to edits
+            out.pop("moderation", None)
         if "model" in known and cls is not VariationRequest:
             out.setdefault("model", self.model)
         out.update({k: v for k, v in options.items() if v is not None})

@@ -20,11 +20,13 @@ from typing import Any
 from ..api import config as _config
 from ..api.preview import set_preview
 from ..api.errors import ParamError
+from ..api.models import DEFAULT_RESPONSES_MODEL
 from . import report as _report
 from .batch import BatchJob
 from .batch_store import BatchRecords
 from .batch_submit import submit_batch
 from .core import REQUEST_OPTIONS, SessionCore, refuse_unknown
+from .rerun import rerun as _rerun
 from .sweep import run_sweep
 from .turns import Turn
 
@@ -43,10 +45,12 @@ class Session(SessionCore):
 
     def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Any = None,
                  api: str | None = None, model: str | None = None, budget_usd: float | None = None,
-                 async_client: Any = None, store: str | Path | None = None, **defaults: Any) -> None:
+                 async_client: Any = None, responses_model: str | None = None, store: str | Path | None = None, **defaults: Any) -> None:
         folder = _one_folder(folder, store)
         refuse_unknown(defaults, REQUEST_OPTIONS | {"folder", "store", "client", "api", "model", "budget_usd",
                                                     "async_client"}, "Session()")
+        if responses_model is not None:  # the mainline model of Responses turns (default: models.py)
+            defaults["responses_model"] = responses_model
         super().__init__(
             name, folder=folder if folder is not None else _settings.get("folder"), client=client,
             api=api if api is not None else _settings.get("api"),
@@ -54,6 +58,25 @@ class Session(SessionCore):
             budget_usd=budget_usd if budget_usd is not None else _settings.get("budget_usd"),
             async_client=async_client,
             **{**_settings.request_defaults(), **defaults})
+
+    @property
+    def responses_model(self) -> str:
+        """The mainline model this session's Responses turns are sent with: ``Session(responses_model=)``,
+        ``configure(responses_model=)`` / ``%imagine_config --responses-model``, else
+        ``DEFAULT_RESPONSES_MODEL``. A call's own ``responses_model=`` still wins."""
+        return str(self.defaults.get("responses_model") or DEFAULT_RESPONSES_MODEL)
+
+    @responses_model.setter
+    def responses_model(self, value: str | None) -> None:
+        if value:
+            self.defaults["responses_model"] = value
+        else:
+            self.defaults.pop("responses_model", None)
+
+    def rerun(self, turn_or_branch: Any, *, model: str, branch: bool = True, **options: Any):
+        """Re-run a turn's branch (or only the turn, ``branch=False``) with ``model``, as new turns;
+        returns a ``Rerun`` that shows old and new images and costs side by side (``session/rerun.py``)."""
+        return _rerun(self, turn_or_branch, model=model, branch=branch, **options)
 
     def sweep(self, prompts: Any = None, *, concurrency: int = 4, progress: bool = True, batch: bool = False,
               **grid: Any):
@@ -123,7 +146,8 @@ def settings() -> dict[str, Any]:
 
 
 def configure(**settings_: Any) -> dict[str, Any]:
-    """Session-wide defaults (``%imagine_config``): ``model``, ``api``, ``folder`` (or ``store``),
+    """Session-wide defaults (``%imagine_config``): ``model``, ``responses_model`` (the mainline
+    model of Responses turns), ``api``, ``folder`` (or ``store``),
     ``budget_usd``, ``session`` (the default session's name), ``base_url``, ``api_key``,
     ``organization``, ``project``, ``preview`` (how outputs embed images, see ``set_preview``),
     and any request option (``size``, ``quality``, ...).
