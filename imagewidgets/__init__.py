@@ -33,6 +33,8 @@ _EXPORTS: dict[str, str] = {
     "AsyncClient": "api.client",
     "AuthenticationError": "api.errors",
     "BadRequestError": "api.errors",
+    "Batch": "api.batches",
+    "BatchJob": "session.batch",
     "BudgetExceededError": "api.errors",
     "Client": "api.client",
     "CompletedEvent": "api.results",
@@ -51,13 +53,16 @@ _EXPORTS: dict[str, str] = {
     "LiveImage": "widgets",
     "MODELS": "api.models",
     "MaskPainter": "widgets",
+    "ModelShutDownError": "api.errors",
     "ModerationError": "api.errors",
     "NotFoundError": "api.errors",
     "ParamError": "api.errors",
     "PartialImageEvent": "api.results",
     "PermissionDeniedError": "api.errors",
+    "Preview": "api.preview",
     "RateLimitError": "api.errors",
     "ResponsesRequest": "api.requests",
+    "RetiredModelWarning": "api.lifecycle",
     "RetryPolicy": "api.client",
     "ServerError": "api.errors",
     "Session": "session.session",
@@ -69,6 +74,7 @@ _EXPORTS: dict[str, str] = {
     "configure": "session.session",
     "estimate": "api.cost",
     "get_model": "api.models",
+    "set_preview": "api.preview",
     "load_ipython_extension": "magics.magics",
     "unload_ipython_extension": "magics.magics",
 }
@@ -80,12 +86,16 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .api.batches import Batch
     from .api.client import AsyncClient, Client, FileObject, RetryPolicy
+    from .api.lifecycle import RetiredModelWarning
     from .api.cost import Estimate, estimate
     from .api.errors import *  # noqa: F403
     from .api.models import DEFAULT_MODEL, MODELS, get_model
     from .api.requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
+    from .api.preview import Preview, set_preview
     from .api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, Usage
+    from .session.batch import BatchJob
     from .session.session import Session, Turn, configure
     from .api.streams import ImageStream
     from .widgets import Gallery, ImageStudio, LiveImage, MaskPainter

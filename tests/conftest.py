@@ -15,6 +15,9 @@ import pytest
 # the browser tests' fixture notebooks are run by the browser tests, not collected by nbval
 collect_ignore_glob = ["browser/notebooks/*.ipynb"]
 
+#: the date every test runs on unless it pins its own (api.lifecycle.clock)
+PINNED_TODAY = __import__("datetime").date(2026, 11, 15)
+
 _RUN_DIR = tempfile.mkdtemp(prefix="imagewidgets-tests-")
 
 
@@ -38,10 +41,18 @@ def _isolated_data(tmp_path, monkeypatch):
     monkeypatch.setenv("IMAGEWIDGETS_STORE", str(tmp_path / "iw-store"))
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
         monkeypatch.delenv(var, raising=False)
+    from imagewidgets.api import preview
     from imagewidgets.session.session import reset_settings
 
+    monkeypatch.setattr(preview, "_current", None)  # set_preview() never leaks either
     # configure() settings and the default session never leak from one test into the next
     reset_settings()
+    # lifecycle: "today" is pinned (tests never depend on the real date) and no models list or
+    # once-only warning is carried from one test into the next
+    from imagewidgets.api import lifecycle
+
+    monkeypatch.setattr(lifecycle, "clock", lambda: PINNED_TODAY)
+    lifecycle.clear_cache()
     yield tmp_path
     reset_settings()
 

@@ -60,6 +60,10 @@ class SpecServer:
     requests: list[httpx2.Request] = field(default_factory=list)
     image: bytes = field(default_factory=png)
     n_partials_default: int = 2
+    #: the models list ``GET /v1/models`` answers (None: 404, as a server without one); its
+    #: reads are kept in ``model_reads``, apart from ``requests``
+    models: list[dict] | None = None
+    model_reads: list[httpx2.Request] = field(default_factory=list)
 
     def transport(self) -> httpx2.MockTransport:
         return httpx2.MockTransport(self.handle)
@@ -69,12 +73,22 @@ class SpecServer:
 
     def handle(self, request: httpx2.Request) -> httpx2.Response:
         request.read()
+        if request.method == "GET" and request.url.path.endswith("/models"):
+            self.model_reads.append(request)
+            if self.models is None:
+                return httpx2.Response(404, json={"error": {"message": "Unknown request URL", "type":
+                                                            "invalid_request_error", "param": None, "code": None}})
+            return httpx2.Response(200, json={"object": "list", "data": self.models})
         self.requests.append(request)
         hdr = {"x-request-id": f"req_{len(self.requests)}"}
         if self.failures:
             f = self.failures.pop(0)
             if f == "reset":
                 raise httpx2.RemoteProtocolError("connection reset by peer", request=request)
+            if f == "read_timeout":  # the request went out whole; no answer in time
+                raise httpx2.ReadTimeout("timed out", request=request)
+            if f == "connect_timeout":  # nothing was sent
+                raise httpx2.ConnectTimeout("timed out", request=request)
             status, extra = (f, {}) if isinstance(f, int) else f
             return httpx2.Response(status, headers={**hdr, **extra},
                                    json={"error": {"message": f"scripted {status}", "type": "server_error",

@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from imagewidgets.api import client as client_mod
-from imagewidgets.api.client import AsyncClient, Client, RetiredModelWarning, RetryPolicy
+from imagewidgets.api.client import AsyncClient, Client, RetryPolicy
 from imagewidgets.api.errors import (
     APIConnectionError,
     AuthenticationError,
@@ -112,7 +112,7 @@ def test_respond_builds_a_responses_turn_with_the_image_tool():
     assert body["input"][0]["content"] == [{"type": "input_text", "text": "make it night"},
                                            {"type": "input_image", "file_id": "file-x"}]
     assert body["input"][1] == {"type": "image_generation_call", "id": "ig_1"}
-    assert body["model"] == "gpt-5"
+    assert body["model"] == "gpt-5.5"  # DEFAULT_RESPONSES_MODEL: gpt-5 shuts down 2026-12-11
 
 
 def test_upload_returns_a_file_object_usable_as_input():
@@ -275,18 +275,6 @@ def test_environment_configuration(monkeypatch):
     assert Client().config.offline and "offline renderer" in Client().backend
 
 
-def test_retired_models_warn_only_on_api_openai_com():
-    server = SpecServer()
-    c = Client(api_key="sk", base_url="https://api.openai.com/v1", transport=server.transport())
-    with pytest.warns(RetiredModelWarning, match="dall-e-3 was retired on api.openai.com on 2026-05-12; use gpt-image-1.5"):
-        c.generate("x", model="dall-e-3")
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        make(SpecServer()).generate("x", model="dall-e-3")  # a compatible server: no warning
-
-
 def test_unknown_models_pass_through_with_a_warning():
     server = SpecServer()
     from imagewidgets.api.validation import UnknownModelWarning
@@ -331,3 +319,59 @@ def test_client_module_keeps_http_in_one_place():
                    if "import httpx" in p.read_text() and "offline" not in p.parts)
     assert users == ["_http.py"]
     assert json  # keep the import used
+
+
+# -- timeouts after sending are not retried by default (issue 13, item 9) --------------------
+
+
+def test_a_read_timeout_after_sending_is_not_retried_by_default():
+    from imagewidgets.api.errors import APITimeoutError
+
+    server = SpecServer(failures=["read_timeout"])
+    sleeps: list = []
+    with pytest.raises(APITimeoutError) as e:
+        make(server, sleeps).generate("a kite", model="gpt-image-2")
+    assert len(server.requests) == 1 and sleeps == []  # one request: never billed twice silently
+    assert e.value.sent and "may have been made and billed" in str(e.value)
+    assert "retry_sent_timeouts=True" in str(e.value)
+
+
+def test_retry_sent_timeouts_opts_in():
+    server = SpecServer(failures=["read_timeout"])
+    c = Client(api_key="sk", base_url="http://test/v1", transport=server.transport(),
+               retry=RetryPolicy(retry_sent_timeouts=True, sleep=lambda s: None))
+    assert c.edit("add a boat", png(), model="gpt-image-2").width == 64
+    assert len(server.requests) == 2
+
+
+def test_timeouts_before_sending_429_and_5xx_are_still_retried():
+    server = SpecServer(failures=["connect_timeout", 429, 503, "reset"])
+    make(server, [], max_retries=4).respond("a fox")
+    assert len(server.requests) == 5
+
+
+def test_a_read_timeout_on_a_free_get_is_retried():
+    server = SpecServer(failures=["read_timeout"])
+    c = make(server, [])
+    c.retrieve_response("resp_1")
+    assert len(server.requests) == 2
+
+
+def test_async_read_timeout_after_sending_is_not_retried():
+    from imagewidgets.api.errors import APITimeoutError
+
+    server = SpecServer(failures=["read_timeout"])
+
+    async def main():
+        c = AsyncClient(api_key="sk", base_url="http://test/v1", transport=server.transport(),
+                        retry=RetryPolicy(async_sleep=_no_sleep))
+        with pytest.raises(APITimeoutError):
+            await c.generate("x", model="gpt-image-2")
+        await c.aclose()
+
+    anyio.run(main)
+    assert len(server.requests) == 1
+
+
+async def _no_sleep(_s: float) -> None:
+    return None

@@ -115,7 +115,13 @@ class Run:
         return self.stderr.strip().splitlines()
 
     def images(self) -> list[bytes]:
+        """The bytes of the images embedded as image/png (partial frames, small originals)."""
         return [base64.b64decode(o.data["image/png"]) for o in self.outputs if "image/png" in o.data]
+
+    def shown(self) -> list[str]:
+        """The content hashes of the stored images shown (each output's metadata names its original)."""
+        return [o.metadata["imagewidgets"]["sha256"] for o in self.outputs
+                if "sha256" in (o.metadata or {}).get("imagewidgets", {})]
 
 
 def cell(ip, source: str) -> Run:
@@ -213,14 +219,18 @@ def test_edit_options_and_images_of_every_kind_reach_the_edits_endpoint(ip, wire
                       arr=np.zeros((64, 64, 3), dtype=np.uint8))
     cell(ip, f"%edit merge them --image {path} --image base --image raw --image pil --image arr "
              "--api images -m gpt-image-1.5 --input-fidelity high -q medium -s 1536x1024 -f webp "
-             "--compression 50 -b opaque --moderation low -n 2")
+             "--compression 50 -b opaque -n 2")
     endpoint, b = wire.last()
     assert endpoint == "/images/edits"
     images = b.pop("image[]")
     assert len(images) == 5 and images[0] == path.read_bytes() and images[1] == first.data and images[2] == first.data
     assert b == {"model": "gpt-image-1.5", "prompt": "merge them", "input_fidelity": "high", "quality": "medium",
                  "size": "1536x1024", "output_format": "webp", "output_compression": "50", "background": "opaque",
-                 "moderation": "low", "n": "2"}
+                 "n": "2"}
+    # the edits endpoint has no moderation (SDK 3.57, OpenAPI): refused before sending, not sent
+    sent = len(wire.requests)
+    run = cell(ip, "%edit again --api images -m gpt-image-1.5 --moderation low")
+    assert len(wire.requests) == sent and "moderation" in run.stderr and "no moderation parameter" in run.stderr
 
 
 def test_imagine_config_defaults_reach_the_wire(ip, wire):
@@ -328,7 +338,7 @@ def test_file_id_and_mask_path_are_accepted(ip, wire, tmp_path):
 def test_image_is_shown_once_and_returned(ip, wire):
     run = cell(ip, "%imagine a paper boat")
     assert isinstance(run.result, ImageResult)
-    assert run.images() == [run.result.data]
+    assert run.shown() == [run.result.sha256]
     assert repr(run.result) not in run.stdout  # no second copy as Out[n]
     assert ip.user_ns["_"] is run.result
 
@@ -349,14 +359,14 @@ def test_terminal_ipython_shows_the_image_line_once_and_no_empty_out_prompt(tmp_
 
 def test_assigned_image_is_shown_once(ip, wire):
     run = cell(ip, "img = %imagine a paper crane")
-    assert run.images() == [ip.user_ns["img"].data]
+    assert run.shown() == [ip.user_ns["img"].sha256]
     again = cell(ip, "img")  # a later cell shows it as usual
     assert repr(ip.user_ns["img"]) in again.stdout
 
 
 def test_two_magics_in_one_cell_show_both(ip, wire):
     run = cell(ip, "%imagine a fox\n%imagine a hare")
-    assert len(run.images()) == 2
+    assert len(run.shown()) == 2
 
 
 def test_partial_frames_replace_each_other_then_the_final_image(ip, wire, monkeypatch):
@@ -376,11 +386,28 @@ def test_partial_frames_replace_each_other_then_the_final_image(ip, wire, monkey
     ids = {o.transient["display_id"] for o in run.outputs}
     assert len(ids) == 1  # one output area, updated in place
     assert [o.update for o in run.outputs] == [False, True, True, True]
-    shown = run.images()
-    assert shown[:3] == [f.data for f in frames]  # the bytes as they arrived
-    assert shown[3] == run.result.data
+    assert run.images() == [f.data for f in frames]  # the bytes as they arrived
+    assert run.shown() == [run.result.sha256]  # then the stored image, as its preview
     assert run.outputs[0].data["text/plain"] == "<partial image 1 of 3>"
 
+
+def test_preview_full_embeds_the_original_and_config_sets_the_default(ip, wire):
+    run = cell(ip, "%imagine a paper boat -s 1024x1024 -q medium --preview full")
+    assert run.images() == [run.result.data]  # the original, as image/png
+    cell(ip, "%imagine_config --preview jpeg:256")
+    run = cell(ip, "%imagine a paper crane -s 1024x1024 -q medium")
+    assert "data:image/jpeg;base64," in run.outputs[0].data["text/html"]
+    assert run.outputs[0].metadata["imagewidgets"]["preview"]["width"] == 256
+    cell(ip, "%imagine_config --preview default")
+    assert "data:image/webp;base64," in cell(ip, "%imagine a paper crane -s 1024x1024 -q medium").outputs[0].data["text/html"]
+
+
+def test_a_bad_preview_is_one_line_and_sends_nothing(ip, wire):
+    before = len(wire.requests)
+    run = cell(ip, "%imagine a paper boat --preview huge")
+    assert run.error_lines == [run.error_lines[0]] and "--preview" in run.error_lines[0]
+    assert "full, webp, jpeg or png" in run.error_lines[0]
+    assert len(wire.requests) == before and run.result is None
 
 def test_in_a_notebook_kernel_frames_go_to_the_canvas_view_then_the_final_image_replaces_it(ip, wire,
                                                                                             monkeypatch):
@@ -401,7 +428,7 @@ def test_in_a_notebook_kernel_frames_go_to_the_canvas_view_then_the_final_image_
     ids = {o.transient["display_id"] for o in run.outputs}
     assert len(ids) == 1 and [o.update for o in run.outputs] == [False, True]
     assert "application/vnd.jupyter.widget-view+json" in run.outputs[0].data
-    assert run.images() == [run.result.data]  # the saved notebook keeps a plain image
+    assert run.shown() == [run.result.sha256]  # the saved notebook keeps a plain image (its preview)
     assert live.comm is None  # the view was closed once the final image replaced it
 
 

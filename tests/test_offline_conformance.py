@@ -5,17 +5,19 @@ validates *strictly* against the SDK's own pydantic types (the SDK itself is len
 from __future__ import annotations
 
 import base64
+import json
 import os
 import queue
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import openai
 import pytest
-from openai.types import FileObject, ImageEditStreamEvent, ImageGenStreamEvent, ImagesResponse, Model
+from openai.types import Batch, FileDeleted, FileObject, ImageEditStreamEvent, ImageGenStreamEvent, ImagesResponse, Model
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
 
@@ -159,7 +161,9 @@ def test_responses_two_turns_with_previous_response_id(client):
     first = strict(Response, raw.http_response.json())
     call = _image_calls(first)[0]
     assert first.status == "completed" and call.status == "completed" and call.result and call.id.startswith("ig_")
-    assert first.tool_usage.image_gen.output_tokens == 272  # image usage lives in Response.tool_usage.image_gen
+    # image usage lives in Response.tool_usage.image_gen; the default tool model (gpt-image-2.6-sunburst)
+    # is billed by the gpt-image-2+ formula: 196 tokens for low 1024x1024
+    assert first.tool_usage.image_gen.output_tokens == 196
     second = strict(Response, client.responses.with_raw_response.create(
         model="gpt-5", input="now give it an orange scarf", previous_response_id=first.id,
         tools=[TOOL]).http_response.json())
@@ -196,7 +200,7 @@ def test_responses_stream_with_partial_images(client):
     assert [p.partial_image_index for p in partials] == [0, 1] and all(p.partial_image_b64 for p in partials)
     done = checked[-1].response
     assert done.status == "completed" and _image_calls(done)[0].result
-    assert done.tool_usage.image_gen.output_tokens == 272 + 200
+    assert done.tool_usage.image_gen.output_tokens == 196 + 200
     assert client.responses.retrieve(done.id).id == done.id
 
 
@@ -225,7 +229,8 @@ def test_responses_with_a_data_url_input_image(client):
 def test_models_list_and_retrieve(client):
     raw = client.models.with_raw_response.list()
     listed = [strict(Model, m) for m in raw.http_response.json()["data"]]
-    assert [m.id for m in listed] == list(MODELS)
+    assert [m.id for m in listed][:len(MODELS)] == list(MODELS)  # then the mainline models with dates
+    assert {m.id: m.shutdown_date for m in listed}["gpt-image-1.5"] == "2026-12-01"
     assert client.models.retrieve("gpt-image-2").id == "gpt-image-2"
 
 
@@ -258,3 +263,46 @@ def test_a_blocked_image_call_is_a_failed_item_with_the_moderation_error(client)
         model="gpt-5", input="something forbidden", tools=[TOOL], stream=True)]
     assert events[-2].type == "response.output_item.done" and events[-2].item.status == "failed"
     assert not [e for e in events if e.type.endswith("partial_image")]
+
+
+def _batch_input(n: int) -> bytes:
+    return b"".join(json.dumps({"custom_id": f"c{i}", "method": "POST", "url": "/v1/images/generations", "body": {
+        "model": "dall-e-2", "prompt": f"a lantern {i}", "size": "256x256", "response_format": "b64_json"}}).encode()
+        + b"\n" for i in range(n))
+
+
+def test_batches_and_files_through_the_sdk(client):
+    raw = client.files.with_raw_response.create(file=("in.jsonl", _batch_input(3), "application/jsonl"), purpose="batch")
+    f = strict(FileObject, raw.http_response.json())
+    assert f.purpose == "batch" and client.files.content(f.id).content == _batch_input(3)
+    raw = client.batches.with_raw_response.create(input_file_id=f.id, endpoint="/v1/images/generations",
+                                                  completion_window="24h", metadata={"sweep": "lanterns"})
+    batch = strict(Batch, raw.http_response.json())
+    assert batch.status == "validating" and batch.metadata == {"sweep": "lanterns"}
+    deadline = time.monotonic() + 60
+    while batch.status not in ("completed", "failed") and time.monotonic() < deadline:
+        time.sleep(0.1)
+        batch = strict(Batch, client.batches.with_raw_response.retrieve(batch.id).http_response.json())
+    assert batch.status == "completed" and batch.request_counts.completed == 3 and batch.completed_at
+    assert batch.id in [b.id for b in client.batches.list()]
+    lines = client.files.content(batch.output_file_id).text.splitlines()
+    assert sorted(json.loads(line)["custom_id"] for line in lines) == ["c0", "c1", "c2"]
+    for line in lines:
+        body = strict(ImagesResponse, json.loads(line)["response"]["body"])
+        assert decode(body.data[0].b64_json).size == (256, 256)
+    listed = client.files.with_raw_response.list(purpose="batch_output").http_response.json()
+    assert batch.output_file_id in [strict(FileObject, x).id for x in listed["data"]]
+    deleted = strict(FileDeleted, client.files.with_raw_response.delete(f.id).http_response.json())
+    assert deleted.deleted and deleted.id == f.id
+
+
+def test_cancelling_a_batch_through_the_sdk(client):
+    f = client.files.create(file=("many.jsonl", _batch_input(20)), purpose="batch")
+    batch = client.batches.create(input_file_id=f.id, endpoint="/v1/images/generations", completion_window="24h")
+    cancelling = strict(Batch, client.batches.with_raw_response.cancel(batch.id).http_response.json())
+    assert cancelling.status == "cancelling" and cancelling.cancelling_at
+    deadline = time.monotonic() + 60
+    while client.batches.retrieve(batch.id).status == "cancelling" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    done = client.batches.retrieve(batch.id)
+    assert done.status == "cancelled" and done.request_counts.completed < 20

@@ -27,7 +27,7 @@ THROWAWAY = [
      '    sharpness: str | None = param(choices="sharpnesses", tool=True, flags=("--sharpness",), config=True,\n'
      '                                  control="sharpness", help="how sharp: {choices}")\n'),
     ("api/models.py", "    complexities: tuple[str, ...] = ()\n", "    sharpnesses: tuple[str, ...] = ()\n"),
-    ("api/models.py", '    complexities=("low", "medium", "high"),\n', '    sharpnesses=("soft", "crisp"),\n'),
+    ("api/models.py", '    output_formats=NEW_FORMATS,\n', '    sharpnesses=("soft", "crisp"),\n'),
 ]
 
 SCRIPT = r'''

@@ -39,15 +39,16 @@ def notebook(s: Session) -> list:
 def test_a_second_run_makes_no_http_call_and_gives_byte_identical_images(wire, tmp_path):
     first = Session("nb", folder=tmp_path, client=Client(transport=wire))
     images = notebook(first)
+    first_turns = first.turns
     assert len(wire.calls) == 6
     again = RecordingTransport()
     second = Session("nb", folder=tmp_path, client=Client(transport=again))
     replayed = notebook(second)
     assert again.calls == []
     assert [i.data for i in replayed] == [i.data for i in images]
-    new = second.turns[len(first.turns):]
+    new = second.turns[len(first_turns):]
     assert [t.status for t in new] == ["replayed"] * 6
-    assert [t.replayed_from for t in new] == [t.id for t in first.turns]
+    assert [t.replayed_from for t in new] == [t.id for t in first_turns]
     assert all(t.cost == 0 for t in new) and second.spent_usd == first.spent_usd
     assert [t.response_id for t in new] == [t.response_id for t in first.turns]  # the chain's ids carry over
     assert new[1].parent_id == new[0].id and new[3].parent_id == new[0].id

@@ -7,6 +7,7 @@ import warnings
 
 from PIL import Image
 
+from imagewidgets.api.preview import set_preview
 from imagewidgets.api.results import ImageResult, ImageSet, atomic_write
 
 
@@ -23,17 +24,27 @@ def _bundle(obj):
     return data
 
 
-def test_a_png_result_is_stored_in_a_notebook_once_as_image_png():
+def test_a_png_result_is_stored_in_a_notebook_once():
     data = _bundle(ImageResult.from_bytes(_png(), model="gpt-image-2", prompt="a test"))
-    assert set(data) == {"text/plain", "image/png"}
+    assert set(data) == {"text/plain", "text/html"}  # its preview, in an <img>; no second copy
+    assert data["text/html"].count("base64,") == 1
 
 
-def test_each_format_displays_as_itself():
+def test_each_format_displays_as_itself_in_full():
     def encoded(fmt):
         buf = io.BytesIO()
         Image.new("RGB", (8, 8)).save(buf, format=fmt)
         return buf.getvalue()
 
+    set_preview("full")
+    try:
+        _each_format_as_itself(encoded)
+    finally:
+        set_preview(None)
+
+
+def _each_format_as_itself(encoded):
+    assert set(_bundle(ImageResult.from_bytes(encoded("PNG")))) == {"text/plain", "image/png"}
     assert "image/jpeg" in _bundle(ImageResult.from_bytes(encoded("JPEG")))
     assert "image/gif" in _bundle(ImageResult.from_bytes(encoded("GIF")))
     webp = _bundle(ImageResult.from_bytes(encoded("WEBP")))

@@ -94,7 +94,7 @@ def test_a_failed_cell_is_reported_and_the_others_complete(recorded):
 
 def test_the_budget_covers_the_whole_grid_before_anything_is_sent(recorded):
     s, transports = recorded
-    s.budget_usd = 0.03
+    s.budget_usd = 0.02  # four low 1024x1024 gpt-image-2 images: 4 x 196 tokens x $30/1M = $0.0235
     with pytest.raises(BudgetExceededError):
         s.sweep(prompts=["a", "b", "c", "d"], quality="low", size="1024x1024", progress=False)
     assert transports == [] and s.turns == []

@@ -16,6 +16,15 @@ from imagewidgets.api.models import MODELS, model_names
 from .spec_server import SpecServer, png
 
 
+def _markup(w=64, h=64) -> bytes:
+    """Markup as the SDK wants it: transparent, with strokes to overlay."""
+    buf = io.BytesIO()
+    im = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    im.paste((200, 0, 0, 255), (8, 8, 24, 24))
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def _img(w=64, h=64, mode="RGBA", fmt="PNG") -> bytes:
     buf = io.BytesIO()
     Image.new(mode, (w, h), (10, 20, 30, 255) if mode == "RGBA" else (10, 20, 30)).save(buf, format=fmt)

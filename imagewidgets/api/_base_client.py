@@ -16,21 +16,20 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from . import _http
-from ._warn import warn
 from .config import BackendConfig, Secret, data_home, resolve
 from .decode import Meta, images_response, responses_response, urls_to_fetch
 from .errors import APIConnectionError, APIError, APITimeoutError, RetryWaitWarning, error_for_status
 from .images import ImageLike
-from .models import get_model
+from .lifecycle import LifecycleGate, RetiredModelWarning, lifecycle_of
 from .redact import redact
 from .requests import EditRequest, GenerateRequest, ImageInput, ImageRequest, ResponsesRequest, VariationRequest
 from .results import ImageResult, ImageSet, atomic_write
 from .wire import HTTPCall, encode
 
-__all__ = ["BaseClient", "RetryPolicy", "FileObject", "RetiredModelWarning"]
+__all__ = ["BaseClient", "RetryPolicy", "FileObject", "RetiredModelWarning", "LIST_TIMEOUT"]
 
-class RetiredModelWarning(UserWarning):
-    """The model is retired or shut down on api.openai.com."""
+#: the models list is a small JSON document: a short timeout, then the table decides
+LIST_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -44,9 +43,14 @@ class RetryPolicy:
     more than ``retry_after_max`` seconds is not waited for: the error is raised at once, saying so.
 
         >>> Client(retry=RetryPolicy(retry_after_max=10))    # never wait more than 10 s  # doctest: +SKIP
-    """
+
+    A generation, edit or Responses turn that timed out *after it was fully sent* (a read
+    timeout) is not retried unless ``retry_sent_timeouts=True``: the server may have made and
+    billed the image, and a retry would bill it twice. Timeouts before sending, connection
+    failures, 429 and 5xx are retried as before."""
 
     max_retries: int = 2
+    retry_sent_timeouts: bool = False
     backoff_base: float = 0.5
     backoff_max: float = 8.0
     retry_after_max: float = 60.0
@@ -58,6 +62,8 @@ class RetryPolicy:
     def should_retry(self, err: APIError) -> bool:
         if (err.headers or {}).get("x-should-retry") == "false":  # the server says a retry cannot help
             return False
+        if isinstance(err, APITimeoutError) and err.sent:
+            return self.retry_sent_timeouts
         if isinstance(err, APIConnectionError):
             return True
         return err.status in (408, 409, 429) or (err.status or 0) >= 500
@@ -111,8 +117,15 @@ class BaseClient:
     def __init__(self, api_key: str | Secret | None = None, base_url: str | None = None, *,
                  organization: str | None = None, project: str | None = None,
                  timeout: float | Any = None, max_retries: int = 2, retry: RetryPolicy | None = None,
-                 transport: Any = None, save_dir: str | os.PathLike | None | bool = True) -> None:
+                 transport: Any = None, save_dir: str | os.PathLike | None | bool = True,
+                 check_lifecycle: bool | None = None, allow_shut_down: bool | Any = False) -> None:
         self.config: BackendConfig = resolve(api_key, base_url, organization, project)
+        #: lifecycle checks (api/lifecycle.py): None on api.openai.com only, True on any server
+        #: (with that server's own models list), False never; ``allow_shut_down``: True or model
+        #: names sent even past their shutdown date
+        self.check_lifecycle = check_lifecycle
+        self.allow_shut_down = allow_shut_down
+        self._gate_obj: LifecycleGate | None = None
         #: where generate/edit/vary/respond write every image (and its metadata) before returning
         #: it; True: ``$IMAGEWIDGETS_HOME/images``; None or False: not saved
         self.save_dir = save_dir
@@ -140,10 +153,29 @@ class BaseClient:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} backend={self.backend!r}>"
 
-    def _prepare(self, req: ImageRequest) -> tuple[HTTPCall, Meta]:
-        """Validate (nothing is sent for a request the table refuses), warn, encode."""
+    def _gate(self) -> LifecycleGate | None:
+        """The lifecycle check for this client's server, or None when it does not apply."""
+        active = self.config.is_openai if self.check_lifecycle is None else bool(self.check_lifecycle)
+        if not active:
+            return None
+        if self._gate_obj is None:
+            self._gate_obj = LifecycleGate(self.base_url, self.config.is_openai, self.allow_shut_down)
+        return self._gate_obj
+
+    @staticmethod
+    def _lifecycle_models(req: ImageRequest) -> list[str]:
+        models = [req.model]
+        if isinstance(req, ResponsesRequest):
+            models.append(req.responses_model)
+        return models
+
+    def _prepare(self, req: ImageRequest, listing: dict[str, str | None] | None = None) -> tuple[HTTPCall, Meta]:
+        """Validate (nothing is sent for a request the table refuses), check the model's lifecycle
+        (nor for a shut-down model), encode."""
         req.validate()
-        self._warn_retired(req.model)
+        gate = self._gate()
+        if gate is not None:
+            gate.check(self._lifecycle_models(req), listing)
         call = encode(req)
         # the one place results take their text from: masked here, so no result, saved file or
         # store downstream ever holds the key (the server still receives the prompt as typed)
@@ -155,12 +187,6 @@ class BaseClient:
 
     def _secrets(self) -> tuple[str, ...]:
         return (self.config.api_key.reveal(),) if self.config.api_key else ()
-
-    def _warn_retired(self, model: str) -> None:
-        spec = get_model(model)
-        if spec and not spec.is_live and self.config.is_openai:
-            warn(f"{model} was {spec.status} on api.openai.com on {spec.ended_on}; use {spec.replacement}",
-                 RetiredModelWarning)
 
     @staticmethod
     def _request_kwargs(call: HTTPCall) -> dict:
@@ -174,7 +200,10 @@ class BaseClient:
         except ValueError:
             body = resp.text
         # a server may quote the key back ("Incorrect API key provided: ..."): never into an error
-        return error_for_status(resp.status_code, redact(body, self._secrets()), dict(resp.headers))
+        err = error_for_status(resp.status_code, redact(body, self._secrets()), dict(resp.headers))
+        if getattr(err, "code", None) == "model_not_found":  # a shut-down model: name what replaces it
+            _hint_replacement(err)
+        return err
 
     @staticmethod
     def _to_fetch(req: ImageRequest, body: dict[str, Any]) -> list[str]:
@@ -241,8 +270,26 @@ class BaseClient:
         return {"purpose": purpose}, [("file", (img.name, img.data, img.mime))]
 
 
-def transport_error(e: Exception) -> APIError:
-    """A connection failure or timeout of the HTTP layer, as the one exception tree says it."""
+def _hint_replacement(err: APIError) -> None:
+    """Append "use X instead" to a 404 model_not_found naming a model the table knows ended."""
+    import re
+
+    message = str(getattr(err, "message", "") or "")
+    m = re.search(r"`([A-Za-z0-9._:-]{1,100})`", message)
+    if not m:
+        return
+    life = lifecycle_of(m.group(1))
+    if life.shutdown_date and life.replacement:
+        err.message = (f"{message} ({m.group(1)} shut down on api.openai.com on {life.shutdown_date}; "
+                       f"use {life.replacement} instead)")
+        err.args = (err._text(),)
+
+
+def transport_error(e: Exception, billable: bool = False) -> APIError:
+    """A connection failure or timeout of the HTTP layer, as the one exception tree says it.
+    ``billable``: a request that makes an image; a read timeout after it went out is marked ``sent``."""
+    if isinstance(e, _http.SENT_TIMEOUT_ERRORS) and billable:
+        return APITimeoutError("the request was sent but no answer came within the read timeout", sent=True)
     if isinstance(e, _http.TIMEOUT_ERRORS):
         return APITimeoutError()
     return APIConnectionError(f"could not connect to the API: {type(e).__name__}")

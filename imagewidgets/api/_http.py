@@ -22,6 +22,7 @@ __all__ = [
     "Response",
     "DEFAULT_TIMEOUT",
     "TIMEOUT_ERRORS",
+    "SENT_TIMEOUT_ERRORS",
     "CONNECTION_ERRORS",
     "new_client",
     "new_async_client",
@@ -37,6 +38,8 @@ Response = httpx.Response
 #: Image generation can take up to two minutes: a generous read timeout, quick connects.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=180.0, write=60.0, pool=10.0)
 TIMEOUT_ERRORS = (httpx.TimeoutException,)
+#: the request went out whole and no answer came in time (connect/write/pool timeouts are before)
+SENT_TIMEOUT_ERRORS = (httpx.ReadTimeout,)
 CONNECTION_ERRORS = (httpx.TransportError,)  # connect errors, resets, protocol errors (timeouts checked first)
 
 

@@ -21,9 +21,10 @@ import time
 from typing import Any
 
 from . import _http
-from ._base_client import BaseClient, FileObject, RetiredModelWarning, RetryPolicy, transport_error
+from ._base_client import LIST_TIMEOUT, BaseClient, FileObject, RetiredModelWarning, RetryPolicy, transport_error
 from .errors import RetryWaitWarning
 from .images import ImageLike
+from .lifecycle import lifecycle_table
 from .requests import ImageInput, ImageRequest
 from .results import ImageResult, ImageSet
 from .streams import AsyncImageStream, ImageStream
@@ -60,7 +61,8 @@ class Client(BaseClient):
         self.close()
 
     # -- the transport loop ------------------------------------------------------------------
-    def _send(self, method: str, path: str, stream: bool = False, **kwargs: Any) -> _http.Response:
+    def _send(self, method: str, path: str, stream: bool = False, retry: bool = True, billable: bool = False,
+              **kwargs: Any) -> _http.Response:
         sleep = self.retry.sleep or time.sleep
         attempt = 0
         while True:
@@ -68,7 +70,7 @@ class Client(BaseClient):
                 request = self.http.build_request(method, path, **kwargs)
                 resp = self.http.send(request, stream=True)
             except _http.CONNECTION_ERRORS as e:
-                err = transport_error(e)
+                err = transport_error(e, billable)
             else:
                 if resp.status_code < 400:
                     if not stream:
@@ -78,7 +80,7 @@ class Client(BaseClient):
                 resp.read()
                 resp.close()
                 err = self._error(resp)
-            if attempt >= self.retry.max_retries or not self.retry.should_retry(err):
+            if not retry or attempt >= self.retry.max_retries or not self.retry.should_retry(err):
                 raise err
             sleep(self.retry.wait(attempt, err))
             attempt += 1
@@ -88,8 +90,8 @@ class Client(BaseClient):
 
         ``save=True`` writes each image to ``save_dir`` before it is returned or yielded (the
         public methods do; a Session keeps images in its own store instead)."""
-        call, meta = self._prepare(req)
-        resp = self._send(call.method, call.path, stream=call.stream, **self._request_kwargs(call))
+        call, meta = self._prepare(req, self._listing())
+        resp = self._send(call.method, call.path, stream=call.stream, billable=True, **self._request_kwargs(call))
         meta["request_id"] = resp.headers.get("x-request-id")
         if call.stream:
             return ImageStream(resp, meta, getattr(req, "partial_images", None),
@@ -97,6 +99,26 @@ class Client(BaseClient):
         body = resp.json()
         fetched = {u: self._send("GET", u).content for u in self._to_fetch(req, body)}
         return self._results(req, body, meta, fetched, save)
+
+    def _listing(self) -> dict[str, str | None] | None:
+        """The server's models list (once per base URL and day; None when unavailable or unchecked)."""
+        gate = self._gate()
+        if gate is None:
+            return None
+        known, listing = gate.cached_listing()
+        if known:
+            return listing
+        try:  # one plain attempt: the table is the fallback, so no retries here
+            resp = self.http.get("/models", timeout=LIST_TIMEOUT)
+            body = resp.json() if resp.status_code == 200 else None
+        except (*_http.CONNECTION_ERRORS, ValueError):
+            body = None
+        return gate.store_listing(body)
+
+    def models(self) -> list[dict[str, Any]]:
+        """Every model the table names with its shutdown date and status today, from this
+        server's models list where it says so (``source``), else the table."""
+        return lifecycle_table(self._listing())  # the table's dates are api.openai.com's
 
     def _one(self, req: ImageRequest) -> ImageResult | ImageSet | ImageStream:
         out = self.run(req, save=True)
@@ -139,6 +161,20 @@ class Client(BaseClient):
         """
         return self._send(method, path, stream=stream, **kwargs)
 
+    @property
+    def files(self) -> Any:
+        """The Files API (``upload``, ``list``, ``retrieve``, ``content``, ``lines``, ``delete``)."""
+        from .batches import Files
+
+        return Files(self)
+
+    @property
+    def batches(self) -> Any:
+        """The Batch API (``create``, ``retrieve``, ``list``, ``cancel``, ``find``): half price, within 24 h."""
+        from .batches import Batches
+
+        return Batches(self)
+
 
 class AsyncClient(BaseClient):
     """The image APIs with ``await``: ``Client``'s methods, each a coroutine, with ``AsyncImageStream``
@@ -169,7 +205,8 @@ class AsyncClient(BaseClient):
     async def __aexit__(self, *exc: Any) -> None:
         await self.aclose()
 
-    async def _send(self, method: str, path: str, stream: bool = False, **kwargs: Any) -> _http.Response:
+    async def _send(self, method: str, path: str, stream: bool = False, billable: bool = False,
+                    **kwargs: Any) -> _http.Response:
         sleep = self.retry.async_sleep or asyncio.sleep
         attempt = 0
         while True:
@@ -177,7 +214,7 @@ class AsyncClient(BaseClient):
                 request = self.http.build_request(method, path, **kwargs)
                 resp = await self.http.send(request, stream=True)
             except _http.CONNECTION_ERRORS as e:
-                err = transport_error(e)
+                err = transport_error(e, billable)
             else:
                 if resp.status_code < 400:
                     if not stream:
@@ -194,8 +231,9 @@ class AsyncClient(BaseClient):
 
     async def run(self, req: ImageRequest, *, save: bool = False) -> list[ImageResult] | AsyncImageStream:
         """The async twin of ``Client.run``."""
-        call, meta = self._prepare(req)
-        resp = await self._send(call.method, call.path, stream=call.stream, **self._request_kwargs(call))
+        call, meta = self._prepare(req, await self._listing())
+        resp = await self._send(call.method, call.path, stream=call.stream, billable=True,
+                                **self._request_kwargs(call))
         meta["request_id"] = resp.headers.get("x-request-id")
         if call.stream:
             return AsyncImageStream(resp, meta, getattr(req, "partial_images", None),
@@ -203,6 +241,21 @@ class AsyncClient(BaseClient):
         body = resp.json()
         fetched = {u: (await self._send("GET", u)).content for u in self._to_fetch(req, body)}
         return self._results(req, body, meta, fetched, save)
+
+    async def _listing(self) -> dict[str, str | None] | None:
+        """The async twin of ``Client._listing``."""
+        gate = self._gate()
+        if gate is None:
+            return None
+        known, listing = gate.cached_listing()
+        if known:
+            return listing
+        try:
+            resp = await self.http.get("/models", timeout=LIST_TIMEOUT)
+            body = resp.json() if resp.status_code == 200 else None
+        except (*_http.CONNECTION_ERRORS, ValueError):
+            body = None
+        return gate.store_listing(body)
 
     async def _one(self, req: ImageRequest) -> ImageResult | ImageSet | AsyncImageStream:
         out = await self.run(req, save=True)

@@ -23,9 +23,12 @@ from urllib.parse import urlparse
 from .errors import ParamError
 from .models import DEFAULT_MODEL
 
-__all__ = ["Secret", "BackendConfig", "Settings", "resolve", "data_home", "OPENAI_BASE_URL", "settings", "defaults"]
+__all__ = ["OFFLINE_NOTE", "Secret", "BackendConfig", "Settings", "resolve", "data_home", "OPENAI_BASE_URL", "settings", "defaults"]
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+#: what the offline backend appends to every ``revised_prompt`` (views say it once, not per row)
+OFFLINE_NOTE = "offline procedural renderer; no language model rewrote this prompt"
 
 
 class Secret:

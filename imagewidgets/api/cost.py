@@ -6,11 +6,22 @@
     >>> est.output_tokens, round(est.usd, 4)
     (272, 0.0109)
 
-Output tokens come from the seed spec's table (gpt-image-1; low/medium/high x the three standard
-sizes); other sizes scale with the pixel count, and each streamed partial image adds 100 output
-tokens. Prices change: they live in ``PRICES`` with the date they were read, and
-``set_prices(model, ...)`` overrides them. Where a figure is an assumption (a newer model's
-price, xhigh/max tokens, text tokens counted without a tokenizer), ``Estimate.assumptions`` says so.
+Where each figure comes from (``Estimate.sources`` says it per request, the studio shows it):
+
+- **table**: output tokens of the gpt-image-1 family from the seed spec's table (low/medium/high
+  x the three standard sizes); prices from ``PRICES``, each entry dated with its source.
+- **formula**: output tokens of gpt-image-2 and later, ``ceil(q*s*(2_000_000 + W*H) / 4_000_000)``
+  with q = 16/48/96 for low/medium/high and ``s = floor((2*q*short + long) / (2*long))`` — a
+  community-derived formula that reproduces OpenAI's calculator (7,024 tokens for 1024x1024 high,
+  5,488 for 1536x1024 high); input image tokens by OpenAI's vision rule (fit in 2048x2048, short
+  side to 512, 65 + 129 per 512-px tile; input_fidelity="high" adds 4,160 square / 6,240 other).
+- **assumption**: text tokens as characters / 4 (no tokenizer); other sizes of the gpt-image-1
+  family scaled by pixel count; xhigh/max as 1.5x/2x high; a model without a price entry priced
+  as gpt-image-2; "auto" size/quality at their dearest (an upper bound).
+
+Each streamed partial image adds 100 output tokens. After a call, ``cost_of(usage, model)``
+prices what ``usage`` reports, text and image input tokens separately
+(``input_tokens_details``); ``breakdown()`` shows the split. ``set_prices(model, ...)`` overrides a price.
 """
 
 from __future__ import annotations
@@ -35,6 +46,11 @@ __all__ = [
     "output_tokens",
     "text_tokens",
     "image_input_tokens",
+    "BATCH_PRICE_FACTOR",
+    "formula_output_tokens",
+    "output_tokens_for",
+    "CostBreakdown",
+    "breakdown",
 ]
 
 #: Output image tokens per image (seed spec, gpt-image-1).
@@ -50,12 +66,21 @@ _EXTRA_QUALITY_FACTOR = {"xhigh": 1.5, "max": 2.0}
 #: Extra input image tokens with input_fidelity="high" (square, other) as OpenAI documents them.
 _HIGH_FIDELITY_TOKENS = (4160, 6240)
 
-PRICES_READ_ON = "2025-12-16"
+#: the day the token prices below were last checked against their source
+PRICES_READ_ON = "2026-11-30"
+_PRICING = "https://openai.com/api/pricing/ (image generation), as quoted in issue 13"
+#: q of the gpt-image-2+ output-token formula, per quality
+FORMULA_Q = {"low": 16, "medium": 48, "high": 96}
+#: The Batch API bills half the listed price (``estimate(req, batch=True)``, ``cost_of(..., batch=True)``).
+BATCH_PRICE_FACTOR = 0.5
 
 
 @dataclass(frozen=True)
 class Prices:
-    """Dollars per million tokens (GPT image models), or per image (dall-e: ``per_image``)."""
+    """Dollars per million tokens (GPT image models), or per image (dall-e: ``per_image``).
+
+    Cached input is cheaper on the live API; we do not know those prices for every model and
+    price all input as uncached (``usage`` does not split cached image tokens out for images)."""
 
     text_input: float = 0.0
     image_input: float = 0.0
@@ -63,23 +88,32 @@ class Prices:
     per_image: dict[str, float] = field(default_factory=dict)  # "quality:size" -> dollars
     verified: bool = True  # False: assumed, not read from OpenAI's price list
     note: str = ""
+    read_on: str = PRICES_READ_ON
+    source: str = _PRICING
 
 
 _GPT15 = Prices(5.00, 8.00, 32.00)
-_ASSUMED = replace(_GPT15, verified=False, note="assumed equal to gpt-image-1.5; set_prices() to correct")
+_GPT2 = Prices(5.00, 8.00, 30.00)  # gpt-image-2, 2.5 and 2.6 (and their snapshots)
+_ASSUMED = replace(_GPT2, verified=False, note="no price entry: assumed equal to gpt-image-2; set_prices() to correct")
 
-#: model -> Prices. Read from OpenAI's price list on PRICES_READ_ON where ``verified``.
+#: model -> Prices, USD per 1M tokens (text in / image in / image out), dated and sourced.
+#: Batch API requests cost 50% of these.
 PRICES: dict[str, Prices] = {
     "gpt-image-1": Prices(5.00, 10.00, 40.00),
     "gpt-image-1-mini": Prices(2.00, 2.50, 8.00),
     "gpt-image-1.5": _GPT15,
     "chatgpt-image-latest": _GPT15,
+    **{name: _GPT2 for name in (
+        "gpt-image-2", "gpt-image-2-2026-04-21", "gpt-image-2.5-sunburst", "gpt-image-2.5-flare",
+        "gpt-image-2.5-sunburst-2026-09-08", "gpt-image-2.5-flare-2026-09-08", "gpt-image-2.6-sunburst",
+        "gpt-image-2.6-flare")},
     "dall-e-3": Prices(per_image={
         "standard:1024x1024": 0.040, "standard:1792x1024": 0.080, "standard:1024x1792": 0.080,
         "hd:1024x1024": 0.080, "hd:1792x1024": 0.120, "hd:1024x1792": 0.120,
-    }),
+    }, read_on="2025-12-16", source="https://openai.com/api/pricing/ (retired 2026-05-12)"),
     "dall-e-2": Prices(per_image={"standard:256x256": 0.016, "standard:512x512": 0.018,
-                                  "standard:1024x1024": 0.020}),
+                                  "standard:1024x1024": 0.020},
+                       read_on="2025-12-16", source="https://openai.com/api/pricing/ (retired 2026-05-12)"),
 }
 
 
@@ -118,6 +152,41 @@ def image_input_tokens(width: int, height: int, fidelity: str | None = None) -> 
     return tokens
 
 
+def uses_formula(model: str) -> bool:
+    """gpt-image-2 and later are estimated with the formula, the gpt-image-1 family with the table."""
+    spec = get_model(model)
+    return spec is not None and spec.family == "gpt-image" and spec.name.startswith("gpt-image-2")
+
+
+def formula_output_tokens(quality: str, width: int, height: int) -> int:
+    """Output tokens of one gpt-image-2+ image by the community-derived formula (see the module doc).
+
+    >>> formula_output_tokens("high", 1024, 1024), formula_output_tokens("high", 1536, 1024)
+    (7024, 5488)
+    """
+    q = FORMULA_Q[quality]
+    short, long = min(width, height), max(width, height)
+    s = (2 * q * short + long) // (2 * long)
+    return math.ceil(q * s * (2_000_000 + width * height) / 4_000_000)
+
+
+def output_tokens_for(model: str, quality: str, size: str, partial_images: int = 0) -> tuple[int, str]:
+    """Output tokens of one image and where the number comes from: "table", "formula" or
+    "assumption" (with why, after a colon)."""
+    extra = PARTIAL_IMAGE_TOKENS * (partial_images or 0)
+    if uses_formula(model):
+        w, h = parse_size(size) or (1024, 1024)
+        if quality in FORMULA_Q:
+            return formula_output_tokens(quality, w, h) + extra, "formula"
+        factor = _EXTRA_QUALITY_FACTOR.get(quality, 1.0)
+        return (round(formula_output_tokens("high", w, h) * factor) + extra,
+                f"assumption: {quality} as {factor}x the formula's high")
+    tokens = output_tokens(quality, size, partial_images)
+    if quality in OUTPUT_TOKENS and size in OUTPUT_TOKENS[quality]:
+        return tokens, "table"
+    return tokens, f"assumption: {quality} {size} scaled from the gpt-image-1 table by pixel count"
+
+
 def output_tokens(quality: str, size: str, partial_images: int = 0) -> int:
     """Output image tokens for one image of ``quality`` and ``size`` ("WxH"), partial images included."""
     factor = _EXTRA_QUALITY_FACTOR.get(quality, 1.0)
@@ -141,6 +210,12 @@ class Estimate:
     output_tokens: int = 0
     usd: float = 0.0
     assumptions: tuple[str, ...] = ()
+    #: (part, where it comes from): "table", "formula" or "assumption: why", per part of the estimate
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def explain(self) -> str:
+        """One line per part: what it is, and whether it is table, formula or assumption."""
+        return "\n".join(f"{part}: {src}" for part, src in self.sources)
 
     @property
     def upper_bound(self) -> bool:
@@ -171,8 +246,17 @@ def _resolve(req: Any) -> tuple[str, str, list[str]]:
     return quality, size, notes
 
 
-def estimate(req: Any) -> Estimate:
-    """The expected cost of ``req`` (any request type) before it is sent."""
+def estimate(req: Any, *, batch: bool = False) -> Estimate:
+    """The expected cost of ``req`` (any request type) before it is sent; ``batch=True``: sent in a
+    batch, at the Batch API's price (half the listed one)."""
+    est = _estimate(req)
+    if not batch:
+        return est
+    return replace(est, usd=est.usd * BATCH_PRICE_FACTOR,
+                   assumptions=est.assumptions + (f"Batch API price: {BATCH_PRICE_FACTOR:g} x the listed price",))
+
+
+def _estimate(req: Any) -> Estimate:
     model = req.model
     prices = prices_for(model)
     notes: list[str] = []
@@ -184,13 +268,23 @@ def estimate(req: Any) -> Estimate:
         size = getattr(req, "size", None) or (spec.default_size if spec else "1024x1024")
         quality = getattr(req, "quality", None) or "standard"
         usd = prices.per_image.get(f"{quality}:{size}", max(prices.per_image.values())) * n
-        return Estimate(model=model, usd=usd, assumptions=tuple(notes))
+        return Estimate(model=model, usd=usd, assumptions=tuple(notes),
+                        sources=(("price per image", f"table ({prices.read_on}, {prices.source})"),))
     quality, size, more = _resolve(req)
     notes += more
-    if quality in _EXTRA_QUALITY_FACTOR:
-        notes.append(f"{quality} tokens assumed {_EXTRA_QUALITY_FACTOR[quality]}x high")
     partials = (getattr(req, "partial_images", None) or 0) if getattr(req, "stream", False) else 0
-    out = output_tokens(quality, size, partials) * n
+    per_image, out_src = output_tokens_for(model, quality, size, partials)
+    if out_src.startswith("assumption"):
+        notes.append(out_src.split(": ", 1)[1])
+    out = per_image * n
+    sources = [
+        ("prices", f"table ({prices.read_on}, {prices.source})" if prices.verified
+         else f"assumption: {prices.note}"),
+        (f"output tokens ({quality}, {size})", out_src + (f" + {PARTIAL_IMAGE_TOKENS} per partial image"
+                                                         if partials else "")),
+        ("text tokens", "assumption: characters / 4 (no tokenizer)"),
+    ]
+    sources += [("auto", "assumption: " + m) for m in more]
     text = text_tokens(getattr(req, "prompt", "") or "")
     images = list(getattr(req, "images", ()) or ()) + list(getattr(req, "input_images", ()) or ())
     if getattr(req, "endpoint", "") == "variations":
@@ -201,14 +295,25 @@ def estimate(req: Any) -> Estimate:
         wh = img.size() if hasattr(img, "size") else None
         w, h = wh or (1024, 1024)
         img_tokens += image_input_tokens(w, h, fidelity if i == 0 else None)
+    if images:
+        sources.append(("input image tokens", "formula (OpenAI's vision rule: 65 + 129 per 512-px tile"
+                        + (", +4160/6240 for input_fidelity high)" if fidelity == "high" else ")")
+                        + ("" if not uses_formula(model) else "; assumed to hold for gpt-image-2+")))
     usd = (text * prices.text_input + img_tokens * prices.image_input + out * prices.image_output) / 1e6
     notes.append("text tokens approximated as characters / 4")
-    return Estimate(model, text, img_tokens, out, usd, tuple(notes))
+    return Estimate(model, text, img_tokens, out, usd, tuple(notes), tuple(sources))
 
 
 def cost_of(usage: Usage | None, model: str | None, *, quality: str | None = None,
-            size: str | None = None, n: int = 1) -> float | None:
-    """Dollars for a finished request from the usage the API reported (dall-e: from quality, size, n)."""
+            size: str | None = None, n: int = 1, batch: bool = False) -> float | None:
+    """Dollars for a finished request from the usage the API reported (dall-e: from quality, size, n);
+    ``batch=True``: it ran in a batch, at half the listed price."""
+    usd = _listed_cost(usage, model, quality=quality, size=size, n=n)
+    return usd * BATCH_PRICE_FACTOR if usd is not None and batch else usd
+
+
+def _listed_cost(usage: Usage | None, model: str | None, *, quality: str | None, size: str | None,
+                 n: int) -> float | None:
     if model is None:
         return None
     prices = prices_for(model)
@@ -223,3 +328,47 @@ def cost_of(usage: Usage | None, model: str | None, *, quality: str | None = Non
         text_in = usage.input_tokens
     return (text_in * prices.text_input + image_in * prices.image_input
             + usage.output_tokens * prices.image_output) / 1e6
+
+
+@dataclass(frozen=True)
+class CostBreakdown:
+    """What a finished request cost, part by part, from the ``usage`` the API reported."""
+
+    model: str
+    text_input_tokens: int
+    image_input_tokens: int
+    output_tokens: int
+    text_input_usd: float
+    image_input_usd: float
+    output_usd: float
+    prices: Prices
+
+    @property
+    def usd(self) -> float:
+        return self.text_input_usd + self.image_input_usd + self.output_usd
+
+    def __str__(self) -> str:
+        return (f"${self.usd:.4f} = text in {self.text_input_tokens} tok ${self.text_input_usd:.4f}"
+                f" + image in {self.image_input_tokens} tok ${self.image_input_usd:.4f}"
+                f" + image out {self.output_tokens} tok ${self.output_usd:.4f}"
+                f" ({self.model} at {self.prices.text_input:g}/{self.prices.image_input:g}/"
+                f"{self.prices.image_output:g} USD per 1M, prices of {self.prices.read_on})")
+
+
+def breakdown(usage: Usage | None, model: str) -> CostBreakdown | None:
+    """``cost_of`` part by part: text input, image input and output tokens, each priced.
+
+    >>> from imagewidgets.api.results import Usage
+    >>> print(breakdown(Usage(input_tokens=50, input_text_tokens=10, input_image_tokens=40,
+    ...                       output_tokens=196), "gpt-image-2"))   # doctest: +ELLIPSIS
+    $0.0063 = text in 10 tok $0.0001 + image in 40 tok $0.0003 + image out 196 tok $0.0059 (...)
+    """
+    prices = prices_for(model)
+    if usage is None or prices.per_image:
+        return None
+    text_in, image_in = usage.input_text_tokens, usage.input_image_tokens
+    if text_in + image_in == 0:
+        text_in = usage.input_tokens  # a usage without details: all input priced as text
+    return CostBreakdown(model, text_in, image_in, usage.output_tokens, text_in * prices.text_input / 1e6,
+                         image_in * prices.image_input / 1e6, usage.output_tokens * prices.image_output / 1e6,
+                         prices)

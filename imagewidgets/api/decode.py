@@ -33,7 +33,7 @@ def _cost(usage: Usage | None, meta: dict, body: dict, n: int) -> float | None:
         usage, meta.get("model"),
         quality=body.get("quality") or meta.get("params", {}).get("quality"),
         size=body.get("size") or meta.get("params", {}).get("size"),
-        n=n,
+        n=n, batch=bool(meta.get("batch")),
     )
 
 
@@ -112,6 +112,16 @@ def responses_response(resp: dict, meta: dict) -> list[ImageResult]:
         raise StreamError("the response has no image (the model answered without calling the image tool)",
                           body=resp)
     return out
+
+
+#: the Image API's stream event types (decoded into PartialImageEvent / CompletedEvent); the
+#: drift test compares them with the SDK's ImageGenStreamEvent and ImageEditStreamEvent
+IMAGE_STREAM_EVENTS = ("image_generation.partial_image", "image_generation.completed",
+                       "image_edit.partial_image", "image_edit.completed")
+#: the Responses API's image-call events; partial_image is decoded, the others become ResponseEvent
+RESPONSES_IMAGE_EVENTS = ("response.image_generation_call.in_progress", "response.image_generation_call.generating",
+                          "response.image_generation_call.partial_image",
+                          "response.image_generation_call.completed")
 
 
 def stream_events(name: str, data: dict[str, Any], meta: dict[str, Any], total: int | None) -> list[StreamEvent]:

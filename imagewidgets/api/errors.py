@@ -34,6 +34,7 @@ from typing import Any
 __all__ = [
     "ImagewidgetsError",
     "ParamError",
+    "ModelShutDownError",
     "BudgetExceededError",
     "SessionFileError",
     "APIError",
@@ -93,6 +94,22 @@ class ParamError(ImagewidgetsError, ValueError):
             message += f"; allowed: {allowed}"
         self.message = message
         super().__init__(message)
+
+
+class ModelShutDownError(ParamError):
+    """The model is past its shutdown date on this server; refused before sending.
+
+    ``Client(allow_shut_down=["gpt-image-1.5"])`` (or ``True``) sends it anyway."""
+
+    def __init__(self, model: str, shutdown_date: str, replacement: str | None, where: str, said: str) -> None:
+        self.shutdown_date = shutdown_date
+        self.replacement = replacement
+        instead = f"use {replacement} instead" if replacement else "choose a current model"
+        super().__init__(
+            "model", model, replacement or "a current model", model=model,
+            message=f"{model} shut down on {where} on {shutdown_date} ({said}); {instead}. "
+                    f"Nothing was sent. To send it anyway: Client(allow_shut_down=[{model!r}])",
+        )
 
 
 class BudgetExceededError(ImagewidgetsError):
@@ -232,10 +249,19 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    def __init__(self, message: str = "the request timed out", **kw: Any) -> None:
+    """No answer in time. ``sent`` is True when the whole request had gone out (a read timeout):
+    the server may have made — and billed — the image, so it is not retried by default."""
+
+    sent: bool = False
+
+    def __init__(self, message: str = "the request timed out", *, sent: bool = False, **kw: Any) -> None:
+        self.sent = sent
         super().__init__(message, **kw)
 
     def advice(self) -> str | None:
+        if self.sent:
+            return ("the request was sent, so the image may have been made and billed; it was not retried "
+                    "(RetryPolicy(retry_sent_timeouts=True) retries it; raise timeout= for slow models)")
         return "image generation can take up to two minutes; raise timeout= if needed"
 
 

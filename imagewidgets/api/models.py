@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import date
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -28,10 +29,30 @@ __all__ = [
     "parse_size",
 ]
 
-#: The model used when none is given: one the live API serves today (Nov 2026).
+#: The model used when none is given: one the live API serves with no shutdown announced.
 DEFAULT_MODEL = "gpt-image-2"
-#: The mainline model that drives the Responses API's image_generation tool.
-DEFAULT_RESPONSES_MODEL = "gpt-5"
+#: The mainline model that drives the Responses API's image_generation tool, when neither the
+#: call, the Session, ``configure(responses_model=...)`` nor ``%imagine_config --responses-model``
+#: names one. The one place this default lives. gpt-5 shuts down on 2026-12-11 (the SDK's
+#: ``ChatModel`` docstring); gpt-5.5 has no announced shutdown date (openai 3.57).
+DEFAULT_RESPONSES_MODEL = "gpt-5.5"
+
+#: Announced shutdown dates of the mainline (Responses) models we name, with their replacements.
+#: Source: the openai SDK 3.57 ``types/shared/chat_model.py`` docstring (checked by
+#: tests/test_sdk_drift.py); replacements per https://developers.openai.com/api/docs/deprecations.
+RESPONSES_MODEL_SHUTDOWNS: dict[str, tuple[str, str]] = {
+    **{name: ("2026-12-11", "gpt-5.5") for name in (
+        "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07",
+        "gpt-5-nano-2025-08-07", "o3", "o3-2025-04-16")},
+    **{name: ("2027-01-14", "gpt-5.5") for name in (
+        "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4o",
+        "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-mini", "gpt-4o-mini-2024-07-18")},
+    **{name: ("2027-04-01", "gpt-5.5") for name in (
+        "gpt-5.4-nano", "gpt-5.4-nano-2026-03-17", "gpt-5.1", "gpt-5.1-2025-11-13")},
+    **{name: ("2026-10-23", "gpt-5.5") for name in (
+        "gpt-4.1-nano", "gpt-4.1-nano-2025-04-14", "o4-mini", "o4-mini-2025-04-16", "o3-mini",
+        "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o-2024-05-13")},
+}
 
 ENDPOINTS = ("generations", "edits", "variations", "responses")
 
@@ -104,9 +125,12 @@ class ModelSpec:
 
     name: str
     family: str  # "gpt-image" or "dall-e"
-    status: str = "live"  # "live", "retired" or "shut down" (on api.openai.com)
-    ended_on: str | None = None  # date of retirement / shut-down
+    #: the day api.openai.com stops serving it (ISO date), None when none is announced; the
+    #: server's models list overrides it (api/lifecycle.py), this is the fallback
+    shutdown_date: str | None = None
     replacement: str | None = None
+    #: where the date comes from, for the drift test and the README
+    shutdown_source: str | None = None
     endpoints: tuple[str, ...] = ("generations", "edits", "responses")
     sizes: tuple[str, ...] = STANDARD_SIZES
     size_auto: bool = True
@@ -161,12 +185,22 @@ class ModelSpec:
             return None
         return "not one of its sizes"
 
+    def status_on(self, day: "date") -> str:
+        """``"live"``, ``"shutting down"`` (a date is announced) or ``"shut down"`` on ``day``."""
+        if not self.shutdown_date:
+            return "live"
+        return "shut down" if day.isoformat() >= self.shutdown_date else "shutting down"
+
     @property
     def is_live(self) -> bool:
-        return self.status == "live"
+        """Served by api.openai.com today (``api.lifecycle.today()``, which tests pin)."""
+        from .lifecycle import today
+
+        return self.status_on(today()) != "shut down"
 
 
-_GPT = ModelSpec(name="gpt-image-1", family="gpt-image")
+# complexity: the SDK (3.57) documents it for the GPT image models without excluding any
+_GPT = ModelSpec(name="gpt-image-1", family="gpt-image", complexities=("low", "medium", "high"))
 _FREE = FreeSize()
 
 _NEW = replace(
@@ -174,17 +208,21 @@ _NEW = replace(
     free_size=_FREE,
     output_formats=NEW_FORMATS,
     input_fidelities=(),
-    complexities=("low", "medium", "high"),
-    transparent_preview=True,
 )
+
+_SDK = "openai SDK 3.57 types/image_model.py docstring"
+# Announced by OpenAI on 2026-06-02 (https://developers.openai.com/api/docs/deprecations); the
+# SDK 3.57 docstrings do not carry it yet, so the drift test lists it as a deliberate extra.
+_DEC_1 = dict(shutdown_date="2026-12-01", replacement="gpt-image-2",
+              shutdown_source="OpenAI deprecations page, announced 2026-06-02")
 
 _ENTRIES: list[ModelSpec] = [
     ModelSpec(
         name="dall-e-2",
         family="dall-e",
-        status="retired",
-        ended_on="2026-05-12",
-        replacement="gpt-image-1-mini",
+        shutdown_date="2026-05-12",
+        replacement="gpt-image-2",
+        shutdown_source=_SDK,
         endpoints=("generations", "edits", "variations"),
         sizes=("256x256", "512x512", "1024x1024"),
         size_auto=False,
@@ -210,9 +248,9 @@ _ENTRIES: list[ModelSpec] = [
     ModelSpec(
         name="dall-e-3",
         family="dall-e",
-        status="retired",
-        ended_on="2026-05-12",
-        replacement="gpt-image-1.5",
+        shutdown_date="2026-05-12",
+        replacement="gpt-image-2",
+        shutdown_source=_SDK,
         endpoints=("generations",),
         sizes=("1024x1024", "1792x1024", "1024x1792"),
         size_auto=False,
@@ -232,11 +270,13 @@ _ENTRIES: list[ModelSpec] = [
         input_fidelities=(),
         revised_prompt=True,
     ),
-    replace(_GPT, status="shut down", ended_on="2026-10-23", replacement="gpt-image-1.5"),
-    replace(_GPT, name="gpt-image-1-mini", input_fidelities=("low",)),
-    replace(_GPT, name="gpt-image-1.5"),
-    replace(_NEW, name="gpt-image-2"),
-    replace(_NEW, name="gpt-image-2-2026-04-21"),
+    # the SDK's ImageModel docstring names the 2.5 family as gpt-image-1's replacement
+    replace(_GPT, shutdown_date="2026-10-23", replacement="gpt-image-2.5-sunburst", shutdown_source=_SDK),
+    replace(_GPT, name="gpt-image-1-mini", input_fidelities=("low",), **_DEC_1),
+    replace(_GPT, name="gpt-image-1.5", **_DEC_1),
+    # transparent backgrounds are "in preview" on gpt-image-2 and its snapshot only (the SDK's docstring)
+    replace(_NEW, name="gpt-image-2", transparent_preview=True),
+    replace(_NEW, name="gpt-image-2-2026-04-21", transparent_preview=True),
     *[
         replace(_NEW, name=name, qualities=("low", "medium", "high", "xhigh", "max", "auto"), markup=True)
         for name in (
@@ -250,7 +290,7 @@ _ENTRIES: list[ModelSpec] = [
         replace(_NEW, name=name, free_size=None, other_sizes_pass=True)
         for name in ("gpt-image-2.6-sunburst", "gpt-image-2.6-flare")
     ],
-    replace(_GPT, name="chatgpt-image-latest"),
+    replace(_GPT, name="chatgpt-image-latest", **_DEC_1),
 ]
 
 #: name -> ModelSpec, for every model the table knows.
@@ -258,7 +298,7 @@ MODELS: dict[str, ModelSpec] = {m.name: m for m in _ENTRIES}
 
 
 def model_names(endpoint: str | None = None, live_only: bool = False) -> list[str]:
-    """The table's model names, optionally only those serving ``endpoint`` or live today."""
+    """The table's model names, optionally only those serving ``endpoint`` or not shut down today."""
     return [
         m.name
         for m in _ENTRIES

@@ -169,7 +169,7 @@ class OutputOptions(_Request):
                                        help="stream {lo}-{hi} partial frames, shown live in place")
     complexity: str | None = param(choices="complexities", tool=True)
     frame_count: int | None = param(json=int, range=(2, 16), tool=True)
-    frame_duration_ms: int | None = param(json=int, range=(10, 60000), tool=True)
+    frame_duration_ms: int | None = param(json=int, range=(1, 655_350), tool=True)  # above: capped (SDK)
     svg: dict | None = param(json=dict, tool=True)
     safety_identifier: str | None = param()
     extra_body: dict | None = None  # passed through verbatim, for servers with their own options

@@ -8,15 +8,20 @@
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 import html
 import io
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Literal, Sequence
 
 from .images import MIME_TYPES, sniff_format
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .preview import Preview
 
 __all__ = [
     "Usage",
@@ -171,6 +176,19 @@ class ImageResult:
     outside_mask_change: dict | None = None
     #: with ``keep_outside_mask``: the API's own image, kept beside this composite
     raw_path: Path | None = None
+    store_path: str | None = None  # where the store keeps it, relative to the store folder
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """The hex SHA-256 of the image bytes (the store indexes images by it)."""
+        return hashlib.sha256(self.data).hexdigest()
+
+    def cost_breakdown(self):
+        """``cost.breakdown`` of this image's usage: text input, image input and output, each priced
+        (None without usage, e.g. dall-e, priced per image)."""
+        from .cost import breakdown
+
+        return breakdown(self.usage, self.model) if self.model else None
 
     @classmethod
     def from_bytes(cls, data: bytes, **meta: Any) -> "ImageResult":
@@ -273,9 +291,9 @@ class ImageResult:
         return f"data:{self.mime_type};base64,{base64.b64encode(self.data).decode()}"
 
     def _caption(self) -> str:
+        # no cost here: a replayed image costs $0 and its output must stay the same as the first
+        # run's (packs promise identical outputs); the history says what each turn cost
         bits = [self.model or "", self.size, self.format]
-        if self.cost is not None:
-            bits.append(f"${self.cost:.4f}")
         if self.partial:
             bits.append(f"partial {self.index + 1}")
         if self.outside_mask_change:
@@ -284,34 +302,95 @@ class ImageResult:
         return " · ".join(b for b in bits if b)
 
     def __repr__(self) -> str:
-        where = f" saved={str(self.path)!r}" if self.path else ""
+        where = f" saved={_shown_path(self.path)!r}" if self.path else ""
         prompt = (self.prompt or "")[:40]
         return f"<ImageResult {self.size} {self.format} model={self.model!r} prompt={prompt!r}{where}>"
 
-    def html(self, label: str = "") -> str:
-        """An <img> figure with a data URL and a caption (for reports and grids), ``label`` first.
+    def html(self, preview: "Preview | str | None" = None, label: str = "") -> str:
+        """An <img> figure with the preview as a data URL and a caption (for reports and grids),
+        ``label`` first.
 
         Not ``_repr_html_``: IPython would add it beside the image's own mime type and
         notebooks would store every image twice."""
+        shown = self._preview(preview)
         title = html.escape(self.revised_prompt or self.prompt or "")
-        return (
-            f'<figure style="display:inline-block;margin:4px"><img src="{self.data_url()}" '
-            f'width="{min(self.width or 512, 512)}" title="{title}" alt="{title}"/>'
-            f'<figcaption style="font-size:11px;color:#666">{html.escape(label + self._caption())}</figcaption></figure>'
-        )
+        img = (f'<img src="data:{MIME_TYPES.get(shown.format, self.mime_type)};base64,'
+               f'{base64.b64encode(shown.data).decode()}" width="{min(self.width or 512, 512)}" '
+               f'title="{title}" alt="{title}"/>')
+        return (f'<figure style="display:inline-block;margin:4px">{self._linked(img)}'
+                f'<figcaption style="font-size:11px;color:#666">{html.escape(label + self._caption())}</figcaption></figure>')
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
-        meta: dict[str, Any] = {}
+    def _preview(self, preview: "Preview | str | None" = None):
+        from .preview import Preview, make_preview, preview_settings
+
+        setting = preview_settings() if preview is None else Preview.parse(preview)
+        return make_preview(self, setting, self.sha256)
+
+    def link(self) -> str | None:
+        """A link to the original that a Jupyter server opens: its path relative to the working
+        directory (the notebook's folder), when the image is stored under it."""
+        if self.path is None:
+            return None
+        try:
+            rel = Path(self.path).resolve().relative_to(Path.cwd().resolve())
+        except (ValueError, OSError):
+            return None
+        return rel.as_posix()
+
+    def _linked(self, inner: str) -> str:
+        href = self.link()
+        if href is None:
+            return inner
+        size = f"{self.width}x{self.height} {self.format}, {len(self.data) / 1e6:.1f} MB"
+        return (f'<a href="{html.escape(href)}" target="_blank" '
+                f'title="open the full image ({html.escape(size)})">{inner}</a>')
+
+    def output_metadata(self, shown: Any = None) -> dict[str, Any]:
+        """What a notebook output records about the image: content hash, store-relative path,
+        size and format of the original, and of the preview when one is embedded instead."""
+        meta: dict[str, Any] = {"sha256": self.sha256, "path": self.store_path, "format": self.format,
+                                "width": self.width, "height": self.height, "bytes": len(self.data)}
+        if shown is not None and not shown.original:
+            meta["preview"] = {"format": shown.format, "width": shown.width, "height": shown.height,
+                               "bytes": len(shown.data)}
+        return meta
+
+    def display_bundle(self, preview: "Preview | str | None" = None) -> tuple[dict, dict]:
+        """The notebook output of this image: a preview (``preview``, default ``set_preview``'s) in
+        an ``<img>`` that links to the original, or the original itself (``"full"``, or when
+        no smaller preview exists); metadata under ``"imagewidgets"`` (``output_metadata``)."""
+        shown = self._preview(preview)
         bundle: dict[str, Any] = {"text/plain": repr(self)}
-        if self.format in ("png", "jpeg", "gif"):
+        meta: dict[str, Any] = {}
+        width = min(self.width, 512) if self.width else None
+        if not shown.original:
+            alt = html.escape(self.revised_prompt or self.prompt or "")
+            img = (f'<img src="data:{MIME_TYPES[shown.format]};base64,{base64.b64encode(shown.data).decode()}"'
+                   + (f' width="{width}"' if width else "") + f' alt="{alt}"/>')
+            bundle["text/html"] = self._linked(img)
+        elif self.format in ("png", "jpeg", "gif"):
             mime = self.mime_type
             bundle[mime] = base64.b64encode(self.data).decode()
-            meta[mime] = {"width": min(self.width, 512) if self.width else None}
+            meta[mime] = {"width": width}
         elif self.format == "svg":
             bundle["image/svg+xml"] = self.data.decode("utf-8", "replace")
-        else:  # webp has no standard renderer in Jupyter: an <img> with a data URL shows it
-            bundle["text/html"] = self.html()
+        else:  # webp has no renderer in every frontend: an <img> with a data URL shows it
+            bundle["text/html"] = self._linked(f'<img src="{self.data_url()}"'
+                                               + (f' width="{width}"' if width else "") + "/>")
+        meta["imagewidgets"] = self.output_metadata(shown)
         return bundle, meta
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        return self.display_bundle()
+
+
+def _shown_path(path: Path) -> str:
+    """A stored image's path as a repr shows it: relative to the working directory when under it
+    (the same in every checkout of a notebook), else absolute."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
 
 
 class ImageSet(Sequence[ImageResult]):
@@ -353,10 +432,21 @@ class ImageSet(Sequence[ImageResult]):
     def __repr__(self) -> str:
         return f"<ImageSet of {len(self)} images>"
 
-    def _repr_html_(self) -> str:
+    def display_bundle(self, preview: "Preview | str | None" = None) -> tuple[dict, dict]:
+        """A grid of the images' previews (see ``ImageResult.display_bundle``); the metadata lists
+        each image's ``output_metadata`` under ``"imagewidgets"``."""
         # numbered as the variant grids and ``%edit --pick N`` number them
-        cells = "".join(r.html(f"#{k + 1} · ") for k, r in enumerate(self._results))
-        return f'<div style="display:flex;flex-wrap:wrap;gap:4px">{cells}</div>'
+        cells = "".join(r.html(preview, f"#{k + 1} · ") for k, r in enumerate(self._results))
+        bundle = {"text/plain": repr(self),
+                  "text/html": f'<div style="display:flex;flex-wrap:wrap;gap:4px">{cells}</div>'}
+        shown = [r._preview(preview) for r in self._results]
+        return bundle, {"imagewidgets": {"images": [r.output_metadata(p) for r, p in zip(self._results, shown)]}}
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        return self.display_bundle()
+
+    def _repr_html_(self) -> str:  # the grid alone (IPython takes the bundle above; one copy is stored)
+        return self.display_bundle()[0]["text/html"]
 
 
 # -- stream events -------------------------------------------------------------------------

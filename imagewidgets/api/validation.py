@@ -225,21 +225,48 @@ def _check_new_formats(req: Any, spec: ModelSpec, fmt: str, name: str) -> None:
                          hint=f"svg options apply only to svg; output_format is {fmt}")
     if fmt == "gif":
         _int_range("frame_count", req.frame_count, *_bounds("frame_count", spec), name)
-        _int_range("frame_duration_ms", req.frame_duration_ms, *_bounds("frame_duration_ms", spec), name)
+        if req.frame_duration_ms is not None:
+            # the API rounds to the nearest 10 ms and caps the encoded delay at 655,350 ms (the
+            # declared maximum): larger values are accepted and capped, only the minimum is a rule
+            d, (lo, hi) = req.frame_duration_ms, _bounds("frame_duration_ms", spec)
+            if isinstance(d, bool) or not isinstance(d, int) or d < lo:
+                raise ParamError("frame_duration_ms", d, f"a whole number of milliseconds, {lo} or more "
+                                 f"(rounded to 10 ms; delays above {hi} are capped)", model=name)
         if req.partial_images:
             raise ParamError("partial_images", req.partial_images, "0", model=name,
                              hint="gif output has no streaming partial images")
         if getattr(req, "mask", None) is not None:
             raise ParamError("mask", "<mask>", "no mask", model=name, hint="gif output takes no mask")
+        if req.stream and req.endpoint != "responses":
+            raise ParamError("stream", True, "False", model=name,
+                             hint="gif output does not stream on the Image API (the Responses API still "
+                                  "streams its lifecycle events)")
     if fmt == "svg":
         if req.n not in (None, 1):
             raise ParamError("n", req.n, "1", model=name, hint="svg output makes one image")
         if req.stream:
             raise ParamError("stream", True, "False", model=name, hint="svg output does not stream")
         if req.svg is not None:
-            if not isinstance(req.svg, dict) or set(req.svg) - {"model", "reasoning"}:
-                raise ParamError("svg", req.svg, "a dict with 'model' and/or 'reasoning': {'effort': ...}",
-                                 model=name)
+            _check_svg(req.svg, name)
+
+
+#: the SVG author's reasoning efforts the API accepts (openai SDK 3.57 ``SvgReasoning.effort``)
+SVG_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+
+
+def _check_svg(svg: Any, name: str) -> None:
+    shape = "a dict with 'model' (the SVG author, a model name) and optionally 'reasoning': {'effort': ...}"
+    if not isinstance(svg, dict) or set(svg) - {"model", "reasoning"}:
+        raise ParamError("svg", svg, shape, model=name)
+    model = svg.get("model")
+    if model is not None and (not isinstance(model, str) or not model.strip() or len(model) > 200):
+        raise ParamError("svg.model", model, "a model name such as gpt-5.5", model=name)
+    reasoning = svg.get("reasoning")
+    if reasoning is None:
+        return
+    if not isinstance(reasoning, dict) or set(reasoning) - {"effort"}:
+        raise ParamError("svg.reasoning", reasoning, "{'effort': " + "/".join(SVG_EFFORTS) + "}", model=name)
+    _one_of("svg.reasoning.effort", reasoning.get("effort"), SVG_EFFORTS, name)
 
 
 def _check_images(images: tuple, spec: ModelSpec, param: str) -> None:
@@ -266,6 +293,10 @@ def _check_edit(req: Any, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     if not req.images:
         raise ParamError("image", None, "one or more images", model=name, hint="an edit needs an image")
+    if req.moderation is not None:  # found by the drift test: no moderation in the SDK's or OpenAPI's edits
+        raise ParamError("moderation", req.moderation, "omit it", model=name,
+                         hint="the edits endpoint has no moderation parameter; the Responses API's image tool "
+                              "has one (api='responses')")
     if spec is not None:
         if len(req.images) > spec.edit_images_max:
             raise ParamError("image", f"<{len(req.images)} images>", f"at most {spec.edit_images_max}",

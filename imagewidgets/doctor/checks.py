@@ -266,7 +266,7 @@ def check_lifecycle(base_url: str | None = None, today: date | None = None,
     ours = [m for m in models if isinstance(m, dict) and m.get("id") in MODELS]
     if not any(m.get("shutdown_date") for m in ours):
         source = source if source != "the server's model list" else "the model table (the server gives no dates)"
-        ours = [{"id": n, "shutdown_date": s.ended_on} for n, s in MODELS.items()]
+        ours = [{"id": n, "shutdown_date": s.shutdown_date} for n, s in MODELS.items()]
     retired, retiring = _lifecycle_rows(ours, today)
     text = f"from {source}: " + ("; ".join(filter(None, [
         f"retired: {', '.join(retired)}" if retired else "",
@@ -282,7 +282,7 @@ def _server_models(base_url: str | None) -> list[dict]:
 
     with Client(base_url=base_url, save_dir=None, max_retries=0) as client:
         if client.config.offline:  # the embedded backend serves the table itself
-            return [{"id": n, "shutdown_date": s.ended_on} for n, s in MODELS.items()]
+            return [{"id": n, "shutdown_date": s.shutdown_date} for n, s in MODELS.items()]
         body = client.send("GET", "/models").json()
     data = body.get("data") if isinstance(body, dict) else None
     return data if isinstance(data, list) else []

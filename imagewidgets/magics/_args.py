@@ -129,7 +129,7 @@ def _unknown(parser: argparse.ArgumentParser, word: str) -> str:
 # -- value types (argparse calls them; their messages end up in one line) ----------------------
 
 
-def _whole(lo: int, hi: int) -> Callable[[str], int]:
+def whole(lo: int, hi: int) -> Callable[[str], int]:
     def whole_number(text: str) -> int:
         try:
             value = int(text)
@@ -208,7 +208,7 @@ def _argument(p: Param) -> tuple[tuple[str, ...], dict[str, Any]]:
     kwargs: dict[str, Any] = dict(dest=p.name, help=_help(p))
     if p.json is int:
         lo, hi = p.bounds()
-        kwargs.update(type=_whole(lo, hi), metavar=p.metavar or f"{lo}-{hi}")
+        kwargs.update(type=whole(lo, hi), metavar=p.metavar or f"{lo}-{hi}")
     elif p.metavar:
         kwargs["metavar"] = p.metavar
     return p.flags, kwargs
@@ -227,13 +227,13 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
                                  "Without it, the edit continues from the session's current image")),
     "mask": (("--mask",), dict(metavar="MASK", help="where to edit: a path, a variable holding a MaskPainter "
                                "or a PNG with alpha (transparent = edit here)")),
-    "pick": (("--pick",), dict(type=_whole(1, max(m.n_max for m in MODELS.values())), metavar="N",
+    "pick": (("--pick",), dict(type=whole(1, max(m.n_max for m in MODELS.values())), metavar="N",
                                help="continue from variant N (as the grid numbers them, from 1) of the newest "
                                "call that made several images")),
     "keep_outside": (("--keep-outside",), dict(action="store_true", dest="keep_outside_mask",
                                                help="with --mask: put the parent's pixels back outside the mask "
                                                "(the API's own image is kept too, as result.raw)")),
-    "feather": (("--feather",), dict(type=_whole(0, 256), metavar="PX",
+    "feather": (("--feather",), dict(type=whole(0, 256), metavar="PX",
                                      help="with --keep-outside: a soft seam this many pixels wide, inside the mask")),
     "extend": (("--extend",), dict(metavar="WxH", help="outpaint: put the current image on a larger canvas of "
                                    "this size (one the model makes) and fill the new area")),
@@ -246,6 +246,10 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "out": (("--out",), dict(type=_identifier, metavar="NAME", help="also assign the result to this variable")),
     "no_display": (("--no-display",), dict(action="store_true", dest="no_display",
                                            help="do not show the image (it is still stored and returned)")),
+    "preview": (("--preview",), dict(metavar="PREVIEW", help="how the output embeds the image: a WebP "
+                                     "preview, longest side 768 px (default), another side or format "
+                                     "(1024, jpeg, webp:512), or full (the original); the original is "
+                                     "always in the store")),
     "refresh": (("--refresh",), dict(action="store_true",
                                      help="ask the API again even when this exact request was made before "
                                      "(by default a repeated request is replayed from the store, at no cost)")),
@@ -255,7 +259,7 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
 OUTPUT = (*(p.name for p in params_of(GenerateRequest) if p.flags), "api")
 EDIT = tuple(p.name for p in params_of(EditRequest) if p.flags and p.name not in OUTPUT)
 VARY = tuple(f.name for f in fields(VariationRequest) if f.name in _PARAMS)
-COMMON = ("session", "out", "no_display", "refresh")
+COMMON = ("session", "out", "no_display", "preview", "refresh")
 
 #: request parameter -> the option a user types (to say errors in the user's words)
 OPTION_FOR_PARAM = {
@@ -271,6 +275,7 @@ OPTION_FOR_PARAM = {
     "api": "--api",
     "budget": "--budget",
     "turn": "--checkout",
+    "preview": "--preview",
 }
 
 

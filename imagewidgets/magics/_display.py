@@ -61,8 +61,12 @@ class LiveView:
         data, metadata = frame_bundle(event)
         self._publish(data, metadata)
 
-    def show(self, obj: Any) -> None:
-        data, metadata = self.shell.display_formatter.format(obj)
+    def show(self, obj: Any, preview: Any = None) -> None:
+        """Show ``obj``; an image (or set) with ``preview`` (a ``Preview`` or its spelling)."""
+        if preview is not None and hasattr(obj, "display_bundle"):
+            data, metadata = obj.display_bundle(preview)
+        else:
+            data, metadata = self.shell.display_formatter.format(obj)
         if data:
             self._publish(data, metadata)
         if self.widget is not None and obj is not self.widget:  # the final image replaced the view

@@ -8,8 +8,10 @@ the image itself (partial frames replace each other live while streaming) and re
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
+from pathlib import Path
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
@@ -19,6 +21,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from . import _args as A
 from ._display import LiveView, OutGuard
 from ..api.errors import APIError, ImagewidgetsError, ParamError, RetryWaitWarning
+from ..api.models import DEFAULT_RESPONSES_MODEL
 
 __all__ = ["ImageMagics", "load_ipython_extension", "unload_ipython_extension", "banner"]
 
@@ -116,11 +119,15 @@ class ImageMagics(Magics):
         if args.out:
             self.shell.user_ns[args.out] = result
         if not args.no_display:
-            (live or LiveView(self.shell)).show(self._grid(result, session))
+            (live or LiveView(self.shell)).show(self._grid(result, session), preview=args.preview)
         self.guard.shown(result)  # shown above (or not wanted): no second copy as Out[n]
         return result
 
     def _call(self, verb: str, args: Any, **kwargs: Any) -> Any:
+        if args.preview is not None:  # refused before anything is sent
+            from ..api.preview import Preview
+
+            args.preview = Preview.parse(args.preview)
         session = self.session(args.session, verb)
         options = A.request_options(args)
         live = None
@@ -314,6 +321,8 @@ class ImageMagics(Magics):
     @magic_arguments()
     @A.config_options
     @argument("--api", help="images or responses (default: chosen per model)")
+    @argument("--responses-model", dest="responses_model", metavar="MODEL",
+              help=f"the mainline model Responses turns are sent with (default {DEFAULT_RESPONSES_MODEL})")
     @argument("--store", metavar="FOLDER", help="the folder images and their index are stored in")
     @argument("--budget", metavar="USD", help="stop before a request would take the session past this "
               "many dollars (none: no budget)")
@@ -325,6 +334,8 @@ class ImageMagics(Magics):
               "the notebook: keep a real key in OPENAI_API_KEY instead); never shown")
     @argument("--session", metavar="SESSION", help="a variable holding a Session (used as is), or the "
               "name of the default session")
+    @argument("--preview", metavar="PREVIEW", help="how outputs embed images: webp (default, longest "
+              "side 768), a side (1024), a format (jpeg, png), both (webp:512), or full (the originals)")
     def imagine_config(self, line: str = "", cell: str | None = None) -> None:
         """Show or set the defaults the magics use. With no option, shows them.
 
@@ -337,13 +348,20 @@ class ImageMagics(Magics):
             %imagine_config --store ./workshop-images --session harbour
             %imagine_config --base-url http://localhost:8000/v1   # a compatible server
             %imagine_config --base-url offline                     # back to the offline renderer
+            %imagine_config --responses-model gpt-5.5              # the mainline model of Responses turns
             %imagine_config --base-url http://10.0.0.5:8080/v1 --api-key iwp_...   # a class gateway
             %imagine_config --session s                            # s = Session(..., client=...)
+            %imagine_config --preview full                         # embed originals, not previews
         """
         from ..api.config import settings as shared
         from ..session.session import Session, configure
 
         args = A.parse(self.imagine_config, line)
+        if args.preview is not None:
+            from ..api.preview import set_preview
+
+            set_preview(None if args.preview.lower() in ("none", "default") else args.preview)
+            args.preview = None
         values = {k: v for k, v in vars(args).items() if v is not None}
         if "api" in values and values["api"] not in ("images", "responses", "none", "default"):
             raise ParamError("api", values["api"], "images, responses, none")
@@ -370,9 +388,14 @@ class ImageMagics(Magics):
         s = self.session()
         parts = [f"backend: {s.client.backend}", f"store: {s.store.folder}", f"session: {s.name!r}",
                  f"model: {s.model}", f"api: {s.api or 'auto'}"]
-        parts += [f"{k}: {v}" for k, v in s.defaults.items()]
+        parts += [f"{k}: {v}" for k, v in s.defaults.items() if k != "responses_model"]
+        parts.append(f"responses model: {s.responses_model}")
         if s.budget_usd is not None:
             parts.append(f"budget: ${s.budget_usd:.2f} (spent ${s.spent_usd:.4f})")
+        from ..api.preview import Preview, preview_settings
+
+        if preview_settings() != Preview():
+            parts.append(f"preview: {preview_settings()}")
         return "imagewidgets · " + " · ".join(parts)
 
     # -- %imagine_history ------------------------------------------------------------------------
@@ -380,20 +403,45 @@ class ImageMagics(Magics):
     @_reported("imagine_history")
     @magic_arguments()
     @argument("--lineage", action="store_true", help="show the tree of turns as thumbnails")
+    @argument("--all", action="store_true", dest="all_columns",
+              help="every field (ids, revised prompt, tokens, time...), not the compact columns")
+    @argument("--page", type=A.whole(1, 10**9), metavar="N", default=1,
+              help="page N (50 turns a page, newest first; default 1)")
+    @argument("--search", metavar="TEXT", help="only the turns whose prompt contains TEXT")
     @argument("--checkout", metavar="TURN", help="make an earlier turn current: the next %%edit branches from it")
+    @argument("--rerun", metavar="TURN", help="re-run this turn's branch with --to MODEL, as new turns, and show "
+                                              "old and new side by side with their costs (a migration)")
+    @argument("--to", metavar="MODEL", help="the model --rerun uses")
     @A.options("session")
     def imagine_history(self, line: str = "", cell: str | None = None) -> Any:
-        """The session's turns: prompt, parameters, cost, status (a table; ``--lineage`` a tree).
+        """The session's turns, newest 50: #, kind, prompt, model, size/quality, cost, status and a
+        thumbnail (``--all`` every field; ``--lineage`` the tree; ``--page``, ``--search``).
 
         Examples::
 
             %imagine_history
+            %imagine_history --all
             %imagine_history --lineage
+            %imagine_history --page 2 --search lighthouse
             %imagine_history --checkout turn_1a2b3c4d5e6f     # then %edit branches from it
-            h = %imagine_history --session harbour            # h.rows, h.to_pandas()
+            %imagine_history --rerun turn_1a2b3c4d5e6f --to gpt-image-2   # migrate a branch
+            h = %imagine_history --session harbour            # h.rows, h.to_pandas(), h.next()
         """
         args = A.parse(self.imagine_history, line)
         session = self.session(args.session, "imagine_history")
+        if args.rerun or args.to:
+            if not (args.rerun and args.to):
+                raise ParamError("rerun", args.rerun or args.to, "--rerun TURN --to MODEL",
+                                 hint="both are needed: the turn whose branch to re-run, and the model")
+            try:
+                session.turn(args.rerun)
+            except KeyError:
+                raise ParamError("turn", args.rerun, "a turn id of this session (see %imagine_history)",
+                                 hint=f"no such turn in {session.name!r}") from None
+            compared = session.rerun(args.rerun, model=args.to)
+            LiveView(self.shell).show(compared)
+            self.guard.shown(compared)
+            return compared
         if args.checkout:
             try:
                 turn = session.checkout(args.checkout)
@@ -402,7 +450,11 @@ class ImageMagics(Magics):
                                  hint=f"no such turn in {session.name!r}") from None
             print(f"current turn: {turn.id} ({turn.prompt or turn.kind}); the next %edit continues from it")
             return None
-        view = session.lineage() if args.lineage else session.history()
+        if args.lineage:
+            view = session.lineage(page=args.page, search=args.search)
+        else:
+            view = session.history(page=args.page, search=args.search,
+                                   columns="all" if args.all_columns else "compact")
         LiveView(self.shell).show(view)
         self.guard.shown(view)
         return view
@@ -456,7 +508,12 @@ def banner(shell: Any = None) -> str:
     from ..api.config import resolve, settings
     from ..session.store import default_folder
 
-    folder = settings.get("folder") or default_folder()
+    folder = Path(settings.get("folder") or default_folder())
+    try:  # beside the notebook: said the same way in every checkout of it
+        if folder.resolve().is_relative_to(Path.cwd().resolve()):
+            folder = Path(os.path.relpath(folder.resolve(), Path.cwd().resolve()))
+    except OSError:
+        pass
     return (f"imagewidgets: {resolve().describe()}; images in {folder}\n"
             "%imagine %edit (or %imedit) %vary %imagine_config %imagine_history · IPython's %edit: %ipython_edit")
 

@@ -79,9 +79,13 @@ def encode_still(im: Image.Image, fmt: str, compression: int | None, level: int,
     return buf.getvalue()
 
 
+#: the longest delay a GIF frame can encode (16 bits of 10 ms); the API caps frame_duration_ms there
+GIF_MAX_FRAME_MS = 655_350
+
+
 def gif_duration(ms: int) -> int:
-    """GIF stores hundredths of a second: round to 10 ms, at least 10."""
-    return max(10, int(ms / 10 + 0.5) * 10)
+    """GIF stores hundredths of a second: round to 10 ms, at least 10, at most ``GIF_MAX_FRAME_MS``."""
+    return min(GIF_MAX_FRAME_MS, max(10, int(ms / 10 + 0.5) * 10))
 
 
 def encode_gif(frames: list[Image.Image], duration_ms: int) -> bytes:
@@ -94,7 +98,8 @@ def encode_gif(frames: list[Image.Image], duration_ms: int) -> bytes:
         sheet.paste(f.convert("RGB").resize((sample_w, sample_h), Image.Resampling.BOX), (0, k * sample_h))
     palette = sheet.quantize(colors=255 if transparent else 256, method=Image.Quantize.MEDIANCUT,
                              dither=Image.Dither.NONE)
-    out = []
+    out: list[Image.Image] = []
+    durations: list[int] = []
     for f in frames:
         p = f.convert("RGB").quantize(palette=palette, dither=Image.Dither.NONE)
         if transparent:
@@ -103,9 +108,13 @@ def encode_gif(frames: list[Image.Image], duration_ms: int) -> bytes:
             p = Image.fromarray(idx, "P")
             pal = palette.getpalette()[: 255 * 3]
             p.putpalette(pal + [0, 0, 0] * (256 - len(pal) // 3))
+        if out and np.array_equal(np.asarray(p), np.asarray(out[-1])):
+            durations[-1] = min(GIF_MAX_FRAME_MS, durations[-1] + gif_duration(duration_ms))
+            continue  # one frame shown longer (Pillow would merge them and could overflow 16 bits)
         out.append(p)
+        durations.append(gif_duration(duration_ms))
     buf = io.BytesIO()
     extra = {"transparency": 255, "disposal": 2} if transparent else {"disposal": 1}
-    out[0].save(buf, "GIF", save_all=True, append_images=out[1:], duration=gif_duration(duration_ms), loop=0,
+    out[0].save(buf, "GIF", save_all=True, append_images=out[1:], duration=durations, loop=0,
                 optimize=False, comment=SOFTWARE.encode(), **extra)
     return buf.getvalue()

@@ -8,7 +8,9 @@ Routes (all under ``/v1`` as on api.openai.com):
 
 - ``POST /v1/images/generations``, ``POST /v1/images/edits`` (multipart or JSON), ``POST /v1/images/variations``
 - ``POST /v1/responses`` (the ``image_generation`` tool), ``GET /v1/responses/{id}``
-- ``POST /v1/files``, ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content``, ``DELETE /v1/files/{id}``
+- ``POST /v1/files``, ``GET /v1/files``, ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content``, ``DELETE /v1/files/{id}``
+- ``POST /v1/batches``, ``GET /v1/batches``, ``GET /v1/batches/{id}``, ``POST /v1/batches/{id}/cancel``
+  (run in the background at ``batch_rate`` requests a second; see ``batch_runner``)
 - ``GET /v1/models``, ``GET /v1/models/{id}``
 - ``GET /offline/images/{name}``: the images of ``response_format="url"`` (no key needed, like signed URLs)
 
@@ -25,12 +27,17 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from ..api.batches import MAX_BYTES_PER_FILE
+
 from ..api.images import MIME_TYPES, sniff_format
-from ..api.models import MODELS
-from .common import Backend, api, backend_of, failure_response, new_id, request_id
+from ..api.lifecycle import lifecycle_of
+from ..api.models import DEFAULT_RESPONSES_MODEL, MODELS, RESPONSES_MODEL_SHUTDOWNS
+from .batch_runner import BatchRunner
+from .batches_api import cancel_batch, create_batch, list_batches, list_files, one_batch, public_file
+from .common import Backend, api, backend_of, failure_response, model_not_found, new_id, request_id, shut_down
 from .config import OfflineConfig
 from .images_api import edits, generations, served_image, variations
 from .middleware import Gate
@@ -45,8 +52,10 @@ _log = logging.getLogger("imagewidgets.offline")
 #: How the server introduces itself: it is never presented as a model.
 BANNER = "offline renderer (procedural, not AI)"
 
-_FILE_PURPOSES = ("assistants", "assistants_output", "batch", "batch_output", "fine-tune", "fine-tune-results",
-                  "vision", "user_data")
+#: exactly the SDK's upload purposes (openai 3.57 ``FilePurpose``; the *_output/-results ones are
+#: set by the server, never uploaded)
+FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+_FILE_PURPOSES = FILE_PURPOSES
 _MODEL_CREATED = 1735689600  # a fixed date (2025-01-01): the table has no creation dates
 
 
@@ -60,6 +69,11 @@ def create_app(config: OfflineConfig | None = None) -> Starlette:
         Route("/v1/responses", create_response, methods=["POST"]),
         Route("/v1/responses/{response_id}", retrieve_response, methods=["GET"]),
         Route("/v1/files", upload_file, methods=["POST"]),
+        Route("/v1/files", list_files, methods=["GET"]),
+        Route("/v1/batches", create_batch, methods=["POST"]),
+        Route("/v1/batches", list_batches, methods=["GET"]),
+        Route("/v1/batches/{batch_id}", one_batch, methods=["GET"]),
+        Route("/v1/batches/{batch_id}/cancel", cancel_batch, methods=["POST"]),
         Route("/v1/files/{file_id}", file_object, methods=["GET", "DELETE"]),
         Route("/v1/files/{file_id}/content", file_content, methods=["GET"]),
         Route("/v1/models", list_models, methods=["GET"]),
@@ -70,6 +84,7 @@ def create_app(config: OfflineConfig | None = None) -> Starlette:
     app = _OfflineApp(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _server_error})
     state = open_state(config.state_dir, memory_limit_mb=config.memory_limit_mb, ttl_days=config.state_ttl_days)
     app.state.backend = Backend(config=config, state=state)
+    app.state.backend.batches = BatchRunner(app)
     app.state.config = config
     return app
 
@@ -106,21 +121,28 @@ async def about(request: Request) -> Response:
 
 
 def _model_object(name: str) -> dict[str, Any]:
-    spec = MODELS[name]
+    """The SDK's ``Model``: id, object, created, owned_by, shutdown_date (the table's date)."""
     return {"id": name, "object": "model", "created": _MODEL_CREATED, "owned_by": "imagewidgets-offline",
-            "shutdown_date": spec.ended_on, "backend": "offline-renderer"}
+            "shutdown_date": lifecycle_of(name).shutdown_date, "backend": "offline-renderer"}
+
+
+def _served(request: Request) -> list[str]:
+    """The image models, then the mainline models we know dates of; on a calendar
+    (``--as-of``) without those already shut down, as the live list drops them."""
+    as_of = backend_of(request).config.as_of
+    names = list(MODELS) + sorted(set(RESPONSES_MODEL_SHUTDOWNS) | {DEFAULT_RESPONSES_MODEL})
+    return [n for n in names if not shut_down(n, as_of)]
 
 
 async def list_models(request: Request) -> Response:
-    return JSONResponse({"object": "list", "data": [_model_object(name) for name in MODELS]})
+    return JSONResponse({"object": "list", "data": [_model_object(name) for name in _served(request)]})
 
 
 @api
 async def one_model(request: Request) -> Response:
     name = request.path_params["model"]
-    if name not in MODELS:
-        raise APIFailure(404, f"The model `{name}` does not exist or you do not have access to it.",
-                         param="model", code="model_not_found")
+    if name not in _served(request):
+        raise model_not_found(name)
     return JSONResponse(_model_object(name))
 
 
@@ -132,7 +154,8 @@ async def upload_file(request: Request) -> Response:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise APIFailure(400, "Files are uploaded as multipart/form-data with 'file' and 'purpose'.",
                          code="invalid_multipart")
-    async with request.form(max_files=2, max_part_size=64 * 1024 * 1024) as form:  # closes the uploads
+    # a batch input file may hold 200 MB (starlette spools big parts to disk)
+    async with request.form(max_files=2, max_part_size=MAX_BYTES_PER_FILE + 2**20) as form:  # closes the uploads
         body = form_to_dict(form.multi_items())
         upload = body.get("file")
         if upload is None or isinstance(upload, str):
@@ -188,7 +211,7 @@ def _expires_after(value: Any, purpose: str) -> int | None:
 
 def _file_record(request: Request) -> dict:
     file_id = request.path_params["file_id"]
-    rec = backend_of(request).state.get("files", file_id)
+    rec = public_file(backend_of(request).state.get("files", file_id))
     if rec is None:
         raise APIFailure(404, f"No such File object: {file_id}", param="id", code=None)
     return rec
@@ -206,6 +229,29 @@ async def file_object(request: Request) -> Response:
 @api
 async def file_content(request: Request) -> Response:
     rec = _file_record(request)
-    data = backend_of(request).state.blob("files", rec["id"]) or b""
-    fmt = sniff_format(data)
-    return Response(data, media_type=MIME_TYPES.get(fmt or "", "application/octet-stream"))
+    blob = backend_of(request).state.open_blob("files", rec["id"])
+    if blob is None:
+        return Response(b"", media_type="application/octet-stream")
+    head = blob.read(64)
+    blob.seek(0)
+    if rec.get("purpose") in ("batch", "batch_output"):
+        media_type = "application/jsonl"
+    else:
+        media_type = MIME_TYPES.get(sniff_format(head) or "", "application/octet-stream")
+    return StreamingResponse(_chunks(blob), media_type=media_type, headers={"content-length": str(_size(blob))})
+
+
+def _size(blob: Any) -> int:
+    blob.seek(0, 2)
+    size = blob.tell()
+    blob.seek(0)
+    return size
+
+
+async def _chunks(blob: Any, size: int = 1 << 20):
+    """A file's content in 1 MB pieces: a batch's output file of gigabytes never sits in memory whole."""
+    try:
+        while chunk := blob.read(size):
+            yield chunk
+    finally:
+        blob.close()

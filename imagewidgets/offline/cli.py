@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-moderation", action="store_true", help="block no prompt")
     p.add_argument("--blocked-words", metavar="W1,W2", help="words that trip moderation")
     p.add_argument("--low-allowed-words", metavar="W1,W2", help="blocked words that moderation='low' allows")
+    p.add_argument("--batch-rate", type=_rate, metavar="N/s",
+                   help="batches: process N requests per second in the background (default 0: as fast as they render)")
+    p.add_argument("--batch-fail-rate", type=float, metavar="P",
+                   help="batches: this share of requests fails, into the error file (default: --fail-rate)")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD",
+                   help="play the calendar: answer models shut down by this day with 404 model_not_found")
     p.add_argument("--require-api-key", metavar="KEY", help="answer 401 unless 'Authorization: Bearer KEY'")
     p.add_argument("--max-body", type=float, metavar="MB",
                    help="answer 413 to a request body above MB (default 100: one 50 MB image as base64 JSON)")
@@ -51,6 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _rate(text: str) -> float:
+    """``"20"``, ``"20/s"`` or ``"0.5/s"`` -> requests per second."""
+    value = text.strip().lower().removesuffix("/s")
+    try:
+        rate = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a rate such as 20/s") from None
+    if rate < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a rate is not negative")
+    return rate
+
+
 def config_from_args(args: argparse.Namespace) -> OfflineConfig:
     return OfflineConfig.from_env(
         state_dir=args.state_dir, memory_limit_mb=args.memory_limit, state_ttl_days=args.state_ttl,
@@ -61,7 +79,8 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
         blocked_words=words(args.blocked_words) if args.blocked_words is not None else None,
         low_allowed_words=words(args.low_allowed_words) if args.low_allowed_words is not None else None,
         require_api_key=args.require_api_key, max_body_mb=args.max_body, max_header_kb=args.max_header,
-        body_timeout_s=args.body_timeout,
+        body_timeout_s=args.body_timeout, batch_rate=args.batch_rate, batch_fail_rate=args.batch_fail_rate,
+        as_of=args.as_of,
     )
 
 

@@ -50,6 +50,8 @@ class Backend:
     state: MemoryState | FolderState
     #: one entry per streamed event as it is handed to the server: request_id, type, index, sent_at (time.time())
     stream_log: deque = field(default_factory=lambda: deque(maxlen=2000))
+    #: the background worker that runs batches (``batch_runner.BatchRunner``), set by ``create_app``
+    batches: Any = None
 
     def resolve(self, img: ImageInput, param: str) -> ImageInput:
         """An image reference (file id, call id, data URL, one of our image URLs) as bytes."""
@@ -120,12 +122,30 @@ async def json_body(request: Request) -> Any:
                          "JSON (or multipart/form-data where the API takes files).", code="invalid_json") from None
 
 
-def known_model(name: Any, param: str = "model") -> ModelSpec:
+def shut_down(name: str, as_of: str | None) -> bool:
+    """Whether the calendar (``OfflineConfig.as_of``) says api.openai.com no longer serves ``name``."""
+    if as_of is None:
+        return False
+    from ..api.lifecycle import lifecycle_of
+
+    day = lifecycle_of(name).shutdown_date
+    return bool(day) and as_of >= day
+
+
+def model_not_found(name: Any, param: str = "model") -> APIFailure:
+    """The live API's answer for a model it does not serve (or no longer serves)."""
+    return APIFailure(404, f"The model `{str(name)[:100]}` does not exist or you do not have access to it.",
+                      param=param, code="model_not_found")
+
+
+def known_model(name: Any, param: str = "model", as_of: str | None = None) -> ModelSpec:
     """The table's entry for ``name``, or the 404 ``model_not_found`` the API sends for a model it does not serve."""
     if not isinstance(name, str):
         raise APIFailure(400, f"Invalid type for '{param}': expected a string, but got {_json_type(name)}.",
                          param=param, code="invalid_type")
     spec = get_model(name)
+    if spec is not None and shut_down(spec.name, as_of):
+        raise model_not_found(name, param)
     if spec is None:
         raise APIFailure(
             404, f"The model `{name}` does not exist or you do not have access to it. The offline backend serves: "

@@ -26,6 +26,9 @@ field                          environment variable                         ``se
 ``max_body_mb``                ``IMAGEWIDGETS_OFFLINE_MAX_BODY_MB``         ``--max-body``
 ``max_header_kb``              ``IMAGEWIDGETS_OFFLINE_MAX_HEADER_KB``       ``--max-header``
 ``body_timeout_s``             ``IMAGEWIDGETS_OFFLINE_BODY_TIMEOUT_S``      ``--body-timeout``
+``batch_rate``                 ``IMAGEWIDGETS_OFFLINE_BATCH_RATE``          ``--batch-rate``
+``batch_fail_rate``            ``IMAGEWIDGETS_OFFLINE_BATCH_FAIL_RATE``     ``--batch-fail-rate``
+``as_of``                      ``IMAGEWIDGETS_OFFLINE_AS_OF``               ``--as-of``
 =============================  ===========================================  ======================
 
 Word lists are comma-separated in the environment and on the command line; booleans take
@@ -40,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-__all__ = ["OfflineConfig", "ENV_PREFIX", "default_state_dir"]
+__all__ = ["OfflineConfig", "ENV_PREFIX", "default_state_dir", "parse_day"]
 
 ENV_PREFIX = "IMAGEWIDGETS_OFFLINE_"
 
@@ -94,6 +97,17 @@ class OfflineConfig:
     #: a request body must arrive within this many seconds of the headers, else 408 (a client
     #: that stalls mid-upload does not hold the server's memory and a connection for ever)
     body_timeout_s: float = 60.0
+    #: batches: requests processed per second in the background (0: as fast as they render)
+    batch_rate: float = 0.0
+    #: batches: share of requests that fail (500 in the error file); None: ``fail_rate``
+    batch_fail_rate: float | None = None
+    #: play the calendar: on this day (``YYYY-MM-DD``) models past their shutdown date are
+    #: answered 404 ``model_not_found`` as api.openai.com does (None: every model is served)
+    as_of: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.as_of is not None:
+            object.__setattr__(self, "as_of", parse_day(self.as_of))
 
     def replace(self, **changes: Any) -> "OfflineConfig":
         return dataclasses.replace(self, **changes)
@@ -113,7 +127,7 @@ class OfflineConfig:
 
 _INT_FIELDS = {"rate_limit", "fail_first", "seed", "cut_stream_after", "max_header_kb"}
 _FLOAT_FIELDS = {"latency_s", "partial_interval_s", "rate_window_s", "fail_rate", "memory_limit_mb", "state_ttl_days",
-                 "max_body_mb", "body_timeout_s"}
+                 "max_body_mb", "body_timeout_s", "batch_rate", "batch_fail_rate"}
 _WORD_FIELDS = {"blocked_words", "low_allowed_words"}
 
 
@@ -133,6 +147,16 @@ def _convert(name: str, raw: str) -> Any:
             raise ValueError(f"{ENV_PREFIX}MODERATION={raw!r} is not a boolean (1/0, true/false, on/off)")
         return low in ("1", "true", "yes", "on")
     return raw
+
+
+def parse_day(raw: str) -> str:
+    """``"2026-12-02"`` -> itself; anything else is a ValueError naming the expected form."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(str(raw).strip()).isoformat()
+    except ValueError:
+        raise ValueError(f"as_of={str(raw)[:40]!r} is not a date like 2026-12-02") from None
 
 
 def words(raw: str) -> tuple[str, ...]:

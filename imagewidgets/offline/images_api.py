@@ -23,7 +23,7 @@ _MAX_PART = 64 * 1024 * 1024
 async def generations(request: Request) -> Response:
     backend = backend_of(request)
     req = generate_request(await json_body(request))
-    spec = known_model(req.model)
+    spec = known_model(req.model, as_of=backend.config.as_of)
     validated(req)
     _moderate(req.prompt, req.moderation, backend.config)
     out = imaging.resolve_output(req, spec, req.prompt)
@@ -45,7 +45,7 @@ async def edits(request: Request) -> Response:
         if not isinstance(body, dict):
             raise APIFailure(400, "The body must be a JSON object.", code="invalid_json")
     req = edit_request(body, backend.resolve)
-    spec = known_model(req.model)
+    spec = known_model(req.model, as_of=backend.config.as_of)
     validated(req)
     _moderate(req.prompt, req.moderation, backend.config)
     images = [img.data for img in req.images]
@@ -58,9 +58,10 @@ async def edits(request: Request) -> Response:
 
 @api
 async def variations(request: Request) -> Response:
+    backend = backend_of(request)
     body = await _read_form(request)
     req = variation_request(body)
-    spec = known_model(req.model)
+    spec = known_model(req.model, as_of=backend.config.as_of)
     validated(req)
     out = imaging.resolve_output(req, spec, "", None)
     datas = await imaging.render_variation(out, req.image.data, req.n or 1)
@@ -123,7 +124,12 @@ async def _answer(request: Request, req: Any, spec: ModelSpec, out: imaging.Outp
         return sse_response(request, _stream(req, out, prompt, images, edit, prefix, fidelity, n, partials))
     datas = await imaging.render_images(prompt, out, req, n, edit)
     use = imaging.usage(prompt, out, images, fidelity, 0, n) if out.gpt else None
-    return JSONResponse(_images_body(request, spec, out, datas, revised, req.response_format, use))
+    body = _images_body(request, spec, out, datas, revised, req.response_format, use)
+    if req.safety_identifier:  # the effective safety identifier, as ImagesResponse has it
+        body["safety_identifier"] = req.safety_identifier
+    if out.output_format == "svg":
+        body["svg_usage"] = imaging.svg_usage(prompt, req.svg, datas)
+    return JSONResponse(body)
 
 
 async def _stream(req: Any, out: imaging.Output, prompt: str, images: list[bytes], edit: Any, prefix: str,

@@ -12,7 +12,8 @@ from typing import Any, AsyncIterator
 
 import anyio.to_thread
 
-from ..api.cost import image_input_tokens, output_tokens, text_tokens
+from ..api.config import OFFLINE_NOTE
+from ..api.cost import image_input_tokens, output_tokens_for, text_tokens
 from ..api.models import STANDARD_SIZES, ModelSpec, parse_size
 from .config import OfflineConfig
 
@@ -20,7 +21,7 @@ __all__ = ["Output", "resolve_output", "moderation_verdict", "usage", "revised_p
            "render_frames", "render_variation", "image_size", "HONEST_NOTE"]
 
 #: Appended to every revised_prompt: no language model is involved here.
-HONEST_NOTE = "offline procedural renderer; no language model rewrote this prompt"
+HONEST_NOTE = OFFLINE_NOTE
 
 _LANDSCAPE = re.compile(r"\b(landscape|wide|panorama|panoramic|banner|horizon)\b", re.I)
 _PORTRAIT = re.compile(r"\b(portrait|tall|poster|vertical|skyscraper)\b", re.I)
@@ -39,6 +40,7 @@ class Output:
     background: str  # transparent | opaque
     style: str | None
     gpt: bool  # GPT image model: report quality/background/format/size/usage
+    model: str = ""  # which model bills it (usage: table or formula)
 
     @property
     def size(self) -> str:
@@ -84,7 +86,7 @@ def resolve_output(req: Any, spec: ModelSpec, prompt: str, first: tuple[int, int
     if background == "auto":
         background = "transparent" if gpt and fmt in ("png", "webp") and _CUTOUT.search(prompt) else "opaque"
     return Output(w, h, quality, fmt, getattr(req, "output_compression", None), background,
-                  getattr(req, "style", None) or ("vivid" if spec.styles else None), gpt)
+                  getattr(req, "style", None) or ("vivid" if spec.styles else None), gpt, spec.name)
 
 
 def moderation_verdict(prompt: str, level: str | None, config: OfflineConfig) -> str | None:
@@ -127,7 +129,8 @@ def usage(prompt: str, out: Output, images: list[bytes] = (), fidelity: str | No
         for i, data in enumerate(images):
             w, h = image_size(data) or (1024, 1024)
             img += image_input_tokens(w, h, fidelity if i == 0 else None)
-    output = output_tokens(out.quality, out.size, partials) * n
+    # what the live API bills: the seed's table for gpt-image-1.x, the formula for gpt-image-2+
+    output = output_tokens_for(out.model, out.quality, out.size, partials)[0] * n
     return {
         "input_tokens": text + img,
         "input_tokens_details": {"text_tokens": text, "image_tokens": img},
@@ -135,6 +138,23 @@ def usage(prompt: str, out: Output, images: list[bytes] = (), fidelity: str | No
         "total_tokens": text + img + output,
         "output_tokens_details": {"image_tokens": output, "text_tokens": 0},
     }
+
+
+#: reasoning tokens the offline SVG author reports per effort (made up, but monotone and stable)
+_SVG_REASONING = {"none": 0, "minimal": 64, "low": 256, "medium": 1024, "high": 4096, "xhigh": 8192, "max": 16384}
+
+
+def svg_usage(prompt: str, svg: dict | None, datas: list[bytes]) -> dict:
+    """``svg_usage`` (the SDK's ``SvgUsage``): the SVG author's tokens, apart from the image's."""
+    from ..api.models import DEFAULT_RESPONSES_MODEL
+
+    svg = svg or {}
+    effort = (svg.get("reasoning") or {}).get("effort") or "medium"
+    inp = text_tokens(prompt)
+    out = sum(max(1, len(d) // 4) for d in datas)
+    reasoning = _SVG_REASONING.get(effort, 1024)
+    return {"input_tokens": inp, "model": str(svg.get("model") or DEFAULT_RESPONSES_MODEL),
+            "output_tokens": out, "reasoning_tokens": reasoning, "total_tokens": inp + out + reasoning}
 
 
 def revised_prompt(prompts: list[str], details: list[str] = ()) -> str:
@@ -155,7 +175,7 @@ def _spec(prompt: str, out: Output, index: int, req: Any):
     if getattr(req, "frame_count", None) is not None:
         kw["frame_count"] = req.frame_count
     if getattr(req, "frame_duration_ms", None) is not None:
-        kw["frame_duration_ms"] = req.frame_duration_ms
+        kw["frame_duration_ms"] = req.frame_duration_ms  # rounded and capped as the API does: gif_duration
     return RenderSpec(
         prompt=prompt, width=out.width, height=out.height, quality=out.quality,
         output_format=out.output_format, output_compression=out.output_compression,

@@ -42,7 +42,8 @@ _TOOL_PARAMS = {p.name: p for p in params_of(ResponsesRequest) if p.tool or p.na
 _INT_FIELDS = {p.name for p in registry().values() if p.json is int}
 _BOOL_FIELDS = {p.name for p in registry().values() if p.json is bool}
 _GENERATE_FIELDS = {"prompt", "user", *_GENERATE_PARAMS}
-_EDIT_FIELDS = {"prompt", "user", "image", "images", "mask", "markup", *_EDIT_PARAMS}
+# the edits endpoint has no moderation (SDK 3.57 and the OpenAPI spec): sent, it is an unknown parameter
+_EDIT_FIELDS = {"prompt", "user", "image", "images", "mask", "markup", *_EDIT_PARAMS} - {"moderation"}
 _VARIATION_OPTIONS = tuple(f.name for f in fields(VariationRequest) if f.name not in ("image", "extra_body"))
 _VARIATION_FIELDS = {"image", "user", *_VARIATION_OPTIONS}
 _TOOL_FIELDS = {"type", "input_image_mask", *_TOOL_PARAMS}
@@ -220,6 +221,8 @@ def generate_request(body: Any) -> GenerateRequest:
     if not isinstance(body, dict):
         raise APIFailure(400, "The body must be a JSON object.", code="invalid_json")
     opts = _options(body, _GENERATE_FIELDS, _GENERATE_PARAMS)
+    if not isinstance(body.get("model"), str) or not body["model"]:  # the API: "Specify a model explicitly"
+        raise APIFailure(400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
     return GenerateRequest(body.get("prompt"), **opts)  # type: ignore[arg-type]
 
 

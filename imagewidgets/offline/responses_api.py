@@ -24,7 +24,8 @@ from ..api.errors import ParamError
 from ..api.models import get_model
 from ..api.requests import ImageInput
 from . import imaging
-from .common import Frame, api, b64, backend_of, json_body, known_model, new_id, sse_response, validated
+from .common import (Frame, api, b64, backend_of, json_body, known_model, model_not_found, new_id, shut_down,
+                     sse_response, validated)
 from .parse import APIFailure, ResponsesWire, responses_request
 
 __all__ = ["create_response", "retrieve_response"]
@@ -75,9 +76,11 @@ def _plan(backend: Any, wire: ResponsesWire) -> Turn:
     req = wire.request
     if get_model(req.responses_model) is not None:
         raise APIFailure(400, f"{req.responses_model} is an image model: the Responses API takes a mainline "
-                         "model (e.g. gpt-5) and the image model goes in the image_generation tool.",
+                         "model (e.g. gpt-5.5) and the image model goes in the image_generation tool.",
                          param="model", code="invalid_value")
-    spec = known_model(req.model, param=f"tools[{wire.tool_index}].model")
+    if shut_down(req.responses_model, backend.config.as_of):
+        raise model_not_found(req.responses_model)
+    spec = known_model(req.model, param=f"tools[{wire.tool_index}].model", as_of=backend.config.as_of)
     prompts: list[str] = []
     base_call_id = None
     if req.previous_response_id:

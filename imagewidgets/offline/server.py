@@ -113,7 +113,11 @@ class OfflineServer:
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Ask uvicorn to exit and wait for its thread."""
+        """Ask uvicorn to exit and wait for its thread (and the batch worker's)."""
+        # the app may be wrapped (middleware around it): stop the batch worker when it can be found
+        backend = getattr(getattr(self.app, "state", None), "backend", None)
+        if backend is not None and backend.batches is not None:
+            backend.batches.stop(timeout)
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None and self._thread is not threading.current_thread():

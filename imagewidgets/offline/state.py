@@ -9,20 +9,21 @@ between processes.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from ..api.results import atomic_write, make_folder
 
 __all__ = ["State", "MemoryState", "FolderState", "open_state"]
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
-_KINDS = ("responses", "calls", "files", "images")
+_KINDS = ("responses", "calls", "files", "images", "batches")
 
 
 class State(Protocol):
@@ -32,6 +33,10 @@ class State(Protocol):
     def get(self, kind: str, id: str) -> dict | None: ...
     def blob(self, kind: str, id: str) -> bytes | None: ...
     def delete(self, kind: str, id: str) -> bool: ...
+    def records(self, kind: str) -> list[dict]: ...
+    def append_blob(self, kind: str, id: str, data: bytes) -> None: ...
+    def truncate_blob(self, kind: str, id: str, size: int) -> None: ...
+    def open_blob(self, kind: str, id: str) -> BinaryIO | None: ...
 
 
 class MemoryState:
@@ -73,7 +78,9 @@ class MemoryState:
     def blob(self, kind: str, id: str) -> bytes | None:
         with self._lock:
             item = self._touch(kind, id)
-        return item[1] if item is not None else None
+        if item is None or item[1] is None:
+            return None
+        return bytes(item[1]) if isinstance(item[1], bytearray) else item[1]
 
     def delete(self, kind: str, id: str) -> bool:
         with self._lock:
@@ -81,6 +88,31 @@ class MemoryState:
             if gone is not None:
                 self.size -= _weight(gone)
             return gone is not None
+
+    def records(self, kind: str) -> list[dict]:
+        """Every record of ``kind``, oldest first."""
+        with self._lock:
+            texts = [text for (k, _), (text, _) in self._items.items() if k == kind]
+        return [json.loads(t) for t in texts]
+
+    def append_blob(self, kind: str, id: str, data: bytes) -> None:
+        """Add ``data`` at the end of the blob (a batch's growing output file); the record must exist."""
+        with self._lock:
+            text, blob = self._items[(kind, id)]
+            grown = blob if isinstance(blob, bytearray) else bytearray(blob or b"")
+            grown += data
+            self._items[(kind, id)] = (text, grown)
+            self.size += len(data)
+
+    def truncate_blob(self, kind: str, id: str, size: int) -> None:
+        with self._lock:
+            text, blob = self._items[(kind, id)]
+            self.size -= max(0, len(blob or b"") - size)
+            self._items[(kind, id)] = (text, bytearray((blob or b"")[:size]))
+
+    def open_blob(self, kind: str, id: str) -> BinaryIO | None:
+        data = self.blob(kind, id)
+        return io.BytesIO(bytes(data)) if data is not None else None
 
     def __repr__(self) -> str:
         limit = f" of {self.max_bytes / 2**20:g} MB" if self.max_bytes is not None else ""
@@ -131,6 +163,36 @@ class FolderState:
                 pass
         return found
 
+    def records(self, kind: str) -> list[dict]:
+        """Every record of ``kind``, oldest first (by the time it was last written)."""
+        if kind not in _KINDS:
+            return []
+        out = []
+        for path in sorted((self.folder / kind).glob("*.json"), key=_mtime):
+            try:
+                out.append(json.loads(path.read_bytes()))
+            except (FileNotFoundError, ValueError):  # deleted, or being replaced, meanwhile
+                pass
+        return out
+
+    def append_blob(self, kind: str, id: str, data: bytes) -> None:
+        """Add ``data`` at the end of the blob. Not atomic: a reader that resumes after a crash
+        trims a torn last line (``truncate_blob``)."""
+        with open(self._path(kind, id, "bin"), "ab") as f:
+            f.write(data)
+
+    def truncate_blob(self, kind: str, id: str, size: int) -> None:
+        path = self._path(kind, id, "bin")
+        if path.exists():
+            with open(path, "r+b") as f:
+                f.truncate(size)
+
+    def open_blob(self, kind: str, id: str) -> BinaryIO | None:
+        try:
+            return open(self._path(kind, id, "bin"), "rb")
+        except (KeyError, FileNotFoundError):
+            return None
+
     def prune(self, older_than_s: float) -> int:
         """Forget records (and their blobs) not written for ``older_than_s`` seconds; returns how many."""
         cutoff = time.time() - older_than_s
@@ -148,6 +210,13 @@ class FolderState:
 
     def __repr__(self) -> str:
         return f"FolderState({str(self.folder)!r})"
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def open_state(state_dir: str | Path | None, *, memory_limit_mb: float = 0,

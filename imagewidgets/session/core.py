@@ -26,6 +26,7 @@ from ..api.models import DEFAULT_MODEL, get_model
 from ..api.requests import EditRequest, GenerateRequest, ImageInput, ImageRequest, ResponsesRequest, VariationRequest
 from ..api.results import CompletedEvent, ImageResult, ImageSet
 from ..api.streams import ImageStream
+from .batch_store import outstanding_usd
 from .recorder import TurnRecorder
 from .replay import backend_identity
 from .store import Store, open_store
@@ -40,6 +41,16 @@ __all__ = ["SessionCore", "REQUEST_OPTIONS", "refuse_unknown"]
 
 def _variant_number(turn: Turn) -> int:
     return turn.variant or 0
+
+
+def session_name(name: Any) -> str:
+    """A session's name from any text (or a number, as papermill passes ``-p run 7``): kept as given
+    in the index; its image folder is made safe from it by the store."""
+    if isinstance(name, int) and not isinstance(name, bool):
+        name = str(name)
+    if not isinstance(name, str) or not name.strip() or len(name) > 200 or "\x00" in name:
+        raise ParamError("name", name, "the session's name: some text of 1 to 200 characters")
+    return name
 
 
 def _fields(cls: type) -> set[str]:
@@ -80,7 +91,7 @@ class SessionCore:
             raise ParamError("api", api, "'images', 'responses' or None (chosen per model)")
         refuse_unknown(defaults, REQUEST_OPTIONS | {"folder", "client", "api", "model", "budget_usd",
                                                     "async_client"}, "Session()")
-        self.name = name
+        self.name = name = session_name(name)
         self.store: Store = open_store(folder)
         self.client = client if client is not None else Client()
         self.async_client = async_client  # an AsyncClient, or a factory of one, for sweeps
@@ -93,10 +104,13 @@ class SessionCore:
         self.store.settle_interrupted(name)  # turns a crashed process left "running"
         self.tree = TurnTree(self.store, name)
         self.recorder = TurnRecorder(self)
+        # a batch job recorded earlier (another kernel, another day) still holds its estimate
+        self.recorder.reserved = outstanding_usd(self.store, name)
 
     def __repr__(self) -> str:
-        spent = f" spent=${self.spent_usd:.4f}" + (f" of ${self.budget_usd:.2f}" if self.budget_usd else "")
-        return (f"<Session {self.name!r} turns={len(self.tree.turns)} api={self.api or 'auto'} model={self.model!r}"
+        count, spent_usd = self.store.ledger(self.name)  # the store says: no turn is read for a repr
+        spent = f" spent=${spent_usd:.4f}" + (f" of ${self.budget_usd:.2f}" if self.budget_usd else "")
+        return (f"<Session {self.name!r} turns={count} api={self.api or 'auto'} model={self.model!r}"
                 f"{spent} store={str(self.store.folder)!r} backend={self.backend!r}>")
 
     # -- the tree ------------------------------------------------------------------------------
@@ -177,6 +191,8 @@ class SessionCore:
         """Session defaults the request type accepts, then the call's options (which win)."""
         known = _fields(cls)
         out = {k: v for k, v in self.defaults.items() if k in known}
+        if cls is EditRequest:  # a session-wide moderation applies where the API has it, not to edits
+            out.pop("moderation", None)
         if "model" in known and cls is not VariationRequest:
             out.setdefault("model", self.model)
         out.update({k: v for k, v in options.items() if v is not None})

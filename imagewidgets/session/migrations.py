@@ -96,6 +96,70 @@ def m004_variants_and_picks(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE turns ADD COLUMN picked INTEGER NOT NULL DEFAULT 0")
 
 
+@migration
+def m005_turns_by_created(db: sqlite3.Connection) -> None:
+    # pages of big sessions (newest 50, a turn's number) walk this index instead of every turn;
+    # "created" is when a turn began: the rowid moves each time a turn's row is rewritten
+    db.execute("CREATE INDEX IF NOT EXISTS turns_by_session_created ON turns(session, created)")
+    # opening a session looks for turns a crashed process left "running": a few rows, not all
+    db.execute("CREATE INDEX IF NOT EXISTS turns_running ON turns(session) WHERE status = 'running'")
+
+
+@migration
+def m006_batches(db: sqlite3.Connection) -> None:
+    # Batch API jobs (session/batch.py). A job is recorded, with every cell and the exact line it
+    # sends, before anything is uploaded: a crash at any point finds it, and a part (one remote
+    # batch) is created at most once. A cell is done when the turn with its turn_id exists.
+    _script(db, """
+        CREATE TABLE batch_jobs (
+            id TEXT PRIMARY KEY,
+            session TEXT NOT NULL,
+            created REAL NOT NULL,
+            endpoint TEXT NOT NULL,
+            status TEXT NOT NULL,
+            varying TEXT NOT NULL DEFAULT '[]',
+            estimate_usd REAL NOT NULL DEFAULT 0,
+            backend TEXT,
+            note TEXT
+        );
+        CREATE INDEX batch_jobs_by_session ON batch_jobs(session);
+        CREATE TABLE batch_parts (
+            job_id TEXT NOT NULL REFERENCES batch_jobs(id),
+            part INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            input_file_id TEXT,
+            batch_id TEXT,
+            output_file_id TEXT,
+            error_file_id TEXT,
+            counts TEXT,
+            read INTEGER NOT NULL DEFAULT 0,
+            updated REAL,
+            PRIMARY KEY (job_id, part)
+        );
+        CREATE INDEX batch_parts_by_batch ON batch_parts(batch_id);
+        CREATE TABLE batch_cells (
+            job_id TEXT NOT NULL REFERENCES batch_jobs(id),
+            idx INTEGER NOT NULL,
+            part INTEGER,
+            custom_id TEXT NOT NULL,
+            turn_id TEXT NOT NULL,
+            cell TEXT NOT NULL,
+            turn TEXT NOT NULL,
+            line BLOB,
+            estimate_usd REAL NOT NULL DEFAULT 0,
+            PRIMARY KEY (job_id, idx),
+            UNIQUE (job_id, custom_id)
+        );
+        CREATE TABLE batch_uploads (
+            backend TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            file_id TEXT NOT NULL,
+            created REAL NOT NULL,
+            PRIMARY KEY (backend, sha256)
+        );
+        """)
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     # statement by statement: executescript() would COMMIT and break the migration's transaction
     for statement in sql.split(";"):

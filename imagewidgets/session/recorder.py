@@ -78,6 +78,38 @@ class TurnRecorder:
         self._held[turn.id] = (usd, time.perf_counter())
         return turn
 
+    def new_turn(self, req: ImageRequest, parent: Turn | None = None, *, kind: str | None = None,
+                 turn_id: str | None = None) -> Turn:
+        """The "running" turn ``req`` becomes, secrets cut out (not stored, nothing held)."""
+        s = self.session
+        secrets = self.secrets()
+        return Turn(
+            id=turn_id or new_turn_id(), session=s.name, kind=kind or _KIND.get(type(req), "generate"),
+            api="responses" if isinstance(req, ResponsesRequest) else "images",
+            prompt=redact(getattr(req, "prompt", "") or None, secrets), parent_id=parent.id if parent else None,
+            model=req.model, params=redact(request_params(req), secrets), inputs=request_inputs(req),
+            created=time.time(), replay_key=replay_key(req, s.backend), backend=s.backend, owner=this_process(),
+        )
+
+    def hold(self, usd: float) -> float:
+        """Hold ``usd`` against the budget for work sent elsewhere (a batch job's whole estimate);
+        ``BudgetExceededError`` when it does not fit. ``track`` hands each part to a turn."""
+        s = self.session
+        with s.tree.lock:
+            if s.budget_usd is not None:
+                left = s.budget_usd - s.tree.spent_usd - self.reserved
+                if usd > left + 1e-12:
+                    raise BudgetExceededError(usd, max(0.0, left), s.budget_usd)
+            self.reserved += usd
+        return usd
+
+    def track(self, turn: Turn, usd: float, sent_at: float) -> Turn:
+        """A turn whose request went out another way (a line of a batch, sent at ``sent_at``, wall
+        clock) and whose ``usd`` is already held: ``finish`` / ``fail`` record it and release it."""
+        self.session.tree.add(turn)
+        self._held[turn.id] = (usd, time.perf_counter() - max(0.0, time.time() - sent_at))
+        return turn
+
     def save(self, turn: Turn, result: ImageResult, index: int, partial: bool = False) -> ImageResult:
         """Store one image of ``turn`` (atomically, with its metadata, secrets cut out) and return it stored."""
         secrets = self.secrets()
@@ -206,15 +238,7 @@ class TurnRecorder:
 
     def _reserve(self, req: ImageRequest) -> float:
         """Refuse, before anything is sent, a request whose estimate exceeds what is left."""
-        usd = estimate(req).usd
-        s = self.session
-        with s.tree.lock:
-            if s.budget_usd is not None:
-                left = s.budget_usd - s.tree.spent_usd - self.reserved
-                if usd > left + 1e-12:
-                    raise BudgetExceededError(usd, max(0.0, left), s.budget_usd)
-            self.reserved += usd
-        return usd
+        return self.hold(estimate(req).usd)
 
     def _release(self, usd: float) -> None:
         with self.session.tree.lock:

@@ -1,35 +1,40 @@
-"""Looking back at a session: ``history()`` (a table), ``lineage()`` (the tree as thumbnails),
-``export("report.html")`` (one self-contained file) and ``export("session.json")`` (read back by
-``importing.import_json``).
+"""Looking back at a session: ``export("report.html")`` (one file, or one file with its images
+beside it) and ``export("session.json")`` (read back by ``importing.import_json``); the notebook views (``history()``,
+``lineage()``) live in ``views.py`` and are re-exported here.
+
+Exports stream to disk turn by turn (read from the store in chunks), so a session of 10,000
+turns is written in bounded memory.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as _dt
-import html
 import io
 import json
+import os
+import shutil
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Iterator
 
 from ..api.results import ImageResult, Usage
 from .turns import Turn
+from .views import TREE_CSS, HistoryTable, Lineage, dataframe, turn_row, when as _when
+from .views import _esc
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import SessionCore as Session
 
-__all__ = ["HistoryTable", "Lineage", "dataframe", "export", "export_html", "export_json", "import_json", "thumbnail_url"]
+__all__ = ["HistoryTable", "Lineage", "dataframe", "export", "export_html", "export_json", "import_json",
+           "thumbnail_url", "turn_row"]
+
+IMAGES = ("embed", "link")
 
 from .importing import JSON_FORMAT, JSON_VERSION, import_json  # noqa: E402  (read back: checked, all or nothing)
 
-_TREE_CSS = """
-.iw-tree ul{list-style:none;padding-left:18px;border-left:1px dashed #bbb;margin:2px 0}
-.iw-tree li{margin:4px 0}.iw-node{display:inline-flex;gap:6px;align-items:center;font-size:12px}
-.iw-node img{border:1px solid #ccc;border-radius:3px}.iw-current img{border:2px solid #e67e22}
-"""
-_CSS = _TREE_CSS + """
+_CSS = TREE_CSS + """
 body{font-family:system-ui,sans-serif;margin:24px;color:#222}
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;padding:3px 6px;vertical-align:top}
 .iw-turn{border-top:1px solid #ddd;padding:12px 0}.iw-turn img.full{max-width:100%;height:auto}
@@ -37,209 +42,149 @@ table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;paddin
 """
 
 
-def _esc(v: Any) -> str:
-    return html.escape("" if v is None else str(v))
-
-
 def thumbnail_url(img: ImageResult | None, px: int = 128) -> str:
-    """A small ``data:`` URL of ``img`` (JPEG/PNG thumbnail; SVG as it is)."""
+    """A small ``data:`` URL of an in-memory ``img`` (views of stored turns use the store's cache)."""
     if img is None:
         return ""
-    if img.format == "svg":
-        return img.data_url()
-    try:
-        from PIL import Image
+    from .thumbs import make_thumbnail
 
-        with Image.open(io.BytesIO(img.data)) as im:
-            im.thumbnail((px, px))
-            out = io.BytesIO()
-            if im.mode in ("RGBA", "LA", "P"):
-                im.convert("RGBA").save(out, format="PNG", optimize=True)
-                mime = "image/png"
-            else:
-                im.convert("RGB").save(out, format="JPEG", quality=80)
-                mime = "image/jpeg"
-        return f"data:{mime};base64,{base64.b64encode(out.getvalue()).decode()}"
+    try:
+        return make_thumbnail(img.data, img.format, px, img.width, img.height).data_url()
     except Exception:  # an image PIL cannot read: show it whole
         return img.data_url()
-
-
-def _one_line(text: str | None) -> str:
-    """A prompt on one line (a %%imagine cell's prompt has several), for the text views."""
-    return " ".join((text or "").split())
-
-
-def _when(ts: float | None) -> str:
-    return _dt.datetime.fromtimestamp(ts).isoformat(timespec="seconds") if ts else ""
-
-
-def turn_row(t: Turn) -> dict[str, Any]:
-    """One row of the history: what the turn was and what it cost."""
-    return {
-        "id": t.id, "parent_id": t.parent_id, "kind": t.kind, "api": t.api, "model": t.model,
-        "status": t.status, "prompt": t.prompt, "revised_prompt": t.revised_prompt,
-        "size": t.params.get("size"), "quality": t.params.get("quality"), "n_images": len(t.images),
-        "cost_usd": t.cost, "input_tokens": t.usage.input_tokens if t.usage else None,
-        "output_tokens": t.usage.output_tokens if t.usage else None, "elapsed_s": t.elapsed_s,
-        "response_id": t.response_id, "created": _when(t.created), "error": t.error,
-        "outside_mask_change": _outside(t),
-    }
-
-
-def _outside(t: Turn) -> str | None:
-    """A masked edit's fidelity, in words: "3.1% (mean 1.7)", and "kept" when the outside was put back."""
-    img = t.image
-    change = img.outside_mask_change if img is not None else None
-    if not change:
-        return None
-    kept = "; outside kept" if img.raw_path else ""
-    return f"{change['share']:.1%} (mean {change['mean_diff']:.1f}){kept}"
-
-
-def dataframe(rows: list[dict]) -> Any:
-    """``rows`` as a pandas DataFrame; pandas is optional, so say how to get it when it is missing."""
-    try:
-        import pandas as pd
-    except ImportError:
-        raise ImportError("to_pandas() needs pandas: pip install pandas (without it, the same rows are in .rows)") from None
-    return pd.DataFrame(rows)
-
-
-class HistoryTable:
-    """The session's turns as rows; shows as an HTML table with thumbnails."""
-
-    def __init__(self, session: "Session") -> None:
-        self.session_name = session.name
-        self.turns = session.turns
-        self.current_id = session.current.id if session.current else None
-        self.rows = [turn_row(t) for t in self.turns]
-
-    def to_pandas(self):
-        """The rows as a pandas DataFrame (needs pandas)."""
-        return dataframe(self.rows)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __repr__(self) -> str:
-        lines = [f"History of {self.session_name!r}: {len(self.rows)} turns"]
-        for r in self.rows:
-            cost = f"${r['cost_usd']:.4f}" if r["cost_usd"] else "-"
-            outside = f"  [outside mask changed: {r['outside_mask_change']}]" if r["outside_mask_change"] else ""
-            lines.append(f"  {r['id']} {r['kind']:<8} {r['status']:<9} {cost:>9}  {_one_line(r['prompt'])[:50]}"
-                         f"{outside}")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        cols = ["id", "parent_id", "kind", "api", "model", "status", "prompt", "revised_prompt", "size",
-                "quality", "outside_mask_change", "cost_usd", "output_tokens", "elapsed_s", "created"]
-        head = "<tr><th></th>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>"
-        body = []
-        for t, r in zip(self.turns, self.rows):
-            thumb = thumbnail_url(t.image, 64)
-            pic = f'<img src="{thumb}" width="64"/>' if thumb else ""
-            cells = []
-            for c in cols:
-                v = r[c]
-                if c == "cost_usd" and v is not None:
-                    v = f"${v:.4f}"
-                elif c == "elapsed_s" and v is not None:
-                    v = f"{v:.1f}s"
-                cells.append(f'<td class="iw-status-{_esc(r["status"])}">{_esc(v)}</td>' if c == "status"
-                             else f"<td>{_esc(v)}</td>")
-            body.append(f"<tr><td>{pic}</td>{''.join(cells)}</tr>")
-        total = sum(r["cost_usd"] or 0 for r in self.rows if r["status"] != "replayed")
-        return (f"<div><b>{_esc(self.session_name)}</b>: {len(self.rows)} turns, ${total:.4f} spent"
-                f"<table>{head}{''.join(body)}</table></div>")
-
-
-class Lineage:
-    """The tree of turns: each turn under the one it continued from."""
-
-    def __init__(self, session: "Session") -> None:
-        self.session_name = session.name
-        self.turns = session.turns
-        self.current_id = session.current.id if session.current else None
-        ids = {t.id for t in self.turns}
-        self.children: dict[str | None, list[Turn]] = {}
-        for t in self.turns:
-            parent = t.parent_id if t.parent_id in ids else None
-            self.children.setdefault(parent, []).append(t)
-
-    @property
-    def roots(self) -> list[Turn]:
-        return self.children.get(None, [])
-
-    def __repr__(self) -> str:
-        lines = [f"Lineage of {self.session_name!r}"]
-
-        def walk(t: Turn, depth: int) -> None:
-            mark = " *" if t.id == self.current_id else ""
-            sibling = f" variant #{t.variant + 1}" if t.variant is not None else ""
-            lines.append(f"{'  ' * depth}- {t.id} {t.kind}{sibling} [{t.status}] {_one_line(t.prompt)[:50]}{mark}")
-            for c in self.children.get(t.id, []):
-                walk(c, depth + 1)
-
-        for r in self.roots:
-            walk(r, 1)
-        return "\n".join(lines)
-
-    def html(self, px: int = 96, link: bool = False) -> str:
-        def node(t: Turn) -> str:
-            thumb = thumbnail_url(t.image, px)
-            cls = "iw-node iw-current" if t.id == self.current_id else "iw-node"
-            pic = f'<img src="{thumb}" width="{px}"/>' if thumb else ""
-            sibling = f" · variant #{t.variant + 1}" if t.variant is not None else ""
-            label = (f"<span><b>{_esc(t.kind)}</b>{sibling} <span class='iw-muted'>{_esc(t.id)} · "
-                     f"{_esc(t.status)}</span><br/>{_esc((t.prompt or '')[:80])}</span>")
-            inner = f'<a href="#{_esc(t.id)}">{pic}</a>' if link else pic
-            kids = self.children.get(t.id, [])
-            sub = f"<ul>{''.join(node(c) for c in kids)}</ul>" if kids else ""
-            return f'<li><span class="{cls}">{inner}{label}</span>{sub}</li>'
-
-        return f'<div class="iw-tree"><ul>{"".join(node(r) for r in self.roots)}</ul></div>'
-
-    def _repr_html_(self) -> str:
-        return f"<style>{_TREE_CSS}</style>{self.html()}"
 
 
 # -- export ----------------------------------------------------------------------------------
 
 
-def export(session: "Session", path: Path) -> Path:
+def export(session: "Session", path: Path, *, images: str = "embed") -> Path:
+    """``*.html`` (``images="embed"``: one self-contained file; ``"link"``: images in a folder
+    beside it) or ``*.json`` (the session with its images, for ``from_json``)."""
+    from ..api.errors import ParamError
+
+    if images not in IMAGES:
+        raise ParamError("images", images, "embed (one self-contained file) or link (images beside the HTML)")
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
-        return export_html(session, path)
+        return export_html(session, path, images=images)
     if suffix == ".json":
         return export_json(session, path)
     raise ValueError(f"export to .html or .json, not {path.suffix or path.name!r}")
 
 
-def _turn_count(turns: list) -> str:
+@contextmanager
+def _atomic_text(path: Path) -> Iterator[IO[str]]:
+    """A text file written in pieces and renamed into place when complete (never half a report)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class _Pictures:
+    """Where an export's pictures go: inline data URLs, or files in ``<name>_files/`` linked
+    relatively (each image once, named by its content hash)."""
+
+    def __init__(self, session: "Session", path: Path, images: str) -> None:
+        self.store = session.store
+        self.link = images == "link"
+        self.folder_name = f"{path.stem}_files"
+        self.folder = path.parent / self.folder_name
+        self._done: set[str] = set()
+        self._thumbs: dict[tuple[str, int], str] = {}  # sha -> URL: a replayed image's thumbnail is read once
+
+
+    def original(self, row: dict) -> str:
+        src = self.store.folder / row["path"]
+        if self.link:
+            name = f"images/{row['sha256']}{src.suffix}"
+            if name not in self._done:
+                self._done.add(name)
+                (self.folder / "images").mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, self.folder / name)
+            return f"{self.folder_name}/{name}"
+        mime = {"jpeg": "image/jpeg", "svg": "image/svg+xml"}.get(row["format"], f"image/{row['format']}")
+        return f"data:{mime};base64,{base64.b64encode(src.read_bytes()).decode()}"
+
+    def thumb(self, row: dict | None, px: int) -> str:
+        if row is None:
+            return ""
+        key = (row["sha256"], px)
+        if key not in self._thumbs:
+            if len(self._thumbs) >= 512:  # embedded thumbnails are data URLs: keep a bounded few
+                self._thumbs.pop(next(iter(self._thumbs)))
+            self._thumbs[key] = self._thumb(row, px)
+        return self._thumbs[key]
+
+    def _thumb(self, row: dict, px: int) -> str:
+        thumb = self.store.thumbnail(row, px)
+        if thumb is None:
+            return ""
+        if not self.link or thumb.path is None:
+            return thumb.data_url()
+        name = f"thumbs/{px}/{thumb.path.name}"
+        if name not in self._done:
+            self._done.add(name)
+            (self.folder / "thumbs" / str(px)).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(thumb.path, self.folder / name)
+        return f"{self.folder_name}/{name}"
+
+
+def _turn_count(count: int, replayed: int) -> str:
     """"5 turns", or "10 turns (5 made, 5 replayed from the store at $0)": a re-run is counted honestly."""
-    replayed = sum(t.status == "replayed" for t in turns)
-    text = f"{len(turns)} turn{'s' if len(turns) != 1 else ''}"
-    return text + (f" ({len(turns) - replayed} made, {replayed} replayed from the store at $0)" if replayed else "")
+    text = f"{count} turn{'s' if count != 1 else ''}"
+    return text + (f" ({count - replayed} made, {replayed} replayed from the store at $0)" if replayed else "")
 
 
-def export_html(session: "Session", path: Path) -> Path:
-    """One self-contained HTML file: images as data URLs, prompts, parameters, costs, the tree."""
-    from ..api.results import atomic_write
+def export_html(session: "Session", path: Path, *, images: str = "embed") -> Path:
+    """The session as HTML: prompts, parameters, costs, the tree, and each turn's images (inline
+    as data URLs, or linked from ``<name>_files/`` with ``images="link"``). Written turn by turn."""
+    store = session.store
+    pics = _Pictures(session, path, images)
+    tree = Lineage(session, per_page=None, thumb_px=96)
+    firsts = store.first_images([t.id for t in tree.turns])
+    count, spent = store.ledger(session.name)
+    with _atomic_text(path) as out:
+        out.write("<!DOCTYPE html><html><head><meta charset='utf-8'>"
+                  f"<title>imagewidgets session {_esc(session.name)}</title><style>{_CSS}</style></head><body>"
+                  f"<h1>Session {_esc(session.name)}</h1>"
+                  f"<p>{_turn_count(count, store.count_turns(session.name, status='replayed'))} · "
+                  f"${spent:.4f} spent · backend {_esc(session.backend)} · "
+                  f"exported {_esc(_when(time.time()))}</p><h2>Tree</h2>")
+        out.write(tree.html(px=96, link=True, thumb_src=lambda t, px: pics.thumb(firsts.get(t.id), px)))
+        del firsts
+        out.write("<h2>Turns</h2>")
+        chunk: list[Turn] = []
+        for turn in store.iter_turns(session.name):
+            chunk.append(turn)
+            if len(chunk) == 200:
+                _write_turns(out, chunk, store, pics)
+                chunk = []
+        _write_turns(out, chunk, store, pics)
+        out.write("</body></html>")
+    return path
 
-    turns = session.turns
-    lineage = Lineage(session)
-    spent = session.spent_usd
-    parts = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
-        f"<title>imagewidgets session {_esc(session.name)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Session {_esc(session.name)}</h1>",
-        f"<p>{_turn_count(turns)} · ${spent:.4f} spent · backend {_esc(session.backend)} · "
-        f"exported {_esc(_when(time.time()))}</p>",
-        "<h2>Tree</h2>", lineage.html(px=96, link=True), "<h2>Turns</h2>",
-    ]
+
+def _write_turns(out: IO[str], turns: list[Turn], store: Any, pics: _Pictures) -> None:
+    rows = store.images_of([t.id for t in turns])
     for t in turns:
-        imgs = "".join(f'<img class="full" src="{img.data_url()}" alt="{_esc(t.prompt)}" '
-                       f'width="{min(img.width or 512, 512)}"/>' for img in t.images)
+        out.write(f'<section class="iw-turn" id="{_esc(t.id)}"><h3>{_esc(t.id)}</h3>'
+                  f"<p><b>Prompt:</b> {_esc(t.prompt)}</p>"
+                  + (f"<p><b>Revised prompt:</b> {_esc(t.revised_prompt)}</p>" if t.revised_prompt else ""))
+        for row in rows.get(t.id, []):
+            out.write(f'<img class="full" src="{_esc(pics.original(row))}" alt="{_esc(t.prompt)}" '
+                      f'width="{min(row["width"] or 512, 512)}"/>')
         params = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(json.dumps(v) if isinstance(v, (dict, list)) else v)}"
                          "</td></tr>" for k, v in sorted(t.params.items()))
         usage = t.usage.to_dict() if t.usage else {}
@@ -252,29 +197,28 @@ def export_html(session: "Session", path: Path) -> Path:
                  ("elapsed", f"{t.elapsed_s:.2f}s" if t.elapsed_s is not None else None),
                  ("response id", t.response_id), ("image call id", t.call_id), ("replayed from", t.replayed_from),
                  ("created", _when(t.created)), ("note", t.note), ("error", t.error)]
-        rows = "".join(f"<tr><th>{k}</th><td>{_esc(v)}</td></tr>" for k, v in facts if v)
-        parts.append(
-            f'<section class="iw-turn" id="{_esc(t.id)}"><h3>{_esc(t.id)}</h3>'
-            f"<p><b>Prompt:</b> {_esc(t.prompt)}</p>"
-            + (f"<p><b>Revised prompt:</b> {_esc(t.revised_prompt)}</p>" if t.revised_prompt else "")
-            + f"{imgs}<table>{rows}</table><h4>Parameters</h4><table>{params}</table></section>"
-        )
-    parts.append("</body></html>")
-    return atomic_write(path, "".join(parts).encode("utf-8"), private=False)  # the user named it
+        facts_rows = "".join(f"<tr><th>{k}</th><td>{_esc(v)}</td></tr>" for k, v in facts if v)
+        out.write(f"<table>{facts_rows}</table><h4>Parameters</h4><table>{params}</table></section>")
 
 
 def export_json(session: "Session", path: Path) -> Path:
-    """The session as JSON: every turn's metadata and its images as data URLs (``from_json`` reads it)."""
-    from ..api.results import atomic_write
-
-    turns = []
-    for t in session.turns:
-        d = t.to_dict()
-        for meta, img in zip(d["images"], t.images):
-            meta.pop("path", None)
-            meta["data_url"] = img.data_url()
-        turns.append(d)
-    doc = {"format": JSON_FORMAT, "version": JSON_VERSION, "name": session.name,
-           "current_id": session.current.id if session.current else None, "backend": session.backend,
-           "spent_usd": session.spent_usd, "turns": turns}
-    return atomic_write(path, json.dumps(doc, indent=1).encode("utf-8"), private=False)  # the user named it
+    """The session as JSON: every turn's metadata and its images as data URLs (``from_json`` reads
+    it). Written turn by turn."""
+    store = session.store
+    count, spent = store.ledger(session.name)
+    head = {"format": JSON_FORMAT, "version": JSON_VERSION, "name": session.name,
+            "current_id": session.current.id if session.current else None, "backend": session.backend,
+            "spent_usd": spent}
+    with _atomic_text(path) as out:
+        out.write(json.dumps(head, indent=1)[:-2] + ',\n "turns": [\n')
+        first = True
+        for turn in store.iter_turns(session.name):
+            d = turn.to_dict()
+            for meta, img in zip(d["images"], turn.images):
+                meta.pop("path", None)
+                meta["data_url"] = img.data_url()
+            turn.images = []  # written: let the bytes go
+            out.write(("" if first else ",\n") + json.dumps(d))
+            first = False
+        out.write("\n ]\n}\n")
+    return path

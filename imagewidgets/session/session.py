@@ -18,9 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from ..api import config as _config
+from ..api.preview import set_preview
 from ..api.errors import ParamError
+from ..api.models import DEFAULT_RESPONSES_MODEL
 from . import report as _report
+from .batch import BatchJob
+from .batch_store import BatchRecords
+from .batch_submit import submit_batch
 from .core import REQUEST_OPTIONS, SessionCore, refuse_unknown
+from .rerun import rerun as _rerun
 from .sweep import run_sweep
 from .turns import Turn
 
@@ -39,10 +45,12 @@ class Session(SessionCore):
 
     def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Any = None,
                  api: str | None = None, model: str | None = None, budget_usd: float | None = None,
-                 async_client: Any = None, store: str | Path | None = None, **defaults: Any) -> None:
+                 async_client: Any = None, responses_model: str | None = None, store: str | Path | None = None, **defaults: Any) -> None:
         folder = _one_folder(folder, store)
         refuse_unknown(defaults, REQUEST_OPTIONS | {"folder", "store", "client", "api", "model", "budget_usd",
                                                     "async_client"}, "Session()")
+        if responses_model is not None:  # the mainline model of Responses turns (default: models.py)
+            defaults["responses_model"] = responses_model
         super().__init__(
             name, folder=folder if folder is not None else _settings.get("folder"), client=client,
             api=api if api is not None else _settings.get("api"),
@@ -51,22 +59,63 @@ class Session(SessionCore):
             async_client=async_client,
             **{**_settings.request_defaults(), **defaults})
 
-    def sweep(self, prompts: Any = None, *, concurrency: int = 4, progress: bool = True, **grid: Any):
-        """Run a grid of prompts x parameters concurrently; each cell is a stored turn (see ``session/sweep.py``)."""
+    @property
+    def responses_model(self) -> str:
+        """The mainline model this session's Responses turns are sent with: ``Session(responses_model=)``,
+        ``configure(responses_model=)`` / ``%imagine_config --responses-model``, else
+        ``DEFAULT_RESPONSES_MODEL``. A call's own ``responses_model=`` still wins."""
+        return str(self.defaults.get("responses_model") or DEFAULT_RESPONSES_MODEL)
+
+    @responses_model.setter
+    def responses_model(self, value: str | None) -> None:
+        if value:
+            self.defaults["responses_model"] = value
+        else:
+            self.defaults.pop("responses_model", None)
+
+    def rerun(self, turn_or_branch: Any, *, model: str, branch: bool = True, **options: Any):
+        """Re-run a turn's branch (or only the turn, ``branch=False``) with ``model``, as new turns;
+        returns a ``Rerun`` that shows old and new images and costs side by side (``session/rerun.py``)."""
+        return _rerun(self, turn_or_branch, model=model, branch=branch, **options)
+
+    def sweep(self, prompts: Any = None, *, concurrency: int = 4, progress: bool = True, batch: bool = False,
+              **grid: Any):
+        """Run a grid of prompts x parameters concurrently; each cell is a stored turn (see ``session/sweep.py``).
+
+        ``batch=True``: send the grid as a Batch API job instead (half the price, answers within 24 h)
+        and return a ``BatchJob`` at once (``.wait()``, ``.results()``; see ``session/batch.py``);
+        with ``image=`` (and optionally ``mask=``) every cell edits that image."""
+        if batch:
+            return submit_batch(self, prompts, progress=progress, **grid)
+        if grid.get("image") is not None or grid.get("mask") is not None:
+            raise ParamError("image", "an image", "batch=True: a direct sweep generates; a sweep of edits goes as a batch")
         return run_sweep(self, prompts, concurrency=concurrency, progress=progress, **grid)
 
+    def batches(self) -> list[BatchJob]:
+        """This session's Batch API jobs, oldest first (after a restart too)."""
+        return [BatchJob(self, job.id) for job in BatchRecords(self.store).jobs(self.name)]
+
+    def batch(self, job_id: str, *, progress: bool = True) -> BatchJob:
+        """A Batch API job of this session by its id (or the id of one of its remote batches)."""
+        found = BatchRecords(self.store).job_of_batch(job_id) if not job_id.startswith("batchjob_") else job_id
+        return BatchJob(self, found or job_id, progress=progress)
+
     # -- views and exports ---------------------------------------------------------------------
-    def history(self):
-        """The turns as a table (HTML in a notebook; ``.rows``; ``.to_pandas()``)."""
-        return _report.HistoryTable(self)
+    def history(self, *, page: int = 1, per_page: int | None = 50, search: str | None = None,
+                columns: str = "compact"):
+        """A page of the turns as a table, newest 50 first (HTML in a notebook; ``.rows``;
+        ``.to_pandas()``; ``.next()``). ``search`` keeps the turns whose prompt contains it;
+        ``columns="all"`` shows every field; ``per_page=None`` every turn."""
+        return _report.HistoryTable(self, page=page, per_page=per_page, search=search, columns=columns)
 
-    def lineage(self):
-        """The tree of turns as thumbnails."""
-        return _report.Lineage(self)
+    def lineage(self, *, page: int = 1, per_page: int | None = 50, search: str | None = None):
+        """A page of the tree of turns as thumbnails (newest 50; ``.next()``; ``search``)."""
+        return _report.Lineage(self, page=page, per_page=per_page, search=search)
 
-    def export(self, path: str | Path) -> Path:
-        """``*.html``: one self-contained report; ``*.json``: the session with its images."""
-        return _report.export(self, Path(path))
+    def export(self, path: str | Path, *, images: str = "embed") -> Path:
+        """``*.html``: the report, one self-contained file (``images="link"``: the images in a
+        ``<name>_files`` folder beside it); ``*.json``: the session with its images."""
+        return _report.export(self, Path(path), images=images)
 
     @classmethod
     def from_json(cls, path: str | Path, *, name: str | None = None, folder: str | Path | None = None,
@@ -97,11 +146,15 @@ def settings() -> dict[str, Any]:
 
 
 def configure(**settings_: Any) -> dict[str, Any]:
-    """Session-wide defaults (``%imagine_config``): ``model``, ``api``, ``folder`` (or ``store``),
+    """Session-wide defaults (``%imagine_config``): ``model``, ``responses_model`` (the mainline
+    model of Responses turns), ``api``, ``folder`` (or ``store``),
     ``budget_usd``, ``session`` (the default session's name), ``base_url``, ``api_key``,
-    ``organization``, ``project``, and any request option (``size``, ``quality``, ...).
+    ``organization``, ``project``, ``preview`` (how outputs embed images, see ``set_preview``),
+    and any request option (``size``, ``quality``, ...).
     ``None`` removes a setting. Returns the settings now in force."""
     global _default
+    if "preview" in settings_:  # a display setting of this process, not a request option
+        set_preview(settings_.pop("preview"))
     refuse_unknown(settings_, REQUEST_OPTIONS | set(_settings.SESSION) | set(_settings.BACKEND) | {"store"},
                    "configure()")
     changed = _settings.update(**settings_)

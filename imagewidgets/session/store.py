@@ -4,6 +4,7 @@
       index.db                        sessions, turns, images (WAL; schema in migrations.py)
       images/<session>/<turn>-<i>.png completed images
       images/<session>/<turn>-partial.png   the newest partial frame of a streamed turn
+      thumbs/<size>/<sha256>.jpg      thumbnails for the views, by content hash (thumbs.py)
 
 Every image is written atomically (temp file + rename) and indexed before it is handed back,
 so a crash loses nothing that was shown. The API key is never written here.
@@ -20,11 +21,14 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .migrations import prepare
 from ..api.results import ImageResult, Usage, atomic_write, make_folder, private_files
 from .turns import Turn, owner_gone
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .thumbs import Thumb
 
 __all__ = ["Store", "default_folder", "open_store", "TURN_ID", "check_session_name", "IMAGE_FORMATS"]
 
@@ -62,7 +66,8 @@ def check_session_name(name: object, *, from_file: bool = False) -> str | None:
 
 
 def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".") or "session"
+    """A folder name from any session name: letters, digits, ``_ . -``, never a dot-dot."""
+    return re.sub(r"\.{2,}", "_", re.sub(r"[^A-Za-z0-9_.-]+", "_", name)).strip(".") or "session"
 
 
 class Store:
@@ -169,8 +174,95 @@ class Store:
         return [turn_id for turn_id, _ in gone]
 
     def turns(self, session: str) -> list[Turn]:
-        rows = self._query("SELECT * FROM turns WHERE session = ? ORDER BY rowid", (session,))
+        rows = self._query("SELECT * FROM turns WHERE session = ? ORDER BY created, rowid", (session,))
         return [self._turn(r) for r in rows]
+
+    # -- pages (views of big sessions read only what they show) -------------------------------
+    @staticmethod
+    def _where(session: str, search: str | None) -> tuple[str, tuple]:
+        if not search:
+            return "session = ?", (session,)
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return "session = ? AND prompt LIKE ? ESCAPE '\\'", (session, pattern)
+
+    def count_turns(self, session: str, search: str | None = None, status: str | None = None) -> int:
+        """How many turns the session has (whose prompt contains ``search``, case-insensitive;
+        of that ``status``)."""
+        where, args = self._where(session, search)
+        if status is not None:
+            where, args = f"{where} AND status = ?", (*args, status)
+        return self._query(f"SELECT COUNT(*) AS n FROM turns WHERE {where}", args)[0]["n"]
+
+    def page_turns(self, session: str, limit: int, offset: int = 0, search: str | None = None) -> list[Turn]:
+        """Turns newest first, ``limit`` of them after skipping ``offset`` (an index walk: the first
+        pages cost the same at 100 turns or 100,000)."""
+        where, args = self._where(session, search)
+        rows = self._query(f"SELECT * FROM turns WHERE {where} ORDER BY created DESC, rowid DESC LIMIT ? OFFSET ?",
+                           (*args, int(limit), int(offset)))
+        return [self._turn(r) for r in rows]
+
+    def turn_numbers(self, session: str, turn_ids: list[str]) -> dict[str, int]:
+        """Each turn's number in its session (1 = the first), as the views show it (``#3``)."""
+        ids = list(dict.fromkeys(turn_ids))
+        if not ids:
+            return {}
+        marks = ", ".join("?" for _ in ids)
+        rows = self._query(f"SELECT id, n FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY created, rowid) AS n FROM turns "
+                           f"WHERE session = ?) WHERE id IN ({marks})", (session, *ids))
+        return {r["id"]: r["n"] for r in rows}
+
+    def ledger(self, session: str) -> tuple[int, float]:
+        """(turns, dollars spent) of a session, replayed turns costing nothing (one SQL sum)."""
+        row = self._query("SELECT COUNT(*) AS n, TOTAL(CASE WHEN status != 'replayed' THEN cost END) AS usd "
+                          "FROM turns WHERE session = ?", (session,))[0]
+        return row["n"], row["usd"]
+
+    def iter_turns(self, session: str, chunk: int = 200) -> Iterator[Turn]:
+        """Every turn of the session in the order they were started, read ``chunk`` rows at a time."""
+        created, last = float("-inf"), -1
+        while True:
+            rows = self._query("SELECT rowid AS _r, * FROM turns WHERE session = ? AND (created > ? OR (created = ? "
+                               "AND rowid > ?)) ORDER BY created, rowid LIMIT ?", (session, created, created, last, chunk))
+            if not rows:
+                return
+            for r in rows:
+                yield self._turn(r)
+            created, last = rows[-1]["created"], rows[-1]["_r"]
+
+    def first_images(self, turn_ids: list[str]) -> dict[str, dict]:
+        """The index row of each turn's first image (its newest partial frame when none completed),
+        without reading any image file."""
+        out: dict[str, dict] = {}
+        ids = list(dict.fromkeys(turn_ids))
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            marks = ", ".join("?" for _ in part)
+            for r in self._query(f"SELECT * FROM images WHERE turn_id IN ({marks}) ORDER BY partial DESC, idx DESC",
+                                 tuple(part)):
+                out[r["turn_id"]] = dict(r)  # the last written wins: completed, lowest index
+        return out
+
+    def images_of(self, turn_ids: list[str]) -> dict[str, list[dict]]:
+        """The index rows of each turn's images (completed ones; else its newest partial frame),
+        as ``load_images`` would return them, without reading any file."""
+        out: dict[str, list[dict]] = {}
+        ids = list(dict.fromkeys(turn_ids))
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            marks = ", ".join("?" for _ in part)
+            for r in self._query(f"SELECT * FROM images WHERE turn_id IN ({marks}) ORDER BY partial, idx", tuple(part)):
+                rows = out.setdefault(r["turn_id"], [])
+                if not r["partial"] or not rows:
+                    if rows and rows[0]["partial"]:
+                        rows.clear()
+                    rows.append(dict(r))
+        return {k: [r for r in v if not r["partial"]] or v[:1] for k, v in out.items()}
+
+    def thumbnail(self, row: dict, size: int) -> "Thumb | None":
+        """A small copy of the image of an index row (``first_images``), cached on disk by content hash."""
+        from .thumbs import thumbnail
+
+        return thumbnail(self.folder, row, size)
 
     def turn(self, turn_id: str) -> Turn | None:
         rows = self._query("SELECT * FROM turns WHERE id = ?", (turn_id,))
@@ -210,7 +302,8 @@ class Store:
         ``partial=True`` keeps one file per turn, replaced by each newer frame."""
         path = self.image_path(turn, None if partial else index, result.format)
         atomic_write(path, result.data)
-        stored = result.with_meta(path=path, index=index, partial=partial)
+        rel = path.relative_to(self.folder).as_posix()
+        stored = result.with_meta(path=path, index=index, partial=partial, store_path=rel)
         meta = {k: v for k, v in stored.to_dict().items() if k not in ("path", "format", "width", "height")}
         if stored.raw_path is not None:  # relative, like the image's own path: the folder can move
             raw = Path(stored.raw_path).resolve()
@@ -221,8 +314,8 @@ class Store:
             db.execute(
                 "INSERT OR REPLACE INTO images (turn_id, idx, partial, path, format, width, height, sha256, "
                 "bytes, meta, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (turn.id, index, int(partial), str(path.relative_to(self.folder)), result.format, result.width,
-                 result.height, hashlib.sha256(result.data).hexdigest(), len(result.data),
+                (turn.id, index, int(partial), rel, result.format, result.width,
+                 result.height, stored.sha256, len(result.data),
                  json.dumps(meta, default=str), time.time()),
             )
         return stored
@@ -267,7 +360,8 @@ class Store:
             if meta.get("raw_path"):
                 kw["raw_path"] = self.folder / meta["raw_path"]
             out.append(ImageResult(data=data, format=r["format"], width=r["width"] or 0, height=r["height"] or 0,
-                                   usage=usage, index=r["idx"], path=path, partial=bool(r["partial"]), **kw))
+                                   usage=usage, index=r["idx"], path=path, partial=bool(r["partial"]),
+                                   store_path=r["path"], **kw))
         return out
 
     def image_count(self, turn_id: str) -> int:

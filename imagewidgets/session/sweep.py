@@ -59,7 +59,7 @@ class SweepResult:
                 "status": turn.status if turn else "failed",
                 "cost_usd": turn.cost if turn else None,
                 "elapsed_s": turn.elapsed_s if turn else None,
-                "path": str(turn.image.path) if turn and turn.image and turn.image.path else None,
+                "path": _image_path(turn),
                 "revised_prompt": turn.revised_prompt if turn else None,
                 "error": err,
             })
@@ -111,10 +111,11 @@ class SweepResult:
             for col in columns:
                 i = by_pos.get((p, col))
                 turn = self.turns[i] if i is not None else None
-                if turn is not None and turn.image is not None:
+                image = _peek_image(turn) if turn is not None else None
+                if image is not None:
                     row = self.rows[i]
                     cost = f"${row['cost_usd']:.4f}" if row["cost_usd"] else row["status"]
-                    tds.append(f'<td><img src="{thumbnail_url(turn.image, 192)}" width="192" '
+                    tds.append(f'<td><img src="{thumbnail_url(image, 192)}" width="192" '
                                f'title="{html.escape(turn.id)}"/><br/><small>{html.escape(cost)}</small></td>')
                 else:
                     err = self.errors[i] if i is not None else ""
@@ -122,6 +123,21 @@ class SweepResult:
             body.append(f"<tr><th style='max-width:200px'>{html.escape(str(p))}</th>{''.join(tds)}</tr>")
         return (f"<table style='border-collapse:collapse'><tr><th>prompt</th>{head}</tr>{''.join(body)}</table>"
                 f"<div style='font-size:11px;color:#666'>{html.escape(repr(self))}</div>")
+
+
+def _peek_image(turn: Any) -> Any:
+    """The turn's first image without keeping its bytes in the turn when they were read from the
+    store just now (a grid of thousands of batch cells then holds paths, not pictures)."""
+    loaded = turn._images is not None
+    image = turn.image
+    if not loaded and turn._loader is not None:
+        turn._images = None
+    return image
+
+
+def _image_path(turn: Any) -> str | None:
+    image = _peek_image(turn) if turn is not None else None
+    return str(image.path) if image is not None and image.path else None
 
 
 class _Progress:

@@ -17,26 +17,50 @@ __all__ = ["TurnTree"]
 
 
 class TurnTree:
-    """The turns of session ``name`` in ``store``, in the order they started."""
+    """The turns of session ``name`` in ``store``, in the order they started.
+
+    The turns are read from the store when first asked for (``turns``), so opening a session of
+    10,000 turns reads none of them; ``get`` reads one. ``by_id`` holds every turn met so far, one
+    object per turn."""
 
     def __init__(self, store: Store, name: str) -> None:
         self.store = store
         self.name = name
         self.lock = threading.RLock()  # a sweep adds turns from several tasks at once
-        self.turns: list[Turn] = store.turns(name)
-        self.by_id: dict[str, Turn] = {t.id: t for t in self.turns}
+        self._turns: list[Turn] = []
+        self._loaded = False
+        self.by_id: dict[str, Turn] = {}
         self.current_id: str | None = store.current_id(name)
         self.callbacks: list[Callable[[Turn], Any]] = []
+
+    @property
+    def turns(self) -> list[Turn]:
+        """Every turn (read from the store on first use; sessions of the same name see each other's)."""
+        with self.lock:
+            if not self._loaded:
+                self._turns = [self.by_id.setdefault(t.id, t) for t in self.store.turns(self.name)]
+                self._loaded = True
+            return self._turns
 
     def add(self, turn: Turn) -> None:
         """A turn that has started (or was replayed) joins the tree."""
         with self.lock:
             if turn.id not in self.by_id:
-                self.turns.append(turn)
                 self.by_id[turn.id] = turn
+                if self._loaded:  # else the store has it, and ``turns`` reads it from there
+                    self._turns.append(turn)
 
-    def get(self, turn_id: str) -> Turn | None:
-        return self.by_id.get(turn_id)
+    def get(self, turn_id: str | None) -> Turn | None:
+        """The turn with this id in this session (read from the store once when not met yet)."""
+        if not turn_id:
+            return None
+        with self.lock:
+            hit = self.by_id.get(turn_id)
+            if hit is None and not self._loaded:
+                found = self.store.turn(turn_id)
+                if found is not None and found.session == self.name:
+                    hit = self.by_id.setdefault(turn_id, found)
+            return hit
 
     def make_current(self, turn: Turn) -> None:
         """The next edit continues from ``turn`` (remembered in the store, for the next process too)."""
@@ -45,13 +69,12 @@ class TurnTree:
 
     @property
     def current(self) -> Turn | None:
-        return self.by_id.get(self.current_id) if self.current_id else None
+        return self.get(self.current_id)
 
     @property
     def spent_usd(self) -> float:
-        """Dollars spent by the turns (replayed turns cost nothing)."""
-        with self.lock:
-            return sum(t.cost or 0.0 for t in self.turns if t.status != "replayed")
+        """Dollars spent by the turns (replayed turns cost nothing): one SQL sum over the store."""
+        return self.store.ledger(self.name)[1]
 
     def notify(self, turn: Turn) -> None:
         """Tell every ``on_turn`` callback that ``turn`` is stored (completed, replayed, cancelled or failed)."""

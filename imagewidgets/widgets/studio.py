@@ -12,7 +12,7 @@ from traitlets import Bool
 
 from ..api.cost import estimate
 from ..api.errors import ImagewidgetsError
-from ..api.models import model_names
+from ..api.models import DEFAULT_RESPONSES_MODEL, model_names
 from ..api.params import registry
 from ..api.requests import GenerateRequest
 from ._studio_controls import CHOICES as _CHOICES
@@ -27,6 +27,27 @@ from .live import LiveImage
 __all__ = ["ImageStudio"]
 
 _PARAMS = registry()
+
+
+def _lifecycle_note(name: str) -> str | None:
+    """"gpt-image-1.5: shuts down on 2026-12-01, replaced by gpt-image-2" (the table's dates)."""
+    from ..api.lifecycle import lifecycle_of, today
+
+    life = lifecycle_of(name)
+    status = life.status_on(today())
+    if status == "live":
+        return None
+    verb = "shut down" if status == "shut down" else "shuts down"
+    return f"{name}: {verb} on {life.shutdown_date}, replaced by {life.replacement or 'a current model'}"
+
+
+def _mainline_choices() -> list[str]:
+    """Mainline models for Responses turns with no shutdown date known, the default first."""
+    from ..api.lifecycle import lifecycle_of, today
+
+    names = ["gpt-5.5", "gpt-5.4", "gpt-6-sol", "gpt-6-luna", "gpt-5.6-sol"]
+    return [DEFAULT_RESPONSES_MODEL] + [n for n in names if n != DEFAULT_RESPONSES_MODEL
+                                        and lifecycle_of(n).status_on(today()) == "live"]
 
 
 class ImageStudio(W.VBox):
@@ -95,6 +116,9 @@ class ImageStudio(W.VBox):
             opts["n"] = self.n.value  # the Responses API: n parallel calls, shown as a grid to pick from
         if not self.partial_images.disabled and self.partial_images.value > 0:
             opts["partial_images"] = self.partial_images.value
+        images_api = opts.get("api") == "images" or getattr(self.session, "api", None) == "images"
+        if kind == "edit" and (images_api or not spec.supports("responses")):
+            opts.pop("moderation", None)  # the edits endpoint has no moderation (the Responses tool has)
         return opts
 
     def request(self) -> GenerateRequest:
@@ -209,8 +233,8 @@ class ImageStudio(W.VBox):
             self.partial_images.disabled = not spec.streaming
             self.partial_images.tooltip = ("partial frames while streaming" if spec.streaming
                                            else f"{spec.name} does not stream partial images")
-            self.model.tooltip = (f"{spec.name}: {spec.status} on {spec.ended_on}, replaced by {spec.replacement}"
-                                  if not spec.is_live else f"{spec.name}: {', '.join(spec.endpoints)}")
+            self.model.tooltip = _lifecycle_note(spec.name) or f"{spec.name}: {', '.join(spec.endpoints)}"
+            self.responses_model.disabled = not spec.supports("responses")
         finally:
             self._quiet = False
         self._on_size()
@@ -291,7 +315,8 @@ class ImageStudio(W.VBox):
             self.cost.value, self.cost.tooltip = "≈ $?", one_line(e)
             return
         self.cost.value = str(est)
-        self.cost.tooltip = "; ".join(est.assumptions) or "estimate"
+        # where each part comes from: table, formula or assumption (cost.Estimate.sources)
+        self.cost.tooltip = est.explain() or "; ".join(est.assumptions) or "estimate"
 
     def _update_buttons(self) -> None:
         spec = _spec(self.model.value)
@@ -307,6 +332,13 @@ class ImageStudio(W.VBox):
             button.tooltip = (f"{spec.name} cannot {verb}" if not able else "a request is running" if busy
                               else f"size {self.size.value!r}: {problem.hint}" if problem is not None
                               else f"{verb} with {spec.name} ({self.cost.value})")
+
+    @reported
+    def _on_responses_model(self, change: Any) -> None:
+        name = (change["new"] or "").strip()
+        self.session.responses_model = name or None
+        self.responses_model.tooltip = _lifecycle_note(self.session.responses_model) or (
+            "the model Responses turns (multi-turn edits) are sent with")
 
     @reported
     def _on_mask_toggle(self, change: Any) -> None:
@@ -339,11 +371,19 @@ class ImageStudio(W.VBox):
         names = model_names()
         if self.session.model not in names:
             names.insert(0, self.session.model)
-        labels = [(n if _spec(n).is_live else f"{n} ({_spec(n).status})", n) for n in names]
+        labels = [(n if _spec(n).is_live else f"{n} (shut down)", n) for n in names]
         self.model = dropdown("model", "iw-model")
         self.model.options = labels
         self.model.value = self.session.model
         self._size = SizeControl(self._on_size)
+        # the mainline model of Responses turns: a session setting (Session(responses_model=...)),
+        # offered with the current mainline models; any name can be typed for compatible servers
+        self.responses_model = W.Combobox(description="mainline", options=_mainline_choices(),
+                                          value=self.session.responses_model, ensure_option=False,
+                                          style={"description_width": "80px"}, layout=W.Layout(width="260px"))
+        self.responses_model.add_class("iw-responses-model")
+        self.responses_model.tooltip = "the model Responses turns (multi-turn edits) are sent with"
+        self.responses_model.observe(self._on_responses_model, names=["value"])
         for option, p in _CHOICES.items():  # one dropdown per choice parameter; size has its own control
             if option != "size":
                 setattr(self, option, dropdown(p.control or option, f"iw-{p.control}"))
@@ -400,6 +440,7 @@ class ImageStudio(W.VBox):
             self.prompt,
             W.HBox([labelled(self.model), self._size.box, *map(labelled, dropdowns[:2])]),
             W.HBox(list(map(labelled, dropdowns[2:])), layout=W.Layout(flex_flow="row wrap")),
+            W.HBox([self.responses_model]),
             W.HBox([self.n, self.partial_images, self.compression]),
             self.note,
             W.HBox([self.generate_button, self.edit_button, self.vary_button, self.mask_toggle,

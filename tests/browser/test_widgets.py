@@ -86,6 +86,9 @@ def test_studio_renders(page, lab):
     assert generate.inner_text().strip() == "Generate" and generate.is_enabled()
     for cls in ("iw-edit", "iw-vary", "iw-mask-toggle", "iw-size", "iw-quality", "iw-cost"):
         wait_for_widget(page, f".iw-studio .{cls}")
+    # the mainline model of Responses turns: a box showing the session's (default: a current model)
+    mainline = wait_for_widget(page, ".iw-studio .iw-responses-model input")
+    assert mainline.input_value() == "gpt-5.5"
 
     # The live canvas shows the generated picture at the width asked for, square like the picture.
     live_image = wait_for_widget(page, ".iw-studio :is(canvas.iw-live-canvas, .iw-live-canvas canvas)")
