@@ -32,8 +32,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Store", "default_folder", "open_store", "TURN_ID", "check_session_name", "IMAGE_FORMATS"]
 
-#: what a turn id looks like (``new_turn_id``): the only ids that may name a file in the store
-TURN_ID = re.compile(r"turn_[0-9a-f]{12}")
+#: what a turn id looks like (``new_turn_id``; a batch cell's ``turn_<job>_<index>``): the only ids
+#: that may name a file in the store (letters, digits and "_" only: never a path)
+TURN_ID = re.compile(r"turn_[0-9a-f]{12,32}(?:_[0-9]{1,6})?")
 #: the formats an image in the store may have (the file extension comes from this table only)
 IMAGE_FORMATS = ("png", "jpeg", "webp", "gif", "svg")
 _SESSION_NAME_MAX = 100
