@@ -51,9 +51,19 @@ def run_notebook(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 def outputs(cell) -> list[dict]:
-    """A cell's outputs as a reader sees them (display data, metadata, text), execution counts aside."""
-    return [{k: v for k, v in o.items() if k != "execution_count"} for o in cell.outputs]
+    """A cell's outputs as a reader sees them (display data, metadata, text), execution counts aside,
+    and a live widget's view reference aside (a new model id each run; its static grid is compared)."""
+    out = []
+    for o in cell.outputs:
+        o = {k: v for k, v in o.items() if k != "execution_count"}
+        if WIDGET_VIEW in o.get("data", {}):
+            o["data"] = {k: v for k, v in o["data"].items() if k != WIDGET_VIEW}
+        out.append(o)
+    return out
 
 
 @pytest.fixture(scope="module")

@@ -65,9 +65,9 @@ def test_the_calls_run_in_parallel_but_bounded(tmp_path, monkeypatch):
 
 
 def test_the_budget_is_reserved_for_all_n_before_the_first_is_sent(wire, tmp_path):
-    s = Session("b", folder=tmp_path / "store", client=Client(transport=wire), budget_usd=0.05)
+    s = Session("b", folder=tmp_path / "store", client=Client(transport=wire), budget_usd=0.10)
     with pytest.raises(BudgetExceededError):
-        s.imagine("an owl", n=4, quality="medium", size="1024x1024")  # one fits, four do not
+        s.imagine("an owl", n=4, quality="medium", size="1024x1024")  # one fits (about $0.053), four do not
     assert wire.calls == [] and s.turns == []
     s.imagine("an owl", n=1, quality="medium", size="1024x1024")
     assert len(wire.calls) == 1

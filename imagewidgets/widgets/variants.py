@@ -89,10 +89,15 @@ class VariantGrid(W.VBox):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = super()._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        data, meta = bundle if isinstance(bundle, tuple) else (bundle, {})
         if isinstance(data, dict):
             data["text/html"] = self.html()
-        return bundle
+            # as an ImageSet's output: the images' hashes and store paths, so a saved notebook (and
+            # a pack of it) knows which stored images this output shows
+            images = [turn.images[i] for turn, i in self.items]
+            meta = dict(meta or {})
+            meta["imagewidgets"] = {"images": [img.output_metadata(img._preview()) for img in images]}
+        return data, meta
 
     def __repr__(self) -> str:
         return f"<VariantGrid of {len(self.items)} images, picked={self.picked}>"
