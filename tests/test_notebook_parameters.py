@@ -52,7 +52,7 @@ def test_papermill_runs_notebook_05_with_other_parameters(tmp_path, monkeypatch)
 def test_a_session_takes_any_text_or_number_as_its_name(tmp_path, name):
     s = Session(name, folder=tmp_path / "runs" / "2024-06" / "exp 1")
     assert s.name == str(name) and s.store.folder == (tmp_path / "runs" / "2024-06" / "exp 1").resolve()
-    folder = s.store.image_path(type("T", (), {"id": "turn_0", "session": s.name})(), 0, "png").parent
+    folder = s.store.image_path(type("T", (), {"id": "turn_0123456789ab", "session": s.name})(), 0, "png").parent
     assert folder.parent == s.store.folder / "images" and ".." not in folder.name and "/" not in folder.name
 
 

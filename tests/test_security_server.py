@@ -67,6 +67,8 @@ WRONG_TYPES = [
 
 @pytest.mark.parametrize("body,param", WRONG_TYPES, ids=[json.dumps(b)[:40] for b, _ in WRONG_TYPES])
 async def test_a_wrong_json_type_is_400_naming_the_param(body, param):
+    if "model" not in body:  # a generation without a model is refused as such (the API requires it)
+        body = {"model": "gpt-image-1.5", **body}
     async with _client(make_offline_app()) as c:
         r = await c.post("/images/generations", json=body)
     assert r.status_code == 400, r.text
@@ -95,7 +97,7 @@ async def test_deeply_nested_json_is_400_not_a_crash():
     nested = b"[" * 200_000 + b"]" * 200_000
     async with _client(make_offline_app()) as c:
         r = await c.post("/images/generations", content=nested, headers={"content-type": "application/json"})
-        again = await c.post("/images/generations", json={"prompt": "a fox", "quality": "low"})
+        again = await c.post("/images/generations", json={"model": "gpt-image-1.5", "prompt": "a fox", "quality": "low"})
     assert r.status_code == 400 and _error(r)["code"] == "invalid_json"
     assert again.status_code == 200
 
@@ -139,7 +141,7 @@ async def test_a_server_error_carries_no_exception_text(monkeypatch):
 
     monkeypatch.setattr(imaging, "render_images", broken)
     async with _client(make_offline_app()) as c:
-        r = await c.post("/images/generations", json={"prompt": "a fox", "quality": "low"})
+        r = await c.post("/images/generations", json={"model": "gpt-image-1.5", "prompt": "a fox", "quality": "low"})
     assert r.status_code == 500
     err = _error(r)
     assert err["type"] == "server_error" and r.headers["x-request-id"] in err["message"]
@@ -179,7 +181,7 @@ def test_a_body_above_the_limit_is_413_before_it_is_read(offline_server):
             yield big[5000:]
 
         undeclared = c.post("/images/generations", content=chunks(), headers={"content-type": "application/json"})
-        ok = c.post("/images/generations", json={"prompt": "a fox", "quality": "low"})
+        ok = c.post("/images/generations", json={"model": "gpt-image-1.5", "prompt": "a fox", "quality": "low"})
     for r in (declared, undeclared):
         assert r.status_code == 413 and _error(r)["code"] == "request_too_large"
     assert ok.status_code == 200
@@ -208,7 +210,7 @@ def test_a_refused_upload_does_not_disturb_the_next_request_on_the_connection(of
             r = c.post("/images/edits", data={"prompt": "x", "model": "gpt-image-1.5"},
                        files={"image": ("a.png", bad, "image/png")})
             assert r.status_code == 400
-            assert c.post("/images/generations", json={"prompt": "a fox", "quality": "low"}).status_code == 200
+            assert c.post("/images/generations", json={"model": "gpt-image-1.5", "prompt": "a fox", "quality": "low"}).status_code == 200
 
 
 def test_serve_documents_the_limits():

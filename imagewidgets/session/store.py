@@ -37,7 +37,7 @@ __all__ = ["Store", "default_folder", "open_store", "TURN_ID", "check_session_na
 TURN_ID = re.compile(r"turn_[0-9a-f]{12,32}(?:_[0-9]{1,6})?")
 #: the formats an image in the store may have (the file extension comes from this table only)
 IMAGE_FORMATS = ("png", "jpeg", "webp", "gif", "svg")
-_SESSION_NAME_MAX = 100
+_SESSION_NAME_MAX = 200
 
 _TURN_COLUMNS = ("id", "session", "parent_id", "kind", "api", "model", "prompt", "params", "inputs",
                  "response_id", "call_id", "revised_prompt", "usage", "cost", "created", "elapsed_s",
@@ -52,14 +52,15 @@ def default_folder() -> Path:
 
 
 def check_session_name(name: object, *, from_file: bool = False) -> str | None:
-    """What is wrong with ``name`` as a session name, or None: text of 1-100 printable characters
-    (its folder under ``images/`` is a sanitised form of it). A name read from a file or a server
-    must also look like a name, not a path: no ``/`` or ``\\``, not dots only."""
+    """What is wrong with ``name`` as a session name, or None: text of 1-200 characters, not blank,
+    no NUL (its folder under ``images/`` is a sanitised form of it, so any text is safe there). A
+    name read from a file or a server must also look like a name, not a path: printable, no ``/``
+    or ``\\``, not dots only."""
     if not isinstance(name, str):
         return f"must be text, not {type(name).__name__}"
-    if not 0 < len(name) <= _SESSION_NAME_MAX:
+    if not 0 < len(name) <= _SESSION_NAME_MAX or not name.strip():
         return f"must be 1 to {_SESSION_NAME_MAX} characters long"
-    if any(not ch.isprintable() for ch in name):
+    if "\x00" in name or (from_file and any(not ch.isprintable() for ch in name)):
         return "must be printable text (no control characters)"
     if from_file and ("/" in name or "\\" in name or not name.strip(".")):
         return "must be a name, not a path: no '/' or '\\', not dots only"
@@ -117,7 +118,8 @@ class Store:
         if problem:
             from ..api.errors import ParamError
 
-            raise ParamError("name", name, "1-100 printable characters", hint=f"a session name {problem}")
+            raise ParamError("name", name, "the session's name: some text of 1 to 200 characters",
+                             hint=f"a session name {problem}")
         with self._tx() as db:
             db.execute("INSERT OR IGNORE INTO sessions (name, created) VALUES (?, ?)", (name, time.time()))
 

@@ -62,6 +62,7 @@ def trim(full: dict) -> dict:
         components.setdefault(kind, {})[name] = node
         _refs(node, todo)
     components = {k: dict(sorted(v.items())) for k, v in sorted(components.items())}
+    _agree_on_purposes(components)
     if "securitySchemes" in full.get("components", {}):
         components["securitySchemes"] = full["components"]["securitySchemes"]
     return {
@@ -73,6 +74,15 @@ def trim(full: dict) -> dict:
         "paths": paths,
         "components": components,
     }
+
+
+def _agree_on_purposes(components: dict) -> None:
+    """The description lets a file be uploaded with purpose ``evals`` (and the SDK 3.57 sends it) but
+    leaves ``evals`` out of the File object it answers with: a server echoing the purpose it was
+    given would "violate" it. The trimmed copy adds ``evals`` to the File object's enum too."""
+    schema = components.get("schemas", {}).get("OpenAIFile", {}).get("properties", {}).get("purpose", {})
+    if "enum" in schema and "evals" not in schema["enum"]:
+        schema["enum"] = [*schema["enum"], "evals"]
 
 
 def load(path: Path) -> dict:
