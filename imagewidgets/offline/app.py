@@ -157,6 +157,10 @@ async def upload_file(request: Request) -> Response:
     # a batch input file may hold 200 MB (starlette spools big parts to disk)
     async with request.form(max_files=2, max_part_size=MAX_BYTES_PER_FILE + 2**20) as form:  # closes the uploads
         body = form_to_dict(form.multi_items())
+        unknown = sorted(set(body) - _UPLOAD_FIELDS)
+        if unknown:  # as the API does: a field it does not know is an error, not silently dropped
+            raise APIFailure(400, f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0],
+                             code="unknown_parameter")
         upload = body.get("file")
         if upload is None or isinstance(upload, str):
             raise APIFailure(400, "Missing required parameter: 'file'.", param="file",
@@ -179,6 +183,8 @@ async def upload_file(request: Request) -> Response:
     return JSONResponse(record)
 
 
+#: the fields of a file upload (the SDK's ``files.create``: file, purpose, expires_after)
+_UPLOAD_FIELDS = {"file", "purpose", "expires_after"}
 _EXPIRY_S = (3600, 30 * 24 * 3600)  # the API's bounds for expires_after.seconds: one hour to 30 days
 
 
