@@ -14,9 +14,10 @@ import html
 import io
 import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Literal, Sequence
+from typing import IO, TYPE_CHECKING, Any, Iterator, Literal, Sequence
 
 from .images import MIME_TYPES, sniff_format
 
@@ -71,8 +72,10 @@ def make_folder(folder: str | os.PathLike, private: bool | None = None) -> Path:
     return folder
 
 
-def atomic_write(path: str | os.PathLike, data: bytes, *, private: bool | None = None) -> Path:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename).
+@contextmanager
+def atomic_file(path: str | os.PathLike, mode: str = "wb", *, private: bool | None = None) -> Iterator[IO[Any]]:
+    """A file written in pieces and renamed into place when complete (temp file in the same folder,
+    fsync, rename): readers never see half of it. ``mode`` is ``"wb"`` or ``"w"`` (UTF-8 text).
 
     ``private`` (default: ``private_files()``) makes the file 0600 and the folders created for
     it 0700; ``private=False`` is for files the user names (``img.save("kite.png")``, exports),
@@ -83,8 +86,8 @@ def atomic_write(path: str | os.PathLike, data: bytes, *, private: bool | None =
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o600 if private else 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -94,7 +97,13 @@ def atomic_write(path: str | os.PathLike, data: bytes, *, private: bool | None =
         except OSError:
             pass
         raise
-    return path
+
+
+def atomic_write(path: str | os.PathLike, data: bytes, *, private: bool | None = None) -> Path:
+    """Write ``data`` to ``path`` atomically (see ``atomic_file``; same ``private``)."""
+    with atomic_file(path, private=private) as f:
+        f.write(data)
+    return Path(path)
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,12 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import shutil
-import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
-from ..api.results import ImageResult, Usage
+from ..api.results import ImageResult, Usage, atomic_file
 from .turns import Turn
 from .views import TREE_CSS, HistoryTable, Lineage, dataframe, turn_row, when as _when
 from .views import _esc
@@ -70,26 +67,6 @@ def export(session: "Session", path: Path, *, images: str = "embed") -> Path:
     if suffix == ".json":
         return export_json(session, path)
     raise ValueError(f"export to .html or .json, not {path.suffix or path.name!r}")
-
-
-@contextmanager
-def _atomic_text(path: Path) -> Iterator[IO[str]]:
-    """A text file written in pieces and renamed into place when complete (never half a report)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 class _Pictures:
@@ -155,7 +132,7 @@ def export_html(session: "Session", path: Path, *, images: str = "embed") -> Pat
     tree = Lineage(session, per_page=None, thumb_px=96)
     firsts = store.first_images([t.id for t in tree.turns])
     count, spent = store.ledger(session.name)
-    with _atomic_text(path) as out:
+    with atomic_file(path, "w", private=False) as out:  # the user named it
         out.write("<!DOCTYPE html><html><head><meta charset='utf-8'>"
                   f"<title>imagewidgets session {_esc(session.name)}</title><style>{_CSS}</style></head><body>"
                   f"<h1>Session {_esc(session.name)}</h1>"
@@ -209,7 +186,7 @@ def export_json(session: "Session", path: Path) -> Path:
     head = {"format": JSON_FORMAT, "version": JSON_VERSION, "name": session.name,
             "current_id": session.current.id if session.current else None, "backend": session.backend,
             "spent_usd": spent}
-    with _atomic_text(path) as out:
+    with atomic_file(path, "w", private=False) as out:  # the user named it
         out.write(json.dumps(head, indent=1)[:-2] + ',\n "turns": [\n')
         first = True
         for turn in store.iter_turns(session.name):
