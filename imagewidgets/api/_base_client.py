@@ -110,6 +110,12 @@ class FileObject:
     def __str__(self) -> str:
         return self.id
 
+    @classmethod
+    def from_api(cls, body: dict) -> "FileObject":
+        """The File object of an API answer."""
+        return cls(id=body["id"], filename=body.get("filename", ""), bytes=int(body.get("bytes") or 0),
+                   purpose=body.get("purpose", ""), created_at=body.get("created_at"))
+
 
 class BaseClient:
     """What both clients share: configuration, encoding, decoding, saving and the retry decision."""
@@ -261,8 +267,7 @@ class BaseClient:
 
     @staticmethod
     def _file_object(body: dict) -> FileObject:
-        return FileObject(id=body["id"], filename=body.get("filename", ""), bytes=int(body.get("bytes") or 0),
-                          purpose=body.get("purpose", ""), created_at=body.get("created_at"))
+        return FileObject.from_api(body)
 
     @staticmethod
     def _upload_parts(file: Any, purpose: str) -> tuple[dict, list]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from . import _http
 from ._base_client import LIST_TIMEOUT, BaseClient, FileObject, RetiredModelWarning, RetryPolicy, transport_error
+from .endpoints import endpoint
 from .errors import RetryWaitWarning
 from .images import ImageLike
 from .lifecycle import lifecycle_table
@@ -109,7 +110,7 @@ class Client(BaseClient):
         if known:
             return listing
         try:  # one plain attempt: the table is the fallback, so no retries here
-            resp = self.http.get("/models", timeout=LIST_TIMEOUT)
+            resp = self.http.get(endpoint("list_models").path, timeout=LIST_TIMEOUT)
             body = resp.json() if resp.status_code == 200 else None
         except (*_http.CONNECTION_ERRORS, ValueError):
             body = None
@@ -146,11 +147,21 @@ class Client(BaseClient):
     def upload(self, file: Any, purpose: str = "vision") -> FileObject:
         """``POST /files``: upload an image; use the returned id as an input image."""
         data, files = self._upload_parts(file, purpose)
-        return self._file_object(self._send("POST", "/files", data=data, files=files).json())
+        return self._file_object(self.call("upload_file", data=data, files=files).json())
 
     def retrieve_response(self, response_id: str) -> dict[str, Any]:
         """``GET /responses/{id}``: a stored response as JSON."""
-        return self._send("GET", f"/responses/{response_id}").json()
+        return self.call("retrieve_response", ids={"response_id": response_id}).json()
+
+    def call(self, name: str, *, ids: dict[str, str] | None = None, stream: bool = False, retry: bool = True,
+             **kwargs: Any) -> _http.Response:
+        """One declared endpoint (``api/endpoints.py``) by name: its method and path, the ids of the
+        path checked, the same headers and retries as every call.
+
+            >>> client.call("retrieve_batch", ids={"batch_id": "batch_abc"}).json()["status"]  # doctest: +SKIP
+        """
+        e = endpoint(name)
+        return self._send(e.method, e.format(**(ids or {})), stream=stream, retry=retry, **kwargs)
 
     def send(self, method: str, path: str, *, stream: bool = False, **kwargs: Any) -> _http.Response:
         """A raw HTTP request to the API (same headers and retries): the response, or the mapped
@@ -251,7 +262,7 @@ class AsyncClient(BaseClient):
         if known:
             return listing
         try:
-            resp = await self.http.get("/models", timeout=LIST_TIMEOUT)
+            resp = await self.http.get(endpoint("list_models").path, timeout=LIST_TIMEOUT)
             body = resp.json() if resp.status_code == 200 else None
         except (*_http.CONNECTION_ERRORS, ValueError):
             body = None
@@ -281,11 +292,17 @@ class AsyncClient(BaseClient):
     async def upload(self, file: Any, purpose: str = "vision") -> FileObject:
         """``POST /files``: upload an image; use the returned id as an input image."""
         data, files = self._upload_parts(file, purpose)
-        return self._file_object((await self._send("POST", "/files", data=data, files=files)).json())
+        return self._file_object((await self.call("upload_file", data=data, files=files)).json())
 
     async def retrieve_response(self, response_id: str) -> dict[str, Any]:
         """``GET /responses/{id}``: a stored response as JSON."""
-        return (await self._send("GET", f"/responses/{response_id}")).json()
+        return (await self.call("retrieve_response", ids={"response_id": response_id})).json()
+
+    async def call(self, name: str, *, ids: dict[str, str] | None = None, stream: bool = False, retry: bool = True,
+                   **kwargs: Any) -> _http.Response:
+        """The async twin of ``Client.call``: one declared endpoint by name."""
+        e = endpoint(name)
+        return await self._send(e.method, e.format(**(ids or {})), stream=stream, retry=retry, **kwargs)
 
     async def send(self, method: str, path: str, *, stream: bool = False, **kwargs: Any) -> _http.Response:
         """The async twin of ``Client.send``: a raw HTTP request with the same headers and retries."""

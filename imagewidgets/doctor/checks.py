@@ -283,7 +283,7 @@ def _server_models(base_url: str | None) -> list[dict]:
     with Client(base_url=base_url, save_dir=None, max_retries=0) as client:
         if client.config.offline:  # the embedded backend serves the table itself
             return [{"id": n, "shutdown_date": s.shutdown_date} for n, s in MODELS.items()]
-        body = client.send("GET", "/models").json()
+        body = client.call("list_models").json()
     data = body.get("data") if isinstance(body, dict) else None
     return data if isinstance(data, list) else []
 

@@ -215,7 +215,7 @@ def _run_side(client: Client, model: str) -> dict[str, Observation]:
     for name in PROBES:
         if name == "file-input":
             try:
-                up = client.send("POST", "/files", data={"purpose": "vision"},
+                up = client.call("upload_file", data={"purpose": "vision"},
                                  files=[("file", ("doctor.png", _png((256, 256), (200, 200, 200)), "image/png"))])
                 context["file_id"] = up.json()["id"]
             except (APIError, KeyError, ValueError) as e:

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..api.endpoints import endpoint as _endpoint
 from ..api.cost import PARTIAL_IMAGE_TOKENS, cost_of, image_input_tokens, output_tokens, prices_for
 from ..api.models import DEFAULT_MODEL, ModelSpec, get_model, parse_size
 from ..api.results import Usage
@@ -140,7 +141,7 @@ def quote(endpoint: str, fields: dict, images: list[bytes] = (), *, previous: di
     the uploaded images' bytes in ``images``). ``previous``: what the gateway recorded of the response a
     Responses turn continues (``text_chars``)."""
     images = list(images)
-    if endpoint == "responses":
+    if _endpoint(endpoint).cost == "response":  # the cost rule declared with the endpoint (api/endpoints.py)
         return _quote_response(fields, images, previous)
     model = fields.get("model")
     stream = fields.get("stream") in (True, "true", "True")

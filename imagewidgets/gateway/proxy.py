@@ -26,6 +26,8 @@ from starlette.routing import Route
 
 from ..api import _http
 from ..api.config import Secret
+from ..api.endpoints import Endpoint, gateway_routes, route
+from ..api.endpoints import endpoint as _endpoint
 from .bodies import MAX_BODY_BYTES, first_text, parse_body, read_body, references
 from .pricing import data_url_images, quote, settle_images, settle_response
 from .relay import Call, RelayResponse
@@ -39,8 +41,6 @@ log = logging.getLogger("imagewidgets.gateway")
 
 _FORWARD_RESPONSE_HEADERS = ("content-type", "x-request-id", "retry-after", "retry-after-ms", "openai-processing-ms",
                              "x-imagewidgets-backend")
-_ENDPOINTS = {"/v1/images/generations": "generations", "/v1/images/edits": "edits",
-              "/v1/images/variations": "variations", "/v1/responses": "responses"}
 _THUMB_PX = 320
 
 
@@ -69,15 +69,23 @@ class Gateway:
         return bool(self.store.get_setting("paused", False))
 
     def routes(self) -> list[Route]:
+        """One route per endpoint declared with a ``gateway`` role (``api/endpoints.py``); every other
+        ``/v1`` path answers 404."""
         return [
-            *(Route(path, self.metered, methods=["POST"]) for path in _ENDPOINTS),
-            Route("/v1/responses/{object_id}", self.owned_get, methods=["GET"]),
-            Route("/v1/files", self.upload, methods=["POST"]),
-            Route("/v1/files/{object_id}", self.owned_get, methods=["GET", "DELETE"]),
-            Route("/v1/files/{object_id}/content", self.owned_get, methods=["GET"]),
-            Route("/v1/models", self.models, methods=["GET"]),
+            *(Route(route(e), self._handler(e), methods=[e.method]) for e in gateway_routes()),
             Route("/v1/{rest:path}", self.not_served, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
         ]
+
+    def _handler(self, e: Endpoint) -> Any:
+        if e.gateway == "metered":
+            async def metered(request: Request) -> Response:
+                return await self.metered(request, e.name)
+            return metered
+        if e.gateway == "owned":
+            async def owned(request: Request) -> Response:
+                return await self.owned_get(request, e)
+            return owned
+        return {"upload": self.upload, "models": self.models}[e.gateway or ""]
 
     @property
     def client(self):
@@ -119,15 +127,14 @@ class Gateway:
                         headers=headers)
 
     # -- the metered endpoints --------------------------------------------------------------------------
-    async def metered(self, request: Request) -> Response:
-        endpoint = _ENDPOINTS[request.url.path]
+    async def metered(self, request: Request, endpoint: str) -> Response:
         who = None
         try:
             who = self.participant(request)
             body = await read_body(request)
             fields, images = await parse_body(request, body)
             previous = self._check_references(who, fields)
-            if endpoint == "responses":
+            if _endpoint(endpoint).cost == "response":
                 images += data_url_images(fields.get("input"))
             q = quote(endpoint, fields, images, previous=previous)
             rules = self.rules
@@ -274,12 +281,13 @@ class Gateway:
             self.store.add_image(call.participant.id, prompt, "image/jpeg", thumb)
 
     # -- the other routes -------------------------------------------------------------------------------
-    async def owned_get(self, request: Request) -> Response:
+    async def owned_get(self, request: Request, e: Endpoint) -> Response:
+        """An endpoint naming one participant's id in its path (``owns``): served to them only."""
         who = None
         try:
             who = self.participant(request)
-            object_id = request.path_params["object_id"]
-            kind = "response" if request.url.path.startswith("/v1/responses/") else "file"
+            object_id = request.path_params[e.placeholders[0]]
+            kind = e.owns
             found = self.store.owner(object_id)
             if found is None or found[0] != who.id or found[1] != kind:
                 message = (f"Response with id '{object_id}' not found." if kind == "response"

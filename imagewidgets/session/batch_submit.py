@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..api import batches as _api_batches
 from ..api.cost import estimate
+from ..api.endpoints import endpoint as _endpoint
 from ..api.errors import ParamError
 from ..api.requests import EditRequest, ImageInput
 from .batch import BatchJob
@@ -69,7 +70,7 @@ def submit_batch(session: "Session", prompts: Any, *, refresh: bool = False, pro
             turn = session.recorder.new_turn(req, parent, kind=kind, turn_id=replayed.get(i, f"turn_{job_id[9:]}_{i}"))
             rows.append(CellRow(i, part_of.get(i), f"{job_id}-{i}", turn.id, cell, _template(turn), lines.get(i),
                                 usd.get(i, 0.0), None))
-        endpoint = "/v1/images/edits" if image is not None else "/v1/images/generations"
+        endpoint = _endpoint(requests[0].endpoint).url  # the batch's one endpoint: edits or generations
         records.add_job(JobRow(job_id, session.name, turn.created, endpoint, "submitting" if fresh else "done",
                                varying, need, session.backend, None), len(parts), rows)
     except BaseException:

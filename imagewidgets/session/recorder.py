@@ -16,8 +16,9 @@ import time
 from typing import TYPE_CHECKING, Callable
 
 from ..api.cost import estimate
+from ..api.endpoints import endpoints
 from ..api.errors import BudgetExceededError
-from ..api.requests import EditRequest, GenerateRequest, ImageRequest, ResponsesRequest, VariationRequest
+from ..api.requests import ImageRequest, ResponsesRequest
 from ..api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, StreamEvent
 from ..api.streams import ImageStream
 from .replay import replay_key, request_inputs, request_params
@@ -29,7 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["TurnRecorder"]
 
-_KIND = {GenerateRequest: "generate", EditRequest: "edit", VariationRequest: "vary", ResponsesRequest: "respond"}
+#: endpoint name -> the kind of turn its requests record, from the endpoints' declarations
+_KIND = {e.name: e.kind for e in endpoints() if e.kind}
 
 OnEvent = Callable[[StreamEvent], object]
 
@@ -57,7 +59,7 @@ class TurnRecorder:
         key = replay_key(req, s.backend, key_extra)
         secrets = self.secrets()
         turn = Turn(
-            id=new_turn_id(), session=s.name, kind=kind or _KIND.get(type(req), "generate"),
+            id=new_turn_id(), session=s.name, kind=kind or _KIND.get(req.endpoint, "generate"),
             api="responses" if isinstance(req, ResponsesRequest) else "images",
             prompt=redact(getattr(req, "prompt", "") or None, secrets), parent_id=parent.id if parent else None,
             model=req.model, params=redact(request_params(req), secrets), inputs=request_inputs(req),
@@ -84,7 +86,7 @@ class TurnRecorder:
         s = self.session
         secrets = self.secrets()
         return Turn(
-            id=turn_id or new_turn_id(), session=s.name, kind=kind or _KIND.get(type(req), "generate"),
+            id=turn_id or new_turn_id(), session=s.name, kind=kind or _KIND.get(req.endpoint, "generate"),
             api="responses" if isinstance(req, ResponsesRequest) else "images",
             prompt=redact(getattr(req, "prompt", "") or None, secrets), parent_id=parent.id if parent else None,
             model=req.model, params=redact(request_params(req), secrets), inputs=request_inputs(req),
