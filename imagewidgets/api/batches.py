@@ -28,6 +28,7 @@ from .errors import ParamError
 from .wire import encode
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .requests import ImageRequest
     from .client import Client
 
 __all__ = ["Batch", "BatchCounts", "Files", "Batches", "OutputLine", "request_line", "split_lines",
@@ -113,17 +114,17 @@ class OutputLine:
         data = json.loads(line)
         if not isinstance(data, dict):
             raise ValueError("a batch output line is a JSON object")
-        response = data.get("response") if isinstance(data.get("response"), dict) else {}
+        response: dict = data["response"] if isinstance(data.get("response"), dict) else {}
         code = response.get("status_code")
         request_id = response.get("request_id")
         return cls(custom_id=str(data.get("custom_id")),
                    status_code=code if isinstance(code, int) and not isinstance(code, bool) else None,
-                   body=response.get("body") if isinstance(response.get("body"), dict) else {},
+                   body=response["body"] if isinstance(response.get("body"), dict) else {},
                    request_id=request_id if isinstance(request_id, str) else None,
                    error=data.get("error") if isinstance(data.get("error"), dict) else None)
 
 
-def request_line(custom_id: str, req: Any) -> bytes:
+def request_line(custom_id: str, req: ImageRequest) -> bytes:
     """One line of a batch input file for ``req`` (generations, or edits whose images are file ids
     or URLs: a batch line is JSON, it cannot carry a multipart upload)."""
     if not isinstance(req, BATCHABLE):
@@ -207,7 +208,7 @@ class Batches:
         created, so the caller looks for it (``find``) before trying again."""
         if endpoint not in BATCH_ENDPOINTS:
             raise ParamError("endpoint", endpoint, ", ".join(BATCH_ENDPOINTS))
-        body = {"input_file_id": checked_id(input_file_id, "input_file_id"), "endpoint": endpoint,
+        body: dict[str, Any] = {"input_file_id": checked_id(input_file_id, "input_file_id"), "endpoint": endpoint,
                 "completion_window": completion_window}
         if metadata:
             body["metadata"] = {str(k): str(v) for k, v in metadata.items()}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _http
 from ._base_client import LIST_TIMEOUT, BaseClient, FileObject, RetiredModelWarning, RetryPolicy, transport_error
@@ -29,6 +29,11 @@ from .lifecycle import lifecycle_table
 from .requests import ImageInput, ImageRequest
 from .results import ImageResult, ImageSet
 from .streams import AsyncImageStream, ImageStream
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.12
+
+    from .options import EditOptions, GenerateOptions, RespondOptions, VaryOptions
 
 __all__ = ["Client", "AsyncClient", "RetryPolicy", "RetryWaitWarning", "FileObject", "RetiredModelWarning"]
 
@@ -126,20 +131,20 @@ class Client(BaseClient):
         return out if isinstance(out, ImageStream) else self._shape(out)
 
     # -- the public methods ------------------------------------------------------------------
-    def generate(self, prompt: str, **options: Any) -> ImageResult | ImageSet | ImageStream:
+    def generate(self, prompt: str, **options: Unpack[GenerateOptions]) -> ImageResult | ImageSet | ImageStream:
         """``POST /images/generations``. ``stream=True`` returns an ``ImageStream``."""
         return self._one(self._generate(prompt, **options))
 
-    def edit(self, prompt: str, image: Any, **options: Any) -> ImageResult | ImageSet | ImageStream:
+    def edit(self, prompt: str, image: Any, **options: Unpack[EditOptions]) -> ImageResult | ImageSet | ImageStream:
         """``POST /images/edits`` with one image or a list (paths, bytes, PIL, arrays, results,
         file ids); ``mask=`` / ``markup=`` optional."""
         return self._one(self._edit(prompt, image, **options))
 
-    def vary(self, image: ImageLike | ImageInput, **options: Any) -> ImageResult | ImageSet | ImageStream:
+    def vary(self, image: ImageLike | ImageInput, **options: Unpack[VaryOptions]) -> ImageResult | ImageSet | ImageStream:
         """``POST /images/variations`` (dall-e-2)."""
         return self._one(self._vary(image, **options))
 
-    def respond(self, prompt: str, images: Any = (), **options: Any) -> ImageResult | ImageSet | ImageStream:
+    def respond(self, prompt: str, images: Any = (), **options: Unpack[RespondOptions]) -> ImageResult | ImageSet | ImageStream:
         """One turn of the Responses API with the image_generation tool. Options: the tool's
         (``model`` is the image model), ``previous_response_id``, ``responses_model``, ``stream``."""
         return self._one(self._respond(prompt, images, **options))
@@ -273,19 +278,19 @@ class AsyncClient(BaseClient):
         return out if isinstance(out, AsyncImageStream) else self._shape(out)
 
     # -- the public methods: Client's, awaited ------------------------------------------------
-    async def generate(self, prompt: str, **options: Any) -> ImageResult | ImageSet | AsyncImageStream:
+    async def generate(self, prompt: str, **options: Unpack[GenerateOptions]) -> ImageResult | ImageSet | AsyncImageStream:
         """``POST /images/generations``. ``stream=True`` returns an ``AsyncImageStream``."""
         return await self._one(self._generate(prompt, **options))
 
-    async def edit(self, prompt: str, image: Any, **options: Any) -> ImageResult | ImageSet | AsyncImageStream:
+    async def edit(self, prompt: str, image: Any, **options: Unpack[EditOptions]) -> ImageResult | ImageSet | AsyncImageStream:
         """``POST /images/edits`` with one image or a list; ``mask=`` / ``markup=`` optional."""
         return await self._one(self._edit(prompt, image, **options))
 
-    async def vary(self, image: ImageLike | ImageInput, **options: Any) -> ImageResult | ImageSet | AsyncImageStream:
+    async def vary(self, image: ImageLike | ImageInput, **options: Unpack[VaryOptions]) -> ImageResult | ImageSet | AsyncImageStream:
         """``POST /images/variations`` (dall-e-2)."""
         return await self._one(self._vary(image, **options))
 
-    async def respond(self, prompt: str, images: Any = (), **options: Any) -> ImageResult | ImageSet | AsyncImageStream:
+    async def respond(self, prompt: str, images: Any = (), **options: Unpack[RespondOptions]) -> ImageResult | ImageSet | AsyncImageStream:
         """One turn of the Responses API with the image_generation tool (see ``Client.respond``)."""
         return await self._one(self._respond(prompt, images, **options))
 

@@ -28,10 +28,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models import get_model, parse_size
+from .requests import VariationRequest
 from .results import Usage
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .requests import ImageRequest
 
 __all__ = [
     "OUTPUT_TOKENS",
@@ -231,11 +235,11 @@ class Estimate:
         return s
 
 
-def _resolve(req: Any) -> tuple[str, str, list[str]]:
+def _resolve(req: ImageRequest) -> tuple[str, str, list[str]]:
     """The quality and size a request will be billed at; 'auto' takes the dearest (an upper bound)."""
     spec = get_model(req.model)
     notes: list[str] = []
-    quality = req.quality or (spec.default_quality if spec else None) or "auto"
+    quality = getattr(req, "quality", None) or (spec.default_quality if spec else None) or "auto"
     size = req.size or (spec.default_size if spec else "auto")
     if quality == "auto":
         quality = "high"
@@ -246,7 +250,7 @@ def _resolve(req: Any) -> tuple[str, str, list[str]]:
     return quality, size, notes
 
 
-def estimate(req: Any, *, batch: bool = False) -> Estimate:
+def estimate(req: ImageRequest, *, batch: bool = False) -> Estimate:
     """The expected cost of ``req`` (any request type) before it is sent; ``batch=True``: sent in a
     batch, at the Batch API's price (half the listed one)."""
     est = _estimate(req)
@@ -256,7 +260,7 @@ def estimate(req: Any, *, batch: bool = False) -> Estimate:
                    assumptions=est.assumptions + (f"Batch API price: {BATCH_PRICE_FACTOR:g} x the listed price",))
 
 
-def _estimate(req: Any) -> Estimate:
+def _estimate(req: ImageRequest) -> Estimate:
     model = req.model
     prices = prices_for(model)
     notes: list[str] = []
@@ -287,7 +291,7 @@ def _estimate(req: Any) -> Estimate:
     sources += [("auto", "assumption: " + m) for m in more]
     text = text_tokens(getattr(req, "prompt", "") or "")
     images = list(getattr(req, "images", ()) or ()) + list(getattr(req, "input_images", ()) or ())
-    if getattr(req, "endpoint", "") == "variations":
+    if isinstance(req, VariationRequest):
         images = [req.image]
     fidelity = getattr(req, "input_fidelity", None)
     img_tokens = 0

@@ -205,7 +205,7 @@ class LifecycleGate:
             return True
         if not self.allow_shut_down:
             return False
-        return model in set(self.allow_shut_down)  # type: ignore[arg-type]
+        return model in set(self.allow_shut_down)
 
     def check(self, models: Iterable[str], listing: dict[str, str | None] | None,
               day: date | None = None) -> None:

@@ -140,12 +140,13 @@ def _animated(data: bytes) -> bool:
 def _encode(data: bytes, preview: Preview) -> PreviewImage | None:
     from PIL import Image
 
+    im: Image.Image
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.draft("RGB", (preview.max_side, preview.max_side))  # JPEG: decode at a reduced scale
             alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
             im = im.convert("RGBA" if alpha else "RGB")
-            im.thumbnail((preview.max_side, preview.max_side), Image.LANCZOS)
+            im.thumbnail((preview.max_side, preview.max_side), Image.Resampling.LANCZOS)
             if alpha and preview.format == "jpeg":  # jpeg has no alpha: keep it with png
                 fmt = "png"
             else:

@@ -320,8 +320,8 @@ def _init(self: Any, cls: type, **values: Any) -> None:
             value = values[name]
         elif f.default is not dataclasses.MISSING:
             value = f.default
-        elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-            value = f.default_factory()  # type: ignore[misc]
+        elif f.default_factory is not dataclasses.MISSING:
+            value = f.default_factory()
         else:
             raise TypeError(f"{cls.__name__} needs {name}")
         object.__setattr__(self, name, value)

@@ -86,7 +86,7 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb", *, private: bool | No
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o600 if private else 0o666 & ~_UMASK)
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -408,7 +408,7 @@ class ImageSet(Sequence[ImageResult]):
     def __init__(self, results: Sequence[ImageResult]) -> None:
         self._results = list(results)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         return self._results[i]
 
     def __len__(self) -> int:

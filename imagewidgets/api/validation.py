@@ -18,7 +18,7 @@ from .errors import ParamError
 from .masks import check_mask
 from .models import COMPRESSED_FORMATS, TRANSPARENT_FORMATS, ModelSpec, get_model, model_names
 from .params import Param, params_of, registry
-from .requests import ImageRequest
+from .requests import EditRequest, ImageRequest, OutputOptions, ResponsesRequest, VariationRequest
 
 __all__ = ["validate", "UnknownModelWarning", "check_mask"]
 
@@ -63,13 +63,13 @@ def validate(req: ImageRequest) -> None:
             "model", model_name, serving,
             hint=f"{model_name} does not serve the {_endpoint_label(endpoint)}",
         )
-    if endpoint == "variations":
+    if isinstance(req, VariationRequest):
         _check_variation(req, spec)
         return
     _check_output(req, spec)
-    if endpoint == "edits":
+    if isinstance(req, EditRequest):
         _check_edit(req, spec)
-    if endpoint == "responses":
+    if isinstance(req, ResponsesRequest):
         _check_responses(req, spec)
 
 
@@ -91,7 +91,7 @@ def _check_text(param: str, value: Any) -> None:
         raise ParamError(param, f"<{len(value)} characters>", "text without NUL characters")
 
 
-def _check_types(req: Any) -> None:
+def _check_types(req: ImageRequest) -> None:
     for param in _TEXT_PARAMS:
         value = getattr(req, param, None)
         if value is not None:
@@ -107,7 +107,7 @@ def _check_types(req: Any) -> None:
             raise ParamError(param, value, "a dict")
 
 
-def _input_images(req: Any) -> list[tuple[str, Any]]:
+def _input_images(req: ImageRequest) -> list[tuple[str, Any]]:
     """Every input image of ``req`` with the parameter that names it."""
     out: list[tuple[str, Any]] = []
     for param in ("images", "input_images"):
@@ -121,7 +121,7 @@ def _input_images(req: Any) -> list[tuple[str, Any]]:
     return out
 
 
-def _check_decodable(req: Any) -> None:
+def _check_decodable(req: ImageRequest) -> None:
     """Every image given as bytes decodes, within the pixel budget (a corrupt file or a
     decompression bomb is refused here, before anything is sent or drawn)."""
     from .images import inspect_image
@@ -143,12 +143,12 @@ def _endpoint_label(endpoint: str) -> str:
     }[endpoint]
 
 
-def _check_prompt(req: Any, spec: ModelSpec | None) -> None:
+def _check_prompt(req: ImageRequest, spec: ModelSpec | None) -> None:
     if req.endpoint == "variations":
         return
     prompt = req.prompt
     if not isinstance(prompt, str) or not prompt.strip():
-        if req.endpoint == "responses" and (req.previous_response_id or req.input_images):
+        if isinstance(req, ResponsesRequest) and (req.previous_response_id or req.input_images):
             if isinstance(prompt, str):
                 return
         raise ParamError("prompt", prompt, "a non-empty text", hint="the prompt is required")
@@ -165,13 +165,14 @@ def _bounds(param: str, spec: ModelSpec | None) -> tuple[int, int]:
     return (lo, getattr(spec, p.max_from)) if spec is not None and p.max_from else (lo, hi)
 
 
-def _check_output(req: Any, spec: ModelSpec | None) -> None:
+def _check_output(req: OutputOptions, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     if req.endpoint == "responses" and req.n not in (None, 1):
         raise ParamError("n", req.n, "1", hint="the Responses tool makes one image per call; a Session makes "
                          "n calls for you (s.imagine(..., n=4)), or use the Image API")
     fmt = req.effective_format
-    for p in params_of(type(req)):  # every declared parameter: the model takes it, its condition, its range
+    kind: type = type(req)
+    for p in params_of(kind):  # every declared parameter: the model takes it, its condition, its range
         _check_declared(p, getattr(req, p.name), req, spec, fmt, name)
     if spec is None:
         return
@@ -179,7 +180,7 @@ def _check_output(req: Any, spec: ModelSpec | None) -> None:
         reason = spec.size_error(req.size)
         if reason:
             raise ParamError("size", req.size, spec.allowed_sizes(), model=name, hint=reason)
-    for p in params_of(type(req)):  # every choice parameter: one of the values this model's row lists
+    for p in params_of(kind):  # every choice parameter: one of the values this model's row lists
         if p.choices and p.name != "size":  # (sizes have their own rule, above)
             _one_of(p.name, getattr(req, p.name), getattr(spec, p.choices), name)
     if req.stream and not spec.streaming:
@@ -200,7 +201,7 @@ def _check_output(req: Any, spec: ModelSpec | None) -> None:
             warn(f"sizes above {spec.free_size.experimental_size} are experimental on {name}")
 
 
-def _check_declared(p: Param, value: Any, req: Any, spec: ModelSpec | None, fmt: str, name: str) -> None:
+def _check_declared(p: Param, value: Any, req: OutputOptions, spec: ModelSpec | None, fmt: str, name: str) -> None:
     """One declared parameter (``api/params.py``): taken by the model at all, its ``only`` condition
     ("only when streaming", "only with gif"), then its whole-number range for this model."""
     if not p.in_use(value) and not (p.range and value is not None):
@@ -225,7 +226,7 @@ def _check_declared(p: Param, value: Any, req: Any, spec: ModelSpec | None, fmt:
             _int_range(p.name, value, lo, hi, name)
 
 
-def _check_new_formats(req: Any, spec: ModelSpec, fmt: str, name: str) -> None:
+def _check_new_formats(req: OutputOptions, spec: ModelSpec, fmt: str, name: str) -> None:
     if fmt == "gif":
         if req.partial_images:
             raise ParamError("partial_images", req.partial_images, "0", model=name,
@@ -284,7 +285,7 @@ def _check_images(images: tuple, spec: ModelSpec, param: str) -> None:
                                  hint="dall-e-2 edits need a square image")
 
 
-def _check_edit(req: Any, spec: ModelSpec | None) -> None:
+def _check_edit(req: EditRequest, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     if not req.images:
         raise ParamError("image", None, "one or more images", model=name, hint="an edit needs an image")
@@ -309,7 +310,7 @@ def _check_edit(req: Any, spec: ModelSpec | None) -> None:
         check_mask(req.markup, req.images[0], name, param="markup")
 
 
-def _check_variation(req: Any, spec: ModelSpec | None) -> None:
+def _check_variation(req: VariationRequest, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     _int_range("n", req.n, *_bounds("n", spec), name)
     if spec is None:
@@ -331,7 +332,7 @@ def _check_variation(req: Any, spec: ModelSpec | None) -> None:
                              hint="variations need a square image")
 
 
-def _check_responses(req: Any, spec: ModelSpec | None) -> None:
+def _check_responses(req: ResponsesRequest, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     _one_of("action", req.action, ("generate", "edit", "auto"), name)
     if spec is not None:

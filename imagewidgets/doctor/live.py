@@ -162,7 +162,7 @@ def _observe(client: Client, call, context: dict) -> Observation:
         resp = client.send(call.method, call.path, stream=call.stream, **client._request_kwargs(call))
     except APIError as e:
         body = e.body if isinstance(e.body, dict) else {"text": str(e.body)}
-        err = body.get("error") if isinstance(body.get("error"), dict) else {}
+        err: dict = body["error"] if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
         obs = Observation(status=e.status, shape=shape_of(body),
                           error={"type": err.get("type"), "code": err.get("code"), "param": err.get("param")})
     else:

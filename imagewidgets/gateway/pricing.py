@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from ..api.endpoints import endpoint as _endpoint
 from ..api.cost import PARTIAL_IMAGE_TOKENS, cost_of, image_input_tokens, output_tokens, prices_for
@@ -136,7 +136,7 @@ def _image_usd(spec_name: str, fields: dict, *, n: int, stream: bool, text_chars
     return (text_chars * prices.text_input + img * prices.image_input + out * prices.image_output) / 1e6
 
 
-def quote(endpoint: str, fields: dict, images: list[bytes] = (), *, previous: dict | None = None) -> Quote:
+def quote(endpoint: str, fields: dict, images: Sequence[bytes] = (), *, previous: dict | None = None) -> Quote:
     """The upper-bound cost of a request from its wire fields (JSON body, or multipart form fields with
     the uploaded images' bytes in ``images``). ``previous``: what the gateway recorded of the response a
     Responses turn continues (``text_chars``)."""

@@ -151,6 +151,7 @@ class Gateway:
                                      class_cap_usd=rules.total_cap_usd)
             if res.refused:
                 return self._refuse(_money_refusal(res.refused, usd, res.used_usd, res.limit_usd), who)
+            assert res.id is not None  # a reservation that was not refused has its ledger row
             call = Call(who, q, res.id, fields)
             response = await self._forward(call, request, body)
             handed_over = isinstance(response, RelayResponse)
@@ -230,7 +231,7 @@ class Gateway:
         q = call.quote
         if q.endpoint == "responses":
             usd = settle_response(q.model, response or {})
-            pictures = [o.get("result") for o in (response or {}).get("output") or []
+            pictures = [str(o["result"]) for o in (response or {}).get("output") or []
                         if isinstance(o, dict) and o.get("type") == "image_generation_call" and o.get("result")]
             self._own_response(call, response or {})
         else:
@@ -239,7 +240,7 @@ class Gateway:
             count = tap.completed_images if tap is not None else len(answer.get("data") or [])
             usd = settle_images(q.model, usages, quality=answer.get("quality") or call.fields.get("quality"),
                                 size=answer.get("size") or call.fields.get("size"), n=max(1, count))
-            pictures = tap.images if tap is not None else [d.get("b64_json") for d in answer.get("data") or []
+            pictures = tap.images if tap is not None else [str(d["b64_json"]) for d in answer.get("data") or []
                                                            if isinstance(d, dict) and d.get("b64_json")]
         note = None
         reserved = self._reserved(call)
@@ -307,7 +308,7 @@ class Gateway:
         response = await self._simple(request, body)
         if response.status_code < 300:
             try:
-                file_id = json.loads(response.body).get("id")
+                file_id = json.loads(bytes(response.body)).get("id")
             except (ValueError, AttributeError):
                 file_id = None
             if file_id:
@@ -322,7 +323,7 @@ class Gateway:
         response = await self._simple(request, None)
         allowed = self.rules.models
         if response.status_code == 200 and allowed:
-            listing = json.loads(response.body)
+            listing = json.loads(bytes(response.body))
             listing["data"] = [m for m in listing.get("data") or [] if m.get("id") in allowed]
             return Response(json.dumps(listing).encode(), media_type="application/json",
                             headers={k: v for k, v in response.headers.items() if k == "x-request-id"})

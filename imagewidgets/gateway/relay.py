@@ -79,6 +79,7 @@ class RelayResponse(StreamingResponse):
         log.info("%s %s stream broke off: not charged", call.participant.label, call.quote.endpoint)
         message = ("The image service's stream broke off before your image was finished. You were not "
                    "charged; run the cell again.")
+        data: dict[str, Any]
         if call.quote.endpoint == "responses":
             data = {"type": "error", "code": "stream_interrupted", "message": message, "param": None,
                     "sequence_number": tap.last_sequence_number + 1}

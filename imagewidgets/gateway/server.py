@@ -129,7 +129,8 @@ class GatewayServer:
             label = f"offline renderer (rehearsal) at {url}"
         else:
             url, label = self.upstream, self.upstream
-            key = self._api_key if self._api_key is not None else os.environ.get("OPENAI_API_KEY", "")
+            given = self._api_key if self._api_key is not None else os.environ.get("OPENAI_API_KEY", "")
+            key = given if isinstance(given, Secret) else Secret(given)
         self.app = create_app(self.store, url, key, upstream_label=label)
         sock = bind(self.host, self.port)
         self.port = sock.getsockname()[1]

@@ -59,6 +59,14 @@ class BatchJob:
         return [p.batch_id for p in self.parts if p.batch_id]
 
     @property
+    def _job(self) -> Any:
+        """The job's stored row (it exists from the moment the job was recorded)."""
+        row = self.records.job(self.id)
+        if row is None:
+            raise LookupError(f"no batch job {self.id} in this session's store")
+        return row
+
+    @property
     def status(self) -> str:
         """``submitting`` until every part is created, then the least advanced part's status, and at the
         end ``completed`` (or ``cancelled``, ``failed``, ``expired`` when a part ended so)."""
@@ -85,14 +93,14 @@ class BatchJob:
         return {"status": self.status, "cells": len(cells), "answered": answered + replayed,
                 "stored": sum(c.done for c in cells), "failed": sum(c.turn_status == "failed" for c in cells),
                 "cost_usd": sum(c.turn_cost or 0.0 for c in cells if c.turn_status == "completed"),
-                "estimate_usd": self.records.job(self.id).estimate_usd}
+                "estimate_usd": self._job.estimate_usd}
 
     # -- the verbs ---------------------------------------------------------------------------------
     def submit(self) -> "BatchJob":
         """Upload and create every part not created yet (after a crash too: a part whose batch may
         have been created is looked up by its metadata first, so it is never created twice)."""
         client = self.session.client
-        endpoint = self.records.job(self.id).endpoint
+        endpoint = self._job.endpoint
         for part in self.parts:
             if part.status != "new":
                 continue
@@ -170,7 +178,7 @@ class BatchJob:
         errors = [(t.error if t is not None else None) if c.done else f"waiting: batch {status}"
                   for c, t in zip(cells, turns)]
         # the grid keeps paths, not pictures: thumbnails read the files when shown
-        return SweepResult(self.records.job(self.id).varying, [c.cell for c in cells], turns, errors)
+        return SweepResult(self._job.varying, [c.cell for c in cells], turns, errors)
 
     # -- reading answers ---------------------------------------------------------------------------
     def _record(self, part: PartRow, batch: Any) -> None:
@@ -222,7 +230,7 @@ class BatchJob:
         return self.session.recorder.track(turn, cell.estimate_usd, sent_at)
 
     def _store_line(self, part: PartRow, cell: CellRow, line: OutputLine) -> None:
-        turn = self._new_turn(cell, part, self.records.job(self.id).created)
+        turn = self._new_turn(cell, part, self._job.created)
         try:
             if not line.ok:
                 raise error_for_status(line.status_code or 500, {"error": line.error or line.body.get("error")})

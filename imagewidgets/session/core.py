@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..api.client import AsyncClient, Client
 from ..api.errors import APIError, NotFoundError, ParamError
@@ -35,6 +35,11 @@ from .turns import Turn
 from .fidelity import EditCheck, composited, edit_check
 from .outpaint import extend_inputs
 from .variants import run_variants
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.12
+
+    from ..api.options import ImagineOptions, SessionOptions, VaryOptions
 
 __all__ = ["SessionCore", "REQUEST_OPTIONS", "refuse_unknown"]
 
@@ -187,7 +192,7 @@ class SessionCore:
         spec = get_model(model)
         return "responses" if spec is not None and spec.supports("responses") else "images"
 
-    def _options(self, cls: type, options: dict) -> dict:
+    def _options(self, cls: type, options: Mapping[str, Any]) -> dict:
         """Session defaults the request type accepts, then the call's options (which win)."""
         known = _fields(cls)
         out = {k: v for k, v in self.defaults.items() if k in known}
@@ -246,8 +251,10 @@ class SessionCore:
     # -- the public verbs ----------------------------------------------------------------------
     def imagine(self, prompt: str, *, stream: bool | None = None, partial_images: int | None = None,
                 on_event: Callable | None = None, cancel: threading.Event | None = None,
-                refresh: bool = False, api: str | None = None, **options: Any) -> ImageResult | ImageSet:
-        """A new image from ``prompt`` (a new root of the tree)."""
+                refresh: bool = False, api: str | None = None,
+                **options: Unpack[ImagineOptions]) -> ImageResult | ImageSet:
+        """A new image from ``prompt`` (a new root of the tree); ``options`` are the request's
+        (``api/options.py``: an editor completes ``quality=`` with its values)."""
         req = self.imagine_request(prompt, stream=stream, partial_images=partial_images,
                                     on_event=on_event, api=api, **options)
         if self._fans_out(req):
@@ -265,7 +272,7 @@ class SessionCore:
     def edit(self, prompt: str, image: Any = None, mask: Any = None, markup: Any = None, *,
              on_event: Callable | None = None, cancel: threading.Event | None = None, refresh: bool = False,
              api: str | None = None, keep_outside_mask: bool = False, feather: int | None = None,
-             **options: Any) -> ImageResult | ImageSet:
+             **options: Unpack[SessionOptions]) -> ImageResult | ImageSet:
         """Edit the current turn's image (or ``image``): a child of the turn it continues from.
 
         With a ``mask``, each image gets ``outside_mask_change`` (how much changed outside it);
@@ -321,7 +328,7 @@ class SessionCore:
         return self._returned(turn)
 
     def vary(self, image: Any = None, *, on_event: Callable | None = None, cancel: threading.Event | None = None,
-             refresh: bool = False, api: str | None = None, **options: Any) -> ImageResult | ImageSet:
+             refresh: bool = False, api: str | None = None, **options: Unpack[VaryOptions]) -> ImageResult | ImageSet:
         """Variations of the current turn's image (or ``image``) with dall-e-2 (always the Image API;
         ``api`` is accepted and ignored, so callers can pass the same options to every verb)."""
         parent, images = self._source(image)
@@ -332,11 +339,11 @@ class SessionCore:
 
     # -- variants ------------------------------------------------------------------------------
     @staticmethod
-    def _fans_out(req: Any) -> bool:
+    def _fans_out(req: ImageRequest) -> bool:
         """n > 1 through the Responses API: n calls (the tool makes one image per call)."""
         return isinstance(req, ResponsesRequest) and (req.n or 1) > 1
 
-    def _variants(self, req: ResponsesRequest, parent: Turn | None, kind: str, refresh: bool,
+    def _variants(self, req: ImageRequest, parent: Turn | None, kind: str, refresh: bool,
                   check: EditCheck | None = None) -> ImageSet:
         # variants are not streamed: n pictures arriving at once show as one grid when they are done
         req = req.replace(stream=False, partial_images=None)

@@ -153,7 +153,7 @@ def _closure(st: Store, refs: Iterable[tuple[str, str]]) -> tuple[list[dict], li
     """The turns that made the referenced images, and every turn they continued from or replayed."""
     todo: list[str] = []
     for sha, path in refs:
-        owner = _IMAGE_PATH.match(path).group(2)  # the turn that wrote the file names it
+        owner = _image_path(path).group(2)  # the turn that wrote the file names it
         rows = st._query("SELECT turn_id FROM images WHERE path = ? AND sha256 = ?", (path, sha))
         if not rows:
             raise PackError(f"an output shows {path} ({sha[:12]}…), which is not in the store {st.folder}")
@@ -186,7 +186,15 @@ def _closure(st: Store, refs: Iterable[tuple[str, str]]) -> tuple[list[dict], li
 
 
 def _member(img: dict) -> str:
-    return f"files/{img['sha256']}.{_IMAGE_PATH.match(img['path']).group(4)}"
+    return f"files/{img['sha256']}.{_image_path(img['path']).group(4)}"
+
+
+def _image_path(path: str) -> "re.Match[str]":
+    """The parts of a stored image's path (the store wrote it, so it matches)."""
+    m = _IMAGE_PATH.match(path)
+    if m is None:
+        raise ValueError(f"not a stored image path: {path!r}")
+    return m
 
 
 # -- unpack ----------------------------------------------------------------------------------
@@ -324,7 +332,7 @@ def _image(d: Any, ids: set[str]) -> dict:
         raise _bad("image", d)
     path, sha = d.get("path"), d.get("sha256")
     m = _IMAGE_PATH.match(path) if isinstance(path, str) else None
-    if m is None or any(part in ("", ".", "..") for part in path.split("/")):
+    if m is None or not isinstance(path, str) or any(part in ("", ".", "..") for part in path.split("/")):
         raise _bad("image path", path)
     if not isinstance(sha, str) or not _SHA.match(sha):
         raise _bad("image hash", sha)

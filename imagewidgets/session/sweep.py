@@ -24,6 +24,7 @@ from ..api.errors import BudgetExceededError
 from .replay import replay_key
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..api.requests import ImageRequest
     from .core import SessionCore as Session
 
 __all__ = ["SweepResult", "run_sweep", "grid_cells"]
@@ -112,7 +113,7 @@ class SweepResult:
                 i = by_pos.get((p, col))
                 turn = self.turns[i] if i is not None else None
                 image = _peek_image(turn) if turn is not None else None
-                if image is not None:
+                if image is not None and turn is not None and i is not None:
                     row = self.rows[i]
                     cost = f"${row['cost_usd']:.4f}" if row["cost_usd"] else row["status"]
                     tds.append(f'<td><img src="{thumbnail_url(image, 192)}" width="192" '
@@ -222,7 +223,7 @@ def run_sweep(session: "Session", prompts: Any, *, concurrency: int = 4, progres
     errors: list[str | None] = [None] * len(cells)
     events: queue.Queue = queue.Queue()
 
-    async def one(i: int, req: Any, client: Any, sem: asyncio.Semaphore) -> None:
+    async def one(i: int, req: ImageRequest, client: Any, sem: asyncio.Semaphore) -> None:
         async with sem:
             turn = None
             recorder = session.recorder

@@ -96,7 +96,7 @@ class Name(W.HTML):
 
 def labelled(widget: W.DOMWidget, name: str | None = None) -> W.HBox:
     """``widget`` with its name in front; hovering either shows the widget's tooltip."""
-    label = Name(name or getattr(widget, "name", ""), tooltip=widget.tooltip)
+    label = Name(name or str(getattr(widget, "name", "")), tooltip=widget.tooltip)
     widget.observe(lambda change: setattr(label, "tooltip", change["new"]), names=["tooltip"])
     return W.HBox([label, widget], layout={"width": "220px", "align_items": "center"})
 
@@ -106,7 +106,7 @@ def _nearest(option: str, wanted: Any, values: tuple[str, ...]) -> Any:
     nearest level (None: no sensible neighbour)."""
     if option == "size":
         wh = parse_size(wanted) if isinstance(wanted, str) else None
-        sized = [(v, parse_size(v)) for v in values if parse_size(v)]
+        sized = [(v, vwh) for v in values if (vwh := parse_size(v)) is not None]
         if wh and sized:
             return min(sized, key=lambda v: (abs(v[1][0] / v[1][1] - wh[0] / wh[1]), abs(v[1][0] - wh[0])))[0]
         return None

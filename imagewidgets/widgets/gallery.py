@@ -78,7 +78,7 @@ class Gallery(W.VBox):
         self.output.add_class("iw-gallery-log")
         #: turn id -> the clickable thumbnail canvas
         self.thumbs: dict[str, Canvas] = {}
-        self._rows: dict[str, W.HBox] = {}
+        self._rows: dict[tuple[str, str], W.HBox] = {}  # (turn id, status) -> its row
         self._captions: dict[str, W.HTML] = {}
         self._select_callbacks: list[Callable[[Any], None]] = []
         self._lock = threading.RLock()  # turns arrive from the thread that ran the request
@@ -136,7 +136,7 @@ class Gallery(W.VBox):
                            search=self.search.value.strip() or None, thumb_px=self.thumb_size)
             self.page = view.page
             self._view = view
-            keep = {}
+            keep: dict[tuple[str, str], W.HBox] = {}
             for t in view.turns:
                 key = (t.id, t.status)
                 keep[key] = self._rows.get(key) or self._make_row(t, view)

@@ -69,6 +69,8 @@ class ImageStudio(W.VBox):
     """
 
     busy = Bool(False, help="a click's request is running (Generate, Edit and Vary are disabled)")
+    #: the VariantGrid of the last click that made several images (None: the last made one)
+    variants: Any
 
     def __init__(self, session: Any = None, *, live_width: int = 512, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -101,8 +103,8 @@ class ImageStudio(W.VBox):
         """The options the controls describe for ``kind`` ("generate", "edit" or "vary")."""
         spec = _spec(self.model.value)
         if kind == "vary":
-            opts = {"model": spec.name, "size": self.size.value, "n": self.n.value if self.n.value > 1 else None}
-            return {k: v for k, v in opts.items() if v is not None}
+            vary = {"model": spec.name, "size": self.size.value, "n": self.n.value if self.n.value > 1 else None}
+            return {k: v for k, v in vary.items() if v is not None}
         opts: dict[str, Any] = {"model": spec.name}
         for option in _CHOICES:
             widget = getattr(self, option)
@@ -403,7 +405,7 @@ class ImageStudio(W.VBox):
         self.error = W.Label(style={"text_color": "#c0392b"}, layout=W.Layout(display="none"))
         self.error.add_class("iw-error")
         self.mask_box = W.VBox(layout=W.Layout(align_items="flex-start"))  # the painter keeps its size
-        self.variants: Any = None  # the VariantGrid of the last click that made several images
+        self.variants = None
         self.variants_box = W.VBox()
         self.variants_box.add_class("iw-studio-variants")
         self.gallery = Gallery(self.session)
