@@ -196,9 +196,7 @@ class BaseClient:
 
     @staticmethod
     def _request_kwargs(call: HTTPCall) -> dict:
-        if call.json is not None:
-            return {"json": call.json}
-        return {"data": call.data or {}, "files": call.files}
+        return call.request_kwargs()
 
     def _error(self, resp: _http.Response) -> APIError:
         try:
@@ -285,9 +283,8 @@ def _hint_replacement(err: APIError) -> None:
         return
     life = lifecycle_of(m.group(1))
     if life.shutdown_date and life.replacement:
-        err.message = (f"{message} ({m.group(1)} shut down on api.openai.com on {life.shutdown_date}; "
-                       f"use {life.replacement} instead)")
-        err.args = (err._text(),)
+        err.reword(f"{message} ({m.group(1)} shut down on api.openai.com on {life.shutdown_date}; "
+                   f"use {life.replacement} instead)")
 
 
 def transport_error(e: Exception, billable: bool = False) -> APIError:

@@ -174,6 +174,11 @@ class APIError(ImagewidgetsError):
         """What the user can do about it, when we know."""
         return None
 
+    def reword(self, message: str) -> None:
+        """Say ``message`` instead (``str(error)`` follows), e.g. with a lifecycle hint added."""
+        self.message = message
+        self.args = (self._text(),)
+
     def _text(self) -> str:
         parts = [f"{self.status} " if self.status else "", self.message]
         if self.param:

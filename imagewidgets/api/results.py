@@ -321,7 +321,7 @@ class ImageResult:
 
         Not ``_repr_html_``: IPython would add it beside the image's own mime type and
         notebooks would store every image twice."""
-        shown = self._preview(preview)
+        shown = self.preview_image(preview)
         title = html.escape(self.revised_prompt or self.prompt or "")
         img = (f'<img src="data:{MIME_TYPES.get(shown.format, self.mime_type)};base64,'
                f'{base64.b64encode(shown.data).decode()}" width="{min(self.width or 512, 512)}" '
@@ -329,7 +329,8 @@ class ImageResult:
         return (f'<figure style="display:inline-block;margin:4px">{self._linked(img)}'
                 f'<figcaption style="font-size:11px;color:#666">{html.escape(label + self._caption())}</figcaption></figure>')
 
-    def _preview(self, preview: "Preview | str | None" = None):
+    def preview_image(self, preview: "Preview | str | None" = None) -> Any:
+        """The preview a notebook output embeds (``set_preview``'s setting, or ``preview``)."""
         from .preview import Preview, make_preview, preview_settings
 
         setting = preview_settings() if preview is None else Preview.parse(preview)
@@ -368,7 +369,7 @@ class ImageResult:
         """The notebook output of this image: a preview (``preview``, default ``set_preview``'s) in
         an ``<img>`` that links to the original, or the original itself (``"full"``, or when
         no smaller preview exists); metadata under ``"imagewidgets"`` (``output_metadata``)."""
-        shown = self._preview(preview)
+        shown = self.preview_image(preview)
         bundle: dict[str, Any] = {"text/plain": repr(self)}
         meta: dict[str, Any] = {}
         width = min(self.width, 512) if self.width else None
@@ -448,7 +449,7 @@ class ImageSet(Sequence[ImageResult]):
         cells = "".join(r.html(preview, f"#{k + 1} · ") for k, r in enumerate(self._results))
         bundle = {"text/plain": repr(self),
                   "text/html": f'<div style="display:flex;flex-wrap:wrap;gap:4px">{cells}</div>'}
-        shown = [r._preview(preview) for r in self._results]
+        shown = [r.preview_image(preview) for r in self._results]
         return bundle, {"imagewidgets": {"images": [r.output_metadata(p) for r, p in zip(self._results, shown)]}}
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:

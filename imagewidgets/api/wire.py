@@ -27,6 +27,12 @@ class HTTPCall:
     files: list[tuple[str, tuple[str, bytes, str]]] = field(default_factory=list)
     stream: bool = False
 
+    def request_kwargs(self) -> dict[str, Any]:
+        """The body as the HTTP client takes it: ``json=``, or ``data=`` and ``files=`` (multipart)."""
+        if self.json is not None:
+            return {"json": self.json}
+        return {"data": self.data or {}, "files": self.files}
+
 
 def _form_value(v: Any) -> str:
     if isinstance(v, bool):

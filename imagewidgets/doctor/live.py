@@ -159,7 +159,7 @@ def _observe_stream(resp) -> Observation:
 def _observe(client: Client, call, context: dict) -> Observation:
     t0 = time.perf_counter()
     try:
-        resp = client.send(call.method, call.path, stream=call.stream, **client._request_kwargs(call))
+        resp = client.send(call.method, call.path, stream=call.stream, **call.request_kwargs())
     except APIError as e:
         body = e.body if isinstance(e.body, dict) else {"text": str(e.body)}
         err: dict = body["error"] if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}

@@ -197,10 +197,10 @@ class Gateway:
             answer = json.loads(content)
         except ValueError:
             answer = {}
-        self._settle(call, answer if call.quote.endpoint != "responses" else None,
+        self.settle(call, answer if call.quote.endpoint != "responses" else None,
                      answer if call.quote.endpoint == "responses" else None, upstream.status_code)
-        return Response(self._scrub(content), status_code=upstream.status_code,
-                        headers=self._answer_headers(upstream))
+        return Response(self.scrub(content), status_code=upstream.status_code,
+                        headers=self.answer_headers(upstream))
 
     def _failed(self, call: Call, status: int | None, refusal: Refusal) -> Response:
         self.store.release(call.ledger_id, status, refusal.code or "upstream failed")
@@ -222,12 +222,14 @@ class Gateway:
             return self._refuse(Refusal(502, "The image service refused the gateway's key. This is for the "
                                         "teacher to fix; you were not charged.", code="upstream_key_refused",
                                         type="server_error", headers={"x-should-retry": "false"}))
-        return Response(self._scrub(content) or Refusal(status, f"The image service answered {status}.").content(),
-                        status_code=status, headers=self._answer_headers(upstream))
+        return Response(self.scrub(content) or Refusal(status, f"The image service answered {status}.").content(),
+                        status_code=status, headers=self.answer_headers(upstream))
 
     # -- settling ---------------------------------------------------------------------------------------
-    def _settle(self, call: Call, images_answer: dict | None, response: dict | None, status: int,
-                tap: SSETap | None = None) -> float:
+    def settle(self, call: Call, images_answer: dict | None, response: dict | None, status: int,
+               tap: SSETap | None = None) -> float:
+        """Charge a finished call from what it reported (the stream's ``tap`` or the JSON answer):
+        the ledger row settled, the ids it made the participant's, its pictures to the gallery."""
         q = call.quote
         if q.endpoint == "responses":
             usd = settle_response(q.model, response or {})
@@ -349,8 +351,8 @@ class Gateway:
         if upstream.status_code == 401:
             return self._refuse(Refusal(502, "The image service refused the gateway's key. This is for the "
                                         "teacher to fix.", code="upstream_key_refused", type="server_error"))
-        return Response(self._scrub(content), status_code=upstream.status_code,
-                        headers=self._answer_headers(upstream))
+        return Response(self.scrub(content), status_code=upstream.status_code,
+                        headers=self.answer_headers(upstream))
 
     # -- headers and secrets ----------------------------------------------------------------------------
     def _upstream_headers(self, request: Request) -> dict[str, str]:
@@ -366,13 +368,14 @@ class Gateway:
         return headers
 
     @staticmethod
-    def _answer_headers(upstream: Any) -> dict[str, str]:
+    def answer_headers(upstream: Any) -> dict[str, str]:
+        """The upstream's headers a participant may see (request id, retry hints, rate limits)."""
         headers = {k: v for k, v in upstream.headers.items()
                    if k.lower() in _FORWARD_RESPONSE_HEADERS or k.lower().startswith("x-ratelimit-")}
         headers["x-imagewidgets-gateway"] = "class"
         return headers
 
-    def _scrub(self, data: bytes) -> bytes:
+    def scrub(self, data: bytes) -> bytes:
         """The key never leaves: should the upstream echo it, it is cut out of what is forwarded."""
         if self._key_bytes and self._key_bytes in data:
             return data.replace(self._key_bytes, b"[redacted]")

@@ -46,7 +46,7 @@ class RelayResponse(StreamingResponse):
         self.upstream = upstream
         self.tap = SSETap()
         self._done = False
-        super().__init__(self._relay(), status_code=upstream.status_code, headers=gateway._answer_headers(upstream),
+        super().__init__(self._relay(), status_code=upstream.status_code, headers=gateway.answer_headers(upstream),
                          media_type=None)
 
     async def _relay(self):
@@ -54,7 +54,7 @@ class RelayResponse(StreamingResponse):
         try:
             async for chunk in _http.passthrough(self.upstream):
                 self.tap.feed(chunk)
-                yield self.gateway._scrub(chunk)
+                yield self.gateway.scrub(chunk)
         except _http.CONNECTION_ERRORS as e:
             broke = type(e).__name__
         tail = self._finish(broke or "the stream ended")
@@ -69,7 +69,7 @@ class RelayResponse(StreamingResponse):
         gw, call, tap = self.gateway, self.call, self.tap
         gw.limiter.release(call.participant.id)
         if tap.finished:  # an image was delivered: charge what the usage says
-            gw._settle(call, {"quality": call.fields.get("quality"), "size": call.fields.get("size")},
+            gw.settle(call, {"quality": call.fields.get("quality"), "size": call.fields.get("size")},
                        tap.response, self.upstream.status_code, tap)
             return None
         if tap.error is not None:  # the upstream said what went wrong, and the participant has read it

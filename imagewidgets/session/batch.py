@@ -241,7 +241,7 @@ class BatchJob:
             self.session.recorder.fail(turn, e)
             return
         self.session.recorder.finish(turn, results, make_current=False)
-        turn._images = None  # the bytes are on disk; read again when asked (memory stays flat)
+        turn.forget_images()  # the bytes are on disk; read again when asked (memory stays flat)
 
     def _turn(self, turn_id: str) -> Turn | None:
         turn = self.session.tree.get(turn_id) or self.session.store.turn(turn_id)

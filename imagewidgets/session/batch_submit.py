@@ -21,7 +21,7 @@ from ..api import batches as _api_batches
 from ..api.cost import estimate
 from ..api.endpoints import endpoint as _endpoint
 from ..api.errors import ParamError
-from ..api.requests import EditRequest, ImageInput
+from ..api.requests import ImageInput
 from .batch import BatchJob
 from .batch_store import BatchRecords, CellRow, JobRow
 from .replay import replay_key
@@ -90,10 +90,11 @@ def _requests(session: "Session", cells: list[dict], image: Any, mask: Any) -> t
         if mask is not None:
             raise ParamError("mask", "a mask", "a mask together with image=... (the image to edit)")
         return None, [session.imagine_request(c["prompt"], api="images", **opts(c)) for c in cells]
-    parent, images = session._source(image)
-    src = images if images is not None else [session._image_of(parent, "edit")]
-    return parent, [EditRequest(c["prompt"], images=src, mask=mask, **session._options(EditRequest, opts(c)))
-                    for c in cells]
+    if not cells:
+        return None, []
+    parent, first = session.edit_request(cells[0]["prompt"], image, mask, **opts(cells[0]))
+    # the image is read once; every cell of a grid has the same option names, so each is a copy
+    return parent, [first, *(first.replace(prompt=c["prompt"], **opts(c)) for c in cells[1:])]
 
 
 def _replay(session: "Session", requests: list[Any], hits: list[Any], parent: "Turn | None") -> dict[int, str]:

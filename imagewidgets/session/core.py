@@ -27,6 +27,7 @@ from ..api.requests import EditRequest, GenerateRequest, ImageInput, ImageReques
 from ..api.results import CompletedEvent, ImageResult, ImageSet
 from ..api.streams import ImageStream
 from .batch_store import outstanding_usd
+from .budget import Budget
 from .recorder import TurnRecorder
 from .replay import backend_identity
 from .store import Store, open_store
@@ -102,15 +103,16 @@ class SessionCore:
         self.async_client = async_client  # an AsyncClient, or a factory of one, for sweeps
         self.api = api
         self.model = model or DEFAULT_MODEL
-        self.budget_usd = budget_usd
         self.defaults = defaults
         self.backend = backend_identity(self.client)
         self.store.ensure_session(name)
         self.store.settle_interrupted(name)  # turns a crashed process left "running"
         self.tree = TurnTree(self.store, name)
-        self.recorder = TurnRecorder(self)
+        self.budget = Budget(budget_usd, self.tree)  # the one place the limit is checked
         # a batch job recorded earlier (another kernel, another day) still holds its estimate
-        self.recorder.reserved = outstanding_usd(self.store, name)
+        self.budget.reserved = outstanding_usd(self.store, name)
+        self.recorder = TurnRecorder(self.store, self.tree, self.budget, name=name, backend=self.backend,
+                                     secrets=self._secrets)
 
     def __repr__(self) -> str:
         count, spent_usd = self.store.ledger(self.name)  # the store says: no turn is read for a repr
@@ -169,10 +171,22 @@ class SessionCore:
         return self.tree.spent_usd
 
     @property
+    def budget_usd(self) -> float | None:
+        """The session's spending limit (None: none); ``budget`` keeps it."""
+        return self.budget.limit_usd
+
+    @budget_usd.setter
+    def budget_usd(self, value: float | None) -> None:
+        self.budget.limit_usd = value
+
+    @property
     def remaining_usd(self) -> float | None:
-        if self.budget_usd is None:
-            return None
-        return max(0.0, self.budget_usd - self.spent_usd - self.recorder.reserved)
+        return self.budget.left
+
+    def _secrets(self) -> tuple[str, ...]:
+        """What must never be stored: the API key of the session's client (it may be replaced)."""
+        key = getattr(getattr(self.client, "config", None), "api_key", None)
+        return (key.reveal(),) if key else ()
 
     @property
     def tokens(self) -> dict[str, int]:
@@ -225,6 +239,14 @@ class SessionCore:
         if not isinstance(value, ImageResult) or path is None:
             return None
         return self.tree.get(Path(path).name.rsplit("-", 1)[0])
+
+    def edit_request(self, prompt: str, image: Any = None, mask: Any = None,
+                     **options: Any) -> tuple[Turn | None, EditRequest]:
+        """(the parent turn, the Image API edit of ``image``), not sent: ``image`` None is the
+        current turn's image; session defaults filled in. A batch sweep builds its cells with it."""
+        parent, images = self._source(image)
+        src = images if images is not None else [self._image_of(parent, "edit")]
+        return parent, EditRequest(prompt, images=src, mask=mask, **self._options(EditRequest, options))
 
     def _source(self, image: Any) -> tuple[Turn | None, list | None]:
         """(parent turn, explicit images): ``None`` or a turn continues from it; anything else is explicit."""

@@ -79,7 +79,7 @@ def checked(recorder: "TurnRecorder", turn: "Turn", result: ImageResult, index: 
         result = result.with_meta(outside_mask_change=change)
         # a streamed image is on disk already: index it again, with the measure
         return recorder.save(turn, result, index) if result.path is not None else result
-    raw = recorder.session.store.save_raw(turn, result, index)
+    raw = recorder.store.save_raw(turn, result, index)
     data = keep_outside(check.base, result.data, check.mask, check.feather)
     merged = ImageResult.from_bytes(
         data, model=result.model, prompt=result.prompt, revised_prompt=result.revised_prompt, usage=result.usage,

@@ -154,7 +154,7 @@ def _closure(st: Store, refs: Iterable[tuple[str, str]]) -> tuple[list[dict], li
     todo: list[str] = []
     for sha, path in refs:
         owner = _image_path(path).group(2)  # the turn that wrote the file names it
-        rows = st._query("SELECT turn_id FROM images WHERE path = ? AND sha256 = ?", (path, sha))
+        rows = st.query("SELECT turn_id FROM images WHERE path = ? AND sha256 = ?", (path, sha))
         if not rows:
             raise PackError(f"an output shows {path} ({sha[:12]}…), which is not in the store {st.folder}")
         ids = [r["turn_id"] for r in rows]
@@ -164,7 +164,7 @@ def _closure(st: Store, refs: Iterable[tuple[str, str]]) -> tuple[list[dict], li
         tid = todo.pop()
         if tid in seen:
             continue
-        rows = st._query("SELECT * FROM turns WHERE id = ?", (tid,))
+        rows = st.query("SELECT * FROM turns WHERE id = ?", (tid,))
         if not rows:
             continue  # a parent deleted from the store: the chain starts here
         row = {k: rows[0][k] for k in rows[0].keys()}
@@ -173,7 +173,7 @@ def _closure(st: Store, refs: Iterable[tuple[str, str]]) -> tuple[list[dict], li
     turns = sorted(seen.values(), key=lambda r: (r["created"] or 0, r["id"]))
     images = []
     for t in turns:
-        for r in st._query("SELECT * FROM images WHERE turn_id = ? ORDER BY partial, idx", (t["id"],)):
+        for r in st.query("SELECT * FROM images WHERE turn_id = ? ORDER BY partial, idx", (t["id"],)):
             images.append({k: r[k] for k in r.keys()})
     for t in turns:  # JSON columns travel as JSON values
         t["params"] = json.loads(t["params"] or "{}")
@@ -245,7 +245,7 @@ def unpack(archive: str | Path, dest: str | Path = ".", *, store: str | Path | N
                 continue
             st.ensure_session(turn.session)
             st.save_turn(turn)
-        with st._tx() as db:
+        with st.transaction() as db:
             for img in images:
                 db.execute("INSERT OR IGNORE INTO images (turn_id, idx, partial, path, format, width, height, sha256, "
                            "bytes, meta, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

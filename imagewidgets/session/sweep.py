@@ -20,7 +20,6 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ..api.errors import BudgetExceededError
 from .replay import replay_key
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -127,13 +126,8 @@ class SweepResult:
 
 
 def _peek_image(turn: Any) -> Any:
-    """The turn's first image without keeping its bytes in the turn when they were read from the
-    store just now (a grid of thousands of batch cells then holds paths, not pictures)."""
-    loaded = turn._images is not None
-    image = turn.image
-    if not loaded and turn._loader is not None:
-        turn._images = None
-    return image
+    """The turn's first image without keeping its bytes (``Turn.peek_image``)."""
+    return turn.peek_image()
 
 
 def _image_path(turn: Any) -> str | None:
@@ -214,10 +208,7 @@ def run_sweep(session: "Session", prompts: Any, *, concurrency: int = 4, progres
         from ..api.cost import estimate
 
         fresh = [r for r in requests if refresh or session.store.find_replay(replay_key(r, session.backend)) is None]
-        need = sum(estimate(r).usd for r in fresh)
-        left = session.remaining_usd or 0.0
-        if need > left + 1e-12:
-            raise BudgetExceededError(need, left, session.budget_usd)
+        session.budget.check(sum(estimate(r).usd for r in fresh))
 
     turns: list[Any] = [None] * len(cells)
     errors: list[str | None] = [None] * len(cells)

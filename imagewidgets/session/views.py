@@ -141,8 +141,12 @@ class _Page:
     def __len__(self) -> int:
         return len(self.turns)
 
+    def first_image(self, turn_id: str) -> Any:
+        """The store's row of the turn's first image on this page (None: it has none)."""
+        return self._first.get(turn_id)
+
     def thumb_url(self, turn: Turn, px: int | None = None) -> str:
-        row = self._first.get(turn.id)
+        row = self.first_image(turn.id)
         thumb = self._session.store.thumbnail(row, px or self.thumb_px) if row else None
         return thumb.data_url() if thumb else ""
 

@@ -184,7 +184,7 @@ class Gallery(W.VBox):
         caption.add_class("iw-thumb-caption")
         self._captions[turn.id] = caption
         picture: W.Widget
-        row = view._first.get(turn.id)
+        row = view.first_image(turn.id)
         thumb = self.session.store.thumbnail(row, self.thumb_size) if row else None
         if thumb is not None:
             picture = self._make_thumb(turn, thumb)
