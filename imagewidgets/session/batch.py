@@ -2,7 +2,7 @@
 so a restarted kernel, or a new day, picks it up where it was.
 
     >>> job = s.sweep(prompts, size=["1024x1024", "1536x1024"], batch=True)   # doctest: +SKIP
-    >>> job                     # a live progress bar: status, cells answered and stored, cost so far
+    >>> job                     # status, cells answered and stored, cost so far (a live bar while it runs)
     >>> job.wait()              # poll until every part is done; each answer stored as it is read
     >>> grid = job.results()    # the same SweepResult grid as a direct sweep
     >>> Session("grid").batches()                 # after a restart: the jobs of the session
@@ -16,13 +16,13 @@ already stored is skipped, so reading again after a crash stores nothing twice.
 from __future__ import annotations
 
 import html
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 
 from ..api.batches import TERMINAL, OutputLine
 from ..api.decode import images_response
 from ..api.errors import APIConnectionError, APIError, BadRequestError, ServerError, error_for_status
+from . import progress
 from .batch_store import BatchRecords, CellRow, PartRow
 from .sweep import SweepResult
 from .turns import Turn, this_process
@@ -46,7 +46,7 @@ class BatchJob:
             raise KeyError(f"no batch job {job_id!r} in session {session.name!r}")
         self.id = job_id
         self.progress = progress
-        self._view: Any = None
+        self._view: progress.Progress | None = None  # the live report, from the first update
 
     # -- what it is ------------------------------------------------------------------------------
     @property
@@ -265,39 +265,13 @@ class BatchJob:
         return (f"<div><progress value='{s['stored']}' max='{max(1, s['cells'])}' style='width:240px'></progress> "
                 f"<span>{pct:.0f}%</span><br/><small>{html.escape(self._text())}</small></div>")
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        if self.progress and self._widget() is not None:
-            display(self._view)
-        else:
-            display({"text/plain": repr(self), "text/html": self._repr_html_()}, raw=True)
-
-    def _widget(self) -> Any:
-        """An ipywidgets bar in a kernel with widgets (imported only then), else None."""
-        if self._view is None:
-            try:
-                from IPython import get_ipython
-
-                if getattr(get_ipython(), "kernel", None) is None:
-                    return None
-                import ipywidgets
-            except Exception:
-                return None
-            self._bar = ipywidgets.IntProgress(min=0, max=1, description="batch")
-            self._label = ipywidgets.HTML()
-            self._view = ipywidgets.VBox([self._bar, self._label])
-        return self._view
-
     def _show(self, final: bool = False) -> None:
-        """Update the live view: the widget if one is shown, else a text line on stdout."""
+        """Report to ``session.progress`` (a widget bar in a kernel, else a text line on stdout)."""
         if not self.progress:
             return
         s = self.summary()
-        if self._view is not None:
-            self._bar.max, self._bar.value = max(1, s["cells"]), s["stored"]
-            self._bar.bar_style = "success" if self.done else ""
-            self._label.value = f"<small>{html.escape(self._text())}</small>"
-        elif self._widget() is None:
-            sys.stdout.write("\r" + self._text() + ("\n" if final else ""))
-            sys.stdout.flush()
+        if self._view is None:
+            self._view = progress.start("", max(1, s["cells"]))
+        self._view.update(s["stored"], max(1, s["cells"]), self._text())
+        if final:
+            self._view.close(ok=s["failed"] == 0)

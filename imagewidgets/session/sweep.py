@@ -7,7 +7,8 @@
 
 The async part runs on its own event loop in a worker thread, so a sweep works the same in a
 script and inside a Jupyter kernel (whose loop is already running). Progress is shown from the
-calling thread: an ipywidgets bar in a kernel with widgets, else a text line.
+calling thread through ``session.progress`` (a callback: the widgets layer draws a bar in a kernel,
+else a text line; this module never imports ipywidgets or IPython).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import asyncio
 import html
 import itertools
 import queue
-import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
+from . import progress
 from .replay import replay_key
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -136,43 +137,22 @@ def _image_path(turn: Any) -> str | None:
 
 
 class _Progress:
-    """An ipywidgets bar in a kernel with widgets, else a text line; updated from the calling thread."""
+    """The sweep's report to ``session.progress`` (a widget bar in a kernel, else a text line),
+    updated from the calling thread."""
 
     def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled, self.bar, self._last = total, enabled, None, -1
-        if not enabled:
-            return
-        try:
-            from IPython import get_ipython
-
-            ip = get_ipython()
-            if ip is not None and getattr(ip, "kernel", None) is not None:
-                import ipywidgets
-                from IPython.display import display
-
-                self.bar = ipywidgets.IntProgress(value=0, min=0, max=total, description="sweep")
-                self.label = ipywidgets.Label(f"0/{total}")
-                display(ipywidgets.HBox([self.bar, self.label]))
-        except Exception:
-            self.bar = None
+        self.total, self._last = total, -1
+        self.shown = progress.start("sweep", total) if enabled else None
 
     def update(self, done: int, failed: int) -> None:
-        if not self.enabled or done == self._last:
+        if self.shown is None or done == self._last:
             return
         self._last = done
-        text = f"{done}/{self.total}" + (f" ({failed} failed)" if failed else "")
-        if self.bar is not None:
-            self.bar.value, self.label.value = done, text
-        else:
-            sys.stdout.write(f"\rsweep {text}")
-            sys.stdout.flush()
+        self.shown.update(done, self.total, f"{done}/{self.total}" + (f" ({failed} failed)" if failed else ""))
 
     def close(self) -> None:
-        if self.enabled and self.bar is None:
-            sys.stdout.write("\n")
-            sys.stdout.flush()
-        elif self.bar is not None:
-            self.bar.bar_style = "success"
+        if self.shown is not None:
+            self.shown.close()
 
 
 def _async_client(session: "Session"):
