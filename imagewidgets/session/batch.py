@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..api.batches import TERMINAL, OutputLine
 from ..api.decode import images_response
 from ..api.errors import APIConnectionError, APIError, BadRequestError, ServerError, error_for_status
-from . import progress
+from .progress import Progress, start as start_progress
 from .batch_store import BatchRecords, CellRow, PartRow
 from .sweep import SweepResult
 from .turns import Turn, this_process
@@ -46,7 +46,7 @@ class BatchJob:
             raise KeyError(f"no batch job {job_id!r} in session {session.name!r}")
         self.id = job_id
         self.progress = progress
-        self._view: progress.Progress | None = None  # the live report, from the first update
+        self._view: Progress | None = None  # the live report, from the first update
 
     # -- what it is ------------------------------------------------------------------------------
     @property
@@ -271,7 +271,7 @@ class BatchJob:
             return
         s = self.summary()
         if self._view is None:
-            self._view = progress.start("", max(1, s["cells"]))
+            self._view = start_progress("", max(1, s["cells"]))
         self._view.update(s["stored"], max(1, s["cells"]), self._text())
         if final:
             self._view.close(ok=s["failed"] == 0)
