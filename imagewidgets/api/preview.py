@@ -22,6 +22,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from .config import settings
 from .errors import ParamError
 
 __all__ = ["Preview", "PreviewImage", "make_preview", "preview_settings", "set_preview"]
@@ -82,16 +83,16 @@ class PreviewImage:
 
 
 _lock = threading.Lock()
-_current: Preview | None = None
 _CACHE: "OrderedDict[tuple[str, Preview], PreviewImage]" = OrderedDict()
 _CACHE_MAX = 256  # previews of 768 px are 20-150 KB: a few MB at most
 
 
 def preview_settings() -> Preview:
-    """The preview in force: ``set_preview``'s, else ``$IMAGEWIDGETS_PREVIEW``, else webp at 768 px."""
-    with _lock:
-        if _current is not None:
-            return _current
+    """The preview in force: ``set_preview``'s (kept in the one settings object, ``api/config.py``),
+    else ``$IMAGEWIDGETS_PREVIEW``, else webp at 768 px."""
+    current = settings.get("preview")
+    if isinstance(current, Preview):
+        return current
     env = os.environ.get("IMAGEWIDGETS_PREVIEW")
     try:
         return Preview.parse(env) if env else Preview()
@@ -101,10 +102,7 @@ def preview_settings() -> Preview:
 
 def set_preview(spec: "str | int | Preview | None") -> Preview:
     """Set how image outputs are embedded (``None``: back to the default). Returns the setting."""
-    global _current
-    value = None if spec is None else Preview.parse(spec)
-    with _lock:
-        _current = value
+    settings.update(preview=None if spec is None else Preview.parse(spec))
     return preview_settings()
 
 
