@@ -61,3 +61,28 @@ def test_the_check_finds_a_private_call_from_another_module(tmp_path):
         "    def same(self, other):\n        return other._query('SELECT 2')\n", "utf-8")
     (tmp_path / "pack.py").write_text("def rows(store):\n    return store._query('SELECT 1')\n", "utf-8")
     assert cross_module_private_uses(tmp_path) == ["pack.py:2: store._query"]
+
+
+def test_the_gateway_prices_with_the_one_cost_formula():
+    """One place per fact: the gateway's upper bound uses ``api/cost.py``'s token table and formula."""
+    import inspect
+
+    import pytest
+
+    from imagewidgets.api import cost
+    from imagewidgets.gateway import pricing
+
+    source = inspect.getsource(pricing)
+    assert "2_000_000" not in source and "4_000_000" not in source  # no second copy of the formula
+    q = pricing.quote("generations", {"model": "gpt-image-2", "prompt": "", "quality": "xhigh", "size": "1536x1024"})
+    out = max(cost.output_tokens("xhigh", "1536x1024"), cost.formula_tokens("xhigh", 1536, 1024))
+    assert q.usd == pytest.approx(out * cost.prices_for("gpt-image-2").image_output / 1e6)
+
+
+def test_one_server_bootstrap_serves_the_twin_and_the_gateway():
+    import inspect
+
+    from imagewidgets.gateway import server as gateway_server
+
+    source = inspect.getsource(gateway_server)
+    assert "setsockopt" not in source and "uvicorn.Config" not in source  # the offline server's set-up, reused

@@ -46,6 +46,7 @@ __all__ = [
     "Estimate",
     "estimate",
     "cost_of",
+    "formula_tokens",
     "set_prices",
     "output_tokens",
     "text_tokens",
@@ -174,6 +175,14 @@ def formula_output_tokens(quality: str, width: int, height: int) -> int:
     return math.ceil(q * s * (2_000_000 + width * height) / 4_000_000)
 
 
+def formula_tokens(quality: str, width: int, height: int) -> int:
+    """``formula_output_tokens`` for any quality: xhigh and max as their factor of high (an
+    assumption, said where an estimate shows its sources); the one formula the gateway bounds with too."""
+    if quality in FORMULA_Q:
+        return formula_output_tokens(quality, width, height)
+    return round(formula_output_tokens("high", width, height) * _EXTRA_QUALITY_FACTOR.get(quality, 1.0))
+
+
 def output_tokens_for(model: str, quality: str, size: str, partial_images: int = 0) -> tuple[int, str]:
     """Output tokens of one image and where the number comes from: "table", "formula" or
     "assumption" (with why, after a colon)."""
@@ -181,10 +190,9 @@ def output_tokens_for(model: str, quality: str, size: str, partial_images: int =
     if uses_formula(model):
         w, h = parse_size(size) or (1024, 1024)
         if quality in FORMULA_Q:
-            return formula_output_tokens(quality, w, h) + extra, "formula"
+            return formula_tokens(quality, w, h) + extra, "formula"
         factor = _EXTRA_QUALITY_FACTOR.get(quality, 1.0)
-        return (round(formula_output_tokens("high", w, h) * factor) + extra,
-                f"assumption: {quality} as {factor}x the formula's high")
+        return formula_tokens(quality, w, h) + extra, f"assumption: {quality} as {factor}x the formula's high"
     tokens = output_tokens(quality, size, partial_images)
     if quality in OUTPUT_TOKENS and size in OUTPUT_TOKENS[quality]:
         return tokens, "table"

@@ -16,12 +16,11 @@ text is priced at the image model's text rate and its own output at ``MAINLINE_O
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from ..api.endpoints import endpoint as _endpoint
-from ..api.cost import PARTIAL_IMAGE_TOKENS, cost_of, image_input_tokens, output_tokens, prices_for
+from ..api.cost import PARTIAL_IMAGE_TOKENS, cost_of, formula_tokens, image_input_tokens, output_tokens, prices_for
 from ..api.models import DEFAULT_MODEL, ModelSpec, get_model, parse_size
 from ..api.results import Usage
 
@@ -36,8 +35,6 @@ MAINLINE_OUTPUT_ALLOWANCE = 500
 #: non-square image of the vision rule with high fidelity
 _UNSEEN_IMAGE_TOKENS = image_input_tokens(1536, 1024, "high")
 _QUALITY_ORDER = ("low", "standard", "medium", "hd", "high", "xhigh", "max")
-_GPT2_Q = {"low": 16, "medium": 48, "high": 96}
-_EXTRA = {"xhigh": 1.5, "max": 2.0}
 
 
 @dataclass(frozen=True)
@@ -69,19 +66,11 @@ def _dearest_size(spec: ModelSpec | None, size: str | None) -> tuple[int, int]:
     return max((o for o in options if o), key=lambda o: o[0] * o[1])
 
 
-def _gpt2_tokens(quality: str, w: int, h: int) -> int:
-    """The published estimate for gpt-image-2 and newer: ceil(q*s*(2e6 + W*H)/4e6)."""
-    factor = _EXTRA.get(quality, 1.0)
-    q = _GPT2_Q.get("high" if quality in _EXTRA else quality, 96)
-    short, long = min(w, h), max(w, h)
-    s = (2 * q * short + long) // (2 * long)
-    return math.ceil(factor * math.ceil(q * s * (2_000_000 + w * h) / 4_000_000))
-
-
 def _output_tokens(spec: ModelSpec | None, quality: str, w: int, h: int, partials: int) -> int:
+    """The larger of the token table and the gpt-image-2 formula, both ``api/cost.py``'s (one formula)."""
     table = output_tokens(quality, f"{w}x{h}", partials)
     if spec is None or spec.free_size is not None or spec.family != "gpt-image":
-        table = max(table, _gpt2_tokens(quality, w, h) + PARTIAL_IMAGE_TOKENS * partials)
+        table = max(table, formula_tokens(quality, w, h) + PARTIAL_IMAGE_TOKENS * partials)
     return table
 
 
