@@ -136,3 +136,14 @@ def test_endpoint_paths_are_spelled_only_in_the_table():
             if value in spelled or (value.startswith(("/v1/images", "/images/")) and " " not in value):
                 found.append(f"{path.relative_to(PACKAGE)}:{line}: {value!r}")
     assert not found, "endpoint paths outside api/endpoints.py:\n" + "\n".join(found)
+
+
+def test_a_model_name_in_a_path_cannot_walk_to_another_endpoint():
+    import pytest
+
+    from imagewidgets.api.errors import ParamError
+
+    assert E.endpoint("retrieve_model").format(model="ft:gpt-image-2:org::abc") == "/models/ft:gpt-image-2:org::abc"
+    for bad in ("../files", "a/b", "..", "x" * 201):
+        with pytest.raises(ParamError, match="model"):
+            E.endpoint("retrieve_model").format(model=bad)

@@ -75,7 +75,7 @@ class Endpoint:
         missing = set(self.placeholders) - set(ids)
         if missing:
             raise TypeError(f"{self.name} needs {', '.join(sorted(missing))}")
-        return self.path.format(**{k: checked_id(v, k) if k != "model" else v for k, v in ids.items()})
+        return self.path.format(**{k: checked_id(v, k, model=k == "model") for k, v in ids.items()})
 
     @property
     def placeholders(self) -> tuple[str, ...]:
@@ -152,12 +152,14 @@ def route(e: Endpoint) -> str:
 
 
 _ID = re.compile(r"^[A-Za-z0-9_.\-]{1,200}$")
+_MODEL = re.compile(r"^[A-Za-z0-9_.:\-]{1,200}$")  # fine-tuned names hold colons (ft:gpt-...:org::id)
 
 
-def checked_id(value: Any, what: str) -> str:
-    """``value`` if it looks like an API object id; a server's odd answer never becomes a URL path."""
-    if not isinstance(value, str) or not _ID.match(value):
-        raise ParamError(what, value, "an id of letters, digits, '-', '_' or '.'")
+def checked_id(value: Any, what: str, *, model: bool = False) -> str:
+    """``value`` if it looks like an API object id (or a model name); a server's odd answer never
+    becomes a URL path (no slash, no dot-dot walking to another endpoint)."""
+    if not isinstance(value, str) or not (_MODEL if model else _ID).match(value) or value in (".", ".."):
+        raise ParamError(what, value, "an id of letters, digits, '-', '_' or '.'" + (" (or ':')" if model else ""))
     return value
 
 
