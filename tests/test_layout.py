@@ -247,10 +247,6 @@ KNOWN_CIRCLES = {
     frozenset({"api.cost", "api.results"}),
     # motifs for edits live in their own module and register into the motif table
     frozenset({"offline._motifs", "offline._objects"}),
-    # with no key the client starts the embedded offline twin on first use (lazily), which reads the
-    # Batch API's limits from api
-    frozenset({"api._base_client", "api.batches", "offline.app", "offline.batch_runner", "offline.batches_api",
-               "offline.server"}),
     # ``imagewidgets demo`` formats its help like the other commands
     frozenset({"cli", "demo"}),
 }

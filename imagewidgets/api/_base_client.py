@@ -264,7 +264,8 @@ class BaseClient:
         return ResponsesRequest(prompt, input_images=images, **options)
 
     @staticmethod
-    def _file_object(body: dict) -> FileObject:
+    def file_object(body: dict) -> FileObject:
+        """The ``FileObject`` of a Files API answer (``client.files`` reads them with it)."""
         return FileObject.from_api(body)
 
     @staticmethod

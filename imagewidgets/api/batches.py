@@ -21,15 +21,14 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from ._base_client import FileObject
 from . import requests as _requests
 from .endpoints import batch_urls, checked_id, endpoint, endpoints
 from .errors import ParamError
 from .wire import encode
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .client import Client, FileObject
     from .requests import ImageRequest
-    from .client import Client
 
 __all__ = ["Batch", "BatchCounts", "Files", "Batches", "OutputLine", "request_line", "split_lines",
            "MAX_REQUESTS_PER_FILE", "MAX_BYTES_PER_FILE", "BATCH_ENDPOINTS", "TERMINAL", "BATCHABLE"]
@@ -167,15 +166,15 @@ class Files:
                mime: str = "application/jsonl") -> "FileObject":
         """``POST /files`` with raw bytes (for images, ``Client.upload`` takes any image)."""
         resp = self._client.call("upload_file", data={"purpose": purpose}, files=[("file", (filename, data, mime))])
-        return FileObject.from_api(resp.json())
+        return self._client.file_object(resp.json())
 
     def list(self, purpose: str | None = None) -> list["FileObject"]:
         params = {"purpose": purpose} if purpose else {}
         body = self._client.call("list_files", params=params).json()
-        return [FileObject.from_api(f) for f in body.get("data") or []]
+        return [self._client.file_object(f) for f in body.get("data") or []]
 
     def retrieve(self, file_id: str) -> "FileObject":
-        return FileObject.from_api(self._client.call("retrieve_file", ids={"file_id": file_id}).json())
+        return self._client.file_object(self._client.call("retrieve_file", ids={"file_id": file_id}).json())
 
     def content(self, file_id: str) -> bytes:
         """The whole file in memory; for a batch's output prefer ``lines``."""

@@ -152,7 +152,7 @@ class Client(BaseClient):
     def upload(self, file: Any, purpose: str = "vision") -> FileObject:
         """``POST /files``: upload an image; use the returned id as an input image."""
         data, files = self._upload_parts(file, purpose)
-        return self._file_object(self.call("upload_file", data=data, files=files).json())
+        return self.file_object(self.call("upload_file", data=data, files=files).json())
 
     def retrieve_response(self, response_id: str) -> dict[str, Any]:
         """``GET /responses/{id}``: a stored response as JSON."""
@@ -297,7 +297,7 @@ class AsyncClient(BaseClient):
     async def upload(self, file: Any, purpose: str = "vision") -> FileObject:
         """``POST /files``: upload an image; use the returned id as an input image."""
         data, files = self._upload_parts(file, purpose)
-        return self._file_object((await self.call("upload_file", data=data, files=files)).json())
+        return self.file_object((await self.call("upload_file", data=data, files=files)).json())
 
     async def retrieve_response(self, response_id: str) -> dict[str, Any]:
         """``GET /responses/{id}``: a stored response as JSON."""
