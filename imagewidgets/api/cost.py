@@ -2,9 +2,9 @@
 
     >>> from imagewidgets import GenerateRequest
     >>> from imagewidgets.cost import estimate
-    >>> est = estimate(GenerateRequest("a kite", model="gpt-image-1", quality="low", size="1024x1024"))
+    >>> est = estimate(GenerateRequest("a kite", model="gpt-image-2", quality="low", size="1024x1024"))
     >>> est.output_tokens, round(est.usd, 4)
-    (272, 0.0109)
+    (196, 0.0059)
 
 Where each figure comes from (``Estimate.sources`` says it per request, the studio shows it):
 

@@ -1,7 +1,7 @@
 """Immutable request types for the image APIs; ``validate()`` checks them before any I/O.
 
     >>> from imagewidgets.requests import GenerateRequest
-    >>> req = GenerateRequest("a lighthouse at dusk", model="gpt-image-1.5", size="1536x1024")
+    >>> req = GenerateRequest("a lighthouse at dusk", model="gpt-image-2", size="1536x1024")
     >>> req.validate()        # raises ParamError naming the parameter, the value and what is allowed
     >>> req.replace(quality="high").quality
     'high'

@@ -165,15 +165,20 @@ def _names(live_only: bool = True) -> list[str]:
     return [n for n in model_names(live_only=live_only) if not _DATED.search(n)]
 
 
-def _by_model(attr: str) -> str:
-    """Help text: which models take which values, from the model table, the default model's group first;
-    models that take none are named too ("not accepted"), so the help never offers what is refused."""
+def _by_model(attr: str, flag: str = "it") -> str:
+    """Help text: which models take which values, from the model table (live models only, today's),
+    the default model's group first; models that take none are named too ("not accepted"), so the
+    help never offers what is refused nor a model the API no longer serves."""
+    from ..api.lifecycle import live_takers, nobody_takes
+
     groups: dict[tuple[str, ...], list[str]] = {}
     for name in _names():
         groups.setdefault(tuple(getattr(MODELS[name], attr)), []).append(name)
     if len(groups) == 1:
         (values,) = groups
-        return f"{', '.join(values)} (every current model)" if values else "not accepted by any current model"
+        if values:
+            return f"{', '.join(values)} (every current model)"
+        return nobody_takes(flag, live_takers(lambda spec: bool(getattr(spec, attr)))[1])
     parts = []
     for values in sorted(groups, key=lambda v: DEFAULT_MODEL not in groups[v]):
         who = ", ".join(f"{n} (the default)" if n == DEFAULT_MODEL else n for n in groups[values])
@@ -198,7 +203,8 @@ def _sizes_by_model() -> str:
 def _help(p: Param) -> str:
     lo, hi = p.bounds()
     free = MODELS[DEFAULT_MODEL].free_size
-    choices = (_sizes_by_model() if p.choices == "sizes" else _by_model(p.choices)) if p.choices else ""
+    flag = max(p.flags, key=len) if p.flags else p.name
+    choices = (_sizes_by_model() if p.choices == "sizes" else _by_model(p.choices, flag)) if p.choices else ""
     return p.help.format(choices=choices, lo=lo, hi=hi,
                          models=", ".join(_names()), free_size=free.describe() if free else "any WxH")
 

@@ -214,7 +214,7 @@ class ImageMagics(Magics):
             %imagine a {animal} in the style of $style        # variables expand in the prompt
             img = %imagine a paper boat on a pond -p 2          # 2 partial frames stream in place
             %imagine a red kite --out kite --no-display         # kite = the result, nothing shown
-            %imagine a poster -m gpt-image-1.5 -f jpeg --compression 80 -b opaque
+            %imagine a poster -m gpt-image-2.5-sunburst -f jpeg --compression 80 -b opaque
             %imagine a logo --api images                        # the Image API instead of Responses
 
             %%imagine -s 1024x1536 -q high
@@ -254,7 +254,7 @@ class ImageMagics(Magics):
             %imagine a lighthouse at dusk, watercolour
             %edit add a red sailing boat                      # edits the lighthouse
             %edit make it winter, snow on the rocks           # edits the boat picture
-            %edit put the cat in a hat --image cat.png --image hat.png -m gpt-image-1.5 --input-fidelity high
+            %edit put the cat in a hat --image cat.png --image hat.png -m gpt-image-2.6-sunburst
             %edit a pond with lilies --mask painter           # painter = MaskPainter(...): edit where painted
             %edit a pond --mask painter --keep-outside --feather 8   # outside the mask: the parent's pixels
             %edit as a pencil sketch --image img              # img: an ImageResult, PIL image, bytes...
@@ -344,7 +344,7 @@ class ImageMagics(Magics):
         Examples::
 
             %imagine_config
-            %imagine_config -m gpt-image-1.5 -s 1536x1024 -q low --budget 2
+            %imagine_config -m gpt-image-2 -s 1536x1024 -q low --budget 2
             %imagine_config --store ./workshop-images --session harbour
             %imagine_config --base-url http://localhost:8000/v1   # a compatible server
             %imagine_config --base-url offline                     # back to the offline renderer

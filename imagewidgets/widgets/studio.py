@@ -30,7 +30,7 @@ _PARAMS = registry()
 
 
 def _lifecycle_note(name: str) -> str | None:
-    """"gpt-image-1.5: shuts down on 2026-12-01, replaced by gpt-image-2" (the table's dates)."""
+    """"gpt-image-1.5: shut down on 2026-12-01, replaced by gpt-image-2.6-sunburst" (the table's dates)."""
     from ..api.lifecycle import lifecycle_of, today
 
     life = lifecycle_of(name)
@@ -45,7 +45,7 @@ def _mainline_choices() -> list[str]:
     """Mainline models for Responses turns with no shutdown date known, the default first."""
     from ..api.lifecycle import lifecycle_of, today
 
-    names = ["gpt-5.5", "gpt-5.4", "gpt-6-sol", "gpt-6-luna", "gpt-5.6-sol"]
+    names = ["gpt-5.5", "gpt-6.1-sol", "gpt-6.1-terra", "gpt-5.4", "gpt-6-sol", "gpt-6-luna", "gpt-5.6-sol"]
     return [DEFAULT_RESPONSES_MODEL] + [n for n in names if n != DEFAULT_RESPONSES_MODEL
                                         and lifecycle_of(n).status_on(today()) == "live"]
 
