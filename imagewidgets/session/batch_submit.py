@@ -88,7 +88,7 @@ def _requests(session: "Session", cells: list[dict], image: Any, mask: Any) -> t
     if image is None:
         if mask is not None:
             raise ParamError("mask", "a mask", "a mask together with image=... (the image to edit)")
-        return None, [session.imagine_request(c["prompt"], api="images", **opts(c)) for c in cells]
+        return None, [session.imagine_request(c["prompt"], api="images", pins=False, **opts(c)) for c in cells]
     parent, images = session._source(image)
     src = images if images is not None else [session._image_of(parent, "edit")]
     return parent, [EditRequest(c["prompt"], images=src, mask=mask, **session._options(EditRequest, opts(c)))
