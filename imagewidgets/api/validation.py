@@ -57,6 +57,8 @@ def validate(req: ImageRequest) -> None:
     _check_types(req)
     _check_prompt(req, spec)
     _check_decodable(req)
+    if spec is not None and not spec.supports(endpoint) and getattr(req, "pins", ()):
+        _check_pins(req, spec, len(getattr(req, "images", ()) or getattr(req, "input_images", ())))
     if spec is not None and not spec.supports(endpoint):
         serving = ", ".join(model_names(endpoint)) or "none"
         raise ParamError(
@@ -297,6 +299,8 @@ def _check_pins(req: Any, spec: ModelSpec | None, images: int) -> None:
         return
     need = images + len(pins)
     most = spec.edit_images_max if req.endpoint == "edits" else max(spec.edit_images_max, need)
+    if not spec.supports(req.endpoint):  # no edits at all (dall-e-3): no references either
+        most = 0
     if need > most:
         from .models import DEFAULT_MODEL
 
