@@ -302,7 +302,9 @@ class ImageMagics(Magics):
         if args.out:
             self.shell.user_ns[args.out] = turn.image
         if not args.no_display:
-            LiveView(self.shell).show(board)
+            from .story import show_board
+
+            show_board(self.shell, board)
         self.guard.shown(turn.image)
         return turn.image
 

@@ -121,6 +121,13 @@ class StoryMagics(Magics):
         if args.out:
             self.shell.user_ns[args.out] = board
         if not args.no_display:
-            LiveView(self.shell).show(board)
+            show_board(self.shell, board)
         self.main.guard.shown(board)
         return board
+
+
+def show_board(shell: Any, board: Any) -> None:
+    """The strip as a widget (redo buttons, pin toggles); its static HTML where widgets do not render."""
+    from ..widgets.storyboard import StoryboardStrip
+
+    LiveView(shell).show(StoryboardStrip(board))
