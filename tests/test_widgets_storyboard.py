@@ -35,3 +35,25 @@ def test_the_pin_toggle_pins_and_unpins_a_panel(tmp_path, wire):
     strip.pin_toggles[2].value = False
     assert [p.name for p in s.pins()] == ["Milo"]
     assert not strip.output.outputs  # no error was reported
+
+
+def test_the_gallery_pin_toggle_pins_a_turn_and_the_studio_prices_it(tmp_path, wire):
+    from imagewidgets.widgets import ImageStudio
+
+    s = Session("studio-pins", folder=tmp_path / "store", client=Client(transport=wire), quality="low",
+                size="1024x1024")
+    first = s.imagine("Milo the orange fox with a blue scarf")
+    studio = ImageStudio(s)
+    studio.prompt.value = "Milo finds a map"
+    plain = studio.estimate()
+    toggle = studio.gallery.pin_toggles[s.turns[0].id]
+    toggle.value = True  # what a click on the gallery's pin toggle does
+    assert [(p.name, p.turn_id) for p in s.pins()] == [("#1", s.turns[0].id)]
+    assert "every turn carries: #1 (character)" in studio.pins_note.value
+    assert studio.estimate().input_image_tokens > plain.input_image_tokens == 0
+    s.imagine("Milo finds a map")
+    assert "📌 #1 (character)" in studio.gallery._captions[s.turns[-1].id].value
+    assert studio.gallery.pin_toggles[s.turns[0].id].value  # still on after the refresh
+    studio.gallery.pin_toggles[s.turns[0].id].value = False
+    assert s.pins() == [] and studio.pins_note.value == ""
+    assert not studio.gallery.output.outputs and not studio.output.outputs and first is not None
