@@ -27,8 +27,8 @@ __all__ = ["Pin", "ROLES", "check_name", "check_role", "instruction", "read_inst
 ROLES = ("character", "style", "place")
 MAX_NAME = 60
 
-_KEEP = {"character": "its shape, face, clothes and colours", "style": "its palette and way of drawing",
-         "place": "its layout and landmarks"}
+_KEEP = {"character": "shape, face, clothes and colours", "style": "palette and way of drawing",
+         "place": "layout and landmarks"}
 _HEADER = re.compile(r"Pinned references \(the last (\d{1,2}) images?, in order\): (.*?)\. Keep ", re.S)
 _ITEM = re.compile(r'"([^"\n]{1,%d})", the (character|style|place)' % MAX_NAME)
 
