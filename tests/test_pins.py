@@ -4,6 +4,7 @@ the store's record), the estimate and budget count it, and the offline twin keep
 from __future__ import annotations
 
 import base64
+import json
 import email.parser
 import hashlib
 import io
@@ -228,3 +229,31 @@ def test_the_instruction_reads_back_as_written():
     text = "Milo sets sail\n\n" + instruction(pins)
     assert read_instruction(text) == ("Milo sets sail", [("Milo", "character"), ("Harbour", "place")])
     assert read_instruction("just a prompt") == ("just a prompt", [])
+
+
+def test_a_storyboard_as_a_batch_job_uploads_the_pin_once_and_every_line_carries_it(tmp_path, wire):
+    from imagewidgets.offline.config import OfflineConfig
+    from imagewidgets.offline.server import OfflineServer
+
+    with OfflineServer(OfflineConfig(batch_rate=100, state_dir=str(tmp_path / "server-state"))) as server:
+        s = Session("batch", folder=tmp_path / "store", client=Client(base_url=server.base_url, transport=wire),
+                    quality="low", size="1024x1024", api="images")
+        milo = s.imagine(MILO)
+        s.pin(name="Milo")
+        before = len(wire.calls)
+        board = s.storyboard(PANELS, batch=True)
+        uploads = [c for c in wire.calls[before:] if c.endpoint == "/files"]
+        assert len(uploads) == 2  # the pinned picture once (purpose vision), then the input file
+        assert milo.data in uploads[0].body
+        lines = [json.loads(line) for line in uploads[1].body.split(b"\r\n\r\n", 2)[-1].splitlines()
+                 if line.startswith(b"{")]
+        pin_file = {line["body"]["images"][-1]["file_id"] for line in lines}
+        assert len(lines) == 3 and len(pin_file) == 1 and all(line["url"] == "/v1/images/edits" for line in lines)
+        assert all('"Milo", the character' in line["body"]["prompt"] for line in lines)
+        assert all(t is None for t in board.turns)  # nothing answered yet: the panels wait
+        board.wait(poll_s=0.05, timeout=120)
+        assert [t.status for t in board.turns] == ["completed"] * 3
+        assert all(t.pins == ["Milo (character)"] for t in board.turns)
+        colours = _motif_colours(milo.data)
+        for image in board.images:
+            assert all(_share(image.data, c) > 0.02 for c in colours)

@@ -126,7 +126,8 @@ class Session(SessionCore):
                    **options: Any) -> Storyboard:
         """One turn per panel (a prompt each), every one carrying the pins (``pins=None``: the
         session's; a list of names: those), shown as a strip with captions. Panels run in parallel
-        (at most ``concurrency`` at once) after the budget is reserved for all of them.
+        (at most ``concurrency`` at once) after the budget is reserved for all of them; ``batch=True``:
+        as one Batch API job at half price (``board.wait()``; the panels fill in as it is read).
         ``board.redo(2)``, ``board.edit(2, "...")`` (``%edit --panel 2``), ``board.export("x.html"|"x.png")``."""
         return make_storyboard(self, panels, pins=pins, concurrency=concurrency, batch=batch,
                                **options)

@@ -68,6 +68,13 @@ class Storyboard:
                  created: float | None = None) -> None:
         self.session, self.id, self.panels, self.pin_names = session, board_id, panels, pins
         self.created = created if created is not None else time.time()
+        self.job: Any = None  # the BatchJob of a board made with batch=True
+
+    def wait(self, **kwargs: Any) -> "Storyboard":
+        """A ``batch=True`` board: wait for its job (``BatchJob.wait``'s options); the panels fill in."""
+        if self.job is not None:
+            self.job.wait(**kwargs)
+        return self
 
     # -- reading -------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -157,7 +164,7 @@ class Storyboard:
             img = turn.image if turn is not None else None
             pic = (f'<img src="data:image/jpeg;base64,{_small_jpeg(img.data, width)}" width="{width}" '
                    f'alt="{html.escape(panel.prompt)}"/>') if img is not None else (
-                f'<div style="width:{width}px;height:{width}px;background:#eee">failed</div>')
+                f'<div style="width:{width}px;height:{width}px;background:#eee">{"waiting" if turn is None else turn.status}</div>')
             cells.append(f'<figure class="imagewidgets-panel" data-panel="{n}" data-turn="{html.escape(turn.id if turn else "")}"'
                          f' style="display:inline-block;margin:4px;vertical-align:top;width:{width}px">{pic}'
                          f'<figcaption><b>{n}.</b> {html.escape(panel.prompt[:_CAPTION_MAX])}</figcaption></figure>')
@@ -226,15 +233,13 @@ def make_storyboard(session: "SessionCore", panels: Any, *, pins: Any = None, co
                     batch: bool = False, **options: Any) -> Storyboard:
     """``Session.storyboard``: build every panel's request (validated), reserve the budget for all,
     record the board, then run the panels in parallel; a failed panel is kept empty with a warning."""
-    if batch:
-        raise ParamError("batch", True, "False (panels run in parallel now)",
-                         hint="storyboards are not sent as Batch API jobs yet; a few panels in parallel "
-                              "cost the listed price")
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= 8:
         raise ParamError("concurrency", concurrency, "1 to 8")
     prompts = _panels_of(panels)
     pinned = session._pinned(pins)
     names = [p.name for p in pinned]
+    if batch:
+        return _batched(session, prompts, names, **options)
     reqs = [session.imagine_request(p, pins=names or False, **options) for p in prompts]
     for r in reqs:
         r.validate()
@@ -271,6 +276,23 @@ def make_storyboard(session: "SessionCore", panels: Any, *, pins: Any = None, co
     last = next((t for t in reversed(outcomes) if not isinstance(t, Exception) and t.images), None)
     if last is not None:
         session.tree.make_current(last)
+    return board
+
+
+def _batched(session: "SessionCore", prompts: list[str], names: list[str], **options: Any) -> Storyboard:
+    """``batch=True``: the panels as one Batch API job (half the price, within 24 h), the pins uploaded
+    once; the board knows each panel's turn id from the job's cells before any answer is back, so
+    it fills in as the job is read (``board.wait()``; after a restart, ``s.storyboards()``)."""
+    from .batch_store import BatchRecords
+    from .batch_submit import submit_batch
+
+    options.pop("api", None)  # the Batch API runs the Image API's endpoints
+    job = submit_batch(session, prompts, pins=names or False, progress=options.pop("progress", False), **options)
+    cells = BatchRecords(session.store).cells(job.id)
+    board = Storyboard(session, "sb_" + uuid.uuid4().hex[:12],
+                       [Panel(c.cell["prompt"], c.turn_id) for c in sorted(cells, key=lambda c: c.idx)], names)
+    board.job = job
+    board._save()
     return board
 
 
