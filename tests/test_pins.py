@@ -257,3 +257,24 @@ def test_a_storyboard_as_a_batch_job_uploads_the_pin_once_and_every_line_carries
         colours = _motif_colours(milo.data)
         for image in board.images:
             assert all(_share(image.data, c) > 0.02 for c in colours)
+
+
+def test_a_pack_of_a_pinned_panel_carries_the_pinned_turn(tmp_path, wire):
+    import zipfile
+
+    from imagewidgets.session.pack import pack
+
+    s = Session("packed", folder=tmp_path / "imagewidgets-data", client=Client(transport=wire),
+                quality="low", size="1024x1024")
+    s.imagine(MILO)
+    s.pin(name="Milo")
+    panel = s.storyboard(PANELS[:1])[0]
+    meta = {"imagewidgets": {"sha256": panel.image.sha256, "path": panel.image.store_path}}
+    nb = {"cells": [{"cell_type": "code", "source": "", "metadata": {}, "execution_count": 1,
+                     "outputs": [{"output_type": "display_data", "data": {}, "metadata": meta}]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "milo.ipynb").write_text(json.dumps(nb))
+    pack(tmp_path / "milo.ipynb", tmp_path / "milo.zip", store=tmp_path / "imagewidgets-data")
+    with zipfile.ZipFile(tmp_path / "milo.zip") as z:
+        packed = " ".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".json"))
+    assert panel.id in packed and s.turns[0].id in packed  # the panel, and the turn whose picture it carried

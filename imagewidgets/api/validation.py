@@ -57,7 +57,7 @@ def validate(req: ImageRequest) -> None:
     _check_types(req)
     _check_prompt(req, spec)
     _check_decodable(req)
-    if spec is not None and not spec.supports(endpoint) and getattr(req, "pins", ()):
+    if spec is not None and not spec.supports(endpoint) and bool(getattr(req, "pins", None)):
         _check_pins(req, spec, len(getattr(req, "images", ()) or getattr(req, "input_images", ())))
     if spec is not None and not spec.supports(endpoint):
         serving = ", ".join(model_names(endpoint)) or "none"

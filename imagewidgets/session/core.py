@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeGuard
 
 from ..api.client import AsyncClient, Client
 from ..api.errors import APIError, NotFoundError, ParamError
@@ -369,7 +369,7 @@ class SessionCore:
 
     # -- variants ------------------------------------------------------------------------------
     @staticmethod
-    def _fans_out(req: Any) -> bool:
+    def _fans_out(req: Any) -> "TypeGuard[ResponsesRequest]":
         """n > 1 through the Responses API: n calls (the tool makes one image per call)."""
         return isinstance(req, ResponsesRequest) and (req.n or 1) > 1
 

@@ -191,8 +191,8 @@ class Storyboard:
 def _small_jpeg(data: bytes, width: int) -> str:
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as im:
-        im = im.convert("RGB")
+    with Image.open(io.BytesIO(data)) as opened:
+        im = opened.convert("RGB")
         im.thumbnail((width * 2, width * 2))
         buf = io.BytesIO()
         im.save(buf, "JPEG", quality=85)
@@ -210,8 +210,8 @@ def _strip_png(board: Storyboard, height: int = 384) -> bytes:
         if img is None:
             pics.append(Image.new("RGB", (height, height), (238, 238, 238)))
             continue
-        with Image.open(io.BytesIO(img.data)) as im:
-            im = im.convert("RGB")
+        with Image.open(io.BytesIO(img.data)) as opened:
+            im = opened.convert("RGB")
             pics.append(im.resize((max(1, round(im.width * height / im.height)), height)))
     font = ImageFont.load_default(size=18)
     band, gap = 80, 8
@@ -240,7 +240,7 @@ def make_storyboard(session: "SessionCore", panels: Any, *, pins: Any = None, co
     names = [p.name for p in pinned]
     if batch:
         return _batched(session, prompts, names, **options)
-    reqs = [session.imagine_request(p, pins=names or False, **options) for p in prompts]
+    reqs: list[Any] = [session.imagine_request(p, pins=names or False, **options) for p in prompts]
     for r in reqs:
         r.validate()
     usds = session.recorder.reserve_all(reqs)
