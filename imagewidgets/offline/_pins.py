@@ -13,6 +13,9 @@ instruction taken out) or, when images remain before the pins, an edit of them.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
@@ -54,16 +57,36 @@ def motif(image: Image.Image) -> Image.Image:
     return cut
 
 
+_MOTIFS: "OrderedDict[str, Image.Image]" = OrderedDict()
+_MOTIFS_LOCK = threading.Lock()
+_MOTIFS_MAX = 16
+
+
+def _motif_of(data: bytes, image: Image.Image) -> Image.Image:
+    """``motif(image)``, kept for the few pins in use (every panel of a storyboard carries the same)."""
+    key = hashlib.sha256(data).hexdigest()
+    with _MOTIFS_LOCK:
+        if key in _MOTIFS:
+            _MOTIFS.move_to_end(key)
+            return _MOTIFS[key]
+    cut = motif(image)
+    with _MOTIFS_LOCK:
+        _MOTIFS[key] = cut
+        while len(_MOTIFS) > _MOTIFS_MAX:
+            _MOTIFS.popitem(last=False)
+    return cut
+
+
 def _backdrop(rgb: np.ndarray) -> np.ndarray:
     """Each row's backdrop colour (h, 1, 3): the offline backdrops are vertical gradients, so a
     straight line through the row medians of the top and bottom bands (where figures rarely are);
     a row full of figures cannot pull it towards their colour."""
     h = rgb.shape[0]
-    medians = np.median(rgb, axis=1)  # (h, 3)
     band = max(1, h // 7)
     rows = np.r_[0:band, h - band:h]
+    medians = np.median(rgb[rows], axis=1)  # (2 * band, 3): only the rows the line goes through
     t = np.arange(h, dtype=np.float32)
-    fit = np.stack([np.polyval(np.polyfit(rows, medians[rows, c], 1), t) for c in range(3)], axis=1)
+    fit = np.stack([np.polyval(np.polyfit(rows, medians[:, c], 1), t) for c in range(3)], axis=1)
     return fit[:, None, :]
 
 
@@ -73,7 +96,8 @@ class PinnedMaker:
     def __init__(self, spec, inner, pins: list[tuple[str, str]], refs: list[bytes], scale: float = 1.0) -> None:
         self.spec, self.inner, self.pins, self.refs, self.scale = spec, inner, pins, refs, scale
         self.images = [decode(b, f"pinned image {i}") for i, b in enumerate(refs)]
-        self.motifs = {i: motif(im) for i, (im, (_, role)) in enumerate(zip(self.images, pins)) if role == "character"}
+        self.motifs = {i: _motif_of(refs[i], im) for i, (im, (_, role)) in enumerate(zip(self.images, pins))
+                       if role == "character"}
 
     @property
     def chain(self) -> tuple[str, ...]:
