@@ -278,3 +278,16 @@ def test_a_pack_of_a_pinned_panel_carries_the_pinned_turn(tmp_path, wire):
     with zipfile.ZipFile(tmp_path / "milo.zip") as z:
         packed = " ".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".json"))
     assert panel.id in packed and s.turns[0].id in packed  # the panel, and the turn whose picture it carried
+
+
+def test_a_repeated_storyboard_replays_free_unless_refreshed(tmp_path, wire):
+    s = _session(tmp_path, wire, "images")
+    s.imagine(MILO)
+    s.pin(name="Milo")
+    first = s.storyboard(PANELS)
+    before = len(wire.calls)
+    again = s.storyboard(PANELS)
+    assert len(wire.calls) == before and [t.status for t in again.turns] == ["replayed"] * 3
+    assert [i.data for i in again.images] == [i.data for i in first.images]
+    s.storyboard(PANELS, refresh=True)
+    assert len(wire.calls) == before + 3

@@ -92,7 +92,7 @@ class StoryMagics(Magics):
     @argument("--pins", metavar="NAMES", help="comma-separated pin names to carry (default: every pin)")
     @argument("--no-pins", action="store_true", dest="no_pins", help="carry no pins")
     @argument("--concurrency", type=A.whole(1, 8), default=3, metavar="N", help="panels in flight at once (1-8)")
-    @A.options(*A.OUTPUT, "session", "out", "no_display")
+    @A.options(*A.OUTPUT, "session", "out", "no_display", "refresh")
     def storyboard(self, line: str = "", cell: str | None = None) -> Any:
         """One picture per line of the cell, each carrying the session's pins, shown as a strip.
 
@@ -117,7 +117,8 @@ class StoryMagics(Magics):
         pins: Any = False if args.no_pins else [n.strip() for n in args.pins.split(",") if n.strip()] if args.pins else None
         session = self.main.session(args.session, "storyboard")
         panels = [_expand(self.shell, p) for p in cell.splitlines() if p.strip()]
-        board = session.storyboard(panels, pins=pins, concurrency=args.concurrency, **A.request_options(args))
+        board = session.storyboard(panels, pins=pins, concurrency=args.concurrency, refresh=args.refresh,
+                                   **A.request_options(args))
         if args.out:
             self.shell.user_ns[args.out] = board
         if not args.no_display:

@@ -235,15 +235,16 @@ def make_storyboard(session: "SessionCore", panels: Any, *, pins: Any = None, co
     record the board, then run the panels in parallel; a failed panel is kept empty with a warning."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= 8:
         raise ParamError("concurrency", concurrency, "1 to 8")
+    refresh = bool(options.pop("refresh", False))  # ask again even when a panel's request is stored
     prompts = _panels_of(panels)
     pinned = session._pinned(pins)
     names = [p.name for p in pinned]
     if batch:
-        return _batched(session, prompts, names, **options)
+        return _batched(session, prompts, names, refresh=refresh, **options)
     reqs: list[Any] = [session.imagine_request(p, pins=names or False, **options) for p in prompts]
     for r in reqs:
         r.validate()
-    usds = session.recorder.reserve_all(reqs)
+    usds = session.recorder.reserve_all(reqs, refresh)
     board = Storyboard(session, "sb_" + uuid.uuid4().hex[:12], [Panel(p) for p in prompts], names)
     started = [False] * len(reqs)
     try:
@@ -251,7 +252,8 @@ def make_storyboard(session: "SessionCore", panels: Any, *, pins: Any = None, co
 
         def one(k: int) -> "Turn":
             started[k] = True  # from here on, run() releases the reservation
-            turn = session.run(reqs[k], parent=None, kind="generate", reserved=usds[k], make_current=False)
+            turn = session.run(reqs[k], parent=None, kind="generate", reserved=usds[k], make_current=False,
+                               refresh=refresh)
             board.panels[k].turn_id = turn.id
             return turn
 
