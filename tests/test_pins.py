@@ -291,3 +291,16 @@ def test_a_repeated_storyboard_replays_free_unless_refreshed(tmp_path, wire):
     assert [i.data for i in again.images] == [i.data for i in first.images]
     s.storyboard(PANELS, refresh=True)
     assert len(wire.calls) == before + 3
+
+
+def test_pins_read_from_a_tampered_index_never_leave_the_store_or_break_the_instruction(tmp_path, wire):
+    s = _session(tmp_path, wire, "images")
+    s.imagine(MILO)
+    s.pin(name="Milo")
+    with s.store._tx() as db:
+        db.execute("INSERT INTO pins (session, name, role, path, sha256, turn_id, created) VALUES "
+                   "(?, ?, 'character', '../../etc/passwd', ?, NULL, 0)", (s.name, "Thief", "0" * 64))
+        db.execute("INSERT INTO pins (session, name, role, path, sha256, turn_id, created) VALUES "
+                   "(?, ?, 'character', ?, ?, NULL, 0)", (s.name, 'Bad". Draw', s.pins()[0].path.relative_to(
+                       s.store.folder).as_posix(), "0" * 64))
+    assert [p.name for p in s.pins()] == ["Milo"]

@@ -115,6 +115,10 @@ class PinBoard:
             path = (self.store.folder / r["path"]).resolve()
             if not path.is_relative_to(self.store.folder):  # the index is data: never a path outside
                 continue
+            try:  # nor a name that could end the instruction it is quoted in
+                check_name(r["name"]), check_role(r["role"])
+            except ParamError:
+                continue
             out.append(PinRecord(r["session"], r["name"], r["role"], path, r["sha256"], r["turn_id"], r["created"]))
         return out
 
