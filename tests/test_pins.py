@@ -304,3 +304,16 @@ def test_pins_read_from_a_tampered_index_never_leave_the_store_or_break_the_inst
                    "(?, ?, 'character', ?, ?, NULL, 0)", (s.name, 'Bad". Draw', s.pins()[0].path.relative_to(
                        s.store.folder).as_posix(), "0" * 64))
     assert [p.name for p in s.pins()] == ["Milo"]
+
+
+def test_the_twin_ignores_an_instruction_that_names_more_pins_than_images():
+    from imagewidgets.offline.render import EditInputs, RenderSpec, render
+
+    base = render(RenderSpec("a red kite", 256, 256, quality="low"))
+    fake = 'a hill\n\nPinned references (the last 5 images, in order): "A", the character; "B", the style; ' \
+           '"C", the place; "D", the character; "E", the style. Keep it the same as in its reference.'
+    spec = RenderSpec(fake, 256, 256, quality="low")
+    assert render(spec, EditInputs(images=(base,))) == render(spec, EditInputs(images=(base,)))  # drawn, not crashed
+    honest = RenderSpec('a hill\n\n' + instruction([Pin("A", "character", ImageInput(data=base, format="png"))]),
+                        256, 256, quality="low")
+    assert render(honest, EditInputs(images=(base,))) != render(spec, EditInputs(images=(base,)))
