@@ -236,6 +236,9 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "pick": (("--pick",), dict(type=whole(1, max(m.n_max for m in MODELS.values())), metavar="N",
                                help="continue from variant N (as the grid numbers them, from 1) of the newest "
                                "call that made several images")),
+    "panel": (("--panel",), dict(type=whole(1, 24), metavar="N",
+                                 help="edit panel N (from 1, as the strip numbers them) of the session's newest "
+                                 "storyboard; the panel then shows the edit")),
     "keep_outside": (("--keep-outside",), dict(action="store_true", dest="keep_outside_mask",
                                                help="with --mask: put the parent's pixels back outside the mask "
                                                "(the API's own image is kept too, as result.raw)")),
@@ -273,6 +276,7 @@ OPTION_FOR_PARAM = {
     "image": "--image",
     "mask": "--mask",
     "pick": "--pick",
+    "panel": "--panel",
     "keep_outside_mask": "--keep-outside",
     "feather": "--feather",
     "anchor": "--anchor",

@@ -241,7 +241,7 @@ class ImageMagics(Magics):
     @_reported("edit")
     @magic_arguments()
     @argument("prompt", nargs="*", help="what to change (or the cell body, with %%%%edit)")
-    @A.options("image", "mask", "keep_outside", "feather", "pick", "extend", "anchor", *A.EDIT, *A.OUTPUT,
+    @A.options("image", "mask", "keep_outside", "feather", "pick", "panel", "extend", "anchor", *A.EDIT, *A.OUTPUT,
                *A.COMMON)
     def edit(self, line: str = "", cell: str | None = None) -> Any:
         """Edit an image: by default the session's current one (the previous cell's image).
@@ -262,6 +262,7 @@ class ImageMagics(Magics):
             %imagine a lighthouse -n 4                        # 4 variants in a grid, numbered 1-4
             %edit add a boat --pick 3                         # continue from variant 3
             %edit more beach --extend 1536x1024 --anchor left # outpaint: the picture stays on the left
+            %edit add rain --panel 2                          # panel 2 of the newest %%storyboard
 
         Note: IPython has its own ``%edit`` line magic (it opens a text editor). Loading
         imagewidgets replaces it with this one on purpose; IPython's stays reachable as
@@ -269,6 +270,8 @@ class ImageMagics(Magics):
         """
         args = A.parse(self.edit, line)
         prompt = self._prompt(args, cell, "edit")
+        if args.panel is not None:
+            return self._edit_panel(args, prompt)
         if args.pick is not None:
             if args.images:
                 raise UsageError("--pick and --image both say what to edit: give one of them")
@@ -285,6 +288,25 @@ class ImageMagics(Magics):
         if args.anchor is not None:
             raise UsageError("--anchor says where the picture stays with --extend WxH")
         return self._call("edit", args, prompt=prompt)
+
+    def _edit_panel(self, args: Any, prompt: str) -> Any:
+        """``%edit --panel N``: edit panel N of the newest storyboard; show the strip, return the image."""
+        if args.images or args.pick is not None or args.extend is not None:
+            raise UsageError("--panel says what to edit: it takes no --image, --pick or --extend")
+        session = self.session(args.session, "edit")
+        boards = session.storyboards()
+        if not boards:
+            raise UsageError(f"session {session.name!r} has no storyboard yet: make one with %%storyboard")
+        board = boards[-1]
+        turn = board.edit(args.panel, prompt, refresh=args.refresh, **A.request_options(args))
+        if args.out:
+            self.shell.user_ns[args.out] = turn.image
+        if not args.no_display:
+            from .story import show_board
+
+            show_board(self.shell, board)
+        self.guard.shown(turn.image)
+        return turn.image
 
     @line_cell_magic
     @no_var_expand
@@ -531,6 +553,9 @@ def load_ipython_extension(ip: Any) -> None:
         ip.register_magic_function(previous_edit, "line", "ipython_edit")
     magics = ImageMagics(ip)
     ip.register_magics(magics)
+    from .story import StoryMagics
+
+    ip.register_magics(StoryMagics(ip, magics))
     magics.guard.install()
     _loaded[id(ip)] = (magics, previous_edit)
     print(banner(ip))
@@ -543,7 +568,9 @@ def unload_ipython_extension(ip: Any) -> None:
         return
     magics.guard.uninstall()
     table = ip.magics_manager.magics
-    for kind, names in _MAGICS.items():
+    from .story import STORY_MAGICS
+
+    for kind, names in [*_MAGICS.items(), *STORY_MAGICS.items()]:
         for name in names:
             table[kind].pop(name, None)
     if previous_edit is not None:
