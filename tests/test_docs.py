@@ -47,15 +47,14 @@ def _magics():
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
-    from imagewidgets.magics.magics import _MAGICS
-
     ip = InteractiveShell.instance(config=Config())
     with contextlib.redirect_stdout(io.StringIO()):
         ip.extension_manager.load_extension("imagewidgets")
     out = {}
-    for kind, names in _MAGICS.items():
-        for name in names:
-            magic = ip.find_line_magic(name) if kind == "line" else ip.find_cell_magic(name)
+    for kind in ("line", "cell"):  # every magic the extension registers
+        for name, magic in sorted(ip.magics_manager.magics[kind].items()):
+            if not str(getattr(magic, "__module__", "")).startswith("imagewidgets."):
+                continue
             parser = getattr(magic, "parser", None)
             if parser is not None:  # %imedit is an alias of %edit
                 out[name] = [a.option_strings for a in parser._actions if a.option_strings and "-h" not in a.option_strings]

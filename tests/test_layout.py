@@ -32,8 +32,9 @@ LAZY_ONLY = {("api", "offline"), ("gateway", "offline")}
 
 #: inside the session layer: the views import the core, never the reverse
 SESSION_CORE = {"core", "recorder", "tree", "store", "migrations", "turns", "replay", "thumbs", "batch_store",
-                "budget", "fidelity", "outpaint", "variants", "progress"}
-SESSION_VIEWS = {"report", "sweep", "session", "views", "pack", "batch", "batch_submit", "rerun", "importing"}
+                "budget", "fidelity", "outpaint", "variants", "progress", "pins"}
+SESSION_VIEWS = {"report", "sweep", "session", "views", "pack", "batch", "batch_submit", "rerun", "importing",
+                 "storyboard"}
 
 
 def _imports(path: Path, *, module_level: bool = False) -> list[str]:
@@ -241,8 +242,11 @@ KNOWN_CIRCLES = {
     # the model table asks the calendar for "live today"; the calendar and the settings read the table
     # (issue 24 reworks the clock: break it there)
     frozenset({"api.models", "api.lifecycle", "api.config"}),
-    # a request validates itself (``req.validate()``); the registry reads the request types' fields
-    frozenset({"api.params", "api.requests", "api.validation"}),
+    # a request validates itself (``req.validate()``); the registry reads the request types' fields;
+    # pins ride on requests and are checked with them
+    frozenset({"api.params", "api.pins", "api.requests", "api.validation"}),
+    # the story magics (pins, storyboards) use the main magics' session lookup, which registers them
+    frozenset({"magics.magics", "magics.story"}),
     # a result prices itself (``ImageResult.cost``); the price formula returns a ``Usage``
     frozenset({"api.cost", "api.results"}),
     # motifs for edits live in their own module and register into the motif table

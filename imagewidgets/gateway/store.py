@@ -287,7 +287,7 @@ class GatewayStore:
 
 
 class _Transaction:
-    """``with store._tx() as db``: the lock, then ``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK``)."""
+    """``with store.transaction() as db``: the lock, then ``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK``)."""
 
     def __init__(self, store: GatewayStore) -> None:
         self.store = store

@@ -27,7 +27,7 @@ _MAX_PART = 64 * 1024 * 1024
 async def generations(request: Request) -> Response:
     backend = backend_of(request)
     req = generate_request(await json_body(request))
-    spec = known_model(req.model, as_of=backend.config.as_of)
+    spec = known_model(req.model, day=backend.config.calendar_day())
     validated(req)
     _moderate(req.prompt, req.moderation, backend.config)
     out = imaging.resolve_output(req, spec, req.prompt)
@@ -49,7 +49,7 @@ async def edits(request: Request) -> Response:
         if not isinstance(body, dict):
             raise APIFailure(400, "The body must be a JSON object.", code="invalid_json")
     req = edit_request(body, backend.resolve)
-    spec = known_model(req.model, as_of=backend.config.as_of)
+    spec = known_model(req.model, day=backend.config.calendar_day())
     validated(req)
     _moderate(req.prompt, req.moderation, backend.config)
     images = read_bytes(req.images)
@@ -65,7 +65,7 @@ async def variations(request: Request) -> Response:
     backend = backend_of(request)
     body = await _read_form(request)
     req = variation_request(body)
-    spec = known_model(req.model, as_of=backend.config.as_of)
+    spec = known_model(req.model, day=backend.config.calendar_day())
     validated(req)
     out = imaging.resolve_output(req, spec, "", None)
     datas = await imaging.render_variation(out, read_bytes([req.image])[0], req.n or 1)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeGuard
 
 from ..api.client import AsyncClient, Client
 from ..api.errors import APIError, NotFoundError, ParamError
@@ -35,6 +35,7 @@ from .tree import TurnTree
 from .turns import Turn
 from .fidelity import EditCheck, composited, edit_check
 from .outpaint import extend_inputs
+from .pins import PinBoard
 from .variants import run_variants
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -67,7 +68,7 @@ def _fields(cls: type) -> set[str]:
 #: inputs: prompts, images and masks belong to one call)
 REQUEST_OPTIONS = frozenset().union(*map(_fields, (GenerateRequest, EditRequest, VariationRequest,
                                                    ResponsesRequest))) - {
-    "prompt", "image", "images", "mask", "markup", "input_images", "previous_response_id", "stream"}
+    "prompt", "image", "images", "mask", "markup", "input_images", "previous_response_id", "stream", "pins"}
 
 
 def refuse_unknown(names: Any, known: Any, where: str) -> None:
@@ -109,6 +110,7 @@ class SessionCore:
         self.store.settle_interrupted(name)  # turns a crashed process left "running"
         self.tree = TurnTree(self.store, name)
         self.budget = Budget(budget_usd, self.tree)  # the one place the limit is checked
+        self.pinboard = PinBoard(self.store, name)  # pinned references, sent with every later turn
         # a batch job recorded earlier (another kernel, another day) still holds its estimate
         self.budget.reserved = outstanding_usd(self.store, name)
         self.recorder = TurnRecorder(self.store, self.tree, self.budget, name=name, backend=self.backend,
@@ -226,14 +228,15 @@ class SessionCore:
                 opts["stream"] = True
         return opts
 
-    def _turn_of(self, value: Any) -> Turn | None:
+    def turn_of(self, value: Any) -> Turn | None:
+        """The turn ``value`` names: a Turn, or a turn id of this session (None: neither)."""
         if isinstance(value, Turn):
             return self.tree.get(value.id) or value
         if isinstance(value, str):
             return self.tree.get(value)
         return None
 
-    def _turn_of_image(self, value: Any) -> Turn | None:
+    def turn_of_image(self, value: Any) -> Turn | None:
         """The turn of this session that stored ``value`` (an ImageResult it returned), if any."""
         path = getattr(value, "path", None)
         if not isinstance(value, ImageResult) or path is None:
@@ -252,13 +255,13 @@ class SessionCore:
         """(parent turn, explicit images): ``None`` or a turn continues from it; anything else is explicit."""
         if image is None:
             return self.current, None
-        turn = self._turn_of(image)
+        turn = self.turn_of(image)
         if turn is not None:
             return turn, None
         items = list(image) if isinstance(image, (list, tuple)) else [image]
-        turns = [self._turn_of(i) for i in items]
+        turns = [self.turn_of(i) for i in items]
         # an image this session returned is sent as itself, and its turn becomes the parent
-        owners = [t or self._turn_of_image(i) for t, i in zip(turns, items)]
+        owners = [t or self.turn_of_image(i) for t, i in zip(turns, items)]
         parent = next((t for t in owners if t is not None), None)
         return parent, [t.image if t is not None else i for t, i in zip(turns, items)]
 
@@ -284,22 +287,54 @@ class SessionCore:
         turn = self.run(req, parent=None, on_event=on_event, cancel=cancel, refresh=refresh, kind="generate")
         return self._returned(turn)
 
-    def imagine_request(self, prompt: str, *, on_event: Any = None, api: str | None = None,
-                        **options: Any) -> GenerateRequest | ResponsesRequest:
-        """The request ``imagine`` would send (session defaults filled in), not sent; a sweep builds its cells with it."""
+    def imagine_request(self, prompt: str, *, on_event: Any = None, api: str | None = None, pins: Any = None,
+                        **options: Any) -> GenerateRequest | EditRequest | ResponsesRequest:
+        """The request ``imagine`` would send (session defaults filled in), not sent; a sweep builds its cells with it.
+
+        With pins (``pins=None``: the session's, ``False``: none, or a list of names), the pinned
+        pictures go along: on the Image API the generation becomes an edit of them (``image[]``)."""
         model = options.get("model") or self.model
-        cls = ResponsesRequest if self._api_for(model, api) == "responses" else GenerateRequest
-        return cls(prompt, **self._streaming(self._options(cls, options), on_event))
+        pinned = self.pins_carried(pins)
+        use = self._api_for(model, api)
+        if use == "responses":
+            opts = self._streaming(self._options(ResponsesRequest, options), on_event)
+            return ResponsesRequest(prompt, pins=pinned, **opts) if pinned else ResponsesRequest(prompt, **opts)
+        if pinned:
+            return EditRequest(prompt, pins=pinned, **self._streaming(self._options(EditRequest, options), on_event))
+        return GenerateRequest(prompt, **self._streaming(self._options(GenerateRequest, options), on_event))
+
+    def pins_carried(self, pins: Any) -> tuple:
+        """The pins a turn carries: ``None`` every pin of the session, ``False``/``[]`` none, else
+        the named ones (names, or the records ``pins()`` returns)."""
+        if pins is False or (pins is not None and not pins and not isinstance(pins, str)):
+            return ()
+        board = self.pinboard.list()
+        if pins is None:
+            return tuple(p.pin() for p in board)
+        wanted = [pins] if isinstance(pins, str) else list(pins)
+        names = [getattr(w, "name", w) for w in wanted]
+        by_name = {p.name: p for p in board}
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            raise ParamError("pins", unknown[0], ", ".join(by_name) or "a pin of this session (none yet)",
+                             hint="pin a picture first: session.pin(turn, name=..., role='character')")
+        return tuple(by_name[n].pin() for n in dict.fromkeys(names))
 
     def edit(self, prompt: str, image: Any = None, mask: Any = None, markup: Any = None, *,
              on_event: Callable | None = None, cancel: threading.Event | None = None, refresh: bool = False,
              api: str | None = None, keep_outside_mask: bool = False, feather: int | None = None,
-             **options: Unpack[SessionOptions]) -> ImageResult | ImageSet:
-        """Edit the current turn's image (or ``image``): a child of the turn it continues from.
+             images: Any = None, **options: Unpack[SessionOptions]) -> ImageResult | ImageSet:
+        """Edit the current turn's image (or ``image``, or several: ``images=[a, b]``): a child of the
+        turn it continues from. The session's pins go along (``pins=False``: not this time).
 
         With a ``mask``, each image gets ``outside_mask_change`` (how much changed outside it);
         ``keep_outside_mask=True`` puts the parent's pixels back outside the mask (``feather`` px
         of soft seam inside it) and keeps the API's own image as ``result.raw``."""
+        if images is not None:  # the natural spelling of several references: image= takes a list too
+            if image is not None:
+                raise ParamError("images", "<images>", "either image= or images=, not both",
+                                 hint="image= takes one image or a list; images= is the same list")
+            image = list(images) if isinstance(images, (list, tuple)) else [images]
         parent, images = self._source(image)
         return self._edit(prompt, parent, images, mask, markup, on_event=on_event, cancel=cancel, refresh=refresh,
                           api=api, keep_outside_mask=keep_outside_mask, feather=feather, **options)
@@ -326,6 +361,9 @@ class SessionCore:
               **options: Any) -> ImageResult | ImageSet:
         model = options.get("model") or self.model
         use = self._api_for(model, api)
+        pinned = self.pins_carried(options.pop("pins", None))
+        if pinned:
+            options["pins"] = pinned
         req: ResponsesRequest | EditRequest
         if use == "responses" and markup is None:  # markup is an Image API feature
             opts = self._streaming(self._options(ResponsesRequest, options), on_event)
@@ -361,7 +399,7 @@ class SessionCore:
 
     # -- variants ------------------------------------------------------------------------------
     @staticmethod
-    def _fans_out(req: ImageRequest) -> bool:
+    def _fans_out(req: ImageRequest) -> "TypeGuard[ResponsesRequest]":
         """n > 1 through the Responses API: n calls (the tool makes one image per call)."""
         return isinstance(req, ResponsesRequest) and (req.n or 1) > 1
 
@@ -426,7 +464,7 @@ class SessionCore:
 
         ``reserved``: the budget already held for it (variants reserve for all n at once);
         ``check``: a masked edit's fidelity check (and ``keep_outside_mask``), see ``fidelity.py``."""
-        parent_turn = self._turn_of(parent) if parent is not None else None
+        parent_turn = self.turn_of(parent) if parent is not None else None
         extra = {"keep_outside_mask": True, "feather": check.feather} if check is not None and check.keep else None
         turn = self.recorder.begin(request, parent_turn, kind=kind, refresh=refresh, on_event=on_event,
                                    make_current=make_current, reserved=reserved, group_id=group_id, key_extra=extra)

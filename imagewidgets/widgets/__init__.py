@@ -16,6 +16,7 @@ _EXPORTS = {
     "ImageStudio": "studio",
     "LiveImage": "live",
     "MaskPainter": "mask",
+    "StoryboardStrip": "storyboard",
     "VariantGrid": "variants",
 }
 
