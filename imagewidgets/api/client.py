@@ -22,9 +22,11 @@ from typing import Any
 
 from . import _http
 from ._base_client import LIST_TIMEOUT, BaseClient, FileObject, RetiredModelWarning, RetryPolicy, transport_error
+from .batches import checked_id
 from .errors import RetryWaitWarning
 from .images import ImageLike
 from .lifecycle import lifecycle_table
+from .provenance import ProvenanceCheck
 from .requests import ImageInput, ImageRequest
 from .results import ImageResult, ImageSet
 from .streams import AsyncImageStream, ImageStream
@@ -150,7 +152,17 @@ class Client(BaseClient):
 
     def retrieve_response(self, response_id: str) -> dict[str, Any]:
         """``GET /responses/{id}``: a stored response as JSON."""
-        return self._send("GET", f"/responses/{response_id}").json()
+        return self._send("GET", f"/responses/{checked_id(response_id, 'response_id')}").json()
+
+    def cancel_response(self, response_id: str) -> dict[str, Any]:
+        """``POST /responses/{id}/cancel``: stop a background turn (a finished one is returned as it is)."""
+        return self._send("POST", f"/responses/{checked_id(response_id, 'response_id')}/cancel").json()
+
+    def check_provenance(self, image: Any) -> ProvenanceCheck:
+        """``POST /content_provenance_checks``: does ``image`` (bytes, a path, an ImageResult) carry a
+        validating C2PA manifest and a SynthID watermark? The file is sent as it is."""
+        return ProvenanceCheck.from_api(self._send("POST", "/content_provenance_checks",
+                                                   files=self._provenance_parts(image)).json())
 
     def send(self, method: str, path: str, *, stream: bool = False, **kwargs: Any) -> _http.Response:
         """A raw HTTP request to the API (same headers and retries): the response, or the mapped
@@ -282,6 +294,13 @@ class AsyncClient(BaseClient):
         """``POST /files``: upload an image; use the returned id as an input image."""
         data, files = self._upload_parts(file, purpose)
         return self._file_object((await self._send("POST", "/files", data=data, files=files)).json())
+
+    async def cancel_response(self, response_id: str) -> dict[str, Any]:
+        return (await self._send("POST", f"/responses/{checked_id(response_id, 'response_id')}/cancel")).json()
+
+    async def check_provenance(self, image: Any) -> ProvenanceCheck:
+        return ProvenanceCheck.from_api((await self._send("POST", "/content_provenance_checks",
+                                                          files=self._provenance_parts(image))).json())
 
     async def retrieve_response(self, response_id: str) -> dict[str, Any]:
         """``GET /responses/{id}``: a stored response as JSON."""
