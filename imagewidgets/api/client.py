@@ -23,11 +23,11 @@ from typing import Any
 from . import _http
 from ._base_client import LIST_TIMEOUT, BaseClient, FileObject, RetiredModelWarning, RetryPolicy, transport_error
 from .batches import checked_id
-from .errors import RetryWaitWarning
+from .errors import ParamError, RetryWaitWarning
 from .images import ImageLike
 from .lifecycle import lifecycle_table
 from .provenance import ProvenanceCheck
-from .requests import ImageInput, ImageRequest
+from .requests import ImageInput, ImageRequest, ResponsesRequest
 from .results import ImageResult, ImageSet
 from .streams import AsyncImageStream, ImageStream
 
@@ -153,6 +153,17 @@ class Client(BaseClient):
     def retrieve_response(self, response_id: str) -> dict[str, Any]:
         """``GET /responses/{id}``: a stored response as JSON."""
         return self._send("GET", f"/responses/{checked_id(response_id, 'response_id')}").json()
+
+    def submit(self, req: ImageRequest) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Send a background Responses turn (``completion_window`` set): the ``queued`` Response JSON the
+        server answers at once, and the meta ``decode.responses_response`` needs once it has finished."""
+        if not isinstance(req, ResponsesRequest) or not req.completion_window:
+            raise ParamError("completion_window", None, "soonest, 2h or 8h on a Responses turn",
+                             hint="submit() sends background Responses turns; run() sends the others")
+        call, meta = self._prepare(req, self._listing())
+        resp = self._send(call.method, call.path, billable=True, **self._request_kwargs(call))
+        meta["request_id"] = resp.headers.get("x-request-id")
+        return resp.json(), meta
 
     def cancel_response(self, response_id: str) -> dict[str, Any]:
         """``POST /responses/{id}/cancel``: stop a background turn (a finished one is returned as it is)."""

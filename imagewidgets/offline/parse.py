@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 from ..api.errors import ParamError
 from ..api.images import sniff_format
+from ..api.models import COMPLETION_WINDOWS
 from ..api.params import Param, params_of, registry
 from ..api.requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
 
@@ -330,10 +331,6 @@ def responses_request(body: Any, resolve: Resolver) -> ResponsesWire:
         safety_identifier=body.get("safety_identifier") or body.get("user"),
         **_background(body, stream),
     )
-
-
-#: ``background_options.completion_window`` as the SDK 3.57 types it
-COMPLETION_WINDOWS = ("soonest", "2h", "8h")
 
 
 def _background(body: dict, stream: bool) -> dict[str, Any]:
