@@ -261,6 +261,13 @@ class SessionCore:
             return BackgroundTurn(self, turn)
         return self._returned(turn)
 
+    def imagine_request(self, prompt: str, *, on_event: Any = None, api: str | None = None,
+                        **options: Any) -> GenerateRequest | ResponsesRequest:
+        """The request ``imagine`` would send (session defaults filled in), not sent; a sweep builds its cells with it."""
+        model = options.get("model") or self.model
+        cls = ResponsesRequest if self._api_for(model, api) == "responses" else GenerateRequest
+        return cls(prompt, **self._streaming(self._options(cls, options), on_event))
+
     def edit(self, prompt: str, image: Any = None, mask: Any = None, markup: Any = None, *,
              on_event: Callable | None = None, cancel: threading.Event | None = None, refresh: bool = False,
              api: str | None = None, keep_outside_mask: bool = False, feather: int | None = None,

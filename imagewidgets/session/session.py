@@ -118,13 +118,6 @@ class Session(SessionCore):
             raise ParamError("index", index, f"0 to {len(images) - 1}")
         return self.client.check_provenance(images[index].raw)
 
-    def imagine_request(self, prompt: str, *, on_event: Any = None, api: str | None = None,
-                        **options: Any) -> GenerateRequest | ResponsesRequest:
-        """The request ``imagine`` would send (session defaults filled in), not sent; a sweep builds its cells with it."""
-        model = options.get("model") or self.model
-        cls = ResponsesRequest if self._api_for(model, api) == "responses" else GenerateRequest
-        return cls(prompt, **self._streaming(self._options(cls, options), on_event))
-
     # -- views and exports ---------------------------------------------------------------------
     def history(self, *, page: int = 1, per_page: int | None = 50, search: str | None = None,
                 columns: str = "compact"):
