@@ -117,6 +117,11 @@ class Usage:
     input_image_tokens: int = 0
     output_image_tokens: int = 0
     output_text_tokens: int = 0
+    #: of the input tokens, those read from the cache (cheaper): ``cached_tokens_details`` of the
+    #: Responses image tool (``tool_usage.image_gen``); the Image API's ``input_tokens_details.cached_tokens``
+    #: counts text
+    cached_text_tokens: int = 0
+    cached_image_tokens: int = 0
 
     @classmethod
     def from_api(cls, d: dict | None) -> "Usage | None":
@@ -124,8 +129,12 @@ class Usage:
             return None
         ind = d.get("input_tokens_details") or {}
         outd = d.get("output_tokens_details") or {}
+        cached = d.get("cached_tokens_details") or {}
         out = int(d.get("output_tokens") or 0)
+        text_cached = cached.get("cached_text_tokens", ind.get("cached_tokens")) or 0
         return cls(
+            cached_text_tokens=int(text_cached),
+            cached_image_tokens=int(cached.get("cached_image_tokens") or 0),
             input_tokens=int(d.get("input_tokens") or 0),
             output_tokens=out,
             total_tokens=int(d.get("total_tokens") or 0),
