@@ -107,8 +107,8 @@ class ProvenanceCheck:
         """From the answer's JSON; fields of the wrong type are dropped (a server's text is never trusted)."""
         results = body.get("results") if isinstance(body, dict) else None
         results = [r for r in results if isinstance(r, dict)] if isinstance(results, list) else []
-        c2pa = next((r for r in results if r.get("type") == "c2pa"), {})
-        synthid = next((r for r in results if r.get("type") == "synthid"), {})
+        c2pa: dict = next((r for r in results if r.get("type") == "c2pa"), {})
+        synthid: dict = next((r for r in results if r.get("type") == "synthid"), {})
 
         def word(d: dict, key: str, allowed: tuple[str, ...], default: str) -> str:
             value = d.get(key)

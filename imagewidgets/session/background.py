@@ -72,6 +72,12 @@ class BackgroundTurn:
         return self.turn.response_id
 
     @property
+    def _rid(self) -> str:
+        if not self.turn.response_id:  # a background turn is stored with its id: never sent without one
+            raise APIError(f"turn {self.turn.id} has no response id to ask the server about")
+        return self.turn.response_id
+
+    @property
     def done(self) -> bool:
         return self.turn.status != "background"
 
@@ -80,7 +86,7 @@ class BackgroundTurn:
         if self.done:
             return self.server_status
         try:
-            body = self.session.client.retrieve_response(self.turn.response_id)
+            body = self.session.client.retrieve_response(self._rid)
         except NotFoundError as e:  # the server forgot it (expired, or an offline server without a state folder)
             self.session.recorder.fail(self.turn, e)
             self.server_status = "failed"
@@ -108,7 +114,7 @@ class BackgroundTurn:
     def cancel(self) -> Turn:
         """Cancel it on the server (a turn that has already ended there is read and stored instead)."""
         if not self.done:
-            self._settle(self.session.client.cancel_response(self.turn.response_id))
+            self._settle(self.session.client.cancel_response(self._rid))
         return self.turn
 
     def _settle(self, body: dict[str, Any]) -> None:
@@ -126,7 +132,8 @@ class BackgroundTurn:
             rec.settle(self.turn, "cancelled", cost=0.0,
                        note="cancelled on the server before it finished: no image, nothing billed for it")
         elif status in ("failed", "incomplete"):
-            err = body.get("error") if isinstance(body.get("error"), dict) else {}
+            found = body.get("error")
+            err: dict = found if isinstance(found, dict) else {}
             rec.fail(self.turn, APIError(str(err.get("message") or f"the background response ended {status}")[:500],
                                          code=err.get("code") if isinstance(err.get("code"), str) else None))
         elif status not in _WAITING:
