@@ -210,3 +210,25 @@ def test_wrong_query_parameters_are_400(client, served, path, query, param):
     r = httpx2.get(f"{served}/responses/{made.id}{path}", params=query)
     assert r.status_code == 400, r.text
     assert r.json()["error"]["param"] == param
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_background_turn_queued_when_the_server_stopped_is_drawn_by_the_next_one(tmp_path, anyio_backend):
+    """A state folder keeps the queued turn's request: the next server draws it when asked about it."""
+    from .fixtures_offline import asgi_client, make_offline_app, sse_events
+
+    state = str(tmp_path / "state")
+    first = make_offline_app(state_dir=state, background_s=60.0)
+    async with asgi_client(first) as c:
+        made = (await c.post("/responses", json={"model": "gpt-5.5", "input": "a red kite", "tools": TOOL,
+                                                 "background": True})).json()
+    first.state.backend.tasks[made["id"]].cancel()  # the process ends: its task with it
+    second = make_offline_app(state_dir=state, background_s=0.0)
+    async with asgi_client(second) as c:
+        r = await c.get(f"/responses/{made['id']}", params={"stream": "true"})
+        events = [d for _, d in sse_events(r.text.splitlines())]
+        assert events[-1]["type"] == "response.completed"
+        done = (await c.get(f"/responses/{made['id']}")).json()
+    assert done["status"] == "completed" and done["id"] == made["id"] and done["output"][0]["result"]
+    strict(Response, done)
