@@ -268,6 +268,8 @@ def _usages(turn: Turn, image: bytes | None) -> tuple[dict, dict]:
         return main, zero
     partials = (wire.request.partial_images or 0) if wire.request.stream else 0
     tool = imaging.usage("; then: ".join(turn.prompts), turn.out, turn.images, turn.fidelity, partials)
+    # the twin keeps no cache: it says so in the fields the API reports cached input in
+    tool.update(cached_tokens=0, cached_tokens_details={"cached_text_tokens": 0, "cached_image_tokens": 0})
     return main, tool
 
 
