@@ -197,6 +197,22 @@ def test_input_items_list_the_request(client, served):
     assert raw["has_more"] is True and raw["data"][0]["content"][0]["text"] == "second"  # newest first
 
 
+def test_input_items_show_image_urls_only_when_included(client, served):
+    url = "data:image/png;base64," + base64.b64encode(_png()).decode()
+    made = client.responses.create(model="gpt-5.5", tools=TOOL, input=[{"role": "user", "content": [
+        {"type": "input_text", "text": "paint it blue"}, {"type": "input_image", "image_url": url}]}])
+    plain = client.responses.input_items.list(made.id).data[0].content[1]
+    assert plain.type == "input_image" and plain.image_url is None
+    full = client.responses.input_items.list(made.id, include=["message.input_image.image_url"]).data[0].content[1]
+    assert full.image_url == url
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (256, 256), (30, 90, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("path, query, param", [
     ("", {"stream": "maybe"}, "stream"),
     ("", {"starting_after": "x"}, "starting_after"),

@@ -96,8 +96,17 @@ async def list_input_items(request: Request) -> Response:
                              code="invalid_value")
         items = items[ids.index(after) + 1:]
     page = items[:limit]
+    if "message.input_image.image_url" not in q.get("include", []):  # image URLs only when asked for, as the API
+        page = [_without_image_urls(item) for item in page]
     return JSONResponse({"object": "list", "data": page, "first_id": page[0]["id"] if page else None,
                          "last_id": page[-1]["id"] if page else None, "has_more": len(items) > limit})
+
+
+def _without_image_urls(item: dict) -> dict:
+    if item.get("type") != "message":
+        return item
+    return {**item, "content": [{**part, "image_url": None} if part.get("type") == "input_image" else part
+                                for part in item.get("content") or []]}
 
 
 # --- the events of a stored response --------------------------------------------------------------
