@@ -242,9 +242,30 @@ async def test_a_background_turn_queued_when_the_server_stopped_is_drawn_by_the_
     first.state.backend.tasks[made["id"]].cancel()  # the process ends: its task with it
     second = make_offline_app(state_dir=state, background_s=0.0)
     async with asgi_client(second) as c:
+        assert (await c.get(f"/responses/{made['id']}")).json()["status"] == "queued"  # a plain GET starts it too
         r = await c.get(f"/responses/{made['id']}", params={"stream": "true"})
         events = [d for _, d in sse_events(r.text.splitlines())]
         assert events[-1]["type"] == "response.completed"
         done = (await c.get(f"/responses/{made['id']}")).json()
     assert done["status"] == "completed" and done["id"] == made["id"] and done["output"][0]["result"]
+    strict(Response, done)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_queued_turn_whose_input_is_gone_after_a_restart_fails_with_a_typed_error(tmp_path, anyio_backend):
+    from .fixtures_offline import asgi_client, make_offline_app
+
+    state = str(tmp_path / "state")
+    first = make_offline_app(state_dir=state, background_s=60.0)
+    async with asgi_client(first) as c:
+        up = (await c.post("/files", data={"purpose": "vision"}, files={"file": ("a.png", _png(), "image/png")})).json()
+        made = (await c.post("/responses", json={"model": "gpt-5.5", "tools": TOOL, "background": True, "input": [
+            {"role": "user", "content": [{"type": "input_text", "text": "paint it blue"},
+                                         {"type": "input_image", "file_id": up["id"]}]}]})).json()
+        await c.delete(f"/files/{up['id']}")
+    first.state.backend.tasks[made["id"]].cancel()
+    async with asgi_client(make_offline_app(state_dir=state)) as c:
+        done = (await c.get(f"/responses/{made['id']}")).json()
+    assert done["status"] == "failed" and done["error"]["code"] == "image_file_not_found"
     strict(Response, done)

@@ -123,13 +123,28 @@ def ensure_running(backend: Any, rec: dict) -> None:
     rid = response["id"]
     if response["status"] not in ("queued", "in_progress") or rid in backend.tasks or not meta.get("body"):
         return
-    turn = _plan(backend, responses_request(meta["body"], backend.resolve))
+    try:
+        turn = _plan(backend, responses_request(meta["body"], backend.resolve))
+    except (APIFailure, ParamError) as e:  # e.g. an input file deleted meanwhile: the turn fails, the GET answers
+        code = getattr(e, "code", None)
+        failed = {**response, "status": "failed", "error": {
+            "code": code if code in _RESPONSE_ERROR_CODES else "invalid_prompt",
+            "message": e.message if isinstance(e, APIFailure) else str(e), "param": getattr(e, "param", None)}}
+        backend.state.put("responses", rid, {**rec, "response": failed})
+        rec["response"] = failed
+        return
     turn.response_id, turn.created_at, turn.body = rid, response["created_at"], meta["body"]
     turn.input_items = meta.get("input") or []
     call = next((i for i in response.get("output") or [] if i.get("type") == "image_generation_call"), None)
     if call is not None:
         turn.call_id = call["id"]
     _start(backend, turn)
+
+
+#: the codes a failed Response's ``error`` may carry (the SDK's ``ResponseError.code``) that the twin can meet
+_RESPONSE_ERROR_CODES = ("server_error", "invalid_prompt", "invalid_image", "invalid_image_format",
+                         "invalid_base64_image", "invalid_image_url", "image_too_large", "image_too_small",
+                         "image_parse_error", "failed_to_download_image", "image_file_not_found")
 
 
 def input_items(body: dict) -> list[dict]:

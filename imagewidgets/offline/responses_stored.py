@@ -42,10 +42,10 @@ def _record(request: Request) -> dict:
 async def retrieve_response(request: Request) -> Response:
     q = query(request, _RETRIEVE_QUERY)  # a wrong type is a 400 before the lookup, as the API answers
     rec = _record(request)
-    if q.get("stream"):
-        from .responses_api import ensure_running
+    from .responses_api import ensure_running
 
-        ensure_running(backend_of(request), rec)
+    ensure_running(backend_of(request), rec)  # a background turn its (stopped) server never drew: draw it now
+    if q.get("stream"):
         return sse_response(request, follow(backend_of(request), rec["response"]["id"], q.get("starting_after", -1)),
                             error_shape="responses")
     return JSONResponse(rec["response"])
