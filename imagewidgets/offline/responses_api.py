@@ -7,6 +7,11 @@ image, so a chain visibly continues; ``revised_prompt`` is the chain's prompts j
 does for its k-th image): a Session's n parallel calls for ``n > 1`` come back as n different pictures.
 The image tool's tokens are in ``Response.tool_usage.image_gen``; ``Response.usage`` counts only the
 text the (absent) mainline model would have read.
+
+``background=true`` answers ``queued`` at once; a task of this server draws the turn after
+``background_s`` (a cancel meanwhile stops it). Its request is kept with it, so a server started on
+the same state folder draws a turn the previous one left queued, when it is asked about it.
+The stored-response routes (retrieve, stream, delete, cancel, input items) are in ``responses_stored``.
 """
 
 from __future__ import annotations
