@@ -10,7 +10,7 @@ and the hashes hold, but no trust list knows the signer (OpenAI's own images are
 The twin has no SynthID watermark: its checks always say ``synthid: not_detected``.
 
 Without ``c2pa-python`` the twin serves unsigned images and every check answers ``not_detected``;
-the server's banner says so once.
+the server's log says so once.
 
     >>> from imagewidgets.offline import provenance
     >>> signed = provenance.sign(png_bytes, model="gpt-image-2")     # doctest: +SKIP
