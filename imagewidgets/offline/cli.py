@@ -44,7 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-fail-rate", type=float, metavar="P",
                    help="batches: this share of requests fails, into the error file (default: --fail-rate)")
     p.add_argument("--as-of", metavar="YYYY-MM-DD",
-                   help="play the calendar: answer models shut down by this day with 404 model_not_found")
+                   help="rehearse another day: answer models shut down by then with 404 model_not_found "
+                        "(default: today, IMAGEWIDGETS_TODAY or the UTC date)")
+    p.add_argument("--calendar", choices=("on", "off"),
+                   help="on (default): models past their shutdown date answer 404 model_not_found, as the "
+                        "live API; off: serve every model in the table (old notebooks)")
     p.add_argument("--background-wait", type=float, metavar="SECONDS",
                    help="background Responses turns stay queued this long before they are drawn (default 0.5)")
     p.add_argument("--require-api-key", metavar="KEY", help="answer 401 unless 'Authorization: Bearer KEY'")
@@ -82,7 +86,8 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
         low_allowed_words=words(args.low_allowed_words) if args.low_allowed_words is not None else None,
         require_api_key=args.require_api_key, max_body_mb=args.max_body, max_header_kb=args.max_header,
         body_timeout_s=args.body_timeout, batch_rate=args.batch_rate, batch_fail_rate=args.batch_fail_rate,
-        as_of=args.as_of, background_s=args.background_wait,
+        as_of=args.as_of, calendar=None if args.calendar is None else args.calendar == "on",
+        background_s=args.background_wait,
     )
 
 
