@@ -323,3 +323,30 @@ def test_a_participant_may_run_only_so_many_requests_at_once():
     assert "1 request(s) running" in refused.value.message
     limiter.release(1)
     limiter.acquire(1, rules)
+
+
+def test_provenance_checks_stored_responses_and_background_turns_through_the_gateway(gateway):
+    """Issue 30: a provenance check is forwarded (free); a participant deletes and lists the input of
+    their own responses only; a background turn is refused before it is forwarded (it could not be
+    priced when it answers)."""
+    gw = gateway()
+    who, alice = participant(gw)
+    _, bob = participant(gw)
+    a = client(gw, alice)
+    turn = a.respond("a fox in the snow", model="gpt-image-2", quality="low", size="1024x1024")
+    check = a.check_provenance(turn)
+    assert check.c2pa == "detected" and check.validation_state == "valid"  # the upstream twin signs its images
+    items = httpx2.get(f"{gw.base_url}/responses/{turn.response_id}/input_items",
+                       headers={"Authorization": f"Bearer {alice}"})
+    assert items.status_code == 200 and items.json()["data"][0]["content"][0]["text"] == "a fox in the snow"
+    for method in ("GET", "DELETE"):
+        r = httpx2.request(method, f"{gw.base_url}/responses/{turn.response_id}" + ("/input_items" if method == "GET" else ""),
+                           headers={"Authorization": f"Bearer {bob}"})
+        assert r.status_code == 404
+    r = httpx2.delete(f"{gw.base_url}/responses/{turn.response_id}", headers={"Authorization": f"Bearer {alice}"})
+    assert r.status_code == 200 and r.json()["deleted"] is True
+    charged = len(gw.store.ledger(who.id))
+    r = post(gw, alice, "/responses", {"model": "gpt-5.5", "input": "a kite", "background": True,
+                                       "tools": [{"type": "image_generation", "model": "gpt-image-2"}]})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "background"
+    assert len(gw.store.ledger(who.id)) == charged  # nothing forwarded, nothing reserved

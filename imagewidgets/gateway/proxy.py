@@ -71,7 +71,9 @@ class Gateway:
     def routes(self) -> list[Route]:
         return [
             *(Route(path, self.metered, methods=["POST"]) for path in _ENDPOINTS),
-            Route("/v1/responses/{object_id}", self.owned_get, methods=["GET"]),
+            Route("/v1/responses/{object_id}", self.owned_get, methods=["GET", "DELETE"]),
+            Route("/v1/responses/{object_id}/input_items", self.owned_get, methods=["GET"]),
+            Route("/v1/content_provenance_checks", self.provenance_check, methods=["POST"]),
             Route("/v1/files", self.upload, methods=["POST"]),
             Route("/v1/files/{object_id}", self.owned_get, methods=["GET", "DELETE"]),
             Route("/v1/files/{object_id}/content", self.owned_get, methods=["GET"]),
@@ -126,6 +128,11 @@ class Gateway:
             who = self.participant(request)
             body = await read_body(request)
             fields, images = await parse_body(request, body)
+            if endpoint == "responses" and fields.get("background") not in (None, False):
+                # the gateway meters a call when it answers; a background turn answers "queued", unpriced
+                raise Refusal(400, "The class gateway does not run background Responses turns (background=true): "
+                              "it charges each call from the usage in its answer. Leave completion_window out.",
+                              param="background", code="unsupported_value")
             previous = self._check_references(who, fields)
             if endpoint == "responses":
                 images += data_url_images(fields.get("input"))
@@ -306,6 +313,16 @@ class Gateway:
                 self.store.own(who.id, "file", str(file_id))
         return response
 
+    async def provenance_check(self, request: Request) -> Response:
+        """A content provenance check: free on the API, so forwarded unmetered for any participant."""
+        who = None
+        try:
+            who = self.participant(request)
+            body = await read_body(request)
+        except Refusal as r:
+            return self._refuse(r, who)
+        return await self._simple(request, body)
+
     async def models(self, request: Request) -> Response:
         try:
             self.participant(request)
@@ -322,7 +339,8 @@ class Gateway:
 
     async def not_served(self, request: Request) -> Response:
         return self._refuse(Refusal(404, f"The class gateway does not serve {request.method} {request.url.path}: "
-                                    "it serves image generation, edits, variations, the Responses API and files.",
+                                    "it serves image generation, edits, variations, the Responses API, files and "
+                                    "provenance checks.",
                                     code="unknown_url"))
 
     async def _simple(self, request: Request, body: bytes | None) -> Response:
