@@ -1,5 +1,9 @@
 """A stream forwarded chunk by chunk as the upstream sends it, watched on the side by an ``SSETap``, and
-settled (or released, with an ``error`` event for the participant) exactly once at its end."""
+settled (or released, with an ``error`` event for the participant) exactly once at its end.
+
+A stream the participant cuts (closes it, loses the connection) is not free: the upstream has the
+request and bills it. It is charged from the usage the upstream reported if its last word (the
+completed Response, every image asked for) had arrived, else the whole reservation, at once."""
 
 from __future__ import annotations
 
@@ -33,12 +37,17 @@ class Call:
     quote: Quote
     ledger_id: int
     fields: dict
+    #: what the ledger row holds against the budget (the quote times the class's margin)
+    reserved_usd: float = 0.0
+    #: "before" forwarding, "sending" (the upstream may have it), "answered" (its status line came)
+    stage: str = "before"
     started: float = field(default_factory=time.monotonic)
 
 
 class RelayResponse(StreamingResponse):
     """A stream forwarded chunk by chunk. Whatever happens (end, break, participant gone), ``_finish``
-    runs exactly once: settle if an image was completed, else release and tell the participant."""
+    runs exactly once: settle if an image was completed; if the participant cut the stream before
+    its end, charge the reservation; if the upstream broke off, release and tell the participant."""
 
     def __init__(self, gateway: "Gateway", call: Call, upstream: Any) -> None:
         self.gateway = gateway
@@ -61,13 +70,33 @@ class RelayResponse(StreamingResponse):
         if tail:
             yield tail
 
-    def _finish(self, why: str) -> bytes | None:
+    def _complete(self) -> bool:
+        """The upstream's last word arrived: the completed Response, or every image asked for."""
+        if self.call.quote.endpoint == "responses":
+            return self.tap.response is not None
+        n = self.call.fields.get("n", 1)
+        try:
+            wanted = max(1, int(n))
+        except (TypeError, ValueError):
+            wanted = 1
+        return self.tap.completed_images >= wanted
+
+    def _finish(self, why: str, *, cut: bool = False) -> bytes | None:
         """Settle or release; for a stream that broke off, the error event to send last."""
         if self._done:
             return None
         self._done = True
         gw, call, tap = self.gateway, self.call, self.tap
         gw.limiter.release(call.participant.id)
+        if cut and not self._complete():  # the upstream goes on (and bills): the reservation is the charge
+            if tap.response_id and isinstance(tap.response_id, str):
+                gw.store.own(call.participant.id, "response", tap.response_id,
+                             {"text_chars": call.quote.text_chars, "images": call.quote.images})
+            gw.store.settle(call.ledger_id, call.reserved_usd, self.upstream.status_code,
+                            f"stream cut before its end ({why}): charged the reservation")
+            log.info("%s %s stream cut: charged the reservation $%.4f", call.participant.label,
+                     call.quote.endpoint, call.reserved_usd)
+            return None
         if tap.finished:  # an image was delivered: charge what the usage says
             gw._settle(call, {"quality": call.fields.get("quality"), "size": call.fields.get("size")},
                        tap.response, self.upstream.status_code, tap)
@@ -91,6 +120,6 @@ class RelayResponse(StreamingResponse):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            self._finish("the participant left")  # no-op when the stream already finished
+            self._finish("the participant left", cut=True)  # no-op when the stream already finished
             with anyio.CancelScope(shield=True):
                 await self.upstream.aclose()
