@@ -37,7 +37,7 @@ MAINLINE_INPUT_PER_M = 5.0
 MAINLINE_OUTPUT_PER_M = 15.0
 #: mainline output tokens a Responses turn may use unless the teacher says otherwise: its
 #: ``max_output_tokens`` is capped at this (reasoning included), and the reservation holds all of it
-MAINLINE_OUTPUT_ALLOWANCE = 4000
+MAINLINE_OUTPUT_ALLOWANCE = 2000
 #: an input image whose bytes the gateway does not see (a file id, a previous turn): the dearest
 #: non-square image of the vision rule with high fidelity
 _UNSEEN_IMAGE_TOKENS = image_input_tokens(1536, 1024, "high")

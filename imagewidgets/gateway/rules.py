@@ -25,7 +25,7 @@ DEFAULT_MAINLINE_MODELS = ("gpt-5.5",)
 #: tool only; web search, code interpreter, file search and the like bill per call, outside the estimate
 DEFAULT_TOOLS = ("image_generation",)
 #: a Responses turn's mainline output, reasoning included, at most (``--max-output-tokens``)
-DEFAULT_MAX_OUTPUT_TOKENS = 4000
+DEFAULT_MAX_OUTPUT_TOKENS = 2000
 _TUPLES = ("models", "sizes", "qualities", "mainline_models", "tools")
 
 
