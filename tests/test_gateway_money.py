@@ -14,12 +14,14 @@ import openai
 import pytest
 
 from imagewidgets.gateway import ClassRules, GatewayServer
-from imagewidgets.gateway.pricing import MAINLINE_INPUT_PER_M, quote
+from imagewidgets.gateway.pricing import quote
 from tests.gateway_fake_upstream import FakeUpstream
 from tests.gateway_fixtures import UPSTREAM_KEY, gateway, upstreams  # noqa: F401
 
 pytestmark = pytest.mark.timeout(180)
 
+#: the lowest input text price in the table ($ per million tokens): a token of text costs at least this
+TEXT_PER_M = 5.0
 TOOL = {"type": "image_generation", "model": "gpt-image-2", "quality": "low", "size": "1024x1024"}
 
 
@@ -128,7 +130,7 @@ def test_a_stream_cut_after_its_usage_arrived_is_charged_that_usage(fake_gateway
 
 def test_text_that_starts_with_data_is_priced_and_ten_concurrent_turns_stay_in_budget(fake_gateway, fake):
     body = {"model": "gpt-5.5", "tools": [TOOL], "input": "data:" + "x" * 30_000}
-    assert quote("responses", body).usd >= 30_000 * MAINLINE_INPUT_PER_M / 1e6    # ~$0.15, not $0.0016
+    assert quote("responses", body).usd >= 30_000 * TEXT_PER_M / 1e6    # ~$0.15, not $0.0016
     fake.always_max = True
     try:
         gw = fake_gateway()
@@ -159,7 +161,7 @@ def test_a_400k_function_description_or_json_schema_is_priced_as_400k_tokens():
                                            "schema": {"type": "object", "description": "e" * 400_000}}}}
     unicode = {**small, "instructions": "é" * 100_000}                  # 2 bytes each: 200k bytes
     for body, tokens in ((fn, 400_000), (schema, 400_000), (unicode, 200_000)):
-        assert quote("responses", body).usd - base >= tokens * MAINLINE_INPUT_PER_M / 1e6 * 0.999
+        assert quote("responses", body).usd - base >= tokens * TEXT_PER_M / 1e6 * 0.999
 
 
 def test_a_long_function_description_through_the_gateway_is_refused_for_the_budget(fake_gateway, fake):
@@ -426,6 +428,7 @@ def test_property_no_participant_spends_more_than_budget_plus_one_reservation(fa
     from hypothesis import HealthCheck, given, settings, strategies as st
 
     gw = fake_gateway(tools=("image_generation", "function"))
+    seen = {"settled": 0, "cut": 0, "released": 0, "refused": 0}
     shapes = st.fixed_dictionaries({
         "endpoint": st.sampled_from(["images", "responses"]),
         "model": st.sampled_from(["gpt-image-2", "gpt-image-1", "gpt-image-2.5-sunburst", None]),
@@ -505,5 +508,10 @@ def test_property_no_participant_spends_more_than_budget_plus_one_reservation(fa
             assert r["charged_usd"] <= r["reserved_usd"] + 1e-12, r
             if r["status"] == 200 and r["stream"]:
                 assert r["state"] == "settled" or "broke off" in (r["note"] or ""), r
+            seen[r["state"]] += 1
+            seen["cut"] += "stream cut" in (r["note"] or "")
+        seen["refused"] += len(requests) - len(rows)
 
     run()
+    # the examples did reach every path: charged from usage, cut and charged, released, refused for the budget
+    assert seen["settled"] >= 20 and seen["cut"] >= 3 and seen["released"] >= 2 and seen["refused"] >= 5, seen
