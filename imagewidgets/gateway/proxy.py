@@ -283,23 +283,23 @@ class Gateway:
         if q.endpoint == "responses":
             response = response if isinstance(response, dict) else {}
             usd = settle_response(q.model, response)
-            output = response.get("output") if isinstance(response.get("output"), list) else []
-            pictures = [o.get("result") for o in output
+            output: list = response["output"] if isinstance(response.get("output"), list) else []
+            pictures: list = [o.get("result") for o in output
                         if isinstance(o, dict) and o.get("type") == "image_generation_call"
                         and isinstance(o.get("result"), str)]
             self._own_response(call, response)
             return usd, pictures
         answer = images_answer if isinstance(images_answer, dict) else {}
         usages = tap.usages if tap is not None else ([answer["usage"]] if isinstance(answer.get("usage"), dict) else [])
-        data = answer.get("data") if isinstance(answer.get("data"), list) else []
+        data: list = answer["data"] if isinstance(answer.get("data"), list) else []
         count = tap.completed_images if tap is not None else len(data)
         quality = answer.get("quality") or call.fields.get("quality")
         size = answer.get("size") or call.fields.get("size")
         usd = settle_images(q.model, usages, quality=quality if isinstance(quality, str) else None,
                             size=size if isinstance(size, str) else None, n=max(1, count))
-        pictures = tap.images if tap is not None else [d.get("b64_json") for d in data
-                                                       if isinstance(d, dict) and isinstance(d.get("b64_json"), str)]
-        return usd, pictures
+        found: list = tap.images if tap is not None else [d.get("b64_json") for d in data
+                                                          if isinstance(d, dict) and isinstance(d.get("b64_json"), str)]
+        return usd, found
 
     def _reserved(self, call: Call) -> float:
         return call.reserved_usd
@@ -502,8 +502,8 @@ class Gateway:
     def _upstream_headers(self, request: Request | None) -> dict[str, str]:
         headers = {"authorization": f"Bearer {self._key.reveal()}", "accept-encoding": "identity",
                    "user-agent": "imagewidgets-gateway/0.1"}
-        for name in FORWARDED_HEADERS if request is not None else ():
-            if name in request.headers:
+        for name in FORWARDED_HEADERS:
+            if request is not None and name in request.headers:
                 headers[name] = request.headers[name]
         if self._org:
             headers["openai-organization"] = self._org
