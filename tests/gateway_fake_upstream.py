@@ -140,6 +140,7 @@ class FakeUpstream:
                                                                   "b64_json": self.png, "partial_image_index": p})
                     k += 1
                     if "[upcut]" in prompt and k >= 2:
+                        await asyncio.sleep(0.3)   # (a participant who leaves first is seen leaving)
                         raise ConnectionResetError("cut by the fake upstream")
                     await asyncio.sleep(self.pace_s)
                 done = {"type": "image_generation.completed", "b64_json": self.png}
@@ -207,6 +208,7 @@ class FakeUpstream:
                            {"type": "response.image_generation_call.partial_image", "sequence_number": seq,
                             "item_id": call_id, "partial_image_b64": self.png, "partial_image_index": p})
                 if "[upcut]" in words and seq >= 2:
+                    await asyncio.sleep(0.3)
                     raise ConnectionResetError("cut by the fake upstream")
                 await asyncio.sleep(self.pace_s)
             seq += 1

@@ -89,6 +89,8 @@ def cut_after(gw, token: str, path: str, body: dict, events: int) -> int:
 
 
 def test_a_stream_the_participant_cuts_after_the_third_partial_is_charged_not_released(offline_server, tmp_path):
+    """The upstream goes on after the participant left, and bills: the gateway reads it to its end and
+    charges the usage it reports."""
     upstream = offline_server(require_api_key=UPSTREAM_KEY, partial_interval_s=0.3)
     with GatewayServer(upstream.base_url, api_key=UPSTREAM_KEY, db=tmp_path / "g.sqlite3",
                        rules=ClassRules(requests_per_minute=None, concurrent=None)) as gw:
@@ -103,13 +105,25 @@ def test_a_stream_the_participant_cuts_after_the_third_partial_is_charged_not_re
             for event in stream:
                 if event.type == "response.image_generation_call.partial_image":
                     break                                        # the participant leaves mid-image
-        rows = settled_soon(gw, who.id)
+        rows = settled_soon(gw, who.id, wait_s=20)
         assert len(rows) == 5
         assert [r["state"] for r in rows] == ["settled"] * 5     # none released: the upstream was paid
         for r in rows:
-            assert r["charged_usd"] == pytest.approx(r["reserved_usd"]) and r["charged_usd"] > 0
-            assert "stream cut" in r["note"]
-        assert gw.store.spent(who.id) == pytest.approx(sum(r["reserved_usd"] for r in rows))
+            assert 0 < r["charged_usd"] <= r["reserved_usd"]      # what the usage said, when it came
+            assert "stream cut" not in (r["note"] or "") and r["status"] == 200
+        assert len(upstream.app.state.backend.stream_log) > 0
+        assert gw.store.spent(who.id) == pytest.approx(sum(r["charged_usd"] for r in rows))
+
+
+def test_a_cut_stream_whose_end_never_comes_is_charged_its_reservation(fake_gateway, fake):
+    gw = fake_gateway()
+    who, token = participant(gw)
+    body = {"model": "gpt-image-2", "prompt": "[upcut] a kite", "quality": "low", "size": "1024x1024",
+            "stream": True, "partial_images": 3}
+    cut_after(gw, token, "/images/generations", body, 1)         # the participant leaves; the upstream then breaks
+    [row] = settled_soon(gw, who.id)
+    assert row["state"] == "settled" and row["charged_usd"] == pytest.approx(row["reserved_usd"])
+    assert "stream cut before its end" in row["note"]
 
 
 def test_a_stream_cut_after_its_usage_arrived_is_charged_that_usage(fake_gateway, fake):
@@ -119,10 +133,8 @@ def test_a_stream_cut_after_its_usage_arrived_is_charged_that_usage(fake_gateway
             "partial_images": 2}
     cut_after(gw, token, "/images/generations", body, 3)         # 2 partials + the completed event (with usage)
     [row] = settled_soon(gw, who.id)
-    usage = fake.log[-1]
     assert row["state"] == "settled" and row["charged_usd"] <= row["reserved_usd"]
     assert "stream cut" not in (row["note"] or "")               # charged from its usage, not the reservation
-    assert usage["endpoint"] == "images"
 
 
 # -- High 2 + Medium 4: every byte of text is priced ---------------------------------------------------------
@@ -362,7 +374,10 @@ def test_a_body_that_never_finishes_is_cut_off(fake_gateway, monkeypatch):
     with socket.create_connection(("127.0.0.1", gw.port), timeout=10) as sock:
         sock.sendall(f"POST /v1/images/generations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
                      "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"prompt\": ".encode())
-        answer = sock.recv(65536).decode("latin-1")
+        answer = b""
+        while chunk := sock.recv(65536):                        # the gateway closes the connection
+            answer += chunk
+        answer = answer.decode("latin-1")
     assert answer.startswith("HTTP/1.1 408") and "request_timeout" in answer
     assert time.monotonic() - started < 8
     assert open_rows(gw) == [] and gw.store.ledger() == []
@@ -428,7 +443,7 @@ def test_property_no_participant_spends_more_than_budget_plus_one_reservation(fa
     from hypothesis import HealthCheck, given, settings, strategies as st
 
     gw = fake_gateway(tools=("image_generation", "function"))
-    seen = {"settled": 0, "cut": 0, "released": 0, "refused": 0}
+    stats = {"settled": 0, "cut": 0, "released": 0, "refused": 0}
     shapes = st.fixed_dictionaries({
         "endpoint": st.sampled_from(["images", "responses"]),
         "model": st.sampled_from(["gpt-image-2", "gpt-image-1", "gpt-image-2.5-sunburst", None]),
@@ -490,6 +505,7 @@ def test_property_no_participant_spends_more_than_budget_plus_one_reservation(fa
                         if '"response.completed"' in line:
                             chain.append(json.loads(line[5:])["response"]["id"])
                         if s["cut_after"] is not None and seen >= s["cut_after"]:
+                            stats["cut"] += 1
                             break
 
         async def all_of() -> None:
@@ -508,10 +524,9 @@ def test_property_no_participant_spends_more_than_budget_plus_one_reservation(fa
             assert r["charged_usd"] <= r["reserved_usd"] + 1e-12, r
             if r["status"] == 200 and r["stream"]:
                 assert r["state"] == "settled" or "broke off" in (r["note"] or ""), r
-            seen[r["state"]] += 1
-            seen["cut"] += "stream cut" in (r["note"] or "")
-        seen["refused"] += len(requests) - len(rows)
+            stats[r["state"]] += 1
+        stats["refused"] += len(requests) - len(rows)
 
     run()
     # the examples did reach every path: charged from usage, cut and charged, released, refused for the budget
-    assert seen["settled"] >= 20 and seen["cut"] >= 3 and seen["released"] >= 2 and seen["refused"] >= 5, seen
+    assert stats["settled"] >= 20 and stats["cut"] >= 3 and stats["released"] >= 2 and stats["refused"] >= 5, stats
