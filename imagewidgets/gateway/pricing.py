@@ -4,7 +4,7 @@ what it did cost after (from the ``usage`` the upstream reported).
     >>> q = quote("generations", {"model": "gpt-image-1", "prompt": "a kite", "quality": "low",
     ...                           "size": "1024x1024"})
     >>> q.model, round(q.usd, 5)
-    ('gpt-image-1', 0.01091)
+    ('gpt-image-1', 0.01114)
 
 The bound takes the dearest choice wherever the request leaves one open ("auto" size or quality, no
 input fidelity, a quality or size it does not know), counts every UTF-8 byte of text the body carries
@@ -167,8 +167,9 @@ def _image_usd(spec_name: str, fields: dict, *, n: int, stream: bool, text_chars
     spec = get_model(spec_name)
     prices = prices_for(spec_name)
     quality = fields.get("quality")
-    if prices.per_image:  # dall-e: by the image, the dearest when the request's is not in the table
-        listed = prices.per_image.get(f"{quality}:{fields.get('size')}")
+    if prices.per_image:  # dall-e: by the image (the API's defaults), the dearest when not in the table
+        size = fields.get("size") or (spec.default_size if spec else None)
+        listed = prices.per_image.get(f"{quality or 'standard'}:{size}")
         return (listed if listed is not None else max(prices.per_image.values())) * n
     q = _dearest_quality(spec, quality)
     w, h = _dearest_size(spec, fields.get("size"))
