@@ -70,12 +70,15 @@ def _dearest_quality(spec: ModelSpec | None, quality: Any) -> str:
     return max(options, key=lambda q: _QUALITY_ORDER.index(q) if q in _QUALITY_ORDER else 4)
 
 
-def _dearest_size(spec: ModelSpec | None, size: Any) -> tuple[int, int]:
+def _sizes(spec: ModelSpec | None, size: Any) -> list[tuple[int, int]]:
+    """The size asked for, or every size the server may pick when it is left open ("auto", none, one
+    we cannot read): the dearest is found by tokens, not by area (the formula for gpt-image-2 gives
+    a square more tokens than a wider picture)."""
     wh = parse_size(size) if isinstance(size, str) else None
     if wh:
-        return wh
-    options = [parse_size(s) for s in (spec.sizes if spec else ())] + [(1024, 1536)]
-    return max((o for o in options if o), key=lambda o: o[0] * o[1])
+        return [wh]
+    options = [parse_size(s) for s in (spec.sizes if spec else ())] + [(1024, 1024), (1024, 1536), (1536, 1024)]
+    return list({o for o in options if o})
 
 
 def _gpt2_tokens(quality: str, w: int, h: int) -> int:
@@ -172,9 +175,8 @@ def _image_usd(spec_name: str, fields: dict, *, n: int, stream: bool, text_chars
         listed = prices.per_image.get(f"{quality or 'standard'}:{size}")
         return (listed if listed is not None else max(prices.per_image.values())) * n
     q = _dearest_quality(spec, quality)
-    w, h = _dearest_size(spec, fields.get("size"))
     partials = _int(fields.get("partial_images"), 0) if stream else 0
-    out = _output_tokens(spec, q, w, h, partials) * n
+    out = max(_output_tokens(spec, q, w, h, partials) for w, h in _sizes(spec, fields.get("size"))) * n
     img = _image_tokens(images, unseen_images, fields.get("input_fidelity"))
     return (text_chars * prices.text_input + img * prices.image_input + out * prices.image_output) / 1e6
 
