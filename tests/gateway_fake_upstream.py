@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from imagewidgets.api.cost import output_tokens_for
-from imagewidgets.api.models import get_model
+from imagewidgets.api.models import DEFAULT_MODEL, DEFAULT_TOOL_MODEL, get_model
 
 __all__ = ["FakeUpstream"]
 
@@ -120,7 +120,7 @@ class FakeUpstream:
         if "[fail500]" in prompt:
             return JSONResponse({"error": {"message": "boom", "type": "server_error", "param": None, "code": None}},
                                 status_code=500)
-        model = body.get("model") or "gpt-image-1.5"
+        model = body.get("model") or DEFAULT_MODEL
         n = int(body.get("n") or 1)
         partials = int(body.get("partial_images") or 0) if body.get("stream") else 0
         text = _text_bytes(body)
@@ -178,7 +178,7 @@ class FakeUpstream:
             return JSONResponse({"error": {"message": "boom", "type": "server_error", "param": None, "code": None}},
                                 status_code=500)
         tool = next((t for t in body.get("tools") or [] if t.get("type") == "image_generation"), {})
-        model = tool.get("model") or "gpt-image-1.5"
+        model = tool.get("model") or DEFAULT_TOOL_MODEL  # as the API: the tool's default model
         partials = int(tool.get("partial_images") or 0) if body.get("stream") else 0
         context = _text_bytes(body) + self.contexts.get(body.get("previous_response_id") or "", 0)
         cap = body.get("max_output_tokens") or 200_000

@@ -187,6 +187,27 @@ def test_a_long_function_description_through_the_gateway_is_refused_for_the_budg
     assert len(fake.log) == sent and gw.store.ledger(who.id) == []
 
 
+def test_every_model_quality_and_size_left_open_is_priced_at_least_at_what_the_table_says_it_may_draw():
+    """For each image model of the price table, each quality and size a request may leave open: the
+    quote holds the output tokens of every choice the server could make (``api.cost``'s own figure)."""
+    from imagewidgets.api.cost import PRICES, output_tokens_for, prices_for
+    from imagewidgets.api.models import get_model
+
+    for model in PRICES:
+        spec = get_model(model)
+        if spec is None or prices_for(model).per_image:
+            continue
+        qualities = [q for q in spec.qualities if q != "auto"]
+        for quality in [*qualities, "auto", None]:
+            for size in [*spec.sizes, "auto", None]:
+                body = {"model": model, "prompt": "x", **({"quality": quality} if quality else {}),
+                        **({"size": size} if size else {})}
+                worst = max(output_tokens_for(model, q, s)[0]
+                            for q in ([quality] if quality in qualities else qualities)
+                            for s in ([size] if size in spec.sizes else spec.sizes))
+                assert quote("generations", body).usd >= worst * prices_for(model).image_output / 1e6, body
+
+
 # -- Medium 3: allow-lists for the mainline model and tools; output capped ---------------------------------
 
 

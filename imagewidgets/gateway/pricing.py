@@ -24,8 +24,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api.cost import PARTIAL_IMAGE_TOKENS, cost_of, image_input_tokens, output_tokens, prices_for
-from ..api.models import DEFAULT_MODEL, ModelSpec, get_model, parse_size
+from ..api.cost import PARTIAL_IMAGE_TOKENS, cost_of, image_input_tokens, output_tokens, prices_for, uses_formula
+from ..api.models import DEFAULT_MODEL, DEFAULT_TOOL_MODEL, ModelSpec, get_model, parse_size
 from ..api.results import Usage
 
 __all__ = ["Quote", "quote", "settle_images", "settle_response", "text_and_images", "MAINLINE_INPUT_PER_M",
@@ -92,7 +92,7 @@ def _gpt2_tokens(quality: str, w: int, h: int) -> int:
 
 def _output_tokens(spec: ModelSpec | None, quality: str, w: int, h: int, partials: int) -> int:
     table = output_tokens(quality, f"{w}x{h}", partials)
-    if spec is None or spec.free_size is not None or spec.family != "gpt-image":
+    if spec is None or spec.free_size is not None or spec.family != "gpt-image" or uses_formula(spec.name):
         table = max(table, _gpt2_tokens(quality, w, h) + PARTIAL_IMAGE_TOKENS * partials)
     return table
 
@@ -224,7 +224,7 @@ def image_tool(fields: dict) -> tuple[int, dict]:
 def _quote_response(fields: dict, images: list[bytes], previous: dict | None, text: int) -> Quote:
     index, tool = image_tool(fields)
     model = tool.get("model") if isinstance(tool.get("model"), str) else None
-    name = model or DEFAULT_MODEL
+    name = model or DEFAULT_TOOL_MODEL  # what the upstream draws with when the tool names no model
     stream = fields.get("stream") is True
     carried = _int((previous or {}).get("text_chars"), 0)
     carried_images = _int((previous or {}).get("images"), 1) if previous is not None else 0
@@ -282,7 +282,7 @@ def settle_response(model: str | None, response: dict) -> float | None:
     main = response.get("usage") or {}
     if not tool_usage and not main:
         return None
-    name = model or DEFAULT_MODEL
+    name = model or DEFAULT_TOOL_MODEL
     usd = (cost_of(Usage.from_api(tool_usage), name) or 0.0) if isinstance(tool_usage, dict) else 0.0
     main = main if isinstance(main, dict) else {}
     in_rate = max(MAINLINE_INPUT_PER_M, prices_for(name).text_input)

@@ -17,10 +17,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..api.models import DEFAULT_RESPONSES_MODEL
+
 __all__ = ["ClassRules", "Limiter", "Refusal"]
 
 #: the mainline model a class may use unless the teacher allows others (``--mainline-models``)
-DEFAULT_MAINLINE_MODELS = ("gpt-5.5",)
+DEFAULT_MAINLINE_MODELS = (DEFAULT_RESPONSES_MODEL,)
 #: the Responses tools a class may use unless the teacher allows others (``--tools``): the image
 #: tool only; web search, code interpreter, file search and the like bill per call, outside the estimate
 DEFAULT_TOOLS = ("image_generation",)
