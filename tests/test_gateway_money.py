@@ -172,6 +172,9 @@ def test_a_400k_function_description_or_json_schema_is_priced_as_400k_tokens():
     schema = {**small, "text": {"format": {"type": "json_schema", "name": "s",
                                            "schema": {"type": "object", "description": "e" * 400_000}}}}
     unicode = {**small, "instructions": "é" * 100_000}                  # 2 bytes each: 200k bytes
+    by_url = {**small, "input": [{"role": "user", "content": [
+        {"type": "input_image", "image_url": "https://example.org/a.png"}]}]}
+    assert quote("responses", by_url).usd > base                          # an image by URL is priced too
     for body, tokens in ((fn, 400_000), (schema, 400_000), (unicode, 200_000)):
         assert quote("responses", body).usd - base >= tokens * TEXT_PER_M / 1e6 * 0.999
 

@@ -1,5 +1,6 @@
-"""What a participant's request says: its body read within a size limit, its fields (JSON or multipart,
-the bytes left untouched for forwarding), the ids it names, its first words for the gallery."""
+"""What a participant's request says: its body read within a size and a time limit, its fields (JSON or
+multipart, the bytes left untouched for forwarding) checked for the types the API gives them, the ids
+it names (every one: the gateway forwards only the participant's own), its first words for the gallery."""
 
 from __future__ import annotations
 

@@ -246,11 +246,13 @@ def _quote_response(fields: dict, images: list[bytes], previous: dict | None, te
 
 
 def _count_unseen(value: Any) -> int:
-    """Input images referenced by file id or image-generation call id (their size is not on the wire)."""
+    """Input images referenced by file id, image-generation call id or URL (their size is not on the wire)."""
     if isinstance(value, list):
         return sum(_count_unseen(v) for v in value)
     if isinstance(value, dict):
-        own = 1 if value.get("file_id") or value.get("type") == "image_generation_call" else 0
+        url = value.get("image_url")
+        by_url = value.get("type") == "input_image" and isinstance(url, str) and not url.startswith("data:")
+        own = 1 if value.get("file_id") or value.get("type") == "image_generation_call" or by_url else 0
         return own + sum(_count_unseen(v) for v in value.values() if isinstance(v, (list, dict)))
     return 0
 
