@@ -32,9 +32,12 @@ __all__ = ["Endpoint", "TABLE", "API_PREFIX", "endpoint", "endpoints", "by_url",
 #: what every path below is under, on api.openai.com and on the offline twin
 API_PREFIX = "/v1"
 
-Answer = Literal["images", "response", "file", "files", "bytes", "deleted", "batch", "batches", "models", "model"]
+Answer = Literal["images", "response", "items", "provenance", "file", "files", "bytes", "deleted", "batch",
+                 "batches", "models", "model"]
 Cost = Literal["image", "response"]
-GatewayRole = Literal["metered", "owned", "upload", "models"]
+#: the class gateway's method that serves an endpoint (``gateway/proxy.py``)
+GatewayRole = Literal["metered", "owned_get", "upload", "list_files", "models", "model", "provenance_check",
+                      "batches"]
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,10 @@ class Endpoint:
     request). ``answer``: what it answers with. ``form``: it also takes multipart. ``cost``: the
     rule that prices it (``image``: image tokens per image; ``response``: the Responses tool plus
     the mainline model's text; None: free). ``kind``: the turn kind the session records.
-    ``gateway``: how the class gateway serves it (``metered``: priced, reserved and settled;
-    ``owned``: only to the participant whose id it names; ``upload``: the id it answers becomes
-    theirs; ``models``: filtered by the class's allow-list; None: not served). ``owns``: the kind
+    ``gateway``: the class gateway's method that serves it (``metered``: priced, reserved and
+    settled; ``owned_get``: only to the participant whose id it names; ``upload``: the id it answers
+    becomes theirs; ``models``: filtered by the class's allow-list; ...; None: not served, a 404
+    there). ``owns``: the kind
     of id in its path or answer that belongs to one participant (``response``, ``file``).
     ``batchable``: a line of a Batch API input file may target it.
     """
@@ -91,19 +95,26 @@ TABLE: tuple[Endpoint, ...] = (
              kind="vary", gateway="metered"),
     Endpoint("responses", "POST", "/responses", request="ResponsesRequest", answer="response", cost="response",
              kind="respond", gateway="metered", owns="response"),
-    Endpoint("retrieve_response", "GET", "/responses/{response_id}", answer="response", gateway="owned",
+    Endpoint("retrieve_response", "GET", "/responses/{response_id}", answer="response", gateway="owned_get",
              owns="response"),
+    Endpoint("delete_response", "DELETE", "/responses/{response_id}", answer="deleted", gateway="owned_get",
+             owns="response"),
+    Endpoint("cancel_response", "POST", "/responses/{response_id}/cancel", answer="response", owns="response"),
+    Endpoint("list_input_items", "GET", "/responses/{response_id}/input_items", answer="items",
+             gateway="owned_get", owns="response"),
+    Endpoint("check_provenance", "POST", "/content_provenance_checks", answer="provenance", form=True,
+             gateway="provenance_check"),
     Endpoint("upload_file", "POST", "/files", answer="file", form=True, gateway="upload", owns="file"),
-    Endpoint("list_files", "GET", "/files", answer="files"),
-    Endpoint("retrieve_file", "GET", "/files/{file_id}", answer="file", gateway="owned", owns="file"),
-    Endpoint("delete_file", "DELETE", "/files/{file_id}", answer="deleted", gateway="owned", owns="file"),
-    Endpoint("file_content", "GET", "/files/{file_id}/content", answer="bytes", gateway="owned", owns="file"),
-    Endpoint("create_batch", "POST", "/batches", answer="batch"),
-    Endpoint("list_batches", "GET", "/batches", answer="batches"),
-    Endpoint("retrieve_batch", "GET", "/batches/{batch_id}", answer="batch"),
-    Endpoint("cancel_batch", "POST", "/batches/{batch_id}/cancel", answer="batch"),
+    Endpoint("list_files", "GET", "/files", answer="files", gateway="list_files"),
+    Endpoint("retrieve_file", "GET", "/files/{file_id}", answer="file", gateway="owned_get", owns="file"),
+    Endpoint("delete_file", "DELETE", "/files/{file_id}", answer="deleted", gateway="owned_get", owns="file"),
+    Endpoint("file_content", "GET", "/files/{file_id}/content", answer="bytes", gateway="owned_get", owns="file"),
+    Endpoint("create_batch", "POST", "/batches", answer="batch", gateway="batches"),
+    Endpoint("list_batches", "GET", "/batches", answer="batches", gateway="batches"),
+    Endpoint("retrieve_batch", "GET", "/batches/{batch_id}", answer="batch", gateway="batches"),
+    Endpoint("cancel_batch", "POST", "/batches/{batch_id}/cancel", answer="batch", gateway="batches"),
     Endpoint("list_models", "GET", "/models", answer="models", gateway="models"),
-    Endpoint("retrieve_model", "GET", "/models/{model}", answer="model"),
+    Endpoint("retrieve_model", "GET", "/models/{model}", answer="model", gateway="model"),
 )
 
 

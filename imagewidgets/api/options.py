@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Literal, TypedDict, Union
 
 __all__ = ["Size", "Quality", "OutputFormat", "Background", "Moderation", "Style", "ResponseFormat", "Complexity",
-           "InputFidelity", "Action", "SvgOptions", "GenerateOptions", "EditOptions", "RespondOptions",
+           "InputFidelity", "Action", "CompletionWindow", "SvgOptions", "GenerateOptions", "EditOptions", "RespondOptions",
            "VaryOptions", "ImageParams", "Streaming", "ImagineOptions", "SessionOptions"]
 
 #: a size of the table, "auto", or any ``WxH`` the model's free size rule takes
@@ -30,6 +30,7 @@ ResponseFormat = Literal["url", "b64_json"]
 Complexity = Literal["low", "medium", "high"]
 InputFidelity = Literal["high", "low"]
 Action = Literal["generate", "edit", "auto"]
+CompletionWindow = Literal["soonest", "2h", "8h"]
 
 
 class SvgOptions(TypedDict, total=False):
@@ -42,6 +43,7 @@ class SvgOptions(TypedDict, total=False):
 class ImageParams(TypedDict, total=False):
     """The output parameters every image request takes (streaming apart: ``Streaming``)."""
 
+    pins: object  # pinned references (``api/pins.py``): a session fills them; ``False``: none this time
     model: str
     size: Size
     quality: Quality
@@ -91,6 +93,7 @@ class RespondOptions(GenerateOptions, total=False):
     responses_model: str
     instructions: str
     tool_choice: str
+    completion_window: CompletionWindow
 
 
 class VaryOptions(TypedDict, total=False):
@@ -111,6 +114,7 @@ class ImagineOptions(ImageParams, total=False):
     action: Action
     responses_model: str
     instructions: str
+    completion_window: CompletionWindow
 
 
 class SessionOptions(ImagineOptions, Streaming, total=False):

@@ -7,7 +7,10 @@ renderer on this machine (no key, no network, no AI).
 Routes (all under ``/v1`` as on api.openai.com):
 
 - ``POST /v1/images/generations``, ``POST /v1/images/edits`` (multipart or JSON), ``POST /v1/images/variations``
-- ``POST /v1/responses`` (the ``image_generation`` tool), ``GET /v1/responses/{id}``
+- ``POST /v1/responses`` (the ``image_generation`` tool; ``background=true`` too), ``GET /v1/responses/{id}``
+  (``?stream=true`` replays and follows its events), ``DELETE /v1/responses/{id}``,
+  ``POST /v1/responses/{id}/cancel``, ``GET /v1/responses/{id}/input_items``
+- ``POST /v1/content_provenance_checks``: the C2PA manifest the twin signs its images with, read back
 - ``POST /v1/files``, ``GET /v1/files``, ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content``, ``DELETE /v1/files/{id}``
 - ``POST /v1/batches``, ``GET /v1/batches``, ``GET /v1/batches/{id}``, ``POST /v1/batches/{id}/cancel``
   (run in the background at ``batch_rate`` requests a second; see ``batch_runner``)
@@ -43,7 +46,9 @@ from .config import OfflineConfig
 from .images_api import edits, generations, served_image, variations
 from .middleware import Gate
 from .parse import APIFailure, form_to_dict, upload_bytes
-from .responses_api import create_response, retrieve_response
+from .provenance_api import content_provenance_check
+from .responses_api import create_response
+from .responses_stored import cancel_response, delete_response, list_input_items, retrieve_response
 from .state import open_state
 
 __all__ = ["create_app", "BANNER"]
@@ -263,7 +268,9 @@ async def _chunks(blob: Any, size: int = 1 << 20):
 #: endpoint name (api/endpoints.py) -> the twin's handler
 HANDLERS: dict[str, Any] = {
     "generations": generations, "edits": edits, "variations": variations,
-    "responses": create_response, "retrieve_response": retrieve_response,
+    "responses": create_response, "retrieve_response": retrieve_response, "delete_response": delete_response,
+    "cancel_response": cancel_response, "list_input_items": list_input_items,
+    "check_provenance": content_provenance_check,
     "upload_file": upload_file, "list_files": list_files, "retrieve_file": file_object, "delete_file": file_object,
     "file_content": file_content, "create_batch": create_batch, "list_batches": list_batches,
     "retrieve_batch": one_batch, "cancel_batch": cancel_batch, "list_models": list_models, "retrieve_model": one_model,

@@ -190,6 +190,9 @@ class BatchJob:
     def _read(self, part: PartRow) -> None:
         """Store the answers of a finished part, line by line; cells it did not run become failed turns."""
         cells = {c.custom_id: c for c in self.records.cells(self.id, part.part)}
+        for cell in cells.values():  # a read resumed after a kill: its half-written files go first
+            if not cell.done:
+                self.session.store.discard_unfinished_writes(self.session.name, cell.turn_id)
         client = self.session.client
         shown = time.monotonic()
         for file_id in (part.output_file_id, part.error_file_id):
@@ -203,9 +206,10 @@ class BatchJob:
                     line = OutputLine.parse(raw)
                 except ValueError:  # not the API's line shape: its cell ends "no answer in the output"
                     continue
-                cell = cells.get(line.custom_id)  # a line we did not send is ignored
-                if cell is None or cell.done:
+                got = cells.get(line.custom_id)  # a line we did not send is ignored
+                if got is None or got.done:
                     continue
+                cell = got
                 self._store_line(part, cell, line)
                 cell.turn_status = "stored"
         why = {"cancelled": "the batch was cancelled before it ran", "expired": "the batch expired before it ran",
