@@ -21,7 +21,7 @@ from imagewidgets.api import requests as R
 
 PACKAGE = Path(__file__).resolve().parents[1] / "imagewidgets"
 
-ANCHOR = '    Endpoint("retrieve_model", "GET", "/models/{model}", answer="model"),\n'
+ANCHOR = '    Endpoint("retrieve_model", "GET", "/models/{model}", answer="model", gateway="model"),\n'
 THROWAWAY = ('    Endpoint("sketches", "POST", "/images/sketches", answer="images", cost="image", kind="sketch",\n'
              '             gateway="metered", batchable=True),\n')
 
@@ -102,9 +102,17 @@ def test_the_gateway_serves_what_it_served_before():
     assert served == {
         ("POST", "/v1/images/generations", "metered"), ("POST", "/v1/images/edits", "metered"),
         ("POST", "/v1/images/variations", "metered"), ("POST", "/v1/responses", "metered"),
-        ("GET", "/v1/responses/{response_id}", "owned"), ("POST", "/v1/files", "upload"),
-        ("GET", "/v1/files/{file_id}", "owned"), ("DELETE", "/v1/files/{file_id}", "owned"),
-        ("GET", "/v1/files/{file_id}/content", "owned"), ("GET", "/v1/models", "models")}
+        ("GET", "/v1/responses/{response_id}", "owned_get"), ("DELETE", "/v1/responses/{response_id}", "owned_get"),
+        ("GET", "/v1/responses/{response_id}/input_items", "owned_get"),
+        ("POST", "/v1/content_provenance_checks", "provenance_check"),
+        ("POST", "/v1/files", "upload"), ("GET", "/v1/files", "list_files"),
+        ("GET", "/v1/files/{file_id}", "owned_get"), ("DELETE", "/v1/files/{file_id}", "owned_get"),
+        ("GET", "/v1/files/{file_id}/content", "owned_get"), ("GET", "/v1/models", "models"),
+        ("GET", "/v1/models/{model}", "model"), ("POST", "/v1/batches", "batches"), ("GET", "/v1/batches", "batches"),
+        ("GET", "/v1/batches/{batch_id}", "batches"), ("POST", "/v1/batches/{batch_id}/cancel", "batches")}
+    from imagewidgets.gateway.proxy import Gateway
+
+    assert all(callable(getattr(Gateway, e.gateway)) for e in E.gateway_routes())  # each names a method
 
 
 def test_ids_in_paths_are_checked():

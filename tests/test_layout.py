@@ -32,7 +32,7 @@ LAZY_ONLY = {("api", "offline"), ("gateway", "offline")}
 
 #: inside the session layer: the views import the core, never the reverse
 SESSION_CORE = {"core", "recorder", "tree", "store", "migrations", "turns", "replay", "thumbs", "batch_store",
-                "budget", "fidelity", "outpaint", "variants", "progress", "pins"}
+                "budget", "fidelity", "outpaint", "variants", "progress", "pins", "background"}
 SESSION_VIEWS = {"report", "sweep", "session", "views", "pack", "batch", "batch_submit", "rerun", "importing",
                  "storyboard"}
 
@@ -126,7 +126,7 @@ THIRD_PARTY = {
     "session": {"PIL", "pandas", "typing_extensions"},
     "magics": {"IPython"},
     "widgets": {"ipywidgets", "ipycanvas", "traitlets", "IPython", "PIL", "numpy"},
-    "offline": {"starlette", "uvicorn", "anyio", "PIL", "numpy"},
+    "offline": {"starlette", "uvicorn", "anyio", "PIL", "numpy", "c2pa", "cryptography"},  # c2pa: signed images
     "gateway": {"starlette", "uvicorn", "anyio", "PIL"},
     "doctor": {"PIL", "jupyter_core"},
 }
@@ -247,8 +247,12 @@ KNOWN_CIRCLES = {
     frozenset({"api.params", "api.pins", "api.requests", "api.validation"}),
     # the story magics (pins, storyboards) use the main magics' session lookup, which registers them
     frozenset({"magics.magics", "magics.story"}),
-    # a result prices itself (``ImageResult.cost``); the price formula returns a ``Usage``
-    frozenset({"api.cost", "api.results"}),
+    # with no key the client starts the embedded offline twin on first use (lazily); the twin reads
+    # api's costs, results and decoding, and a result prices itself (``ImageResult.cost``)
+    frozenset({"api._base_client", "api.client", "api.cost", "api.decode", "api.results", "api.streams",
+               "offline.app", "offline.batch_runner", "offline.batches_api", "offline.common", "offline.images_api",
+               "offline.imaging", "offline.provenance_api", "offline.responses_api", "offline.responses_stored",
+               "offline.server", "offline.state"}),
     # motifs for edits live in their own module and register into the motif table
     frozenset({"offline._motifs", "offline._objects"}),
     # ``imagewidgets demo`` formats its help like the other commands

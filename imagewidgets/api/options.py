@@ -43,7 +43,6 @@ class SvgOptions(TypedDict, total=False):
 class ImageParams(TypedDict, total=False):
     """The output parameters every image request takes (streaming apart: ``Streaming``)."""
 
-    pins: object  # pinned references (``api/pins.py``): a session fills them; ``False``: none this time
     model: str
     size: Size
     quality: Quality
@@ -80,6 +79,7 @@ class EditOptions(GenerateOptions, total=False):
     input_fidelity: InputFidelity
     mask: object
     markup: object
+    pins: object  # pinned references (``api/pins.py``): a session fills them
 
 
 class RespondOptions(GenerateOptions, total=False):
@@ -88,6 +88,7 @@ class RespondOptions(GenerateOptions, total=False):
     input_fidelity: InputFidelity
     action: Action
     mask: object
+    pins: object
     base_image: object
     previous_response_id: str
     responses_model: str
@@ -115,6 +116,7 @@ class ImagineOptions(ImageParams, total=False):
     responses_model: str
     instructions: str
     completion_window: CompletionWindow
+    pins: object  # the session's pins go along: ``False`` none this time, or the names of some
 
 
 class SessionOptions(ImagineOptions, Streaming, total=False):

@@ -280,7 +280,7 @@ class Gateway:
         self.store.settle(call.ledger_id, usd, status, note)
         log.info("%s %s %s: charged $%.4f", call.participant.label, q.endpoint, q.model or "-", usd)
         if pictures:
-            self._spawn(self._gallery(call, pictures))
+            self.spawn(self._gallery(call, pictures))
         return usd
 
     def _cost(self, call: Call, images_answer: dict | None, response: dict | None,
@@ -321,7 +321,8 @@ class Gateway:
             if isinstance(item, dict) and isinstance(item.get("id"), str):
                 self.store.own(pid, "call" if item.get("type") == "image_generation_call" else "item", item["id"])
 
-    def _spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Any) -> None:
+        """Run ``coro`` beside the request (kept referenced until done): galleries, stream pumps."""
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

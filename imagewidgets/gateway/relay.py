@@ -155,7 +155,7 @@ class RelayResponse(StreamingResponse):
         return f"event: error\ndata: {json.dumps(data)}\n\n".encode()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        self.gateway._spawn(self._pump())
+        self.gateway.spawn(self._pump())
         try:
             await super().__call__(scope, receive, send)
         finally:

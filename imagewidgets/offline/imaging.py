@@ -223,7 +223,7 @@ async def render_variation(out: Output, image: bytes, n: int) -> list[bytes]:
             for i in range(n)]
 
 
-async def _signed(data: bytes, req: Any, model: str | None = None) -> bytes:
+async def _signed(data: bytes, req: ImageRequest | None, model: str | None = None) -> bytes:
     """A final image with the twin's C2PA manifest (``provenance``), signed in a worker thread."""
     from . import provenance
 
