@@ -5,7 +5,6 @@ opens as fast as one of 50."""
 
 from __future__ import annotations
 
-import html
 import threading
 from collections import OrderedDict
 from typing import Any, Callable, Optional
@@ -14,7 +13,7 @@ import ipywidgets as W
 from ipycanvas import Canvas
 from traitlets import Unicode
 
-from ._util import reported
+from ._util import reported, style_sheet
 
 __all__ = ["Gallery", "thumbnail"]
 
@@ -79,7 +78,8 @@ class Gallery(W.VBox):
         #: turn id -> the clickable thumbnail canvas
         self.thumbs: dict[str, Canvas] = {}
         self._rows: dict[str, W.HBox] = {}
-        self._captions: dict[str, W.HTML] = {}
+        #: turn id -> its caption: a button that reads as text (a click picks the turn, as on the thumbnail)
+        self._captions: dict[str, W.Button] = {}
         self._select_callbacks: list[Callable[[Any], None]] = []
         self._lock = threading.RLock()  # turns arrive from the thread that ran the request
         self.header = W.Label()
@@ -101,7 +101,8 @@ class Gallery(W.VBox):
 
             self.preview = LiveImage(cancel_button=False, tick_s=None, fade_ms=0)
             self.on_select(self.preview.show_turn)
-        self.children = [self.header, self.pager, self.rows, *([self.preview] if self.preview else []), self.output]
+        self.children = [self.header, self.pager, self.rows, *([self.preview] if self.preview else []), self.output,
+                         style_sheet()]
         self.add_class("iw-gallery")
         session.on_turn(self._on_turn)
         self.refresh()
@@ -144,7 +145,8 @@ class Gallery(W.VBox):
             for turn, indent in order:
                 row = keep[(turn.id, turn.status)]
                 row.layout.margin = f"0 0 4px {indent * self.indent_px}px"
-                self._captions[turn.id].value = _caption(turn, view.numbers)
+                caption = self._captions[turn.id]
+                caption.description, caption.tooltip = _caption(turn, view.numbers)
             self.rows.children = [keep[(t.id, t.status)] for t, _ in order]
             shown = {tid for tid, _ in keep}
             for key, row in self._rows.items():  # rows of other pages (or of an older status) are closed
@@ -180,8 +182,9 @@ class Gallery(W.VBox):
         self.refresh()
 
     def _make_row(self, turn: Any, view: Any) -> W.HBox:
-        caption = W.HTML(layout=W.Layout(max_width="420px"))
+        caption = W.Button(layout=W.Layout(width="auto", max_width="420px", height="auto"))
         caption.add_class("iw-thumb-caption")
+        caption.on_click(lambda _b, tid=turn.id: self._clicked(tid))
         self._captions[turn.id] = caption
         picture: W.Widget
         row = view._first.get(turn.id)
@@ -255,8 +258,10 @@ def _tree_order(turns: list) -> list[tuple[Any, int]]:
     return out
 
 
-def _caption(turn: Any, number: dict[str, int]) -> str:
-    bits = [f"<b>#{number.get(turn.id, '?')}</b> {html.escape(turn.kind or '')}"]
+def _caption(turn: Any, number: dict[str, int]) -> tuple[str, str]:
+    """``(text, tooltip)`` of a turn's caption: number, kind, lineage, cost, and the prompt (cut at 80
+    characters; the whole prompt in the tooltip), on two lines."""
+    bits = [f"#{number.get(turn.id, '?')} {turn.kind or ''}".rstrip()]
     if getattr(turn, "variant", None) is not None:
         bits.append(f"variant {turn.variant + 1}")
     if turn.parent_id in number:
@@ -264,8 +269,7 @@ def _caption(turn: Any, number: dict[str, int]) -> str:
     if turn.cost is not None:
         bits.append(f"${turn.cost:.4f}")
     if turn.status and turn.status != "completed":
-        bits.append(html.escape(turn.status))
-    prompt = turn.prompt or ""
+        bits.append(turn.status)
+    prompt = " ".join((turn.prompt or "").split())  # one line: the caption's own break stays the only one
     short = prompt if len(prompt) <= 80 else prompt[:79] + "…"
-    return (f'<div title="{html.escape(prompt)}">{" · ".join(bits)}<br>'
-            f'<span style="color:#555">{html.escape(short)}</span></div>')
+    return " · ".join(bits) + ("\n" + short if short else ""), prompt or "pick this turn"

@@ -13,7 +13,7 @@ from typing import Any, Optional
 import ipywidgets as W
 from traitlets import Int
 
-from ._util import reported
+from ._util import reported, style_sheet
 from .gallery import thumbnail
 
 __all__ = ["VariantGrid"]
@@ -41,8 +41,10 @@ class VariantGrid(W.VBox):
             picture = W.Image(value=data, format=fmt, layout=W.Layout(width=f"{w}px", height=f"{h}px"))
             cost = f" · ${image.cost:.4f}" if image.cost else ""
             caption = W.HTML(f"<b>#{k + 1}</b> <span style='color:#666'>{html.escape(turn.id)}{cost}</span>")
+            # as wide as its words: the default button width cut "continue from #3" before the number
             button = W.Button(description=f"continue from #{k + 1}", icon="share",
-                              tooltip="make this image the base of the next edit")
+                              tooltip=f"make #{k + 1} the base of the next edit",
+                              layout=W.Layout(width="auto", min_width="max-content"))
             button.add_class("iw-variant-pick")
             button.on_click(lambda _b, k=k: self._clicked(k))
             self.buttons.append(button)
@@ -51,7 +53,8 @@ class VariantGrid(W.VBox):
             cells.append(cell)
         self.status = W.Label()
         self.status.add_class("iw-variant-status")
-        self.children = [W.HBox(cells, layout=W.Layout(flex_flow="row wrap")), self.status, self.output]
+        self.children = [W.HBox(cells, layout=W.Layout(flex_flow="row wrap")), self.status, self.output,
+                         style_sheet()]
         self.add_class("iw-variant-grid")
         self._sync()
 
