@@ -72,8 +72,8 @@ def test_clicking_a_thumbnail_checks_out_that_turn(session):
 
 
 def test_clicking_a_caption_picks_the_turn_as_the_thumbnail_does(session):
-    session.imagine("a castle <b>on a hill</b>", **FAST)
-    session.imagine("a river", **FAST)
+    session.imagine("a castle <b>on a hill</b>", model="gpt-image-2", quality="low")
+    session.imagine("a river", model="gpt-image-2", quality="low")
     gallery = Gallery(session)
     turn_a = session.turns[0]
     caption = gallery._captions[turn_a.id]
@@ -141,3 +141,12 @@ def test_a_closed_gallery_stops_following_the_session(tmp_path):
     g.close()
     s.imagine("a green bird", quality="low", size="1024x1024")
     assert len(g.thumbs) == 1 and g._on_turn not in s._callbacks
+
+
+def test_thumbnails_are_sharp_on_hidpi_screens(session):
+    session.imagine("a red kite", model="gpt-image-2", quality="low")
+    gallery = Gallery(session, thumb_size=96)
+    canvas = gallery.thumbs[session.turns[0].id]
+    shown = int(canvas.layout.width.removesuffix("px")), int(canvas.layout.height.removesuffix("px"))
+    assert max(shown) == 96 and (canvas.width, canvas.height) == (2 * shown[0], 2 * shown[1])
+    assert Gallery(session, thumb_size=96, pixel_ratio=1).thumbs[session.turns[0].id].width == shown[0]

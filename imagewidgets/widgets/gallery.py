@@ -15,7 +15,7 @@ from traitlets import Unicode
 
 from ._util import reported, style_sheet
 
-__all__ = ["Gallery", "thumbnail"]
+__all__ = ["Gallery", "thumbnail", "css_size"]
 
 _THUMBS: "OrderedDict[tuple, tuple[bytes, str, int, int]]" = OrderedDict()
 _THUMBS_MAX = 1024
@@ -61,7 +61,7 @@ class Gallery(W.VBox):
     selected = Unicode(None, allow_none=True, help="id of the current turn (the base of the next edit)")
 
     def __init__(self, session: Any = None, *, thumb_size: int = 128, indent_px: int = 24, per_page: int = 50,
-                 preview: bool = False,
+                 preview: bool = False, pixel_ratio: int = 2,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if session is None:
@@ -70,6 +70,8 @@ class Gallery(W.VBox):
             session = default_session()
         self.session = session
         self.thumb_size = thumb_size
+        #: thumbnail pixels per CSS pixel: 2 keeps them sharp on HiDPI screens (as the mask painter)
+        self.pixel_ratio = max(1, int(pixel_ratio))
         self.indent_px = indent_px
         self.per_page = per_page
         self.page = 1
@@ -188,7 +190,7 @@ class Gallery(W.VBox):
         self._captions[turn.id] = caption
         picture: W.Widget
         row = view._first.get(turn.id)
-        thumb = self.session.store.thumbnail(row, self.thumb_size) if row else None
+        thumb = self.session.store.thumbnail(row, self.thumb_size * self.pixel_ratio) if row else None
         if thumb is not None:
             picture = self._make_thumb(turn, thumb)
         else:
@@ -201,8 +203,9 @@ class Gallery(W.VBox):
 
     def _make_thumb(self, turn: Any, thumb: Any) -> Canvas:
         w, h = thumb.width, thumb.height
+        css_w, css_h = css_size(w, h, self.thumb_size)
         source = W.Image(value=thumb.data, format=thumb.format)
-        canvas = Canvas(width=w, height=h, layout=W.Layout(width=f"{w}px", height=f"{h}px"))
+        canvas = Canvas(width=w, height=h, layout=W.Layout(width=f"{css_w}px", height=f"{css_h}px"))
         canvas.add_class("iw-thumb")
         canvas._iw_source = source  # keep the Image model alive as long as the canvas
         canvas.draw_image(source, 0, 0)
@@ -227,6 +230,13 @@ class Gallery(W.VBox):
             else:
                 row.remove_class("iw-thumb-current")
                 row.layout.border = "2px solid transparent"
+
+
+def css_size(w: int, h: int, box: int) -> tuple[int, int]:
+    """The CSS size a ``w`` x ``h`` thumbnail is shown at: fitted in ``box`` px (its longer side),
+    never enlarged; a thumbnail made at twice that shows two pixels per CSS pixel."""
+    scale = min(1.0, box / max(w, h, 1))
+    return max(1, round(w * scale)), max(1, round(h * scale))
 
 
 def _close(row: Any) -> None:

@@ -275,3 +275,60 @@ def test_live_canvas_never_blinks_on_a_busy_machine(page, lab):
     assert abs(final_box["height"] - report["masked_edit"]["box"][1]) <= 1
     assert_no_cell_problems(page)
     (ARTIFACTS / "busy-report.json").write_text(json.dumps(report, indent=1))
+
+
+@pytest.mark.parametrize("dpr", [1, 2])
+def test_screenshots_of_the_stream_the_grid_and_the_gallery(browser, lab, dpr):
+    """At 1x and 2x device pixel ratio: the grid's buttons show their whole words (number
+    included), a click on a gallery caption picks that turn, and a masked edit streams with its
+    outline; screenshots of each go to tests/browser/screenshots/live-busy/."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=dpr)
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    try:
+        open_notebook(page, lab, NOTEBOOKS / "widgets_look.ipynb", dest=f"widgets_look_{dpr}x/widgets_look.ipynb")
+        wait_kernel_ready(page)
+        assert run_all(page, timeout=120), "JupyterLab reports a failed cell"
+        assert_no_cell_problems(page)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+        grid = wait_for_widget(page, ".iw-test-grid")
+        pictures = grid.locator("img")
+        for i in range(pictures.count()):
+            page.wait_for_function("(img) => img.complete && img.naturalWidth > 0",
+                                   arg=pictures.nth(i).element_handle())
+        buttons = grid.locator("button.iw-variant-pick")
+        assert buttons.all_inner_texts() == ["continue from #1", "continue from #2", "continue from #3"]
+        for i in range(3):  # the words fit: nothing cut, the number shown
+            assert buttons.nth(i).evaluate("(b) => b.scrollWidth <= b.clientWidth + 1"), buttons.nth(i).inner_text()
+        grid.screenshot(path=str(ARTIFACTS / f"variants-{dpr}x.png"))
+
+        gallery = wait_for_widget(page, ".iw-test-gallery")
+        captions = gallery.locator("button.iw-thumb-caption")
+        assert captions.count() == 2  # the call that made three variants, and the edit
+        rows = gallery.locator(".iw-gallery-row")
+        current = [i for i in range(rows.count()) if "iw-thumb-current" in (rows.nth(i).get_attribute("class") or "")]
+        target = next(i for i in range(rows.count()) if i not in current)
+        rows.nth(target).locator("button.iw-thumb-caption").click()  # the words, not the thumbnail
+        page.wait_for_function("(row) => row.classList.contains('iw-thumb-current')",
+                               arg=rows.nth(target).element_handle())
+        text = captions.nth(target).inner_text()
+        assert text.startswith("#") and "\n" in text, text  # number and kind, then the prompt below
+        gallery.screenshot(path=str(ARTIFACTS / f"gallery-{dpr}x.png"))
+
+        stream = wait_for_widget(page, ".iw-test-stream")
+        start = page.locator("button.iw-test-start")
+        start.scroll_into_view_if_needed()
+        start.click()
+        page.wait_for_function("() => /^partial 2 of 3/.test(document.querySelector("
+                               "'.iw-test-stream .iw-live-label').textContent)", timeout=60_000)
+        page.wait_for_timeout(800)  # the frame's decode and fade
+        canvas = stream.locator("canvas").first
+        r, g, b, _a = canvas.evaluate("(c) => Array.from(c.getContext('2d').getImageData(512, 256, 1, 1).data)")
+        assert abs(r - CYAN[0]) <= 40 and abs(g - CYAN[1]) <= 40 and abs(b - CYAN[2]) <= 40, (r, g, b)
+        stream.screenshot(path=str(ARTIFACTS / f"stream-{dpr}x.png"))
+        box = canvas.bounding_box()
+        assert box is not None and abs(box["width"] - 512) <= 1 and abs(box["height"] - 512) <= 1, box
+    finally:
+        context.close()
+        lab.shutdown_kernels()
