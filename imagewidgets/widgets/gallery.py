@@ -90,7 +90,8 @@ class Gallery(W.VBox):
         self.newer = W.Button(description="◀ newer", layout=W.Layout(width="80px"), tooltip="the newer page")
         self.older = W.Button(description="older ▶", layout=W.Layout(width="80px"), tooltip="the older page")
         self.page_label = W.Label()
-        self.pager = W.HBox([self.search, self.newer, self.page_label, self.older])
+        self.pager = W.HBox([self.search, self.newer, self.page_label, self.older],
+                            layout=W.Layout(flex_flow="row wrap"))  # a narrow column: wraps, never cut
         self.pager.add_class("iw-gallery-pager")
         self.search.observe(self._searched, names=["value"])
         self.newer.on_click(lambda _: self.go(self.page - 1))

@@ -76,8 +76,16 @@ SAMPLER = r"""
                       studio: !!c.closest('.iw-test-studio')});
         }
     };
-    window.__iwTimer = setInterval(read, 30);
+    const heights = [];  // the last cell's output area: a live view replaced by its final image
+    const outputs = () => {
+        const cells = document.querySelectorAll('.jp-Notebook .jp-Cell');
+        const area = cells.length && cells[cells.length - 1].querySelector('.jp-OutputArea');
+        heights.push({t: performance.now(), h: area ? area.getBoundingClientRect().height : 0,
+                      img: !!(area && area.querySelector('img')), canvas: !!(area && area.querySelector('canvas'))});
+    };
+    window.__iwTimer = setInterval(() => { read(); outputs(); }, 30);
     window.__iwLog = log;
+    window.__iwHeights = heights;
     window.__iwStop = () => { clearInterval(window.__iwTimer); return log; };
 }
 """
@@ -196,6 +204,17 @@ def by_canvas(samples: list[dict]) -> dict[int, list[dict]]:
     return out
 
 
+def assert_no_collapse(page, stream: dict) -> None:
+    """From the live view's first sample on, the cell's output never got shorter than the picture:
+    the final image took the live view's place without the page jumping (not even while it loaded)."""
+    heights = page.evaluate("() => window.__iwHeights")
+    shown = [h for h in heights if h["canvas"] or h["img"]]
+    assert shown, "no live view or image was seen in the cell's output"
+    low = [h for h in shown if h["h"] < stream["box"][1] - 1]
+    stream["output_heights"] = sorted({round(h["h"]) for h in shown})
+    assert not low, f"the output shrank below the picture ({stream['box']}) {len(low)} times: {low[:3]}"
+
+
 def run_cell(page, code: str) -> None:
     assert page.evaluate(RUN_NEW_CELL, code) is not False, code
 
@@ -234,6 +253,7 @@ def test_live_canvas_never_blinks_on_a_busy_machine(page, lab):
     magic = [s for s in samples.values() if not s[0]["studio"]]
     assert len(magic) == 1, f"{len(magic)} live canvases for one %imagine"
     report["imagine"] = check_stream(magic[0], want["generate"], until_final=False)
+    assert_no_collapse(page, report["imagine"])
     final_box = final.bounding_box()
     assert final_box is not None
     canvas_box = report["imagine"]["box"]
@@ -270,6 +290,7 @@ def test_live_canvas_never_blinks_on_a_busy_machine(page, lab):
     masked = [s for s in samples.values() if not s[0]["studio"]]
     assert len(masked) == 1
     report["masked_edit"] = check_stream(masked[0], want["edit"], until_final=False, outline=True)
+    assert_no_collapse(page, report["masked_edit"])
     final_box = final.bounding_box()
     assert abs(final_box["width"] - report["masked_edit"]["box"][0]) <= 1
     assert abs(final_box["height"] - report["masked_edit"]["box"][1]) <= 1
