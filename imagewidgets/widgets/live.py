@@ -562,9 +562,12 @@ def _ack_number(png: Any) -> Optional[int]:
         from PIL import Image
 
         with Image.open(io.BytesIO(bytes(png))) as im:
-            r, g, b = im.convert("RGB").getpixel((0, 0))
+            pixel = im.convert("RGB").getpixel((0, 0))
     except Exception:  # not the ack's picture: ignore it
         return None
+    if not isinstance(pixel, tuple) or len(pixel) < 3:
+        return None
+    r, g, b = (int(v) for v in pixel[:3])
     return (r << 16) | (g << 8) | b
 
 
