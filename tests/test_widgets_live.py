@@ -255,6 +255,13 @@ def _ack(live: LiveImage, seq: int) -> None:
     live._ack.set_trait("image_data", out.getvalue())
 
 
+def _in_thread(fn, *args, **kwargs) -> None:
+    """Call ``fn`` in a worker thread, as a stream run by ``LiveImage.run`` (or the studio) does."""
+    worker = threading.Thread(target=fn, args=args, kwargs=kwargs)
+    worker.start()
+    worker.join(10)
+
+
 def test_a_busy_browser_gets_only_the_newest_frame_and_always_the_final(drawn):
     from imagewidgets.api.results import PartialImageEvent
 
@@ -262,13 +269,12 @@ def test_a_busy_browser_gets_only_the_newest_frame_and_always_the_final(drawn):
     _ack(live, 0)  # this browser answers (a page is open and the kernel is free)
     frames = [_png(c) for c in [(200, 0, 0), (0, 200, 0), (0, 0, 200), (90, 90, 90)]]
     live.start()
-    live.on_event(PartialImageEvent(index=0, data=frames[0], total=3, size="64x64"))
-    live.on_event(PartialImageEvent(index=1, data=frames[1], total=3, size="64x64"))  # the browser is busy
-    live.on_event(PartialImageEvent(index=2, data=frames[2], total=3, size="64x64"))  # ...replaces it
+    for k in range(3):  # the browser is busy with the first: the second waits, the third replaces it
+        _in_thread(live.on_event, PartialImageEvent(index=k, data=frames[k], total=3, size="64x64"))
     assert _drawn_images(drawn, live) == [frames[0]] and live.label.value.startswith("partial 3 of 3")
     _ack(live, live._seq)  # frame 1 is on screen: the newest waiting one goes
     assert _drawn_images(drawn, live) == [frames[0], frames[2]]
-    live.show(frames[3], size="64x64")  # the final, while frame 3 decodes
+    _in_thread(live.show, frames[3], size="64x64")  # the final, while frame 3 decodes
     _ack(live, live._seq - 1)  # a stale answer changes nothing
     assert _drawn_images(drawn, live)[-1] == frames[2]
     _ack(live, live._seq)
@@ -285,12 +291,26 @@ def test_a_browser_that_stops_answering_still_gets_the_newest_frame(drawn, monke
     live = LiveImage(tick_s=None, fade_ms=0)
     _ack(live, 0)
     frames = [_png((200, 0, 0)), _png((0, 0, 200))]
-    live.on_event(PartialImageEvent(index=0, data=frames[0], total=2, size="64x64"))
-    live.on_event(PartialImageEvent(index=1, data=frames[1], total=2, size="64x64"))
+    for k in range(2):
+        _in_thread(live.on_event, PartialImageEvent(index=k, data=frames[k], total=2, size="64x64"))
+    assert _drawn_images(drawn, live) == frames[:1]  # the second waits for an answer that never comes
     for _ in range(100):
         if _drawn_images(drawn, live)[-1:] == [frames[1]]:
             break
         threading.Event().wait(0.02)
+    assert _drawn_images(drawn, live) == frames
+
+
+def test_frames_shown_from_the_kernels_main_thread_are_never_held_back(drawn):
+    # a cell streaming in the foreground (the magics): the kernel cannot read the browser's
+    # answers until the cell ends, so nothing waits for them
+    from imagewidgets.api.results import PartialImageEvent
+
+    live = LiveImage(tick_s=None, fade_ms=0)
+    _ack(live, 0)
+    frames = [_png((200, 0, 0)), _png((0, 200, 0)), _png((0, 0, 200))]
+    for k in range(3):
+        live.on_event(PartialImageEvent(index=k, data=frames[k], total=3, size="64x64"))
     assert _drawn_images(drawn, live) == frames
 
 

@@ -93,7 +93,8 @@ class LiveImage(W.VBox):
         session.imagine("a fox", partial_images=2, on_event=live.on_event, cancel=live.cancel_event)
 
     The Cancel button (``live.cancel()``) stops the stream; the newest frame stays on screen and
-    the session stores it. ``fade_ms=0`` turns the fade off.
+    the session stores it. ``fade_ms=0`` turns the fade off (the browser plays it: one message,
+    during which other canvases' drawing waits).
 
     Double buffered: a frame is decoded by the browser on an off-screen canvas, and only then drawn
     (faded in over the picture on screen), so the canvas never shows a blank between two frames.
@@ -319,7 +320,10 @@ class LiveImage(W.VBox):
         with self._lock:
             if self._pending is None or self.canvas.comm is None:
                 return
-            if self._in_flight is not None and self._acks_seen:
+            # the browser's answers are handled by the kernel's main thread: a frame shown from it
+            # (a cell streaming in the foreground, as the magics do) cannot wait for one
+            paced = self._acks_seen and threading.current_thread() is not threading.main_thread()
+            if self._in_flight is not None and paced:
                 waited = time.monotonic() - self._in_flight[1]
                 if waited < _ACK_TIMEOUT_S:
                     self._retry_in(_ACK_TIMEOUT_S - waited)
