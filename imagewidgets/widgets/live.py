@@ -145,9 +145,10 @@ class LiveImage(W.VBox):
         self._future: Optional[Future] = None
         self._t0: Optional[float] = None
         self._lock = threading.RLock()  # state and drawing: the stream, the ticker and acks share them
-        # three slots take turns (the frame on screen, the next, and one spare), so each frame's
-        # bytes go to the browser once and no widget is made per frame
-        self._slots = [_Slot() for _ in range(3)]
+        # slots take turns, so each frame's bytes go to the browser once and no widget is made per
+        # frame. Four: a stream's three partial frames and its final never share one, so a frame
+        # still queued in a browser that fell behind is never overwritten by a newer one's bytes
+        self._slots = [_Slot() for _ in range(4)]
         self._turn = 0
         self._front: Optional[_Slot] = None  # the frame on screen (once the browser has drawn what was sent)
         self._pending: Optional[tuple[bytes, str, Optional[tuple[int, int]]]] = None  # the newest, not sent yet
