@@ -138,16 +138,13 @@ class Gateway:
             check_headers(request)
             body = await read_body(request)
             fields, images = await parse_body(request, body)
-<<<<<<< HEAD
+            check_fields(endpoint, fields,
+                         multipart=request.headers.get("content-type", "").startswith("multipart/form-data"))
             if endpoint == "responses" and fields.get("background") not in (None, False):
                 # the gateway meters a call when it answers; a background turn answers "queued", unpriced
                 raise Refusal(400, "The class gateway does not run background Responses turns (background=true): "
                               "it charges each call from the usage in its answer. Leave completion_window out.",
                               param="background", code="unsupported_value")
-=======
-            check_fields(endpoint, fields,
-                         multipart=request.headers.get("content-type", "").startswith("multipart/form-data"))
->>>>>>> issue-28
             previous = self._check_references(who, fields)
             rules = self.rules
             if endpoint == "responses":
@@ -493,12 +490,8 @@ class Gateway:
 
     async def not_served(self, request: Request) -> Response:
         return self._refuse(Refusal(404, f"The class gateway does not serve {request.method} {request.url.path}: "
-<<<<<<< HEAD
-                                    "it serves image generation, edits, variations, the Responses API, files and "
-                                    "provenance checks.",
-=======
-                                    "it serves image generation, edits, variations, the Responses API, files and models.",
->>>>>>> issue-28
+                                    "it serves image generation, edits, variations, the Responses API, files, "
+                                    "models and provenance checks.",
                                     code="unknown_url"))
 
     async def _simple(self, request: Request, body: bytes | None) -> Response:
