@@ -27,7 +27,9 @@ from starlette.routing import Route
 from ..api import _http
 from ..api.config import Secret
 from .bodies import MAX_BODY_BYTES, first_text, parse_body, read_body, references
+from .line import QueuedStream, queue_header, send_in_line, ticket_for
 from .pricing import data_url_images, quote, settle_images, settle_response
+from .queue import FairQueue, KeyLimits
 from .relay import Call, RelayResponse
 from .rules import ClassRules, Limiter, Refusal
 from .store import GatewayStore, Participant
@@ -56,6 +58,8 @@ class Gateway:
         self._org = organization
         self._project = project
         self.limiter = Limiter()
+        #: the class's line in front of the key (gateway/queue.py); limits read on every request
+        self.queue = FairQueue(lambda: KeyLimits.from_json(self.store.get_setting("key_limits")))
         self._client: Any = None
         self._tasks: set[asyncio.Task] = set()
 
@@ -146,7 +150,7 @@ class Gateway:
                 return self._refuse(_money_refusal(res.refused, usd, res.used_usd, res.limit_usd), who)
             call = Call(who, q, res.id, fields)
             response = await self._forward(call, request, body)
-            handed_over = isinstance(response, RelayResponse)
+            handed_over = isinstance(response, (RelayResponse, QueuedStream))
             return response
         finally:
             if not handed_over:
@@ -170,9 +174,13 @@ class Gateway:
         return previous
 
     async def _forward(self, call: Call, request: Request, body: bytes) -> Response:
+        ticket = ticket_for(self.queue, call)
+        if call.quote.stream and self.queue.would_wait(ticket):  # its place is said before the first frame
+            return QueuedStream(self, call, ticket, request, body)
         try:
-            upstream = await _http.open_upstream(self.client, "POST", _upstream_path(request), content=body,
-                                                 headers=self._upstream_headers(request))
+            upstream = await send_in_line(self, call, ticket, request, body)
+        except Refusal as r:
+            return self._failed(call, None, r)
         except _http.CONNECTION_ERRORS as e:
             return self._failed(call, None, _unreachable(e))
         if upstream.status_code >= 400:
@@ -192,7 +200,7 @@ class Gateway:
         self._settle(call, answer if call.quote.endpoint != "responses" else None,
                      answer if call.quote.endpoint == "responses" else None, upstream.status_code)
         return Response(self._scrub(content), status_code=upstream.status_code,
-                        headers=self._answer_headers(upstream))
+                        headers={**self._answer_headers(upstream), **queue_header(ticket)})
 
     def _failed(self, call: Call, status: int | None, refusal: Refusal) -> Response:
         self.store.release(call.ledger_id, status, refusal.code or "upstream failed")
