@@ -101,7 +101,8 @@ class FairQueue:
     def __init__(self, limits: Callable[[], KeyLimits]) -> None:
         self._limits = limits
         self._seq = itertools.count()
-        self._window: deque[_Slot] = deque()        # what was sent in the last window_s
+        self._window: deque[_Slot] = deque()        # what was sent in the last window_s ...
+        self._in_window = dict.fromkeys(_KINDS, 0)   # ... and its sums, kept as slots come and go
         self._waiting: dict[int, deque[Ticket]] = {}
         self._rotation: deque[int] = deque()        # participants with someone waiting, next first
         self._served: dict[int, int] = {}
@@ -118,21 +119,21 @@ class FairQueue:
         self.waits: deque[float] = deque(maxlen=200)  # seconds waited by the latest requests that waited
 
     # -- the limits --------------------------------------------------------------------------------
-    def limits(self) -> dict[str, int]:
+    def limits(self, cfg: KeyLimits | None = None) -> dict[str, int]:
         """Each limit in force: the lower of the teacher's and the upstream's."""
-        out = dict(self._limits().set())
+        out = dict((cfg or self._limits()).set())
         for kind, value in self.learned.items():
             out[kind] = min(value, out.get(kind, value))
         return out
 
     def _used(self, now: float, window: float) -> dict[str, int]:
         while self._window and self._window[0].at <= now - window:
-            self._window.popleft()
-        used = dict.fromkeys(_KINDS, 0)
-        for slot in self._window:
-            for kind, k in slot.cost.items():
-                used[kind] += k
-        return used
+            self._count(self._window.popleft(), -1)
+        return self._in_window
+
+    def _count(self, slot: _Slot, sign: int) -> None:
+        for kind, k in slot.cost.items():
+            self._in_window[kind] += sign * k
 
     def _fits(self, cost: dict[str, int], used: dict[str, int], limits: dict[str, int]) -> bool:
         # a request larger than a whole limit could never fit: it goes when the window is empty
@@ -145,10 +146,14 @@ class FairQueue:
 
     def would_wait(self, ticket: Ticket) -> bool:
         """Whether ``wait`` would have to wait for this ticket now (someone ahead, no room, a block)."""
+        if self._rotation or ticket.front:
+            return True
         now = time.monotonic()
-        limits = self.limits()
-        return bool(self._rotation) or now < self.blocked_until or ticket.front or (
-            bool(limits) and not self._fits(ticket.cost, self._used(now, self._limits().window_s), limits))
+        if now < self.blocked_until:
+            return True
+        cfg = self._limits()
+        limits = self.limits(cfg)
+        return bool(limits) and not self._fits(ticket.cost, self._used(now, cfg.window_s), limits)
 
     async def wait(self, ticket: Ticket, on_place: Callable[[int, float], Any] | None = None) -> None:
         """Return when the request may go; raise ``Refusal`` (429) when the wait would pass ``max_wait_s``."""
@@ -221,7 +226,7 @@ class FairQueue:
         now = time.monotonic()
         order = self._order()
         cfg = self._limits()
-        used = self._used(now, cfg.window_s)
+        used = dict(self._used(now, cfg.window_s))
         return {
             "waiting": [{"position": i + 1, "label": t.label, "participant_id": t.participant_id,
                          "waited_s": round(now - t.entered, 1), "eta_s": round(self._eta(order[:i + 1]), 1)}
@@ -262,6 +267,7 @@ class FairQueue:
         for slot in self._window:
             if slot.cost is ticket.cost:
                 self._window.remove(slot)
+                self._count(slot, -1)
                 break
         self._served[ticket.participant_id] = max(0, self._served.get(ticket.participant_id, 0) - 1)
         if self.dispatched and ticket.participant_id in self.dispatched:
@@ -308,7 +314,9 @@ class FairQueue:
         return eta
 
     def _go(self, ticket: Ticket, now: float) -> None:
-        self._window.append(_Slot(now, ticket.cost))
+        slot = _Slot(now, ticket.cost)
+        self._window.append(slot)
+        self._count(slot, +1)
         self._served[ticket.participant_id] = self._served.get(ticket.participant_id, 0) + 1
         self.dispatched.append(ticket.participant_id)
         ticket.waited_s = now - ticket.entered
