@@ -158,3 +158,31 @@ def test_a_waiting_stream_says_its_place_before_the_first_frame(limited_upstream
     said = json.loads(comments[0].split(" ", 2)[2])
     assert said["position"] == 1 and 1 <= said["eta_s"] <= 2 and said["text"].startswith("1st in line, about")
     assert '"image_generation.completed"' in lines[-1] or any("completed" in line for line in lines)
+
+
+def test_the_package_shows_its_place_in_line_before_the_first_frame(limited_upstream, tmp_path):
+    """``imagewidgets``' stream yields a ``QueueEvent`` ("1st in line, about 2 s") before the frames, and
+    the live canvas (the magics' and the studio's) says it on its label."""
+    from imagewidgets import Client
+    from imagewidgets.api.results import QueueEvent
+    from imagewidgets.widgets.live import LiveImage
+
+    upstream = limited_upstream(1, 2)
+    with _gateway(tmp_path, upstream, KeyLimits(images_per_minute=1, window_s=2), "shown") as gw:
+        [(_, a), (_, b)] = gw.store.add_participants(2, budget_usd=5)
+        _ask(_sdk(gw, a), 1)
+        live, labels = LiveImage(tick_s=None), []
+        live.start()
+        client = Client(base_url=gw.base_url, api_key=b, save_dir=None, max_retries=0)
+        events = []
+        with client.generate("an owl", stream=True, partial_images=1, **IMAGE) as stream:
+            for event in stream:
+                events.append(event)
+                live.on_event(event)
+                labels.append(live.label.value)
+    kinds = [e.type for e in events]
+    assert kinds[0] == "queue" and kinds[-1] == "completed" and "partial_image" in kinds
+    first = events[0]
+    assert isinstance(first, QueueEvent) and first.position == 1 and first.text.startswith("1st in line, about ")
+    assert labels[0].startswith("1st in line, about ")
+    assert labels[kinds.index("partial_image")].startswith("partial 1 of 1")

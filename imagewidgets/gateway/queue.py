@@ -29,6 +29,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..api.results import QueueEvent, ordinal
 from .rules import Refusal
 
 __all__ = ["KeyLimits", "FairQueue", "Ticket", "QUEUE_HEADER", "ordinal", "place_text"]
@@ -384,15 +385,9 @@ class FairQueue:
                        headers={"retry-after": str(wait), "x-should-retry": "false"})
 
 
-def ordinal(n: int) -> str:
-    """1 -> '1st', 2 -> '2nd', 3 -> '3rd', 11 -> '11th', 22 -> '22nd'."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
 def place_text(position: int, eta_s: float) -> str:
-    """'3rd in line, about 40 s' (what a participant reads)."""
-    return f"{ordinal(position)} in line, about {max(1, math.ceil(eta_s))} s"
+    """'3rd in line, about 40 s' (what a participant reads; the package's ``QueueEvent`` says the same)."""
+    return QueueEvent.at(position, eta_s).text
 
 
 def parse_duration(value: str | None) -> float | None:
