@@ -60,6 +60,7 @@ _EXPORTS: dict[str, str] = {
     "PartialImageEvent": "api.results",
     "PermissionDeniedError": "api.errors",
     "Preview": "api.preview",
+    "QueueEvent": "api.results",
     "RateLimitError": "api.errors",
     "ResponsesRequest": "api.requests",
     "RetiredModelWarning": "api.lifecycle",
