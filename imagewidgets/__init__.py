@@ -62,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "Preview": "api.preview",
     "QueueEvent": "api.results",
     "RateLimitError": "api.errors",
+    "RepeatedRefusalError": "api.errors",
     "ResponsesRequest": "api.requests",
     "RetiredModelWarning": "api.lifecycle",
     "RetryPolicy": "api.client",

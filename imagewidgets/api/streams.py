@@ -20,7 +20,8 @@ from typing import Any, AsyncIterator, Callable, Iterator
 
 from ._http import CONNECTION_ERRORS, QUEUE_EVENT, Response, asse_events, sse_events
 from .decode import stream_events
-from .errors import APIConnectionError, StreamError
+from .errors import APIConnectionError, ModerationError, StreamError
+from .refusals import REFUSED
 from .results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, QueueEvent, StreamEvent
 
 #: writes a completed image to disk and returns it with its path (the client's ``save``)
@@ -49,7 +50,11 @@ class _StreamState:
             raise StreamError(f"the server sent an event that is not JSON: {sse.data[:80]!r}") from e
         if sse.event == QUEUE_EVENT:  # the class gateway's line, before the image service has the request
             return [_queue_event(data)] if isinstance(data, dict) else []
-        evs = stream_events(sse.event, data, self.meta, self.total)
+        try:
+            evs = stream_events(sse.event, data, self.meta, self.total)
+        except ModerationError as e:  # the very same request is not sent again (api/refusals.py)
+            REFUSED.remember(self.meta.get("_refusal_key"), e)
+            raise
         if self.saver is not None:  # each completed image is on disk before anyone sees it
             evs = [CompletedEvent(result=self.saver(ev.result), raw=ev.raw) if isinstance(ev, CompletedEvent) else ev
                    for ev in evs]

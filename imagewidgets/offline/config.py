@@ -20,6 +20,7 @@ field                          environment variable                         ``se
 ``moderation``                 ``IMAGEWIDGETS_OFFLINE_MODERATION``          ``--no-moderation``
 ``blocked_words``              ``IMAGEWIDGETS_OFFLINE_BLOCKED_WORDS``       ``--blocked-words``
 ``low_allowed_words``          ``IMAGEWIDGETS_OFFLINE_LOW_ALLOWED_WORDS``   ``--low-allowed-words``
+``output_blocked_words``       ``IMAGEWIDGETS_OFFLINE_OUTPUT_BLOCKED_WORDS`` (environment only)
 ``require_api_key``            ``IMAGEWIDGETS_OFFLINE_REQUIRE_API_KEY``     ``--require-api-key``
 ``state_dir``                  ``IMAGEWIDGETS_OFFLINE_STATE_DIR``           ``--state-dir``
 ``memory_limit_mb``            ``IMAGEWIDGETS_OFFLINE_MEMORY_LIMIT_MB``     ``--memory-limit``
@@ -83,6 +84,9 @@ class OfflineConfig:
     blocked_words: tuple[str, ...] = ("forbidden", "gore", "bloodshed")
     #: words that ``moderation="low"`` lets through (a subset of ``blocked_words``)
     low_allowed_words: tuple[str, ...] = ("gore",)
+    #: blocked words refused at the output stage (the picture made is withheld), as a Responses image
+    #: call's ``moderation_details.moderation_stage`` says; the others are refused at the input stage
+    output_blocked_words: tuple[str, ...] = ("bloodshed",)
     #: the API key clients must send as ``Authorization: Bearer KEY`` (None: any or none)
     require_api_key: str | None = None
     #: folder where responses, image calls and files persist (None: in memory)
@@ -133,7 +137,7 @@ class OfflineConfig:
 _INT_FIELDS = {"rate_limit", "images_per_minute", "fail_first", "seed", "cut_stream_after", "max_header_kb"}
 _FLOAT_FIELDS = {"latency_s", "partial_interval_s", "rate_window_s", "fail_rate", "memory_limit_mb", "state_ttl_days",
                  "max_body_mb", "body_timeout_s", "batch_rate", "batch_fail_rate"}
-_WORD_FIELDS = {"blocked_words", "low_allowed_words"}
+_WORD_FIELDS = {"blocked_words", "low_allowed_words", "output_blocked_words"}
 
 
 def _convert(name: str, raw: str) -> Any:

@@ -49,6 +49,7 @@ class Turn:
     fidelity: str | None
     edit: Any = None
     variant: int = 0  # which picture: metadata {"imagewidgets_variant": "k"} tells a Session's n calls apart
+    blocked_stage: str = "input"  # where moderation refused it: "input" (the prompt) or "output" (the picture)
 
 
 @api
@@ -126,6 +127,8 @@ def _plan(backend: Any, wire: ResponsesWire) -> Turn:
         blocked=imaging.moderation_verdict(req.prompt, req.moderation, backend.config), fidelity=fidelity,
         variant=_variant(wire.metadata),
     )
+    if turn.blocked:
+        turn.blocked_stage = imaging.moderation_stage(turn.blocked, backend.config)
     if images:
         turn.edit = imaging.edit_inputs(images, req.mask.data if req.mask else None, strict=spec.mask_strict,
                                         fidelity=fidelity)
@@ -159,7 +162,7 @@ def _call(turn: Turn, status: str, image: bytes | None = None) -> dict:
         item["error"] = {
             "code": "moderation_blocked", "message": imaging.moderation_message(turn.blocked),
             "param": None, "type": "image_generation_user_error",
-            "moderation_details": {"categories": ["offline-test-word"], "moderation_stage": "input"},
+            "moderation_details": {"categories": ["offline-test-word"], "moderation_stage": turn.blocked_stage},
         }
     return item
 
