@@ -186,3 +186,61 @@ def test_the_package_shows_its_place_in_line_before_the_first_frame(limited_upst
     assert isinstance(first, QueueEvent) and first.position == 1 and first.text.startswith("1st in line, about ")
     assert labels[0].startswith("1st in line, about ")
     assert labels[kinds.index("partial_image")].startswith("partial 1 of 1")
+
+
+def _dashboard(gw: GatewayServer, admin: str) -> dict:
+    r = httpx2.get(gw.origin + "/dashboard/api/state", headers={"Authorization": f"Bearer {admin}"}, timeout=30)
+    assert r.status_code == 200
+    return r.json()
+
+
+def test_the_dashboard_shows_the_line_its_waits_and_the_limits_learned(limited_upstream, tmp_path):
+    upstream = limited_upstream(1, 2)
+    with _gateway(tmp_path, upstream, KeyLimits(window_s=2), "teacher") as gw:
+        admin = gw.store.new_admin_token()
+        [(_, a), (_, b)] = gw.store.add_participants(2, budget_usd=5)
+        _ask(_sdk(gw, a), 1)  # the upstream's headers: 1 image per window, none left
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            waiting = pool.submit(_ask, _sdk(gw, b), 1)
+            seen = None
+            for _ in range(100):  # until p02's request is in line (it is, within a few ms)
+                seen = _dashboard(gw, admin)["line"]
+                if seen["waiting"]:
+                    break
+                time.sleep(0.02)
+            assert waiting.result().startswith("waited=")
+        after = _dashboard(gw, admin)["line"]
+    assert seen["waiting"][0]["label"] == "p02" and seen["waiting"][0]["position"] == 1
+    assert 0 < seen["waiting"][0]["eta_s"] <= 2
+    assert seen["learned"] == {"images": 1} and seen["limits"] == {"images": 1} and seen["set"] == {}
+    assert after["waiting"] == [] and after["waits"]["count"] == 1 and after["waits"]["longest_s"] > 0
+
+
+def test_moderation_refusals_reach_the_participant_explained_and_the_dashboard_per_participant(tmp_path):
+    from imagewidgets import Client, ModerationError
+    from imagewidgets.api.refusals import REFUSED
+
+    REFUSED.forget()
+    with GatewayServer("offline", db=tmp_path / "m.sqlite3",
+                       rules=ClassRules(requests_per_minute=None, concurrent=None)) as gw:
+        admin = gw.store.new_admin_token()
+        [(who, token), (other, _)] = gw.store.add_participants(2, budget_usd=5)
+        client = Client(base_url=gw.base_url, api_key=token, save_dir=None, max_retries=0)
+        stages = []
+        for prompt, stream in (("a forbidden kite", False), ("a field of bloodshed", True)):
+            with pytest.raises(ModerationError) as err:
+                out = client.respond(prompt, quality="low", size="1024x1024", stream=stream)
+                if stream:
+                    list(out)
+            stages.append(err.value.stage)
+        with pytest.raises(ModerationError):
+            client.generate("a forbidden kite", model="gpt-image-2", quality="low", size="256x256")
+        state = _dashboard(gw, admin)
+    REFUSED.forget()
+    assert stages == ["input", "output"]
+    rows = {p["label"]: p for p in state["participants"]}
+    refused = rows[who.label]["moderation"]
+    assert [(m["stage"], m["categories"], m["endpoint"]) for m in reversed(refused)] == [
+        ("input", ["offline-test-word"], "responses"), ("output", ["offline-test-word"], "responses"),
+        (None, [], "generations")]
+    assert rows[other.label]["moderation"] == []

@@ -176,6 +176,7 @@ class QueuedStream(StreamingResponse):
         if not isinstance(error, dict):
             error = {"message": f"The image service answered {upstream.status_code}.", "type": "server_error",
                      "param": None, "code": None}
+        self.gateway.note_moderation(self.call, {"error": error})
         return self._end(upstream.status_code, f"upstream answered {upstream.status_code}", error)
 
     def _end(self, status: int | None, note: str, error: dict) -> bytes:

@@ -27,6 +27,7 @@ from starlette.routing import Route
 from ..api import _http
 from ..api.config import Secret
 from .bodies import MAX_BODY_BYTES, first_text, parse_body, read_body, references
+from . import moderation
 from .line import QueuedStream, queue_header, send_in_line, ticket_for
 from .pricing import data_url_images, quote, settle_images, settle_response
 from .queue import FairQueue, KeyLimits
@@ -199,8 +200,18 @@ class Gateway:
             answer = {}
         self._settle(call, answer if call.quote.endpoint != "responses" else None,
                      answer if call.quote.endpoint == "responses" else None, upstream.status_code)
+        self.note_moderation(call, answer)
         return Response(self._scrub(content), status_code=upstream.status_code,
                         headers={**self._answer_headers(upstream), **queue_header(ticket)})
+
+    def note_moderation(self, call: Call, answer: Any) -> None:
+        """A moderation refusal in the upstream's answer, noted for the dashboard (gateway/moderation.py)."""
+        if isinstance(answer, bytes):
+            try:
+                answer = json.loads(answer)
+            except ValueError:
+                return
+        moderation.note(self.store, call.participant.id, call.quote.endpoint, answer)
 
     def _failed(self, call: Call, status: int | None, refusal: Refusal) -> Response:
         self.store.release(call.ledger_id, status, refusal.code or "upstream failed")
@@ -217,6 +228,7 @@ class Gateway:
             await upstream.aclose()
         status = upstream.status_code
         self.store.release(call.ledger_id, status, f"upstream answered {status}")
+        self.note_moderation(call, content)
         log.info("%s %s upstream answered %s: not charged", call.participant.label, call.quote.endpoint, status)
         if status == 401:
             return self._refuse(Refusal(502, "The image service refused the gateway's key. This is for the "

@@ -68,6 +68,7 @@ class RelayResponse(StreamingResponse):
         self._done = True
         gw, call, tap = self.gateway, self.call, self.tap
         gw.limiter.release(call.participant.id)
+        gw.note_moderation(call, tap.response if tap.response is not None else {"error": tap.error})
         if tap.finished:  # an image was delivered: charge what the usage says
             gw._settle(call, {"quality": call.fields.get("quality"), "size": call.fields.get("size")},
                        tap.response, self.upstream.status_code, tap)
