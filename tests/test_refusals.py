@@ -81,3 +81,24 @@ def test_the_magic_explains_a_refusal_and_resends_only_with_retry_refused(ip, wi
     assert again.result is None and "nothing was sent" in again.stderr and _posts(wire) == sent
     told = cell(ip, "%imagine a forbidden lighthouse -q low --retry-refused")
     assert "refused at the input stage" in told.stderr and _posts(wire) == sent + 1
+
+
+def test_the_studio_explains_a_refusal_and_does_not_resend_it():
+    from imagewidgets.session.session import Session
+    from imagewidgets.widgets import ImageStudio
+
+    transport = Recording()
+    session = Session("refusals-studio", model="gpt-image-2", client=Client(transport=transport))
+    studio = ImageStudio(session)
+    studio.live.tick_s = None
+    studio.quality.value = "low"
+    studio.prompt.value = "a forbidden lighthouse"
+    studio.generate_button.click()
+    studio.wait(60)
+    assert studio.error.value.startswith("ModerationError") and "refused at the input stage" in studio.error.value
+    assert "categories: offline-test-word" in studio.error.value
+    sent = _posts(transport)
+    studio.generate_button.click()
+    studio.wait(60)
+    assert studio.error.value.startswith("RepeatedRefusalError") and "nothing was sent" in studio.error.value
+    assert _posts(transport) == sent
