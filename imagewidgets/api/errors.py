@@ -240,7 +240,8 @@ def moderation_details(body: Any) -> dict | None:
     event carrying it) or a stream's error event; None when the API did not say."""
     if not isinstance(body, dict):
         return None
-    response = body.get("response") if isinstance(body.get("response"), dict) else body
+    inner = body.get("response")
+    response: dict = inner if isinstance(inner, dict) else body
     places: list[Any] = [body, body.get("error"), response.get("error")]
     output = response.get("output")
     places += [item.get("error") for item in output if isinstance(item, dict)] if isinstance(output, list) else []

@@ -28,7 +28,8 @@ def refusal_of(body: Any) -> tuple[str | None, tuple[str, ...]] | None:
 
 
 def _blocked(body: dict) -> bool:
-    response = body.get("response") if isinstance(body.get("response"), dict) else body
+    inner = body.get("response")
+    response: dict = inner if isinstance(inner, dict) else body
     errors = [body.get("error"), response.get("error"), body]
     output = response.get("output")
     if isinstance(output, list):
