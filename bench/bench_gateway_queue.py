@@ -9,7 +9,10 @@ process, the line's own ``wait`` on its fast path (microseconds a request).
 
 The target of issue 29: the gateway adds under 10 ms at p99 one request at a time with no limit.
 
-Run: ``python bench/bench_gateway_queue.py [--requests 300] [--json out.json]``.
+``--baseline-src FOLDER`` adds a gateway run from another checkout (one without the line, e.g. the
+main branch before it) as a fourth target: what the line adds, measured in the same run.
+
+Run: ``python bench/bench_gateway_queue.py [--requests 300] [--baseline-src ../main] [--json out.json]``.
 """
 
 from __future__ import annotations
@@ -37,13 +40,15 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def gateway(up_url: str, folder: Path, name: str, extra: list[str]) -> tuple[subprocess.Popen, str, str]:
+def gateway(up_url: str, folder: Path, name: str, extra: list[str],
+            src: str | None = None) -> tuple[subprocess.Popen, str, str]:
     db = folder / f"{name}.sqlite3"
     subprocess.run([CLI, "gateway", "participants", "--db", str(db), "add", "1", "--budget-usd", "10000",
                     "--out", str(folder / f"{name}.csv")], check=True, capture_output=True)
     token = next(csv.DictReader(open(folder / f"{name}.csv")))["token"]
     proc, url = start(["gateway", "--upstream", up_url, "--db", str(db), "--port", "0", "--requests-per-minute", "0",
-                       "--concurrent", "0", *extra], env={"OPENAI_API_KEY": KEY})
+                       "--concurrent", "0", *extra],
+                      env={"OPENAI_API_KEY": KEY, **({"PYTHONPATH": src} if src else {})})
     return proc, url, token
 
 
@@ -62,6 +67,7 @@ async def fast_path_us(limit: int | None, rounds: int = 20000) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=300, help="requests to each target")
+    ap.add_argument("--baseline-src", default=None, help="a checkout whose gateway has no line (e.g. main)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-gateway-queue-"))
@@ -70,6 +76,11 @@ def main() -> None:
     limited, limited_url, limited_token = gateway(up_url, folder, "limited", ["--images-per-minute", "1000000"])
     targets = {"direct": (up_url, KEY), "gateway, no limit": (plain_url, plain_token),
                "gateway, limit not reached": (limited_url, limited_token)}
+    procs = [plain, limited, upstream]
+    if args.baseline_src:
+        base_proc, base_url, base_token = gateway(up_url, folder, "baseline", [], src=args.baseline_src)
+        targets["gateway without the line"] = (base_url, base_token)
+        procs.insert(0, base_proc)
     times: dict[str, list[float]] = {name: [] for name in targets}
     load = os.getloadavg()[0]
     try:
@@ -86,7 +97,7 @@ def main() -> None:
                 if r.status_code != 200:
                     raise SystemExit(f"{name}: {r.status_code} {r.text[:200]}")
     finally:
-        for proc in (plain, limited, upstream):
+        for proc in procs:
             proc.terminate()
             proc.wait(10)
     base = times["direct"]
