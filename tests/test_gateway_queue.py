@@ -244,3 +244,37 @@ def test_moderation_refusals_reach_the_participant_explained_and_the_dashboard_p
         ("input", ["offline-test-word"], "responses"), ("output", ["offline-test-word"], "responses"),
         (None, [], "generations")]
     assert rows[other.label]["moderation"] == []
+
+
+# ---------------------------------------------------------------- the line itself, in process
+
+
+def test_the_line_serves_participants_round_robin_and_a_newcomer_does_not_wait_behind_a_burst():
+    import asyncio
+
+    from imagewidgets.gateway.queue import FairQueue
+
+    async def main() -> list[str]:
+        line = FairQueue(lambda: KeyLimits(images_per_minute=1, window_s=0.05))
+        went: list[str] = []
+
+        async def ask(who: str, pid: int) -> None:
+            await line.wait(line.ticket(pid, who))
+            went.append(who)
+
+        first = asyncio.ensure_future(ask("a1", 1))  # takes the window
+        await asyncio.sleep(0)
+        burst = [asyncio.ensure_future(ask(f"a{k}", 1)) for k in (2, 3, 4)]  # a's burst waits ...
+        await asyncio.sleep(0)
+        others = [asyncio.ensure_future(ask("b1", 2)), asyncio.ensure_future(ask("c1", 3))]  # ... b and c come
+        await asyncio.gather(first, *burst, *others)
+        return went
+
+    assert asyncio.run(main()) == ["a1", "a2", "b1", "c1", "a3", "a4"]
+
+
+def test_reset_durations_read_as_the_api_writes_them():
+    from imagewidgets.gateway.queue import parse_duration
+
+    assert [parse_duration(v) for v in ("1s", "6m0s", "0.5s", "120ms", "1h2m3.5s", "2.5", "soon", None)] == [
+        1.0, 360.0, 0.5, 0.12, 3723.5, 2.5, None, None]
