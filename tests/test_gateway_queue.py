@@ -278,3 +278,21 @@ def test_reset_durations_read_as_the_api_writes_them():
 
     assert [parse_duration(v) for v in ("1s", "6m0s", "0.5s", "120ms", "1h2m3.5s", "2.5", "soon", None)] == [
         1.0, 360.0, 0.5, 0.12, 3723.5, 2.5, None, None]
+
+
+def test_a_participant_who_leaves_the_line_is_not_charged_and_nothing_is_sent_for_them(limited_upstream, tmp_path):
+    upstream = limited_upstream(1, 30)
+    with _gateway(tmp_path, upstream, KeyLimits(images_per_minute=1, window_s=30, max_wait_s=60), "leave") as gw:
+        [(_, a), (who, b)] = gw.store.add_participants(2, budget_usd=5)
+        _ask(_sdk(gw, a), 1)
+        queue = gw.app.state.gateway.queue
+        with httpx2.stream("POST", gw.base_url + "/images/generations", timeout=60,
+                           headers={"Authorization": f"Bearer {b}"},
+                           json={"prompt": "an owl", "stream": True, **IMAGE}) as r:
+            assert next(r.iter_lines()).startswith(": imagewidgets.queue {")  # in line ...
+        for _ in range(200):  # ... and gone: the gateway notices the closed connection
+            if not queue.snapshot()["waiting"] and gw.store.ledger(who.id)[0]["state"] == "released":
+                break
+            time.sleep(0.02)
+        assert queue.snapshot()["waiting"] == [] and gw.store.ledger(who.id)[0]["state"] == "released"
+        assert gw.store.spent(who.id) == 0 and list(queue.dispatched).count(who.id) == 0

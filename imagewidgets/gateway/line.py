@@ -121,14 +121,15 @@ class QueuedStream(StreamingResponse):
         self.gateway, self.call, self.ticket = gateway, call, ticket
         self._args = (request, body)
         self.relay: RelayResponse | None = None
+        self._sending: asyncio.Future | None = None
         self._ended = False
         super().__init__(self._stream(), status_code=200, media_type="text/event-stream",
                          headers={"x-imagewidgets-gateway": "class", "cache-control": "no-store"})
 
     async def _stream(self):
         places: asyncio.Queue = asyncio.Queue()
-        sending = asyncio.ensure_future(send_in_line(self.gateway, self.call, self.ticket, *self._args,
-                                                     on_place=lambda p, eta: places.put_nowait((p, eta))))
+        sending = self._sending = asyncio.ensure_future(send_in_line(
+            self.gateway, self.call, self.ticket, *self._args, on_place=lambda p, eta: places.put_nowait((p, eta))))
         try:
             while not sending.done():
                 said = asyncio.ensure_future(places.get())
@@ -201,7 +202,13 @@ class QueuedStream(StreamingResponse):
                 self.relay._finish("the participant left")
                 with anyio.CancelScope(shield=True):
                     await self.relay.upstream.aclose()
-            elif not self._ended:  # left while in line: nothing was sent, nothing is charged
+            elif not self._ended:  # left while in line: nothing is charged, and nothing is sent for nobody
                 self._ended = True
+                sending = self._sending
+                if sending is not None and not sending.done():
+                    sending.cancel()  # out of the line (FairQueue.wait leaves it on cancel)
+                elif sending is not None and not sending.cancelled() and sending.exception() is None:
+                    with anyio.CancelScope(shield=True):  # sent just as they left: the answer is dropped
+                        await sending.result().aclose()
                 self.gateway.store.release(self.call.ledger_id, None, "left the line")
                 self.gateway.limiter.release(self.call.participant.id)
