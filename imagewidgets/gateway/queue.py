@@ -246,10 +246,13 @@ class FairQueue:
     def _enqueue(self, ticket: Ticket, front: bool = False) -> None:
         pid = ticket.participant_id
         if pid not in self._rotation:
-            # round-robin among those in line now: one who comes (back) to the line ranks with the
-            # least-served of those waiting (behind them in the rotation), neither ahead of them all
-            # for having been away nor behind them all for what they made earlier
-            self._served[pid] = min((self._served.get(p, 0) for p in self._rotation), default=0)
+            # one who comes (back) to the line ranks by what they were served, within one round of the
+            # least-served of those waiting: a request put back after an upstream 429, or a first
+            # request, goes before others' next ones; a long absence banks one round of credit at
+            # most, and what one made earlier costs at most one round
+            floor = min((self._served.get(p, 0) for p in self._rotation), default=None)
+            if floor is not None:
+                self._served[pid] = min(max(self._served.get(pid, 0), floor - 1), floor + 1)
             self._rotation.append(pid)
         line = self._waiting.setdefault(pid, deque())
         line.appendleft(ticket) if front else line.append(ticket)
