@@ -41,6 +41,11 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 #: dispatches remembered for the dashboard and the fairness test
 _LOG_SIZE = 10_000
+#: the upstream counts a request when it arrives, somewhat after it was sent: a slot counts from when
+#: its answer's headers came (the arrival was before), up to this share of the window after sending
+#: (a long render must not hold a slot for its whole length); without it the next round, sent the
+#: moment the window frees here, reaches the upstream before its own window has freed
+_ARRIVAL_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -197,6 +202,10 @@ class FairQueue:
     def answered(self, ticket: Ticket, status: int, headers: Any) -> None:
         """Learn the key's limits from an upstream answer's headers (any status)."""
         now = time.monotonic()
+        for slot in reversed(self._window):
+            if slot.cost is ticket.cost:
+                slot.at = min(now, slot.at + _ARRIVAL_SHARE * self._limits().window_s)
+                break
         for kind in _KINDS:
             limit = _int(headers.get(f"x-ratelimit-limit-{kind}"))
             if limit is not None and limit > 0:
@@ -318,6 +327,7 @@ class FairQueue:
         return eta
 
     def _go(self, ticket: Ticket, now: float) -> None:
+        self._used(now, self._limits().window_s)  # the window holds one window's slots, limit or none
         slot = _Slot(now, ticket.cost)
         self._window.append(slot)
         self._count(slot, +1)
