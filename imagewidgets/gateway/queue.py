@@ -46,6 +46,8 @@ _LOG_SIZE = 10_000
 #: (a long render must not hold a slot for its whole length); without it the next round, sent the
 #: moment the window frees here, reaches the upstream before its own window has freed
 _ARRIVAL_SHARE = 0.1
+#: a change of the teacher's settings acts within this many seconds
+_SETTINGS_TTL_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ class FairQueue:
     """Round-robin over participants, within the key's limits (teacher's and learned). One event loop."""
 
     def __init__(self, limits: Callable[[], KeyLimits]) -> None:
-        self._limits = limits
+        self._read_limits = limits
+        self._cfg: KeyLimits | None = None
+        self._cfg_at = -math.inf
         self._seq = itertools.count()
         self._window: deque[_Slot] = deque()        # what was sent in the last window_s ...
         self._in_window = dict.fromkeys(_KINDS, 0)   # ... and its sums, kept as slots come and go
@@ -125,6 +129,13 @@ class FairQueue:
         self.waits: deque[float] = deque(maxlen=200)  # seconds waited by the latest requests that waited
 
     # -- the limits --------------------------------------------------------------------------------
+    def _limits(self) -> KeyLimits:
+        """The teacher's settings, read again at most every ``_SETTINGS_TTL_S`` (they live in SQLite)."""
+        now = time.monotonic()
+        if self._cfg is None or now - self._cfg_at > _SETTINGS_TTL_S:
+            self._cfg, self._cfg_at = self._read_limits(), now
+        return self._cfg
+
     def limits(self, cfg: KeyLimits | None = None) -> dict[str, int]:
         """Each limit in force: the lower of the teacher's and the upstream's."""
         out = dict((cfg or self._limits()).set())
@@ -152,20 +163,19 @@ class FairQueue:
 
     def would_wait(self, ticket: Ticket) -> bool:
         """Whether ``wait`` would have to wait for this ticket now (someone ahead, no room, a block)."""
-        if self._rotation or ticket.front:
+        return self._would_wait(ticket, time.monotonic(), self._limits())
+
+    def _would_wait(self, ticket: Ticket, now: float, cfg: KeyLimits) -> bool:
+        if self._rotation or ticket.front or now < self.blocked_until:
             return True
-        now = time.monotonic()
-        if now < self.blocked_until:
-            return True
-        cfg = self._limits()
         limits = self.limits(cfg)
         return bool(limits) and not self._fits(ticket.cost, self._used(now, cfg.window_s), limits)
 
     async def wait(self, ticket: Ticket, on_place: Callable[[int, float], Any] | None = None) -> None:
         """Return when the request may go; raise ``Refusal`` (429) when the wait would pass ``max_wait_s``."""
-        now = time.monotonic()
-        if not self.would_wait(ticket):
-            self._go(ticket, now)  # the fast path: room, and nobody ahead
+        now, cfg = time.monotonic(), self._limits()
+        if not self._would_wait(ticket, now, cfg):
+            self._go(ticket, now, cfg.window_s)  # the fast path: room, and nobody ahead
             return
         ticket.on_place = on_place
         ticket.granted = asyncio.get_running_loop().create_future()
@@ -326,8 +336,8 @@ class FairQueue:
             eta = max(eta, wait + cycles * cfg.window_s)
         return eta
 
-    def _go(self, ticket: Ticket, now: float) -> None:
-        self._used(now, self._limits().window_s)  # the window holds one window's slots, limit or none
+    def _go(self, ticket: Ticket, now: float, window: float) -> None:
+        self._used(now, window)  # the window holds one window's slots, limit or none
         slot = _Slot(now, ticket.cost)
         self._window.append(slot)
         self._count(slot, +1)
@@ -361,7 +371,7 @@ class FairQueue:
                 else:  # served: to the back of the rotation
                     self._rotation.remove(ticket.participant_id)
                     self._rotation.append(ticket.participant_id)
-                self._go(ticket, now)
+                self._go(ticket, now, cfg.window_s)
         if not self._rotation:
             return
         for ticket in self._order():
