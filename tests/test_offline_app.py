@@ -212,7 +212,7 @@ async def test_images_per_minute_counts_images_and_answers_429_like_the_api():
 
 
 def test_images_per_minute_window_frees_room_as_it_slides(offline_server):
-    limited = offline_server(images_per_minute=1, rate_window_s=0.4)
+    limited = offline_server(images_per_minute=1, rate_window_s=2)  # longer than one drawing on a busy machine
     body = {"model": "gpt-image-2", "prompt": "a kite", "size": "256x256", "quality": "low"}
     first = httpx2.post(limited.base_url + "/images/generations", json=body, timeout=30)
     second = httpx2.post(limited.base_url + "/images/generations", json=body, timeout=30)
