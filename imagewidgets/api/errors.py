@@ -217,7 +217,7 @@ class ModerationError(BadRequestError):
         return text + (f"; categories: {', '.join(self.categories)}" if self.categories else "")
 
     def advice(self) -> str | None:
-        return (f"{self.explained()}. Rephrase it, or try moderation='low' on GPT image models; the very same "
+        return (f"{self.explained()}; rephrase it, or try moderation='low' on GPT image models; the very same "
                 "request is not sent again unless retry_refused=True (magics: --retry-refused), as each try may "
                 "be paid")
 
