@@ -72,13 +72,16 @@ async def send_in_line(gateway: "Gateway", call: Call, ticket: Ticket, request: 
     and the connection errors of ``_http``."""
     queue = gateway.queue
     while True:
+        call.stage = "before"  # in line: nothing sent, nothing to charge if the participant leaves
         await queue.wait(ticket, on_place)
+        call.stage = "sending"
         upstream = await _http.open_upstream(gateway.client, "POST", request.url.path[len("/v1"):], content=body,
                                              headers=gateway._upstream_headers(request))
+        call.stage = "answered"
         if upstream.status_code == 429 and await _is_rate_limit(upstream):
             log.info("%s %s: the image service answered 429; back in line", call.participant.label,
                      call.quote.endpoint)
-            queue.requeue(ticket, 429, upstream.headers)
+            queue.requeue(ticket, 429, upstream.headers)  # refused for its rate: not made, not billed
             continue
         queue.answered(ticket, upstream.status_code, upstream.headers)
         return upstream
@@ -156,7 +159,8 @@ class QueuedStream(StreamingResponse):
                 yield await self._upstream_error(upstream)
                 return
             self.relay = RelayResponse(self.gateway, self.call, upstream)
-            self._ended = True  # from here the relay settles or releases
+            self._ended = True  # from here the relay's pump settles, releases or charges a cut stream
+            self.gateway._spawn(self.relay._pump())
             async for chunk in self.relay._relay():
                 yield chunk
         finally:
@@ -199,16 +203,16 @@ class QueuedStream(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             if self.relay is not None:
-                self.relay._finish("the participant left")
-                with anyio.CancelScope(shield=True):
-                    await self.relay.upstream.aclose()
-            elif not self._ended:  # left while in line: nothing is charged, and nothing is sent for nobody
+                self.relay._leave()  # the pump reads on for the usage, as for any stream cut (relay.py)
+            elif not self._ended:
+                # left in line: out of it, released; left as it was sent: the upstream may bill it,
+                # charged the reservation (the proxy's rule for a request abandoned after forwarding)
                 self._ended = True
                 sending = self._sending
                 if sending is not None and not sending.done():
-                    sending.cancel()  # out of the line (FairQueue.wait leaves it on cancel)
+                    sending.cancel()  # FairQueue.wait takes the ticket out of the line on cancel
                 elif sending is not None and not sending.cancelled() and sending.exception() is None:
-                    with anyio.CancelScope(shield=True):  # sent just as they left: the answer is dropped
+                    with anyio.CancelScope(shield=True):
                         await sending.result().aclose()
-                self.gateway.store.release(self.call.ledger_id, None, "left the line")
+                self.gateway._abandon(self.call, asyncio.CancelledError())
                 self.gateway.limiter.release(self.call.participant.id)
