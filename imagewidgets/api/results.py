@@ -12,6 +12,7 @@ import functools
 import hashlib
 import html
 import io
+import math
 import os
 import tempfile
 from contextlib import contextmanager
@@ -31,11 +32,27 @@ __all__ = [
     "PartialImageEvent",
     "CompletedEvent",
     "ResponseEvent",
+    "QueueEvent",
     "StreamEvent",
     "atomic_write",
     "make_folder",
     "private_files",
+    "shown_width",
 ]
+
+#: the widest an image is shown in a notebook output (CSS px); narrower outputs shrink it further
+SHOWN_WIDTH_MAX = 512
+
+
+def shown_width(width: int) -> int:
+    """The CSS width an image of ``width`` pixels is shown at in a notebook: its own width, at most
+    ``SHOWN_WIDTH_MAX`` (and never wider than the output, by the front end's ``max-width: 100%``).
+    Image outputs, previews, grids and the live canvas all use it, so a live view and the final
+    image that replaces it are the same size::
+
+        shown_width(1536)  # 512
+    """
+    return min(width, SHOWN_WIDTH_MAX) if width > 0 else SHOWN_WIDTH_MAX
 
 
 _UMASK = os.umask(0o022)
@@ -367,7 +384,7 @@ class ImageResult:
         title = html.escape(self.revised_prompt or self.prompt or "")
         note = f"\n{self._preview_note()}" if not shown.original and self.carries_manifest else ""
         img = (f'<img src="data:{MIME_TYPES.get(shown.format, self.mime_type)};base64,'
-               f'{base64.b64encode(shown.data).decode()}" width="{min(self.width or 512, 512)}" '
+               f'{base64.b64encode(shown.data).decode()}" width="{shown_width(self.width)}" '
                f'title="{title}{html.escape(note)}" alt="{title}"/>')
         return (f'<figure style="display:inline-block;margin:4px">{self._linked(img)}'
                 f'<figcaption style="font-size:11px;color:#666">{html.escape(label + self._caption())}</figcaption></figure>')
@@ -427,7 +444,7 @@ class ImageResult:
         shown = self.preview_image(preview)
         bundle: dict[str, Any] = {"text/plain": repr(self)}
         meta: dict[str, Any] = {}
-        width = min(self.width, 512) if self.width else None
+        width = shown_width(self.width) if self.width else None
         if not shown.original:
             alt = html.escape(self.revised_prompt or self.prompt or "")
             title = f' title="{html.escape(self._preview_note())}"' if self.carries_manifest else ""
@@ -556,5 +573,27 @@ class ResponseEvent:
     type: Literal["response_event"] = "response_event"
 
 
-#: what a stream yields; ``event.type`` tells the three apart
-StreamEvent = PartialImageEvent | CompletedEvent | ResponseEvent
+@dataclass(frozen=True)
+class QueueEvent:
+    """The request waits in the class gateway's line before the image service has it (said by the
+    gateway before the first frame; the openai SDK skips it): ``text`` is "3rd in line, about 40 s"."""
+
+    position: int
+    eta_s: int
+    text: str
+    type: Literal["queue"] = "queue"
+
+    @classmethod
+    def at(cls, position: int, eta_s: float) -> "QueueEvent":
+        eta = max(1, math.ceil(eta_s))
+        return cls(position, eta, f"{ordinal(position)} in line, about {eta} s")
+
+
+def ordinal(n: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 3 -> '3rd', 11 -> '11th', 22 -> '22nd'."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+#: what a stream yields; ``event.type`` tells them apart
+StreamEvent = PartialImageEvent | CompletedEvent | ResponseEvent | QueueEvent

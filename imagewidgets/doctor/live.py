@@ -157,10 +157,11 @@ def _mask(size: tuple[int, int]) -> bytes:
 
 def _observe_stream(resp) -> Observation:
     from ..api._http import EventSource
+    from ..api.streams import MAX_EVENT_BYTES
 
     obs = Observation(status=resp.status_code)
     try:
-        for sse in EventSource(resp):
+        for sse in EventSource(resp, max_event_size=MAX_EVENT_BYTES):
             if not sse.data or sse.data == "[DONE]":
                 continue
             try:
