@@ -176,7 +176,7 @@ class Gateway:
             try:
                 response = await self._forward(call, request, body)
             except BaseException as e:  # a crash or a cancellation: the row is closed now, not at restart
-                self._abandon(call, e)
+                self.abandon(call, e)
                 raise
             handed_over = isinstance(response, (RelayResponse, QueuedStream))
             return response
@@ -184,7 +184,7 @@ class Gateway:
             if not handed_over:
                 self.limiter.release(who.id)
 
-    def _abandon(self, call: Call, exc: BaseException) -> None:
+    def abandon(self, call: Call, exc: BaseException) -> None:
         """Close the ledger row of a request whose handling failed: released when it cannot have reached
         the upstream, else charged in full (the upstream may bill it; the budget errs on its side)."""
         if call.stage == "before" or (call.stage == "sending" and isinstance(exc, Exception)):
@@ -458,7 +458,7 @@ class Gateway:
     async def _upstream_json(self, method: str, path: str) -> dict | None | Response:
         """A small upstream GET read as JSON: the object, None when it is gone (404), or the answer to send."""
         try:
-            upstream = await _http.open_upstream(self.client, method, path, headers=self._upstream_headers(None))
+            upstream = await _http.open_upstream(self.client, method, path, headers=self.upstream_headers(None))
             try:
                 content = await upstream.aread()
             finally:
@@ -521,7 +521,7 @@ class Gateway:
             return self._refuse(r)
         try:
             upstream = await _http.open_upstream(self.client, request.method, _upstream_path(request),
-                                                 content=body, headers=self._upstream_headers(request),
+                                                 content=body, headers=self.upstream_headers(request),
                                                  params=dict(request.query_params) or None)
             try:
                 content = await upstream.aread()
@@ -536,7 +536,7 @@ class Gateway:
                         headers=self.answer_headers(upstream))
 
     # -- headers and secrets ----------------------------------------------------------------------------
-    def _upstream_headers(self, request: Request | None) -> dict[str, str]:
+    def upstream_headers(self, request: Request | None) -> dict[str, str]:
         headers = {"authorization": f"Bearer {self._key.reveal()}", "accept-encoding": "identity",
                    "user-agent": "imagewidgets-gateway/0.1"}
         for name in FORWARDED_HEADERS:
