@@ -181,8 +181,11 @@ class ImageResult:
     path: Path | None = None
     url: str | None = None
     partial: bool = False
-    #: a masked edit's fidelity outside the mask (``fidelity.OutsideChange.to_dict()``), else None
+    #: a masked edit's fidelity outside the mask (``fidelity.OutsideChange.to_dict()``), else None;
+    #: always of *this* picture (for a ``keep_outside_mask`` composite: the stored composite's)
     outside_mask_change: dict | None = None
+    #: for a ``keep_outside_mask`` composite: the same measure of the API's own picture (``.raw``)
+    raw_outside_mask_change: dict | None = None
     #: with ``keep_outside_mask``: the API's own image, kept beside this composite
     raw_path: Path | None = None
     store_path: str | None = None  # where the store keeps it, relative to the store folder
@@ -258,7 +261,8 @@ class ImageResult:
         if self.raw_path is None or not Path(self.raw_path).is_file():
             return self
         return ImageResult.from_bytes(Path(self.raw_path).read_bytes(), model=self.model, prompt=self.prompt,
-                                      params=self.params, path=Path(self.raw_path))
+                                      revised_prompt=self.revised_prompt, params=self.params,
+                                      outside_mask_change=self.raw_outside_mask_change, path=Path(self.raw_path))
 
     def diff(self, other: Any, mask: Any = None) -> "ImageResult":
         """A heat map over this picture of where it differs from ``other`` (e.g. the parent it was
@@ -293,6 +297,7 @@ class ImageResult:
             "path": str(self.path) if self.path else None,
             "partial": self.partial,
             "outside_mask_change": self.outside_mask_change,
+            "raw_outside_mask_change": self.raw_outside_mask_change,
             "raw_path": str(self.raw_path) if self.raw_path else None,
         }
 
@@ -306,8 +311,10 @@ class ImageResult:
         if self.partial:
             bits.append(f"partial {self.index + 1}")
         if self.outside_mask_change:
+            raw = self.raw_outside_mask_change
             bits.append(f"outside mask changed {self.outside_mask_change['share']:.1%}"
-                        + (" (kept the parent's)" if self.raw_path else ""))
+                        + (f" (kept the parent's; the API's picture {raw['share']:.1%})" if raw
+                           else " (kept the parent's)" if self.raw_path else ""))
         return " · ".join(b for b in bits if b)
 
     def __repr__(self) -> str:

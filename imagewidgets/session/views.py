@@ -76,7 +76,9 @@ def _outside(t: Turn) -> str | None:
     change = img.outside_mask_change if img is not None else None
     if not change:
         return None
-    kept = "; outside kept" if img.raw_path else ""
+    raw = img.raw_outside_mask_change
+    kept = (f"; outside kept (the API's picture: {raw['share']:.1%})" if raw
+            else "; outside kept" if img.raw_path else "")
     return f"{change['share']:.1%} (mean {change['mean_diff']:.1f}){kept}"
 
 
