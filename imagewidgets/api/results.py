@@ -186,6 +186,8 @@ class ImageResult:
     outside_mask_change: dict | None = None
     #: for a ``keep_outside_mask`` composite: the same measure of the API's own picture (``.raw``)
     raw_outside_mask_change: dict | None = None
+    #: the quality the server says it used (a request of "auto", or none, learns it here), when it says
+    served_quality: str | None = None
     #: with ``keep_outside_mask``: the API's own image, kept beside this composite
     raw_path: Path | None = None
     store_path: str | None = None  # where the store keeps it, relative to the store folder
@@ -298,6 +300,7 @@ class ImageResult:
             "partial": self.partial,
             "outside_mask_change": self.outside_mask_change,
             "raw_outside_mask_change": self.raw_outside_mask_change,
+            "served_quality": self.served_quality,
             "raw_path": str(self.raw_path) if self.raw_path else None,
         }
 

@@ -358,7 +358,8 @@ class Store:
             meta = json.loads(r["meta"] or "{}")
             usage = Usage(**meta.pop("usage")) if meta.get("usage") else None
             known = {"model", "prompt", "revised_prompt", "cost", "response_id", "call_id", "request_id",
-                     "created", "params", "outside_mask_change", "raw_outside_mask_change"}
+                     "created", "params", "outside_mask_change", "raw_outside_mask_change",
+                     "served_quality"}
             kw = {k: v for k, v in meta.items() if k in known}
             if meta.get("raw_path"):
                 kw["raw_path"] = self.folder / meta["raw_path"]
