@@ -250,9 +250,10 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
                                      "preview, longest side 768 px (default), another side or format "
                                      "(1024, jpeg, webp:512), or full (the original); the original is "
                                      "always in the store")),
-    "refresh": (("--refresh",), dict(action="store_true",
-                                     help="ask the API again even when this exact request was made before "
-                                     "(by default a repeated request is replayed from the store, at no cost)")),
+    "refresh": (("--fresh", "--refresh"), dict(action="store_true", dest="refresh",
+                                               help="ask the API for a fresh picture even when this exact request "
+                                               "was made before or an unpacked notebook's pack holds it (by default "
+                                               "it is replayed from the store, at no cost, on any backend)")),
 }
 
 #: the options of each magic, by request type: what generations take, what edits add, what variations take

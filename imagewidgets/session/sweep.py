@@ -21,7 +21,6 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ..api.errors import BudgetExceededError
-from .replay import replay_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import SessionCore as Session
@@ -212,7 +211,7 @@ def run_sweep(session: "Session", prompts: Any, *, concurrency: int = 4, progres
     if session.budget_usd is not None:
         from ..api.cost import estimate
 
-        fresh = [r for r in requests if refresh or session.store.find_replay(replay_key(r, session.backend)) is None]
+        fresh = [r for r in requests if session.recorder.stored_answer(r, refresh=refresh) is None]
         need = sum(estimate(r).usd for r in fresh)
         left = session.remaining_usd or 0.0
         if need > left + 1e-12:
