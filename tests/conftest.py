@@ -23,7 +23,12 @@ _RUN_DIR = tempfile.mkdtemp(prefix="imagewidgets-tests-")
 
 def pytest_collection_modifyitems(config, items):
     """Browser tests last: Playwright's sync API keeps an event loop in the main thread while it
-    runs, which would break the anyio/asyncio tests that come after it."""
+    runs, which would break the anyio/asyncio tests that come after it. The tutorial notebooks
+    (run top to bottom by nbval) are ``slow``: the quick run, ``-m "not browser and not slow"``,
+    leaves them out."""
+    for item in items:
+        if str(getattr(item, "path", "")).endswith(".ipynb"):
+            item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "CompletedEvent",
     "ResponseEvent",
     "StreamEvent",
+    "alt_text",
     "atomic_write",
     "make_folder",
     "private_files",
@@ -197,6 +198,12 @@ class ImageResult:
         """The hex SHA-256 of the image bytes (the store indexes images by it)."""
         return hashlib.sha256(self.data).hexdigest()
 
+    @property
+    def alt_text(self) -> str:
+        """What the picture shows, for screen readers: the revised prompt, else the prompt (every
+        ``<img>`` the package writes carries it as ``alt``)."""
+        return alt_text(self.revised_prompt, self.prompt)
+
     def cost_breakdown(self):
         """``cost.breakdown`` of this image's usage: text input, image input and output, each priced
         (None without usage, e.g. dall-e, priced per image)."""
@@ -332,7 +339,7 @@ class ImageResult:
         Not ``_repr_html_``: IPython would add it beside the image's own mime type and
         notebooks would store every image twice."""
         shown = self._preview(preview)
-        title = html.escape(self.revised_prompt or self.prompt or "")
+        title = html.escape(self.alt_text)
         img = (f'<img src="data:{MIME_TYPES.get(shown.format, self.mime_type)};base64,'
                f'{base64.b64encode(shown.data).decode()}" width="{min(self.width or 512, 512)}" '
                f'title="{title}" alt="{title}"/>')
@@ -382,20 +389,15 @@ class ImageResult:
         bundle: dict[str, Any] = {"text/plain": repr(self)}
         meta: dict[str, Any] = {}
         width = min(self.width, 512) if self.width else None
-        if not shown.original:
-            alt = html.escape(self.revised_prompt or self.prompt or "")
-            img = (f'<img src="data:{MIME_TYPES[shown.format]};base64,{base64.b64encode(shown.data).decode()}"'
-                   + (f' width="{width}"' if width else "") + f' alt="{alt}"/>')
-            bundle["text/html"] = self._linked(img)
-        elif self.format in ("png", "jpeg", "gif"):
-            mime = self.mime_type
-            bundle[mime] = base64.b64encode(self.data).decode()
-            meta[mime] = {"width": width}
-        elif self.format == "svg":
+        if self.format == "svg" and shown.original:
             bundle["image/svg+xml"] = self.data.decode("utf-8", "replace")
-        else:  # webp has no renderer in every frontend: an <img> with a data URL shows it
-            bundle["text/html"] = self._linked(f'<img src="{self.data_url()}"'
-                                               + (f' width="{width}"' if width else "") + "/>")
+        else:
+            # an <img> of our own, never a bare image/png: front ends draw those without alt text,
+            # and screen readers need the picture's words (the preview's, or the original's)
+            mime = MIME_TYPES.get(shown.format, self.mime_type)
+            img = (f'<img src="data:{mime};base64,{base64.b64encode(shown.data).decode()}"'
+                   + (f' width="{width}"' if width else "") + f' alt="{html.escape(self.alt_text)}"/>')
+            bundle["text/html"] = self._linked(img)
         meta["imagewidgets"] = self.output_metadata(shown)
         return bundle, meta
 
@@ -511,3 +513,15 @@ class ResponseEvent:
 
 #: what a stream yields; ``event.type`` tells the three apart
 StreamEvent = PartialImageEvent | CompletedEvent | ResponseEvent
+
+
+def alt_text(revised_prompt: str | None, prompt: str | None) -> str:
+    """Alt text for a picture: the revised prompt (what the model says it drew), else the prompt, on
+    one line, without the offline renderer's note (the output says which backend drew it)."""
+    from .config import OFFLINE_NOTE
+
+    text = " ".join((revised_prompt or prompt or "").split())
+    for cut in (f", {OFFLINE_NOTE})", f" ({OFFLINE_NOTE})"):
+        if text.endswith(cut):
+            text = text[: -len(cut)] + (")" if cut.startswith(",") else "")
+    return text or "an image with no prompt"

@@ -115,7 +115,8 @@ class SweepResult:
                     row = self.rows[i]
                     cost = f"${row['cost_usd']:.4f}" if row["cost_usd"] else row["status"]
                     tds.append(f'<td><img src="{thumbnail_url(image, 192)}" width="192" '
-                               f'title="{html.escape(turn.id)}"/><br/><small>{html.escape(cost)}</small></td>')
+                               f'title="{html.escape(turn.id)}" alt="{html.escape(image.alt_text)}"/><br/>'
+                               f'<small>{html.escape(cost)}</small></td>')
                 else:
                     err = self.errors[i] if i is not None else ""
                     tds.append(f'<td><small style="color:#c0392b">{html.escape(err or "-")}</small></td>')

@@ -16,6 +16,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from ..api.config import OFFLINE_NOTE
+from ..api.results import alt_text
 from .turns import Turn
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -275,7 +276,8 @@ class HistoryTable(_Page):
         notes = any(without_offline_note(r["revised_prompt"]) != r["revised_prompt"] for r in self.rows)
         for t, r in zip(self.turns, self.rows):
             thumb = self.thumb_url(t)
-            pic = f'<img src="{thumb}" width="{self.thumb_px}"/>' if thumb else ""
+            pic = f'<img src="{thumb}" width="{self.thumb_px}" alt="{_esc(alt_text(t.revised_prompt, t.prompt))}"/>' \
+                if thumb else ""
             cells = self._cells(r)
             head = head or "<tr>" + "".join(f"<th>{_esc(c)}</th>" for c, _ in cells) + "<th>image</th></tr>"
             tds = []
@@ -350,7 +352,8 @@ class Lineage(_Page):
                 continue
             url = src(t, px)
             cls = "iw-node iw-current" if t.id == self.current_id else "iw-node"
-            pic = f'<img src="{_esc(url)}" width="{px}"/>' if url else ""
+            pic = (f'<img src="{_esc(url)}" width="{px}" alt="{_esc(alt_text(t.revised_prompt, t.prompt))}"/>'
+                   if url else "")
             sibling = f" · variant #{t.variant + 1}" if t.variant is not None else ""
             label = (f"<span><b>#{self.numbers.get(t.id, '?')} {_esc(t.kind)}</b>{sibling} <span class='iw-muted'>"
                      f"{_esc(t.id)} · {_esc(t.status)}{_esc(self._from(t))}</span><br/>{_esc((t.prompt or '')[:80])}</span>")

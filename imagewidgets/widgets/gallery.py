@@ -14,6 +14,7 @@ import ipywidgets as W
 from ipycanvas import Canvas
 from traitlets import Unicode
 
+from ..api.results import alt_text
 from ._util import reported
 
 __all__ = ["Gallery", "thumbnail"]
@@ -201,6 +202,7 @@ class Gallery(W.VBox):
         source = W.Image(value=thumb.data, format=thumb.format)
         canvas = Canvas(width=w, height=h, layout=W.Layout(width=f"{w}px", height=f"{h}px"))
         canvas.add_class("iw-thumb")
+        canvas.tooltip = alt_text(turn.revised_prompt, turn.prompt)  # a canvas has no alt: its title says it
         canvas._iw_source = source  # keep the Image model alive as long as the canvas
         canvas.draw_image(source, 0, 0)
         canvas.on_client_ready(lambda: canvas.draw_image(source, 0, 0))  # a new view starts blank

@@ -7,6 +7,7 @@ from this" button that makes it the base of the next edit (``session.continue_fr
 
 from __future__ import annotations
 
+import base64
 import html
 from typing import Any, Optional
 
@@ -38,7 +39,10 @@ class VariantGrid(W.VBox):
         for k, (turn, index) in enumerate(self.items):
             image = turn.images[index]
             data, fmt, w, h = thumbnail(image, thumb_size)
-            picture = W.Image(value=data, format=fmt, layout=W.Layout(width=f"{w}px", height=f"{h}px"))
+            # an <img> with alt text (ipywidgets' Image has none): what screen readers say is the picture
+            src = f"data:image/{'jpeg' if fmt == 'jpg' else fmt};base64,{base64.b64encode(data).decode()}"
+            picture = W.HTML(f'<img src="{src}" width="{w}" height="{h}" alt="{html.escape(image.alt_text)}"/>',
+                             layout=W.Layout(width=f"{w}px", height=f"{h}px"))
             cost = f" · ${image.cost:.4f}" if image.cost else ""
             caption = W.HTML(f"<b>#{k + 1}</b> <span style='color:#666'>{html.escape(turn.id)}{cost}</span>")
             button = W.Button(description=f"continue from #{k + 1}", icon="share",
