@@ -23,6 +23,10 @@ from imagewidgets.api.results import CompletedEvent, ImageResult, ImageSet, Part
 
 from .spec_server import SpecServer, png
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 
 def make(server: SpecServer, sleeps: list | None = None, **kw) -> Client:
     retry = RetryPolicy(max_retries=kw.pop("max_retries", 3), sleep=(sleeps.append if sleeps is not None else None))

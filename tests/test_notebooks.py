@@ -29,7 +29,7 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SANITIZE = NOTEBOOKS / "sanitize.cfg"
 PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 EXPECTED = ["01-quickstart", "02-edits-and-masks", "03-multi-turn", "04-streaming-and-studio",
-            "05-costs-and-sweeps", "06-workshop-offline"]
+            "05-costs-and-sweeps", "06-workshop-offline", "07-characters-and-storyboards"]
 MAX_BYTES = 3 * 1024 * 1024
 CHECK = "# NBVAL_CHECK_OUTPUT"
 #: what must not survive sanitizing in a checked output (it would differ on the next run)
@@ -136,7 +136,11 @@ def regenerate(names: list[str] | None = None, timeout: int = 300) -> None:
     """Execute notebooks as the tests do and save them with their outputs, temp paths scrubbed."""
     from nbclient import NotebookClient
 
+    sys.path.insert(0, str(NOTEBOOKS.parent))
+    from tests.conftest import PINNED_TODAY
+
     run_dir = tempfile.mkdtemp(prefix="imagewidgets-notebooks-")
+    os.environ["IMAGEWIDGETS_TODAY"] = PINNED_TODAY.isoformat()  # the suite's day: outputs stay stable
     for var in _ENV_VARS:
         os.environ.pop(var, None)
     os.environ["IMAGEWIDGETS_HOME"] = os.path.join(run_dir, "home")

@@ -18,6 +18,11 @@ from imagewidgets.offline.server import OfflineServer
 from imagewidgets.session.replay import replay_key
 from tests.spec_server import png
 from tests.wire import RecordingTransport
+import pytest
+
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
 
 LOW = {"size": "1024x1024", "quality": "low"}
 REPO = Path(__file__).resolve().parents[1]

@@ -23,6 +23,10 @@ from imagewidgets.offline.server import OfflineServer, embedded_server
 from imagewidgets.session.session import default_session
 from tests.wire import RecordingTransport
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 LOW = {"size": "1024x1024", "quality": "low"}
 REPO = Path(__file__).resolve().parents[1]
 
