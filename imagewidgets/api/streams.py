@@ -23,6 +23,12 @@ from .decode import stream_events
 from .errors import APIConnectionError, StreamError
 from .results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, StreamEvent
 
+#: the largest server-sent event read (bytes): one event carries a whole image as base64, and the
+#: API's frames are photographs (a 1024x1024 PNG is 1.5-2.5 MB, 2-3.4 MB as base64; a 4K one ten
+#: times that) -- the SSE parser's own default, 1 MiB, cut real streams. Still bounded: a server
+#: that never ends an event cannot fill the memory.
+MAX_EVENT_BYTES = 64 * 2**20
+
 #: writes a completed image to disk and returns it with its path (the client's ``save``)
 Saver = Callable[[ImageResult], ImageResult]
 
@@ -101,7 +107,7 @@ class ImageStream(_StreamView):
 
     def __iter__(self) -> Iterator[StreamEvent]:
         try:
-            for sse in EventSource(self._response):
+            for sse in EventSource(self._response, max_event_size=MAX_EVENT_BYTES):
                 yield from self._state.events(sse)
             self._state.finish()
         except CONNECTION_ERRORS as e:
@@ -137,7 +143,7 @@ class AsyncImageStream(_StreamView):
 
     async def __aiter__(self) -> AsyncIterator[StreamEvent]:
         try:
-            async for sse in EventSource(self._response).__aiter__():
+            async for sse in EventSource(self._response, max_event_size=MAX_EVENT_BYTES).__aiter__():
                 for ev in self._state.events(sse):
                     yield ev
             self._state.finish()

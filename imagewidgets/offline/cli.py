@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calendar", choices=("on", "off"),
                    help="on (default): models past their shutdown date answer 404 model_not_found, as the "
                         "live API; off: serve every model in the table (old notebooks)")
+    p.add_argument("--background-wait", type=float, metavar="SECONDS",
+                   help="background Responses turns stay queued this long before they are drawn (default 0.5)")
     p.add_argument("--require-api-key", metavar="KEY", help="answer 401 unless 'Authorization: Bearer KEY'")
     p.add_argument("--max-body", type=float, metavar="MB",
                    help="answer 413 to a request body above MB (default 100: one 50 MB image as base64 JSON)")
@@ -85,6 +87,7 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
         require_api_key=args.require_api_key, max_body_mb=args.max_body, max_header_kb=args.max_header,
         body_timeout_s=args.body_timeout, batch_rate=args.batch_rate, batch_fail_rate=args.batch_fail_rate,
         as_of=args.as_of, calendar=None if args.calendar is None else args.calendar == "on",
+        background_s=args.background_wait,
     )
 
 
