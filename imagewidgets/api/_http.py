@@ -27,6 +27,9 @@ __all__ = [
     "new_client",
     "new_async_client",
     "parse_retry_after",
+    "sse_events",
+    "asse_events",
+    "QUEUE_EVENT",
     "new_upstream_client",
     "open_upstream",
     "passthrough",
@@ -119,6 +122,78 @@ async def passthrough(response: httpx.Response):
     (Raw bytes: the gateway asks its upstream for ``Accept-Encoding: identity``.)"""
     async for chunk in response.aiter_raw():
         yield chunk
+
+
+#: the name given to the class gateway's ``: imagewidgets.queue {...}`` comments (its line, gateway/line.py)
+QUEUE_EVENT = "imagewidgets.queue"
+_QUEUE_COMMENT = ": imagewidgets.queue {"
+
+
+class _QueueComments:
+    """Lets every line through to the SSE parser, the gateway's queue comments turned into events of
+    their own (``event: imagewidgets.queue``): other readers drop comments, as SSE says."""
+
+    def __init__(self) -> None:
+        self._tail: list[str] = []
+
+    def __call__(self, text: str) -> str:
+        if "\n" not in text:  # a piece of a long line (a frame's base64): held until its end arrives
+            self._tail.append(text)
+            return ""
+        head, _, rest = ("".join(self._tail) + text).rpartition("\n")
+        self._tail = [rest] if rest else []
+        if _QUEUE_COMMENT in head:
+            head = "\n".join(f"event: {QUEUE_EVENT}\ndata: {line[len(_QUEUE_COMMENT) - 1:]}"
+                             if line.startswith(_QUEUE_COMMENT) else line for line in head.split("\n"))
+        return head + "\n"
+
+    def flush(self) -> str:
+        return "".join(self._tail)
+
+
+def sse_events(response: Response, max_event_size: int | None = None):
+    """The server-sent events of ``response``, the gateway's queue comments among them (``QUEUE_EVENT``);
+    an event larger than ``max_event_size`` bytes (default: the parser's own) is an error."""
+    comments = _QueueComments()
+
+    def text():
+        for chunk in response.iter_text():
+            passed = comments(chunk)
+            if passed:
+                yield passed
+        yield comments.flush()
+
+    kw = {} if max_event_size is None else {"max_event_size": max_event_size}
+    return iter(EventSource(_TextOnly(response, text()), **kw))  # type: ignore[arg-type]  # reads what _TextOnly has
+
+
+def asse_events(response: Response, max_event_size: int | None = None):
+    """``sse_events`` for an async response."""
+    comments = _QueueComments()
+
+    async def text():
+        async for chunk in response.aiter_text():
+            passed = comments(chunk)
+            if passed:
+                yield passed
+        yield comments.flush()
+
+    kw = {} if max_event_size is None else {"max_event_size": max_event_size}
+    return EventSource(_TextOnly(response, text()), **kw).__aiter__()  # type: ignore[arg-type]
+
+
+class _TextOnly:
+    """The response as ``EventSource`` reads it (headers, request, text), its text filtered first."""
+
+    def __init__(self, response: Response, text) -> None:
+        self._response, self._text = response, text
+        self.headers, self.request = response.headers, response.request
+
+    def iter_text(self):
+        return self._text
+
+    def aiter_text(self):
+        return self._text
 
 
 def parse_retry_after(headers) -> float | None:
