@@ -94,7 +94,8 @@ class SessionCore:
 
     def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Client | None = None,
                  api: str | None = None, model: str | None = None, budget_usd: float | None = None,
-                 async_client: AsyncClient | Callable[[], AsyncClient] | None = None, **defaults: Any) -> None:
+                 async_client: AsyncClient | Callable[[], AsyncClient] | None = None, replay: bool = True,
+                 **defaults: Any) -> None:
         if api not in (None, "images", "responses"):
             raise ParamError("api", api, "'images', 'responses' or None (chosen per model)")
         refuse_unknown(defaults, REQUEST_OPTIONS | {"folder", "client", "api", "model", "budget_usd",
@@ -116,6 +117,7 @@ class SessionCore:
         self.budget.reserved = outstanding_usd(self.store, name)
         self.recorder = TurnRecorder(self.store, self.tree, self.budget, name=name, backend=self.backend,
                                      secrets=self._secrets)
+        self.recorder.replay = bool(replay)
 
     def __repr__(self) -> str:
         count, spent_usd = self.store.ledger(self.name)  # the store says: no turn is read for a repr
@@ -181,6 +183,15 @@ class SessionCore:
     @budget_usd.setter
     def budget_usd(self, value: float | None) -> None:
         self.budget.limit_usd = value
+
+    @property
+    def replay(self) -> bool:
+        """False: every call asks the API, even one the store (or an unpacked pack) could answer."""
+        return self.recorder.replay
+
+    @replay.setter
+    def replay(self, value: bool) -> None:
+        self.recorder.replay = bool(value)
 
     @property
     def remaining_usd(self) -> float | None:

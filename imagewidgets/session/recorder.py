@@ -48,6 +48,8 @@ class TurnRecorder:
         self.store, self.tree, self.budget = store, tree, budget
         self.name, self.backend = name, backend
         self._secrets = secrets
+        #: False: every request asks the API, even one the store could answer (``Session(replay=False)``)
+        self.replay = True
         self._held: dict[str, tuple[float, float]] = {}  # turn id -> (dollars held, when it was sent)
 
     # -- the public steps ---------------------------------------------------------------------
@@ -69,7 +71,7 @@ class TurnRecorder:
             model=req.model, params=redact(request_params(req), secrets), inputs=request_inputs(req),
             created=time.time(), replay_key=key, backend=self.backend, owner=this_process(), group_id=group_id,
         )
-        hit = None if refresh else self.store.find_replay(key)
+        hit = self.stored_answer(req, key_extra, refresh=refresh, key=key)
         if hit is not None:
             if reserved:
                 self._release(reserved)
@@ -219,6 +221,15 @@ class TurnRecorder:
         """A request that failed: the error (secrets cut out) on the turn, any frames a stream
         stored kept, the budget hold released, the callbacks told."""
         usd, started = self._held.pop(turn.id, (0.0, time.perf_counter()))
+        if _unreached(err) and self.store.has_packed() and not self.store.load_images(turn):
+            # an unpacked notebook re-run where its backend cannot be reached: nothing was sent or
+            # paid, and a shared store is not filled with failed turns (the error is still raised)
+            try:
+                self.store.forget_turn(turn.id)
+                self.tree.discard(turn)
+            finally:
+                self._release(usd)
+            return
         turn.status = "failed"
         turn.error = redact(f"{type(err).__name__}: {err}", self.secrets())
         turn.elapsed_s = time.perf_counter() - started
@@ -240,10 +251,26 @@ class TurnRecorder:
     def reserve_all(self, reqs: list[ImageRequest], refresh: bool = False) -> list[float]:
         """Hold the estimate of every request that will be sent (replays are free) at once, or refuse
         them all before anything is sent; pass each share to ``begin(reserved=...)``."""
-        usds = [0.0 if not refresh and self.store.find_replay(replay_key(r, self.backend)) is not None
-                else estimate(r).usd for r in reqs]
+        usds = [0.0 if self.stored_answer(r, refresh=refresh) is not None else estimate(r).usd for r in reqs]
         self.budget.hold(sum(usds))
         return usds
+
+    def stored_answer(self, req: ImageRequest, key_extra: dict | None = None, *, refresh: bool = False,
+                      key: str | None = None) -> Turn | None:
+        """The stored turn that answers ``req`` for free: one made by the identical request on this
+        backend, else one restored from a pack (a shared notebook shows its pictures on any backend).
+        None when ``refresh`` (or the session's ``replay=False``) asks for fresh pictures."""
+        if refresh or not self.replay:
+            return None
+        hit = self.store.find_replay(key or replay_key(req, self.backend, key_extra))
+        if hit is not None:
+            return hit
+        for backend in self.store.packed_backends():
+            if backend != self.backend:
+                hit = self.store.find_replay(replay_key(req, backend, key_extra), packed_only=True)
+                if hit is not None:
+                    return hit
+        return None
 
     def release(self, usd: float) -> None:
         """Give back dollars held by ``reserve_all`` for a request that was never begun."""
@@ -271,3 +298,10 @@ class TurnRecorder:
                 on_event(CompletedEvent(result=img))
         self.tree.notify(turn)
         return turn
+
+
+def _unreached(err: BaseException) -> bool:
+    """A request that never reached its server: no connection (a timeout after sending may have been billed)."""
+    from ..api.errors import APIConnectionError, APITimeoutError
+
+    return isinstance(err, APIConnectionError) and not (isinstance(err, APITimeoutError) and err.sent)
