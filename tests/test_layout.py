@@ -254,7 +254,7 @@ KNOWN_CIRCLES = {
                "offline.imaging", "offline.provenance_api", "offline.responses_api", "offline.responses_stored",
                "offline.server", "offline.state"}),
     # motifs for edits live in their own module and register into the motif table
-    frozenset({"offline._motifs", "offline._objects"}),
+    frozenset({"offline._motifs", "offline._objects", "offline._things", "offline._animals", "offline._critters"}),
     # ``imagewidgets demo`` formats its help like the other commands
     frozenset({"cli", "demo"}),
 }
