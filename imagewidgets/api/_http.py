@@ -19,6 +19,9 @@ from httpx2 import EventSource
 __all__ = [
     "httpx",
     "EventSource",
+    "MAX_EVENT_BYTES",
+    "EventTooLarge",
+    "event_source",
     "Response",
     "DEFAULT_TIMEOUT",
     "TIMEOUT_ERRORS",
@@ -41,6 +44,51 @@ TIMEOUT_ERRORS = (httpx.TimeoutException,)
 #: the request went out whole and no answer came in time (connect/write/pool timeouts are before)
 SENT_TIMEOUT_ERRORS = (httpx.ReadTimeout,)
 CONNECTION_ERRORS = (httpx.TransportError,)  # connect errors, resets, protocol errors (timeouts checked first)
+
+#: The largest server-sent event a stream may carry (64 MiB). The API's largest picture is
+#: 3840x2160; even incompressible (4 bytes a pixel, 33.2 MB) it is 44.2 MB as base64, plus a few
+#: hundred bytes of JSON. httpx2's default (1 MiB) cut every stream whose image was over ~786 KB,
+#: i.e. most real 1024x1024 PNGs; above this bound an event is not an image and is refused.
+MAX_EVENT_BYTES = 64 * 1024 * 1024
+
+
+class EventTooLarge(Exception):
+    """A server-sent event grew past ``MAX_EVENT_BYTES`` (raised by the iterators of ``event_source``)."""
+
+
+class _BoundedEvents:
+    """``EventSource`` with ``MAX_EVENT_BYTES``, its size error raised as ``EventTooLarge``."""
+
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        self._source = EventSource(response, max_event_size=limit)
+        self.limit = limit
+
+    def _too_large(self, e: Exception) -> Exception:
+        # httpx2 says "Server-sent event exceeded the N byte limit."; its other SSEError is the content type
+        if "exceeded" in str(e):
+            return EventTooLarge(f"a server-sent event was larger than {self.limit:,} bytes "
+                                 f"({self.limit / 2**20:.0f} MiB), more than any image the API makes "
+                                 "(3840x2160 as base64 is at most 44.2 MB)")
+        return e
+
+    def __iter__(self):
+        try:
+            yield from self._source
+        except httpx.SSEError as e:
+            raise self._too_large(e) from e
+
+    async def __aiter__(self):
+        try:
+            async for sse in self._source.__aiter__():
+                yield sse
+        except httpx.SSEError as e:
+            raise self._too_large(e) from e
+
+
+def event_source(response: httpx.Response, limit: int = MAX_EVENT_BYTES) -> _BoundedEvents:
+    """The events of a ``text/event-stream`` answer, each at most ``limit`` bytes (``MAX_EVENT_BYTES``:
+    the one bound every stream reader here uses)."""
+    return _BoundedEvents(response, limit)
 
 
 #: The headers that identify the account: sent to the configured API origin and nowhere else.

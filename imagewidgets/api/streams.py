@@ -11,6 +11,10 @@
 
 A stream always closes its connection (``with``, or when exhausted); an error event in the
 middle raises (``StreamError``, or ``ModerationError`` for a moderation block).
+
+Any image the API makes fits in a stream: each event may be up to ``MAX_EVENT_BYTES`` (64 MiB,
+above the base64 of an incompressible 3840x2160 picture); a larger event is a ``StreamError``
+that names the bound.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import json
 from typing import Any, AsyncIterator, Callable, Iterator
 
-from ._http import CONNECTION_ERRORS, EventSource, Response
+from ._http import CONNECTION_ERRORS, MAX_EVENT_BYTES, EventTooLarge, Response, event_source
 from .decode import stream_events
 from .errors import APIConnectionError, StreamError
 from .results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, StreamEvent
@@ -26,7 +30,7 @@ from .results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, S
 #: writes a completed image to disk and returns it with its path (the client's ``save``)
 Saver = Callable[[ImageResult], ImageResult]
 
-__all__ = ["ImageStream", "AsyncImageStream"]
+__all__ = ["ImageStream", "AsyncImageStream", "MAX_EVENT_BYTES"]
 
 
 class _StreamState:
@@ -101,9 +105,11 @@ class ImageStream(_StreamView):
 
     def __iter__(self) -> Iterator[StreamEvent]:
         try:
-            for sse in EventSource(self._response):
+            for sse in event_source(self._response):
                 yield from self._state.events(sse)
             self._state.finish()
+        except EventTooLarge as e:
+            raise StreamError(f"the stream was refused: {e}") from None
         except CONNECTION_ERRORS as e:
             raise APIConnectionError(f"the stream was cut: {e}") from e
         finally:
@@ -137,10 +143,12 @@ class AsyncImageStream(_StreamView):
 
     async def __aiter__(self) -> AsyncIterator[StreamEvent]:
         try:
-            async for sse in EventSource(self._response).__aiter__():
+            async for sse in event_source(self._response).__aiter__():
                 for ev in self._state.events(sse):
                     yield ev
             self._state.finish()
+        except EventTooLarge as e:
+            raise StreamError(f"the stream was refused: {e}") from None
         except CONNECTION_ERRORS as e:
             raise APIConnectionError(f"the stream was cut: {e}") from e
         finally:

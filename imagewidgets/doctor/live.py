@@ -135,11 +135,11 @@ def _mask(size: tuple[int, int]) -> bytes:
 # -- one side: send the script, observe the answers -----------------------------------------------
 
 def _observe_stream(resp) -> Observation:
-    from ..api._http import EventSource
+    from ..api._http import event_source
 
     obs = Observation(status=resp.status_code)
     try:
-        for sse in EventSource(resp):
+        for sse in event_source(resp):
             if not sse.data or sse.data == "[DONE]":
                 continue
             try:

@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="batches: this share of requests fails, into the error file (default: --fail-rate)")
     p.add_argument("--as-of", metavar="YYYY-MM-DD",
                    help="play the calendar: answer models shut down by this day with 404 model_not_found")
+    p.add_argument("--pictures", choices=("drawn", "realistic"),
+                   help="drawn: flat pictures, small files (default); realistic: with grain, files the size "
+                        "of the API's (a 1024x1024 PNG ~2 MB)")
     p.add_argument("--require-api-key", metavar="KEY", help="answer 401 unless 'Authorization: Bearer KEY'")
     p.add_argument("--max-body", type=float, metavar="MB",
                    help="answer 413 to a request body above MB (default 100: one 50 MB image as base64 JSON)")
@@ -80,7 +83,7 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
         low_allowed_words=words(args.low_allowed_words) if args.low_allowed_words is not None else None,
         require_api_key=args.require_api_key, max_body_mb=args.max_body, max_header_kb=args.max_header,
         body_timeout_s=args.body_timeout, batch_rate=args.batch_rate, batch_fail_rate=args.batch_fail_rate,
-        as_of=args.as_of,
+        as_of=args.as_of, pictures=args.pictures,
     )
 
 

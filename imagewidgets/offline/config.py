@@ -29,6 +29,7 @@ field                          environment variable                         ``se
 ``batch_rate``                 ``IMAGEWIDGETS_OFFLINE_BATCH_RATE``          ``--batch-rate``
 ``batch_fail_rate``            ``IMAGEWIDGETS_OFFLINE_BATCH_FAIL_RATE``     ``--batch-fail-rate``
 ``as_of``                      ``IMAGEWIDGETS_OFFLINE_AS_OF``               ``--as-of``
+``pictures``                   ``IMAGEWIDGETS_OFFLINE_PICTURES``            ``--pictures``
 =============================  ===========================================  ======================
 
 Word lists are comma-separated in the environment and on the command line; booleans take
@@ -104,8 +105,14 @@ class OfflineConfig:
     #: play the calendar: on this day (``YYYY-MM-DD``) models past their shutdown date are
     #: answered 404 ``model_not_found`` as api.openai.com does (None: every model is served)
     as_of: str | None = None
+    #: "drawn": the renderer's flat pictures (small files); "realistic": with grain, files the size
+    #: and entropy of the API's (a 1024x1024 PNG 1.5-2.5 MB; JPEG/WebP by output_compression), for
+    #: tests and rehearsals of what real pictures cost in bandwidth, disk and memory
+    pictures: str = "drawn"
 
     def __post_init__(self) -> None:
+        if self.pictures not in ("drawn", "realistic"):
+            raise ValueError(f"pictures={str(self.pictures)[:40]!r}: expected drawn or realistic")
         if self.as_of is not None:
             object.__setattr__(self, "as_of", parse_day(self.as_of))
 
