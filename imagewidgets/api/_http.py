@@ -85,10 +85,10 @@ class _BoundedEvents:
             raise self._too_large(e) from e
 
 
-def event_source(response: httpx.Response, limit: int = MAX_EVENT_BYTES) -> _BoundedEvents:
-    """The events of a ``text/event-stream`` answer, each at most ``limit`` bytes (``MAX_EVENT_BYTES``:
-    the one bound every stream reader here uses)."""
-    return _BoundedEvents(response, limit)
+def event_source(response: httpx.Response, limit: int | None = None) -> _BoundedEvents:
+    """The events of a ``text/event-stream`` answer, each at most ``limit`` bytes (default
+    ``MAX_EVENT_BYTES``: the one bound every stream reader here uses)."""
+    return _BoundedEvents(response, MAX_EVENT_BYTES if limit is None else limit)
 
 
 #: The headers that identify the account: sent to the configured API origin and nowhere else.

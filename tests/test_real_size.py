@@ -1,0 +1,150 @@
+"""Real-size pictures: streams carry any image the API makes, the twin draws files the size of the
+API's, and a session holds paths, not pictures (memory flat in the number of turns)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gc
+import json
+
+import httpx2
+import pytest
+
+from imagewidgets import AsyncClient, Client, Session
+from imagewidgets.api import _http
+from imagewidgets.api.errors import StreamError
+from imagewidgets.api.results import ImageResult, clear_read_cache
+from tests.gateway_fixtures import UPSTREAM_KEY
+
+pytestmark = [pytest.mark.pictures("realistic"), pytest.mark.timeout(300),
+              pytest.mark.filterwarnings("ignore:sizes above 2560x1440 are experimental")]
+
+MODEL = "gpt-image-2"
+#: a 1024x1024 PNG at high quality is ~2.2 MB in realistic mode; 2400x2400 is ~12 MB
+SIZES = {"2.3 MB": ("1024x1024", 2_000_000, 3_000_000), "12 MB": ("2400x2400", 11_000_000, 14_000_000)}
+
+
+def _ask(size: str) -> dict:
+    return {"model": MODEL, "size": size, "quality": "high", "output_format": "png"}
+
+
+def _expected(base_url: str, prompt: str, size: str) -> bytes:
+    """The same picture asked for without streaming (the twin draws the same bytes either way)."""
+    with Client(base_url=base_url, api_key="k", save_dir=None, max_retries=0) as c:
+        return c.generate(prompt, **_ask(size)).data
+
+
+@pytest.mark.parametrize("label", list(SIZES))
+def test_client_and_async_client_stream_api_size_finals_and_three_partials_whole(offline_server, label):
+    size, low, high = SIZES[label]
+    server = offline_server()
+    assert server.config.pictures == "realistic"
+    prompt = f"a lighthouse at dusk, {label}"
+    expected = _expected(server.base_url, prompt, size)
+    assert low < len(expected) < high  # a real picture's size, far above httpx2's 1 MiB event default
+
+    with Client(base_url=server.base_url, api_key="k", save_dir=None, max_retries=0) as c:
+        with c.generate(prompt, stream=True, partial_images=3, **_ask(size)) as stream:
+            kinds = [ev.type for ev in stream]
+        assert kinds == ["partial_image"] * 3 + ["completed"]
+        assert stream.result.data == expected
+        assert all(len(p.data) > low * 0.8 for p in stream.partials)  # partials are full-size pictures too
+
+    async def run() -> tuple[list[str], bytes]:
+        async with AsyncClient(base_url=server.base_url, api_key="k", save_dir=None, max_retries=0) as ac:
+            stream = await ac.generate(prompt, stream=True, partial_images=3, **_ask(size))
+            async with stream:
+                kinds = [ev.type async for ev in stream]
+            return kinds, stream.result.data
+
+    kinds, data = asyncio.run(run())
+    assert kinds == ["partial_image"] * 3 + ["completed"]
+    assert data == expected
+
+
+def test_the_gateway_relays_api_size_streams_whole(offline_server, tmp_path):
+    from imagewidgets.gateway import ClassRules, GatewayServer
+
+    upstream = offline_server(require_api_key=UPSTREAM_KEY)
+    with GatewayServer(upstream.base_url, api_key=UPSTREAM_KEY, db=tmp_path / "g.sqlite3",
+                       rules=ClassRules(requests_per_minute=None)) as gw:
+        [(who, token)] = gw.store.add_participants(1, budget_usd=10.0)
+        for label, (size, low, high) in SIZES.items():
+            prompt = f"an owl of river water, {label}"
+            expected = _expected_via(upstream.base_url, prompt, size)
+            with Client(base_url=gw.base_url, api_key=token, save_dir=None, max_retries=0) as c:
+                with c.generate(prompt, stream=True, partial_images=3, **_ask(size)) as stream:
+                    kinds = [ev.type for ev in stream]
+            assert kinds == ["partial_image"] * 3 + ["completed"], label
+            assert low < len(stream.result.data) < high and stream.result.data == expected, label
+        rows = gw.store.ledger(who.id)
+        assert [r["state"] for r in rows] == ["settled", "settled"]  # each relayed image was charged
+
+
+def _expected_via(base_url: str, prompt: str, size: str) -> bytes:
+    with Client(base_url=base_url, api_key=UPSTREAM_KEY, save_dir=None, max_retries=0) as c:
+        return c.generate(prompt, **_ask(size)).data
+
+
+def _sse(payload_bytes: int) -> bytes:
+    b64 = base64.b64encode(b"\0" * payload_bytes).decode()
+    data = {"type": "image_generation.completed", "b64_json": b64, "size": "1024x1024", "output_format": "png"}
+    return f"event: image_generation.completed\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def test_an_event_above_the_documented_bound_is_a_stream_error_naming_it(monkeypatch):
+    """No hidden limit below real pictures, and a clear error above the bound (shrunk here to 1 MiB
+    so the test sends 1.5 MB, not 64 MiB)."""
+    assert _http.MAX_EVENT_BYTES >= 44_300_000  # the base64 of an incompressible 3840x2160 RGBA picture
+    monkeypatch.setattr(_http, "MAX_EVENT_BYTES", 1 << 20)
+    body = _sse(1_100_000)
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+
+    with Client(base_url="http://api.test/v1", api_key="k", transport=httpx2.MockTransport(handler),
+                save_dir=None, max_retries=0) as c:
+        with pytest.raises(StreamError) as err:
+            with c.generate("x", model=MODEL, stream=True) as stream:
+                list(stream)
+    assert "1,048,576 bytes" in str(err.value) and "1 MiB" in str(err.value)
+
+
+def _live_image_bytes() -> int:
+    """Bytes of pictures held by live ImageResults (the read cache cleared first)."""
+    clear_read_cache()
+    gc.collect()
+    return sum(len(o.__dict__["_data"]) for o in gc.get_objects()
+               if isinstance(o, ImageResult) and o.__dict__.get("_data") is not None)
+
+
+def test_a_session_holds_paths_not_pictures(tmp_path):
+    """After many turns, the live image bytes are at most one picture's; every image still reads,
+    saves, displays and replays from the store."""
+    s = Session("long", folder=tmp_path / "store", model=MODEL, quality="high", size="1024x1024")
+    results = [s.imagine(f"a lighthouse, take {k}") for k in range(12)]
+    one = len(results[-1].data)
+    assert one > 1_500_000
+    assert not any(r.in_memory for r in results)          # the returned results hold paths
+    assert not any(img.in_memory for t in s.tree.turns for img in t.images)
+    assert _live_image_bytes() <= one
+
+    # ...and everything a user relies on still works from the files
+    first = results[0]
+    assert first.image.size == (1024, 1024)
+    assert first.data == first.path.read_bytes() and first.sha256
+    saved = first.save(tmp_path / "copy.png")
+    assert saved.read_bytes() == first.path.read_bytes()
+    bundle, meta = first.display_bundle()
+    assert meta["imagewidgets"]["bytes"] == len(first.data)
+    again = s.imagine("a lighthouse, take 0")                # replayed from the store, $0
+    assert again.data == first.data and not again.in_memory
+    assert _live_image_bytes() <= one
+
+
+def test_a_sweep_holds_paths_not_pictures(tmp_path):
+    s = Session("grid", folder=tmp_path / "store", model=MODEL, quality="low", size="1024x1024")
+    sweep = s.sweep(["a kite", "a boat"], quality=["low", "medium"])
+    assert len(sweep.turns) == 4
+    assert _live_image_bytes() <= max(len(t.image.data) for t in sweep.turns)
