@@ -23,6 +23,10 @@ from imagewidgets.api.results import CompletedEvent, ImageResult, ImageSet, Part
 
 from .spec_server import SpecServer, png
 
+#: real-size pictures (a 1024x1024 PNG ~2.2 MB) from every twin these tests talk to: a limit that
+#: real pictures break (an event cap, memory per turn) fails here (tests/fixtures_offline.py)
+pytestmark = pytest.mark.pictures("realistic")
+
 
 def make(server: SpecServer, sleeps: list | None = None, **kw) -> Client:
     retry = RetryPolicy(max_retries=kw.pop("max_retries", 3), sleep=(sleeps.append if sleeps is not None else None))
