@@ -148,3 +148,43 @@ def test_a_sweep_holds_paths_not_pictures(tmp_path):
     sweep = s.sweep(["a kite", "a boat"], quality=["low", "medium"])
     assert len(sweep.turns) == 4
     assert _live_image_bytes() <= max(len(t.image.data) for t in sweep.turns)
+
+
+def test_realistic_pictures_have_the_api_sizes_and_shrink_with_compression():
+    """Sizes and entropy of the API's output, by format, and the same bytes run after run."""
+    import io
+
+    from PIL import Image
+
+    from imagewidgets.offline.render import RenderSpec, render
+
+    def size(fmt: str, quality: str = "high", compression: int | None = None) -> int:
+        spec = RenderSpec("a harbour at noon", 1024, 1024, quality=quality, output_format=fmt,
+                          output_compression=compression, pictures="realistic")
+        return len(render(spec))
+
+    assert 1_500_000 <= size("png", "low") < size("png", "high") <= 2_500_000
+    drawn = len(render(RenderSpec("a harbour at noon", 1024, 1024, quality="high")))
+    assert drawn < 1_000_000                                   # what the drawn pictures weigh
+    for fmt in ("jpeg", "webp"):
+        assert size(fmt, compression=100) > 4 * size(fmt, compression=50) > 0
+    assert 400_000 < size("jpeg", compression=100) < 1_500_000
+    spec = RenderSpec("a harbour at noon", 512, 512, background="transparent", pictures="realistic")
+    assert render(spec) == render(spec)
+    im = Image.open(io.BytesIO(render(spec)))
+    assert im.mode == "RGBA" and im.getchannel("A").getextrema()[0] == 0  # transparency kept under the grain
+
+
+def test_serve_and_the_environment_choose_the_picture_mode(monkeypatch):
+    from imagewidgets.offline.cli import build_parser, config_from_args
+    from imagewidgets.offline.config import OfflineConfig
+
+    monkeypatch.delenv("IMAGEWIDGETS_OFFLINE_PICTURES", raising=False)
+    assert config_from_args(build_parser().parse_args([])).pictures == "drawn"
+    assert config_from_args(build_parser().parse_args(["--pictures", "realistic"])).pictures == "realistic"
+    monkeypatch.setenv("IMAGEWIDGETS_OFFLINE_PICTURES", "realistic")
+    assert OfflineConfig.from_env().pictures == "realistic"
+    with pytest.raises(ValueError, match="expected drawn or realistic"):
+        OfflineConfig(pictures="photo")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--pictures", "photo"])
