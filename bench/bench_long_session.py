@@ -2,8 +2,8 @@
 the size of the live API's (a 1024x1024 PNG of 2.2 MB: the twin's "realistic" picture at high
 quality), each in a fresh process.
 
-- ``imagine``: N calls (distinct prompts, nothing replayed), results dropped as a notebook drops
-  them; RSS growth over the calls, and the bytes of pictures still held by live ``ImageResult``s
+- ``imagine``: N calls (distinct prompts, nothing replayed), each shown as a notebook shows it
+  (``display_bundle``: the preview) and then dropped; RSS growth over the calls, and the bytes of pictures still held by live ``ImageResult``s
   (counted through the garbage collector, the one-picture read cache cleared).
 - ``sweep``: the peak RSS of a direct sweep of 40 cells and of 400 cells; the ratio is the claim
   (a session holds paths, not pictures, so 10x the cells costs about the same memory).
@@ -98,7 +98,8 @@ def run_imagine(calls: int, folder: str) -> dict:
     before = _rss_mb()
     t0 = time.perf_counter()
     for k in range(calls):
-        s.imagine(f"a lighthouse at dusk, take {k}")
+        img = s.imagine(f"a lighthouse at dusk, take {k}")
+        img.display_bundle()  # what a notebook does to show it: a preview made from the file
     seconds = time.perf_counter() - t0
     live = _live_image_bytes()
     after = _rss_mb()
