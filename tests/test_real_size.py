@@ -188,3 +188,43 @@ def test_serve_and_the_environment_choose_the_picture_mode(monkeypatch):
         OfflineConfig(pictures="photo")
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--pictures", "photo"])
+
+
+def test_a_result_left_on_disk_reads_its_file_and_says_so_when_it_is_gone(tmp_path):
+    from tests.photos import photo_png
+
+    data = photo_png(2, 256)
+    path = tmp_path / "a.png"
+    path.write_bytes(data)
+    held = ImageResult.from_bytes(data, path=path, prompt="a kite")
+    light = held.on_disk()
+    assert held.in_memory and not light.in_memory
+    assert light.data == data and light.sha256 == held.sha256 and light.size == "256x256"
+    priced = light.with_meta(cost=0.0)                       # new metadata, the same file: nothing read
+    assert not priced.in_memory and priced.cost == 0.0 and priced.data == data
+    moved = light.with_meta(path=tmp_path / "elsewhere.png")  # another path: the bytes come along
+    assert moved.in_memory and moved.data == data
+    assert ImageResult.from_bytes(data).on_disk().in_memory  # no file to leave it in
+    path.unlink()
+    clear_read_cache()
+    with pytest.raises(FileNotFoundError, match="a.png' is gone"):
+        light.data
+
+
+def test_the_gateway_tap_reads_api_size_events_and_never_holds_more_than_the_bound(monkeypatch):
+    from imagewidgets.gateway import tap as tap_mod
+
+    big = _sse(9_000_000)                                     # a 12 MB event, fed in socket-sized chunks
+    t = tap_mod.SSETap()
+    for k in range(0, len(big), 65536):
+        t.feed(big[k:k + 65536])
+    assert t.completed_images == 1 and len(t.images[0]) == 12_000_000 and t.oversized == 0
+
+    monkeypatch.setattr(tap_mod, "MAX_EVENT_BYTES", 1 << 20)  # shrunk: a 1.5 MB event is over it
+    t = tap_mod.SSETap()
+    over = _sse(1_100_000)
+    for k in range(0, len(over), 65536):
+        t.feed(over[k:k + 65536])
+        assert len(t._buf) <= (1 << 20) + 65536
+    t.feed(b'event: error\ndata: {"type": "error", "error": {"message": "later"}}\n\n')
+    assert t.oversized == 1 and t.completed_images == 0 and t.error == {"message": "later"}
