@@ -228,3 +228,25 @@ def test_the_gateway_tap_reads_api_size_events_and_never_holds_more_than_the_bou
         assert len(t._buf) <= (1 << 20) + 65536
     t.feed(b'event: error\ndata: {"type": "error", "error": {"message": "later"}}\n\n')
     assert t.oversized == 1 and t.completed_images == 0 and t.error == {"message": "later"}
+
+
+def test_the_gateway_takes_the_largest_edit_the_api_takes_and_refuses_more():
+    """An edit image just under the API's 50 MB, sent as base64 JSON (67 MB), fits; above 100 MB is 413."""
+    from starlette.requests import Request
+
+    from imagewidgets.gateway.bodies import MAX_BODY_BYTES, read_body
+    from imagewidgets.gateway.rules import Refusal
+
+    def request(length: int, body: bytes = b"") -> Request:
+        async def receive() -> dict:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return Request({"type": "http", "method": "POST", "path": "/v1/responses",
+                        "headers": [(b"content-length", str(length).encode())]}, receive)
+
+    largest_edit = base64.b64encode(b"\0" * (50 * 2**20 - 1))  # as base64 JSON: 67 MB
+    assert len(largest_edit) < MAX_BODY_BYTES
+    assert asyncio.run(read_body(request(len(largest_edit), largest_edit))) == largest_edit
+    with pytest.raises(Refusal) as refused:
+        asyncio.run(read_body(request(MAX_BODY_BYTES + 1)))
+    assert refused.value.status == 413 and "100 MB" in str(refused.value.message)
