@@ -15,8 +15,11 @@ import pytest
 # the browser tests' fixture notebooks are run by the browser tests, not collected by nbval
 collect_ignore_glob = ["browser/notebooks/*.ipynb"]
 
-#: the date every test runs on unless it pins its own (api.lifecycle.clock)
-PINNED_TODAY = __import__("datetime").date(2026, 11, 15)
+#: the date every test runs on unless it pins its own (``@pytest.mark.today("YYYY-MM-DD")``, or
+#: ``IMAGEWIDGETS_TODAY`` / ``api.lifecycle.clock`` in the test): the day this round's model news was
+#: read. The whole run (kernels, servers and CLIs it starts included) sees it through IMAGEWIDGETS_TODAY,
+#: so saved notebook outputs and help texts never change with the real calendar.
+PINNED_TODAY = __import__("datetime").date(2026, 12, 2)
 
 _RUN_DIR = tempfile.mkdtemp(prefix="imagewidgets-tests-")
 
@@ -28,6 +31,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "today(day): run the test on this date (YYYY-MM-DD) instead of the pinned one")
+    config.addinivalue_line("markers", "calendar_off: the offline twin serves every model, shut down or not "
+                            "(tests of retired models' features: dall-e variations and style, input fidelity)")
+    os.environ["IMAGEWIDGETS_TODAY"] = PINNED_TODAY.isoformat()
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
         os.environ.pop(var, None)
     os.environ.setdefault("IMAGEWIDGETS_HOME", os.path.join(_RUN_DIR, "home"))
@@ -35,7 +42,7 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_data(tmp_path, monkeypatch):
+def _isolated_data(tmp_path, monkeypatch, request):
     """Per-test data folders and no credentials."""
     monkeypatch.setenv("IMAGEWIDGETS_HOME", str(tmp_path / "iw-home"))
     monkeypatch.setenv("IMAGEWIDGETS_STORE", str(tmp_path / "iw-store"))
@@ -48,11 +55,21 @@ def _isolated_data(tmp_path, monkeypatch):
     # configure() settings and the default session never leak from one test into the next
     reset_settings()
     # lifecycle: "today" is pinned (tests never depend on the real date) and no models list or
-    # once-only warning is carried from one test into the next
+    # once-only warning is carried from one test into the next. The one clock reads
+    # IMAGEWIDGETS_TODAY, so this pins the package, the embedded twin's calendar and every process
+    # the test starts; a test about another day says so with @pytest.mark.today("YYYY-MM-DD").
     from imagewidgets.api import lifecycle
 
-    monkeypatch.setattr(lifecycle, "clock", lambda: PINNED_TODAY)
+    marker = request.node.get_closest_marker("today")
+    monkeypatch.setenv("IMAGEWIDGETS_TODAY", str(marker.args[0]) if marker else PINNED_TODAY.isoformat())
+    monkeypatch.setattr(lifecycle, "clock", lifecycle._configured_today)
     lifecycle.clear_cache()
+    if request.node.get_closest_marker("calendar_off"):
+        # what `serve --calendar off` does, for every twin of the test (the embedded one included)
+        from imagewidgets.offline.config import OfflineConfig
+
+        monkeypatch.setenv("IMAGEWIDGETS_OFFLINE_CALENDAR", "off")
+        monkeypatch.setattr(OfflineConfig, "calendar_day", lambda self: None)
     yield tmp_path
     reset_settings()
 

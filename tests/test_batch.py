@@ -22,9 +22,11 @@ from tests.wire import RecordingTransport
 
 from .fixtures_offline import decode, png
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py.
 #: real-size pictures (a 1024x1024 PNG ~2.2 MB) from every twin these tests talk to: sweeps and
 #: batches store them and must hold paths, not pictures (tests/fixtures_offline.py)
-pytestmark = pytest.mark.pictures("realistic")
+pytestmark = [pytest.mark.calendar_off, pytest.mark.pictures("realistic")]
 
 #: dall-e-2 at 256x256 renders fastest offline; its listed price is $0.016 an image
 GRID = {"prompts": ["a red fox", "a blue owl"], "size": "256x256", "model": "dall-e-2", "n": [1, 2]}

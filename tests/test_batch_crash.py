@@ -14,6 +14,11 @@ import threading
 from imagewidgets import Client, Session
 from imagewidgets.offline.config import OfflineConfig
 from imagewidgets.offline.server import OfflineServer
+import pytest
+
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
 
 CELLS = 10
 _TIMEOUT_S = 90

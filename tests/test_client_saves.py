@@ -12,6 +12,11 @@ from imagewidgets import AsyncClient, Client, Session
 from imagewidgets.api.results import CompletedEvent
 
 from .spec_server import SpecServer, png
+import pytest
+
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
 
 
 def test_generate_writes_the_image_and_its_metadata_before_returning(tmp_path):

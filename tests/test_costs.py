@@ -13,6 +13,10 @@ from imagewidgets.api.results import Usage
 
 from .fixtures_offline import png
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 
 def test_prices_are_the_published_ones_dated_and_sourced():
     want = {"gpt-image-1": (5, 10, 40), "gpt-image-1-mini": (2, 2.5, 8), "gpt-image-1.5": (5, 8, 32),

@@ -20,6 +20,10 @@ from imagewidgets.doctor import checks as C
 from imagewidgets.doctor.live import compare, run_live
 from imagewidgets.doctor.shapes import diff_shapes, shape_of
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 KEY = "sk-doctor-test-SECRET-0123456789"
 
 

@@ -16,6 +16,10 @@ from imagewidgets.api.fidelity import diff_heatmap, keep_outside, outside_mask_c
 from imagewidgets.widgets import MaskPainter
 from tests.fixtures_offline import mask_png, picture
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 LOW = {"quality": "low", "size": "512x512"}  # gpt-image-2 takes any WxH in steps of 16: small is fast
 SIDE = 512
 BOX = (128, 128, 384, 384)  # the painted square: alpha 0 there

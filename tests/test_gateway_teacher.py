@@ -15,7 +15,9 @@ import pytest
 from imagewidgets.gateway.cli import exposure_warning
 from tests.gateway_fixtures import UPSTREAM_KEY, cli, gateway, read_ready_line, start_process, upstreams  # noqa: F401
 
-pytestmark = pytest.mark.timeout(120)
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = [pytest.mark.timeout(120), pytest.mark.calendar_off]
 
 SMALL = {"model": "dall-e-2", "size": "256x256", "quality": "standard", "response_format": "b64_json"}
 

@@ -30,8 +30,8 @@ ALLOWED = {
 LAZY_ONLY = {("api", "offline"), ("gateway", "offline")}
 
 #: inside the session layer: the views import the core, never the reverse
-SESSION_CORE = {"core", "recorder", "tree", "store", "migrations", "turns", "replay", "thumbs", "batch_store"}
-SESSION_VIEWS = {"report", "sweep", "session", "views", "pack", "batch", "batch_submit", "rerun"}
+SESSION_CORE = {"core", "recorder", "tree", "store", "migrations", "turns", "replay", "thumbs", "batch_store", "pins"}
+SESSION_VIEWS = {"report", "sweep", "session", "views", "pack", "batch", "batch_submit", "rerun", "storyboard"}
 
 
 def _imports(path: Path, *, module_level: bool = False) -> list[str]:

@@ -42,9 +42,9 @@ def test_a_shut_down_model_is_refused_before_sending_naming_the_replacement(monk
     assert len(server.model_reads) == 1
     text = str(e.value)
     assert "gpt-image-1.5 shut down on api.openai.com on 2026-12-01" in text
-    assert "use gpt-image-2 instead" in text and "allow_shut_down" in text
+    assert "use gpt-image-2.6-sunburst instead" in text and "allow_shut_down" in text
     for model in ("gpt-image-1-mini", "chatgpt-image-latest"):
-        with pytest.raises(ModelShutDownError, match="use gpt-image-2 instead"):
+        with pytest.raises(ModelShutDownError, match="use gpt-image-2.6-sunburst instead"):
             openai_client(server).generate("x", model=model)
     with pytest.raises(ModelShutDownError, match="use gpt-image-2.5-sunburst instead"):
         openai_client(server).generate("x", model="gpt-image-1")
@@ -56,7 +56,7 @@ def test_the_day_before_it_warns_once_with_the_date(monkeypatch):
     server = SpecServer()
     c = openai_client(server)
     with pytest.warns(RetiredModelWarning, match=r"gpt-image-1.5 shuts down on api.openai.com on 2026-12-01 "
-                                                 r"\(in 1 day, per imagewidgets' model table\); use gpt-image-2"):
+                                                 r"\(in 1 day, per imagewidgets' model table\); use gpt-image-2.6-sunburst"):
         c.generate("x", model="gpt-image-1.5")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -136,8 +136,10 @@ def test_responses_turns_check_the_mainline_model_too(monkeypatch):
     assert DEFAULT_RESPONSES_MODEL == "gpt-5.5" and lifecycle_of("gpt-5.5").shutdown_date is None
     c.respond("a fox")  # the default mainline model is current
     assert server.body_json()["model"] == "gpt-5.5"
-    with pytest.raises(ModelShutDownError, match="gpt-5 shut down on api.openai.com on 2026-12-11.*use gpt-5.5"):
+    with pytest.raises(ModelShutDownError, match="gpt-5 shut down on api.openai.com on 2026-12-11.*use gpt-6.1-sol"):
         c.respond("a fox", responses_model="gpt-5")
+    with pytest.raises(ModelShutDownError, match="gpt-5-mini shut down .*use gpt-6.1-terra"):
+        c.respond("a fox", responses_model="gpt-5-mini")
     assert len(server.requests) == 1
 
 
@@ -183,8 +185,8 @@ async def test_offline_calendar_answers_shut_down_models_like_the_live_api():
         resp_ok = await c.post("/responses", json={"model": "gpt-5", "input": "a fox",
                                                    "tools": [{"type": "image_generation", "quality": "low"}]})
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "model_not_found"
-    assert gone.json()["error"]["message"] == ("The model `gpt-image-1.5` does not exist or you do not have "
-                                               "access to it.")
+    assert gone.json()["error"]["message"] == ("The model `gpt-image-1.5` was shut down on 2026-12-01 and is "
+                                               "no longer served. Use gpt-image-2.6-sunburst instead.")
     assert ok.status_code == 200 and one.status_code == 404
     assert "gpt-image-1.5" not in listed and "gpt-image-2" in listed and "gpt-5" in listed
     assert resp_ok.status_code == 200  # gpt-5 serves until 2026-12-11
@@ -192,7 +194,7 @@ async def test_offline_calendar_answers_shut_down_models_like_the_live_api():
         resp_gone = await c.post("/responses", json={"model": "gpt-5", "input": "a fox",
                                                      "tools": [{"type": "image_generation"}]})
     assert resp_gone.status_code == 404 and resp_gone.json()["error"]["code"] == "model_not_found"
-    async with asgi_client(make_offline_app()) as c:  # no calendar: every model, with its dates
+    async with asgi_client(make_offline_app(calendar=False)) as c:  # no calendar: every model, with its dates
         data = {m["id"]: m for m in (await c.get("/models")).json()["data"]}
     assert data["gpt-image-1.5"]["shutdown_date"] == "2026-12-01" and data["gpt-image-2"]["shutdown_date"] is None
 
@@ -205,13 +207,13 @@ def test_rehearsing_a_migration_against_the_calendar(monkeypatch, offline_server
     c = Client(base_url=srv.base_url, check_lifecycle=True)
     with pytest.raises(NotFoundError) as e:
         c.generate("x", model="gpt-image-1.5")
-    assert "model_not_found" in str(e.value) and "use gpt-image-2 instead" in str(e.value)
+    assert "model_not_found" in str(e.value) and "use gpt-image-2.6-sunburst instead" in str(e.value)
     assert c.generate("x", model="gpt-image-2", quality="low").width > 0
 
 
 def test_any_server_can_opt_in_to_its_own_list(monkeypatch, offline_server):
     on(monkeypatch, "2026-11-30")
-    srv = offline_server()  # no calendar: serves everything, and lists the dates
+    srv = offline_server(calendar=False)  # no calendar: serves everything, and lists the dates
     c = Client(base_url=srv.base_url, check_lifecycle=True)
     with pytest.warns(RetiredModelWarning, match=r"on 2026-12-01 \(in 1 day, per the server's models list\)"):
         c.generate("x", model="gpt-image-1.5", quality="low")

@@ -25,6 +25,10 @@ from imagewidgets.api.client import Client
 from imagewidgets.api.results import ImageResult, ImageSet, PartialImageEvent
 from imagewidgets.session.session import Session
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 # -- fixtures ----------------------------------------------------------------------------------
 
 
@@ -185,7 +189,8 @@ def test_help_documents_every_option_with_examples(ip):
     edit_doc = ip.find_line_magic("edit").__doc__
     for option in ("--image", "--mask", "--input-fidelity", "%ipython_edit", "%imedit"):
         assert option in edit_doc, option
-    assert "gpt-image-1.5" in doc  # the model table feeds the help
+    assert "gpt-image-2.5-sunburst" in doc  # the model table feeds the help (live models only)
+    assert "gpt-image-1.5" not in doc  # shut down on the pinned day: never offered
 
 
 # -- options on the wire -----------------------------------------------------------------------
@@ -560,26 +565,29 @@ def _option_help(ip, magic: str, flag: str) -> str:
 def test_option_help_says_which_models_take_what_and_never_offers_what_the_default_refuses(ip):
     from imagewidgets.api.models import DEFAULT_MODEL, get_model
 
+    # on the pinned day (2026-12-02) every model that took --input-fidelity is shut down: the help says
+    # so and names their live replacement, never a model the API no longer serves
     fidelity = _option_help(ip, "edit", "--input-fidelity")
-    assert fidelity.index(f"not accepted by {DEFAULT_MODEL} (the default)") < fidelity.index("high, low for")
-    assert "high, low for gpt-image-1.5" in fidelity and "low for gpt-image-1-mini" in fidelity
+    assert ("no current model takes --input-fidelity: the models that took it are shut down, replaced by "
+            "gpt-image-2.5-sunburst or gpt-image-2.6-sunburst") in " ".join(fidelity.split())
+    assert "gpt-image-1.5" not in fidelity and "gpt-image-1-mini" not in fidelity
     quality = _option_help(ip, "imagine", "--quality")
     xhigh = get_model("gpt-image-2.5-sunburst")
-    assert f"{', '.join(xhigh.qualities)} for gpt-image-2.5-sunburst" in quality  # straight from the table
-    assert "for gpt-image-1-mini, gpt-image-1.5, gpt-image-2 (the default)" in quality
+    assert f"{', '.join(xhigh.qualities)} for gpt-image-2.5-sunburst" in " ".join(quality.split())  # from the table
+    assert f"for {DEFAULT_MODEL} (the default)" in quality and "gpt-image-1.5" not in quality
     size = _option_help(ip, "imagine", "--size")
     free, fixed = size.split("; ")
     assert "any WxH" in free and "gpt-image-2 (the default)" in free and "gpt-image-2.6-flare" not in free
     assert "any WxH" not in fixed and "gpt-image-2.6-flare" in fixed  # the table says 2.6 has fixed sizes
 
 
-def test_the_edit_help_example_with_input_fidelity_runs_as_written(ip, wire, tmp_path):
+def test_the_edit_help_example_with_two_images_runs_as_written(ip, wire, tmp_path):
     from PIL import Image
 
     for name in ("cat.png", "hat.png"):
         Image.new("RGB", (64, 64), (200, 100, 50)).save(tmp_path / name)
     example = next(line.strip() for line in ip.find_line_magic("edit").__doc__.splitlines()
-                   if "--input-fidelity high" in line)
+                   if "--image hat.png" in line)
     example = example.split("#")[0].replace("cat.png", str(tmp_path / "cat.png")).replace(
         "hat.png", str(tmp_path / "hat.png"))
     run = cell(ip, example)

@@ -15,6 +15,10 @@ from imagewidgets.api.masks import MaskWarning
 from imagewidgets.widgets import MaskPainter
 from tests.fixtures_offline import mask_png, picture
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 LOW = {"quality": "low", "size": "1024x1024"}
 APIS = ("images", "responses")
 

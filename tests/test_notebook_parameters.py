@@ -35,7 +35,7 @@ def test_papermill_runs_notebook_05_with_other_parameters(tmp_path, monkeypatch)
     name = "Q3 run: hérons / ../../etc"
     papermill.execute_notebook(
         str(NOTEBOOK), str(out), kernel_name="python3", cwd=str(NOTEBOOK.parent), progress_bar=False,
-        parameters={"model": "gpt-image-2", "prompts": ["a heron, ink", "a crane, ink", "a wren, ink"],
+        parameters={"model": "gpt-image-2.6-sunburst", "prompts": ["a heron, ink", "a crane, ink", "a wren, ink"],
                     "budget_usd": 0.04, "run_name": name})
     nb = nbformat.read(out, as_version=4)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]

@@ -136,7 +136,11 @@ def regenerate(names: list[str] | None = None, timeout: int = 300) -> None:
     """Execute notebooks as the tests do and save them with their outputs, temp paths scrubbed."""
     from nbclient import NotebookClient
 
+    sys.path.insert(0, str(NOTEBOOKS.parent))
+    from tests.conftest import PINNED_TODAY
+
     run_dir = tempfile.mkdtemp(prefix="imagewidgets-notebooks-")
+    os.environ["IMAGEWIDGETS_TODAY"] = PINNED_TODAY.isoformat()  # the suite's day: outputs stay stable
     for var in _ENV_VARS:
         os.environ.pop(var, None)
     os.environ["IMAGEWIDGETS_HOME"] = os.path.join(run_dir, "home")

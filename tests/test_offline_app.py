@@ -17,7 +17,9 @@ from imagewidgets.offline.server import OfflineServer, embedded_base_url, embedd
 
 from .fixtures_offline import asgi_client, make_offline_app, mask_png, offline_server, png, sse_events  # noqa: F401
 
-pytestmark = pytest.mark.anyio
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = [pytest.mark.anyio, pytest.mark.calendar_off]
 
 
 @pytest.fixture

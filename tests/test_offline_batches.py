@@ -18,6 +18,10 @@ from imagewidgets.offline.server import OfflineServer
 
 from .fixtures_offline import decode
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 _WAIT_S = 60
 
 

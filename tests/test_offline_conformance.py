@@ -25,6 +25,10 @@ from imagewidgets.api.models import MODELS, model_names
 
 from .fixtures_offline import decode, mask_png, picture, png
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 _READY_TIMEOUT_S = 20
 
 
@@ -42,7 +46,7 @@ def served(tmp_path_factory):
     home = tmp_path_factory.mktemp("serve-home")
     env = {**os.environ, "IMAGEWIDGETS_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     env = {k: v for k, v in env.items() if not k.startswith("IMAGEWIDGETS_OFFLINE_")}
-    proc = subprocess.Popen([*_serve_command(), "--port", "0", "--state-dir", str(home / "state")],
+    proc = subprocess.Popen([*_serve_command(), "--port", "0", "--calendar", "off", "--state-dir", str(home / "state")],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()

@@ -16,6 +16,10 @@ from imagewidgets.api.outpaint import extend_canvas, plan_extend
 from imagewidgets.widgets import MaskPainter
 from tests.fixtures_offline import picture
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 
 def pixels(data: bytes, mode: str = "RGB") -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert(mode), dtype=np.int16)

@@ -40,6 +40,11 @@ from imagewidgets.api.requests import GenerateRequest, ResponsesRequest
 from imagewidgets.api.wire import encode
 from imagewidgets.offline.parse import generate_request, responses_request
 from imagewidgets.session.session import Session
+import pytest
+
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
 
 out = {"package": imagewidgets.__file__}
 out["tool"] = encode(ResponsesRequest("a kite", model="gpt-image-2", sharpness="crisp")).json["tools"][0]

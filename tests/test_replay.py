@@ -21,9 +21,11 @@ from imagewidgets.session.replay import replay_key
 from tests.spec_server import png
 from tests.wire import RecordingTransport
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py.
 #: real-size pictures (a 1024x1024 PNG ~2.2 MB) from every twin these tests talk to: a limit that
 #: real pictures break (an event cap, memory per turn) fails here (tests/fixtures_offline.py)
-pytestmark = pytest.mark.pictures("realistic")
+pytestmark = [pytest.mark.calendar_off, pytest.mark.pictures("realistic")]
 
 LOW = {"size": "1024x1024", "quality": "low"}
 REPO = Path(__file__).resolve().parents[1]

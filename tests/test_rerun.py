@@ -12,6 +12,10 @@ from imagewidgets.session import session as session_mod
 
 from .fixtures_offline import png
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 
 def _posts(wire) -> list:
     return [c for c in wire.calls if c.method == "POST"]

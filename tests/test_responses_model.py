@@ -10,6 +10,11 @@ from imagewidgets.api.client import Client
 from imagewidgets.api.models import DEFAULT_RESPONSES_MODEL
 from imagewidgets.session import session as session_mod
 from imagewidgets.session.session import Session, configure, default_session
+import pytest
+
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
 
 
 def _responses_models(wire) -> list[str]:
@@ -84,4 +89,4 @@ def test_studio_offers_current_mainline_models_and_sets_the_session(wire, tmp_pa
     studio.model.value = "dall-e-2"
     assert studio.responses_model.disabled
     studio.model.value = "gpt-image-1.5"
-    assert "shuts down on 2026-12-01, replaced by gpt-image-2" in studio.model.tooltip
+    assert studio.model.tooltip == "gpt-image-1.5: shut down on 2026-12-01, replaced by gpt-image-2.6-sunburst"

@@ -17,6 +17,10 @@ from imagewidgets.api.requests import GenerateRequest, ResponsesRequest
 from .fixtures_offline import asgi_client, make_offline_app
 from .spec_server import SpecServer
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 
 def client(server: SpecServer) -> Client:
     return Client(api_key="sk", base_url="http://test/v1", transport=server.transport())

@@ -11,6 +11,10 @@ from imagewidgets import APIError, Client, ParamError
 from tests.spec_server import png
 from tests.test_security_server import CORRUPT_PNG, bomb_png
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 
 class Counting(httpx2.MockTransport):
     def __init__(self, status: int = 200) -> None:

@@ -7,6 +7,11 @@ from __future__ import annotations
 from imagewidgets.api.results import ImageResult
 from imagewidgets.magics import magics as magics_mod
 from tests.test_magics import cell, ip, texts, tool, wire  # noqa: F401  (fixtures)
+import pytest
+
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
 
 
 def _posts(wire) -> int:

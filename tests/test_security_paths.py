@@ -13,6 +13,10 @@ import pytest
 from imagewidgets import Client, Session
 from tests.spec_server import png
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 EVIL = "/../../outside/X"
 
 

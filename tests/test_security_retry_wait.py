@@ -14,6 +14,10 @@ from imagewidgets import Client, RateLimitError, RetryPolicy, Session
 from imagewidgets.api.errors import RetryWaitWarning
 from tests.spec_server import SpecServer
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 
 class LimitedFirst(httpx2.BaseTransport):
     """Answers the first ``times`` requests 429 with ``Retry-After: seconds``, then the real server."""

@@ -17,7 +17,9 @@ import pytest
 
 from .fixtures_offline import make_offline_app, offline_server, png  # noqa: F401
 
-pytestmark = pytest.mark.anyio
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = [pytest.mark.anyio, pytest.mark.calendar_off]
 
 
 @pytest.fixture

@@ -12,6 +12,11 @@ from imagewidgets.api.client import AsyncClient, Client
 from imagewidgets.api.requests import GenerateRequest, ImageRequest, ResponsesRequest
 from imagewidgets.api.results import CompletedEvent, ImageResult, PartialImageEvent, ResponseEvent, StreamEvent
 from imagewidgets.api.streams import AsyncImageStream, ImageStream
+import pytest
+
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
 
 PUBLIC = ("generate", "edit", "vary", "respond", "upload", "retrieve_response", "send", "run")
 

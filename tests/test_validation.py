@@ -15,6 +15,10 @@ from imagewidgets.api.models import MODELS, model_names
 
 from .spec_server import SpecServer, png
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 
 def _markup(w=64, h=64) -> bytes:
     """Markup as the SDK wants it: transparent, with strokes to overlay."""

@@ -12,6 +12,10 @@ from imagewidgets.session.session import Session
 from imagewidgets.widgets import Gallery
 from imagewidgets.widgets.gallery import thumbnail
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 FAST = {"model": "gpt-image-1.5", "quality": "low"}
 
 

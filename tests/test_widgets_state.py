@@ -8,6 +8,11 @@ import ipywidgets as W
 from imagewidgets.session.session import Session
 from imagewidgets.widgets import ImageStudio
 from imagewidgets.widgets._util import reported
+import pytest
+
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
 
 
 def test_busy_is_true_while_a_click_runs_and_the_buttons_follow_it():

@@ -14,6 +14,10 @@ from imagewidgets.session.session import Session
 from imagewidgets.widgets import ImageStudio
 from imagewidgets.widgets.gallery import Gallery
 
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = pytest.mark.calendar_off
+
 
 @pytest.fixture
 def session():
@@ -260,7 +264,11 @@ def wired_studio(wire, tmp_path):
 
 
 def test_style_is_offered_only_for_models_with_styles(studio):
-    assert studio.style.disabled and studio.style.tooltip == "gpt-image-1.5 does not accept style (only dall-e-3)"
+    # dall-e-3, the only model with styles, is shut down on the pinned day: the tooltip says no current
+    # model takes it and names its live replacement, never dall-e-3
+    assert studio.style.disabled and studio.style.tooltip == (
+        "gpt-image-1.5 does not accept style (no current model takes it: the models that took it are shut "
+        "down, replaced by gpt-image-2)")
     studio.model.value = "dall-e-3"
     assert not studio.style.disabled and "vivid or natural" in studio.style.tooltip
     assert [value for _, value in studio.style.options] == ["", "vivid", "natural"]
@@ -351,8 +359,9 @@ def test_switching_model_and_back_keeps_every_setting_the_model_accepts(studio):
 def test_the_note_says_why_controls_are_off(studio):
     studio.model.value = "gpt-image-2"
     note = studio.note.value
-    assert note.startswith("Off for gpt-image-2: ") and "style (only dall-e-3)" in note
-    assert "input fidelity (only " in note
+    assert note.startswith("Off for gpt-image-2: ") and "style (no current model takes it" in note
+    assert "input fidelity (no current model takes it" in note and "gpt-image-2.6-sunburst" in note
+    assert "dall-e-3" not in note and "gpt-image-1.5" not in note
     assert "compression applies to jpeg and webp only" in note
     studio.output_format.value = "jpeg"
     assert "compression" not in studio.note.value

@@ -2,9 +2,9 @@
 
     >>> from imagewidgets import GenerateRequest
     >>> from imagewidgets.cost import estimate
-    >>> est = estimate(GenerateRequest("a kite", model="gpt-image-1", quality="low", size="1024x1024"))
+    >>> est = estimate(GenerateRequest("a kite", model="gpt-image-2", quality="low", size="1024x1024"))
     >>> est.output_tokens, round(est.usd, 4)
-    (272, 0.0109)
+    (196, 0.0059)
 
 Where each figure comes from (``Estimate.sources`` says it per request, the studio shows it):
 
@@ -285,8 +285,10 @@ def _estimate(req: Any) -> Estimate:
         ("text tokens", "assumption: characters / 4 (no tokenizer)"),
     ]
     sources += [("auto", "assumption: " + m) for m in more]
-    text = text_tokens(getattr(req, "prompt", "") or "")
-    images = list(getattr(req, "images", ()) or ()) + list(getattr(req, "input_images", ()) or ())
+    text = text_tokens(getattr(req, "sent_prompt", None) or getattr(req, "prompt", "") or "")
+    # pinned references are input images like any other (api/pins.py): counted before sending
+    pinned = [p.image for p in getattr(req, "pins", ()) or ()]
+    images = list(getattr(req, "images", ()) or ()) + list(getattr(req, "input_images", ()) or ()) + pinned
     if getattr(req, "endpoint", "") == "variations":
         images = [req.image]
     fidelity = getattr(req, "input_fidelity", None)
@@ -295,6 +297,8 @@ def _estimate(req: Any) -> Estimate:
         wh = img.size() if hasattr(img, "size") else None
         w, h = wh or (1024, 1024)
         img_tokens += image_input_tokens(w, h, fidelity if i == 0 else None)
+    if pinned:
+        sources.append((f"pinned references ({len(pinned)})", "input images, sent with every turn that carries them"))
     if images:
         sources.append(("input image tokens", "formula (OpenAI's vision rule: 65 + 129 per 512-px tile"
                         + (", +4160/6240 for input_fidelity high)" if fidelity == "high" else ")")

@@ -17,7 +17,15 @@ per process with the date.
     >>> lifecycle_of("gpt-5").shutdown_date, lifecycle_of("gpt-5").replacement
     ('2026-12-11', 'gpt-5.5')
 
-Dates are compared with ``today()`` (UTC), which tests pin by replacing ``clock``.
+**One clock.** ``today()`` is the package's only way to learn the date: the lifecycle, its
+warnings, the studio's notes, the magics' help, ``imagewidgets models`` and the offline twin's
+calendar all ask it. It is ``IMAGEWIDGETS_TODAY`` (``YYYY-MM-DD``) when that is set — to rehearse
+another day, or to pin one — else today's date in UTC. Only ``_utc_today`` reads the system
+clock; tests pin the date by setting ``IMAGEWIDGETS_TODAY`` or replacing ``clock``.
+
+    >>> import os; os.environ["IMAGEWIDGETS_TODAY"] = "2027-01-15"
+    >>> today()
+    datetime.date(2027, 1, 15)
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from .config import data_home
 from .models import RESPONSES_MODEL_SHUTDOWNS, get_model
 
 __all__ = [
+    "TODAY_ENV",
     "WARN_DAYS",
     "CACHE_TTL_S",
     "Lifecycle",
@@ -45,6 +54,8 @@ __all__ = [
     "lifecycle_of",
     "parse_models_list",
     "lifecycle_table",
+    "live_takers",
+    "nobody_takes",
 ]
 
 #: warn this many days before a model's shutdown
@@ -53,16 +64,35 @@ WARN_DAYS = 30
 CACHE_TTL_S = 24 * 3600.0
 
 
+#: the environment variable that sets "today" for the whole package (and the processes it starts)
+TODAY_ENV = "IMAGEWIDGETS_TODAY"
+
+
 def _utc_today() -> date:
+    """The system clock's date in UTC: the one place in the package that reads it."""
     return datetime.now(timezone.utc).date()
 
 
-#: the seam tests replace to pin "today" (``monkeypatch.setattr(lifecycle, "clock", lambda: d)``)
-clock: Callable[[], date] = _utc_today
+def _configured_today() -> date:
+    """``IMAGEWIDGETS_TODAY`` when set, else the system clock's date (UTC)."""
+    raw = os.environ.get(TODAY_ENV, "").strip()
+    if not raw:
+        return _utc_today()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        # a hostile or mistyped value is never half-used: it is refused, naming the variable
+        raise ValueError(f"{TODAY_ENV}={raw[:40]!r} is not a date like 2026-12-02 "
+                         f"(unset it to use today's date)") from None
+
+
+#: the seam tests may replace to pin "today" (``monkeypatch.setattr(lifecycle, "clock", lambda: d)``);
+#: the suite's conftest pins it for every test, and sets ``IMAGEWIDGETS_TODAY`` for the processes it starts
+clock: Callable[[], date] = _configured_today
 
 
 def today() -> date:
-    """Today's date (UTC), from ``clock``."""
+    """Today's date for the package: ``IMAGEWIDGETS_TODAY``, else the UTC date (through ``clock``)."""
     return clock()
 
 
@@ -255,3 +285,33 @@ def lifecycle_table(listing: dict[str, str | None] | None = None, day: date | No
                      "status": life.status_on(day), "shutdown_date": life.shutdown_date,
                      "replacement": life.replacement, "source": life.source})
     return rows
+
+
+def live_takers(accepts: Callable[[Any], bool], day: date | None = None) -> tuple[list[str], list[str]]:
+    """``(live, replacements)``: the table's image models that ``accepts`` and are not shut down on
+    ``day`` (default today), and — for those that are — their replacements that are live, so a text
+    never offers a model the API no longer serves."""
+    from .models import MODELS
+
+    day = day or today()
+    live, gone = [], []
+    for name, spec in MODELS.items():
+        if accepts(spec):
+            (gone if spec.status_on(day) == "shut down" else live).append(name)
+    replacements: list[str] = []
+    for name in gone:
+        repl = MODELS[name].replacement
+        while repl and repl in MODELS and MODELS[repl].status_on(day) == "shut down":
+            repl = MODELS[repl].replacement  # a replacement that shut down in turn: follow the chain
+        if repl and repl not in replacements and repl not in live:
+            replacements.append(repl)
+    return live, replacements
+
+
+def nobody_takes(what: str, replacements: Iterable[str]) -> str:
+    """"no current model takes --input-fidelity: the models that took it are shut down, replaced by
+    gpt-image-2.6-sunburst": the words for an option only retired models took."""
+    repl = list(replacements)
+    if not repl:
+        return f"no current model takes {what}"
+    return f"no current model takes {what}: the models that took it are shut down, replaced by {' or '.join(repl)}"

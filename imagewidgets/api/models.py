@@ -18,6 +18,9 @@ from datetime import date
 __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_RESPONSES_MODEL",
+    "DEFAULT_TOOL_MODEL",
+    "RESPONSES_MODEL_SHUTDOWNS",
+    "RESPONSES_MODEL_SOURCE",
     "COMPRESSED_FORMATS",
     "TRANSPARENT_FORMATS",
     "ENDPOINTS",
@@ -38,12 +41,16 @@ DEFAULT_MODEL = "gpt-image-2"
 DEFAULT_RESPONSES_MODEL = "gpt-5.5"
 
 #: Announced shutdown dates of the mainline (Responses) models we name, with their replacements.
-#: Source: the openai SDK 3.57 ``types/shared/chat_model.py`` docstring (checked by
-#: tests/test_sdk_drift.py); replacements per https://developers.openai.com/api/docs/deprecations.
+#: Dates: the openai SDK 3.57 ``types/shared/chat_model.py`` docstring (checked by
+#: tests/test_sdk_drift.py). Replacements: OpenAI's deprecations page
+#: (https://developers.openai.com/api/docs/deprecations, read 2026-12-01): gpt-5 -> gpt-6.1-sol and
+#: gpt-5-mini -> gpt-6.1-terra; where the page names none, the default mainline model.
+_DEPRECATIONS_PAGE = "OpenAI deprecations page, read 2026-12-01"
 RESPONSES_MODEL_SHUTDOWNS: dict[str, tuple[str, str]] = {
-    **{name: ("2026-12-11", "gpt-5.5") for name in (
-        "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "gpt-5-mini-2025-08-07",
-        "gpt-5-nano-2025-08-07", "o3", "o3-2025-04-16")},
+    **{name: ("2026-12-11", "gpt-6.1-sol") for name in ("gpt-5", "gpt-5-2025-08-07")},
+    **{name: ("2026-12-11", "gpt-6.1-terra") for name in (
+        "gpt-5-mini", "gpt-5-mini-2025-08-07", "gpt-5-nano", "gpt-5-nano-2025-08-07")},
+    **{name: ("2026-12-11", "gpt-5.5") for name in ("o3", "o3-2025-04-16")},
     **{name: ("2027-01-14", "gpt-5.5") for name in (
         "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4o",
         "gpt-4o-2024-11-20", "gpt-4o-2024-08-06", "gpt-4o-mini", "gpt-4o-mini-2024-07-18")},
@@ -53,6 +60,12 @@ RESPONSES_MODEL_SHUTDOWNS: dict[str, tuple[str, str]] = {
         "gpt-4.1-nano", "gpt-4.1-nano-2025-04-14", "o4-mini", "o4-mini-2025-04-16", "o3-mini",
         "o3-mini-2025-01-31", "o1", "o1-2024-12-17", "gpt-4o-2024-05-13")},
 }
+#: where each mainline date and replacement comes from (``imagewidgets models`` and the README show it)
+RESPONSES_MODEL_SOURCE = "openai SDK 3.57 types/shared/chat_model.py docstring; replacements: " + _DEPRECATIONS_PAGE
+
+#: The image model the Responses API's image_generation tool uses when the tool names none
+#: (openai SDK 3.51+ ``types/responses/tool.py``, ``ImageGeneration.model`` docstring).
+DEFAULT_TOOL_MODEL = "gpt-image-2.6-sunburst"
 
 ENDPOINTS = ("generations", "edits", "variations", "responses")
 
@@ -212,9 +225,10 @@ _NEW = replace(
 
 _SDK = "openai SDK 3.57 types/image_model.py docstring"
 # Announced by OpenAI on 2026-06-02 (https://developers.openai.com/api/docs/deprecations); the
-# SDK 3.57 docstrings do not carry it yet, so the drift test lists it as a deliberate extra.
-_DEC_1 = dict(shutdown_date="2026-12-01", replacement="gpt-image-2",
-              shutdown_source="OpenAI deprecations page, announced 2026-06-02")
+# SDK 3.57 docstrings do not carry it yet, so the drift test lists it as a deliberate extra. The
+# page was updated: the recommended replacement is gpt-image-2.6-sunburst or -flare (not gpt-image-2).
+_DEC_1 = dict(shutdown_date="2026-12-01", replacement="gpt-image-2.6-sunburst",
+              shutdown_source="OpenAI deprecations page, announced 2026-06-02, read 2026-12-01")
 
 _ENTRIES: list[ModelSpec] = [
     ModelSpec(

@@ -1,7 +1,7 @@
 """Outpainting: put an image on a larger canvas of a size the model accepts, and make the mask of
 the new area, so an edit can continue the picture outwards.
 
-    >>> plan = plan_extend((1024, 1024), model="gpt-image-1.5", right=512)      # doctest: +SKIP
+    >>> plan = plan_extend((1024, 1024), model="gpt-image-2", right=512)      # doctest: +SKIP
     >>> plan.size, plan.box                 # ('1536x1024', (0, 0, 1024, 1024)): the old image's place
     >>> canvas, mask = extend_canvas(png_bytes, plan)    # RGBA PNGs: transparent / alpha 0 in the new area
 

@@ -1,7 +1,7 @@
 """Immutable request types for the image APIs; ``validate()`` checks them before any I/O.
 
     >>> from imagewidgets.requests import GenerateRequest
-    >>> req = GenerateRequest("a lighthouse at dusk", model="gpt-image-1.5", size="1536x1024")
+    >>> req = GenerateRequest("a lighthouse at dusk", model="gpt-image-2", size="1536x1024")
     >>> req.validate()        # raises ParamError naming the parameter, the value and what is allowed
     >>> req.replace(quality="high").quality
     'high'
@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self  # typing.Self from Python 3.11
+
+    from .pins import Pin
 
 from .images import ImageLike, image_bytes
 from .models import DEFAULT_MODEL, DEFAULT_RESPONSES_MODEL
@@ -178,12 +180,22 @@ class OutputOptions(_Request):
 
     def params(self) -> dict[str, Any]:
         """The API parameters that are set (no images, no None values)."""
-        skip = {"extra_body", "images", "mask", "markup", "image", "input_images", "base_image"}
+        skip = {"extra_body", "images", "mask", "markup", "image", "input_images", "base_image", "pins"}
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
         out = {k: v for k, v in out.items() if v is not None and not (k == "stream" and v is False)}
         if self.extra_body:
             out.update(self.extra_body)
         return out
+
+    @property
+    def sent_prompt(self) -> str:
+        """The prompt as sent: with pins, followed by the instruction naming them (``api/pins.py``)."""
+        pins = getattr(self, "pins", ())
+        if not pins:
+            return getattr(self, "prompt", "")
+        from .pins import instruction
+
+        return f"{getattr(self, 'prompt', '')}\n\n{instruction(pins)}".strip()
 
     @property
     def effective_format(self) -> str:
@@ -209,6 +221,9 @@ class FromImagesOptions(OutputOptions):
     input_fidelity: str | None = param(choices="input_fidelities", tool=True, flags=("--input-fidelity",),
                                        metavar="FIDELITY", control="fidelity", prefer="low",
                                        help="how closely to keep the input image: {choices}")
+    #: pinned references (``api/pins.py``): sent after the other input images, named in an
+    #: instruction after the prompt; a session fills them from its pins
+    pins: tuple["Pin", ...] = ()
 
 
 @dataclass(frozen=True)
@@ -312,6 +327,8 @@ def _init(self: Any, cls: type, **values: Any) -> None:
     for name, f in names.items():
         if name in values:
             value = values[name]
+            if name == "pins":  # any sequence of Pin: kept as a tuple (requests are immutable)
+                value = tuple(value or ())
         elif f.default is not dataclasses.MISSING:
             value = f.default
         elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]

@@ -57,6 +57,8 @@ def validate(req: ImageRequest) -> None:
     _check_types(req)
     _check_prompt(req, spec)
     _check_decodable(req)
+    if spec is not None and not spec.supports(endpoint) and bool(getattr(req, "pins", None)):
+        _check_pins(req, spec, len(getattr(req, "images", ()) or getattr(req, "input_images", ())))
     if spec is not None and not spec.supports(endpoint):
         serving = ", ".join(model_names(endpoint)) or "none"
         raise ParamError(
@@ -289,10 +291,38 @@ def _check_images(images: tuple, spec: ModelSpec, param: str) -> None:
                                  hint="dall-e-2 edits need a square image")
 
 
+def _check_pins(req: Any, spec: ModelSpec | None, images: int) -> None:
+    """Pinned references ride on the edit's ``image[]`` (or the tool's input images): the model must
+    take that many; if it takes none (or too few), name one that does."""
+    pins = getattr(req, "pins", ())
+    if not pins or spec is None:
+        return
+    need = images + len(pins)
+    most = spec.edit_images_max if req.endpoint == "edits" else max(spec.edit_images_max, need)
+    if not spec.supports(req.endpoint):  # no edits at all (dall-e-3): no references either
+        most = 0
+    if need > most:
+        from .models import DEFAULT_MODEL
+
+        takes = "no reference images" if most == 0 else f"at most {most} image{'s' if most != 1 else ''}"
+        ok = get_model(DEFAULT_MODEL)
+        raise ParamError("pins", f"<{len(pins)} pinned>", f"a model that takes {need} images, e.g. {DEFAULT_MODEL}"
+                         f" (up to {ok.edit_images_max if ok else 16})", model=spec.name,
+                         message=f"{spec.name} takes {takes}, and this turn carries {need} "
+                         f"({images} to edit + {len(pins)} pinned: " + ", ".join(p.name for p in pins)
+                         + f"); use model={DEFAULT_MODEL!r}, which takes up to "
+                         f"{ok.edit_images_max if ok else 16}, or unpin some (session.unpin)")
+    _check_images(tuple(p.image for p in pins if p.image.data is not None), spec, "pins")
+
+
 def _check_edit(req: Any, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
-    if not req.images:
+    _check_pins(req, spec, len(req.images))
+    if not req.images and not req.pins:
         raise ParamError("image", None, "one or more images", model=name, hint="an edit needs an image")
+    if (req.mask is not None or req.markup is not None) and not req.images:
+        raise ParamError("mask" if req.mask is not None else "markup", "<mask>", "a mask together with an image to edit", model=name,
+                         hint="pinned references are not edited: give the image the mask applies to")
     if req.moderation is not None:  # found by the drift test: no moderation in the SDK's or OpenAPI's edits
         raise ParamError("moderation", req.moderation, "omit it", model=name,
                          hint="the edits endpoint has no moderation parameter; the Responses API's image tool "
@@ -309,7 +339,8 @@ def _check_edit(req: Any, spec: ModelSpec | None) -> None:
     if req.markup is not None and req.mask is not None:
         raise ParamError("markup", "<markup>", "either a mask or markup", model=name,
                          hint="markup cannot be combined with a mask")
-    check_mask(req.mask, req.images[0], name)
+    if req.images:
+        check_mask(req.mask, req.images[0], name)
     if req.markup is not None:
         check_mask(req.markup, req.images[0], name, param="markup")
 
@@ -339,6 +370,7 @@ def _check_variation(req: Any, spec: ModelSpec | None) -> None:
 def _check_responses(req: Any, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     _one_of("action", req.action, ("generate", "edit", "auto"), name)
+    _check_pins(req, spec, len(req.input_images))
     if spec is not None:
         _check_images(tuple(i for i in req.input_images if i.data is not None), spec, "input_images")
     if req.mask is not None:

@@ -87,10 +87,12 @@ def encode(req: ImageRequest) -> HTTPCall:
 
 def _encode_edit(req: EditRequest) -> HTTPCall:
     params = req.params()
+    params["prompt"] = req.sent_prompt  # pinned references are named after the prompt (api/pins.py)
     _default_response_format(req, params)
     extras = [x for x in (req.mask, req.markup) if x is not None]
-    if all(i.data is not None for i in (*req.images, *extras)):
-        files = [_file_part("image" if len(req.images) == 1 else "image[]", i) for i in req.images]
+    sent = (*req.images, *(p.image for p in req.pins))  # pins last: the instruction says "the last N"
+    if all(i.data is not None for i in (*sent, *extras)):
+        files = [_file_part("image" if len(sent) == 1 else "image[]", i) for i in sent]
         if req.mask is not None:
             files.append(_file_part("mask", req.mask))
         if req.markup is not None:
@@ -98,12 +100,18 @@ def _encode_edit(req: EditRequest) -> HTTPCall:
         return HTTPCall("POST", "/images/edits", data=_form_fields(params), files=files, stream=req.stream)
     # some inputs are file ids or URLs: the JSON form of the edits endpoint
     body = dict(params)
-    body["images"] = [_image_ref(i) for i in req.images]
+    body["images"] = [_image_ref(i) for i in sent]
     if req.mask is not None:
         body["mask"] = _image_ref(req.mask)
     if req.markup is not None:
         body["markup"] = _image_ref(req.markup)
     return HTTPCall("POST", "/images/edits", json=body, stream=req.stream)
+
+
+def _input_image(img: ImageInput) -> dict[str, str]:
+    if img.file_id:
+        return {"type": "input_image", "file_id": img.file_id}
+    return {"type": "input_image", "image_url": img.data_url()}
 
 
 def responses_body(req: ResponsesRequest) -> dict[str, Any]:
@@ -122,13 +130,18 @@ def responses_body(req: ResponsesRequest) -> dict[str, Any]:
     for img in req.input_images:
         if img.call_id:
             items.append({"type": "image_generation_call", "id": img.call_id})
-        elif img.file_id:
-            content.append({"type": "input_image", "file_id": img.file_id})
         else:
-            content.append({"type": "input_image", "image_url": img.data_url()})
+            content.append(_input_image(img))
+    if req.pins:  # named after the prompt, their images last (api/pins.py)
+        from .pins import instruction
+
+        content.append({"type": "input_text", "text": instruction(req.pins)})
+        content += [_input_image(p.image) for p in req.pins]
+    message = {"role": "user", "content": content}
     body: dict[str, Any] = {
         "model": req.responses_model,
-        "input": [{"role": "user", "content": content}, *items],
+        # with pins, earlier calls come first, so the pinned images stay the last ones of the input
+        "input": [*items, message] if req.pins else [message, *items],
         "tools": [tool],
     }
     if req.tool_choice:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..api import config as _config
-from ..api.models import MODELS
+from ..api.models import DEFAULT_MODEL, MODELS
 
 __all__ = ["Check", "DoctorReport", "run_checks", "render_text", "PACKAGES"]
 
@@ -224,7 +224,7 @@ def check_offline() -> Check:
         with OfflineServer() as server, Client(base_url=server.base_url, api_key="doctor", save_dir=None,
                                                max_retries=0) as client:
             started = time.perf_counter() - t0
-            img = client.generate("a doctor's check", model="gpt-image-1", size="1024x1024", quality="low")
+            img = client.generate("a doctor's check", model=DEFAULT_MODEL, size="1024x1024", quality="low")
             took = time.perf_counter() - t0 - started
     except Exception as e:  # a report line, never a traceback: say what failed
         return Check("offline", "fail", f"the offline backend did not answer: {type(e).__name__}",
@@ -257,7 +257,10 @@ def check_lifecycle(base_url: str | None = None, today: date | None = None,
                     list_models: Callable[[], list[dict]] | None = None) -> Check:
     """Which of our models the configured server has retired or retires within 30 days, from its
     own model list (``GET /models``); the model table when the server does not say."""
-    today = today or date.today()
+    if today is None:
+        from ..api.lifecycle import today as _today
+
+        today = _today()
     source = "the server's model list"
     try:
         models = list_models() if list_models is not None else _server_models(base_url)

@@ -26,6 +26,7 @@ from typing import Any, Callable
 from ..api.client import Client
 from ..api.cost import estimate
 from ..api.errors import APIError
+from ..api.lifecycle import today
 from ..api.models import DEFAULT_MODEL
 from ..api.requests import EditRequest, GenerateRequest, ResponsesRequest
 from ..api.results import atomic_write
@@ -83,7 +84,7 @@ class LiveReport:
         from importlib.metadata import version
 
         return {"tool": "imagewidgets doctor --live", "imagewidgets": version("imagewidgets"),
-                "date": time.strftime("%Y-%m-%d"), "base_url": self.base_url, "model": self.model,
+                "date": today().isoformat(), "base_url": self.base_url, "model": self.model,
                 "estimate_usd": round(self.estimate_usd, 4), "differences": self.differences,
                 "probes": self.probes}
 

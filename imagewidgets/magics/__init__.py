@@ -1,6 +1,7 @@
 """The IPython layer: ``%imagine``, ``%edit`` (alias ``%imedit``), ``%imagine_config`` and friends.
 
-``magics`` registers the magics and dispatches them, ``_args`` parses a magic line into options
+``magics`` registers the magics and dispatches them, ``story`` adds those of pins and storyboards
+(``%imagine_pin``, ``%imagine_unpin``, ``%%storyboard``), ``_args`` parses a magic line into options
 (from the model table), ``_display`` shows results and live frames in the cell's output.
 
 May import: the ``session`` and ``api`` layers (IPython itself lazily); widgets only inside the

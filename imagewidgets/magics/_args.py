@@ -165,15 +165,20 @@ def _names(live_only: bool = True) -> list[str]:
     return [n for n in model_names(live_only=live_only) if not _DATED.search(n)]
 
 
-def _by_model(attr: str) -> str:
-    """Help text: which models take which values, from the model table, the default model's group first;
-    models that take none are named too ("not accepted"), so the help never offers what is refused."""
+def _by_model(attr: str, flag: str = "it") -> str:
+    """Help text: which models take which values, from the model table (live models only, today's),
+    the default model's group first; models that take none are named too ("not accepted"), so the
+    help never offers what is refused nor a model the API no longer serves."""
+    from ..api.lifecycle import live_takers, nobody_takes
+
     groups: dict[tuple[str, ...], list[str]] = {}
     for name in _names():
         groups.setdefault(tuple(getattr(MODELS[name], attr)), []).append(name)
     if len(groups) == 1:
         (values,) = groups
-        return f"{', '.join(values)} (every current model)" if values else "not accepted by any current model"
+        if values:
+            return f"{', '.join(values)} (every current model)"
+        return nobody_takes(flag, live_takers(lambda spec: bool(getattr(spec, attr)))[1])
     parts = []
     for values in sorted(groups, key=lambda v: DEFAULT_MODEL not in groups[v]):
         who = ", ".join(f"{n} (the default)" if n == DEFAULT_MODEL else n for n in groups[values])
@@ -198,7 +203,8 @@ def _sizes_by_model() -> str:
 def _help(p: Param) -> str:
     lo, hi = p.bounds()
     free = MODELS[DEFAULT_MODEL].free_size
-    choices = (_sizes_by_model() if p.choices == "sizes" else _by_model(p.choices)) if p.choices else ""
+    flag = max(p.flags, key=len) if p.flags else p.name
+    choices = (_sizes_by_model() if p.choices == "sizes" else _by_model(p.choices, flag)) if p.choices else ""
     return p.help.format(choices=choices, lo=lo, hi=hi,
                          models=", ".join(_names()), free_size=free.describe() if free else "any WxH")
 
@@ -230,6 +236,9 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "pick": (("--pick",), dict(type=whole(1, max(m.n_max for m in MODELS.values())), metavar="N",
                                help="continue from variant N (as the grid numbers them, from 1) of the newest "
                                "call that made several images")),
+    "panel": (("--panel",), dict(type=whole(1, 24), metavar="N",
+                                 help="edit panel N (from 1, as the strip numbers them) of the session's newest "
+                                 "storyboard; the panel then shows the edit")),
     "keep_outside": (("--keep-outside",), dict(action="store_true", dest="keep_outside_mask",
                                                help="with --mask: put the parent's pixels back outside the mask "
                                                "(the API's own image is kept too, as result.raw)")),
@@ -267,6 +276,7 @@ OPTION_FOR_PARAM = {
     "image": "--image",
     "mask": "--mask",
     "pick": "--pick",
+    "panel": "--panel",
     "keep_outside_mask": "--keep-outside",
     "feather": "--feather",
     "anchor": "--anchor",

@@ -214,7 +214,7 @@ class ImageMagics(Magics):
             %imagine a {animal} in the style of $style        # variables expand in the prompt
             img = %imagine a paper boat on a pond -p 2          # 2 partial frames stream in place
             %imagine a red kite --out kite --no-display         # kite = the result, nothing shown
-            %imagine a poster -m gpt-image-1.5 -f jpeg --compression 80 -b opaque
+            %imagine a poster -m gpt-image-2.5-sunburst -f jpeg --compression 80 -b opaque
             %imagine a logo --api images                        # the Image API instead of Responses
 
             %%imagine -s 1024x1536 -q high
@@ -241,7 +241,7 @@ class ImageMagics(Magics):
     @_reported("edit")
     @magic_arguments()
     @argument("prompt", nargs="*", help="what to change (or the cell body, with %%%%edit)")
-    @A.options("image", "mask", "keep_outside", "feather", "pick", "extend", "anchor", *A.EDIT, *A.OUTPUT,
+    @A.options("image", "mask", "keep_outside", "feather", "pick", "panel", "extend", "anchor", *A.EDIT, *A.OUTPUT,
                *A.COMMON)
     def edit(self, line: str = "", cell: str | None = None) -> Any:
         """Edit an image: by default the session's current one (the previous cell's image).
@@ -254,7 +254,7 @@ class ImageMagics(Magics):
             %imagine a lighthouse at dusk, watercolour
             %edit add a red sailing boat                      # edits the lighthouse
             %edit make it winter, snow on the rocks           # edits the boat picture
-            %edit put the cat in a hat --image cat.png --image hat.png -m gpt-image-1.5 --input-fidelity high
+            %edit put the cat in a hat --image cat.png --image hat.png -m gpt-image-2.6-sunburst
             %edit a pond with lilies --mask painter           # painter = MaskPainter(...): edit where painted
             %edit a pond --mask painter --keep-outside --feather 8   # outside the mask: the parent's pixels
             %edit as a pencil sketch --image img              # img: an ImageResult, PIL image, bytes...
@@ -262,6 +262,7 @@ class ImageMagics(Magics):
             %imagine a lighthouse -n 4                        # 4 variants in a grid, numbered 1-4
             %edit add a boat --pick 3                         # continue from variant 3
             %edit more beach --extend 1536x1024 --anchor left # outpaint: the picture stays on the left
+            %edit add rain --panel 2                          # panel 2 of the newest %%storyboard
 
         Note: IPython has its own ``%edit`` line magic (it opens a text editor). Loading
         imagewidgets replaces it with this one on purpose; IPython's stays reachable as
@@ -269,6 +270,8 @@ class ImageMagics(Magics):
         """
         args = A.parse(self.edit, line)
         prompt = self._prompt(args, cell, "edit")
+        if args.panel is not None:
+            return self._edit_panel(args, prompt)
         if args.pick is not None:
             if args.images:
                 raise UsageError("--pick and --image both say what to edit: give one of them")
@@ -285,6 +288,25 @@ class ImageMagics(Magics):
         if args.anchor is not None:
             raise UsageError("--anchor says where the picture stays with --extend WxH")
         return self._call("edit", args, prompt=prompt)
+
+    def _edit_panel(self, args: Any, prompt: str) -> Any:
+        """``%edit --panel N``: edit panel N of the newest storyboard; show the strip, return the image."""
+        if args.images or args.pick is not None or args.extend is not None:
+            raise UsageError("--panel says what to edit: it takes no --image, --pick or --extend")
+        session = self.session(args.session, "edit")
+        boards = session.storyboards()
+        if not boards:
+            raise UsageError(f"session {session.name!r} has no storyboard yet: make one with %%storyboard")
+        board = boards[-1]
+        turn = board.edit(args.panel, prompt, refresh=args.refresh, **A.request_options(args))
+        if args.out:
+            self.shell.user_ns[args.out] = turn.image
+        if not args.no_display:
+            from .story import show_board
+
+            show_board(self.shell, board)
+        self.guard.shown(turn.image)
+        return turn.image
 
     @line_cell_magic
     @no_var_expand
@@ -344,7 +366,7 @@ class ImageMagics(Magics):
         Examples::
 
             %imagine_config
-            %imagine_config -m gpt-image-1.5 -s 1536x1024 -q low --budget 2
+            %imagine_config -m gpt-image-2 -s 1536x1024 -q low --budget 2
             %imagine_config --store ./workshop-images --session harbour
             %imagine_config --base-url http://localhost:8000/v1   # a compatible server
             %imagine_config --base-url offline                     # back to the offline renderer
@@ -531,6 +553,9 @@ def load_ipython_extension(ip: Any) -> None:
         ip.register_magic_function(previous_edit, "line", "ipython_edit")
     magics = ImageMagics(ip)
     ip.register_magics(magics)
+    from .story import StoryMagics
+
+    ip.register_magics(StoryMagics(ip, magics))
     magics.guard.install()
     _loaded[id(ip)] = (magics, previous_edit)
     print(banner(ip))
@@ -543,7 +568,9 @@ def unload_ipython_extension(ip: Any) -> None:
         return
     magics.guard.uninstall()
     table = ip.magics_manager.magics
-    for kind, names in _MAGICS.items():
+    from .story import STORY_MAGICS
+
+    for kind, names in [*_MAGICS.items(), *STORY_MAGICS.items()]:
         for name in names:
             table[kind].pop(name, None)
     if previous_edit is not None:

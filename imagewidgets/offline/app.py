@@ -128,10 +128,11 @@ def _model_object(name: str) -> dict[str, Any]:
 
 def _served(request: Request) -> list[str]:
     """The image models, then the mainline models we know dates of; on a calendar
-    (``--as-of``) without those already shut down, as the live list drops them."""
-    as_of = backend_of(request).config.as_of
+    (today's, or ``--as-of``'s; ``--calendar off`` keeps all) without those already shut down, as
+    the live list drops them."""
+    day = backend_of(request).config.calendar_day()
     names = list(MODELS) + sorted(set(RESPONSES_MODEL_SHUTDOWNS) | {DEFAULT_RESPONSES_MODEL})
-    return [n for n in names if not shut_down(n, as_of)]
+    return [n for n in names if not shut_down(n, day)]
 
 
 async def list_models(request: Request) -> Response:

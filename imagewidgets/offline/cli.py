@@ -44,7 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-fail-rate", type=float, metavar="P",
                    help="batches: this share of requests fails, into the error file (default: --fail-rate)")
     p.add_argument("--as-of", metavar="YYYY-MM-DD",
-                   help="play the calendar: answer models shut down by this day with 404 model_not_found")
+                   help="rehearse another day: answer models shut down by then with 404 model_not_found "
+                        "(default: today, IMAGEWIDGETS_TODAY or the UTC date)")
+    p.add_argument("--calendar", choices=("on", "off"),
+                   help="on (default): models past their shutdown date answer 404 model_not_found, as the "
+                        "live API; off: serve every model in the table (old notebooks)")
     p.add_argument("--pictures", choices=("drawn", "realistic"),
                    help="drawn: flat pictures, small files (default); realistic: with grain, files the size "
                         "of the API's (a 1024x1024 PNG ~2 MB)")
@@ -83,7 +87,8 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
         low_allowed_words=words(args.low_allowed_words) if args.low_allowed_words is not None else None,
         require_api_key=args.require_api_key, max_body_mb=args.max_body, max_header_kb=args.max_header,
         body_timeout_s=args.body_timeout, batch_rate=args.batch_rate, batch_fail_rate=args.batch_fail_rate,
-        as_of=args.as_of, pictures=args.pictures,
+        as_of=args.as_of, calendar=None if args.calendar is None else args.calendar == "on",
+        pictures=args.pictures,
     )
 
 

@@ -122,29 +122,38 @@ async def json_body(request: Request) -> Any:
                          "JSON (or multipart/form-data where the API takes files).", code="invalid_json") from None
 
 
-def shut_down(name: str, as_of: str | None) -> bool:
-    """Whether the calendar (``OfflineConfig.as_of``) says api.openai.com no longer serves ``name``."""
-    if as_of is None:
+def shut_down(name: str, day: str | None) -> bool:
+    """Whether, on ``day`` (``OfflineConfig.calendar_day()``; None: no calendar), api.openai.com
+    no longer serves ``name``."""
+    if day is None:
         return False
     from ..api.lifecycle import lifecycle_of
 
-    day = lifecycle_of(name).shutdown_date
-    return bool(day) and as_of >= day
+    end = lifecycle_of(name).shutdown_date
+    return bool(end) and day >= end
 
 
 def model_not_found(name: Any, param: str = "model") -> APIFailure:
-    """The live API's answer for a model it does not serve (or no longer serves)."""
-    return APIFailure(404, f"The model `{str(name)[:100]}` does not exist or you do not have access to it.",
-                      param=param, code="model_not_found")
+    """The live API's answer for a model it does not serve (or no longer serves: then the message
+    names the shutdown date and the replacement, as the API's does for retired models)."""
+    from ..api.lifecycle import lifecycle_of
+
+    text = str(name)[:100]
+    message = f"The model `{text}` does not exist or you do not have access to it."
+    life = lifecycle_of(text) if isinstance(name, str) else None
+    if life is not None and life.shutdown_date:
+        message = (f"The model `{text}` was shut down on {life.shutdown_date} and is no longer served. "
+                   f"Use {life.replacement or 'a current model'} instead.")
+    return APIFailure(404, message, param=param, code="model_not_found")
 
 
-def known_model(name: Any, param: str = "model", as_of: str | None = None) -> ModelSpec:
+def known_model(name: Any, param: str = "model", day: str | None = None) -> ModelSpec:
     """The table's entry for ``name``, or the 404 ``model_not_found`` the API sends for a model it does not serve."""
     if not isinstance(name, str):
         raise APIFailure(400, f"Invalid type for '{param}': expected a string, but got {_json_type(name)}.",
                          param=param, code="invalid_type")
     spec = get_model(name)
-    if spec is not None and shut_down(spec.name, as_of):
+    if spec is not None and shut_down(spec.name, day):
         raise model_not_found(name, param)
     if spec is None:
         raise APIFailure(

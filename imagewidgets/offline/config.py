@@ -29,6 +29,7 @@ field                          environment variable                         ``se
 ``batch_rate``                 ``IMAGEWIDGETS_OFFLINE_BATCH_RATE``          ``--batch-rate``
 ``batch_fail_rate``            ``IMAGEWIDGETS_OFFLINE_BATCH_FAIL_RATE``     ``--batch-fail-rate``
 ``as_of``                      ``IMAGEWIDGETS_OFFLINE_AS_OF``               ``--as-of``
+``calendar``                   ``IMAGEWIDGETS_OFFLINE_CALENDAR``            ``--calendar on|off``
 ``pictures``                   ``IMAGEWIDGETS_OFFLINE_PICTURES``            ``--pictures``
 =============================  ===========================================  ======================
 
@@ -102,9 +103,13 @@ class OfflineConfig:
     batch_rate: float = 0.0
     #: batches: share of requests that fail (500 in the error file); None: ``fail_rate``
     batch_fail_rate: float | None = None
-    #: play the calendar: on this day (``YYYY-MM-DD``) models past their shutdown date are
-    #: answered 404 ``model_not_found`` as api.openai.com does (None: every model is served)
+    #: the twin keeps api.openai.com's calendar: models past their shutdown date are answered 404
+    #: ``model_not_found`` (naming the replacement), as the live API does. The day is ``as_of``
+    #: (``YYYY-MM-DD``, to rehearse another day), else today (``api.lifecycle.today()``, asked at
+    #: each request, so a server left running moves with the date)
     as_of: str | None = None
+    #: False (``--calendar off``): serve every model in the table, whatever the date (old notebooks)
+    calendar: bool = True
     #: "drawn": the renderer's flat pictures (small files); "realistic": with grain, files the size
     #: and entropy of the API's (a 1024x1024 PNG 1.5-2.5 MB; JPEG/WebP by output_compression), for
     #: tests and rehearsals of what real pictures cost in bandwidth, disk and memory
@@ -115,6 +120,16 @@ class OfflineConfig:
             raise ValueError(f"pictures={str(self.pictures)[:40]!r}: expected drawn or realistic")
         if self.as_of is not None:
             object.__setattr__(self, "as_of", parse_day(self.as_of))
+
+    def calendar_day(self) -> str | None:
+        """The day (``YYYY-MM-DD``) whose calendar the twin plays, or None with the calendar off."""
+        if not self.calendar:
+            return None
+        if self.as_of is not None:
+            return self.as_of
+        from ..api.lifecycle import today
+
+        return today().isoformat()
 
     def replace(self, **changes: Any) -> "OfflineConfig":
         return dataclasses.replace(self, **changes)
@@ -136,6 +151,7 @@ _INT_FIELDS = {"rate_limit", "fail_first", "seed", "cut_stream_after", "max_head
 _FLOAT_FIELDS = {"latency_s", "partial_interval_s", "rate_window_s", "fail_rate", "memory_limit_mb", "state_ttl_days",
                  "max_body_mb", "body_timeout_s", "batch_rate", "batch_fail_rate"}
 _WORD_FIELDS = {"blocked_words", "low_allowed_words"}
+_BOOL_FIELDS = {"moderation", "calendar"}
 
 
 def _convert(name: str, raw: str) -> Any:
@@ -148,10 +164,10 @@ def _convert(name: str, raw: str) -> Any:
         raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a number") from None
     if name in _WORD_FIELDS:
         return words(raw)
-    if name == "moderation":
+    if name in _BOOL_FIELDS:
         low = raw.strip().lower()
         if low not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-            raise ValueError(f"{ENV_PREFIX}MODERATION={raw!r} is not a boolean (1/0, true/false, on/off)")
+            raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw[:40]!r} is not a boolean (1/0, true/false, on/off)")
         return low in ("1", "true", "yes", "on")
     return raw
 

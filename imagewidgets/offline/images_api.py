@@ -23,7 +23,7 @@ _MAX_PART = 64 * 1024 * 1024
 async def generations(request: Request) -> Response:
     backend = backend_of(request)
     req = generate_request(await json_body(request))
-    spec = known_model(req.model, as_of=backend.config.as_of)
+    spec = known_model(req.model, day=backend.config.calendar_day())
     validated(req)
     _moderate(req.prompt, req.moderation, backend.config)
     out = imaging.resolve_output(req, spec, req.prompt, pictures=backend.config.pictures)
@@ -45,7 +45,7 @@ async def edits(request: Request) -> Response:
         if not isinstance(body, dict):
             raise APIFailure(400, "The body must be a JSON object.", code="invalid_json")
     req = edit_request(body, backend.resolve)
-    spec = known_model(req.model, as_of=backend.config.as_of)
+    spec = known_model(req.model, day=backend.config.calendar_day())
     validated(req)
     _moderate(req.prompt, req.moderation, backend.config)
     images = [img.data for img in req.images]
@@ -61,7 +61,7 @@ async def variations(request: Request) -> Response:
     backend = backend_of(request)
     body = await _read_form(request)
     req = variation_request(body)
-    spec = known_model(req.model, as_of=backend.config.as_of)
+    spec = known_model(req.model, day=backend.config.calendar_day())
     validated(req)
     out = imaging.resolve_output(req, spec, "", None, backend.config.pictures)
     datas = await imaging.render_variation(out, req.image.data, req.n or 1)

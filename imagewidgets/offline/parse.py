@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 from ..api.errors import ParamError
 from ..api.images import sniff_format
+from ..api.models import DEFAULT_TOOL_MODEL
 from ..api.params import Param, params_of, registry
 from ..api.requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
 
@@ -47,8 +48,6 @@ _EDIT_FIELDS = {"prompt", "user", "image", "images", "mask", "markup", *_EDIT_PA
 _VARIATION_OPTIONS = tuple(f.name for f in fields(VariationRequest) if f.name not in ("image", "extra_body"))
 _VARIATION_FIELDS = {"image", "user", *_VARIATION_OPTIONS}
 _TOOL_FIELDS = {"type", "input_image_mask", *_TOOL_PARAMS}
-#: The image model of the Responses tool when the tool names none (as the SDK documents).
-DEFAULT_TOOL_MODEL = "gpt-image-2.6-sunburst"
 
 
 class APIFailure(Exception):

@@ -20,6 +20,7 @@ from PIL import Image
 from ._draw import SOFTWARE, rasterize, to_svg
 from ._edit import EditMaker, VariationMaker
 from ._encode import encode_gif, encode_still, gif_duration
+from ._pins import pinned_maker
 from ._prompt import read_prompt, seed
 from ._scene import QUALITY_LEVEL, build_scene, supersample
 
@@ -128,6 +129,11 @@ class _Generation:
 
 
 def _maker(spec: RenderSpec, edit: EditInputs | None):
+    pinned = pinned_maker(spec, edit, _plain_maker)  # the pin instruction's images are kept (_pins.py)
+    return pinned if pinned is not None else _plain_maker(spec, edit)
+
+
+def _plain_maker(spec: RenderSpec, edit: EditInputs | None):
     return _Generation(spec) if edit is None else EditMaker(spec, edit)
 
 

@@ -78,9 +78,9 @@ def _plan(backend: Any, wire: ResponsesWire) -> Turn:
         raise APIFailure(400, f"{req.responses_model} is an image model: the Responses API takes a mainline "
                          "model (e.g. gpt-5.5) and the image model goes in the image_generation tool.",
                          param="model", code="invalid_value")
-    if shut_down(req.responses_model, backend.config.as_of):
+    if shut_down(req.responses_model, backend.config.calendar_day()):
         raise model_not_found(req.responses_model)
-    spec = known_model(req.model, param=f"tools[{wire.tool_index}].model", as_of=backend.config.as_of)
+    spec = known_model(req.model, param=f"tools[{wire.tool_index}].model", day=backend.config.calendar_day())
     prompts: list[str] = []
     base_call_id = None
     if req.previous_response_id:

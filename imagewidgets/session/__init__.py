@@ -2,7 +2,8 @@
 (``store``, ``migrations``; in memory ``tree``), recorded by ``recorder`` (``turns``: its public
 ``begin``/``finish``/``fail`` serve the session's verbs and the sweep alike), answered from the store when a
 request repeats (``replay``), run as grids (``sweep``) and looked back on (``report``: history,
-lineage, exports).
+lineage, exports). ``pins`` keeps the pictures every later turn sends as references, and
+``storyboard`` makes one turn per panel of a strip.
 
 May import: the ``api`` layer below it and the standard library. Never imports ``magics``,
 ``widgets`` or ``offline``. Views and exports (``report``, ``sweep``) import the session core,

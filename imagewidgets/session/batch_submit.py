@@ -14,6 +14,7 @@ store; only then upload the input file and create each part (``BatchJob.submit``
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +35,11 @@ __all__ = ["submit_batch"]
 
 
 def submit_batch(session: "Session", prompts: Any, *, refresh: bool = False, progress: bool = True,
-                 image: Any = None, mask: Any = None, **grid: Any) -> BatchJob:
+                 image: Any = None, mask: Any = None, pins: Any = False, **grid: Any) -> BatchJob:
     """See the module docstring and ``Session.sweep``. ``image``: every cell edits this image (a
-    turn, a result, a path...; the current turn's image with ``image=s.current``)."""
+    turn, a result, a path...; the current turn's image with ``image=s.current``). ``pins``: the
+    pins every cell carries (a storyboard's; ``False``, the default of a sweep: none), uploaded
+    once like an edit's images."""
     if prompts is None:
         raise TypeError("sweep needs prompts=[...] (or one prompt)")
     for streamed in ("stream", "partial_images"):
@@ -44,7 +47,8 @@ def submit_batch(session: "Session", prompts: Any, *, refresh: bool = False, pro
             raise ParamError(streamed, True, "omit it: batch answers are not streamed")
     grid.pop("api", None)  # the Batch API runs the Image API's endpoints
     varying, cells = grid_cells(prompts, grid)
-    parent, requests = _requests(session, cells, image, mask)
+    parent, requests = _requests(session, cells, image, mask, pins)
+    edits = image is not None or any(getattr(r, "pins", ()) for r in requests)
     for req in requests:
         req.validate()
     job_id = "batchjob_" + uuid.uuid4().hex[:16]
@@ -56,7 +60,7 @@ def submit_batch(session: "Session", prompts: Any, *, refresh: bool = False, pro
     try:
         replayed = _replay(session, requests, hits, parent)
         records = BatchRecords(session.store)
-        sent = _with_file_ids(session, records, requests) if image is not None and fresh else requests
+        sent = _with_file_ids(session, records, requests) if edits and fresh else requests
         lines = {i: _api_batches.request_line(f"{job_id}-{i}", sent[i]) for i in fresh}
         parts = _api_batches.split_lines([len(lines[i]) for i in fresh], _api_batches.MAX_REQUESTS_PER_FILE,
                                          _api_batches.MAX_BYTES_PER_FILE)
@@ -69,7 +73,7 @@ def submit_batch(session: "Session", prompts: Any, *, refresh: bool = False, pro
             turn = session.recorder.new_turn(req, parent, kind=kind, turn_id=replayed.get(i, f"turn_{job_id[9:]}_{i}"))
             rows.append(CellRow(i, part_of.get(i), f"{job_id}-{i}", turn.id, cell, _template(turn), lines.get(i),
                                 usd.get(i, 0.0), None))
-        endpoint = "/v1/images/edits" if image is not None else "/v1/images/generations"
+        endpoint = "/v1/images/edits" if edits else "/v1/images/generations"
         records.add_job(JobRow(job_id, session.name, turn.created, endpoint, "submitting" if fresh else "done",
                                varying, need, session.backend, None), len(parts), rows)
     except BaseException:
@@ -80,7 +84,8 @@ def submit_batch(session: "Session", prompts: Any, *, refresh: bool = False, pro
     return job
 
 
-def _requests(session: "Session", cells: list[dict], image: Any, mask: Any) -> tuple["Turn | None", list[Any]]:
+def _requests(session: "Session", cells: list[dict], image: Any, mask: Any,
+              pins: Any = False) -> tuple["Turn | None", list[Any]]:
     """(the parent turn of edits, one request per cell): generations, or edits of ``image``."""
     def opts(cell: dict) -> dict:
         return {k: v for k, v in cell.items() if k != "prompt"}
@@ -88,7 +93,7 @@ def _requests(session: "Session", cells: list[dict], image: Any, mask: Any) -> t
     if image is None:
         if mask is not None:
             raise ParamError("mask", "a mask", "a mask together with image=... (the image to edit)")
-        return None, [session.imagine_request(c["prompt"], api="images", **opts(c)) for c in cells]
+        return None, [session.imagine_request(c["prompt"], api="images", pins=pins, **opts(c)) for c in cells]
     parent, images = session._source(image)
     src = images if images is not None else [session._image_of(parent, "edit")]
     return parent, [EditRequest(c["prompt"], images=src, mask=mask, **session._options(EditRequest, opts(c)))
@@ -131,5 +136,6 @@ def _with_file_ids(session: "Session", records: BatchRecords, requests: list[Any
             ids[key] = known
         return ImageInput.coerce(ids[key])
 
-    return [r.replace(images=tuple(ref(i) for i in r.images), mask=ref(r.mask), markup=ref(r.markup))
+    return [r.replace(images=tuple(ref(i) for i in r.images), mask=ref(r.mask), markup=ref(r.markup),
+                      pins=tuple(dataclasses.replace(p, image=ref(p.image)) for p in r.pins))
             for r in requests]

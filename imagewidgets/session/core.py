@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeGuard
 
 from ..api.client import AsyncClient, Client
 from ..api.errors import APIError, NotFoundError, ParamError
@@ -34,6 +34,7 @@ from .tree import TurnTree
 from .turns import Turn
 from .fidelity import EditCheck, composited, edit_check
 from .outpaint import extend_inputs
+from .pins import PinBoard
 from .variants import run_variants
 
 __all__ = ["SessionCore", "REQUEST_OPTIONS", "refuse_unknown"]
@@ -61,7 +62,7 @@ def _fields(cls: type) -> set[str]:
 #: inputs: prompts, images and masks belong to one call)
 REQUEST_OPTIONS = frozenset().union(*map(_fields, (GenerateRequest, EditRequest, VariationRequest,
                                                    ResponsesRequest))) - {
-    "prompt", "image", "images", "mask", "markup", "input_images", "previous_response_id", "stream"}
+    "prompt", "image", "images", "mask", "markup", "input_images", "previous_response_id", "stream", "pins"}
 
 
 def refuse_unknown(names: Any, known: Any, where: str) -> None:
@@ -104,6 +105,7 @@ class SessionCore:
         self.store.settle_interrupted(name)  # turns a crashed process left "running"
         self.tree = TurnTree(self.store, name)
         self.recorder = TurnRecorder(self)
+        self.pinboard = PinBoard(self.store, name)  # pinned references, sent with every later turn
         # a batch job recorded earlier (another kernel, another day) still holds its estimate
         self.recorder.reserved = outstanding_usd(self.store, name)
 
@@ -255,22 +257,54 @@ class SessionCore:
         turn = self.run(req, parent=None, on_event=on_event, cancel=cancel, refresh=refresh, kind="generate")
         return self._returned(turn)
 
-    def imagine_request(self, prompt: str, *, on_event: Any = None, api: str | None = None,
-                        **options: Any) -> GenerateRequest | ResponsesRequest:
-        """The request ``imagine`` would send (session defaults filled in), not sent; a sweep builds its cells with it."""
+    def imagine_request(self, prompt: str, *, on_event: Any = None, api: str | None = None, pins: Any = None,
+                        **options: Any) -> GenerateRequest | EditRequest | ResponsesRequest:
+        """The request ``imagine`` would send (session defaults filled in), not sent; a sweep builds its cells with it.
+
+        With pins (``pins=None``: the session's, ``False``: none, or a list of names), the pinned
+        pictures go along: on the Image API the generation becomes an edit of them (``image[]``)."""
         model = options.get("model") or self.model
-        cls = ResponsesRequest if self._api_for(model, api) == "responses" else GenerateRequest
-        return cls(prompt, **self._streaming(self._options(cls, options), on_event))
+        pinned = self._pinned(pins)
+        use = self._api_for(model, api)
+        if use == "responses":
+            opts = self._streaming(self._options(ResponsesRequest, options), on_event)
+            return ResponsesRequest(prompt, pins=pinned, **opts) if pinned else ResponsesRequest(prompt, **opts)
+        if pinned:
+            return EditRequest(prompt, pins=pinned, **self._streaming(self._options(EditRequest, options), on_event))
+        return GenerateRequest(prompt, **self._streaming(self._options(GenerateRequest, options), on_event))
+
+    def _pinned(self, pins: Any) -> tuple:
+        """The pins a turn carries: ``None`` every pin of the session, ``False``/``[]`` none, else
+        the named ones (names, or the records ``pins()`` returns)."""
+        if pins is False or (pins is not None and not pins and not isinstance(pins, str)):
+            return ()
+        board = self.pinboard.list()
+        if pins is None:
+            return tuple(p.pin() for p in board)
+        wanted = [pins] if isinstance(pins, str) else list(pins)
+        names = [getattr(w, "name", w) for w in wanted]
+        by_name = {p.name: p for p in board}
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            raise ParamError("pins", unknown[0], ", ".join(by_name) or "a pin of this session (none yet)",
+                             hint="pin a picture first: session.pin(turn, name=..., role='character')")
+        return tuple(by_name[n].pin() for n in dict.fromkeys(names))
 
     def edit(self, prompt: str, image: Any = None, mask: Any = None, markup: Any = None, *,
              on_event: Callable | None = None, cancel: threading.Event | None = None, refresh: bool = False,
              api: str | None = None, keep_outside_mask: bool = False, feather: int | None = None,
-             **options: Any) -> ImageResult | ImageSet:
-        """Edit the current turn's image (or ``image``): a child of the turn it continues from.
+             images: Any = None, **options: Any) -> ImageResult | ImageSet:
+        """Edit the current turn's image (or ``image``, or several: ``images=[a, b]``): a child of the
+        turn it continues from. The session's pins go along (``pins=False``: not this time).
 
         With a ``mask``, each image gets ``outside_mask_change`` (how much changed outside it);
         ``keep_outside_mask=True`` puts the parent's pixels back outside the mask (``feather`` px
         of soft seam inside it) and keeps the API's own image as ``result.raw``."""
+        if images is not None:  # the natural spelling of several references: image= takes a list too
+            if image is not None:
+                raise ParamError("images", "<images>", "either image= or images=, not both",
+                                 hint="image= takes one image or a list; images= is the same list")
+            image = list(images) if isinstance(images, (list, tuple)) else [images]
         parent, images = self._source(image)
         return self._edit(prompt, parent, images, mask, markup, on_event=on_event, cancel=cancel, refresh=refresh,
                           api=api, keep_outside_mask=keep_outside_mask, feather=feather, **options)
@@ -297,6 +331,9 @@ class SessionCore:
               **options: Any) -> ImageResult | ImageSet:
         model = options.get("model") or self.model
         use = self._api_for(model, api)
+        pinned = self._pinned(options.pop("pins", None))
+        if pinned:
+            options["pins"] = pinned
         req: ResponsesRequest | EditRequest
         if use == "responses" and markup is None:  # markup is an Image API feature
             opts = self._streaming(self._options(ResponsesRequest, options), on_event)
@@ -332,7 +369,7 @@ class SessionCore:
 
     # -- variants ------------------------------------------------------------------------------
     @staticmethod
-    def _fans_out(req: Any) -> bool:
+    def _fans_out(req: Any) -> "TypeGuard[ResponsesRequest]":
         """n > 1 through the Responses API: n calls (the tool makes one image per call)."""
         return isinstance(req, ResponsesRequest) and (req.n or 1) > 1
 

@@ -160,6 +160,34 @@ def m006_batches(db: sqlite3.Connection) -> None:
         """)
 
 
+@migration
+def m007_pins_and_storyboards(db: sqlite3.Connection) -> None:
+    # pinned references (session/pins.py): a session's named pictures sent with every later turn;
+    # the image is a file of the store (a turn's, or one saved for the pin under images/<session>/pins/).
+    # Which pins a turn carried is in its "inputs" (role "pin"), so turns need no new column.
+    # storyboards (session/storyboard.py): panels in order, each the prompt and the turn it shows now
+    _script(db, """
+        CREATE TABLE pins (
+            session TEXT NOT NULL,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            turn_id TEXT,
+            created REAL NOT NULL,
+            PRIMARY KEY (session, name)
+        );
+        CREATE TABLE storyboards (
+            id TEXT PRIMARY KEY,
+            session TEXT NOT NULL,
+            created REAL NOT NULL,
+            panels TEXT NOT NULL DEFAULT '[]',
+            pins TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX storyboards_by_session ON storyboards(session, created);
+        """)
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     # statement by statement: executescript() would COMMIT and break the migration's transaction
     for statement in sql.split(";"):

@@ -170,6 +170,7 @@ def _closure(st: Store, refs: Iterable[tuple[str, str]]) -> tuple[list[dict], li
         row = {k: rows[0][k] for k in rows[0].keys()}
         seen[tid] = row
         todo += [t for t in (row["parent_id"], row["replayed_from"]) if t]
+        todo += _pinned_turns(st, row["inputs"])
     turns = sorted(seen.values(), key=lambda r: (r["created"] or 0, r["id"]))
     images = []
     for t in turns:
@@ -183,6 +184,23 @@ def _closure(st: Store, refs: Iterable[tuple[str, str]]) -> tuple[list[dict], li
     for img in images:
         img["meta"] = json.loads(img["meta"] or "{}")
     return turns, images
+
+
+def _pinned_turns(st: Store, inputs: str | None) -> list[str]:
+    """The turns whose pictures a turn carried as pins (by content hash): they travel too, so a
+    re-run replays the pin and every turn that carried it."""
+    try:
+        items = json.loads(inputs or "[]")
+    except ValueError:
+        return []
+    out = []
+    for item in items if isinstance(items, list) else []:
+        fp = item.get("fingerprint") if isinstance(item, dict) and item.get("role") == "pin" else None
+        if isinstance(fp, str) and fp.startswith("sha256:"):
+            rows = st._query("SELECT turn_id FROM images WHERE sha256 = ? AND partial = 0 ORDER BY created LIMIT 1",
+                             (fp[7:],))
+            out += [r["turn_id"] for r in rows]
+    return out
 
 
 def _member(img: dict) -> str:

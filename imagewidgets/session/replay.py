@@ -39,6 +39,8 @@ def request_inputs(req: Any) -> list[dict[str, str]]:
         img = getattr(req, role, None)
         if img is not None and hasattr(img, "fingerprint"):
             out.append({"role": role, "fingerprint": img.fingerprint()})
+    for pin in getattr(req, "pins", ()) or ():  # which pins a turn carried: history, lineage, packs read it
+        out.append({"role": "pin", "name": pin.name, "pin_role": pin.role, "fingerprint": pin.fingerprint()})
     return out
 
 

@@ -26,7 +26,10 @@ from .batch import BatchJob
 from .batch_store import BatchRecords
 from .batch_submit import submit_batch
 from .core import REQUEST_OPTIONS, SessionCore, refuse_unknown
+from .pins import PinList, PinRecord
+from .pins import pin_picture, unpin_pictures
 from .rerun import rerun as _rerun
+from .storyboard import Storyboard, list_storyboards, make_storyboard
 from .sweep import run_sweep
 from .turns import Turn
 
@@ -99,6 +102,39 @@ class Session(SessionCore):
         """A Batch API job of this session by its id (or the id of one of its remote batches)."""
         found = BatchRecords(self.store).job_of_batch(job_id) if not job_id.startswith("batchjob_") else job_id
         return BatchJob(self, found or job_id, progress=progress)
+
+    # -- pinned references -----------------------------------------------------------------------
+    def pin(self, turn_or_image: Any = None, *, name: str | None = None, role: str = "character") -> PinRecord:
+        """Pin a picture (a turn, a turn id, an image this session returned, or any image: a path,
+        bytes, PIL...; default the current turn) under ``name`` as a ``"character"``, ``"style"`` or
+        ``"place"``: every later turn sends it as a reference (``api/pins.py``) until ``unpin``.
+
+            >>> s.pin(s.turns[0], name="Milo", role="character")    # doctest: +SKIP
+        """
+        return pin_picture(self, turn_or_image, name=name, role=role)
+
+    def unpin(self, what: Any = None) -> list[PinRecord]:
+        """Stop sending pins: one by name (or a list of names), those of a turn, or all (``None``);
+        returns the pins removed. Turns made with them keep the record of what they carried."""
+        return unpin_pictures(self, what)
+
+    def pins(self) -> PinList:
+        """This session's pins, oldest first (a row of thumbnails in a notebook)."""
+        return self.pinboard.list()
+
+    def storyboard(self, panels: Any, *, pins: Any = None, concurrency: int = 3, batch: bool = False,
+                   **options: Any) -> Storyboard:
+        """One turn per panel (a prompt each), every one carrying the pins (``pins=None``: the
+        session's; a list of names: those), shown as a strip with captions. Panels run in parallel
+        (at most ``concurrency`` at once) after the budget is reserved for all of them; ``batch=True``:
+        as one Batch API job at half price (``board.wait()``; the panels fill in as it is read).
+        ``board.redo(2)``, ``board.edit(2, "...")`` (``%edit --panel 2``), ``board.export("x.html"|"x.png")``."""
+        return make_storyboard(self, panels, pins=pins, concurrency=concurrency, batch=batch,
+                               **options)
+
+    def storyboards(self) -> list[Storyboard]:
+        """This session's storyboards, oldest first (after a restart too)."""
+        return list_storyboards(self)
 
     # -- views and exports ---------------------------------------------------------------------
     def history(self, *, page: int = 1, per_page: int | None = 50, search: str | None = None,

@@ -325,6 +325,14 @@ class Store:
         # of turns); a partial frame's file is replaced by the next one, so a frame keeps its bytes
         return stored if partial else stored.on_disk()
 
+    def save_pin_image(self, session: str, data: bytes, fmt: str, sha256: str) -> Path:
+        """Keep a pinned picture that is no turn's image: ``images/<session>/pins/<sha256>.<ext>``
+        (the name is its hash and an extension from the table: never a path from outside)."""
+        if fmt not in IMAGE_FORMATS or not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise ValueError(f"not a pin image of this store: {fmt!r} {sha256!r}")
+        ext = "jpg" if fmt == "jpeg" else fmt
+        return atomic_write(self.folder / "images" / _safe(session) / "pins" / f"{sha256}.{ext}", data)
+
     def save_raw(self, turn: Turn, result: ImageResult, index: int) -> Path:
         """Keep the API's own image beside a composite made from it (``<turn>-<i>-raw.<ext>``)."""
         path = self.folder / "images" / _safe(turn.session) / f"{turn.id}-{index}-raw.{result.extension}"

@@ -206,7 +206,7 @@ def run_sweep(session: "Session", prompts: Any, *, concurrency: int = 4, progres
     requests = []
     for cell in cells:
         opts = {k: v for k, v in cell.items() if k != "prompt"}
-        requests.append(session.imagine_request(cell["prompt"], **opts))
+        requests.append(session.imagine_request(cell["prompt"], pins=False, **opts))  # grids compare settings: no pins
     for req in requests:
         req.validate()
     if session.budget_usd is not None:

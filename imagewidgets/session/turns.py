@@ -118,6 +118,12 @@ class Turn:
         return int(tag) if isinstance(tag, str) and tag.isdigit() else 0
 
     @property
+    def pins(self) -> list[str]:
+        """The pinned references this turn carried, as ``"Milo (character)"`` (from its inputs)."""
+        return [f"{i.get('name')} ({i.get('pin_role')})" for i in self.inputs or ()
+                if isinstance(i, dict) and i.get("role") == "pin"]
+
+    @property
     def ok(self) -> bool:
         return self.status in ("completed", "replayed", "cancelled", "interrupted") and bool(self.images)
 

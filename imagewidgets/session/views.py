@@ -66,7 +66,7 @@ def turn_row(t: Turn, number: int | None = None, n_images: int | None = None) ->
         "cost_usd": t.cost, "input_tokens": t.usage.input_tokens if t.usage else None,
         "output_tokens": t.usage.output_tokens if t.usage else None, "elapsed_s": t.elapsed_s,
         "response_id": t.response_id, "created": when(t.created), "error": t.error,
-        "outside_mask_change": _outside(t),
+        "outside_mask_change": _outside(t), "pins": ", ".join(t.pins) or None,
     }
 
 
@@ -187,8 +187,9 @@ class HistoryTable(_Page):
         for r in self.rows:
             cost = f"${r['cost_usd']:.4f}" if r["cost_usd"] else "-"
             outside = f"  [outside mask changed: {r['outside_mask_change']}]" if r["outside_mask_change"] else ""
+            pins = f"  [pins: {r['pins']}]" if r["pins"] else ""
             lines.append(f"  #{r['number']:<4} {r['kind']:<8} {r['status']:<9} {cost:>9}  {one_line(r['prompt'])[:50]}"
-                         f"{outside}")
+                         f"{outside}{pins}")
         if self._pager():
             lines.append("  " + self._pager())
         return "\n".join(lines)
@@ -202,10 +203,12 @@ class HistoryTable(_Page):
                    ("model", r["model"] or ""), ("size / quality", sq), ("cost", cost), ("status", r["status"])]
             if any(row["outside_mask_change"] for row in self.rows):  # masked edits: did they stay inside?
                 out.insert(5, ("outside_mask_change", r["outside_mask_change"] or ""))
+            if any(row["pins"] for row in self.rows):  # which pinned references each turn carried
+                out.insert(3, ("pins", r["pins"] or ""))
             return out
         out = []
         for c in ("number", "id", "parent_id", "kind", "api", "model", "status", "prompt", "revised_prompt", "size",
-                  "quality", "outside_mask_change", "cost_usd", "output_tokens", "elapsed_s", "created", "error"):
+                  "quality", "pins", "outside_mask_change", "cost_usd", "output_tokens", "elapsed_s", "created", "error"):
             v = r[c]
             if c == "cost_usd":
                 v = cost
@@ -275,8 +278,9 @@ class Lineage(_Page):
             t, depth = stack.pop()
             mark = " *" if t.id == self.current_id else ""
             sibling = f" variant #{t.variant + 1}" if t.variant is not None else ""
+            pins = f" 📌 {', '.join(t.pins)}" if t.pins else ""
             lines.append(f"{'  ' * depth}- #{self.numbers.get(t.id, '?')} {t.id} {t.kind}{sibling} [{t.status}]"
-                         f"{self._from(t)} {one_line(t.prompt)[:50]}{mark}")
+                         f"{self._from(t)} {one_line(t.prompt)[:50]}{pins}{mark}")
             stack.extend((c, depth + 1) for c in reversed(self.children.get(t.id, [])))
         if self._pager():
             lines.append("  " + self._pager())
@@ -299,6 +303,7 @@ class Lineage(_Page):
             cls = "iw-node iw-current" if t.id == self.current_id else "iw-node"
             pic = f'<img src="{_esc(url)}" width="{px}"/>' if url else ""
             sibling = f" · variant #{t.variant + 1}" if t.variant is not None else ""
+            sibling += f" · 📌 {_esc(', '.join(t.pins))}" if t.pins else ""
             label = (f"<span><b>#{self.numbers.get(t.id, '?')} {_esc(t.kind)}</b>{sibling} <span class='iw-muted'>"
                      f"{_esc(t.id)} · {_esc(t.status)}{_esc(self._from(t))}</span><br/>{_esc((t.prompt or '')[:80])}</span>")
             inner = f'<a href="#{_esc(t.id)}">{pic}</a>' if link else pic

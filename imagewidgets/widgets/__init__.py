@@ -13,6 +13,7 @@ _EXPORTS = {
     "ImageStudio": "studio",
     "LiveImage": "live",
     "MaskPainter": "mask",
+    "StoryboardStrip": "storyboard",
     "VariantGrid": "variants",
 }
 

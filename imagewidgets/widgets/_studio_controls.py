@@ -53,16 +53,21 @@ def choices(spec: ModelSpec, option: str) -> tuple[str, ...]:
 
 
 def takers(option: str) -> list[str]:
-    """The live models of the table that accept ``option`` (for "only dall-e-3 does")."""
-    from ..api.models import model_names
+    """The live models of the table that accept ``option`` today (for "only gpt-image-2.5-sunburst")."""
+    from ..api.lifecycle import live_takers
 
-    return [n for n in model_names() if spec_of(n).is_live and choices(spec_of(n), option)] or [
-        n for n in model_names() if choices(spec_of(n), option)]
+    return live_takers(lambda spec: bool(choices(spec, option)))[0]
 
 
 def _only(option: str, spec: ModelSpec) -> str:
-    """`` (only dall-e-3)``: the few models that take ``option``, or nothing when many do."""
-    others = [n for n in takers(option) if n != spec.name]
+    """`` (only gpt-image-2.5-sunburst)``: the few live models that take ``option``, nothing when many
+    do, and when none does, says so with the replacement of those that did (never a shut-down model)."""
+    from ..api.lifecycle import live_takers, nobody_takes
+
+    live, replacements = live_takers(lambda s: bool(choices(s, option)))
+    others = [n for n in live if n != spec.name]
+    if not live:
+        return f" ({nobody_takes('it', replacements)})"
     return f" (only {', '.join(others)})" if 0 < len(others) <= 3 else ""
 
 

@@ -80,7 +80,11 @@ class Gallery(W.VBox):
         self.thumbs: dict[str, Canvas] = {}
         self._rows: dict[str, W.HBox] = {}
         self._captions: dict[str, W.HTML] = {}
+        #: turn id -> its pin toggle (on: the turn's picture goes with every later turn)
+        self.pin_toggles: dict[str, W.ToggleButton] = {}
+        self._syncing = False
         self._select_callbacks: list[Callable[[Any], None]] = []
+        self._pin_callbacks: list[Callable[[], None]] = []
         self._lock = threading.RLock()  # turns arrive from the thread that ran the request
         self.header = W.Label()
         self.search = W.Text(placeholder="search prompts", continuous_update=False,
@@ -116,6 +120,24 @@ class Gallery(W.VBox):
         for callback in list(self._select_callbacks):
             self._call(callback, turn)
         return turn
+
+    def pin(self, turn: Any, on: bool = True, *, name: Optional[str] = None, role: str = "character") -> None:
+        """Pin ``turn``'s picture (as ``name``, default ``"#k"`` as the gallery numbers it) or unpin
+        it: what its pin toggle does."""
+        turn = self.session.turn(turn)
+        if on:
+            number = self._view.numbers.get(turn.id) if getattr(self, "_view", None) else None
+            self.session.pin(turn, name=name or f"#{number or turn.id}", role=role)
+        else:
+            self.session.unpin(turn)
+        self._sync_pins()
+        for callback in list(self._pin_callbacks):
+            self._call(lambda _t, cb=callback: cb(), None)
+
+    def on_pins(self, callback: Callable[[], None]) -> None:
+        """``callback()`` after a pin toggle pinned or unpinned a picture (and once now)."""
+        self._pin_callbacks.append(callback)
+        self._call(lambda _t: callback(), None)
 
     def on_select(self, callback: Callable[[Any], None]) -> None:
         """``callback(turn)`` after a thumbnail is clicked (or ``select`` is called)."""
@@ -154,9 +176,11 @@ class Gallery(W.VBox):
                         self._captions.pop(key[0], None)
             self._rows = keep
             self.thumbs = {tid: c for tid, c in self.thumbs.items() if tid in shown}
+            self.pin_toggles = {tid: b for tid, b in self.pin_toggles.items() if tid in shown}
             current = getattr(self.session, "current", None)
             self.selected = current.id if current is not None else None
             self._highlight()
+            self._sync_pins()
             n = view.session_turns
             found = f" · {view.total} matching" if view.search else ""
             self.header.value = f"{n} turn{'s' * (n != 1)} · ${view.spent_usd:.4f}{found}"
@@ -192,7 +216,13 @@ class Gallery(W.VBox):
             size = f"{self.thumb_size}px"
             picture = W.Label(turn.status or "no image",
                               layout=W.Layout(width=size, height=f"{self.thumb_size // 2}px"))
-        box = W.HBox([picture, caption], layout=W.Layout(align_items="center"))
+        toggle = W.ToggleButton(description="pin", icon="thumb-tack", layout=W.Layout(width="70px"),
+                                tooltip="send this picture with every later turn (a pinned reference)")
+        toggle.add_class("iw-gallery-pin")
+        toggle.disabled = thumb is None
+        toggle.observe(lambda change, tid=turn.id: self._pin_toggled(tid, change["new"]), names=["value"])
+        self.pin_toggles[turn.id] = toggle
+        box = W.HBox([picture, caption, toggle], layout=W.Layout(align_items="center"))
         box.add_class("iw-gallery-row")
         return box
 
@@ -211,6 +241,21 @@ class Gallery(W.VBox):
     @reported
     def _clicked(self, turn_id: str) -> None:
         self.select(turn_id)
+
+    @reported
+    def _pin_toggled(self, turn_id: str, on: bool) -> None:
+        if not self._syncing:
+            self.pin(turn_id, on)
+
+    def _sync_pins(self) -> None:
+        """Each toggle on when its turn is pinned (pins change from code and magics too)."""
+        pinned = {p.turn_id for p in self.session.pins()} if hasattr(self.session, "pins") else set()
+        self._syncing = True
+        try:
+            for tid, toggle in self.pin_toggles.items():
+                toggle.value = tid in pinned
+        finally:
+            self._syncing = False
 
     @reported
     def _call(self, callback: Callable[[Any], None], turn: Any) -> None:
@@ -263,6 +308,8 @@ def _caption(turn: Any, number: dict[str, int]) -> str:
         bits.append(f"↳ from #{number[turn.parent_id]}")
     if turn.cost is not None:
         bits.append(f"${turn.cost:.4f}")
+    if getattr(turn, "pins", None):  # the pinned references this turn carried
+        bits.append("📌 " + html.escape(", ".join(turn.pins)))
     if turn.status and turn.status != "completed":
         bits.append(html.escape(turn.status))
     prompt = turn.prompt or ""

@@ -14,7 +14,7 @@ from ..api.cost import estimate
 from ..api.errors import ImagewidgetsError
 from ..api.models import DEFAULT_RESPONSES_MODEL, model_names
 from ..api.params import registry
-from ..api.requests import GenerateRequest
+from ..api.requests import EditRequest, GenerateRequest
 from ._studio_controls import CHOICES as _CHOICES
 from ._studio_controls import COMPRESSED as _COMPRESSED
 from ._studio_controls import EDIT_ONLY as _EDIT_ONLY
@@ -30,7 +30,7 @@ _PARAMS = registry()
 
 
 def _lifecycle_note(name: str) -> str | None:
-    """"gpt-image-1.5: shuts down on 2026-12-01, replaced by gpt-image-2" (the table's dates)."""
+    """"gpt-image-1.5: shut down on 2026-12-01, replaced by gpt-image-2.6-sunburst" (the table's dates)."""
     from ..api.lifecycle import lifecycle_of, today
 
     life = lifecycle_of(name)
@@ -45,7 +45,7 @@ def _mainline_choices() -> list[str]:
     """Mainline models for Responses turns with no shutdown date known, the default first."""
     from ..api.lifecycle import lifecycle_of, today
 
-    names = ["gpt-5.5", "gpt-5.4", "gpt-6-sol", "gpt-6-luna", "gpt-5.6-sol"]
+    names = ["gpt-5.5", "gpt-6.1-sol", "gpt-6.1-terra", "gpt-5.4", "gpt-6-sol", "gpt-6-luna", "gpt-5.6-sol"]
     return [DEFAULT_RESPONSES_MODEL] + [n for n in names if n != DEFAULT_RESPONSES_MODEL
                                         and lifecycle_of(n).status_on(today()) == "live"]
 
@@ -121,9 +121,14 @@ class ImageStudio(W.VBox):
             opts.pop("moderation", None)  # the edits endpoint has no moderation (the Responses tool has)
         return opts
 
-    def request(self) -> GenerateRequest:
-        """What the cost estimate prices: Generate's options as an Image API request."""
+    def request(self) -> GenerateRequest | EditRequest:
+        """What the cost estimate prices: Generate's options as an Image API request (with the
+        session's pins, an edit of them: their input tokens are priced too)."""
         opts = {k: v for k, v in self.options("generate").items() if k != "api"}
+        pins = self.session._pinned(None) if hasattr(self.session, "pinboard") else ()
+        if pins:
+            opts.pop("moderation", None)
+            return EditRequest(self.prompt.value or "", pins=pins, stream="partial_images" in opts, **opts)
         return GenerateRequest(self.prompt.value or "", stream="partial_images" in opts, **opts)
 
     def estimate(self):
@@ -303,6 +308,12 @@ class ImageStudio(W.VBox):
             self._update_note()
 
     @reported
+    def _on_pins(self) -> None:
+        pins = self.session.pins() if hasattr(self.session, "pins") else []
+        self.pins_note.value = ("📌 every turn carries: " + ", ".join(
+            f"{html.escape(p.name)} ({p.role})" for p in pins)) if pins else ""
+        self._update_cost()
+
     def _update_cost(self, change: Any = None) -> None:
         if self._quiet:
             return
@@ -426,6 +437,10 @@ class ImageStudio(W.VBox):
         self.variants_box.add_class("iw-studio-variants")
         self.gallery = Gallery(self.session)
         self.gallery.observe(self._on_selected, names=["selected"])
+        #: which pictures every turn carries (the gallery's pin toggles change them)
+        self.pins_note = W.HTML(style={"font_size": "12px"})
+        self.pins_note.add_class("iw-studio-pins")
+        self.gallery.on_pins(self._on_pins)
 
         self.model.observe(self._on_model, names=["value"])
         self.output_format.observe(self._on_format, names=["value"])  # which updates the cost too
@@ -446,6 +461,7 @@ class ImageStudio(W.VBox):
             W.HBox([self.generate_button, self.edit_button, self.vary_button, self.mask_toggle,
                     self.keep_outside, self.feather, self.cancel_button], layout=W.Layout(align_items="center")),
             self.cost,
+            self.pins_note,
             self.error,
             self.mask_box,
             self.variants_box,

@@ -8,7 +8,9 @@ import pytest
 
 from tests.gateway_fixtures import UPSTREAM_KEY
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180), pytest.mark.calendar_off]
 
 SMALL = {"model": "dall-e-2", "size": "256x256", "quality": "standard", "response_format": "b64_json"}
 

@@ -27,7 +27,9 @@ from .harness import (
     wait_kernel_ready,
 )
 
-pytestmark = pytest.mark.browser
+# retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
+pytestmark = [pytest.mark.browser, pytest.mark.calendar_off]
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
