@@ -76,3 +76,50 @@ def test_a_kernel_killed_mid_download_resumes_without_losing_or_doubling_a_cell(
     assert len(rows) == CELLS and len({r["path"] for r in rows}) == CELLS
     on_disk = sorted(p.name for p in (folder / "images" / "grid").iterdir() if not p.name.startswith("."))
     assert on_disk == sorted(r["path"].rsplit("/", 1)[1] for r in rows)  # no orphan file from the crash
+
+
+_KILLED_WHILE_WRITING = textwrap.dedent("""
+    import os, sys, time
+    import imagewidgets.api.results as results
+    from imagewidgets import Client, Session
+    base_url, folder = sys.argv[1], sys.argv[2]
+    s = Session("grid", folder=folder, client=Client(base_url=base_url))
+    job = s.sweep(prompts=[f"a fox number {i}" for i in range({cells})], size="256x256", model="dall-e-2",
+                  batch=True, progress=False)
+    while s.client.batches.retrieve(job.batch_ids[0]).status != "completed":
+        time.sleep(0.05)
+    real, written = os.replace, []
+    def replace(src, dst):  # the third image: its temp file is on disk when the kernel dies
+        if str(dst).endswith(".png"):
+            written.append(dst)
+            if len(written) == 3:
+                print("writing", src, flush=True)
+                time.sleep(60)
+        return real(src, dst)
+    results.os.replace = replace
+    job.refresh()
+    print("finished", flush=True)
+""").replace("{cells}", str(CELLS))
+
+
+def test_a_batch_resumed_after_a_kill_mid_write_leaves_no_temp_file(tmp_path):
+    folder = tmp_path / "store"
+    with OfflineServer(OfflineConfig(state_dir=str(tmp_path / "state"))) as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEWIDGETS_OFFLINE_")}
+        proc = subprocess.Popen([sys.executable, "-c", _KILLED_WHILE_WRITING, server.base_url, str(folder)],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        try:
+            for line in proc.stdout:
+                assert not line.startswith(("finished", "Traceback")), line
+                if line.startswith("writing"):
+                    break
+            proc.send_signal(signal.SIGKILL)
+        finally:
+            proc.kill()
+            proc.wait(10)
+        assert list(folder.rglob("*.tmp")), "the kill was meant to land mid-write"
+        s = Session("grid", folder=folder, client=Client(base_url=server.base_url))
+        (job,) = s.batches()
+        job.wait(poll_s=0.05, timeout=_TIMEOUT_S)
+    assert [r["status"] for r in job.results().rows] == ["completed"] * CELLS
+    assert list(folder.rglob("*.tmp")) == []

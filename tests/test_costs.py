@@ -104,3 +104,25 @@ def test_an_offline_edit_reports_usage_and_its_cost_matches_the_split():
     assert split.image_input_tokens == 65 + 129 and split.text_input_tokens > 0
     assert split.usd == pytest.approx(img.cost)
     assert est.output_tokens == split.output_tokens and est.input_image_tokens == split.image_input_tokens
+
+
+def test_cached_input_of_the_image_tool_is_priced_at_the_cached_rate():
+    """``tool_usage.image_gen`` with cached tokens (openai 3.5x): the 2.x family's cached input costs
+    $1.25 (text) and $2 (image) per 1M instead of $5 and $8; the breakdown and explain() say so."""
+    from imagewidgets.api.cost import breakdown, cost_of, estimate
+    from imagewidgets.api.requests import ResponsesRequest
+    from imagewidgets.api.results import Usage
+
+    tool = {"input_tokens": 1200, "input_tokens_details": {"text_tokens": 200, "image_tokens": 1000},
+            "output_tokens": 1000, "total_tokens": 2200, "cached_tokens": 600,
+            "cached_tokens_details": {"cached_text_tokens": 100, "cached_image_tokens": 500}}
+    usage = Usage.from_api(tool)
+    assert (usage.cached_text_tokens, usage.cached_image_tokens) == (100, 500)
+    expected = (100 * 5 + 100 * 1.25 + 500 * 8 + 500 * 2 + 1000 * 30) / 1e6
+    assert cost_of(usage, "gpt-image-2.6-sunburst") == pytest.approx(expected)
+    uncached = Usage.from_api({**tool, "cached_tokens_details": None, "cached_tokens": None})
+    assert cost_of(uncached, "gpt-image-2") == pytest.approx((200 * 5 + 1000 * 8 + 1000 * 30) / 1e6)
+    assert "(500 cached)" in str(breakdown(usage, "gpt-image-2"))
+    assert cost_of(usage, "gpt-image-1") == pytest.approx((200 * 5 + 1000 * 10 + 1000 * 40) / 1e6)  # none listed
+    explained = estimate(ResponsesRequest("a kite", model="gpt-image-2", size="1024x1024", quality="low")).explain()
+    assert "cached input: table: $1.25 text / $2 image per 1M" in explained

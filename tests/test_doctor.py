@@ -317,3 +317,31 @@ def test_imagine_doctor_shows_the_checks_in_a_real_ipython(tmp_path, capsys):
     finally:
         shell.run_line_magic("unload_ext", "imagewidgets")
         InteractiveShell.clear_instance()
+
+
+def test_the_report_keeps_no_copy_of_a_key_the_server_echoed_encoded():
+    """A server may echo the key in what the report keeps (error codes, event names, keys of a shape):
+    plain, base64 at any alignment, URL-safe base64, hex. None of it survives, in the file or on screen."""
+    import base64
+
+    from imagewidgets.doctor.live import LiveReport, Observation
+
+    echoes = [KEY, base64.b64encode(KEY.encode()).decode(), base64.b64encode(b"Bearer " + KEY.encode()).decode(),
+              base64.urlsafe_b64encode(b"x" + KEY.encode()).decode(), base64.b64encode(b"ab" + KEY.encode()).decode(),
+              KEY.encode().hex()]
+    live = Observation(status=400, shape={e: "string" for e in echoes}, events=echoes,
+                       error={"type": echoes[1], "code": echoes[2], "param": echoes[3]})
+    twin = Observation(status=400, shape={}, events=[], error={"type": "t", "code": "c", "param": None})
+    report = LiveReport(base_url="http://127.0.0.1:1/v1", model="gpt-image-2", estimate_usd=0.1, secrets=(KEY,))
+    report.probes.append({"name": "p", "live": live.to_dict(), "offline": twin.to_dict()})
+    report.differences += compare("p", live, twin)
+    for text in (report.to_json(), report.text()):
+        for echo in echoes:
+            assert echo not in text
+        for token in text.replace('"', " ").replace("'", " ").replace(",", " ").replace("[", " ").split():
+            for decode in (base64.b64decode, base64.urlsafe_b64decode, bytes.fromhex):
+                for pad in ("", "=", "=="):
+                    try:
+                        assert KEY.encode() not in decode(token.strip(":]") + pad)
+                    except (ValueError, TypeError):
+                        pass

@@ -80,4 +80,4 @@ def test_serve_answers_the_official_description(served, tmp_path):
     while not server_log.empty():
         log.append(server_log.get())
     assert run.returncode == 0, (run.stdout[-12000:] + run.stderr[-3000:] + "\nserver log:\n" + "".join(log)[-3000:])
-    assert "Tested: 7" in run.stdout  # every operation was exercised
+    assert "Tested: 12" in run.stdout  # every operation was exercised

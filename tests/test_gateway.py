@@ -90,11 +90,11 @@ def test_participants_see_only_their_own_responses_files_and_images(gateway):
     for path in (f"/files/{upload.id}", f"/files/{upload.id}/content"):
         r = httpx2.get(gw.base_url + path, headers={"Authorization": f"Bearer {bob}"})
         assert r.status_code == 404 and r.json()["error"]["message"] == f"No such File object: {upload.id}"
-    r = post(gw, bob, "/responses", {"model": "gpt-5", "input": "and a moon",
+    r = post(gw, bob, "/responses", {"model": "gpt-5.5", "input": "and a moon",
                                      "tools": [{"type": "image_generation", "model": "gpt-image-1"}],
                                      "previous_response_id": turn.response_id})
     assert r.status_code == 404 and r.json()["error"]["code"] == "previous_response_not_found"
-    r2 = post(gw, bob, "/responses", {"model": "gpt-5", "input": "and a moon",
+    r2 = post(gw, bob, "/responses", {"model": "gpt-5.5", "input": "and a moon",
                                       "tools": [{"type": "image_generation", "model": "gpt-image-1"}],
                                       "previous_response_id": "resp_doesnotexist"})
     assert r2.json()["error"]["message"].replace("resp_doesnotexist", turn.response_id) == r.json()["error"]["message"]
@@ -102,10 +102,13 @@ def test_participants_see_only_their_own_responses_files_and_images(gateway):
         b.edit("paint it blue", image=upload.id, model="gpt-image-1", quality="low")
     with pytest.raises(NotFoundError):
         b.respond("again", images=[upload.id], model="gpt-image-1", quality="low")
-    r = post(gw, bob, "/responses", {"model": "gpt-5", "tools": [{"type": "image_generation"}],
+    r = post(gw, bob, "/responses", {"model": "gpt-5.5", "tools": [{"type": "image_generation"}],
                                      "input": [{"type": "image_generation_call", "id": night.call_id}]})
     assert r.status_code == 404
-    assert httpx2.get(gw.base_url + "/files", headers={"Authorization": f"Bearer {alice}"}).status_code == 404
+    sdk_a = openai.OpenAI(base_url=gw.base_url, api_key=alice, max_retries=0)
+    sdk_b = openai.OpenAI(base_url=gw.base_url, api_key=bob, max_retries=0)
+    assert [f.id for f in sdk_a.files.list()] == [upload.id]              # one's own files only
+    assert [f.id for f in sdk_b.files.list()] == []
     assert gw.store.ledger(gw.store.participant_for_token(bob).id) == []       # nothing forwarded for bob
 
 
@@ -160,7 +163,7 @@ def test_the_class_cap_and_the_allow_list_refuse_before_anything_is_forwarded(ga
     assert r.json()["error"] == {"message": "This class may use quality 'low' or 'standard'; your request asked "
                                  "for 'high'. Change quality and run it again.", "type": "invalid_request_error",
                                  "param": "quality", "code": "quality_not_allowed"}
-    r = post(gw, alice, "/responses", {"model": "gpt-5", "input": "x",
+    r = post(gw, alice, "/responses", {"model": "gpt-5.5", "input": "x",
                                        "tools": [{"type": "image_generation", "model": "gpt-image-2"}]})
     assert r.status_code == 400 and r.json()["error"]["param"] == "tools[0].model"
     assert post(gw, alice, "/images/generations", {"prompt": "x", **SMALL}).status_code == 200
@@ -220,7 +223,7 @@ def test_a_stream_cut_upstream_ends_in_an_api_error_and_costs_nothing(gateway):
             list(stream)
     assert err.value.code == "stream_interrupted"
     sdk = openai.OpenAI(base_url=gw.base_url, api_key=token, max_retries=0)
-    events = list(sdk.responses.create(model="gpt-5", input="a fox", stream=True,
+    events = list(sdk.responses.create(model="gpt-5.5", input="a fox", stream=True,
                                        tools=[{"type": "image_generation", "model": "gpt-image-1",
                                                "quality": "low", "partial_images": 2}]))
     assert events[-1].type == "error" and events[-1].code == "stream_interrupted"   # the SDK's typed error event
@@ -260,7 +263,7 @@ def test_models_are_listed_as_the_class_allows(gateway):
     gw = gateway(models=("gpt-image-1",))
     _, token = participant(gw)
     sdk = openai.OpenAI(base_url=gw.base_url, api_key=token, max_retries=0)
-    assert [m.id for m in sdk.models.list()] == ["gpt-image-1"]
+    assert [m.id for m in sdk.models.list()] == ["gpt-image-1", "gpt-5.5"]   # the image model, the mainline one
 
 
 def test_magics_work_through_the_gateway(gateway, tmp_path):
@@ -324,3 +327,30 @@ def test_a_participant_may_run_only_so_many_requests_at_once():
     assert "1 request(s) running" in refused.value.message
     limiter.release(1)
     limiter.acquire(1, rules)
+
+
+def test_provenance_checks_stored_responses_and_background_turns_through_the_gateway(gateway):
+    """Issue 30: a provenance check is forwarded (free); a participant deletes and lists the input of
+    their own responses only; a background turn is refused before it is forwarded (it could not be
+    priced when it answers)."""
+    gw = gateway()
+    who, alice = participant(gw)
+    _, bob = participant(gw)
+    a = client(gw, alice)
+    turn = a.respond("a fox in the snow", model="gpt-image-2", quality="low", size="1024x1024")
+    check = a.check_provenance(turn)
+    assert check.c2pa == "detected" and check.validation_state == "valid"  # the upstream twin signs its images
+    items = httpx2.get(f"{gw.base_url}/responses/{turn.response_id}/input_items",
+                       headers={"Authorization": f"Bearer {alice}"})
+    assert items.status_code == 200 and items.json()["data"][0]["content"][0]["text"] == "a fox in the snow"
+    for method in ("GET", "DELETE"):
+        r = httpx2.request(method, f"{gw.base_url}/responses/{turn.response_id}" + ("/input_items" if method == "GET" else ""),
+                           headers={"Authorization": f"Bearer {bob}"})
+        assert r.status_code == 404
+    r = httpx2.delete(f"{gw.base_url}/responses/{turn.response_id}", headers={"Authorization": f"Bearer {alice}"})
+    assert r.status_code == 200 and r.json()["deleted"] is True
+    charged = len(gw.store.ledger(who.id))
+    r = post(gw, alice, "/responses", {"model": "gpt-5.5", "input": "a kite", "background": True,
+                                       "tools": [{"type": "image_generation", "model": "gpt-image-2"}]})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "background"
+    assert len(gw.store.ledger(who.id)) == charged  # nothing forwarded, nothing reserved

@@ -145,7 +145,7 @@ def test_the_upstream_key_never_appears_in_answers_logs_pages_or_files(upstreams
         assert call("POST", gen, "iwp_nobody", json={"prompt": "x"}).status_code == 401
         assert call("POST", gen, None, json={"prompt": "x"}).status_code == 401
         assert call("GET", base + "/responses/resp_x", p02).status_code == 404
-        assert call("GET", base + "/batches", p02).status_code == 404
+        assert call("GET", base + "/batches", p02).status_code == 403               # refused by name
         assert call("POST", gen, p01, content=b"{not json").status_code == 400
         assert call("GET", origin + "/dashboard", None).status_code == 200
         assert call("GET", origin + "/dashboard/api/state", admin).status_code == 200

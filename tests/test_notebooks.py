@@ -29,7 +29,7 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SANITIZE = NOTEBOOKS / "sanitize.cfg"
 PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 EXPECTED = ["01-quickstart", "02-edits-and-masks", "03-multi-turn", "04-streaming-and-studio",
-            "05-costs-and-sweeps", "06-workshop-offline"]
+            "05-costs-and-sweeps", "06-workshop-offline", "07-characters-and-storyboards"]
 MAX_BYTES = 3 * 1024 * 1024
 CHECK = "# NBVAL_CHECK_OUTPUT"
 #: what must not survive sanitizing in a checked output (it would differ on the next run)

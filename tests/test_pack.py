@@ -230,3 +230,71 @@ def test_pack_refuses_a_notebook_whose_images_are_not_in_the_store(tmp_path, mon
     done = subprocess.run([str(IMAGEWIDGETS), "pack", "n.ipynb"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=60, env={k: v for k, v in os.environ.items() if k != "IMAGEWIDGETS_STORE"})
     assert done.returncode == 1 and "not in the store" in done.stderr and "Traceback" not in done.stderr
+
+
+def _bomb(path: Path, member: str, size: int) -> Path:
+    """A pack whose ``member`` inflates to ``size`` bytes of spaces from a few hundred KB."""
+    good = _forge(path.with_name("good.zip"))
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in src.infolist():
+            if info.filename != member:
+                zf.writestr(info.filename, src.read(info.filename))
+        info = zipfile.ZipInfo(member)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zf.open(info, "w", force_zip64=True) as f:
+            block = b" " * (1 << 20)
+            for _ in range(size >> 20):
+                f.write(block)
+    return path
+
+
+@pytest.mark.parametrize("member", ["x.ipynb", "manifest.json", f"files/{hashlib.sha256(_png()).hexdigest()}.png"])
+def test_a_zip_bomb_is_refused_from_its_directory_before_anything_is_read_or_created(tmp_path, member):
+    import tracemalloc
+
+    bomb = _bomb(tmp_path / "bomb.zip", member, 48 << 20)
+    assert bomb.stat().st_size < 1 << 20                         # under a megabyte on disk
+    dest = tmp_path / "dest"
+    tracemalloc.start()
+    try:
+        with pytest.raises(PackError, match="zip bomb"):
+            unpack(bomb, dest)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20, f"{peak} bytes held while refusing a bomb"
+    assert not dest.exists()                                      # nothing created, not even the store
+
+
+def test_a_refused_unpack_creates_no_store_in_the_target_folder(tmp_path):
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    with pytest.raises(PackError, match="does not match its hash"):
+        unpack(_forge(tmp_path / "bad.zip", data=b"\x89PNG tampered"), dest)
+    other = dest / "imagewidgets-data" / "images" / "s" / "turn_aaaaaaaaaaaa-0.png"
+    other.parent.mkdir(parents=True)
+    other.write_bytes(b"mine")
+    with pytest.raises(PackError, match="exists with other content"):
+        unpack(_forge(tmp_path / "ok.zip"), dest)
+    assert sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()) == [
+        "imagewidgets-data/images/s/turn_aaaaaaaaaaaa-0.png"]        # no index.db
+
+
+def test_a_pack_with_big_images_unpacks_without_holding_them_in_memory(tmp_path):
+    import tracemalloc
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.effect_noise((1400, 1400), 90).convert("RGB").save(buf, "PNG", compress_level=0)
+    data = buf.getvalue()
+    assert len(data) > 5 << 20
+    sha = hashlib.sha256(data).hexdigest()
+    tracemalloc.start()
+    try:
+        unpack(_forge(tmp_path / "big.zip", data=data, sha=sha), tmp_path / "dest")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (tmp_path / "dest" / "imagewidgets-data" / "images" / "s" / "turn_aaaaaaaaaaaa-0.png").read_bytes() == data
+    assert peak < len(data), peak

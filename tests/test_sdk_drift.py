@@ -45,6 +45,8 @@ OUR_EXTRA_FIELDS = {
     ("edits", "style"): "inherited from OutputOptions; no edit model has styles, so the table refuses it",
     ("edits", "moderation"): "inherited from OutputOptions; validation refuses it on edits (the SDK's and "
     "OpenAPI's edits have none), a session-wide moderation is not applied to edits",
+    ("edits", "pins"): "pinned references (api/pins.py): sent on the wire as more image[] parts and an "
+    "instruction after the prompt, never as a field of their own",
 }
 #: shutdown dates in our table that the SDK's docstrings do not (yet) carry
 TABLE_ONLY_DATES = {

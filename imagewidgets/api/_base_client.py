@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 from . import _http
 from .config import BackendConfig, Secret, data_home, resolve
 from .decode import Meta, images_response, responses_response, urls_to_fetch
-from .errors import APIConnectionError, APIError, APITimeoutError, RetryWaitWarning, error_for_status
+from .errors import APIConnectionError, APIError, APITimeoutError, ParamError, RetryWaitWarning, error_for_status
 from .images import ImageLike
 from .lifecycle import LifecycleGate, RetiredModelWarning, lifecycle_of
 from .redact import redact
@@ -263,6 +263,13 @@ class BaseClient:
     def _file_object(body: dict) -> FileObject:
         return FileObject(id=body["id"], filename=body.get("filename", ""), bytes=int(body.get("bytes") or 0),
                           purpose=body.get("purpose", ""), created_at=body.get("created_at"))
+
+    @staticmethod
+    def _provenance_parts(image: Any) -> list:
+        img = ImageInput.coerce(image, "image")
+        if img.data is None:
+            raise ParamError("image", image, "the image's bytes (a file id or URL cannot be checked)")
+        return [("file", (img.name, img.data, img.mime))]
 
     @staticmethod
     def _upload_parts(file: Any, purpose: str) -> tuple[dict, list]:

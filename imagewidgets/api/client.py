@@ -22,10 +22,12 @@ from typing import Any
 
 from . import _http
 from ._base_client import LIST_TIMEOUT, BaseClient, FileObject, RetiredModelWarning, RetryPolicy, transport_error
-from .errors import RetryWaitWarning
+from .batches import checked_id
+from .errors import ParamError, RetryWaitWarning
 from .images import ImageLike
 from .lifecycle import lifecycle_table
-from .requests import ImageInput, ImageRequest
+from .provenance import ProvenanceCheck
+from .requests import ImageInput, ImageRequest, ResponsesRequest
 from .results import ImageResult, ImageSet
 from .streams import AsyncImageStream, ImageStream
 
@@ -150,7 +152,28 @@ class Client(BaseClient):
 
     def retrieve_response(self, response_id: str) -> dict[str, Any]:
         """``GET /responses/{id}``: a stored response as JSON."""
-        return self._send("GET", f"/responses/{response_id}").json()
+        return self._send("GET", f"/responses/{checked_id(response_id, 'response_id')}").json()
+
+    def submit(self, req: ImageRequest) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Send a background Responses turn (``completion_window`` set): the ``queued`` Response JSON the
+        server answers at once, and the meta ``decode.responses_response`` needs once it has finished."""
+        if not isinstance(req, ResponsesRequest) or not req.completion_window:
+            raise ParamError("completion_window", None, "soonest, 2h or 8h on a Responses turn",
+                             hint="submit() sends background Responses turns; run() sends the others")
+        call, meta = self._prepare(req, self._listing())
+        resp = self._send(call.method, call.path, billable=True, **self._request_kwargs(call))
+        meta["request_id"] = resp.headers.get("x-request-id")
+        return resp.json(), meta
+
+    def cancel_response(self, response_id: str) -> dict[str, Any]:
+        """``POST /responses/{id}/cancel``: stop a background turn (a finished one is returned as it is)."""
+        return self._send("POST", f"/responses/{checked_id(response_id, 'response_id')}/cancel").json()
+
+    def check_provenance(self, image: Any) -> ProvenanceCheck:
+        """``POST /content_provenance_checks``: does ``image`` (bytes, a path, an ImageResult) carry a
+        validating C2PA manifest and a SynthID watermark? The file is sent as it is."""
+        return ProvenanceCheck.from_api(self._send("POST", "/content_provenance_checks",
+                                                   files=self._provenance_parts(image)).json())
 
     def send(self, method: str, path: str, *, stream: bool = False, **kwargs: Any) -> _http.Response:
         """A raw HTTP request to the API (same headers and retries): the response, or the mapped
@@ -282,6 +305,13 @@ class AsyncClient(BaseClient):
         """``POST /files``: upload an image; use the returned id as an input image."""
         data, files = self._upload_parts(file, purpose)
         return self._file_object((await self._send("POST", "/files", data=data, files=files)).json())
+
+    async def cancel_response(self, response_id: str) -> dict[str, Any]:
+        return (await self._send("POST", f"/responses/{checked_id(response_id, 'response_id')}/cancel")).json()
+
+    async def check_provenance(self, image: Any) -> ProvenanceCheck:
+        return ProvenanceCheck.from_api((await self._send("POST", "/content_provenance_checks",
+                                                          files=self._provenance_parts(image))).json())
 
     async def retrieve_response(self, response_id: str) -> dict[str, Any]:
         """``GET /responses/{id}``: a stored response as JSON."""

@@ -79,12 +79,15 @@ BATCH_PRICE_FACTOR = 0.5
 class Prices:
     """Dollars per million tokens (GPT image models), or per image (dall-e: ``per_image``).
 
-    Cached input is cheaper on the live API; we do not know those prices for every model and
-    price all input as uncached (``usage`` does not split cached image tokens out for images)."""
+    ``cached_text_input`` / ``cached_image_input``: the price of input tokens the API reports as
+    cached (``tool_usage.image_gen.cached_tokens_details``); None where OpenAI lists none, and such
+    tokens are priced as uncached input. Estimates assume no cache hit (the dearer case)."""
 
     text_input: float = 0.0
     image_input: float = 0.0
     image_output: float = 0.0
+    cached_text_input: float | None = None
+    cached_image_input: float | None = None
     per_image: dict[str, float] = field(default_factory=dict)  # "quality:size" -> dollars
     verified: bool = True  # False: assumed, not read from OpenAI's price list
     note: str = ""
@@ -93,7 +96,8 @@ class Prices:
 
 
 _GPT15 = Prices(5.00, 8.00, 32.00)
-_GPT2 = Prices(5.00, 8.00, 30.00)  # gpt-image-2, 2.5 and 2.6 (and their snapshots)
+# gpt-image-2, 2.5 and 2.6 (and their snapshots); cached input $1.25 text / $2 image per 1M (openai SDK 3.5x notes)
+_GPT2 = Prices(5.00, 8.00, 30.00, cached_text_input=1.25, cached_image_input=2.00)
 _ASSUMED = replace(_GPT2, verified=False, note="no price entry: assumed equal to gpt-image-2; set_prices() to correct")
 
 #: model -> Prices, USD per 1M tokens (text in / image in / image out), dated and sourced.
@@ -285,6 +289,16 @@ def _estimate(req: Any) -> Estimate:
         ("text tokens", "assumption: characters / 4 (no tokenizer)"),
     ]
     sources += [("auto", "assumption: " + m) for m in more]
+    if prices.cached_text_input is not None or prices.cached_image_input is not None:
+        sources.append(("cached input", f"table: ${_g(prices.cached_text_input)} text / "
+                        f"${_g(prices.cached_image_input)} image per 1M; estimated as not cached (the dearer "
+                        "case); a finished turn is priced with the cached tokens its usage reports"))
+    window = getattr(req, "completion_window", None)
+    if window:
+        sources.append(("background", f"assumption: completion_window {window}, no discount assumed (OpenAI's "
+                        "background guide prices 2h and 8h 30% and 40% below standard model token rates, and "
+                        "does not say that the image tool's tokens get it)"))
+        notes.append(f"background ({window}): no discount assumed for the image tool's tokens")
     text = text_tokens(getattr(req, "sent_prompt", None) or getattr(req, "prompt", "") or "")
     # pinned references are input images like any other (api/pins.py): counted before sending
     pinned = [p.image for p in getattr(req, "pins", ()) or ()]
@@ -308,6 +322,10 @@ def _estimate(req: Any) -> Estimate:
     return Estimate(model, text, img_tokens, out, usd, tuple(notes), tuple(sources))
 
 
+def _g(price: float | None) -> str:
+    return "(uncached price)" if price is None else f"{price:g}"
+
+
 def cost_of(usage: Usage | None, model: str | None, *, quality: str | None = None,
             size: str | None = None, n: int = 1, batch: bool = False) -> float | None:
     """Dollars for a finished request from the usage the API reported (dall-e: from quality, size, n);
@@ -326,12 +344,8 @@ def _listed_cost(usage: Usage | None, model: str | None, *, quality: str | None,
                                     max(prices.per_image.values())) * n
     if usage is None:
         return None
-    text_in = usage.input_text_tokens
-    image_in = usage.input_image_tokens
-    if text_in + image_in == 0:
-        text_in = usage.input_tokens
-    return (text_in * prices.text_input + image_in * prices.image_input
-            + usage.output_tokens * prices.image_output) / 1e6
+    parts = breakdown(usage, model)
+    return parts.usd if parts is not None else None
 
 
 @dataclass(frozen=True)
@@ -346,14 +360,19 @@ class CostBreakdown:
     image_input_usd: float
     output_usd: float
     prices: Prices
+    #: of the input tokens, those the API read from its cache, priced at the cached rate (in the usd above)
+    cached_text_tokens: int = 0
+    cached_image_tokens: int = 0
 
     @property
     def usd(self) -> float:
         return self.text_input_usd + self.image_input_usd + self.output_usd
 
     def __str__(self) -> str:
-        return (f"${self.usd:.4f} = text in {self.text_input_tokens} tok ${self.text_input_usd:.4f}"
-                f" + image in {self.image_input_tokens} tok ${self.image_input_usd:.4f}"
+        cached = lambda n: f" ({n} cached)" if n else ""  # noqa: E731
+        return (f"${self.usd:.4f} = text in {self.text_input_tokens} tok{cached(self.cached_text_tokens)} "
+                f"${self.text_input_usd:.4f}"
+                f" + image in {self.image_input_tokens} tok{cached(self.cached_image_tokens)} ${self.image_input_usd:.4f}"
                 f" + image out {self.output_tokens} tok ${self.output_usd:.4f}"
                 f" ({self.model} at {self.prices.text_input:g}/{self.prices.image_input:g}/"
                 f"{self.prices.image_output:g} USD per 1M, prices of {self.prices.read_on})")
@@ -373,6 +392,14 @@ def breakdown(usage: Usage | None, model: str) -> CostBreakdown | None:
     text_in, image_in = usage.input_text_tokens, usage.input_image_tokens
     if text_in + image_in == 0:
         text_in = usage.input_tokens  # a usage without details: all input priced as text
-    return CostBreakdown(model, text_in, image_in, usage.output_tokens, text_in * prices.text_input / 1e6,
-                         image_in * prices.image_input / 1e6, usage.output_tokens * prices.image_output / 1e6,
-                         prices)
+    # cached tokens are part of the input counts: at most all of them, priced at the cached rate when listed
+    cached_text = min(usage.cached_text_tokens, text_in)
+    cached_image = min(usage.cached_image_tokens, image_in)
+    text_usd = _input_usd(text_in, cached_text, prices.text_input, prices.cached_text_input)
+    image_usd = _input_usd(image_in, cached_image, prices.image_input, prices.cached_image_input)
+    return CostBreakdown(model, text_in, image_in, usage.output_tokens, text_usd, image_usd,
+                         usage.output_tokens * prices.image_output / 1e6, prices, cached_text, cached_image)
+
+
+def _input_usd(tokens: int, cached: int, price: float, cached_price: float | None) -> float:
+    return ((tokens - cached) * price + cached * (price if cached_price is None else cached_price)) / 1e6

@@ -18,6 +18,7 @@ from datetime import date
 __all__ = [
     "DEFAULT_MODEL",
     "DEFAULT_RESPONSES_MODEL",
+    "COMPLETION_WINDOWS",
     "DEFAULT_TOOL_MODEL",
     "RESPONSES_MODEL_SHUTDOWNS",
     "RESPONSES_MODEL_SOURCE",
@@ -39,6 +40,9 @@ DEFAULT_MODEL = "gpt-image-2"
 #: names one. The one place this default lives. gpt-5 shuts down on 2026-12-11 (the SDK's
 #: ``ChatModel`` docstring); gpt-5.5 has no announced shutdown date (openai 3.57).
 DEFAULT_RESPONSES_MODEL = "gpt-5.5"
+#: ``background_options.completion_window`` of a background Responses turn (openai SDK 3.57
+#: ``BackgroundOptions``): ``soonest``, or the discounted ``2h`` / ``8h`` (no streaming with those)
+COMPLETION_WINDOWS = ("soonest", "2h", "8h")
 
 #: Announced shutdown dates of the mainline (Responses) models we name, with their replacements.
 #: Dates: the openai SDK 3.57 ``types/shared/chat_model.py`` docstring (checked by

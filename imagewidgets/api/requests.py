@@ -291,6 +291,8 @@ class ResponsesRequest(FromImagesOptions):
     base_image: ImageInput | None = None
     instructions: str | None = None
     tool_choice: str | None = "required"
+    #: run the turn in background mode (``background=true``) with this completion window: soonest, 2h or 8h
+    completion_window: str | None = None
     endpoint: ClassVar[str] = "responses"
 
     def __init__(self, prompt: str, input_images: Any = (), mask: Any = None, base_image: Any = None,

@@ -119,6 +119,11 @@ class Usage:
     input_image_tokens: int = 0
     output_image_tokens: int = 0
     output_text_tokens: int = 0
+    #: of the input tokens, those read from the cache (cheaper): ``cached_tokens_details`` of the
+    #: Responses image tool (``tool_usage.image_gen``); the Image API's ``input_tokens_details.cached_tokens``
+    #: counts text
+    cached_text_tokens: int = 0
+    cached_image_tokens: int = 0
 
     @classmethod
     def from_api(cls, d: dict | None) -> "Usage | None":
@@ -126,8 +131,12 @@ class Usage:
             return None
         ind = d.get("input_tokens_details") or {}
         outd = d.get("output_tokens_details") or {}
+        cached = d.get("cached_tokens_details") or {}
         out = int(d.get("output_tokens") or 0)
+        text_cached = cached.get("cached_text_tokens", ind.get("cached_tokens")) or 0
         return cls(
+            cached_text_tokens=int(text_cached),
+            cached_image_tokens=int(cached.get("cached_image_tokens") or 0),
             input_tokens=int(d.get("input_tokens") or 0),
             output_tokens=out,
             total_tokens=int(d.get("total_tokens") or 0),
@@ -252,6 +261,37 @@ class ImageResult:
     def sha256(self) -> str:
         """The hex SHA-256 of the image bytes (the store indexes images by it)."""
         return hashlib.sha256(self.data).hexdigest()
+
+    @functools.cached_property
+    def carries_manifest(self) -> bool:
+        """Whether these bytes hold a C2PA manifest (OpenAI's images do; a file made from their pixels
+        does not). Read from the file's headers; ``provenance()`` asks the API whether it validates."""
+        from .provenance import carries_manifest
+
+        return carries_manifest(self.data)
+
+    def provenance(self, client: Any = None):
+        """``POST /v1/content_provenance_checks`` with these bytes: a ``ProvenanceCheck`` (C2PA manifest
+        found and valid? SynthID watermark?). ``client``: default, the configured backend::
+
+            s.current.image.provenance()       # <ProvenanceCheck c2pa: detected (valid, gpt-image-2) ...>
+        """
+        if client is None:
+            from .client import Client
+
+            with Client() as own:
+                return own.check_provenance(self)
+        return client.check_provenance(self)
+
+    @property
+    def provenance_note(self) -> str | None:
+        """What a user publishing this file must know about its provenance: for a ``keep_outside_mask``
+        composite, that it has no C2PA manifest and where the API's original (with it) is; else None."""
+        if self.raw_path is None:
+            return None
+        from .provenance import no_manifest_note
+
+        return no_manifest_note("keep_outside_mask composite", _shown_path(Path(self.raw_path)))
 
     def cost_breakdown(self):
         """``cost.breakdown`` of this image's usage: text input, image input and output, each priced
@@ -384,6 +424,8 @@ class ImageResult:
         if self.outside_mask_change:
             bits.append(f"outside mask changed {self.outside_mask_change['share']:.1%}"
                         + (" (kept the parent's)" if self.raw_path else ""))
+        if self.raw_path:  # a composite is a new file: publishing it, one should know
+            bits.append("composite: no C2PA manifest (the API's original is kept: .raw)")
         return " · ".join(b for b in bits if b)
 
     def __repr__(self) -> str:
@@ -399,9 +441,10 @@ class ImageResult:
         notebooks would store every image twice."""
         shown = self._preview(preview)
         title = html.escape(self.revised_prompt or self.prompt or "")
+        note = f"\n{self._preview_note()}" if not shown.original and self.carries_manifest else ""
         img = (f'<img src="data:{MIME_TYPES.get(shown.format, self.mime_type)};base64,'
                f'{base64.b64encode(shown.data).decode()}" width="{min(self.width or 512, 512)}" '
-               f'title="{title}" alt="{title}"/>')
+               f'title="{title}{html.escape(note)}" alt="{title}"/>')
         return (f'<figure style="display:inline-block;margin:4px">{self._linked(img)}'
                 f'<figcaption style="font-size:11px;color:#666">{html.escape(label + self._caption())}</figcaption></figure>')
 
@@ -435,10 +478,22 @@ class ImageResult:
         size and format of the original, and of the preview when one is embedded instead."""
         meta: dict[str, Any] = {"sha256": self.sha256, "path": self.store_path, "format": self.format,
                                 "width": self.width, "height": self.height, "bytes": len(self.data)}
+        if self.carries_manifest:
+            meta["c2pa"] = True
         if shown is not None and not shown.original:
             meta["preview"] = {"format": shown.format, "width": shown.width, "height": shown.height,
                                "bytes": len(shown.data)}
+            if self.carries_manifest:  # the preview is new pixels: say that it dropped the manifest
+                meta["preview"]["c2pa"] = False
+                meta["preview"]["note"] = self._preview_note()
+        if self.provenance_note:
+            meta["note"] = self.provenance_note
         return meta
+
+    def _preview_note(self) -> str:
+        from .provenance import no_manifest_note
+
+        return no_manifest_note("preview", repr(self.store_path) if self.store_path else None)
 
     def display_bundle(self, preview: "Preview | str | None" = None) -> tuple[dict, dict]:
         """The notebook output of this image: a preview (``preview``, default ``set_preview``'s) in
@@ -450,8 +505,9 @@ class ImageResult:
         width = min(self.width, 512) if self.width else None
         if not shown.original:
             alt = html.escape(self.revised_prompt or self.prompt or "")
+            title = f' title="{html.escape(self._preview_note())}"' if self.carries_manifest else ""
             img = (f'<img src="data:{MIME_TYPES[shown.format]};base64,{base64.b64encode(shown.data).decode()}"'
-                   + (f' width="{width}"' if width else "") + f' alt="{alt}"/>')
+                   + (f' width="{width}"' if width else "") + f' alt="{alt}"{title}/>')
             bundle["text/html"] = self._linked(img)
         elif self.format in ("png", "jpeg", "gif"):
             mime = self.mime_type

@@ -16,7 +16,7 @@ from typing import Any
 from ._warn import warn
 from .errors import ParamError
 from .masks import check_mask
-from .models import COMPRESSED_FORMATS, TRANSPARENT_FORMATS, ModelSpec, get_model, model_names
+from .models import COMPLETION_WINDOWS, COMPRESSED_FORMATS, TRANSPARENT_FORMATS, ModelSpec, get_model, model_names
 from .params import params_of, registry
 from .requests import ImageRequest
 
@@ -79,7 +79,7 @@ def validate(req: ImageRequest) -> None:
 #: so ``size=1024`` is a ParamError naming ``size``, not a TypeError from deep inside a check)
 _TEXT_PARAMS = ("size", "quality", "output_format", "background", "moderation", "style", "response_format",
                 "complexity", "input_fidelity", "action", "previous_response_id", "responses_model", "instructions",
-                "tool_choice", "safety_identifier")
+                "tool_choice", "safety_identifier", "completion_window")
 
 
 def _check_text(param: str, value: Any) -> None:
@@ -370,6 +370,11 @@ def _check_variation(req: Any, spec: ModelSpec | None) -> None:
 def _check_responses(req: Any, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     _one_of("action", req.action, ("generate", "edit", "auto"), name)
+    _one_of("completion_window", req.completion_window, COMPLETION_WINDOWS, name)
+    if req.completion_window is not None and req.stream:
+        raise ParamError("stream", True, "false for a background turn (completion_window)", model=name,
+                         hint="a background turn is polled, not streamed: drop stream/partial_images or "
+                         "completion_window")
     _check_pins(req, spec, len(req.input_images))
     if spec is not None:
         _check_images(tuple(i for i in req.input_images if i.data is not None), spec, "input_images")

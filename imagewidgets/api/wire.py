@@ -152,6 +152,9 @@ def responses_body(req: ResponsesRequest) -> dict[str, Any]:
         body["instructions"] = req.instructions
     if req.stream:
         body["stream"] = True
+    if req.completion_window:  # background mode: answered "queued" at once, polled until done
+        body["background"] = True
+        body["background_options"] = {"completion_window": req.completion_window}
     if req.safety_identifier:
         body["safety_identifier"] = req.safety_identifier
     if req.extra_body:

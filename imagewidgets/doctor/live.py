@@ -98,18 +98,38 @@ class LiveReport:
         head = f"compared {len(self.probes)} requests to {self.base_url} with the offline twin"
         if not self.differences:
             return head + ": no differences in shape"
-        return head + f": {len(self.differences)} difference(s)\n" + "\n".join(f"  {d}" for d in self.differences)
+        return redact(head + f": {len(self.differences)} difference(s)\n"
+                      + "\n".join(f"  {d}" for d in self.differences), self.secrets)
 
 
 _KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,}|Bearer\s+\S+)")
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """The text with every known secret and anything shaped like a key replaced by ``***``."""
+    """The text with every known secret and anything shaped like a key replaced by ``***``: the
+    secret as it is, and as a server could echo it encoded (base64 or URL-safe base64 at any of the
+    three alignments, hex), so that a report never keeps a copy a reader could decode."""
     for s in secrets:
-        if s:
-            text = text.replace(s, "***")
+        for form in _encodings(s):
+            text = text.replace(form, "***")
     return _KEY_LIKE.sub("***", text)
+
+
+def _encodings(secret: str) -> list[str]:
+    """The secret and the strings any base64 / hex text holding it must contain (longest first)."""
+    import base64
+
+    if len(secret) < 8:
+        return [secret] if secret else []
+    raw = secret.encode()
+    forms = {secret, raw.hex(), raw.hex().upper()}
+    for k in range(3):  # the secret after k bytes: its base64 is stable from the first whole group on
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            coded = encode(b"\0" * k + raw).decode()
+            start = 4 if k else 0
+            stable = (len(raw) + k) // 3 * 4      # groups made of the secret's bytes only, no padding
+            forms.add(coded[start:stable])
+    return sorted((f for f in forms if len(f) >= 8), key=len, reverse=True)
 
 
 # -- the images the script sends (made here, so nothing of the user's leaves the machine) --------

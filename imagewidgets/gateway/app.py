@@ -44,8 +44,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _crash(request: Request, exc: Exception) -> Response:
     # the type only: an exception's text could quote a header, and headers hold the key
     log.error("gateway error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    return _error(500, f"The class gateway failed ({type(exc).__name__}). You were not charged for a request "
-                  "that did not reach the image service; tell the teacher if it happens again.",
+    return _error(500, f"The class gateway failed ({type(exc).__name__}). A request that did not reach the image "
+                  "service was not charged (one that did is charged at most its reservation); tell the teacher "
+                  "if it happens again.",
                   "gateway_error", "server_error")
 
 

@@ -19,7 +19,7 @@ import os
 import sys
 from urllib.parse import urlparse
 
-from .rules import ClassRules
+from .rules import DEFAULT_MAINLINE_MODELS, DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_TOOLS, ClassRules
 from .server import bind, default_db, is_loopback, start_offline_upstream, uvicorn_server
 from .store import GatewayStore
 
@@ -42,6 +42,13 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", help="allowed image models, comma-separated (default: any)")
     p.add_argument("--sizes", help="allowed sizes, comma-separated (default: any)")
     p.add_argument("--qualities", help="allowed qualities, comma-separated (default: any)")
+    p.add_argument("--mainline-models", help="Responses API mainline models, comma-separated (default gpt-5.5; "
+                   "'any' allows all, priced at the assumed mainline rates)")
+    p.add_argument("--tools", help="Responses tools a request may list, comma-separated (default image_generation; "
+                   "others such as web_search bill per call, outside the budget's estimate)")
+    p.add_argument("--max-output-tokens", type=int, default=DEFAULT_MAX_OUTPUT_TOKENS,
+                   help=f"a Responses turn's mainline output at most, reasoning included (default "
+                   f"{DEFAULT_MAX_OUTPUT_TOKENS}); reserved in full")
     p.add_argument("--total-cap-usd", type=float, help="the whole class may spend at most this much")
     p.add_argument("--requests-per-minute", type=int, default=10, help="per participant (default 10; 0: no limit)")
     p.add_argument("--concurrent", type=int, default=2, help="requests at once per participant (default 2; 0: no limit)")
@@ -51,9 +58,11 @@ def _serve_parser() -> argparse.ArgumentParser:
 
 
 def _rules(args: argparse.Namespace) -> ClassRules:
+    mainline = _words(args.mainline_models) or DEFAULT_MAINLINE_MODELS
     return ClassRules(models=_words(args.models), sizes=_words(args.sizes), qualities=_words(args.qualities),
                       total_cap_usd=args.total_cap_usd, requests_per_minute=args.requests_per_minute or None,
-                      concurrent=args.concurrent or None)
+                      concurrent=args.concurrent or None, mainline_models=() if mainline == ("any",) else mainline,
+                      tools=_words(args.tools) or DEFAULT_TOOLS, max_output_tokens=max(16, args.max_output_tokens))
 
 
 def exposure_warning(host: str, *, tls: bool) -> str | None:

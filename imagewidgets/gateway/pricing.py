@@ -4,14 +4,18 @@ what it did cost after (from the ``usage`` the upstream reported).
     >>> q = quote("generations", {"model": "gpt-image-1", "prompt": "a kite", "quality": "low",
     ...                           "size": "1024x1024"})
     >>> q.model, round(q.usd, 5)
-    ('gpt-image-1', 0.01091)
+    ('gpt-image-1', 0.01114)
 
 The bound takes the dearest choice wherever the request leaves one open ("auto" size or quality, no
-input fidelity), counts every character of text as a token, and for gpt-image-2 and newer takes the
-larger of the seed's token table and the published formula for those models. Prices come from
-``imagewidgets.api.cost`` (one table). The Responses API's mainline model is not in that table: its
-text is priced at the image model's text rate and its own output at ``MAINLINE_OUTPUT_PER_M``, with
-``MAINLINE_OUTPUT_ALLOWANCE`` tokens reserved (both assumptions, say so to the teacher).
+input fidelity, a quality or size it does not know), counts every UTF-8 byte of text the body carries
+as a token (keys, tool descriptions and JSON schemas included: a token is at least one byte, so this
+is an upper bound whatever the tokenizer), prices a ``data:`` URL as an image only when it decodes to
+one (any other ``data:`` string is text), and for gpt-image-2 and newer takes the larger of the seed's
+token table and the published formula for those models. Prices come from ``imagewidgets.api.cost``
+(one table). The Responses API's mainline model is not in that table: its input is priced at
+``MAINLINE_INPUT_PER_M`` (or the image model's text rate, if dearer) and its output at
+``MAINLINE_OUTPUT_PER_M`` for the turn's ``max_output_tokens``, which the gateway caps (both rates are
+assumptions, say so to the teacher).
 """
 
 from __future__ import annotations
@@ -20,17 +24,20 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api.cost import PARTIAL_IMAGE_TOKENS, cost_of, image_input_tokens, output_tokens, prices_for
-from ..api.models import DEFAULT_MODEL, ModelSpec, get_model, parse_size
+from ..api.cost import PARTIAL_IMAGE_TOKENS, cost_of, image_input_tokens, output_tokens, prices_for, uses_formula
+from ..api.models import DEFAULT_MODEL, DEFAULT_TOOL_MODEL, ModelSpec, get_model, parse_size
 from ..api.results import Usage
 
-__all__ = ["Quote", "quote", "settle_images", "settle_response", "MAINLINE_OUTPUT_PER_M",
-           "MAINLINE_OUTPUT_ALLOWANCE"]
+__all__ = ["Quote", "quote", "settle_images", "settle_response", "text_and_images", "MAINLINE_INPUT_PER_M",
+           "MAINLINE_OUTPUT_PER_M", "MAINLINE_OUTPUT_ALLOWANCE"]
 
+#: assumed USD per million input tokens of the Responses API's mainline model (not in the price table)
+MAINLINE_INPUT_PER_M = 5.0
 #: assumed USD per million output tokens of the Responses API's mainline model (not in the price table)
 MAINLINE_OUTPUT_PER_M = 15.0
-#: mainline output tokens reserved for a Responses turn (its short answer around the image call)
-MAINLINE_OUTPUT_ALLOWANCE = 500
+#: mainline output tokens a Responses turn may use unless the teacher says otherwise: its
+#: ``max_output_tokens`` is capped at this (reasoning included), and the reservation holds all of it
+MAINLINE_OUTPUT_ALLOWANCE = 2000
 #: an input image whose bytes the gateway does not see (a file id, a previous turn): the dearest
 #: non-square image of the vision rule with high fidelity
 _UNSEEN_IMAGE_TOKENS = image_input_tokens(1536, 1024, "high")
@@ -49,23 +56,29 @@ class Quote:
     stream: bool = False
     #: image model, size and quality as asked (None: left to the default), with their wire names
     asked: dict[str, Any] = field(default_factory=dict)
-    #: characters of prompt text (carried along a Responses chain)
+    #: tokens of text at most (carried along a Responses chain: the next turn reads this one's text)
     text_chars: int = 0
+    #: images a Responses turn holds in its context (carried along a chain too)
+    images: int = 0
 
 
-def _dearest_quality(spec: ModelSpec | None, quality: str | None) -> str:
-    if quality and quality != "auto":
+def _dearest_quality(spec: ModelSpec | None, quality: Any) -> str:
+    known = spec.qualities if spec else _QUALITY_ORDER
+    if isinstance(quality, str) and quality in _QUALITY_ORDER and quality in known:
         return quality
     options = [q for q in (spec.qualities if spec else ()) if q != "auto"] or ["high"]
     return max(options, key=lambda q: _QUALITY_ORDER.index(q) if q in _QUALITY_ORDER else 4)
 
 
-def _dearest_size(spec: ModelSpec | None, size: str | None) -> tuple[int, int]:
-    wh = parse_size(size or "")
+def _sizes(spec: ModelSpec | None, size: Any) -> list[tuple[int, int]]:
+    """The size asked for, or every size the server may pick when it is left open ("auto", none, one
+    we cannot read): the dearest is found by tokens, not by area (the formula for gpt-image-2 gives
+    a square more tokens than a wider picture)."""
+    wh = parse_size(size) if isinstance(size, str) else None
     if wh:
-        return wh
-    options = [parse_size(s) for s in (spec.sizes if spec else ())] + [(1024, 1536)]
-    return max((o for o in options if o), key=lambda o: o[0] * o[1])
+        return [wh]
+    options = [parse_size(s) for s in (spec.sizes if spec else ())] + [(1024, 1024), (1024, 1536), (1536, 1024)]
+    return list({o for o in options if o})
 
 
 def _gpt2_tokens(quality: str, w: int, h: int) -> int:
@@ -79,7 +92,7 @@ def _gpt2_tokens(quality: str, w: int, h: int) -> int:
 
 def _output_tokens(spec: ModelSpec | None, quality: str, w: int, h: int, partials: int) -> int:
     table = output_tokens(quality, f"{w}x{h}", partials)
-    if spec is None or spec.free_size is not None or spec.family != "gpt-image":
+    if spec is None or spec.free_size is not None or spec.family != "gpt-image" or uses_formula(spec.name):
         table = max(table, _gpt2_tokens(quality, w, h) + PARTIAL_IMAGE_TOKENS * partials)
     return table
 
@@ -101,21 +114,54 @@ def _image_tokens(images: list[bytes], unseen: int, fidelity: str | None) -> int
     return total + unseen * _UNSEEN_IMAGE_TOKENS
 
 
-def _strings(value: Any) -> int:
-    """Characters of text in a JSON value (data: URLs are images, not text)."""
-    if isinstance(value, str):
-        return 0 if value.startswith("data:") else len(value)
-    if isinstance(value, dict):
-        return sum(_strings(v) for k, v in value.items() if k not in ("type", "id", "file_id", "role"))
-    if isinstance(value, list):
-        return sum(_strings(v) for v in value)
-    return 0
+def text_and_images(value: Any) -> tuple[int, list[bytes]]:
+    """UTF-8 bytes of every string, key and number in a JSON value (an upper bound on its tokens),
+    and the bytes of the ``data:`` URLs in it that hold a readable image (priced as images, not text)."""
+    text, images, stack = 0, [], [value]
+    while stack:  # no recursion: a deeply nested body must not crash the pricing
+        v = stack.pop()
+        if isinstance(v, str):
+            image = _data_url_image(v)
+            if image is None:
+                text += len(v.encode("utf-8", "surrogatepass"))
+            else:
+                images.append(image)
+        elif isinstance(v, dict):
+            text += sum(len(str(k).encode("utf-8", "surrogatepass")) for k in v)
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+        elif v is not None:
+            text += len(str(v))
+    return text, images
+
+
+def _data_url_image(value: str) -> bytes | None:
+    """The bytes of a base64 ``data:`` URL whose content has an image's size in its header, else None."""
+    import base64
+    import binascii
+    import io
+
+    if not value.startswith("data:") or ";base64," not in value[:200]:
+        return None
+    try:
+        data = base64.b64decode(value.split(",", 1)[1], validate=False)
+    except (binascii.Error, ValueError):
+        return None
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            w, h = im.size
+    except Exception:  # not an image Pillow reads: then it is text the model reads
+        return None
+    return data if w > 0 and h > 0 else None
 
 
 def _int(value: Any, default: int) -> int:
     try:
         return max(0, int(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
 
 
@@ -124,13 +170,13 @@ def _image_usd(spec_name: str, fields: dict, *, n: int, stream: bool, text_chars
     spec = get_model(spec_name)
     prices = prices_for(spec_name)
     quality = fields.get("quality")
-    if prices.per_image:  # dall-e: by the image
-        return cost_of(None, spec_name, quality=quality if quality not in (None, "auto") else "hd",
-                       size=fields.get("size") or (spec.default_size if spec else None), n=n) or 0.0
+    if prices.per_image:  # dall-e: by the image (the API's defaults), the dearest when not in the table
+        size = fields.get("size") or (spec.default_size if spec else None)
+        listed = prices.per_image.get(f"{quality or 'standard'}:{size}")
+        return (listed if listed is not None else max(prices.per_image.values())) * n
     q = _dearest_quality(spec, quality)
-    w, h = _dearest_size(spec, fields.get("size"))
     partials = _int(fields.get("partial_images"), 0) if stream else 0
-    out = _output_tokens(spec, q, w, h, partials) * n
+    out = max(_output_tokens(spec, q, w, h, partials) for w, h in _sizes(spec, fields.get("size"))) * n
     img = _image_tokens(images, unseen_images, fields.get("input_fidelity"))
     return (text_chars * prices.text_input + img * prices.image_input + out * prices.image_output) / 1e6
 
@@ -139,14 +185,14 @@ def quote(endpoint: str, fields: dict, images: list[bytes] = (), *, previous: di
     """The upper-bound cost of a request from its wire fields (JSON body, or multipart form fields with
     the uploaded images' bytes in ``images``). ``previous``: what the gateway recorded of the response a
     Responses turn continues (``text_chars``)."""
-    images = list(images)
+    text, found = text_and_images(fields)
+    images = list(images) + found
     if endpoint == "responses":
-        return _quote_response(fields, images, previous)
-    model = fields.get("model")
+        return _quote_response(fields, images, previous, text)
+    model = fields.get("model") if isinstance(fields.get("model"), str) else None
     stream = fields.get("stream") in (True, "true", "True")
     n = max(1, _int(fields.get("n"), 1))
-    text = len(fields.get("prompt") or "") if isinstance(fields.get("prompt"), str) else 0
-    unseen = sum(1 for v in _refs(fields) if v)
+    unseen = sum(1 for v in _refs(fields) if v and not v.startswith("data:"))
     usd = _image_usd(model or DEFAULT_MODEL, fields, n=n, stream=stream, text_chars=text, images=images,
                      unseen_images=unseen)
     asked = {"model": model, "size": fields.get("size"), "quality": fields.get("quality")}
@@ -160,7 +206,8 @@ def _refs(fields: dict) -> list[str]:
         value = fields.get(key)
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, dict):
-                out.append(item.get("file_id") or item.get("image_url") or "")
+                ref = item.get("file_id") or item.get("image_url") or ""
+                out.append(ref if isinstance(ref, str) else "?")
             elif isinstance(item, str) and key != "mask":
                 out.append(item)
     return out
@@ -174,51 +221,45 @@ def image_tool(fields: dict) -> tuple[int, dict]:
     return -1, {}
 
 
-def _quote_response(fields: dict, images: list[bytes], previous: dict | None) -> Quote:
+def _quote_response(fields: dict, images: list[bytes], previous: dict | None, text: int) -> Quote:
     index, tool = image_tool(fields)
-    model = tool.get("model") or None
+    model = tool.get("model") if isinstance(tool.get("model"), str) else None
+    name = model or DEFAULT_TOOL_MODEL  # what the upstream draws with when the tool names no model
     stream = fields.get("stream") is True
-    text = _strings(fields.get("input")) + _strings(fields.get("instructions"))
-    carried = int((previous or {}).get("text_chars") or 0)
-    unseen = _count_unseen(fields.get("input")) + (1 if previous is not None else 0)
-    usd = _image_usd(model or DEFAULT_MODEL, tool, n=1, stream=stream, text_chars=text + carried, images=images,
-                     unseen_images=unseen)
-    prices = prices_for(model or DEFAULT_MODEL)
-    usd += ((text + carried) * prices.text_input + MAINLINE_OUTPUT_ALLOWANCE * MAINLINE_OUTPUT_PER_M) / 1e6
+    carried = _int((previous or {}).get("text_chars"), 0)
+    carried_images = _int((previous or {}).get("images"), 1) if previous is not None else 0
+    out_cap = _int(fields.get("max_output_tokens"), MAINLINE_OUTPUT_ALLOWANCE)
+    calls = max(1, _int(fields.get("max_tool_calls"), 1))
+    unseen = _count_unseen(fields.get("input")) + carried_images
+    # the image tool reads the conversation and what the mainline model wrote for it (its output)
+    usd = calls * _image_usd(name, tool, n=1, stream=stream, text_chars=text + carried + out_cap, images=images,
+                             unseen_images=unseen)
+    # the mainline model reads all the text and every image, and writes at most out_cap tokens
+    in_rate = max(MAINLINE_INPUT_PER_M, prices_for(name).text_input)
+    seen = _image_tokens(images, unseen, "high")
+    usd += ((text + carried + seen) * in_rate + out_cap * MAINLINE_OUTPUT_PER_M) / 1e6
     param = f"tools[{index}]" if index >= 0 else "tools"
     asked = {"model": model, "size": tool.get("size"), "quality": tool.get("quality"),
              "model_param": f"{param}.model", "size_param": f"{param}.size", "quality_param": f"{param}.quality"}
-    return Quote("responses", model, usd, stream, asked, text + carried)
+    return Quote("responses", model, usd, stream, asked, text + carried + out_cap,
+                 len(images) + unseen + calls)
 
 
 def _count_unseen(value: Any) -> int:
-    """Input images referenced by file id or image-generation call id (their size is not on the wire)."""
+    """Input images referenced by file id, image-generation call id or URL (their size is not on the wire)."""
     if isinstance(value, list):
         return sum(_count_unseen(v) for v in value)
     if isinstance(value, dict):
-        own = 1 if value.get("file_id") or value.get("type") == "image_generation_call" else 0
+        url = value.get("image_url")
+        by_url = value.get("type") == "input_image" and isinstance(url, str) and not url.startswith("data:")
+        own = 1 if value.get("file_id") or value.get("type") == "image_generation_call" or by_url else 0
         return own + sum(_count_unseen(v) for v in value.values() if isinstance(v, (list, dict)))
     return 0
 
 
 def data_url_images(value: Any) -> list[bytes]:
     """The bytes of every ``data:`` URL image in a JSON value."""
-    import base64
-    import binascii
-
-    out: list[bytes] = []
-    if isinstance(value, str) and value.startswith("data:") and ";base64," in value[:100]:
-        try:
-            out.append(base64.b64decode(value.split(",", 1)[1]))
-        except (binascii.Error, ValueError):
-            pass
-    elif isinstance(value, dict):
-        for v in value.values():
-            out += data_url_images(v)
-    elif isinstance(value, list):
-        for v in value:
-            out += data_url_images(v)
-    return out
+    return text_and_images(value)[1]
 
 
 # --- after: the cost from usage --------------------------------------------------------------------
@@ -243,8 +284,9 @@ def settle_response(model: str | None, response: dict) -> float | None:
     main = response.get("usage") or {}
     if not tool_usage and not main:
         return None
-    name = model or DEFAULT_MODEL
-    usd = cost_of(Usage.from_api(tool_usage), name) or 0.0 if tool_usage else 0.0
-    usd += (_int(main.get("input_tokens"), 0) * prices_for(name).text_input
-            + _int(main.get("output_tokens"), 0) * MAINLINE_OUTPUT_PER_M) / 1e6
+    name = model or DEFAULT_TOOL_MODEL
+    usd = (cost_of(Usage.from_api(tool_usage), name) or 0.0) if isinstance(tool_usage, dict) else 0.0
+    main = main if isinstance(main, dict) else {}
+    in_rate = max(MAINLINE_INPUT_PER_M, prices_for(name).text_input)
+    usd += (_int(main.get("input_tokens"), 0) * in_rate + _int(main.get("output_tokens"), 0) * MAINLINE_OUTPUT_PER_M) / 1e6
     return usd

@@ -1,14 +1,18 @@
 """The participants' side of the gateway: ``/v1/...`` as on api.openai.com, forwarded to the upstream
 with the teacher's key after the class rules, the participant's limits and a budget reservation.
 
-    participant token ─▶ who? revoked? paused? ─▶ body read, ids checked (own ids only) ─▶ allow-list
-        ─▶ rate / in-flight limits ─▶ reserve the upper-bound cost ─▶ upstream (teacher's key)
+    participant token ─▶ who? revoked? paused? ─▶ body read (in time, within size), typed, ids checked
+        (own ids only: anything unknown is 404) ─▶ allow-lists, ceilings set ─▶ rate / in-flight limits
+        ─▶ reserve the upper-bound cost ─▶ upstream (teacher's key)
         ─▶ JSON: settle from ``usage``, record the ids it made │ stream: forwarded chunk by chunk,
-           tapped on the side, settled at its end, released (with an error event) if it broke off
+           tapped on the side, settled at its end, released (with an error event) if the upstream
+           broke off, charged if the participant cut it
 
-Only the routes below are served; anything else under ``/v1`` answers 404 (a list of files would
-show everyone's). Upstream error bodies are forwarded with the key scrubbed out; a refused key
-becomes a 502 that tells the participant to ask the teacher.
+Every ledger row is closed before its request's handling ends: settled, released, or (a crash or
+cancellation after the upstream may have it) charged the reservation. Only the routes below are
+served; ``files.list`` lists the participant's own files, the Batch API is refused by name, and
+anything else under ``/v1`` answers 404. Upstream error bodies are forwarded with the key scrubbed
+out; a refused key becomes a 502 that tells the participant to ask the teacher.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from starlette.routing import Route
 
 from ..api import _http
 from ..api.config import Secret
-from .bodies import MAX_BODY_BYTES, first_text, parse_body, read_body, references
-from .pricing import data_url_images, quote, settle_images, settle_response
+from ..api.models import get_model
+from .bodies import FORWARDED_HEADERS, MAX_BODY_BYTES, check_fields, check_headers, first_text, parse_body, read_body, references
+from .pricing import quote, settle_images, settle_response
 from .relay import Call, RelayResponse
 from .rules import ClassRules, Limiter, Refusal
 from .store import GatewayStore, Participant
@@ -71,11 +76,17 @@ class Gateway:
     def routes(self) -> list[Route]:
         return [
             *(Route(path, self.metered, methods=["POST"]) for path in _ENDPOINTS),
-            Route("/v1/responses/{object_id}", self.owned_get, methods=["GET"]),
+            Route("/v1/responses/{object_id}", self.owned_get, methods=["GET", "DELETE"]),
+            Route("/v1/responses/{object_id}/input_items", self.owned_get, methods=["GET"]),
+            Route("/v1/content_provenance_checks", self.provenance_check, methods=["POST"]),
             Route("/v1/files", self.upload, methods=["POST"]),
+            Route("/v1/files", self.list_files, methods=["GET"]),
             Route("/v1/files/{object_id}", self.owned_get, methods=["GET", "DELETE"]),
             Route("/v1/files/{object_id}/content", self.owned_get, methods=["GET"]),
             Route("/v1/models", self.models, methods=["GET"]),
+            Route("/v1/models/{model:path}", self.model, methods=["GET"]),
+            Route("/v1/batches", self.batches, methods=["GET", "POST"]),
+            Route("/v1/batches/{rest:path}", self.batches, methods=["GET", "POST"]),
             Route("/v1/{rest:path}", self.not_served, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
         ]
 
@@ -124,13 +135,26 @@ class Gateway:
         who = None
         try:
             who = self.participant(request)
+            check_headers(request)
             body = await read_body(request)
             fields, images = await parse_body(request, body)
+            check_fields(endpoint, fields,
+                         multipart=request.headers.get("content-type", "").startswith("multipart/form-data"))
+            if endpoint == "responses" and fields.get("background") not in (None, False):
+                # the gateway meters a call when it answers; a background turn answers "queued", unpriced
+                raise Refusal(400, "The class gateway does not run background Responses turns (background=true): "
+                              "it charges each call from the usage in its answer. Leave completion_window out.",
+                              param="background", code="unsupported_value")
             previous = self._check_references(who, fields)
-            if endpoint == "responses":
-                images += data_url_images(fields.get("input"))
-            q = quote(endpoint, fields, images, previous=previous)
             rules = self.rules
+            if endpoint == "responses":
+                refusal = rules.check_response(fields)
+                if refusal is not None:
+                    raise refusal
+                bounded = rules.bound_response(fields)
+                if bounded != fields:  # the ceilings go upstream with the request, so its cost has one
+                    fields, body = bounded, json.dumps(bounded).encode()
+            q = quote(endpoint, fields, images, previous=previous)
             refusal = rules.check(q.asked)
             if refusal is not None:
                 raise refusal
@@ -144,37 +168,59 @@ class Gateway:
                                      class_cap_usd=rules.total_cap_usd)
             if res.refused:
                 return self._refuse(_money_refusal(res.refused, usd, res.used_usd, res.limit_usd), who)
-            call = Call(who, q, res.id, fields)
-            response = await self._forward(call, request, body)
+            call = Call(who, q, res.id, fields, reserved_usd=usd)
+            try:
+                response = await self._forward(call, request, body)
+            except BaseException as e:  # a crash or a cancellation: the row is closed now, not at restart
+                self._abandon(call, e)
+                raise
             handed_over = isinstance(response, RelayResponse)
             return response
         finally:
             if not handed_over:
                 self.limiter.release(who.id)
 
+    def _abandon(self, call: Call, exc: BaseException) -> None:
+        """Close the ledger row of a request whose handling failed: released when it cannot have reached
+        the upstream, else charged in full (the upstream may bill it; the budget errs on its side)."""
+        if call.stage == "before" or (call.stage == "sending" and isinstance(exc, Exception)):
+            self.store.release(call.ledger_id, None, f"gateway error before forwarding ({type(exc).__name__})")
+        else:
+            self.store.settle(call.ledger_id, call.reserved_usd, 0,
+                              f"gateway error after forwarding ({type(exc).__name__}): charged the reservation")
+
     def _check_references(self, who: Participant, fields: dict) -> dict | None:
         """Every id a body names must be the participant's own; answers as if unknown otherwise."""
         previous = None
         prev_id = fields.get("previous_response_id")
         if prev_id is not None:
-            found = self.store.owner(str(prev_id))
-            if found is None or found[0] != who.id:
+            if not isinstance(prev_id, str):
+                raise Refusal(400, "Invalid type for 'previous_response_id': expected a string.",
+                              param="previous_response_id", code="invalid_type")
+            found = self.store.owner(prev_id)
+            if found is None or found[0] != who.id or found[1] != "response":
                 raise Refusal(404, f"Previous response with id '{prev_id}' not found.",
                               param="previous_response_id", code="previous_response_not_found")
             previous = found[2]
         for kind, object_id, param in references(fields):
             if not self.store.owns(who.id, object_id):
                 message = {"file": f"No such File object: {object_id}",
-                           "call": f"Item with id '{object_id}' not found."}[kind]
+                           "conversation": f"Conversation with id '{object_id}' not found.",
+                           "prompt": f"Prompt with id '{object_id}' not found.",
+                           "vector_store": f"Vector store with id '{object_id}' not found.",
+                           "container": f"Container with id '{object_id}' not found."}.get(
+                    kind, f"Item with id '{object_id}' not found.")
                 raise Refusal(404, message, param=param, code=None)
         return previous
 
     async def _forward(self, call: Call, request: Request, body: bytes) -> Response:
+        call.stage = "sending"
         try:
             upstream = await _http.open_upstream(self.client, "POST", _upstream_path(request), content=body,
                                                  headers=self._upstream_headers(request))
         except _http.CONNECTION_ERRORS as e:
             return self._failed(call, None, _unreachable(e))
+        call.stage = "answered"
         if upstream.status_code >= 400:
             return await self._upstream_error(call, upstream)
         if upstream.headers.get("content-type", "").startswith("text/event-stream"):
@@ -221,19 +267,11 @@ class Gateway:
     def _settle(self, call: Call, images_answer: dict | None, response: dict | None, status: int,
                 tap: SSETap | None = None) -> float:
         q = call.quote
-        if q.endpoint == "responses":
-            usd = settle_response(q.model, response or {})
-            pictures = [o.get("result") for o in (response or {}).get("output") or []
-                        if isinstance(o, dict) and o.get("type") == "image_generation_call" and o.get("result")]
-            self._own_response(call, response or {})
-        else:
-            answer = images_answer or {}
-            usages = tap.usages if tap is not None else ([answer["usage"]] if answer.get("usage") else [])
-            count = tap.completed_images if tap is not None else len(answer.get("data") or [])
-            usd = settle_images(q.model, usages, quality=answer.get("quality") or call.fields.get("quality"),
-                                size=answer.get("size") or call.fields.get("size"), n=max(1, count))
-            pictures = tap.images if tap is not None else [d.get("b64_json") for d in answer.get("data") or []
-                                                           if isinstance(d, dict) and d.get("b64_json")]
+        try:
+            usd, pictures = self._cost(call, images_answer, response, tap)
+        except Exception as e:  # an answer the gateway cannot read: the reservation is the charge
+            log.info("%s %s unreadable usage (%s)", call.participant.label, q.endpoint, type(e).__name__)
+            usd, pictures = None, []
         note = None
         reserved = self._reserved(call)
         if usd is None:
@@ -246,16 +284,43 @@ class Gateway:
             self._spawn(self._gallery(call, pictures))
         return usd
 
+    def _cost(self, call: Call, images_answer: dict | None, response: dict | None,
+              tap: SSETap | None) -> tuple[float | None, list]:
+        q = call.quote
+        if q.endpoint == "responses":
+            response = response if isinstance(response, dict) else {}
+            usd = settle_response(q.model, response)
+            output: list = response["output"] if isinstance(response.get("output"), list) else []
+            pictures: list = [o.get("result") for o in output
+                        if isinstance(o, dict) and o.get("type") == "image_generation_call"
+                        and isinstance(o.get("result"), str)]
+            self._own_response(call, response)
+            return usd, pictures
+        answer = images_answer if isinstance(images_answer, dict) else {}
+        usages = tap.usages if tap is not None else ([answer["usage"]] if isinstance(answer.get("usage"), dict) else [])
+        data: list = answer["data"] if isinstance(answer.get("data"), list) else []
+        count = tap.completed_images if tap is not None else len(data)
+        quality = answer.get("quality") or call.fields.get("quality")
+        size = answer.get("size") or call.fields.get("size")
+        usd = settle_images(q.model, usages, quality=quality if isinstance(quality, str) else None,
+                            size=size if isinstance(size, str) else None, n=max(1, count))
+        found: list = tap.images if tap is not None else [d.get("b64_json") for d in data
+                                                          if isinstance(d, dict) and isinstance(d.get("b64_json"), str)]
+        return usd, found
+
     def _reserved(self, call: Call) -> float:
-        return call.quote.usd * max(1.0, self.rules.reserve_margin)
+        return call.reserved_usd
 
     def _own_response(self, call: Call, response: dict) -> None:
+        """The response and every item of its output become the participant's (so a later turn may name
+        them: ``previous_response_id``, an ``item_reference``, an item passed back)."""
         pid = call.participant.id
-        if response.get("id"):
-            self.store.own(pid, "response", response["id"], {"text_chars": call.quote.text_chars})
+        if isinstance(response.get("id"), str):
+            self.store.own(pid, "response", response["id"], {"text_chars": call.quote.text_chars,
+                                                             "images": call.quote.images})
         for item in response.get("output") or []:
-            if isinstance(item, dict) and item.get("id") and item.get("type") == "image_generation_call":
-                self.store.own(pid, "call", item["id"])
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                self.store.own(pid, "call" if item.get("type") == "image_generation_call" else "item", item["id"])
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -290,13 +355,24 @@ class Gateway:
         return await self._simple(request, None)
 
     async def upload(self, request: Request) -> Response:
+        """An upload counts against the participant's rate and in-flight limits like any request (it is
+        free, but thirty in a row would fill the teacher's storage)."""
         who = None
         try:
             who = self.participant(request)
-            body = await read_body(request)
+            check_headers(request)
+            rules = self.rules
+            self.limiter.acquire(who.id, rules)
         except Refusal as r:
             return self._refuse(r, who)
-        response = await self._simple(request, body)
+        try:
+            try:
+                body = await read_body(request)
+            except Refusal as r:
+                return self._refuse(r, who)
+            response = await self._simple(request, body)
+        finally:
+            self.limiter.release(who.id)
         if response.status_code < 300:
             try:
                 file_id = json.loads(response.body).get("id")
@@ -306,27 +382,124 @@ class Gateway:
                 self.store.own(who.id, "file", str(file_id))
         return response
 
+    async def provenance_check(self, request: Request) -> Response:
+        """A content provenance check: free on the API, so forwarded unmetered for any participant."""
+        who = None
+        try:
+            who = self.participant(request)
+            body = await read_body(request)
+        except Refusal as r:
+            return self._refuse(r, who)
+        return await self._simple(request, body)
+
     async def models(self, request: Request) -> Response:
         try:
             self.participant(request)
         except Refusal as r:
             return self._refuse(r)
         response = await self._simple(request, None)
-        allowed = self.rules.models
-        if response.status_code == 200 and allowed:
+        rules = self.rules
+        if response.status_code == 200 and (rules.models or rules.mainline_models):
+            def allowed(name: Any) -> bool:
+                if get_model(str(name)) is not None:
+                    return not rules.models or name in rules.models
+                return not rules.mainline_models or name in rules.mainline_models
+
             listing = json.loads(response.body)
-            listing["data"] = [m for m in listing.get("data") or [] if m.get("id") in allowed]
+            listing["data"] = [m for m in listing.get("data") or [] if isinstance(m, dict) and allowed(m.get("id"))]
             return Response(json.dumps(listing).encode(), media_type="application/json",
                             headers={k: v for k, v in response.headers.items() if k == "x-request-id"})
         return response
 
+    async def list_files(self, request: Request) -> Response:
+        """``files.list``: the participant's own files only (the upstream's list holds everyone's), each
+        retrieved from the upstream, newest first; ``purpose`` and ``limit`` are honoured."""
+        who = None
+        try:
+            who = self.participant(request)
+            limit = request.query_params.get("limit", "100")
+            if not limit.isdigit() or not 1 <= int(limit) <= 10_000:
+                raise Refusal(400, "Invalid 'limit': expected an integer between 1 and 10000.", param="limit",
+                              code="invalid_value")
+        except Refusal as r:
+            return self._refuse(r, who)
+        purpose = request.query_params.get("purpose")
+        found = []
+        for file_id in self.store.owned_ids(who.id, "file")[:int(limit)]:
+            answer = await self._upstream_json("GET", f"/files/{file_id}")
+            if isinstance(answer, Response):
+                return answer
+            if answer is not None and (purpose is None or answer.get("purpose") == purpose):
+                found.append(answer)
+        body = {"object": "list", "data": found, "first_id": found[0]["id"] if found else None,
+                "last_id": found[-1]["id"] if found else None, "has_more": False}
+        return Response(self._scrub(json.dumps(body).encode()), media_type="application/json",
+                        headers={"x-imagewidgets-gateway": "class"})
+
+    async def _upstream_json(self, method: str, path: str) -> dict | None | Response:
+        """A small upstream GET read as JSON: the object, None when it is gone (404), or the answer to send."""
+        try:
+            upstream = await _http.open_upstream(self.client, method, path, headers=self._upstream_headers(None))
+            try:
+                content = await upstream.aread()
+            finally:
+                await upstream.aclose()
+        except _http.CONNECTION_ERRORS as e:
+            return self._refuse(_unreachable(e))
+        if upstream.status_code == 404:
+            return None
+        if upstream.status_code >= 400:
+            return Response(self._scrub(content), status_code=upstream.status_code,
+                            headers=self._answer_headers(upstream))
+        try:
+            answer = json.loads(content)
+        except ValueError:
+            return None
+        return answer if isinstance(answer, dict) else None
+
+    async def model(self, request: Request) -> Response:
+        """``models.retrieve``: a model the class may use (image or mainline), as the upstream describes it;
+        any other answers as the API does for a model one has no access to."""
+        who = None
+        try:
+            who = self.participant(request)
+            name = request.path_params["model"]
+            rules = self.rules
+            allowed = (not rules.models or name in rules.models) if get_model(name) is not None else (
+                not rules.mainline_models or name in rules.mainline_models)
+            if not allowed:
+                raise Refusal(404, f"The model '{name}' does not exist or you do not have access to it (this "
+                              "class does not use it).", code="model_not_found", param="model")
+        except Refusal as r:
+            return self._refuse(r, who)
+        return await self._simple(request, None)
+
+    async def batches(self, request: Request) -> Response:
+        """The Batch API is refused, by name: a batch's cost is known only when it has run (up to a day
+        later, with no usage to watch while it runs), so it cannot be held against a budget."""
+        who = None
+        try:
+            who = self.participant(request)
+        except Refusal as r:
+            return self._refuse(r, who)
+        return self._refuse(Refusal(403, "The class gateway does not run Batch API jobs: a batch is priced only "
+                                    "once it has run, up to a day later, so it cannot be held against your "
+                                    "budget. Run the requests one by one (each is priced before it is sent), "
+                                    "or ask the teacher.", code="batches_not_served",
+                                    type="invalid_request_error", headers={"x-should-retry": "false"}), who)
+
     async def not_served(self, request: Request) -> Response:
         return self._refuse(Refusal(404, f"The class gateway does not serve {request.method} {request.url.path}: "
-                                    "it serves image generation, edits, variations, the Responses API and files.",
+                                    "it serves image generation, edits, variations, the Responses API, files, "
+                                    "models and provenance checks.",
                                     code="unknown_url"))
 
     async def _simple(self, request: Request, body: bytes | None) -> Response:
         """Forward a small unmetered request and answer with the upstream's answer (key scrubbed)."""
+        try:
+            check_headers(request)
+        except Refusal as r:
+            return self._refuse(r)
         try:
             upstream = await _http.open_upstream(self.client, request.method, _upstream_path(request),
                                                  content=body, headers=self._upstream_headers(request),
@@ -344,11 +517,11 @@ class Gateway:
                         headers=self._answer_headers(upstream))
 
     # -- headers and secrets ----------------------------------------------------------------------------
-    def _upstream_headers(self, request: Request) -> dict[str, str]:
+    def _upstream_headers(self, request: Request | None) -> dict[str, str]:
         headers = {"authorization": f"Bearer {self._key.reveal()}", "accept-encoding": "identity",
                    "user-agent": "imagewidgets-gateway/0.1"}
-        for name in ("content-type", "accept", "openai-beta"):
-            if name in request.headers:
+        for name in FORWARDED_HEADERS:
+            if request is not None and name in request.headers:
                 headers[name] = request.headers[name]
         if self._org:
             headers["openai-organization"] = self._org

@@ -17,7 +17,18 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..api.models import DEFAULT_RESPONSES_MODEL
+
 __all__ = ["ClassRules", "Limiter", "Refusal"]
+
+#: the mainline model a class may use unless the teacher allows others (``--mainline-models``)
+DEFAULT_MAINLINE_MODELS = (DEFAULT_RESPONSES_MODEL,)
+#: the Responses tools a class may use unless the teacher allows others (``--tools``): the image
+#: tool only; web search, code interpreter, file search and the like bill per call, outside the estimate
+DEFAULT_TOOLS = ("image_generation",)
+#: a Responses turn's mainline output, reasoning included, at most (``--max-output-tokens``)
+DEFAULT_MAX_OUTPUT_TOKENS = 2000
+_TUPLES = ("models", "sizes", "qualities", "mainline_models", "tools")
 
 
 @dataclass
@@ -58,6 +69,12 @@ class ClassRules:
     concurrent: int | None = 2
     #: reservations are the estimate times this (1.0: the estimate, already an upper bound)
     reserve_margin: float = 1.0
+    #: the Responses API's mainline models (the ``model`` of ``/v1/responses``); empty: any
+    mainline_models: tuple[str, ...] = DEFAULT_MAINLINE_MODELS
+    #: the Responses tools (their ``type``) a request may list; empty: any
+    tools: tuple[str, ...] = DEFAULT_TOOLS
+    #: a Responses turn's ``max_output_tokens`` is set to at most this, so its cost has a ceiling
+    max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -65,8 +82,9 @@ class ClassRules:
     @classmethod
     def from_json(cls, d: dict | None) -> "ClassRules":
         d = dict(d or {})
-        for k in ("models", "sizes", "qualities"):
-            d[k] = tuple(d.get(k) or ())
+        for k in _TUPLES:  # a key a stored rule set lacks keeps its default (deny-by-default lists)
+            if k in d:
+                d[k] = tuple(d.get(k) or ())
         return cls(**{k: v for k, v in d.items() if k in {f.name for f in dataclasses.fields(cls)}})
 
     def check(self, asked: dict[str, Any]) -> Refusal | None:
@@ -85,6 +103,35 @@ class ClassRules:
                                f"{asked_for}. Change {param} and run it again.",
                                code=f"{name}_not_allowed", param=param)
         return None
+
+
+    def check_response(self, fields: dict) -> Refusal | None:
+        """A Responses body's mainline model and tools against the allow-lists."""
+        model = fields.get("model")
+        if self.mainline_models and model not in self.mainline_models:
+            asked_for = repr(model) if model is not None else "no model"
+            return Refusal(400, f"This class may use the mainline model {_listing(self.mainline_models)} in the "
+                           f"Responses API; your request asked for {asked_for}. Change model and run it again.",
+                           code="model_not_allowed", param="model")
+        for i, tool in enumerate(fields.get("tools") or []):
+            kind = tool.get("type") if isinstance(tool, dict) else None
+            if self.tools and kind not in self.tools:
+                return Refusal(400, f"This class may use the tool(s) {_listing(self.tools)}; your request "
+                               f"lists {kind!r}. Remove tools[{i}] and run it again.",
+                               code="tool_not_allowed", param=f"tools[{i}].type")
+        return None
+
+    def bound_response(self, fields: dict) -> dict:
+        """The body with its ceilings set: ``max_output_tokens`` at most the class's, one image-tool call
+        (a turn the model could stretch to five images would cost five reservations)."""
+        out = dict(fields)
+        asked = out.get("max_output_tokens")
+        if not isinstance(asked, int) or isinstance(asked, bool) or asked > self.max_output_tokens:
+            out["max_output_tokens"] = self.max_output_tokens
+        calls = out.get("max_tool_calls")
+        if not isinstance(calls, int) or isinstance(calls, bool) or calls > 1:
+            out["max_tool_calls"] = 1
+        return out
 
 
 class Limiter:

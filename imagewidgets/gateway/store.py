@@ -262,6 +262,11 @@ class GatewayStore:
         row = self._one("SELECT participant_id, kind, meta FROM objects WHERE id = ?", object_id)
         return (row["participant_id"], row["kind"], json.loads(row["meta"] or "{}")) if row else None
 
+    def owned_ids(self, participant_id: int, kind: str) -> list[str]:
+        """The ids of one kind a participant owns, newest first."""
+        return [r["id"] for r in self._all("SELECT id FROM objects WHERE participant_id = ? AND kind = ? "
+                                           "ORDER BY created_at DESC, rowid DESC", participant_id, kind)]
+
     def owns(self, participant_id: int, object_id: str) -> bool:
         found = self.owner(object_id)
         return found is not None and found[0] == participant_id

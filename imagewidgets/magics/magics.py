@@ -481,6 +481,38 @@ class ImageMagics(Magics):
         self.guard.shown(view)
         return view
 
+    # -- %imagine_provenance ---------------------------------------------------------------------
+    @line_magic
+    @_reported("imagine_provenance")
+    @magic_arguments()
+    @argument("turn", nargs="?", default=None, help="a turn id (default: the current turn)")
+    @argument("--index", type=A.whole(0, 99), metavar="N", default=0, help="which image of the turn (default 0)")
+    @A.options("session")
+    def imagine_provenance(self, line: str = "", cell: str | None = None) -> Any:
+        """Ask the API whether a turn's stored original still carries its provenance: the C2PA
+        manifest (found, and does it validate?) and the SynthID watermark
+        (``POST /v1/content_provenance_checks``; the file is sent byte for byte).
+
+        Examples::
+
+            %imagine_provenance
+            %imagine_provenance turn_1a2b3c4d5e6f --index 1
+            check = %imagine_provenance --session harbour
+
+        Previews, ``keep_outside_mask`` composites and exports' thumbnails are new files without a
+        manifest; the store keeps each original, which this checks.
+        """
+        args = A.parse(self.imagine_provenance, line)
+        session = self.session(args.session, "imagine_provenance")
+        try:
+            check = session.provenance(args.turn, args.index)
+        except KeyError:
+            raise ParamError("turn", args.turn, "a turn id of this session (see %imagine_history)",
+                             hint=f"no such turn in {session.name!r}") from None
+        LiveView(self.shell).show(check)
+        self.guard.shown(check)
+        return check
+
     # -- %imagine_doctor -------------------------------------------------------------------------
     @line_magic
     @_reported("imagine_doctor")

@@ -7,7 +7,10 @@ renderer on this machine (no key, no network, no AI).
 Routes (all under ``/v1`` as on api.openai.com):
 
 - ``POST /v1/images/generations``, ``POST /v1/images/edits`` (multipart or JSON), ``POST /v1/images/variations``
-- ``POST /v1/responses`` (the ``image_generation`` tool), ``GET /v1/responses/{id}``
+- ``POST /v1/responses`` (the ``image_generation`` tool; ``background=true`` too), ``GET /v1/responses/{id}``
+  (``?stream=true`` replays and follows its events), ``DELETE /v1/responses/{id}``,
+  ``POST /v1/responses/{id}/cancel``, ``GET /v1/responses/{id}/input_items``
+- ``POST /v1/content_provenance_checks``: the C2PA manifest the twin signs its images with, read back
 - ``POST /v1/files``, ``GET /v1/files``, ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content``, ``DELETE /v1/files/{id}``
 - ``POST /v1/batches``, ``GET /v1/batches``, ``GET /v1/batches/{id}``, ``POST /v1/batches/{id}/cancel``
   (run in the background at ``batch_rate`` requests a second; see ``batch_runner``)
@@ -42,7 +45,9 @@ from .config import OfflineConfig
 from .images_api import edits, generations, served_image, variations
 from .middleware import Gate
 from .parse import APIFailure, form_to_dict, upload_bytes
-from .responses_api import create_response, retrieve_response
+from .provenance_api import content_provenance_check
+from .responses_api import create_response
+from .responses_stored import cancel_response, delete_response, list_input_items, retrieve_response
 from .state import open_state
 
 __all__ = ["create_app", "BANNER"]
@@ -68,6 +73,10 @@ def create_app(config: OfflineConfig | None = None) -> Starlette:
         Route("/v1/images/variations", variations, methods=["POST"]),
         Route("/v1/responses", create_response, methods=["POST"]),
         Route("/v1/responses/{response_id}", retrieve_response, methods=["GET"]),
+        Route("/v1/responses/{response_id}", delete_response, methods=["DELETE"]),
+        Route("/v1/responses/{response_id}/cancel", cancel_response, methods=["POST"]),
+        Route("/v1/responses/{response_id}/input_items", list_input_items, methods=["GET"]),
+        Route("/v1/content_provenance_checks", content_provenance_check, methods=["POST"]),
         Route("/v1/files", upload_file, methods=["POST"]),
         Route("/v1/files", list_files, methods=["GET"]),
         Route("/v1/batches", create_batch, methods=["POST"]),

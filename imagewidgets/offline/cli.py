@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calendar", choices=("on", "off"),
                    help="on (default): models past their shutdown date answer 404 model_not_found, as the "
                         "live API; off: serve every model in the table (old notebooks)")
+    p.add_argument("--background-wait", type=float, metavar="SECONDS",
+                   help="background Responses turns stay queued this long before they are drawn (default 0.5)")
     p.add_argument("--pictures", choices=("drawn", "realistic"),
                    help="drawn: flat pictures, small files (default); realistic: with grain, files the size "
                         "of the API's (a 1024x1024 PNG ~2 MB)")
@@ -88,6 +90,7 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
         require_api_key=args.require_api_key, max_body_mb=args.max_body, max_header_kb=args.max_header,
         body_timeout_s=args.body_timeout, batch_rate=args.batch_rate, batch_fail_rate=args.batch_fail_rate,
         as_of=args.as_of, calendar=None if args.calendar is None else args.calendar == "on",
+        background_s=args.background_wait,
         pictures=args.pictures,
     )
 

@@ -52,6 +52,8 @@ class Backend:
     stream_log: deque = field(default_factory=lambda: deque(maxlen=2000))
     #: the background worker that runs batches (``batch_runner.BatchRunner``), set by ``create_app``
     batches: Any = None
+    #: response id -> the asyncio task drawing a background response (``responses_api``)
+    tasks: dict = field(default_factory=dict)
 
     def resolve(self, img: ImageInput, param: str) -> ImageInput:
         """An image reference (file id, call id, data URL, one of our image URLs) as bytes."""
@@ -232,3 +234,46 @@ def _error_event(failure: APIFailure, shape: str, sequence_number: int) -> bytes
     else:
         data = {"type": "error", "error": failure.body()["error"]}
     return f"event: error\ndata: {json.dumps(data)}\n\n".encode()
+
+
+#: what a query parameter may be: ``bool`` (true/false), ``int`` (a whole number), ``str``, or a tuple of
+#: allowed words (an enum; ``list:`` first for a repeated parameter such as ``include``)
+QuerySpec = dict[str, Any]
+
+
+def query(request: Request, spec: QuerySpec) -> dict[str, Any]:
+    """The query parameters of ``spec`` typed, or a 400 naming the first wrong one (as the API answers
+    ``?stream=maybe``, not a quiet default). Parameters the endpoint does not take are ignored, as the API does."""
+    out: dict[str, Any] = {}
+    for name, kind in spec.items():
+        values = request.query_params.getlist(name) or request.query_params.getlist(f"{name}[]")
+        if not values:
+            continue
+        if isinstance(kind, tuple) and kind and kind[0] == "list:":
+            bad = next((v for v in values if v not in kind[1:]), None)
+            if bad is not None:
+                raise _bad_query(name, bad, "one of " + ", ".join(kind[1:]))
+            out[name] = values
+            continue
+        raw = values[-1]
+        if kind == "bool":
+            if raw not in ("true", "false"):
+                raise _bad_query(name, raw, "a boolean (true or false)")
+            out[name] = raw == "true"
+        elif kind == "int":
+            digits = raw[1:] if raw[:1] == "-" else raw
+            if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
+                raise _bad_query(name, raw, "an integer")
+            out[name] = int(raw)
+        elif isinstance(kind, tuple):
+            if raw not in kind:
+                raise _bad_query(name, raw, "one of " + ", ".join(kind))
+            out[name] = raw
+        else:
+            out[name] = raw
+    return out
+
+
+def _bad_query(name: str, raw: str, expected: str) -> APIFailure:
+    return APIFailure(400, f"Invalid value for query parameter '{name}': {raw[:40]!r}. Expected {expected}.",
+                      param=name, code="invalid_type")

@@ -30,6 +30,7 @@ field                          environment variable                         ``se
 ``batch_fail_rate``            ``IMAGEWIDGETS_OFFLINE_BATCH_FAIL_RATE``     ``--batch-fail-rate``
 ``as_of``                      ``IMAGEWIDGETS_OFFLINE_AS_OF``               ``--as-of``
 ``calendar``                   ``IMAGEWIDGETS_OFFLINE_CALENDAR``            ``--calendar on|off``
+``background_s``               ``IMAGEWIDGETS_OFFLINE_BACKGROUND_S``        ``--background-wait``
 ``pictures``                   ``IMAGEWIDGETS_OFFLINE_PICTURES``            ``--pictures``
 =============================  ===========================================  ======================
 
@@ -110,6 +111,8 @@ class OfflineConfig:
     as_of: str | None = None
     #: False (``--calendar off``): serve every model in the table, whatever the date (old notebooks)
     calendar: bool = True
+    #: background Responses turns wait this many seconds ``queued`` before they are drawn (time to cancel)
+    background_s: float = 0.5
     #: "drawn": the renderer's flat pictures (small files); "realistic": with grain, files the size
     #: and entropy of the API's (a 1024x1024 PNG 1.5-2.5 MB; JPEG/WebP by output_compression), for
     #: tests and rehearsals of what real pictures cost in bandwidth, disk and memory
@@ -149,7 +152,8 @@ class OfflineConfig:
 
 _INT_FIELDS = {"rate_limit", "fail_first", "seed", "cut_stream_after", "max_header_kb"}
 _FLOAT_FIELDS = {"latency_s", "partial_interval_s", "rate_window_s", "fail_rate", "memory_limit_mb", "state_ttl_days",
-                 "max_body_mb", "body_timeout_s", "batch_rate", "batch_fail_rate"}
+                 "max_body_mb", "body_timeout_s", "batch_rate", "batch_fail_rate",
+                 "background_s"}
 _WORD_FIELDS = {"blocked_words", "low_allowed_words"}
 _BOOL_FIELDS = {"moderation", "calendar"}
 

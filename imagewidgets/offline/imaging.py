@@ -5,6 +5,7 @@ the honest ``revised_prompt``, and the calls into the procedural renderer (in wo
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from dataclasses import dataclass
@@ -197,7 +198,7 @@ async def render_images(prompt: str, out: Output, req: Any, n: int, edit: Any = 
     """``n`` final images (index ``first`` .. ``first + n - 1``), one worker thread each in turn."""
     from . import render
 
-    return [await anyio.to_thread.run_sync(render.render, _spec(prompt, out, i, req), edit)
+    return [await _signed(await anyio.to_thread.run_sync(render.render, _spec(prompt, out, i, req), edit), req)
             for i in range(first, first + n)]
 
 
@@ -209,12 +210,23 @@ async def render_frames(prompt: str, out: Output, req: Any, index: int, partials
 
     frames = render.iter_frames(_spec(prompt, out, index, req), partials, edit)
     done = object()
+    k = 0
     while (frame := await anyio.to_thread.run_sync(next, frames, done)) is not done:
-        yield frame
+        yield await _signed(frame, req) if k == partials else frame  # partials carry no manifest, as OpenAI's
+        k += 1
 
 
 async def render_variation(out: Output, image: bytes, n: int) -> list[bytes]:
     from . import render
 
-    return [await anyio.to_thread.run_sync(render.render_variation, _spec("", out, i, None), image)
+    return [await _signed(await anyio.to_thread.run_sync(render.render_variation, _spec("", out, i, None), image),
+                          None, "dall-e-2")
             for i in range(n)]
+
+
+async def _signed(data: bytes, req: Any, model: str | None = None) -> bytes:
+    """A final image with the twin's C2PA manifest (``provenance``), signed in a worker thread."""
+    from . import provenance
+
+    return await anyio.to_thread.run_sync(functools.partial(
+        provenance.sign, data, model=model or getattr(req, "model", None)))

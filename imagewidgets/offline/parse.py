@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 from ..api.errors import ParamError
 from ..api.images import sniff_format
-from ..api.models import DEFAULT_TOOL_MODEL
+from ..api.models import COMPLETION_WINDOWS, DEFAULT_TOOL_MODEL
 from ..api.params import Param, params_of, registry
 from ..api.requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
 
@@ -279,6 +279,9 @@ class ResponsesWire:
     metadata: dict = field(default_factory=dict)
     instructions: Any = None
     safety_identifier: str | None = None
+    #: ``background=true``: answered ``queued`` at once, drawn later; ``completion_window`` soonest, 2h or 8h
+    background: bool = False
+    completion_window: str | None = None
 
 
 def responses_request(body: Any, resolve: Resolver) -> ResponsesWire:
@@ -324,7 +327,40 @@ def responses_request(body: Any, resolve: Resolver) -> ResponsesWire:
         earlier_texts=texts[:-1], store=body.get("store", True) is not False,
         metadata=body.get("metadata") or {}, instructions=body.get("instructions"),
         safety_identifier=body.get("safety_identifier") or body.get("user"),
+        **_background(body, stream),
     )
+
+
+def _background(body: dict, stream: bool) -> dict[str, Any]:
+    """``background`` and ``background_options`` checked as the API does: a boolean; the 2h and 8h
+    windows need ``background=true`` and no streaming; background needs ``store`` (the id must be kept)."""
+    background = body.get("background", False)
+    if background is None:
+        background = False
+    if not isinstance(background, bool):
+        raise APIFailure(400, f"Invalid type for 'background': expected a boolean, but got {type(background).__name__}.",
+                         param="background", code="invalid_type")
+    options = body.get("background_options")
+    window = None
+    if options is not None:
+        if not isinstance(options, dict):
+            raise APIFailure(400, "Invalid type for 'background_options': expected an object.",
+                             param="background_options", code="invalid_type")
+        for key in options:
+            if key not in ("completion_window", "continuation_id"):
+                raise _unknown(f"background_options.{key}")
+        window = options.get("completion_window")
+        if window is not None and window not in COMPLETION_WINDOWS:
+            raise APIFailure(400, f"Invalid value for 'background_options.completion_window': {str(window)[:40]!r}. "
+                             "Supported values are: 'soonest', '2h' and '8h'.",
+                             param="background_options.completion_window", code="invalid_value")
+    if window in ("2h", "8h") and (not background or stream):
+        raise APIFailure(400, f"The {window} completion window needs background=true and no streaming.",
+                         param="background_options.completion_window", code="invalid_value")
+    if background and body.get("store") is False:
+        raise APIFailure(400, "background=true needs store=true: the response is kept until you retrieve it.",
+                         param="store", code="invalid_value")
+    return {"background": background, "completion_window": window}
 
 
 def _read_input(value: Any, resolve: Resolver) -> tuple[list[str], list[ImageInput]]:

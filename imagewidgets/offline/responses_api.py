@@ -7,15 +7,23 @@ image, so a chain visibly continues; ``revised_prompt`` is the chain's prompts j
 does for its k-th image): a Session's n parallel calls for ``n > 1`` come back as n different pictures.
 The image tool's tokens are in ``Response.tool_usage.image_gen``; ``Response.usage`` counts only the
 text the (absent) mainline model would have read.
+
+``background=true`` answers ``queued`` at once; a task of this server draws the turn after
+``background_s`` (a cancel meanwhile stops it). Its request is kept with it, so a server started on
+the same state folder draws a turn the previous one left queued, when it is asked about it.
+The stored-response routes (retrieve, stream, delete, cancel, input items) are in ``responses_stored``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -27,8 +35,11 @@ from . import imaging
 from .common import (Frame, api, b64, backend_of, json_body, known_model, model_not_found, new_id, shut_down,
                      sse_response, validated)
 from .parse import APIFailure, ResponsesWire, responses_request
+from .responses_stored import follow
 
-__all__ = ["create_response", "retrieve_response"]
+__all__ = ["create_response", "ensure_running", "input_items"]
+
+_log = logging.getLogger("imagewidgets.offline")
 
 
 @dataclass
@@ -48,14 +59,26 @@ class Turn:
     blocked: str | None  # the moderation word that blocked it
     fidelity: str | None
     edit: Any = None
-    variant: int = 0  # which picture: metadata {"imagewidgets_variant": "k"} tells a Session's n calls apart
+    variant: int = 0
+    input_items: list = dataclasses.field(default_factory=list)  # the request's input, as input_items lists it
+    body: dict | None = None  # a background turn's request, kept to draw it after a restart  # which picture: metadata {"imagewidgets_variant": "k"} tells a Session's n calls apart
 
 
 @api
 async def create_response(request: Request) -> Response:
     backend = backend_of(request)
-    wire = responses_request(await json_body(request), backend.resolve)
+    body = await json_body(request)
+    wire = responses_request(body, backend.resolve)
     turn = _plan(backend, wire)
+    turn.input_items = input_items(body)
+    if wire.background:  # answered at once; drawn by a task of this server (ensure_running)
+        turn.body = body
+        queued = _response(turn, "queued", _call(turn, "in_progress"))
+        _save(backend, turn, queued, None)
+        _start(backend, turn)
+        if wire.request.stream:
+            return sse_response(request, follow(backend, turn.response_id), error_shape="responses")
+        return JSONResponse(queued)
     _save(backend, turn, _response(turn, "in_progress", _call(turn, "in_progress")), None)
     if wire.request.stream:
         return sse_response(request, _stream(backend, turn), error_shape="responses")
@@ -63,13 +86,100 @@ async def create_response(request: Request) -> Response:
     return JSONResponse(_finish(backend, turn, image))
 
 
-@api
-async def retrieve_response(request: Request) -> Response:
-    rid = request.path_params["response_id"]
-    rec = backend_of(request).state.get("responses", rid)
-    if rec is None:
-        raise APIFailure(404, f"Response with id '{rid}' not found.", param="response_id", code=None)
-    return JSONResponse(rec["response"])
+# --- background turns ------------------------------------------------------------------------------
+
+
+def _start(backend: Any, turn: Turn) -> None:
+    backend.tasks[turn.response_id] = asyncio.get_running_loop().create_task(_run_background(backend, turn))
+
+
+async def _run_background(backend: Any, turn: Turn) -> None:
+    """Queued for ``background_s``, then drawn; a cancel or delete meanwhile stops it (the event loop
+    runs one step at a time, so the look at the record and the save that follows are not interleaved)."""
+    rid = turn.response_id
+    try:
+        await anyio.sleep(backend.config.background_s)
+        if not _still_wanted(backend, rid):
+            return
+        _save(backend, turn, _response(turn, "in_progress", _call(turn, "in_progress")), None)
+        image = await _draw(turn) if not turn.blocked else None
+        if _still_wanted(backend, rid):
+            _finish(backend, turn, image)
+    except Exception:
+        _log.exception("offline background response %s failed", rid)
+        if _still_wanted(backend, rid):
+            failed = _response(turn, "failed", None)
+            failed["error"] = {"code": "server_error", "message": "The offline backend had an error while "
+                               f"drawing this background response ({rid}). Its log has the details."}
+            _save(backend, turn, failed, None)
+    finally:
+        backend.tasks.pop(rid, None)
+
+
+def _still_wanted(backend: Any, rid: str) -> bool:
+    rec = backend.state.get("responses", rid)
+    return rec is not None and rec["response"]["status"] in ("queued", "in_progress")
+
+
+def ensure_running(backend: Any, rec: dict) -> None:
+    """A background response that no task of this process draws (the server was restarted while it was
+    queued) is planned again from its stored request and drawn, under its own ids."""
+    response, meta = rec["response"], rec.get("meta") or {}
+    rid = response["id"]
+    if response["status"] not in ("queued", "in_progress") or rid in backend.tasks or not meta.get("body"):
+        return
+    try:
+        turn = _plan(backend, responses_request(meta["body"], backend.resolve))
+    except (APIFailure, ParamError) as e:  # e.g. an input file deleted meanwhile: the turn fails, the GET answers
+        code = getattr(e, "code", None)
+        failed = {**response, "status": "failed", "error": {
+            "code": code if code in _RESPONSE_ERROR_CODES else "invalid_prompt",
+            "message": e.message if isinstance(e, APIFailure) else str(e), "param": getattr(e, "param", None)}}
+        backend.state.put("responses", rid, {**rec, "response": failed})
+        rec["response"] = failed
+        return
+    turn.response_id, turn.created_at, turn.body = rid, response["created_at"], meta["body"]
+    turn.input_items = meta.get("input") or []
+    call = next((i for i in response.get("output") or [] if i.get("type") == "image_generation_call"), None)
+    if call is not None:
+        turn.call_id = call["id"]
+    _start(backend, turn)
+
+
+#: the codes a failed Response's ``error`` may carry (the SDK's ``ResponseError.code``) that the twin can meet
+_RESPONSE_ERROR_CODES = ("server_error", "invalid_prompt", "invalid_image", "invalid_image_format",
+                         "invalid_base64_image", "invalid_image_url", "image_too_large", "image_too_small",
+                         "image_parse_error", "failed_to_download_image", "image_file_not_found")
+
+
+def input_items(body: dict) -> list[dict]:
+    """The request's input as the API lists it (``input_items``): items with ids, text as ``input_text``."""
+    value = body.get("input")
+    raw = [{"type": "message", "role": "user", "content": value}] if isinstance(value, str) else \
+        value if isinstance(value, list) else []
+    items = []
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type", "message" if "role" in item else None)
+        if kind == "image_generation_call":
+            items.append({"id": str(item.get("id") or new_id("ig_")), "type": "image_generation_call",
+                          "status": "completed", "result": item.get("result")})
+        elif kind == "message" and item.get("role", "user") in ("user", "system", "developer"):
+            content = item.get("content")
+            parts = [content] if isinstance(content, str) else content if isinstance(content, list) else []
+            items.append({"id": new_id("msg_"), "type": "message", "role": item.get("role", "user"),
+                          "status": "completed", "content": [_content(p) for p in parts]})
+    return items
+
+
+def _content(part: Any) -> dict:
+    if isinstance(part, str):
+        return {"type": "input_text", "text": part}
+    if part.get("type") == "input_image":
+        return {"type": "input_image", "detail": part.get("detail") or "auto",
+                "image_url": part.get("image_url"), "file_id": part.get("file_id")}
+    return {"type": "input_text", "text": str(part.get("text") or "")}
 
 
 def _plan(backend: Any, wire: ResponsesWire) -> Turn:
@@ -178,6 +288,8 @@ def _usages(turn: Turn, image: bytes | None) -> tuple[dict, dict]:
         return main, zero
     partials = (wire.request.partial_images or 0) if wire.request.stream else 0
     tool = imaging.usage("; then: ".join(turn.prompts), turn.out, turn.images, turn.fidelity, partials)
+    # the twin keeps no cache: it says so in the fields the API reports cached input in
+    tool.update(cached_tokens=0, cached_tokens_details={"cached_text_tokens": 0, "cached_image_tokens": 0})
     return main, tool
 
 
@@ -193,7 +305,7 @@ def _response(turn: Turn, status: str, item: dict | None, image: bytes | None = 
         "parallel_tool_calls": True, "previous_response_id": wire.request.previous_response_id,
         "safety_identifier": wire.safety_identifier, "store": wire.store, "temperature": 1.0,
         "tool_choice": wire.tool_choice, "tools": wire.tools, "top_p": 1.0, "truncation": "disabled",
-        "usage": main,
+        "usage": main, "background": wire.background,
         "tool_usage": {"image_gen": tool, "web_search": {"num_requests": 0}} if done else None,
     }
 
@@ -203,6 +315,7 @@ def _save(backend: Any, turn: Turn, response: dict, image: bytes | None) -> None
         return
     ok = image is not None
     meta = {
+        "input": turn.input_items, "body": turn.body,
         "prompts": turn.prompts if ok or response["status"] != "completed" else turn.prompts[:-1],
         "image_call_id": turn.call_id if ok else turn.base_call_id,
     }

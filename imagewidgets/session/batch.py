@@ -182,6 +182,9 @@ class BatchJob:
     def _read(self, part: PartRow) -> None:
         """Store the answers of a finished part, line by line; cells it did not run become failed turns."""
         cells = {c.custom_id: c for c in self.records.cells(self.id, part.part)}
+        for cell in cells.values():  # a read resumed after a kill: its half-written files go first
+            if not cell.done:
+                self.session.store.discard_unfinished_writes(self.session.name, cell.turn_id)
         client = self.session.client
         shown = time.monotonic()
         for file_id in (part.output_file_id, part.error_file_id):

@@ -26,6 +26,7 @@ from ..api.models import DEFAULT_MODEL, get_model
 from ..api.requests import EditRequest, GenerateRequest, ImageInput, ImageRequest, ResponsesRequest, VariationRequest
 from ..api.results import CompletedEvent, ImageResult, ImageSet
 from ..api.streams import ImageStream
+from .background import BackgroundTurn
 from .batch_store import outstanding_usd
 from .recorder import TurnRecorder
 from .replay import backend_identity
@@ -248,13 +249,18 @@ class SessionCore:
     # -- the public verbs ----------------------------------------------------------------------
     def imagine(self, prompt: str, *, stream: bool | None = None, partial_images: int | None = None,
                 on_event: Callable | None = None, cancel: threading.Event | None = None,
-                refresh: bool = False, api: str | None = None, **options: Any) -> ImageResult | ImageSet:
-        """A new image from ``prompt`` (a new root of the tree)."""
+                refresh: bool = False, api: str | None = None, wait: bool = True,
+                **options: Any) -> ImageResult | ImageSet | BackgroundTurn:
+        """A new image from ``prompt`` (a new root of the tree). With ``completion_window`` (soonest, 2h,
+        8h; ``api="responses"``) a background turn: ``wait=False`` returns its ``BackgroundTurn`` at once."""
         req = self.imagine_request(prompt, stream=stream, partial_images=partial_images,
                                     on_event=on_event, api=api, **options)
         if self._fans_out(req):
             return self._variants(req, None, "generate", refresh)
-        turn = self.run(req, parent=None, on_event=on_event, cancel=cancel, refresh=refresh, kind="generate")
+        turn = self.run(req, parent=None, on_event=on_event, cancel=cancel, refresh=refresh, kind="generate",
+                        wait=wait)
+        if turn.status == "background":
+            return BackgroundTurn(self, turn)
         return self._returned(turn)
 
     def imagine_request(self, prompt: str, *, on_event: Any = None, api: str | None = None, pins: Any = None,
@@ -429,7 +435,7 @@ class SessionCore:
     def run(self, request: ImageRequest, *, parent: Turn | str | None = None, on_event: Callable | None = None,
             cancel: threading.Event | None = None, refresh: bool = False, kind: str | None = None,
             group_id: str | None = None, reserved: float | None = None, make_current: bool = True,
-            check: EditCheck | None = None) -> Turn:
+            check: EditCheck | None = None, wait: bool = True) -> Turn:
         """Validate, replay or send, store, and record ``request`` as a turn; returns the turn.
 
         ``reserved``: the budget already held for it (variants reserve for all n at once);
@@ -440,6 +446,11 @@ class SessionCore:
                                    make_current=make_current, reserved=reserved, group_id=group_id, key_extra=extra)
         if turn.status == "replayed":
             return turn
+        if isinstance(request, ResponsesRequest) and request.completion_window:
+            job = BackgroundTurn.submit(self, request, turn)  # stored as "background" before any wait
+            if wait:
+                job.wait()
+            return job.turn
         try:
             out = self._send(request, turn, parent_turn)
             streamed = isinstance(out, ImageStream)

@@ -26,7 +26,7 @@ from typing import Any, Iterable
 
 from ..api.errors import ImagewidgetsError
 from ..api.images import sniff_format
-from ..api.results import Usage, atomic_write
+from ..api.results import Usage, atomic_file, atomic_write
 from .store import Store, open_store
 from .turns import STATUSES, Turn
 
@@ -49,9 +49,16 @@ _TURN_TEXT = ("session", "parent_id", "model", "prompt", "response_id", "call_id
 _TURN_NUMBERS = ("cost", "created", "elapsed_s")
 
 MAX_MANIFEST = 64 * 1024 * 1024
-MAX_NOTEBOOK = 512 * 1024 * 1024
+MAX_NOTEBOOK = 256 * 1024 * 1024
 MAX_IMAGE = 64 * 1024 * 1024
-MAX_TOTAL = 8 * 1024 * 1024 * 1024
+#: all members together, uncompressed, as the archive's directory declares them (checked before
+#: anything is read or created; reads stop at the declared size, so a lying header gains nothing)
+MAX_TOTAL = 4 * 1024 * 1024 * 1024
+#: a member above ``_RATIO_FROM`` bytes may be at most this many times its compressed size: packs
+#: hold PNG/JPEG (stored as they are) and JSON (5-20x); a zip bomb is 1000x
+MAX_RATIO = 100
+_RATIO_FROM = 4 * 1024 * 1024
+_CHUNK = 1024 * 1024
 
 
 class PackError(ImagewidgetsError):
@@ -222,6 +229,7 @@ def unpack(archive: str | Path, dest: str | Path = ".", *, store: str | Path | N
     except (zipfile.BadZipFile, OSError) as e:
         raise PackError(f"{archive}: not a pack ({e})") from None
     with zf:
+        _check_sizes(zf, archive)
         manifest = _json(_read(zf, MANIFEST, MAX_MANIFEST), MANIFEST)
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise PackError(f"{archive}: not an imagewidgets pack (no {FORMAT} manifest)")
@@ -237,17 +245,18 @@ def unpack(archive: str | Path, dest: str | Path = ".", *, store: str | Path | N
         ids = {t.id for t in turns}
         images = [_image(d, ids) for d in _list(manifest, "images")]
         sessions = [_session(d, ids) for d in _list(manifest, "sessions")]
-        files = _files(zf, images)
+        files = _check_files(zf, images)
         target = dest / name
         if target.exists() and not force and target.read_bytes() != notebook:
             raise PackError(f"{target} exists (pass --force to replace it)")
-        st = open_store(store if store is not None else dest / "imagewidgets-data")
-        _check_conflicts(st, images)
-        # all checked: now write
+        folder = Path(store if store is not None else dest / "imagewidgets-data").expanduser().resolve()
+        _check_conflicts(folder, images)
+        # all checked: now create and write (a refused pack has created nothing, not even the store)
+        st = open_store(folder)
         for img in images:
             path = st.folder / img["path"]
             if not path.exists():
-                atomic_write(path, files[img["sha256"]])
+                _copy(zf, img, path)
         skipped = 0
         for turn in turns:
             if st.turn(turn.id) is not None:
@@ -266,7 +275,7 @@ def unpack(archive: str | Path, dest: str | Path = ".", *, store: str | Path | N
             if s["current_id"] and st.current_id(s["name"]) is None:
                 st.set_current(s["name"], s["current_id"])
         atomic_write(target, notebook)
-    return PackSummary(target, st.folder, len(turns) - skipped, len(files), skipped)
+    return PackSummary(target, st.folder, len(turns) - skipped, files, skipped)
 
 
 def _read(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
@@ -373,29 +382,69 @@ def _session(d: Any, ids: set[str]) -> dict:
     return {"name": d["name"], "current_id": current}
 
 
-def _files(zf: zipfile.ZipFile, images: list[dict]) -> dict[str, bytes]:
-    """Each image's bytes, read from the member named by its hash, checked against the hash and format."""
-    out: dict[str, bytes] = {}
+def _check_sizes(zf: zipfile.ZipFile, archive: Any) -> None:
+    """Refuse a zip bomb from the archive's directory alone, before a byte is inflated."""
     total = 0
+    for info in zf.infolist():
+        total += info.file_size
+        if info.file_size > _RATIO_FROM and info.file_size > MAX_RATIO * max(1, info.compress_size):
+            raise PackError(f"{archive}: {info.filename!r} inflates {info.compress_size} bytes to {info.file_size} "
+                            f"(more than {MAX_RATIO}x): refused as a zip bomb")
+    if total > MAX_TOTAL:
+        raise PackError(f"{archive}: its members hold {total} bytes uncompressed; at most {MAX_TOTAL} are unpacked")
+
+
+def _chunks(zf: zipfile.ZipFile, name: str, limit: int) -> Iterable[bytes]:
+    """A member's bytes a chunk at a time, never more than ``limit`` nor more than it declares."""
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        raise PackError(f"the pack has no {name}") from None
+    if info.file_size > limit:
+        raise PackError(f"{name} in the pack is {info.file_size} bytes; at most {limit} are read")
+    seen = 0
+    with zf.open(info) as f:
+        while chunk := f.read(_CHUNK):
+            seen += len(chunk)
+            if seen > info.file_size:
+                raise PackError(f"{name} in the pack is larger than it says")
+            yield chunk
+
+
+def _check_files(zf: zipfile.ZipFile, images: list[dict]) -> int:
+    """Each image's member, read a chunk at a time (never held whole): its hash and format must match.
+    Returns how many distinct files there are."""
+    checked: set[str] = set()
     for img in images:
-        if img["sha256"] in out:
+        if img["sha256"] in checked:
             continue
-        data = _read(zf, _member(img), MAX_IMAGE)
-        total += len(data)
-        if total > MAX_TOTAL:
-            raise PackError(f"the pack's images exceed {MAX_TOTAL} bytes")
-        if hashlib.sha256(data).hexdigest() != img["sha256"]:
+        digest, head = hashlib.sha256(), b""
+        for chunk in _chunks(zf, _member(img), MAX_IMAGE):
+            digest.update(chunk)
+            head = head or chunk[:64]
+        if digest.hexdigest() != img["sha256"]:
             raise PackError(f"{_member(img)} in the pack does not match its hash")
-        if sniff_format(data) != img["format"]:
+        if sniff_format(head) != img["format"]:
             raise PackError(f"{_member(img)} in the pack is not a {img['format']} image")
-        out[img["sha256"]] = data
-    return out
+        checked.add(img["sha256"])
+    return len(checked)
 
 
-def _check_conflicts(st: Store, images: list[dict]) -> None:
-    root = st.folder.resolve()
+def _copy(zf: zipfile.ZipFile, img: dict, path: Path) -> None:
+    """Stream one checked member into place (atomic; the hash is checked again on the way)."""
+    digest = hashlib.sha256()
+    with atomic_file(path) as f:
+        for chunk in _chunks(zf, _member(img), MAX_IMAGE):
+            digest.update(chunk)
+            f.write(chunk)
+        if digest.hexdigest() != img["sha256"]:
+            raise PackError(f"{_member(img)} in the pack changed while it was unpacked")
+
+
+def _check_conflicts(folder: Path, images: list[dict]) -> None:
+    root = folder
     for img in images:
-        path = (st.folder / img["path"]).resolve()
+        path = (folder / img["path"]).resolve()
         if not path.is_relative_to(root):
             raise _bad("image path", img["path"])
         if path.exists() and hashlib.sha256(path.read_bytes()).hexdigest() != img["sha256"]:

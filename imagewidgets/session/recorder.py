@@ -193,6 +193,27 @@ class TurnRecorder:
         s.tree.notify(turn)
         return turn
 
+    def park(self, turn: Turn, response_id: str) -> Turn:
+        """A background Responses turn the server has queued: its response id stored (status
+        ``background``) before anything waits for it, so a restarted kernel finds it (``Session.pending``)."""
+        turn.response_id = response_id
+        turn.status = "background"
+        self.session.store.save_turn(turn)
+        return turn
+
+    def settle(self, turn: Turn, status: str, *, note: str | None = None, cost: float | None = None) -> Turn:
+        """A turn that ended without images (a background turn cancelled on the server): its status,
+        note and cost stored, the budget hold released, the callbacks told."""
+        s = self.session
+        usd, started = self._held.pop(turn.id, (0.0, time.perf_counter()))
+        turn.status, turn.note, turn.cost = status, note, cost
+        try:
+            s.store.save_turn(turn)
+        finally:
+            self._release(usd)
+        s.tree.notify(turn)
+        return turn
+
     def fail(self, turn: Turn, err: BaseException) -> None:
         """A request that failed: the error (secrets cut out) on the turn, any frames a stream
         stored kept, the budget hold released, the callbacks told."""

@@ -18,7 +18,7 @@ __all__ = ["replay_key", "request_inputs", "request_params", "backend_identity",
 #: bump when the key's definition changes (old keys then simply miss)
 KEY_VERSION = 1
 
-_NOT_IN_KEY = {"stream", "partial_images"}
+_NOT_IN_KEY = {"stream", "partial_images", "completion_window"}  # how it is delivered, not what is drawn
 
 
 def backend_identity(client: Any) -> str:

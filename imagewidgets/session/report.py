@@ -118,6 +118,11 @@ class _Pictures:
         return f"{self.folder_name}/{name}"
 
 
+#: the tree's thumbnails are new pixels; the turns' images are the stored files, copied byte for byte
+_PROVENANCE_NOTE = ("The tree's thumbnails are new files without C2PA manifests; each turn's images below are the "
+                    "stored originals, byte for byte, with the manifests they came with.")
+
+
 def _turn_count(count: int, replayed: int) -> str:
     """"5 turns", or "10 turns (5 made, 5 replayed from the store at $0)": a re-run is counted honestly."""
     text = f"{count} turn{'s' if count != 1 else ''}"
@@ -138,7 +143,8 @@ def export_html(session: "Session", path: Path, *, images: str = "embed") -> Pat
                   f"<h1>Session {_esc(session.name)}</h1>"
                   f"<p>{_turn_count(count, store.count_turns(session.name, status='replayed'))} · "
                   f"${spent:.4f} spent · backend {_esc(session.backend)} · "
-                  f"exported {_esc(_when(time.time()))}</p><h2>Tree</h2>")
+                  f"exported {_esc(_when(time.time()))}</p><h2>Tree</h2>"
+                  f"<p class='iw-provenance'>{_esc(_PROVENANCE_NOTE)}</p>")
         out.write(tree.html(px=96, link=True, thumb_src=lambda t, px: pics.thumb(firsts.get(t.id), px)))
         del firsts
         out.write("<h2>Turns</h2>")

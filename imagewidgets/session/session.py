@@ -21,7 +21,9 @@ from ..api import config as _config
 from ..api.preview import set_preview
 from ..api.errors import ParamError
 from ..api.models import DEFAULT_RESPONSES_MODEL
+from ..api.provenance import ProvenanceCheck
 from . import report as _report
+from .background import BackgroundTurn
 from .batch import BatchJob
 from .batch_store import BatchRecords
 from .batch_submit import submit_batch
@@ -102,6 +104,22 @@ class Session(SessionCore):
         """A Batch API job of this session by its id (or the id of one of its remote batches)."""
         found = BatchRecords(self.store).job_of_batch(job_id) if not job_id.startswith("batchjob_") else job_id
         return BatchJob(self, found or job_id, progress=progress)
+
+    def pending(self) -> list[BackgroundTurn]:
+        """The background Responses turns the server still holds (after a kernel restart too), oldest first."""
+        return [BackgroundTurn(self, t) for t in self.turns if t.status == "background"]
+
+    def provenance(self, turn: str | Turn | None = None, index: int = 0) -> ProvenanceCheck:
+        """The API's provenance check (C2PA manifest, SynthID) of a turn's stored original (default: the
+        current turn's), sent byte for byte with this session's client."""
+        found = self.current if turn is None else self.turn(turn)
+        images = found.images if found is not None else []
+        if not images:
+            raise ParamError("turn", getattr(found, "id", turn), "a turn with an image",
+                             hint="imagine or edit one first" if found is None else f"{found.id} has no image")
+        if not 0 <= index < len(images):
+            raise ParamError("index", index, f"0 to {len(images) - 1}")
+        return self.client.check_provenance(images[index].raw)
 
     # -- pinned references -----------------------------------------------------------------------
     def pin(self, turn_or_image: Any = None, *, name: str | None = None, role: str = "character") -> PinRecord:

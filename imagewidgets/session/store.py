@@ -282,6 +282,21 @@ class Store:
         return None
 
     # -- images --------------------------------------------------------------------------------
+    def discard_unfinished_writes(self, session: str, turn_id: str) -> int:
+        """Remove the temp files a killed process left while writing this turn's images (an atomic
+        write is a hidden ``.<name>.<random>.tmp`` renamed into place; a kill -9 leaves it behind).
+        Only for a turn this process is about to write again. Returns how many were removed."""
+        if not isinstance(turn_id, str) or not TURN_ID.fullmatch(turn_id):
+            raise ValueError(f"not a turn id of this store: {turn_id!r}")
+        gone = 0
+        for tmp in (self.folder / "images" / _safe(session)).glob(f".{turn_id}-*.tmp"):
+            try:
+                tmp.unlink()
+                gone += 1
+            except FileNotFoundError:
+                pass
+        return gone
+
     def image_path(self, turn: Turn, index: int | None, fmt: str) -> Path:
         # every part of the name is ours: a turn id of our pattern, a number, an extension from
         # the table; a session name is sanitised. Whatever a file or a server said, the path

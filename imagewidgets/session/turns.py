@@ -22,7 +22,9 @@ __all__ = ["Turn", "new_turn_id", "owner_gone", "redact", "this_process", "STATU
 
 #: "running": in flight, in this process or another; "interrupted": its process ended before it
 #: finished (a crash, a killed kernel) and the store found it so: its completed images are kept.
-STATUSES = ("running", "completed", "replayed", "cancelled", "failed", "interrupted")
+#: "background": a background Responses turn the server holds (its response id is stored): any
+#: process may pick it up (``Session.pending()``), so a restart does not interrupt it.
+STATUSES = ("running", "completed", "replayed", "cancelled", "failed", "interrupted", "background")
 
 
 

@@ -28,6 +28,12 @@ KEEP = {
     "/files": ("post",),
     "/files/{file_id}": ("get", "delete"),
     "/files/{file_id}/content": ("get",),
+    # issue 30: stored responses and provenance checks (POST /responses itself is left out: its body
+    # schema is the whole Responses API, of which the twin serves the image tool only)
+    "/responses/{response_id}": ("get", "delete"),
+    "/responses/{response_id}/cancel": ("post",),
+    "/responses/{response_id}/input_items": ("get",),
+    "/content_provenance_checks": ("post",),
 }
 
 
@@ -63,11 +69,14 @@ def trim(full: dict) -> dict:
         _refs(node, todo)
     components = {k: dict(sorted(v.items())) for k, v in sorted(components.items())}
     _agree_on_purposes(components)
+    _errors_as_served(paths, components)
+    _map_provenance_results(components)
     if "securitySchemes" in full.get("components", {}):
         components["securitySchemes"] = full["components"]["securitySchemes"]
     return {
         "openapi": full["openapi"],
-        "info": {**full["info"], "description": "The image and file endpoints of OpenAI's OpenAPI description "
+        "info": {**full["info"], "description": "The image, file, stored-response and provenance endpoints of "
+                 "OpenAI's OpenAPI description "
                  "(openai/openai-openapi), trimmed by tests/spec/trim_openapi.py."},
         "servers": full.get("servers", []),
         "security": full.get("security", []),
@@ -83,6 +92,31 @@ def _agree_on_purposes(components: dict) -> None:
     schema = components.get("schemas", {}).get("OpenAIFile", {}).get("properties", {}).get("purpose", {})
     if "enum" in schema and "evals" not in schema["enum"]:
         schema["enum"] = [*schema["enum"], "evals"]
+
+
+def _errors_as_served(paths: dict, components: dict) -> None:
+    """The description gives some 404s the bare ``Error`` object, but the API (and every SDK) answers
+    ``{"error": {...}}`` (``ErrorResponse``, which the description has): the trimmed copy says so."""
+    schemas = components.setdefault("schemas", {})
+    if "ErrorResponse" not in schemas:
+        schemas["ErrorResponse"] = {"type": "object", "properties": {"error": {"$ref": "#/components/schemas/Error"}},
+                                    "required": ["error"]}
+    for ops in paths.values():
+        for op in ops.values():
+            for answer in (op.get("responses") or {}).values() if isinstance(op, dict) else ():
+                media = (answer.get("content") or {}).get("application/json") or {}
+                if media.get("schema") == {"$ref": "#/components/schemas/Error"}:
+                    media["schema"] = {"$ref": "#/components/schemas/ErrorResponse"}
+
+
+def _map_provenance_results(components: dict) -> None:
+    """The provenance results are told apart by ``type`` (``c2pa``, ``synthid``) but the description's
+    discriminator has no mapping, so a validator looks for the schema names instead: add it."""
+    resource = components.get("schemas", {}).get("ProvenanceResource", {})
+    items = resource.get("properties", {}).get("results", {}).get("items", {})
+    if "discriminator" in items:
+        items["discriminator"]["mapping"] = {"c2pa": "#/components/schemas/C2PAProvenanceResult",
+                                             "synthid": "#/components/schemas/SynthIDProvenanceResult"}
 
 
 def load(path: Path) -> dict:
