@@ -9,9 +9,11 @@ buffers) without a socket, so "bytes" are what would go to the browser: the fram
 (opened once per frame, its bytes as they arrived) and the canvas's draw commands.
 
 - ``image``: the 0.1 path: one ``ipywidgets.Image`` whose value is replaced by each frame.
-- ``canvas``: ``LiveImage.on_event`` with the fade off (the frame drawn once, with its overlays).
-- ``canvas+fade``: the default 160 ms fade (four redraws of old and new frame and the overlays);
-  its time includes the fade thread's redraws.
+- ``canvas``: ``LiveImage.on_event`` with the fade off: one message that decodes the frame on an
+  off-screen canvas, draws it with its overlays on the visible one, and asks for an ack.
+- ``canvas+fade``: the default 160 ms fade: the same message with the fade's steps and sleeps in
+  it (the browser plays them; before double buffering a kernel thread sent four redraws).
+  With fake comms no ack comes back, so every frame is sent (no pacing): the worst case.
 - ``pillow``: what a widget that re-renders frames would do at least: decode, encode again.
 
     python bench/bench_live_frames.py [--repeat 10] [--json out.json]

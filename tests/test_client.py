@@ -154,6 +154,20 @@ def test_stream_events_survive_arbitrary_chunk_boundaries(seed):
     assert stream.result.usage.output_tokens == 272
 
 
+def test_a_stream_of_photograph_sized_frames_is_read_whole():
+    # the API's frames are photographs: 1.5-2.5 MB of PNG, more than 3 MB of base64 in one event
+    # (the SSE parser's default limit, 1 MiB, cut such streams)
+    from .photos import photo_png
+
+    big = photo_png(3)
+    assert len(big) > 1_500_000
+    server = SpecServer(image=big, chunker=lambda raw: [raw[i:i + 65536] for i in range(0, len(raw), 65536)])
+    with make(server).generate("owl", stream=True, partial_images=2, model="gpt-image-2") as stream:
+        events = list(stream)
+    assert [e.type for e in events] == ["partial_image", "partial_image", "completed"]
+    assert events[0].data == big and stream.result.data == big
+
+
 def test_stream_split_inside_the_crlf_free_newlines():
     # one byte per chunk: the worst case for a line decoder
     server = SpecServer(chunker=lambda raw: [raw[i:i + 1] for i in range(len(raw))])

@@ -149,7 +149,7 @@ def test_a_click_in_the_gallery_picks_a_variant(session):
     session.imagine("a garden", n=2, **LOW)
     gallery = Gallery(session)
     second = session.variants[1][0]
-    assert "variant 2" in gallery._captions[second.id].value
+    assert "variant 2" in gallery._captions[second.id].description
     msg = {"content": {"data": {"method": "custom", "content": {"event": "mouse_down", "x": 5, "y": 5}}},
            "buffers": []}
     gallery.thumbs[second.id].comm.handle_msg(msg)

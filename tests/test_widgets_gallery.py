@@ -32,7 +32,7 @@ def click(canvas, x=10, y=10) -> None:
 
 
 def captions(gallery: Gallery) -> list[str]:
-    return [row.children[1].value for row in gallery.rows.children]
+    return [row.children[1].description for row in gallery.rows.children]
 
 
 def test_a_thumbnail_appears_for_each_stored_turn(session):
@@ -75,6 +75,19 @@ def test_clicking_a_thumbnail_checks_out_that_turn(session):
     assert session.current.parent_id == turn_a.id and first.path != edited.path
 
 
+def test_clicking_a_caption_picks_the_turn_as_the_thumbnail_does(session):
+    session.imagine("a castle <b>on a hill</b>", model="gpt-image-2", quality="low")
+    session.imagine("a river", model="gpt-image-2", quality="low")
+    gallery = Gallery(session)
+    turn_a = session.turns[0]
+    caption = gallery._captions[turn_a.id]
+    assert caption.description.split("\n") == [f"#1 generate · ${turn_a.cost:.4f}", "a castle <b>on a hill</b>"]
+    assert caption.tooltip == turn_a.prompt  # plain text: a button's words are never read as HTML
+    caption.click()  # what the browser's click sends
+    assert session.current.id == turn_a.id and gallery.selected == turn_a.id
+    assert "iw-thumb-current" in gallery.rows.children[0]._dom_classes
+
+
 def test_lineage_shows_where_each_turn_comes_from_and_indents_branches(session):
     gallery = Gallery(session)
     session.imagine("a tree", **FAST)                      # 1
@@ -83,7 +96,7 @@ def test_lineage_shows_where_each_turn_comes_from_and_indents_branches(session):
     session.edit("add snow", **FAST)                       # 3 from 1: a branch
     text = captions(gallery)
     margins = [row.layout.margin for row in gallery.rows.children]
-    assert ["<b>#1</b>" in t for t in text] == [True, False, False]
+    assert [t.startswith("#1 ") for t in text] == [True, False, False]
     assert "↳ from #1" in text[1] and "↳ from #1" in text[2]
     assert margins[0] == margins[1] and margins[2] != margins[0]  # the branch is indented
     assert gallery.selected == session.turns[2].id  # the new turn is current
@@ -132,3 +145,12 @@ def test_a_closed_gallery_stops_following_the_session(tmp_path):
     g.close()
     s.imagine("a green bird", quality="low", size="1024x1024")
     assert len(g.thumbs) == 1 and g._on_turn not in s._callbacks
+
+
+def test_thumbnails_are_sharp_on_hidpi_screens(session):
+    session.imagine("a red kite", model="gpt-image-2", quality="low")
+    gallery = Gallery(session, thumb_size=96)
+    canvas = gallery.thumbs[session.turns[0].id]
+    shown = int(canvas.layout.width.removesuffix("px")), int(canvas.layout.height.removesuffix("px"))
+    assert max(shown) == 96 and (canvas.width, canvas.height) == (2 * shown[0], 2 * shown[1])
+    assert Gallery(session, thumb_size=96, pixel_ratio=1).thumbs[session.turns[0].id].width == shown[0]

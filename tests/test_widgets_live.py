@@ -176,6 +176,7 @@ def drawn(monkeypatch):
     names = {code: name for name, code in cv.COMMANDS.items()}
     attrs = {code: name for name, code in cv.Canvas.ATTRS.items()}
     log: list[tuple] = []
+    decoded: dict[str, bytes] = {}  # off-screen canvas -> the bytes last decoded onto it
     original = cv._CANVAS_MANAGER.send_command
 
     def record(canvas, command, buffers=[]):  # noqa: B006 - ipycanvas's own signature
@@ -183,9 +184,17 @@ def drawn(monkeypatch):
         for name, args, *_ in batch:
             if names[name] == "set":
                 log.append((canvas, f"set {attrs.get(args[0], args[0])}", args[1:]))
-            elif names[name] == "drawImage":  # the bytes of the Image drawn, read now (it may close later)
-                model = _instances.get(str(args[0]).removeprefix("IPY_MODEL_"))
-                log.append((canvas, "drawImage", [args[0], bytes(model.value) if model is not None else None]))
+            elif names[name] == "drawImage":
+                # an Image: the bytes drawn, read now (it may close later); a canvas (the frames'
+                # off-screen copies): the bytes last decoded onto it
+                ref = str(args[0]).removeprefix("IPY_MODEL_")
+                model = _instances.get(ref)
+                if isinstance(model, cv.Canvas):
+                    data = decoded.get(ref)
+                else:
+                    data = bytes(model.value) if model is not None else None
+                    decoded[canvas.model_id] = data
+                log.append((canvas, "drawImage", [args[0], data]))
             else:
                 log.append((canvas, names[name], args))
         return original(canvas, command, buffers)
@@ -196,7 +205,7 @@ def drawn(monkeypatch):
 
 def _drawn_images(log, live) -> list[bytes]:
     """The bytes of each Image widget drawn on ``live``'s canvas, in order (switches skipped)."""
-    outline = f"IPY_MODEL_{live._outline.model_id}" if live._outline is not None else None
+    outline = f"IPY_MODEL_{live._outline_buffer.model_id}"
     return [args[1] for canvas, name, args in log
             if name == "drawImage" and canvas is live.canvas and args[1] and args[0] != outline]
 
@@ -232,13 +241,95 @@ def test_the_next_frame_fades_in_over_the_previous_one(session, drawn):
     assert live.image.value == second.data
 
 
-def test_a_new_frame_skips_the_rest_of_a_running_fade(drawn):
+def test_frames_arriving_at_once_end_on_the_newest(drawn):
     from imagewidgets.api.results import PartialImageEvent
 
-    live = LiveImage(tick_s=None, fade_ms=2000)  # a slow fade, then frames arrive at once
+    live = LiveImage(tick_s=None, fade_ms=2000)  # a slow fade (run by the browser), then frames at once
     for i, colour in enumerate([(200, 0, 0), (0, 200, 0), (0, 0, 200)]):
         live.on_event(PartialImageEvent(index=i, data=_png(colour), total=3, size="64x64"))
     assert live.image.value == _png((0, 0, 200)) and live.frame == 3
+
+
+def _ack(live: LiveImage, seq: int) -> None:
+    """What the browser sends when it has processed a frame's message: the ack canvas's pixels."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA", (1, 1), ((seq >> 16) & 255, (seq >> 8) & 255, seq & 255, 255)).save(out, format="PNG")
+    live._ack.set_trait("image_data", out.getvalue())
+
+
+def _in_thread(fn, *args, **kwargs) -> None:
+    """Call ``fn`` in a worker thread, as a stream run by ``LiveImage.run`` (or the studio) does."""
+    worker = threading.Thread(target=fn, args=args, kwargs=kwargs)
+    worker.start()
+    worker.join(10)
+
+
+def test_a_busy_browser_gets_only_the_newest_frame_and_always_the_final(drawn):
+    from imagewidgets.api.results import PartialImageEvent
+
+    live = LiveImage(tick_s=None, fade_ms=0)
+    _ack(live, 0)  # this browser answers (a page is open and the kernel is free)
+    frames = [_png(c) for c in [(200, 0, 0), (0, 200, 0), (0, 0, 200), (90, 90, 90)]]
+    live.start()
+    for k in range(3):  # the browser is busy with the first: the second waits, the third replaces it
+        _in_thread(live.on_event, PartialImageEvent(index=k, data=frames[k], total=3, size="64x64"))
+    assert _drawn_images(drawn, live) == [frames[0]] and live.label.value.startswith("partial 3 of 3")
+    _ack(live, live._seq)  # frame 1 is on screen: the newest waiting one goes
+    assert _drawn_images(drawn, live) == [frames[0], frames[2]]
+    _in_thread(live.show, frames[3], size="64x64")  # the final, while frame 3 decodes
+    _ack(live, live._seq - 1)  # a stale answer changes nothing
+    assert _drawn_images(drawn, live)[-1] == frames[2]
+    _ack(live, live._seq)
+    assert _drawn_images(drawn, live) == [frames[0], frames[2], frames[3]]
+    # never a "clear" of the visible canvas (it would blank the page until the next decode)
+    assert not [name for c, name, _a in drawn if c is live.canvas and name == "clear"]
+
+
+def test_a_browser_that_stops_answering_still_gets_the_newest_frame(drawn, monkeypatch):
+    from imagewidgets.api.results import PartialImageEvent
+    from imagewidgets.widgets import live as live_module
+
+    monkeypatch.setattr(live_module, "_ACK_TIMEOUT_S", 0.05)
+    live = LiveImage(tick_s=None, fade_ms=0)
+    _ack(live, 0)
+    frames = [_png((200, 0, 0)), _png((0, 0, 200))]
+    for k in range(2):
+        _in_thread(live.on_event, PartialImageEvent(index=k, data=frames[k], total=2, size="64x64"))
+    assert _drawn_images(drawn, live) == frames[:1]  # the second waits for an answer that never comes
+    for _ in range(100):
+        if _drawn_images(drawn, live)[-1:] == [frames[1]]:
+            break
+        threading.Event().wait(0.02)
+    assert _drawn_images(drawn, live) == frames
+
+
+def test_frames_shown_from_the_kernels_main_thread_are_never_held_back(drawn):
+    # a cell streaming in the foreground (the magics): the kernel cannot read the browser's
+    # answers until the cell ends, so nothing waits for them
+    from imagewidgets.api.results import PartialImageEvent
+
+    live = LiveImage(tick_s=None, fade_ms=0)
+    _ack(live, 0)
+    frames = [_png((200, 0, 0)), _png((0, 200, 0)), _png((0, 0, 200))]
+    for k in range(3):
+        live.on_event(PartialImageEvent(index=k, data=frames[k], total=3, size="64x64"))
+    assert _drawn_images(drawn, live) == frames
+
+
+def test_the_box_takes_the_width_the_final_image_is_shown_at(session):
+    from imagewidgets.api.results import shown_width
+
+    live = LiveImage(tick_s=None, fade_ms=0)
+    live.run(session.imagine, "a wide harbour", size="1536x1024", partial_images=1, model="gpt-image-2")
+    assert live.layout.width == "512px" and (live.canvas.width, live.canvas.height) == (1536, 1024)  # at once
+    result = live.wait(60)
+    assert live.layout.width == f"{shown_width(result.width)}px" and live.layout.max_width == "100%"
+    bundle, meta = result.display_bundle("full")
+    assert meta["image/png"]["width"] == 512
 
 
 def test_a_masked_edit_outlines_the_mask_on_each_frame(session, drawn):
@@ -283,7 +374,7 @@ def test_the_counter_and_time_are_drawn_while_running_not_on_the_final_picture(s
     texts = [args[0] for _c, name, args in drawn if name == "fillText"]
     assert any(t.startswith("partial 1 of 2 · ") for t in texts)
     assert any(t.startswith("partial 2 of 2 · ") for t in texts)
-    last_clear = max(i for i, (_c, name, _a) in enumerate(drawn) if name == "clear")
+    last_clear = max(i for i, (c, name, _a) in enumerate(drawn) if name == "clearRect" and c is live.canvas)
     assert not [a for _c, name, a in drawn[last_clear:] if name == "fillText"]  # the final image is clean
 
 

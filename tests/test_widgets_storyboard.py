@@ -52,7 +52,7 @@ def test_the_gallery_pin_toggle_pins_a_turn_and_the_studio_prices_it(tmp_path, w
     assert "every turn carries: #1 (character)" in studio.pins_note.value
     assert studio.estimate().input_image_tokens > plain.input_image_tokens == 0
     s.imagine("Milo finds a map")
-    assert "📌 #1 (character)" in studio.gallery._captions[s.turns[-1].id].value
+    assert "📌 #1 (character)" in studio.gallery._captions[s.turns[-1].id].description
     assert studio.gallery.pin_toggles[s.turns[0].id].value  # still on after the refresh
     studio.gallery.pin_toggles[s.turns[0].id].value = False
     assert s.pins() == [] and studio.pins_note.value == ""

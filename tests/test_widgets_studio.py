@@ -269,6 +269,7 @@ def test_style_is_offered_only_for_models_with_styles(studio):
     assert studio.style.disabled and studio.style.tooltip == (
         "gpt-image-1.5 does not accept style (no current model takes it: the models that took it are shut "
         "down, replaced by gpt-image-2)")
+    assert studio.style.label == "n/a" and studio.style.value == ""  # shown greyed, never an empty box
     studio.model.value = "dall-e-3"
     assert not studio.style.disabled and "vivid or natural" in studio.style.tooltip
     assert [value for _, value in studio.style.options] == ["", "vivid", "natural"]
@@ -375,3 +376,13 @@ def test_a_users_choice_clears_the_changed_note(studio):
     assert "Changed" not in studio.note.value
     studio.model.value = "gpt-image-1.5"
     assert studio.quality.value == "medium"  # the last choice was standard: its nearest
+
+
+def test_the_live_area_shows_the_sessions_current_picture():
+    session = Session("studio-current")
+    first = session.imagine("a green door", model="gpt-image-2")
+    studio = ImageStudio(session)
+    assert bytes(studio.live.image.value) == first.data and studio.live.status == "done"
+    assert session.current.id in studio.live.label.value
+    empty = ImageStudio(Session("studio-empty"))
+    assert empty.live.label.value.startswith("no picture yet")

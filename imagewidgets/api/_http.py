@@ -45,10 +45,12 @@ TIMEOUT_ERRORS = (httpx.TimeoutException,)
 SENT_TIMEOUT_ERRORS = (httpx.ReadTimeout,)
 CONNECTION_ERRORS = (httpx.TransportError,)  # connect errors, resets, protocol errors (timeouts checked first)
 
-#: The largest server-sent event a stream may carry (64 MiB). The API's largest picture is
-#: 3840x2160; even incompressible (4 bytes a pixel, 33.2 MB) it is 44.2 MB as base64, plus a few
-#: hundred bytes of JSON. httpx2's default (1 MiB) cut every stream whose image was over ~786 KB,
-#: i.e. most real 1024x1024 PNGs; above this bound an event is not an image and is refused.
+#: The largest server-sent event a stream may carry (64 MiB; ``api.streams`` re-exports it). One
+#: event carries a whole image as base64, and the API's are photographs: a 1024x1024 PNG is
+#: 1.5-2.5 MB; the largest picture, 3840x2160, even incompressible (4 bytes a pixel, 33.2 MB) is
+#: 44.2 MB as base64, plus a few hundred bytes of JSON. httpx2's default (1 MiB) cut every stream
+#: whose image was over ~786 KB. Still bounded: a server that never ends an event cannot fill the
+#: memory; above the bound an event is not an image and is refused, naming it.
 MAX_EVENT_BYTES = 64 * 1024 * 1024
 
 

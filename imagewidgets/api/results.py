@@ -37,7 +37,22 @@ __all__ = [
     "atomic_write",
     "make_folder",
     "private_files",
+    "shown_width",
 ]
+
+#: the widest an image is shown in a notebook output (CSS px); narrower outputs shrink it further
+SHOWN_WIDTH_MAX = 512
+
+
+def shown_width(width: int) -> int:
+    """The CSS width an image of ``width`` pixels is shown at in a notebook: its own width, at most
+    ``SHOWN_WIDTH_MAX`` (and never wider than the output, by the front end's ``max-width: 100%``).
+    Image outputs, previews, grids and the live canvas all use it, so a live view and the final
+    image that replaces it are the same size::
+
+        shown_width(1536)  # 512
+    """
+    return min(width, SHOWN_WIDTH_MAX) if width > 0 else SHOWN_WIDTH_MAX
 
 
 _UMASK = os.umask(0o022)
@@ -443,7 +458,7 @@ class ImageResult:
         title = html.escape(self.revised_prompt or self.prompt or "")
         note = f"\n{self._preview_note()}" if not shown.original and self.carries_manifest else ""
         img = (f'<img src="data:{MIME_TYPES.get(shown.format, self.mime_type)};base64,'
-               f'{base64.b64encode(shown.data).decode()}" width="{min(self.width or 512, 512)}" '
+               f'{base64.b64encode(shown.data).decode()}" width="{shown_width(self.width)}" '
                f'title="{title}{html.escape(note)}" alt="{title}"/>')
         return (f'<figure style="display:inline-block;margin:4px">{self._linked(img)}'
                 f'<figcaption style="font-size:11px;color:#666">{html.escape(label + self._caption())}</figcaption></figure>')
@@ -502,7 +517,7 @@ class ImageResult:
         shown = self._preview(preview)
         bundle: dict[str, Any] = {"text/plain": repr(self)}
         meta: dict[str, Any] = {}
-        width = min(self.width, 512) if self.width else None
+        width = shown_width(self.width) if self.width else None
         if not shown.original:
             alt = html.escape(self.revised_prompt or self.prompt or "")
             title = f' title="{html.escape(self._preview_note())}"' if self.carries_manifest else ""

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..api.images import MIME_TYPES
 from ..api.models import parse_size
+from ..api.results import shown_width
 
 __all__ = ["LiveView", "OutGuard", "frame_bundle"]
 
@@ -51,8 +52,11 @@ class LiveView:
             if self.widget is None:
                 from ..widgets.live import LiveImage
 
-                self.widget = LiveImage(cancel_button=False, tick_s=None)
+                # no status line: the counter is on the canvas, and the final image that replaces
+                # the view is then the same size as it (the box takes the final's width and ratio)
+                self.widget = LiveImage(cancel_button=False, tick_s=None, label=False)
                 self.widget.start()
+                self.widget.expect(event.size)
                 if self.mask is not None:
                     self.widget.set_mask(self.mask)
                 self.show(self.widget)
@@ -84,11 +88,11 @@ def frame_bundle(event: Any) -> tuple[dict, dict]:
     if event.format in ("png", "jpeg", "gif"):
         data[mime] = base64.b64encode(event.data).decode()
         if wh:
-            metadata[mime] = {"width": min(wh[0], 512)}
+            metadata[mime] = {"width": shown_width(wh[0])}
     elif event.format == "svg":
         data[mime] = event.data.decode("utf-8", "replace")
     else:  # webp: no standard renderer in Jupyter; an <img> with a data URL shows it
-        width = f' width="{min(wh[0], 512)}"' if wh else ""
+        width = f' width="{shown_width(wh[0])}"' if wh else ""
         data["text/html"] = f'<img src="data:{mime};base64,{base64.b64encode(event.data).decode()}"{width}/>'
     return data, metadata
 

@@ -26,6 +26,8 @@ COMPRESSED = COMPRESSED_FORMATS
 _FREE_PRESETS = ("1280x720", "720x1280", "2048x1152", "1152x2048", "2560x1440", "3840x2160")
 #: the first entry of a choice that starts unset: send none, so the API's own default applies
 _UNSET = ("default", "")
+#: what a disabled choice shows (greyed): the model does not take it, and nothing is sent ("")
+_NOT_ACCEPTED = ("n/a", "")
 
 _CONTROL = {"layout": {"width": "220px"}, "style": {"description_width": "80px"}}
 #: a control's name beside it, and the control itself: ipywidgets shows a Dropdown's (or a Combobox's)
@@ -124,9 +126,11 @@ def offer(widget: W.Dropdown, spec: ModelSpec, option: str, wanted: Any = None) 
     values = choices(spec, option)
     previous = widget.value if wanted is None else wanted
     preferred = {"size": spec.default_size, "quality": spec.default_quality}.get(option, CHOICES[option].prefer)
-    widget.options = values
+    widget.options = values or (_NOT_ACCEPTED,)
     changed = None
-    if previous in values:
+    if not values:
+        widget.value = ""
+    elif previous in values:
         widget.value = previous
     elif values:
         near = _nearest(option, previous, values)
@@ -154,8 +158,8 @@ def offer_unset(widget: W.Dropdown, spec: ModelSpec, option: str = "style") -> N
     label = CHOICES[option].text
     values = choices(spec, option)
     previous = widget.value
-    widget.options = (_UNSET, *((v, v) for v in values)) if values else ()
-    widget.value = previous if previous in values else "" if values else None
+    widget.options = (_UNSET, *((v, v) for v in values)) if values else (_NOT_ACCEPTED,)
+    widget.value = previous if previous in values else ""
     widget.disabled = not values
     widget.tooltip = (f"{label} for {spec.name}: {' or '.join(values)} ('default' sends none: the API's own applies)"
                       if values else f"{spec.name} does not accept {label}" + _only(option, spec))

@@ -7,7 +7,29 @@ import functools
 import traceback
 from typing import Any, Callable, Optional
 
-__all__ = ["reported", "report_error", "one_line"]
+__all__ = ["reported", "report_error", "one_line", "style_sheet"]
+
+#: what ipywidgets' own styles get wrong for these widgets: a gallery caption is a button (so a
+#: click on it picks the turn, as on the thumbnail) that looks like text on two lines; a button
+#: under a variant is as wide as its words ("continue from #3" whole, number included); a disabled
+#: choice shows its "n/a" greyed
+_CSS = """
+.jupyter-button.iw-thumb-caption { white-space: pre-line; height: auto; text-align: left; line-height: 1.35;
+  background: transparent; box-shadow: none; color: inherit; font-size: 12px; padding: 2px 6px; margin: 0; }
+.jupyter-button.iw-thumb-caption:hover { background: var(--jp-layout-color2, #eeeeee); }
+.jupyter-button.iw-variant-pick { overflow: visible; text-overflow: clip; }
+.iw-studio select:disabled { color: var(--jp-ui-font-color3, #9e9e9e); }
+"""
+
+
+def style_sheet():
+    """A hidden widget holding the widgets' style sheet (an HTML widget's ``<style>`` applies to the
+    page); each top widget carries one, so it is there wherever the widget is shown."""
+    import ipywidgets as W
+
+    sheet = W.HTML(f"<style>{_CSS}</style>", layout=W.Layout(display="none"))
+    sheet.add_class("iw-style")
+    return sheet
 
 
 def report_error(widget: Any, error: BaseException) -> None:

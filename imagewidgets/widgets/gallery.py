@@ -5,7 +5,6 @@ opens as fast as one of 50."""
 
 from __future__ import annotations
 
-import html
 import threading
 from collections import OrderedDict
 from typing import Any, Callable, Optional
@@ -14,9 +13,9 @@ import ipywidgets as W
 from ipycanvas import Canvas
 from traitlets import Unicode
 
-from ._util import reported
+from ._util import reported, style_sheet
 
-__all__ = ["Gallery", "thumbnail"]
+__all__ = ["Gallery", "thumbnail", "css_size"]
 
 _THUMBS: "OrderedDict[tuple, tuple[bytes, str, int, int]]" = OrderedDict()
 _THUMBS_MAX = 1024
@@ -62,7 +61,7 @@ class Gallery(W.VBox):
     selected = Unicode(None, allow_none=True, help="id of the current turn (the base of the next edit)")
 
     def __init__(self, session: Any = None, *, thumb_size: int = 128, indent_px: int = 24, per_page: int = 50,
-                 preview: bool = False,
+                 preview: bool = False, pixel_ratio: int = 2,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if session is None:
@@ -71,6 +70,8 @@ class Gallery(W.VBox):
             session = default_session()
         self.session = session
         self.thumb_size = thumb_size
+        #: thumbnail pixels per CSS pixel: 2 keeps them sharp on HiDPI screens (as the mask painter)
+        self.pixel_ratio = max(1, int(pixel_ratio))
         self.indent_px = indent_px
         self.per_page = per_page
         self.page = 1
@@ -79,7 +80,8 @@ class Gallery(W.VBox):
         #: turn id -> the clickable thumbnail canvas
         self.thumbs: dict[str, Canvas] = {}
         self._rows: dict[str, W.HBox] = {}
-        self._captions: dict[str, W.HTML] = {}
+        #: turn id -> its caption: a button that reads as text (a click picks the turn, as on the thumbnail)
+        self._captions: dict[str, W.Button] = {}
         #: turn id -> its pin toggle (on: the turn's picture goes with every later turn)
         self.pin_toggles: dict[str, W.ToggleButton] = {}
         self._syncing = False
@@ -92,7 +94,8 @@ class Gallery(W.VBox):
         self.newer = W.Button(description="◀ newer", layout=W.Layout(width="80px"), tooltip="the newer page")
         self.older = W.Button(description="older ▶", layout=W.Layout(width="80px"), tooltip="the older page")
         self.page_label = W.Label()
-        self.pager = W.HBox([self.search, self.newer, self.page_label, self.older])
+        self.pager = W.HBox([self.search, self.newer, self.page_label, self.older],
+                            layout=W.Layout(flex_flow="row wrap"))  # a narrow column: wraps, never cut
         self.pager.add_class("iw-gallery-pager")
         self.search.observe(self._searched, names=["value"])
         self.newer.on_click(lambda _: self.go(self.page - 1))
@@ -105,7 +108,8 @@ class Gallery(W.VBox):
 
             self.preview = LiveImage(cancel_button=False, tick_s=None, fade_ms=0)
             self.on_select(self.preview.show_turn)
-        self.children = [self.header, self.pager, self.rows, *([self.preview] if self.preview else []), self.output]
+        self.children = [self.header, self.pager, self.rows, *([self.preview] if self.preview else []), self.output,
+                         style_sheet()]
         self.add_class("iw-gallery")
         session.on_turn(self._on_turn)
         self.refresh()
@@ -166,7 +170,8 @@ class Gallery(W.VBox):
             for turn, indent in order:
                 row = keep[(turn.id, turn.status)]
                 row.layout.margin = f"0 0 4px {indent * self.indent_px}px"
-                self._captions[turn.id].value = _caption(turn, view.numbers)
+                caption = self._captions[turn.id]
+                caption.description, caption.tooltip = _caption(turn, view.numbers)
             self.rows.children = [keep[(t.id, t.status)] for t, _ in order]
             shown = {tid for tid, _ in keep}
             for key, row in self._rows.items():  # rows of other pages (or of an older status) are closed
@@ -204,12 +209,13 @@ class Gallery(W.VBox):
         self.refresh()
 
     def _make_row(self, turn: Any, view: Any) -> W.HBox:
-        caption = W.HTML(layout=W.Layout(max_width="420px"))
+        caption = W.Button(layout=W.Layout(width="auto", max_width="420px", height="auto"))
         caption.add_class("iw-thumb-caption")
+        caption.on_click(lambda _b, tid=turn.id: self._clicked(tid))
         self._captions[turn.id] = caption
         picture: W.Widget
         row = view._first.get(turn.id)
-        thumb = self.session.store.thumbnail(row, self.thumb_size) if row else None
+        thumb = self.session.store.thumbnail(row, self.thumb_size * self.pixel_ratio) if row else None
         if thumb is not None:
             picture = self._make_thumb(turn, thumb)
         else:
@@ -228,8 +234,9 @@ class Gallery(W.VBox):
 
     def _make_thumb(self, turn: Any, thumb: Any) -> Canvas:
         w, h = thumb.width, thumb.height
+        css_w, css_h = css_size(w, h, self.thumb_size)
         source = W.Image(value=thumb.data, format=thumb.format)
-        canvas = Canvas(width=w, height=h, layout=W.Layout(width=f"{w}px", height=f"{h}px"))
+        canvas = Canvas(width=w, height=h, layout=W.Layout(width=f"{css_w}px", height=f"{css_h}px"))
         canvas.add_class("iw-thumb")
         canvas._iw_source = source  # keep the Image model alive as long as the canvas
         canvas.draw_image(source, 0, 0)
@@ -271,6 +278,13 @@ class Gallery(W.VBox):
                 row.layout.border = "2px solid transparent"
 
 
+def css_size(w: int, h: int, box: int) -> tuple[int, int]:
+    """The CSS size a ``w`` x ``h`` thumbnail is shown at: fitted in ``box`` px (its longer side),
+    never enlarged; a thumbnail made at twice that shows two pixels per CSS pixel."""
+    scale = min(1.0, box / max(w, h, 1))
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
 def _close(row: Any) -> None:
     """Close a row's widgets (and the thumbnail's image) so their comms go with them."""
     for child in row.children:
@@ -300,8 +314,10 @@ def _tree_order(turns: list) -> list[tuple[Any, int]]:
     return out
 
 
-def _caption(turn: Any, number: dict[str, int]) -> str:
-    bits = [f"<b>#{number.get(turn.id, '?')}</b> {html.escape(turn.kind or '')}"]
+def _caption(turn: Any, number: dict[str, int]) -> tuple[str, str]:
+    """``(text, tooltip)`` of a turn's caption: number, kind, lineage, cost, and the prompt (cut at 80
+    characters; the whole prompt in the tooltip), on two lines."""
+    bits = [f"#{number.get(turn.id, '?')} {turn.kind or ''}".rstrip()]
     if getattr(turn, "variant", None) is not None:
         bits.append(f"variant {turn.variant + 1}")
     if turn.parent_id in number:
@@ -309,10 +325,9 @@ def _caption(turn: Any, number: dict[str, int]) -> str:
     if turn.cost is not None:
         bits.append(f"${turn.cost:.4f}")
     if getattr(turn, "pins", None):  # the pinned references this turn carried
-        bits.append("📌 " + html.escape(", ".join(turn.pins)))
+        bits.append("📌 " + ", ".join(turn.pins))
     if turn.status and turn.status != "completed":
-        bits.append(html.escape(turn.status))
-    prompt = turn.prompt or ""
+        bits.append(turn.status)
+    prompt = " ".join((turn.prompt or "").split())  # one line: the caption's own break stays the only one
     short = prompt if len(prompt) <= 80 else prompt[:79] + "…"
-    return (f'<div title="{html.escape(prompt)}">{" · ".join(bits)}<br>'
-            f'<span style="color:#555">{html.escape(short)}</span></div>')
+    return " · ".join(bits) + ("\n" + short if short else ""), prompt or "pick this turn"

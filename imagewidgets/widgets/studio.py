@@ -92,6 +92,11 @@ class ImageStudio(W.VBox):
         self.observe(lambda _change: self._update_buttons(), names=["busy"])
         self.add_class("iw-studio")
         self._on_model()
+        current = getattr(session, "current", None)
+        if current is not None:  # the picture the next Edit continues from, not an empty box
+            self.live.show_turn(current)
+        else:
+            self.live.label.value = "no picture yet: describe one and click Generate"
 
     @property
     def size(self) -> W.Dropdown | W.Combobox:

@@ -13,8 +13,8 @@ from typing import Any, Optional
 import ipywidgets as W
 from traitlets import Int
 
-from ._util import reported
-from .gallery import thumbnail
+from ._util import reported, style_sheet
+from .gallery import css_size, thumbnail
 
 __all__ = ["VariantGrid"]
 
@@ -28,7 +28,7 @@ class VariantGrid(W.VBox):
     picked = Int(None, allow_none=True, help="the variant the next edit continues from (0-based)")
 
     def __init__(self, session: Any, variants: Optional[list] = None, *, thumb_size: int = 256,
-                 **kwargs: Any) -> None:
+                 pixel_ratio: int = 2, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.session = session
         self.items: list[tuple[Any, int]] = list(variants if variants is not None else session.variants)
@@ -37,12 +37,16 @@ class VariantGrid(W.VBox):
         cells = []
         for k, (turn, index) in enumerate(self.items):
             image = turn.images[index]
-            data, fmt, w, h = thumbnail(image, thumb_size)
-            picture = W.Image(value=data, format=fmt, layout=W.Layout(width=f"{w}px", height=f"{h}px"))
+            # made at `pixel_ratio` x the size it is shown at: sharp on HiDPI screens
+            data, fmt, w, h = thumbnail(image, thumb_size * max(1, int(pixel_ratio)))
+            css_w, css_h = css_size(w, h, thumb_size)
+            picture = W.Image(value=data, format=fmt, layout=W.Layout(width=f"{css_w}px", height=f"{css_h}px"))
             cost = f" · ${image.cost:.4f}" if image.cost else ""
             caption = W.HTML(f"<b>#{k + 1}</b> <span style='color:#666'>{html.escape(turn.id)}{cost}</span>")
+            # as wide as its words: the default button width cut "continue from #3" before the number
             button = W.Button(description=f"continue from #{k + 1}", icon="share",
-                              tooltip="make this image the base of the next edit")
+                              tooltip=f"make #{k + 1} the base of the next edit",
+                              layout=W.Layout(width="auto", min_width="max-content"))
             button.add_class("iw-variant-pick")
             button.on_click(lambda _b, k=k: self._clicked(k))
             self.buttons.append(button)
@@ -51,7 +55,8 @@ class VariantGrid(W.VBox):
             cells.append(cell)
         self.status = W.Label()
         self.status.add_class("iw-variant-status")
-        self.children = [W.HBox(cells, layout=W.Layout(flex_flow="row wrap")), self.status, self.output]
+        self.children = [W.HBox(cells, layout=W.Layout(flex_flow="row wrap")), self.status, self.output,
+                         style_sheet()]
         self.add_class("iw-variant-grid")
         self._sync()
 
