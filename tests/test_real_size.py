@@ -9,12 +9,14 @@ import gc
 import json
 
 import httpx2
+import numpy as np
 import pytest
 
 from imagewidgets import AsyncClient, Client, Session
 from imagewidgets.api import _http
 from imagewidgets.api.errors import StreamError
 from imagewidgets.api.results import ImageResult, clear_read_cache
+from tests.fixtures_offline import decode, sse_events
 from tests.gateway_fixtures import UPSTREAM_KEY
 
 pytestmark = [pytest.mark.pictures("realistic"), pytest.mark.timeout(300),
@@ -29,9 +31,78 @@ def _ask(size: str) -> dict:
     return {"model": MODEL, "size": size, "quality": "high", "output_format": "png"}
 
 
-def _expected(base_url: str, prompt: str, size: str) -> bytes:
-    """The same picture asked for without streaming (the twin draws the same bytes either way)."""
-    with Client(base_url=base_url, api_key="k", save_dir=None, max_retries=0) as c:
+class _Tee(httpx2.HTTPTransport):
+    """A real transport that keeps a copy of every answer's body as it arrived on the wire."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bodies: list[bytearray] = []
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = super().handle_request(request)
+        inner, body = response.stream, bytearray()
+        self.bodies.append(body)
+
+        class Copy(httpx2.SyncByteStream):
+            def __iter__(self):
+                for chunk in inner:
+                    body.extend(chunk)
+                    yield chunk
+
+            def close(self) -> None:
+                inner.close()
+
+        response.stream = Copy()
+        return response
+
+
+class _AsyncTee(httpx2.AsyncHTTPTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.bodies: list[bytearray] = []
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await super().handle_async_request(request)
+        inner, body = response.stream, bytearray()
+        self.bodies.append(body)
+
+        class Copy(httpx2.AsyncByteStream):
+            async def __aiter__(self):
+                async for chunk in inner:
+                    body.extend(chunk)
+                    yield chunk
+
+            async def aclose(self) -> None:
+                await inner.aclose()
+
+        response.stream = Copy()
+        return response
+
+
+def _on_the_wire(body: bytes) -> tuple[list[bytes], bytes]:
+    """(partial frames, final image) exactly as a stream's body carried them."""
+    events = sse_events(body.decode().split("\n"))
+    partials = [base64.b64decode(d["b64_json"]) for e, d in events if e.endswith("partial_image")]
+    [final] = [base64.b64decode(d["b64_json"]) for e, d in events if e.endswith("completed")]
+    return partials, final
+
+
+def _pixels(data: bytes):
+    return np.asarray(decode(data))
+
+
+def _same_picture(streamed: bytes, asked: bytes) -> None:
+    """The streamed final is the picture asked for without streaming (the twin draws the same pixels;
+    each answer's C2PA manifest is its own), and its manifest's hashes still hold: not a byte changed."""
+    assert np.array_equal(_pixels(streamed), _pixels(asked))
+    from imagewidgets.offline import provenance
+
+    if provenance.available():
+        assert provenance.check(streamed)["results"][0]["validation_state"] == "valid"
+
+
+def _asked(base_url: str, key: str, prompt: str, size: str) -> bytes:
+    with Client(base_url=base_url, api_key=key, save_dir=None, max_retries=0) as c:
         return c.generate(prompt, **_ask(size)).data
 
 
@@ -41,26 +112,33 @@ def test_client_and_async_client_stream_api_size_finals_and_three_partials_whole
     server = offline_server()
     assert server.config.pictures == "realistic"
     prompt = f"a lighthouse at dusk, {label}"
-    expected = _expected(server.base_url, prompt, size)
-    assert low < len(expected) < high  # a real picture's size, far above httpx2's 1 MiB event default
+    asked = _asked(server.base_url, "k", prompt, size)
 
-    with Client(base_url=server.base_url, api_key="k", save_dir=None, max_retries=0) as c:
+    tee = _Tee()
+    with Client(base_url=server.base_url, api_key="k", save_dir=None, max_retries=0, transport=tee) as c:
         with c.generate(prompt, stream=True, partial_images=3, **_ask(size)) as stream:
             kinds = [ev.type for ev in stream]
-        assert kinds == ["partial_image"] * 3 + ["completed"]
-        assert stream.result.data == expected
-        assert all(len(p.data) > low * 0.8 for p in stream.partials)  # partials are full-size pictures too
+    assert kinds == ["partial_image"] * 3 + ["completed"]
+    partials, final = _on_the_wire(bytes(tee.bodies[-1]))
+    assert low < len(final) < high                    # a real picture's size, far above httpx2's 1 MiB default
+    assert stream.result.data == final and [p.data for p in stream.partials] == partials
+    assert all(len(p) > low * 0.8 for p in partials)  # partials are full-size pictures too
+    _same_picture(final, asked)
 
-    async def run() -> tuple[list[str], bytes]:
-        async with AsyncClient(base_url=server.base_url, api_key="k", save_dir=None, max_retries=0) as ac:
+    async def run():
+        atee = _AsyncTee()
+        async with AsyncClient(base_url=server.base_url, api_key="k", save_dir=None, max_retries=0,
+                               transport=atee) as ac:
             stream = await ac.generate(prompt, stream=True, partial_images=3, **_ask(size))
             async with stream:
                 kinds = [ev.type async for ev in stream]
-            return kinds, stream.result.data
+        return kinds, stream, bytes(atee.bodies[-1])
 
-    kinds, data = asyncio.run(run())
+    kinds, stream, body = asyncio.run(run())
+    partials, final = _on_the_wire(body)
     assert kinds == ["partial_image"] * 3 + ["completed"]
-    assert data == expected
+    assert stream.result.data == final and [p.data for p in stream.partials] == partials
+    _same_picture(final, asked)
 
 
 def test_the_gateway_relays_api_size_streams_whole(offline_server, tmp_path):
@@ -72,19 +150,18 @@ def test_the_gateway_relays_api_size_streams_whole(offline_server, tmp_path):
         [(who, token)] = gw.store.add_participants(1, budget_usd=10.0)
         for label, (size, low, high) in SIZES.items():
             prompt = f"an owl of river water, {label}"
-            expected = _expected_via(upstream.base_url, prompt, size)
-            with Client(base_url=gw.base_url, api_key=token, save_dir=None, max_retries=0) as c:
+            asked = _asked(upstream.base_url, UPSTREAM_KEY, prompt, size)
+            tee = _Tee()
+            with Client(base_url=gw.base_url, api_key=token, save_dir=None, max_retries=0, transport=tee) as c:
                 with c.generate(prompt, stream=True, partial_images=3, **_ask(size)) as stream:
                     kinds = [ev.type for ev in stream]
             assert kinds == ["partial_image"] * 3 + ["completed"], label
-            assert low < len(stream.result.data) < high and stream.result.data == expected, label
+            partials, final = _on_the_wire(bytes(tee.bodies[-1]))
+            assert low < len(final) < high and stream.result.data == final, label
+            assert [p.data for p in stream.partials] == partials, label
+            _same_picture(final, asked)  # the upstream's signed bytes, through the relay unchanged
         rows = gw.store.ledger(who.id)
         assert [r["state"] for r in rows] == ["settled", "settled"]  # each relayed image was charged
-
-
-def _expected_via(base_url: str, prompt: str, size: str) -> bytes:
-    with Client(base_url=base_url, api_key=UPSTREAM_KEY, save_dir=None, max_retries=0) as c:
-        return c.generate(prompt, **_ask(size)).data
 
 
 def _sse(payload_bytes: int) -> bytes:
