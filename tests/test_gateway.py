@@ -193,13 +193,18 @@ def test_pausing_the_class_refuses_everyone_until_resumed(gateway):
     client(gw, token).generate("x", **SMALL)
 
 
-def test_an_upstream_429_reaches_the_participant_with_retry_after_and_costs_nothing(gateway):
+def test_an_upstream_429_beyond_the_longest_wait_is_the_gateways_429_naming_the_wait_and_costs_nothing(gateway):
+    """Issue 29: an upstream 429 goes back in line; when the wait it asks (here ~60 s) is beyond the
+    teacher's --max-wait, the participant gets the gateway's 429 naming it, never the upstream's."""
+    from imagewidgets.gateway.queue import KeyLimits
+
     gw = gateway("limited")
+    gw.store.set_setting("key_limits", KeyLimits(max_wait_s=5).to_json())
     who, token = participant(gw)
     assert post(gw, token, "/images/generations", {"prompt": "x", **SMALL}).status_code == 200
     r = post(gw, token, "/images/generations", {"prompt": "x", **SMALL})
-    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
-    assert r.json()["error"]["code"] == "rate_limit_exceeded"
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 30
+    assert r.json()["error"]["code"] == "queue_wait_too_long" and "at most 5 s" in r.json()["error"]["message"]
     states = [row["state"] for row in gw.store.ledger(who.id)]
     assert states == ["released", "settled"]
     assert gw.store.spent(who.id) == pytest.approx(0.016)

@@ -190,6 +190,37 @@ async def test_rate_limit_answers_429_with_retry_after_and_ratelimit_headers():
     assert limited.headers["x-ratelimit-reset-requests"].endswith("s")
 
 
+async def test_images_per_minute_counts_images_and_answers_429_like_the_api():
+    """``images_per_minute`` counts ``n`` of each request (JSON or multipart) inside ``rate_window_s``."""
+    body = {"model": "gpt-image-2", "prompt": "a kite", "size": "256x256", "quality": "low"}
+    async with asgi_client(make_offline_app(images_per_minute=3, rate_window_s=30)) as c:
+        two = await c.post("/images/generations", json={**body, "n": 2})
+        one = await c.post("/images/edits", files={"image": ("a.png", png(), "image/png")},
+                           data={"prompt": "a kite", "model": "gpt-image-2", "n": "1"})
+        limited = await c.post("/images/generations", json=body)
+        listed = await c.get("/models")  # not an image: not counted, not limited
+    assert (two.status_code, one.status_code, listed.status_code) == (200, 200, 200)
+    assert len(two.json()["data"]) == 2
+    assert two.headers["x-ratelimit-limit-images"] == "3" and two.headers["x-ratelimit-remaining-images"] == "1"
+    assert one.headers["x-ratelimit-remaining-images"] == "0"
+    assert limited.status_code == 429 and _error(limited)["code"] == "rate_limit_exceeded"
+    assert "Limit 3, Used 3, Requested 1" in _error(limited)["message"]
+    assert 1 <= int(limited.headers["retry-after"]) <= 30
+    assert 0 < int(limited.headers["retry-after-ms"]) <= 30_000
+    assert limited.headers["x-ratelimit-remaining-images"] == "0"
+    assert limited.headers["x-ratelimit-reset-images"].endswith("s")
+
+
+def test_images_per_minute_window_frees_room_as_it_slides(offline_server):
+    limited = offline_server(images_per_minute=1, rate_window_s=2)  # longer than one drawing on a busy machine
+    body = {"model": "gpt-image-2", "prompt": "a kite", "size": "256x256", "quality": "low"}
+    first = httpx2.post(limited.base_url + "/images/generations", json=body, timeout=30)
+    second = httpx2.post(limited.base_url + "/images/generations", json=body, timeout=30)
+    assert (first.status_code, second.status_code) == (200, 429)
+    time.sleep(int(second.headers["retry-after-ms"]) / 1000)
+    assert httpx2.post(limited.base_url + "/images/generations", json=body, timeout=30).status_code == 200
+
+
 async def test_fail_first_answers_503_then_serves():
     async with asgi_client(make_offline_app(fail_first=2)) as c:
         statuses = [(await c.get("/models")).status_code for _ in range(3)]

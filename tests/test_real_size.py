@@ -187,6 +187,16 @@ def test_an_event_above_the_documented_bound_is_a_stream_error_naming_it(monkeyp
                 list(stream)
     assert "1,048,576 bytes" in str(err.value) and "1 MiB" in str(err.value)
 
+    def endless(request: httpx2.Request) -> httpx2.Response:  # one line that never ends
+        pieces = (b"data: " + b"A" * 65536 for _ in range(40))
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=pieces)
+
+    with Client(base_url="http://api.test/v1", api_key="k", transport=httpx2.MockTransport(endless),
+                save_dir=None, max_retries=0) as c:
+        with pytest.raises(StreamError, match="larger than 1,048,576 bytes"):
+            with c.generate("x", model=MODEL, stream=True) as stream:
+                list(stream)
+
 
 def _live_image_bytes() -> int:
     """Bytes of pictures held by live ImageResults (the read cache cleared first)."""

@@ -22,6 +22,7 @@ from .errors import APIConnectionError, APIError, APITimeoutError, ParamError, R
 from .images import ImageLike
 from .lifecycle import LifecycleGate, RetiredModelWarning, lifecycle_of
 from .redact import redact
+from .refusals import REFUSED, request_key
 from .requests import EditRequest, GenerateRequest, ImageInput, ImageRequest, ResponsesRequest, VariationRequest
 from .results import ImageResult, ImageSet, atomic_write
 from .wire import HTTPCall, encode
@@ -118,13 +119,16 @@ class BaseClient:
                  organization: str | None = None, project: str | None = None,
                  timeout: float | Any = None, max_retries: int = 2, retry: RetryPolicy | None = None,
                  transport: Any = None, save_dir: str | os.PathLike | None | bool = True,
-                 check_lifecycle: bool | None = None, allow_shut_down: bool | Any = False) -> None:
+                 check_lifecycle: bool | None = None, allow_shut_down: bool | Any = False,
+                 retry_refused: bool = False) -> None:
         self.config: BackendConfig = resolve(api_key, base_url, organization, project)
         #: lifecycle checks (api/lifecycle.py): None on api.openai.com only, True on any server
         #: (with that server's own models list), False never; ``allow_shut_down``: True or model
         #: names sent even past their shutdown date
         self.check_lifecycle = check_lifecycle
         self.allow_shut_down = allow_shut_down
+        #: send again a request moderation refused before (api/refusals.py); off: each try may be paid
+        self.retry_refused = retry_refused
         self._gate_obj: LifecycleGate | None = None
         #: where generate/edit/vary/respond write every image (and its metadata) before returning
         #: it; True: ``$IMAGEWIDGETS_HOME/images``; None or False: not saved
@@ -177,12 +181,15 @@ class BaseClient:
         if gate is not None:
             gate.check(self._lifecycle_models(req), listing)
         call = encode(req)
+        refusal_key = request_key(self.config.base_url or "offline", call)
+        if not self.retry_refused:
+            REFUSED.check(refusal_key)  # the very same request was refused: not sent, not paid again
         # the one place results take their text from: masked here, so no result, saved file or
         # store downstream ever holds the key (the server still receives the prompt as typed)
         secrets = self._secrets()
         meta = {"model": req.model, "prompt": redact(getattr(req, "prompt", None) or None, secrets),
                 "params": redact({k: v for k, v in req.params().items() if k not in ("prompt",)}, secrets),
-                "_secret": self.config.api_key}
+                "_secret": self.config.api_key, "_refusal_key": refusal_key}
         return call, meta
 
     def _secrets(self) -> tuple[str, ...]:

@@ -21,7 +21,6 @@ __all__ = [
     "EventSource",
     "MAX_EVENT_BYTES",
     "EventTooLarge",
-    "event_source",
     "Response",
     "DEFAULT_TIMEOUT",
     "TIMEOUT_ERRORS",
@@ -30,6 +29,9 @@ __all__ = [
     "new_client",
     "new_async_client",
     "parse_retry_after",
+    "sse_events",
+    "asse_events",
+    "QUEUE_EVENT",
     "new_upstream_client",
     "open_upstream",
     "passthrough",
@@ -55,42 +57,17 @@ MAX_EVENT_BYTES = 64 * 1024 * 1024
 
 
 class EventTooLarge(Exception):
-    """A server-sent event grew past ``MAX_EVENT_BYTES`` (raised by the iterators of ``event_source``)."""
+    """A server-sent event grew past ``MAX_EVENT_BYTES`` (raised by ``sse_events`` / ``asse_events``)."""
 
 
-class _BoundedEvents:
-    """``EventSource`` with ``MAX_EVENT_BYTES``, its size error raised as ``EventTooLarge``."""
-
-    def __init__(self, response: httpx.Response, limit: int) -> None:
-        self._source = EventSource(response, max_event_size=limit)
-        self.limit = limit
-
-    def _too_large(self, e: Exception) -> Exception:
-        # httpx2 says "Server-sent event exceeded the N byte limit."; its other SSEError is the content type
-        if "exceeded" in str(e):
-            return EventTooLarge(f"a server-sent event was larger than {self.limit:,} bytes "
-                                 f"({self.limit / 2**20:.0f} MiB), more than any image the API makes "
-                                 "(3840x2160 as base64 is at most 44.2 MB)")
-        return e
-
-    def __iter__(self):
-        try:
-            yield from self._source
-        except httpx.SSEError as e:
-            raise self._too_large(e) from e
-
-    async def __aiter__(self):
-        try:
-            async for sse in self._source.__aiter__():
-                yield sse
-        except httpx.SSEError as e:
-            raise self._too_large(e) from e
+def _too_large(limit: int) -> EventTooLarge:
+    return EventTooLarge(f"a server-sent event was larger than {limit:,} bytes ({limit / 2**20:.0f} MiB), "
+                         "more than any image the API makes (3840x2160 as base64 is at most 44.2 MB)")
 
 
-def event_source(response: httpx.Response, limit: int | None = None) -> _BoundedEvents:
-    """The events of a ``text/event-stream`` answer, each at most ``limit`` bytes (default
-    ``MAX_EVENT_BYTES``: the one bound every stream reader here uses)."""
-    return _BoundedEvents(response, MAX_EVENT_BYTES if limit is None else limit)
+def _bounded(e: Exception, limit: int) -> Exception:
+    # httpx2 says "Server-sent event exceeded the N byte limit."; its other SSEError is the content type
+    return _too_large(limit) if "exceeded" in str(e) else e
 
 
 #: The headers that identify the account: sent to the configured API origin and nowhere else.
@@ -169,6 +146,97 @@ async def passthrough(response: httpx.Response):
     (Raw bytes: the gateway asks its upstream for ``Accept-Encoding: identity``.)"""
     async for chunk in response.aiter_raw():
         yield chunk
+
+
+#: the name given to the class gateway's ``: imagewidgets.queue {...}`` comments (its line, gateway/line.py)
+QUEUE_EVENT = "imagewidgets.queue"
+_QUEUE_COMMENT = ": imagewidgets.queue {"
+
+
+class _QueueComments:
+    """Lets every line through to the SSE parser, the gateway's queue comments turned into events of
+    their own (``event: imagewidgets.queue``): other readers drop comments, as SSE says."""
+
+    def __init__(self, limit: int) -> None:
+        self._tail: list[str] = []
+        self._held = 0
+        self._limit = limit
+
+    def __call__(self, text: str) -> str:
+        if "\n" not in text:  # a piece of a long line (a frame's base64): held until its end arrives
+            self._tail.append(text)
+            self._held += len(text)
+            if self._held > self._limit:  # a line that never ends is bounded here, before the parser
+                raise _too_large(self._limit)
+            return ""
+        self._held = 0
+        head, _, rest = ("".join(self._tail) + text).rpartition("\n")
+        self._tail = [rest] if rest else []
+        if _QUEUE_COMMENT in head:
+            head = "\n".join(f"event: {QUEUE_EVENT}\ndata: {line[len(_QUEUE_COMMENT) - 1:]}"
+                             if line.startswith(_QUEUE_COMMENT) else line for line in head.split("\n"))
+        return head + "\n"
+
+    def flush(self) -> str:
+        return "".join(self._tail)
+
+
+def sse_events(response: Response, max_event_size: int | None = None):
+    """The server-sent events of ``response``, the gateway's queue comments among them (``QUEUE_EVENT``);
+    an event larger than ``max_event_size`` bytes (default ``MAX_EVENT_BYTES``) is ``EventTooLarge``."""
+    limit = MAX_EVENT_BYTES if max_event_size is None else max_event_size
+    comments = _QueueComments(limit)
+
+    def text():
+        for chunk in response.iter_text():
+            passed = comments(chunk)
+            if passed:
+                yield passed
+        yield comments.flush()
+
+    def events():
+        try:
+            yield from EventSource(_TextOnly(response, text()), max_event_size=limit)  # type: ignore[arg-type]
+        except httpx.SSEError as e:
+            raise _bounded(e, limit) from e
+
+    return events()
+
+
+def asse_events(response: Response, max_event_size: int | None = None):
+    """``sse_events`` for an async response."""
+    limit = MAX_EVENT_BYTES if max_event_size is None else max_event_size
+    comments = _QueueComments(limit)
+
+    async def text():
+        async for chunk in response.aiter_text():
+            passed = comments(chunk)
+            if passed:
+                yield passed
+        yield comments.flush()
+
+    async def events():
+        try:
+            async for sse in EventSource(_TextOnly(response, text()), max_event_size=limit):  # type: ignore[arg-type]
+                yield sse
+        except httpx.SSEError as e:
+            raise _bounded(e, limit) from e
+
+    return events()
+
+
+class _TextOnly:
+    """The response as ``EventSource`` reads it (headers, request, text), its text filtered first."""
+
+    def __init__(self, response: Response, text) -> None:
+        self._response, self._text = response, text
+        self.headers, self.request = response.headers, response.request
+
+    def iter_text(self):
+        return self._text
+
+    def aiter_text(self):
+        return self._text
 
 
 def parse_retry_after(headers) -> float | None:

@@ -23,7 +23,8 @@ from typing import Any
 from . import _http
 from ._base_client import LIST_TIMEOUT, BaseClient, FileObject, RetiredModelWarning, RetryPolicy, transport_error
 from .batches import checked_id
-from .errors import ParamError, RetryWaitWarning
+from .errors import ModerationError, ParamError, RetryWaitWarning
+from .refusals import REFUSED
 from .images import ImageLike
 from .lifecycle import lifecycle_table
 from .provenance import ProvenanceCheck
@@ -93,14 +94,19 @@ class Client(BaseClient):
         ``save=True`` writes each image to ``save_dir`` before it is returned or yielded (the
         public methods do; a Session keeps images in its own store instead)."""
         call, meta = self._prepare(req, self._listing())
-        resp = self._send(call.method, call.path, stream=call.stream, billable=True, **self._request_kwargs(call))
-        meta["request_id"] = resp.headers.get("x-request-id")
-        if call.stream:
-            return ImageStream(resp, meta, getattr(req, "partial_images", None),
-                               saver=self._save if save else None)
-        body = resp.json()
-        fetched = {u: self._send("GET", u).content for u in self._to_fetch(req, body)}
-        return self._results(req, body, meta, fetched, save)
+        try:
+            resp = self._send(call.method, call.path, stream=call.stream, billable=True,
+                              **self._request_kwargs(call))
+            meta["request_id"] = resp.headers.get("x-request-id")
+            if call.stream:
+                return ImageStream(resp, meta, getattr(req, "partial_images", None),
+                                   saver=self._save if save else None)
+            body = resp.json()
+            fetched = {u: self._send("GET", u).content for u in self._to_fetch(req, body)}
+            return self._results(req, body, meta, fetched, save)
+        except ModerationError as e:  # the very same request is not sent again (api/refusals.py)
+            REFUSED.remember(meta["_refusal_key"], e)
+            raise
 
     def _listing(self) -> dict[str, str | None] | None:
         """The server's models list (once per base URL and day; None when unavailable or unchecked)."""
@@ -255,15 +261,19 @@ class AsyncClient(BaseClient):
     async def run(self, req: ImageRequest, *, save: bool = False) -> list[ImageResult] | AsyncImageStream:
         """The async twin of ``Client.run``."""
         call, meta = self._prepare(req, await self._listing())
-        resp = await self._send(call.method, call.path, stream=call.stream, billable=True,
-                                **self._request_kwargs(call))
-        meta["request_id"] = resp.headers.get("x-request-id")
-        if call.stream:
-            return AsyncImageStream(resp, meta, getattr(req, "partial_images", None),
-                                    saver=self._save if save else None)
-        body = resp.json()
-        fetched = {u: (await self._send("GET", u)).content for u in self._to_fetch(req, body)}
-        return self._results(req, body, meta, fetched, save)
+        try:
+            resp = await self._send(call.method, call.path, stream=call.stream, billable=True,
+                                    **self._request_kwargs(call))
+            meta["request_id"] = resp.headers.get("x-request-id")
+            if call.stream:
+                return AsyncImageStream(resp, meta, getattr(req, "partial_images", None),
+                                        saver=self._save if save else None)
+            body = resp.json()
+            fetched = {u: (await self._send("GET", u)).content for u in self._to_fetch(req, body)}
+            return self._results(req, body, meta, fetched, save)
+        except ModerationError as e:
+            REFUSED.remember(meta["_refusal_key"], e)
+            raise
 
     async def _listing(self) -> dict[str, str | None] | None:
         """The async twin of ``Client._listing``."""

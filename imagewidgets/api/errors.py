@@ -4,6 +4,7 @@
     ├── ParamError                  a request broke a rule of the model table (no request was sent)
     ├── BudgetExceededError         a session's budget would be exceeded (no request was sent)
     ├── SessionFileError            a session export is not valid (nothing was imported)
+    ├── RepeatedRefusalError        the very same request was refused by moderation before (not sent)
     └── APIError                    the server answered with an error, or could not be reached
         ├── BadRequestError         400
         │   └── ModerationError     400, code moderation_blocked
@@ -40,6 +41,8 @@ __all__ = [
     "APIError",
     "BadRequestError",
     "ModerationError",
+    "RepeatedRefusalError",
+    "moderation_details",
     "AuthenticationError",
     "PermissionDeniedError",
     "NotFoundError",
@@ -193,8 +196,59 @@ class BadRequestError(APIError):
 
 
 class ModerationError(BadRequestError):
+    """Refused by moderation. ``stage`` ("input": the prompt or images; "output": the picture made) and
+    ``categories`` are set when the API says (the Responses API's ``moderation_details``)."""
+
+    @property
+    def stage(self) -> str | None:
+        stage = (moderation_details(self.body) or {}).get("moderation_stage")
+        return stage if stage in ("input", "output") else None
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        found = (moderation_details(self.body) or {}).get("categories")
+        return tuple(str(c)[:60] for c in found[:20] if isinstance(c, str)) if isinstance(found, list) else ()
+
+    def explained(self) -> str:
+        """'refused at the input stage (categories: violence)' or what is known of it."""
+        where = {"input": "the input stage (the prompt or images)",
+                 "output": "the output stage (the picture made)"}.get(self.stage or "")
+        text = f"refused at {where}" if where else "refused (the API did not say at which stage)"
+        return text + (f"; categories: {', '.join(self.categories)}" if self.categories else "")
+
     def advice(self) -> str | None:
-        return "the prompt or image was blocked by moderation; rephrase it, or try moderation='low' on GPT image models"
+        return (f"{self.explained()}; rephrase it, or try moderation='low' on GPT image models; the very same "
+                "request is not sent again unless retry_refused=True (magics: --retry-refused), as each try may "
+                "be paid")
+
+
+class RepeatedRefusalError(ImagewidgetsError):
+    """The very same request was refused by moderation before; it is not sent again (each try may be
+    paid). ``refused`` is that ``ModerationError``. ``retry_refused=True`` sends it anyway."""
+
+    def __init__(self, refused: "ModerationError") -> None:
+        self.refused = refused
+        self.stage, self.categories = refused.stage, refused.categories
+        super().__init__(f"this very request was refused by moderation a moment ago ({refused.explained()}); "
+                         "nothing was sent: the same request would most likely be refused again, and each try may be "
+                         "paid. Change the prompt or images, or pass retry_refused=True (magics: --retry-refused) "
+                         "to send it anyway.")
+
+
+def moderation_details(body: Any) -> dict | None:
+    """The ``moderation_details`` of an error body, a failed Responses call (the Response or a stream's
+    event carrying it) or a stream's error event; None when the API did not say."""
+    if not isinstance(body, dict):
+        return None
+    inner = body.get("response")
+    response: dict = inner if isinstance(inner, dict) else body
+    places: list[Any] = [body, body.get("error"), response.get("error")]
+    output = response.get("output")
+    places += [item.get("error") for item in output if isinstance(item, dict)] if isinstance(output, list) else []
+    for place in places:
+        if isinstance(place, dict) and isinstance(place.get("moderation_details"), dict):
+            return place["moderation_details"]
+    return None
 
 
 class AuthenticationError(APIError):

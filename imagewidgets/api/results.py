@@ -12,6 +12,7 @@ import functools
 import hashlib
 import html
 import io
+import math
 import os
 import tempfile
 import threading
@@ -33,6 +34,7 @@ __all__ = [
     "PartialImageEvent",
     "CompletedEvent",
     "ResponseEvent",
+    "QueueEvent",
     "StreamEvent",
     "atomic_write",
     "make_folder",
@@ -654,5 +656,27 @@ class ResponseEvent:
     type: Literal["response_event"] = "response_event"
 
 
-#: what a stream yields; ``event.type`` tells the three apart
-StreamEvent = PartialImageEvent | CompletedEvent | ResponseEvent
+@dataclass(frozen=True)
+class QueueEvent:
+    """The request waits in the class gateway's line before the image service has it (said by the
+    gateway before the first frame; the openai SDK skips it): ``text`` is "3rd in line, about 40 s"."""
+
+    position: int
+    eta_s: int
+    text: str
+    type: Literal["queue"] = "queue"
+
+    @classmethod
+    def at(cls, position: int, eta_s: float) -> "QueueEvent":
+        eta = max(1, math.ceil(eta_s))
+        return cls(position, eta, f"{ordinal(position)} in line, about {eta} s")
+
+
+def ordinal(n: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 3 -> '3rd', 11 -> '11th', 22 -> '22nd'."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+#: what a stream yields; ``event.type`` tells them apart
+StreamEvent = PartialImageEvent | CompletedEvent | ResponseEvent | QueueEvent

@@ -22,10 +22,11 @@ from __future__ import annotations
 import json
 from typing import Any, AsyncIterator, Callable, Iterator
 
-from ._http import CONNECTION_ERRORS, MAX_EVENT_BYTES, EventTooLarge, Response, event_source
+from ._http import CONNECTION_ERRORS, MAX_EVENT_BYTES, QUEUE_EVENT, EventTooLarge, Response, asse_events, sse_events
 from .decode import stream_events
-from .errors import APIConnectionError, StreamError
-from .results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, StreamEvent
+from .errors import APIConnectionError, ModerationError, StreamError
+from .refusals import REFUSED
+from .results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, QueueEvent, StreamEvent
 
 #: writes a completed image to disk and returns it with its path (the client's ``save``)
 Saver = Callable[[ImageResult], ImageResult]
@@ -51,7 +52,13 @@ class _StreamState:
             data = json.loads(sse.data)
         except ValueError as e:
             raise StreamError(f"the server sent an event that is not JSON: {sse.data[:80]!r}") from e
-        evs = stream_events(sse.event, data, self.meta, self.total)
+        if sse.event == QUEUE_EVENT:  # the class gateway's line, before the image service has the request
+            return [_queue_event(data)] if isinstance(data, dict) else []
+        try:
+            evs = stream_events(sse.event, data, self.meta, self.total)
+        except ModerationError as e:  # the very same request is not sent again (api/refusals.py)
+            REFUSED.remember(self.meta.get("_refusal_key"), e)
+            raise
         if self.saver is not None:  # each completed image is on disk before anyone sees it
             evs = [CompletedEvent(result=self.saver(ev.result), raw=ev.raw) if isinstance(ev, CompletedEvent) else ev
                    for ev in evs]
@@ -73,6 +80,14 @@ class _StreamState:
         if not self.results:
             raise StreamError("no image has completed yet; iterate the stream first")
         return self.results[0] if len(self.results) == 1 else ImageSet(self.results)
+
+
+def _queue_event(data: dict) -> QueueEvent:
+    """The gateway's place in line, its numbers checked (a server's text is shown, never trusted)."""
+    def whole(value: object) -> int:
+        return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**6 else 0
+
+    return QueueEvent.at(whole(data.get("position")), whole(data.get("eta_s")))
 
 
 class _StreamView:
@@ -105,7 +120,7 @@ class ImageStream(_StreamView):
 
     def __iter__(self) -> Iterator[StreamEvent]:
         try:
-            for sse in event_source(self._response):
+            for sse in sse_events(self._response):
                 yield from self._state.events(sse)
             self._state.finish()
         except EventTooLarge as e:
@@ -143,7 +158,7 @@ class AsyncImageStream(_StreamView):
 
     async def __aiter__(self) -> AsyncIterator[StreamEvent]:
         try:
-            async for sse in event_source(self._response).__aiter__():
+            async for sse in asse_events(self._response):
                 for ev in self._state.events(sse):
                     yield ev
             self._state.finish()

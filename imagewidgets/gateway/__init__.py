@@ -12,7 +12,9 @@ shapes) and nothing above it; it starts ``imagewidgets.offline`` lazily, inside 
 
 Modules: ``proxy`` (the /v1 routes), ``bodies`` (reading requests), ``relay`` (forwarding streams),
 ``tap`` (watching streams), ``pricing`` (reserve, settle),
-``rules`` (allow-lists, limits, refusals), ``store`` (SQLite: tokens, ledger, ownership, gallery),
+``rules`` (allow-lists, limits, refusals), ``queue`` (the fair line within the key's limits), ``line``
+(the proxy's way through it; a waiting stream's place), ``moderation`` (refusals noted per participant),
+``store`` (SQLite: tokens, ledger, ownership, gallery),
 ``dashboard`` + ``dashboard_page`` (the teacher's page), ``app``, ``server``, ``slips``, ``cli``.
 """
 

@@ -55,7 +55,7 @@ def create_app(store: GatewayStore, upstream_url: str, api_key: Secret | str, *,
     """The ASGI app. ``app.state.gateway`` is the proxy, ``app.state.store`` the SQLite store."""
     store.close_interrupted()
     gateway = Gateway(store, upstream_url, api_key, organization=organization, project=project)
-    dashboard = Dashboard(store, gateway.limiter.active, upstream_label or upstream_url)
+    dashboard = Dashboard(store, gateway.limiter.active, upstream_label or upstream_url, line=gateway.queue.snapshot)
 
     async def about(request: Request) -> Response:
         return JSONResponse({"gateway": "imagewidgets class gateway", "api": "/v1", "dashboard": "/dashboard"})

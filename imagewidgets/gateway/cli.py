@@ -19,6 +19,7 @@ import os
 import sys
 from urllib.parse import urlparse
 
+from .queue import KeyLimits
 from .rules import DEFAULT_MAINLINE_MODELS, DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_TOOLS, ClassRules
 from .server import bind, default_db, is_loopback, start_offline_upstream, uvicorn_server
 from .store import GatewayStore
@@ -52,6 +53,14 @@ def _serve_parser() -> argparse.ArgumentParser:
     p.add_argument("--total-cap-usd", type=float, help="the whole class may spend at most this much")
     p.add_argument("--requests-per-minute", type=int, default=10, help="per participant (default 10; 0: no limit)")
     p.add_argument("--concurrent", type=int, default=2, help="requests at once per participant (default 2; 0: no limit)")
+    p.add_argument("--images-per-minute", type=int, default=0,
+                   help="the key's image limit: beyond it requests wait in a fair line (default 0: learned from "
+                   "the upstream's x-ratelimit-* headers and 429s)")
+    p.add_argument("--key-requests-per-minute", type=int, default=0,
+                   help="the key's request limit, all participants together (default 0: learned)")
+    p.add_argument("--tokens-per-minute", type=int, default=0, help="the key's token limit (default 0: learned)")
+    p.add_argument("--max-wait", type=float, default=120.0,
+                   help="seconds a request may wait in line; beyond it a 429 says how long (default 120)")
     p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM) ...")
     p.add_argument("--tls-key", help="... and this private key")
     return p
@@ -63,6 +72,12 @@ def _rules(args: argparse.Namespace) -> ClassRules:
                       total_cap_usd=args.total_cap_usd, requests_per_minute=args.requests_per_minute or None,
                       concurrent=args.concurrent or None, mainline_models=() if mainline == ("any",) else mainline,
                       tools=_words(args.tools) or DEFAULT_TOOLS, max_output_tokens=max(16, args.max_output_tokens))
+
+
+def _key_limits(args: argparse.Namespace) -> KeyLimits:
+    return KeyLimits(images_per_minute=args.images_per_minute or None,
+                     requests_per_minute=args.key_requests_per_minute or None,
+                     tokens_per_minute=args.tokens_per_minute or None, max_wait_s=max(0.0, args.max_wait))
 
 
 def exposure_warning(host: str, *, tls: bool) -> str | None:
@@ -96,6 +111,7 @@ def serve(argv: list[str]) -> int:
                   "unencrypted", file=sys.stderr)
     store = GatewayStore(args.db or default_db())
     store.set_setting("rules", _rules(args).to_json())
+    store.set_setting("key_limits", _key_limits(args).to_json())
     admin_line = None
     if not store.has_admin_token():
         admin_line = store.new_admin_token()

@@ -5,7 +5,8 @@ refused here, and the admin token is refused on ``/v1``. The page itself holds n
 for the token (or reads it from the URL's ``#token=`` fragment, which browsers never send to a
 server), keeps it in the tab's ``sessionStorage`` and polls ``/dashboard/api/state`` every two seconds.
 
-    GET  /dashboard/api/state                         participants, spend, requests, newest images
+    GET  /dashboard/api/state                         participants (with their moderation refusals), spend,
+                                                      requests, newest images, the line and the key's limits
     GET  /dashboard/api/images/{id}                   a gallery thumbnail (JPEG)
     POST /dashboard/api/participants/{id}/revoke      {"revoked": true|false}
     POST /dashboard/api/participants/{id}/budget      {"budget_usd": 3.5}
@@ -41,10 +42,12 @@ class Dashboard:
     """The teacher's view of the store (and the limiter, for requests in flight)."""
 
     def __init__(self, store: GatewayStore, in_flight: Callable[[int], int] | None = None,
-                 upstream: str = "") -> None:
+                 upstream: str = "", line: Callable[[], dict] | None = None) -> None:
         self.store = store
         self.in_flight = in_flight or (lambda pid: 0)
         self.upstream = upstream
+        #: the class's line (gateway/queue.py ``FairQueue.snapshot``): who waits, the limits, the waits
+        self.line = line or (lambda: {})
 
     def routes(self) -> list[Route]:
         return [
@@ -74,8 +77,13 @@ class Dashboard:
 
     async def state(self, request: Request) -> Response:
         rows = self.store.summary()
+        refused: dict[int, list[dict]] = {}
+        for m in self.store.moderations():
+            refused.setdefault(m["participant_id"], []).append(
+                {"stage": m["stage"], "categories": m["categories"], "endpoint": m["endpoint"], "at": m["created_at"]})
         for row in rows:
             row["in_flight"] = self.in_flight(row["id"])
+            row["moderation"] = refused.get(row["id"], [])
             row["left_usd"] = max(0.0, row["budget_usd"] - row["spent_usd"] - row["reserved_usd"])
         try:
             after = int(request.query_params.get("images_after", "0"))
@@ -97,6 +105,7 @@ class Dashboard:
                        "refused": sum(r["refused"] for r in rows)},
             "recent": recent,
             "images": self.store.images(limit=24, after=after),
+            "line": self.line(),
         }
         return JSONResponse(body, headers=_NO_STORE)
 

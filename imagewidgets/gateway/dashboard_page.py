@@ -43,6 +43,11 @@ PAGE = """<!doctype html>
 <main><div id="tables">
  <section><h2>Participants</h2><table id="participants"><thead><tr><th>who</th><th>spent / budget</th><th>left</th>
   <th>requests</th><th>refused</th><th>now</th><th>budget $</th><th></th></tr></thead><tbody></tbody></table></section>
+ <section id="line"><h2>The line</h2><p id="limits" class="muted"></p>
+  <table id="waiting"><thead><tr><th>#</th><th>who</th><th>waited</th><th>goes in about</th></tr></thead><tbody></tbody></table>
+  <p id="waits" class="muted"></p></section>
+ <section id="refusals"><h2>Refused by moderation</h2><table id="moderation"><thead><tr><th>who</th><th>stage</th>
+  <th>categories</th><th>what</th></tr></thead><tbody></tbody></table></section>
  <section><h2>Requests</h2><table id="recent"><thead><tr><th>who</th><th>what</th><th>state</th><th>$</th><th></th></tr></thead>
   <tbody></tbody></table></section></div>
  <section id="images"><h2>Newest images</h2><div id="gallery"></div></section></main></div>
@@ -106,6 +111,10 @@ function render() {
   $("#recent tbody").replaceChildren(...state.recent.map((r) => { const tr = el("tr");
     tr.append(el("td", r.label), el("td", r.endpoint + " " + (r.model || "")), el("td", r.state + (r.status ? " " + r.status : "")),
               el("td", usd(r.state === "reserved" ? r.reserved_usd : r.charged_usd)), el("td", r.note || "", "muted")); return tr; }));
+  renderLine(state.line || {});
+  $("#moderation tbody").replaceChildren(...state.participants.flatMap((p) => p.moderation.map((m) => { const tr = el("tr");
+    tr.append(el("td", p.label), el("td", m.stage || "not said"), el("td", m.categories.join(", ") || "not said"),
+              el("td", m.endpoint)); return tr; })));
   const gallery = $("#gallery");
   for (const im of state.images.slice().reverse()) {
     if (im.id <= lastImage) continue; lastImage = im.id;
@@ -113,6 +122,21 @@ function render() {
     fig.append(img, el("figcaption", im.label + (im.prompt ? ": " + im.prompt : ""))); gallery.prepend(fig); loadThumb(img, im.id);
   }
   while (gallery.children.length > 48) gallery.lastChild.remove();
+}
+function renderLine(line) {
+  const limits = Object.entries(line.limits || {}).map(([k, v]) => v + " " + k);
+  const learned = Object.entries(line.learned || {}).map(([k, v]) => v + " " + k);
+  const used = Object.entries(line.used || {}).map(([k, v]) => v + " " + k);
+  $("#limits").textContent = (limits.length ? "limits: " + limits.join(", ") + " per " + line.window_s + " s" : "no limit known yet")
+    + (learned.length ? " (learned from the upstream: " + learned.join(", ") + ")" : "")
+    + (used.length ? " · used now: " + used.join(", ") : "") + " · longest wait allowed " + line.max_wait_s + " s"
+    + (line.blocked_for_s ? " · paused " + line.blocked_for_s + " s: " + line.blocked_why : "");
+  $("#waiting tbody").replaceChildren(...(line.waiting || []).map((w) => { const tr = el("tr");
+    tr.append(el("td", String(w.position)), el("td", w.label), el("td", w.waited_s + " s"), el("td", w.eta_s + " s")); return tr; }));
+  const waits = line.waits || {};
+  $("#waits").textContent = (line.waiting && line.waiting.length ? line.waiting.length + " waiting · " : "nobody waiting · ")
+    + (waits.count ? waits.count + " requests waited, longest " + waits.longest_s + " s, mean " + waits.mean_s + " s · " : "")
+    + (line.upstream_429s || 0) + " upstream 429s put back in line · " + (line.refused_too_long || 0) + " refused for waiting too long";
 }
 async function refresh() {
   try { const r = await api("/dashboard/api/state"); state = await r.json(); render(); } catch (e) { /* next poll */ }

@@ -31,8 +31,11 @@ from starlette.routing import Route
 from ..api import _http
 from ..api.config import Secret
 from ..api.models import get_model
+from . import moderation
 from .bodies import FORWARDED_HEADERS, MAX_BODY_BYTES, check_fields, check_headers, first_text, parse_body, read_body, references
+from .line import QueuedStream, queue_header, send_in_line, ticket_for
 from .pricing import quote, settle_images, settle_response
+from .queue import FairQueue, KeyLimits
 from .relay import Call, RelayResponse
 from .rules import ClassRules, Limiter, Refusal
 from .store import GatewayStore, Participant
@@ -61,6 +64,8 @@ class Gateway:
         self._org = organization
         self._project = project
         self.limiter = Limiter()
+        #: the class's line in front of the key (gateway/queue.py); limits read on every request
+        self.queue = FairQueue(lambda: KeyLimits.from_json(self.store.get_setting("key_limits")))
         self._client: Any = None
         self._tasks: set[asyncio.Task] = set()
 
@@ -174,7 +179,7 @@ class Gateway:
             except BaseException as e:  # a crash or a cancellation: the row is closed now, not at restart
                 self._abandon(call, e)
                 raise
-            handed_over = isinstance(response, RelayResponse)
+            handed_over = isinstance(response, (RelayResponse, QueuedStream))
             return response
         finally:
             if not handed_over:
@@ -214,13 +219,15 @@ class Gateway:
         return previous
 
     async def _forward(self, call: Call, request: Request, body: bytes) -> Response:
-        call.stage = "sending"
-        try:
-            upstream = await _http.open_upstream(self.client, "POST", _upstream_path(request), content=body,
-                                                 headers=self._upstream_headers(request))
+        ticket = ticket_for(self.queue, call)
+        if call.quote.stream and self.queue.would_wait(ticket):  # its place is said before the first frame
+            return QueuedStream(self, call, ticket, request, body)
+        try:  # the line (gateway/line.py) sets call.stage: "before" in line, "sending", "answered"
+            upstream = await send_in_line(self, call, ticket, request, body)
+        except Refusal as r:
+            return self._failed(call, None, r)
         except _http.CONNECTION_ERRORS as e:
             return self._failed(call, None, _unreachable(e))
-        call.stage = "answered"
         if upstream.status_code >= 400:
             return await self._upstream_error(call, upstream)
         if upstream.headers.get("content-type", "").startswith("text/event-stream"):
@@ -237,8 +244,18 @@ class Gateway:
             answer = {}
         self._settle(call, answer if call.quote.endpoint != "responses" else None,
                      answer if call.quote.endpoint == "responses" else None, upstream.status_code)
+        self.note_moderation(call, answer)
         return Response(self._scrub(content), status_code=upstream.status_code,
-                        headers=self._answer_headers(upstream))
+                        headers={**self._answer_headers(upstream), **queue_header(ticket)})
+
+    def note_moderation(self, call: Call, answer: Any) -> None:
+        """A moderation refusal in the upstream's answer, noted for the dashboard (gateway/moderation.py)."""
+        if isinstance(answer, bytes):
+            try:
+                answer = json.loads(answer)
+            except ValueError:
+                return
+        moderation.note(self.store, call.participant.id, call.quote.endpoint, answer)
 
     def _failed(self, call: Call, status: int | None, refusal: Refusal) -> Response:
         self.store.release(call.ledger_id, status, refusal.code or "upstream failed")
@@ -255,6 +272,7 @@ class Gateway:
             await upstream.aclose()
         status = upstream.status_code
         self.store.release(call.ledger_id, status, f"upstream answered {status}")
+        self.note_moderation(call, content)
         log.info("%s %s upstream answered %s: not charged", call.participant.label, call.quote.endpoint, status)
         if status == 401:
             return self._refuse(Refusal(502, "The image service refused the gateway's key. This is for the "

@@ -125,6 +125,7 @@ class RelayResponse(StreamingResponse):
         self._done = True
         gw, call, tap = self.gateway, self.call, self.tap
         gw.limiter.release(call.participant.id)
+        gw.note_moderation(call, tap.response if tap.response is not None else {"error": tap.error})
         if tap.error is not None and not tap.finished:  # the upstream said what went wrong: not billed
             gw.store.release(call.ledger_id, self.upstream.status_code, "upstream error event")
             return None

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..api.config import Secret, data_home
+from .queue import KeyLimits
 from .rules import ClassRules
 from .store import GatewayStore
 
@@ -87,8 +88,10 @@ class GatewayServer:
 
     def __init__(self, upstream: str = "offline", *, db: str | os.PathLike | None = None,
                  api_key: str | Secret | None = None, rules: ClassRules | None = None, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, key_limits: "KeyLimits | None" = None) -> None:
         self.upstream = upstream
+        #: the key's limits and the line's longest wait (gateway/queue.py); None: as stored, else none
+        self.key_limits = key_limits
         self.db = Path(db) if db else default_db()
         self._api_key = api_key
         self.rules = rules
@@ -124,6 +127,8 @@ class GatewayServer:
         self.store = GatewayStore(self.db)
         if self.rules is not None:
             self.store.set_setting("rules", self.rules.to_json())
+        if self.key_limits is not None:
+            self.store.set_setting("key_limits", self.key_limits.to_json())
         if self.upstream == "offline":
             self._offline, url, key = start_offline_upstream()
             label = f"offline renderer (rehearsal) at {url}"

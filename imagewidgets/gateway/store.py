@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS images (
     id INTEGER PRIMARY KEY, participant_id INTEGER NOT NULL, prompt TEXT, mime TEXT NOT NULL,
     thumb BLOB NOT NULL, created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS moderation (
+    id INTEGER PRIMARY KEY, participant_id INTEGER NOT NULL, endpoint TEXT NOT NULL, stage TEXT,
+    categories TEXT NOT NULL, created_at REAL NOT NULL);
 """
 
 #: a reservation or a settled charge counts against the budget; a released one does not
@@ -236,6 +239,19 @@ class GatewayStore:
         with self._tx() as db:
             db.execute("INSERT INTO refusals (participant_id, code, created_at) VALUES (?, ?, ?)",
                        (participant_id, code, time.time()))
+
+    def note_moderation(self, participant_id: int, endpoint: str, stage: str | None,
+                        categories: tuple[str, ...]) -> None:
+        """A request the image service refused for moderation (gateway/moderation.py)."""
+        with self._tx() as db:
+            db.execute("INSERT INTO moderation (participant_id, endpoint, stage, categories, created_at) VALUES "
+                       "(?, ?, ?, ?, ?)", (participant_id, endpoint, stage, json.dumps(list(categories)), time.time()))
+
+    def moderations(self, limit: int = 200) -> list[dict]:
+        """The newest moderation refusals, newest first, with the participant's label."""
+        rows = self._all("SELECT m.*, p.label FROM moderation m JOIN participants p ON p.id = m.participant_id "
+                         "ORDER BY m.id DESC LIMIT ?", limit)
+        return [{**dict(r), "categories": json.loads(r["categories"])} for r in rows]
 
     def summary(self) -> list[dict]:
         """One row per participant: budget, spent (settled), reserved (in flight), requests, refusals."""

@@ -262,13 +262,17 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "refresh": (("--refresh",), dict(action="store_true",
                                      help="ask the API again even when this exact request was made before "
                                      "(by default a repeated request is replayed from the store, at no cost)")),
+    "retry_refused": (("--retry-refused",), dict(action="store_true", dest="retry_refused",
+                                                 help="send again a request moderation refused before (by default "
+                                                 "the very same refused request is not resent: each try may be "
+                                                 "paid)")),
 }
 
 #: the options of each magic, by request type: what generations take, what edits add, what variations take
 OUTPUT = (*(p.name for p in params_of(GenerateRequest) if p.flags), "api")
 EDIT = tuple(p.name for p in params_of(EditRequest) if p.flags and p.name not in OUTPUT)
 VARY = tuple(f.name for f in fields(VariationRequest) if f.name in _PARAMS)
-COMMON = ("session", "out", "no_display", "preview", "refresh")
+COMMON = ("session", "out", "no_display", "preview", "refresh", "retry_refused")
 
 #: request parameter -> the option a user types (to say errors in the user's words)
 OPTION_FOR_PARAM = {

@@ -46,6 +46,12 @@ class LiveView:
     def on_event(self, event: Any) -> None:
         from ..api.results import PartialImageEvent
 
+        if getattr(event, "type", None) == "queue":  # the class's line: replaced by the first frame
+            if self.widget is not None:
+                self.widget.on_event(event)
+            else:
+                self._publish({"text/plain": f"waiting: {event.text}"})
+            return
         if not isinstance(event, PartialImageEvent):
             return
         if self._widgets:

@@ -158,9 +158,15 @@ class ImageMagics(Magics):
         with warnings.catch_warnings():
             warnings.simplefilter("always")
             warnings.showwarning = show  # restored by catch_warnings
+            client = getattr(session, "client", None)
+            before = getattr(client, "retry_refused", False)
+            if client is not None and getattr(args, "retry_refused", False):
+                client.retry_refused = True  # for this call only
             try:
                 result = getattr(session, verb)(refresh=args.refresh, **kwargs, **options)
             finally:
+                if client is not None:
+                    client.retry_refused = before
                 self._notes(verb, caught)
         return self._deliver(result, args, live, session)
 

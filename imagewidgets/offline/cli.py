@@ -31,7 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency", type=float, metavar="SECONDS", help="wait before answering each request")
     p.add_argument("--partial-interval", type=float, metavar="SECONDS", help="time between streamed frames")
     p.add_argument("--rate-limit", type=int, metavar="N", help="at most N requests per --rate-window, then 429")
-    p.add_argument("--rate-window", type=float, metavar="SECONDS", help="rate-limit window (default 60)")
+    p.add_argument("--rate-window", type=float, metavar="SECONDS",
+                   help="rate-limit window of --rate-limit and --images-per-minute (default 60)")
+    p.add_argument("--images-per-minute", type=int, metavar="N",
+                   help="at most N images per --rate-window, then 429 with Retry-After and x-ratelimit-*-images")
     p.add_argument("--fail-rate", type=float, metavar="P", help="answer this share of requests with 500")
     p.add_argument("--fail-first", type=int, metavar="K", help="answer the first K requests with 503")
     p.add_argument("--seed", type=int, help="seed of the --fail-rate draws")
@@ -82,7 +85,8 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
     return OfflineConfig.from_env(
         state_dir=args.state_dir, memory_limit_mb=args.memory_limit, state_ttl_days=args.state_ttl,
         latency_s=args.latency, partial_interval_s=args.partial_interval,
-        rate_limit=args.rate_limit, rate_window_s=args.rate_window, fail_rate=args.fail_rate,
+        rate_limit=args.rate_limit, rate_window_s=args.rate_window, images_per_minute=args.images_per_minute,
+        fail_rate=args.fail_rate,
         fail_first=args.fail_first, seed=args.seed, cut_stream_after=args.cut_stream_after,
         moderation=False if args.no_moderation else None,
         blocked_words=words(args.blocked_words) if args.blocked_words is not None else None,

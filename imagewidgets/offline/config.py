@@ -12,6 +12,7 @@ field                          environment variable                         ``se
 ``partial_interval_s``         ``IMAGEWIDGETS_OFFLINE_PARTIAL_INTERVAL_S``  ``--partial-interval``
 ``rate_limit``                 ``IMAGEWIDGETS_OFFLINE_RATE_LIMIT``          ``--rate-limit``
 ``rate_window_s``              ``IMAGEWIDGETS_OFFLINE_RATE_WINDOW_S``       ``--rate-window``
+``images_per_minute``          ``IMAGEWIDGETS_OFFLINE_IMAGES_PER_MINUTE``   ``--images-per-minute``
 ``fail_rate``                  ``IMAGEWIDGETS_OFFLINE_FAIL_RATE``           ``--fail-rate``
 ``fail_first``                 ``IMAGEWIDGETS_OFFLINE_FAIL_FIRST``          ``--fail-first``
 ``seed``                       ``IMAGEWIDGETS_OFFLINE_SEED``                ``--seed``
@@ -19,6 +20,7 @@ field                          environment variable                         ``se
 ``moderation``                 ``IMAGEWIDGETS_OFFLINE_MODERATION``          ``--no-moderation``
 ``blocked_words``              ``IMAGEWIDGETS_OFFLINE_BLOCKED_WORDS``       ``--blocked-words``
 ``low_allowed_words``          ``IMAGEWIDGETS_OFFLINE_LOW_ALLOWED_WORDS``   ``--low-allowed-words``
+``output_blocked_words``       ``IMAGEWIDGETS_OFFLINE_OUTPUT_BLOCKED_WORDS`` (environment only)
 ``require_api_key``            ``IMAGEWIDGETS_OFFLINE_REQUIRE_API_KEY``     ``--require-api-key``
 ``state_dir``                  ``IMAGEWIDGETS_OFFLINE_STATE_DIR``           ``--state-dir``
 ``memory_limit_mb``            ``IMAGEWIDGETS_OFFLINE_MEMORY_LIMIT_MB``     ``--memory-limit``
@@ -69,6 +71,10 @@ class OfflineConfig:
     #: at most this many API requests per ``rate_window_s``, then 429 with Retry-After (None: no limit)
     rate_limit: int | None = None
     rate_window_s: float = 60.0
+    #: at most this many images (``n`` of each request, 1 for a Responses call) per ``rate_window_s``,
+    #: then 429 with Retry-After and ``x-ratelimit-*-images`` headers, as the API's images-per-minute
+    #: limit answers (None: no limit). A shorter window compresses the minute for tests and rehearsals.
+    images_per_minute: int | None = None
     #: share of API requests answered with 500, drawn from a RNG seeded with ``seed``
     fail_rate: float = 0.0
     #: the first k API requests are answered with 503 (for retry tests)
@@ -81,6 +87,9 @@ class OfflineConfig:
     blocked_words: tuple[str, ...] = ("forbidden", "gore", "bloodshed")
     #: words that ``moderation="low"`` lets through (a subset of ``blocked_words``)
     low_allowed_words: tuple[str, ...] = ("gore",)
+    #: blocked words refused at the output stage (the picture made is withheld), as a Responses image
+    #: call's ``moderation_details.moderation_stage`` says; the others are refused at the input stage
+    output_blocked_words: tuple[str, ...] = ("bloodshed",)
     #: the API key clients must send as ``Authorization: Bearer KEY`` (None: any or none)
     require_api_key: str | None = None
     #: folder where responses, image calls and files persist (None: in memory)
@@ -150,11 +159,11 @@ class OfflineConfig:
         return cls(**values)
 
 
-_INT_FIELDS = {"rate_limit", "fail_first", "seed", "cut_stream_after", "max_header_kb"}
+_INT_FIELDS = {"rate_limit", "images_per_minute", "fail_first", "seed", "cut_stream_after", "max_header_kb"}
 _FLOAT_FIELDS = {"latency_s", "partial_interval_s", "rate_window_s", "fail_rate", "memory_limit_mb", "state_ttl_days",
                  "max_body_mb", "body_timeout_s", "batch_rate", "batch_fail_rate",
                  "background_s"}
-_WORD_FIELDS = {"blocked_words", "low_allowed_words"}
+_WORD_FIELDS = {"blocked_words", "low_allowed_words", "output_blocked_words"}
 _BOOL_FIELDS = {"moderation", "calendar"}
 
 

@@ -105,6 +105,11 @@ def moderation_verdict(prompt: str, level: str | None, config: OfflineConfig) ->
     return None
 
 
+def moderation_stage(word: str, config: OfflineConfig) -> str:
+    """"output" for ``output_blocked_words`` (the picture is made, then withheld), else "input"."""
+    return "output" if word in config.output_blocked_words else "input"
+
+
 def moderation_message(word: str) -> str:
     return (
         "Your request was rejected by the safety system of the offline backend: the prompt contains "

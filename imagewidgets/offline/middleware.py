@@ -1,5 +1,6 @@
 """The door of the offline server: request ids, the honesty header, the demo switches that act
-before any route (API key, rate limit, scripted failures, latency), and the request-body limits
+before any route (API key, rate limits of requests and of images, scripted failures, latency), and
+the request-body limits
 (413 above ``max_body_mb``, 408 when the body has not arrived in ``body_timeout_s``). Pure ASGI,
 so streams pass through untouched.
 """
@@ -10,6 +11,7 @@ import json
 import logging
 import math
 import random
+import re
 import threading
 import time
 import uuid
@@ -28,6 +30,9 @@ BACKEND_HEADER = (b"x-imagewidgets-backend", b"offline-renderer")
 #: ``imagewidgets serve`` prints it (unless --quiet); elsewhere nobody listens.
 ACCESS_LOG = logging.getLogger("imagewidgets.offline.access")
 _MAX_LOGGED_PATH = 200
+#: the routes whose answers are images, counted by ``images_per_minute``
+_IMAGE_PATHS = {"/v1/images/generations", "/v1/images/edits", "/v1/images/variations", "/v1/responses"}
+_N_FIELD = re.compile(rb'name="n"\r\n(?:[^\r\n]*\r\n)*\r\n(\d{1,3})\r\n')
 
 
 def _printable(path: str) -> str:
@@ -56,6 +61,7 @@ class Gate:
         self._lock = threading.Lock()
         self._count = 0
         self._times: deque[float] = deque()
+        self._images: deque[tuple[float, int]] = deque()  # (when, how many) inside the images window
         self._rng = random.Random(config.seed)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -107,6 +113,13 @@ class Gate:
                 return
             if body is None:  # the client went away
                 return
+            if (self.config.images_per_minute is not None and scope.get("method") == "POST"
+                    and scope["path"] in _IMAGE_PATHS):
+                failure, image_headers = self._admit_images(_images_asked(scope["path"], body))
+                limit_headers.extend(image_headers)
+                if failure is not None:
+                    await _send_failure(failure, send_with_headers)
+                    return
             if scope["path"].startswith("/v1/") and self.config.latency_s > 0:
                 await anyio.sleep(self.config.latency_s)
             await self.app(scope, _replay(body, receive), send_with_headers)
@@ -154,6 +167,51 @@ class Gate:
                               f"(offline backend: fail_rate={cfg.fail_rate:g})", type="server_error",
                               code=None), headers
         return None, headers
+
+
+    def _admit_images(self, asked: int) -> tuple[APIFailure | None, list[tuple[bytes, bytes]]]:
+        """Count ``asked`` images into the window, or refuse them as the API's images-per-minute limit does."""
+        limit, window = self.config.images_per_minute or 0, self.config.rate_window_s
+        with self._lock:
+            now = time.monotonic()
+            while self._images and self._images[0][0] <= now - window:
+                self._images.popleft()
+            used = sum(k for _, k in self._images)
+            if used + asked > limit:
+                # the wait until enough of the window's images have aged out to make room for these
+                freed, wait = used, window
+                for when, k in self._images:
+                    freed -= k
+                    if freed + asked <= limit:
+                        wait = when + window - now
+                        break
+                wait = max(0.001, wait)
+                headers = _limit_headers(limit, limit - used, wait, "images")
+                return APIFailure(
+                    429, f"Rate limit reached for images per minute (IPM) on the offline backend: Limit {limit}, "
+                    f"Used {used}, Requested {asked}. Please try again in {wait:.3f}s.", type="images",
+                    code="rate_limit_exceeded",
+                    headers={"retry-after": str(max(1, math.ceil(wait))),
+                             "retry-after-ms": str(max(1, math.ceil(wait * 1000)))}), headers
+            self._images.append((now, asked))
+            reset = (self._images[0][0] + window - now) if self._images else window
+            return None, _limit_headers(limit, limit - used - asked, reset, "images")
+
+
+def _images_asked(path: str, body: bytes) -> int:
+    """How many images a request asks for: ``n`` of an Images API body (JSON or multipart), else 1."""
+    if path == "/v1/responses":
+        return 1
+    n: Any = None
+    if body[:1] == b"{":
+        try:
+            n = json.loads(body).get("n")
+        except (ValueError, AttributeError):
+            n = None
+    else:
+        found = _N_FIELD.search(body)
+        n = int(found.group(1)) if found else None
+    return n if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 10 else 1
 
 
 def _head_size(scope: dict) -> int:
@@ -208,11 +266,11 @@ def _replay(body: bytes, receive: Any) -> Any:
     return replay
 
 
-def _limit_headers(limit: int, remaining: int, reset_s: float) -> list[tuple[bytes, bytes]]:
+def _limit_headers(limit: int, remaining: int, reset_s: float, what: str = "requests") -> list[tuple[bytes, bytes]]:
     return [
-        (b"x-ratelimit-limit-requests", str(limit).encode()),
-        (b"x-ratelimit-remaining-requests", str(max(0, remaining)).encode()),
-        (b"x-ratelimit-reset-requests", f"{max(0.0, reset_s):.3f}s".encode()),
+        (f"x-ratelimit-limit-{what}".encode(), str(limit).encode()),
+        (f"x-ratelimit-remaining-{what}".encode(), str(max(0, remaining)).encode()),
+        (f"x-ratelimit-reset-{what}".encode(), f"{max(0.0, reset_s):.3f}s".encode()),
     ]
 
 

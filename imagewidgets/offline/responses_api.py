@@ -59,9 +59,10 @@ class Turn:
     blocked: str | None  # the moderation word that blocked it
     fidelity: str | None
     edit: Any = None
-    variant: int = 0
+    variant: int = 0  # which picture: metadata {"imagewidgets_variant": "k"} tells a Session's n calls apart
     input_items: list = dataclasses.field(default_factory=list)  # the request's input, as input_items lists it
-    body: dict | None = None  # a background turn's request, kept to draw it after a restart  # which picture: metadata {"imagewidgets_variant": "k"} tells a Session's n calls apart
+    body: dict | None = None  # a background turn's request, kept to draw it after a restart
+    blocked_stage: str = "input"  # where moderation refused it: "input" (the prompt) or "output" (the picture)
 
 
 @api
@@ -236,6 +237,8 @@ def _plan(backend: Any, wire: ResponsesWire) -> Turn:
         blocked=imaging.moderation_verdict(req.prompt, req.moderation, backend.config), fidelity=fidelity,
         variant=_variant(wire.metadata),
     )
+    if turn.blocked:
+        turn.blocked_stage = imaging.moderation_stage(turn.blocked, backend.config)
     if images:
         turn.edit = imaging.edit_inputs(images, req.mask.data if req.mask else None, strict=spec.mask_strict,
                                         fidelity=fidelity)
@@ -269,7 +272,7 @@ def _call(turn: Turn, status: str, image: bytes | None = None) -> dict:
         item["error"] = {
             "code": "moderation_blocked", "message": imaging.moderation_message(turn.blocked),
             "param": None, "type": "image_generation_user_error",
-            "moderation_details": {"categories": ["offline-test-word"], "moderation_stage": "input"},
+            "moderation_details": {"categories": ["offline-test-word"], "moderation_stage": turn.blocked_stage},
         }
     return item
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable
 from ..api.cost import estimate
 from ..api.errors import BudgetExceededError
 from ..api.requests import EditRequest, GenerateRequest, ImageRequest, ResponsesRequest, VariationRequest
-from ..api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, StreamEvent
+from ..api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, QueueEvent, StreamEvent
 from ..api.streams import ImageStream
 from .replay import replay_key, request_inputs, request_params
 from .fidelity import EditCheck, checked
@@ -141,7 +141,7 @@ class TurnRecorder:
                     stored = self.save(turn, ev.result, len(completed))
                     completed.append(stored)
                     ev = CompletedEvent(result=stored, raw=ev.raw)
-                else:
+                elif not isinstance(ev, QueueEvent):  # the class's line is shown; other events are not
                     continue
                 if on_event is not None:
                     on_event(ev)

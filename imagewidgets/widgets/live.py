@@ -22,7 +22,7 @@ from typing import Any, Callable, Optional
 
 import ipywidgets as W
 from ipycanvas import Canvas, hold_canvas
-from traitlets import Enum, Float, Int
+from traitlets import Enum, Float, Int, Unicode
 
 from ..api.models import parse_size
 from ..api.results import shown_width
@@ -110,6 +110,7 @@ class LiveImage(W.VBox):
     frame = Int(0, help="partial frames shown in this run (k of 'partial k of n')")
     total = Int(None, allow_none=True, help="partial frames asked for (n), when known")
     elapsed_s = Float(0.0, help="seconds since the run started")
+    in_line = Unicode("", help="the class gateway's line while the request waits there ('3rd in line, about 40 s')")
 
     def __init__(self, *, width: Optional[int] = None, cancel_button: bool = True,
                  tick_s: Optional[float] = 0.5, fade_ms: float = 160, label: bool = True,
@@ -223,7 +224,7 @@ class LiveImage(W.VBox):
         with self._lock:
             self._t0 = time.monotonic()
             self.result = self.error = None
-            self.frame, self.total, self.elapsed_s = 0, None, 0.0
+            self.frame, self.total, self.elapsed_s, self.in_line = 0, None, 0.0, ""
             self.status = "running"
             self._band, self._final, self._outline = None, None, None
             self.full.children, self.full.layout.display = (), "none"
@@ -304,6 +305,12 @@ class LiveImage(W.VBox):
         elif kind == "completed":
             result = event.result
             self.show(result.data, result.format, size=f"{result.width}x{result.height}")
+        elif kind == "queue":  # the class gateway's line, before the first frame
+            with self._lock:
+                if self._t0 is None or self.status != "running":
+                    self.start()
+                self.in_line = event.text
+                self._relabel()
 
     def show(self, data: bytes, format: str = "png", *, size: Optional[str] = None) -> None:
         """Draw encoded image bytes, unchanged, fading in over the frame on screen once the browser
@@ -543,7 +550,8 @@ class LiveImage(W.VBox):
         t = f"{self._elapsed():.1f} s"
         of = f" of {self.total}" if self.total else ""
         if self.status == "running":
-            text = f"partial {self.frame}{of} · {t}" if self.frame else f"waiting for the first frame · {t}"
+            text = (f"partial {self.frame}{of} · {t}" if self.frame else f"{self.in_line} · {t}" if self.in_line
+                    else f"waiting for the first frame · {t}")
         elif self.status == "cancelled":
             text = f"cancelled · kept partial {self.frame}{of} · {t}"
         elif self.status == "failed":

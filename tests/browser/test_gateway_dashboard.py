@@ -104,3 +104,21 @@ def test_the_dashboard_asks_for_the_admin_token_and_refuses_a_participants(class
     page.click("#login-form button")
     page.locator("#participants tbody tr").first.wait_for()
     assert page.locator("#participants tbody tr").count() == 3
+
+
+def test_the_dashboard_shows_the_line_and_refusals_per_participant(classroom, dashboard_page):
+    """Issue 29: the line's limits (learned from the upstream's headers) and a moderation refusal with
+    its stage and categories, as the teacher reads them."""
+    gw, people, admin = classroom
+    page = dashboard_page
+    (_, t1), (_, t2), _ = people
+    tool = [{"type": "image_generation", "quality": "low", "size": "1024x1024"}]
+    r = httpx2.post(gw.base_url + "/responses", json={"model": "gpt-5.5", "input": "a forbidden kite", "tools": tool},
+                    headers={"Authorization": f"Bearer {t2}"}, timeout=60)
+    assert r.status_code == 200 and r.json()["output"][0]["status"] == "failed"
+    page.goto(gw.dashboard_url + "#token=" + admin)
+    page.locator("#moderation tbody tr").first.wait_for()
+    cells = page.locator("#moderation tbody tr").first.locator("td").all_inner_texts()
+    assert cells == ["p02", "input", "offline-test-word", "responses"]
+    assert "no limit known yet" in page.locator("#limits").inner_text()
+    assert "nobody waiting" in page.locator("#waits").inner_text()
