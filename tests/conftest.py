@@ -26,8 +26,22 @@ _RUN_DIR = tempfile.mkdtemp(prefix="imagewidgets-tests-")
 
 def pytest_collection_modifyitems(config, items):
     """Browser tests last: Playwright's sync API keeps an event loop in the main thread while it
-    runs, which would break the anyio/asyncio tests that come after it."""
+    runs, which would break the anyio/asyncio tests that come after it. The tutorial notebooks
+    (run top to bottom by nbval) are ``slow``: the quick run, ``-m "not browser and not slow"``,
+    leaves them out."""
+    slow = _slow_ids()
+    for item in items:
+        if str(getattr(item, "path", "")).endswith(".ipynb") or item.nodeid in slow \
+                or item.nodeid.split("[", 1)[0] in slow:
+            item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+def _slow_ids() -> set[str]:
+    """The test ids listed in tests/slow_tests.txt (measured to take more than about 2 s each)."""
+    listed = os.path.join(os.path.dirname(__file__), "slow_tests.txt")
+    with open(listed, encoding="utf-8") as f:
+        return {line.strip() for line in f if line.strip() and not line.startswith("#")}
 
 
 def pytest_configure(config):

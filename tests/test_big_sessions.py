@@ -82,10 +82,10 @@ def test_search_finds_turns_by_prompt_text_with_their_numbers(session):
     assert session.history(search="100%_").total == 0  # LIKE's wildcards are plain text
 
 
-def test_the_compact_history_has_eight_columns_and_all_has_every_field_without_the_offline_note(session):
+def test_the_compact_history_has_nine_columns_and_all_has_every_field_without_the_offline_note(session):
     compact = session.history(per_page=3)._repr_html_()
     heads = re.findall(r"<th>([^<]*)</th>", compact)
-    assert heads == ["#", "kind", "prompt", "model", "size / quality", "cost", "status", "image"]
+    assert heads == ["#", "parent", "kind", "prompt", "model", "size / quality", "cost", "status", "image"]
     assert compact.count("<img") == 3
     full = session.history(per_page=3, columns="all")._repr_html_()
     assert "revised_prompt" in full and "response_id" not in re.findall(r"<th>([^<]*)</th>", compact)

@@ -107,11 +107,19 @@ def test_keep_outside_mask_stores_the_composite_and_keeps_the_raw_image(garden, 
     raw = edited.raw
     assert raw.data != edited.data and raw.path.is_file() and raw.path.name.endswith("-raw.png")
     assert (pixels(raw.data)[~keep] == got[~keep]).all()  # inside: the API's pixels
-    assert edited.outside_mask_change["share"] > 0  # measured on the API's image
+    # the figure is the stored picture's: nothing changed outside; the API's picture's is named as such
+    assert edited.outside_mask_change["share"] == 0.0 and edited.outside_mask_change["mean_diff"] == 0.0
+    assert edited.raw_outside_mask_change["share"] > 0
+    assert raw.outside_mask_change == edited.raw_outside_mask_change  # .raw reports its own figure
     again = garden.turn(garden.current.id)
     stored = garden.store.load_images(again)[0]
     assert stored.raw_path == raw.path and stored.path.read_bytes() == edited.data
-    assert "outside kept" in garden.history().rows[-1]["outside_mask_change"]
+    assert stored.outside_mask_change == edited.outside_mask_change
+    assert stored.raw_outside_mask_change == edited.raw_outside_mask_change  # survives the store
+    shown = garden.history().rows[-1]["outside_mask_change"]
+    assert shown.startswith("0.0% (mean 0.0); outside kept (the API's picture: ")
+    assert f"{edited.raw_outside_mask_change['share']:.1%}" in shown
+    assert "outside mask changed 0.0% (kept the parent's; the API's picture" in edited._caption()
 
 
 def test_feather_softens_the_seam_inside_the_mask_only(garden):

@@ -34,7 +34,7 @@ def test_the_vendored_description_is_the_shared_one_trimmed():
     """When the shared description sits beside the checkout (as in CI), the copy in the repository
     is exactly its trimmed form: the fuzz test never runs against a stale copy."""
     if not trim_openapi.SHARED.exists():
-        pytest.skip(f"{trim_openapi.SHARED} is not beside this checkout")
+        pytest.skip("the shared OpenAPI description (../shared/spec/openapi.yaml) is not beside this checkout")
     pytest.importorskip("yaml")
     assert trim_openapi.render(trim_openapi.trim(trim_openapi.load(trim_openapi.SHARED))) == SPEC.read_text("utf-8")
 

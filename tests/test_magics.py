@@ -119,8 +119,15 @@ class Run:
         return self.stderr.strip().splitlines()
 
     def images(self) -> list[bytes]:
-        """The bytes of the images embedded as image/png (partial frames, small originals)."""
-        return [base64.b64decode(o.data["image/png"]) for o in self.outputs if "image/png" in o.data]
+        """The bytes of the images embedded as image/png (partial frames in a plain shell) or as an
+        ``<img>``'s PNG data URL (originals shown in full)."""
+        out = []
+        for o in self.outputs:
+            if "image/png" in o.data:
+                out.append(base64.b64decode(o.data["image/png"]))
+            elif 'src="data:image/png;base64,' in o.data.get("text/html", ""):
+                out.append(base64.b64decode(o.data["text/html"].split("base64,", 1)[1].split('"', 1)[0]))
+        return out
 
     def shown(self) -> list[str]:
         """The content hashes of the stored images shown (each output's metadata names its original)."""

@@ -17,6 +17,7 @@ import nbformat
 import pytest
 
 from imagewidgets.session.pack import PackError, pack, unpack
+from tests.fixtures_offline import offline_server  # noqa: F401
 
 #: real-size pictures (a 1024x1024 PNG ~2.2 MB) from every twin these tests talk to: a limit that
 #: real pictures break (an event cap, memory per turn) fails here (tests/fixtures_offline.py)
@@ -133,6 +134,83 @@ def test_a_packed_notebook_rerun_elsewhere_replays_every_call_with_identical_out
     assert rerun.cells[-1].outputs[0].text == "0 requests\n"
     original = nbformat.read(a / "harbour.ipynb", as_version=4)
     assert [outputs(c) for c in rerun.cells[1:-1]] == [outputs(c) for c in original.cells]
+
+
+# -- replay on any backend --------------------------------------------------------------------
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unpacked_notebook_replays_on_another_backend_and_an_unreachable_one_writes_no_failed_turns(
+        made, tmp_path, monkeypatch):
+    """The colleague's OPENAI_BASE_URL points at a server that is not there: every packed picture is
+    still shown (replayed from the pack, no request), and a new cell's failed call leaves no failed turn."""
+    from imagewidgets.session.store import Store
+
+    a, _ = made
+    b = tmp_path / "colleague"
+    env = {k: v for k, v in os.environ.items() if k != "IMAGEWIDGETS_STORE"}
+    done = subprocess.run([str(IMAGEWIDGETS), "unpack", str(a / "harbour.zip"), "-C", str(b)], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    nb = nbformat.read(b / "harbour.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("%imagine a heron nobody packed -s 1024x1024 -q low"))
+    nbformat.write(nb, b / "rerun.ipynb")
+    monkeypatch.delenv("IMAGEWIDGETS_STORE", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{_closed_port()}/v1")  # the kernel inherits these
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-colleague-0000")
+    rerun = run_notebook(b / "rerun.ipynb")
+    original = nbformat.read(a / "harbour.ipynb", as_version=4)
+    # every picture cell shows what the author's did (the load banner names the other backend)
+    assert [outputs(c) for c in rerun.cells[1:-1]] == [outputs(c) for c in original.cells[1:]]
+    said = "".join(o.get("text", "") for o in rerun.cells[-1].outputs)
+    assert "connect" in said.lower() and "Traceback" not in said, said
+    st = Store(b / "imagewidgets-data")
+    statuses = [t.status for name in ("default", "packed") for t in st.turns(name)]
+    assert statuses.count("failed") == 0 and "running" not in statuses
+    assert statuses.count("replayed") == 7 and statuses.count("completed") == 7  # the pack's 7, replayed once each
+    assert not [t for t in st.turns("default") if "heron" in (t.prompt or "")]
+
+
+def test_fresh_asks_the_other_backend_for_a_new_picture(made, tmp_path, offline_server):
+    """Replay from a pack wins on a reachable other backend too, unless ``--fresh`` / ``replay=False``."""
+    import imagewidgets as iw
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    a, _ = made
+    unpack(a / "harbour.zip", tmp_path / "c")
+    folder = tmp_path / "c" / "imagewidgets-data"
+    server = offline_server(require_api_key="sk-other")
+    client = iw.Client(base_url=server.base_url, api_key="sk-other")
+    s = iw.Session("packed", folder=folder, client=client)
+    owl = s.imagine("an owl", size="1024x1024", quality="low")
+    assert s.current.status == "replayed" and s.current.cost == 0.0
+    fresh = iw.Session("packed", folder=folder, client=client, replay=False)
+    again = fresh.imagine("an owl", size="1024x1024", quality="low")
+    assert fresh.current.status == "completed" and fresh.current.backend == server.base_url
+    assert again.sha256 != owl.sha256 or again.path != owl.path
+
+    InteractiveShell.clear_instance()
+    ip = InteractiveShell.instance(config=Config())
+    try:
+        ip.extension_manager.load_extension("imagewidgets")
+        ip.run_line_magic("imagine_config", f"--store {folder} --base-url {server.base_url} --api-key sk-other")
+        ip.run_cell("%imagine a lighthouse at dusk -s 1024x1024 -q low")
+        ip.run_cell("%imagine a lighthouse at dusk -s 1024x1024 -q low --fresh")
+        from imagewidgets.session.store import Store
+
+        mine = [t for t in Store(folder).turns("default") if t.prompt == "a lighthouse at dusk"]
+        assert [t.status for t in mine][-2:] == ["replayed", "completed"]
+    finally:
+        ip.extension_manager.unload_extension("imagewidgets")
+        InteractiveShell.clear_instance()
 
 
 # -- hostile packs ---------------------------------------------------------------------------

@@ -62,8 +62,11 @@ def _motif_colours(data: bytes, k: int = 2) -> list[np.ndarray]:
     hi, lo = rgb.max(axis=2), rgb.min(axis=2)
     vivid = (hi - lo) > 0.6 * np.maximum(hi, 1)
     q = (rgb[vivid] // 32) * 32 + 16
+    # a backdrop tinted by the prompt's colour word ("orange") can be saturated too: leave out the
+    # colours of each row's median (the offline backdrops are vertical gradients behind the figures)
+    top = {tuple(c) for c in ((np.median(rgb, axis=1).astype(np.int32) // 32) * 32 + 16)}
     colours, counts = np.unique(q, axis=0, return_counts=True)
-    return [colours[i] for i in np.argsort(-counts)[:k]]
+    return [colours[i] for i in np.argsort(-counts) if tuple(colours[i]) not in top][:k]
 
 
 def _share(data: bytes, colour: np.ndarray, tol: float = 40.0) -> float:

@@ -55,9 +55,10 @@ def test_a_1024_photo_embeds_a_768_webp_preview_8x_smaller_with_no_visible_loss(
 def test_full_embeds_the_original_bytes_as_their_own_mime_type(photo):
     set_preview("full")
     data, meta = DisplayFormatter().format(photo)
-    assert set(data) == {"text/plain", "image/png"}
-    assert base64.b64decode(data["image/png"]) == photo.data
-    assert meta["image/png"] == {"width": 512}
+    assert set(data) == {"text/plain", "text/html"}  # an <img> with alt text, not a bare image/png
+    src = data["text/html"].split('src="', 1)[1].split('"', 1)[0]
+    assert src.startswith("data:image/png;base64,") and base64.b64decode(src.split(",", 1)[1]) == photo.data
+    assert 'width="512"' in data["text/html"] and f'alt="{photo.alt_text}"' in data["text/html"]
     assert "preview" not in meta["imagewidgets"]
 
 

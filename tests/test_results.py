@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import warnings
 
@@ -44,9 +45,12 @@ def test_each_format_displays_as_itself_in_full():
 
 
 def _each_format_as_itself(encoded):
-    assert set(_bundle(ImageResult.from_bytes(encoded("PNG")))) == {"text/plain", "image/png"}
-    assert "image/jpeg" in _bundle(ImageResult.from_bytes(encoded("JPEG")))
-    assert "image/gif" in _bundle(ImageResult.from_bytes(encoded("GIF")))
+    # an <img> of its own MIME type with alt text (a bare image/png would be drawn with no alt)
+    png = _bundle(ImageResult.from_bytes(encoded("PNG"), prompt="a black square"))
+    assert set(png) == {"text/plain", "text/html"} and 'alt="a black square"' in png["text/html"]
+    assert base64.b64decode(png["text/html"].split("base64,", 1)[1].split('"', 1)[0]) == encoded("PNG")
+    assert "data:image/jpeg;base64," in _bundle(ImageResult.from_bytes(encoded("JPEG")))["text/html"]
+    assert "data:image/gif;base64," in _bundle(ImageResult.from_bytes(encoded("GIF")))["text/html"]
     webp = _bundle(ImageResult.from_bytes(encoded("WEBP")))
     assert "data:image/webp;base64," in webp["text/html"]
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"></svg>'

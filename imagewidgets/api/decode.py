@@ -37,6 +37,12 @@ def _cost(usage: Usage | None, meta: dict, body: dict, n: int) -> float | None:
     )
 
 
+def _served_quality(body: Mapping[str, Any]) -> str | None:
+    """The quality a response says it used, kept only when it is a plain word (it is server text)."""
+    q = body.get("quality") if isinstance(body, Mapping) else None
+    return q if isinstance(q, str) and 0 < len(q) <= 16 and q.isalpha() and q.isascii() else None
+
+
 def _result(data: bytes, meta: dict, **extra: Any) -> ImageResult:
     from .images import sniff_format
 
@@ -80,7 +86,8 @@ def images_response(body: dict[str, Any], meta: dict[str, Any],
         else:
             raise StreamError("the server returned an image without data", body=body)
         out.append(_result(data, meta, revised_prompt=item.get("revised_prompt"), usage=usage, cost=cost,
-                           created=body.get("created"), index=i, url=item.get("url")))
+                           created=body.get("created"), index=i, url=item.get("url"),
+                           served_quality=_served_quality(body)))
     return out
 
 
@@ -107,7 +114,7 @@ def responses_response(resp: dict, meta: dict) -> list[ImageResult]:
     for i, call in enumerate(c for c in calls if c.get("result")):
         out.append(_result(_b64(call["result"]), meta, revised_prompt=call.get("revised_prompt"),
                            usage=usage, cost=cost, response_id=resp.get("id"), call_id=call.get("id"),
-                           created=resp.get("created_at"), index=i))
+                           created=resp.get("created_at"), index=i, served_quality=_served_quality(call)))
     if not out:
         raise StreamError("the response has no image (the model answered without calling the image tool)",
                           body=resp)
@@ -143,7 +150,8 @@ def stream_events(name: str, data: dict[str, Any], meta: dict[str, Any], total: 
     if kind in ("image_generation.completed", "image_edit.completed"):
         usage = Usage.from_api(data.get("usage"))
         result = _result(_b64(data["b64_json"]), meta, usage=usage, cost=_cost(usage, meta, data, 1),
-                         created=data.get("created_at"), index=int(meta.get("_completed", 0)))
+                         created=data.get("created_at"), index=int(meta.get("_completed", 0)),
+                         served_quality=_served_quality(data))
         meta["_completed"] = int(meta.get("_completed", 0)) + 1
         return [CompletedEvent(result=result, raw=data)]
     if kind == "response.image_generation_call.partial_image":

@@ -177,13 +177,20 @@ class APIError(ImagewidgetsError):
         """What the user can do about it, when we know."""
         return None
 
+    @property
+    def from_gateway(self) -> bool:
+        """Whether a class gateway refused it (its own sentence, for a participant, says what to do)."""
+        return (self.headers or {}).get("x-imagewidgets-gateway") == "class"
+
     def _text(self) -> str:
         parts = [f"{self.status} " if self.status else "", self.message]
         if self.param:
             parts.append(f" (param: {self.param})")
         if self.code:
             parts.append(f" [code: {self.code}]")
-        advice = self.advice()
+        # a gateway's refusal speaks of the class: advice about keys or the offline renderer would
+        # be wrong there, and would tell a participant how to leave the class
+        advice = None if self.from_gateway else self.advice()
         if advice:
             parts.append(f" — {advice}")
         if self.request_id:

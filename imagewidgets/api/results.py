@@ -36,6 +36,7 @@ __all__ = [
     "ResponseEvent",
     "QueueEvent",
     "StreamEvent",
+    "alt_text",
     "atomic_write",
     "make_folder",
     "private_files",
@@ -268,8 +269,13 @@ class ImageResult:
     path: Path | None = None
     url: str | None = None
     partial: bool = False
-    #: a masked edit's fidelity outside the mask (``fidelity.OutsideChange.to_dict()``), else None
+    #: a masked edit's fidelity outside the mask (``fidelity.OutsideChange.to_dict()``), else None;
+    #: always of *this* picture (for a ``keep_outside_mask`` composite: the stored composite's)
     outside_mask_change: dict | None = None
+    #: for a ``keep_outside_mask`` composite: the same measure of the API's own picture (``.raw``)
+    raw_outside_mask_change: dict | None = None
+    #: the quality the server says it used (a request of "auto", or none, learns it here), when it says
+    served_quality: str | None = None
     #: with ``keep_outside_mask``: the API's own image, kept beside this composite
     raw_path: Path | None = None
     store_path: str | None = None  # where the store keeps it, relative to the store folder
@@ -278,6 +284,12 @@ class ImageResult:
     def sha256(self) -> str:
         """The hex SHA-256 of the image bytes (the store indexes images by it)."""
         return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def alt_text(self) -> str:
+        """What the picture shows, for screen readers: the revised prompt, else the prompt (every
+        ``<img>`` the package writes carries it as ``alt``)."""
+        return alt_text(self.revised_prompt, self.prompt)
 
     @functools.cached_property
     def carries_manifest(self) -> bool:
@@ -391,7 +403,8 @@ class ImageResult:
         if self.raw_path is None or not Path(self.raw_path).is_file():
             return self
         return ImageResult.from_bytes(Path(self.raw_path).read_bytes(), model=self.model, prompt=self.prompt,
-                                      params=self.params, path=Path(self.raw_path))
+                                      revised_prompt=self.revised_prompt, params=self.params,
+                                      outside_mask_change=self.raw_outside_mask_change, path=Path(self.raw_path))
 
     def diff(self, other: Any, mask: Any = None) -> "ImageResult":
         """A heat map over this picture of where it differs from ``other`` (e.g. the parent it was
@@ -426,6 +439,8 @@ class ImageResult:
             "path": str(self.path) if self.path else None,
             "partial": self.partial,
             "outside_mask_change": self.outside_mask_change,
+            "raw_outside_mask_change": self.raw_outside_mask_change,
+            "served_quality": self.served_quality,
             "raw_path": str(self.raw_path) if self.raw_path else None,
         }
 
@@ -439,8 +454,10 @@ class ImageResult:
         if self.partial:
             bits.append(f"partial {self.index + 1}")
         if self.outside_mask_change:
+            raw = self.raw_outside_mask_change
             bits.append(f"outside mask changed {self.outside_mask_change['share']:.1%}"
-                        + (" (kept the parent's)" if self.raw_path else ""))
+                        + (f" (kept the parent's; the API's picture {raw['share']:.1%})" if raw
+                           else " (kept the parent's)" if self.raw_path else ""))
         if self.raw_path:  # a composite is a new file: publishing it, one should know
             bits.append("composite: no C2PA manifest (the API's original is kept: .raw)")
         return " · ".join(b for b in bits if b)
@@ -457,7 +474,7 @@ class ImageResult:
         Not ``_repr_html_``: IPython would add it beside the image's own mime type and
         notebooks would store every image twice."""
         shown = self._preview(preview)
-        title = html.escape(self.revised_prompt or self.prompt or "")
+        title = html.escape(self.alt_text)
         note = f"\n{self._preview_note()}" if not shown.original and self.carries_manifest else ""
         img = (f'<img src="data:{MIME_TYPES.get(shown.format, self.mime_type)};base64,'
                f'{base64.b64encode(shown.data).decode()}" width="{shown_width(self.width)}" '
@@ -520,21 +537,17 @@ class ImageResult:
         bundle: dict[str, Any] = {"text/plain": repr(self)}
         meta: dict[str, Any] = {}
         width = shown_width(self.width) if self.width else None
-        if not shown.original:
-            alt = html.escape(self.revised_prompt or self.prompt or "")
-            title = f' title="{html.escape(self._preview_note())}"' if self.carries_manifest else ""
-            img = (f'<img src="data:{MIME_TYPES[shown.format]};base64,{base64.b64encode(shown.data).decode()}"'
-                   + (f' width="{width}"' if width else "") + f' alt="{alt}"{title}/>')
-            bundle["text/html"] = self._linked(img)
-        elif self.format in ("png", "jpeg", "gif"):
-            mime = self.mime_type
-            bundle[mime] = base64.b64encode(self.data).decode()
-            meta[mime] = {"width": width}
-        elif self.format == "svg":
+        if self.format == "svg" and shown.original:
             bundle["image/svg+xml"] = self.data.decode("utf-8", "replace")
-        else:  # webp has no renderer in every frontend: an <img> with a data URL shows it
-            bundle["text/html"] = self._linked(f'<img src="{self.data_url()}"'
-                                               + (f' width="{width}"' if width else "") + "/>")
+        else:
+            # an <img> of our own, never a bare image/png: front ends draw those without alt text,
+            # and screen readers need the picture's words (the preview's, or the original's)
+            mime = MIME_TYPES.get(shown.format, self.mime_type)
+            title = (f' title="{html.escape(self._preview_note())}"'
+                     if not shown.original and self.carries_manifest else "")
+            img = (f'<img src="data:{mime};base64,{base64.b64encode(shown.data).decode()}"'
+                   + (f' width="{width}"' if width else "") + f' alt="{html.escape(self.alt_text)}"{title}/>')
+            bundle["text/html"] = self._linked(img)
         meta["imagewidgets"] = self.output_metadata(shown)
         return bundle, meta
 
@@ -680,3 +693,15 @@ def ordinal(n: int) -> str:
 
 #: what a stream yields; ``event.type`` tells them apart
 StreamEvent = PartialImageEvent | CompletedEvent | ResponseEvent | QueueEvent
+
+
+def alt_text(revised_prompt: str | None, prompt: str | None) -> str:
+    """Alt text for a picture: the revised prompt (what the model says it drew), else the prompt, on
+    one line, without the offline renderer's note (the output says which backend drew it)."""
+    from .config import OFFLINE_NOTE
+
+    text = " ".join((revised_prompt or prompt or "").split())
+    for cut in (f", {OFFLINE_NOTE})", f" ({OFFLINE_NOTE})"):
+        if text.endswith(cut):
+            text = text[: -len(cut)] + (")" if cut.startswith(",") else "")
+    return text or "an image with no prompt"

@@ -104,6 +104,8 @@ class Dashboard:
                        "requests": sum(r["requests"] for r in rows),
                        "refused": sum(r["refused"] for r in rows)},
             "recent": recent,
+            "refusals": [{k: r[k] for k in ("id", "label", "code", "message", "what", "created_at")}
+                         for r in self.store.refused_requests(limit=30)],
             "images": self.store.images(limit=24, after=after),
             "line": self.line(),
         }

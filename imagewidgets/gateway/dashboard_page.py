@@ -49,6 +49,8 @@ PAGE = """<!doctype html>
  <section id="refusals"><h2>Refused by moderation</h2><table id="moderation"><thead><tr><th>who</th><th>stage</th>
   <th>categories</th><th>what</th></tr></thead><tbody></tbody></table></section>
  <section><h2>Requests</h2><table id="recent"><thead><tr><th>who</th><th>what</th><th>state</th><th>$</th><th></th></tr></thead>
+  <tbody></tbody></table></section>
+ <section><h2>Refused requests</h2><table id="refused"><thead><tr><th>when</th><th>who</th><th>what</th><th>why</th></tr></thead>
   <tbody></tbody></table></section></div>
  <section id="images"><h2>Newest images</h2><div id="gallery"></div></section></main></div>
 <script>
@@ -91,7 +93,10 @@ function participantRow(p) {
   set.onclick = async () => { await api("/dashboard/api/participants/" + p.id + "/budget", {budget_usd: Number(input.value)}); refresh(); };
   b.append(input, set); tr.append(b);
   const act = el("td", undefined, "actions"); const rv = el("button", p.revoked ? "Restore" : "Revoke", p.revoked ? "restore" : "danger revoke");
-  rv.onclick = async () => { await api("/dashboard/api/participants/" + p.id + "/revoke", {revoked: !p.revoked}); refresh(); };
+  rv.onclick = async () => {
+    // revoking stops a participant mid-class: ask first (restoring needs no question)
+    if (!p.revoked && !confirm("Revoke " + p.label + "'s token? Their next request will be refused until you restore it.")) return;
+    await api("/dashboard/api/participants/" + p.id + "/revoke", {revoked: !p.revoked}); refresh(); };
   act.append(rv); tr.append(act); return tr;
 }
 async function loadThumb(img, id) {
@@ -111,6 +116,9 @@ function render() {
   $("#recent tbody").replaceChildren(...state.recent.map((r) => { const tr = el("tr");
     tr.append(el("td", r.label), el("td", r.endpoint + " " + (r.model || "")), el("td", r.state + (r.status ? " " + r.status : "")),
               el("td", usd(r.state === "reserved" ? r.reserved_usd : r.charged_usd)), el("td", r.note || "", "muted")); return tr; }));
+  $("#refused tbody").replaceChildren(...(state.refusals || []).map((r) => { const tr = el("tr");
+    tr.append(el("td", new Date(r.created_at * 1000).toLocaleTimeString(), "muted"), el("td", r.label || "?"),
+              el("td", r.what || ""), el("td", r.message || r.code, "why")); return tr; }));
   renderLine(state.line || {});
   $("#moderation tbody").replaceChildren(...state.participants.flatMap((p) => p.moderation.map((m) => { const tr = el("tr");
     tr.append(el("td", p.label), el("td", m.stage || "not said"), el("td", m.categories.join(", ") || "not said"),

@@ -126,9 +126,9 @@ class Gateway:
                           headers={"retry-after": "30", "x-should-retry": "false"})
         return who
 
-    def _refuse(self, refusal: Refusal, who: Participant | None = None) -> Response:
-        if who is not None and refusal.code:
-            self.store.note_refusal(who.id, refusal.code)
+    def _refuse(self, refusal: Refusal, who: Participant | None = None, what: str | None = None) -> Response:
+        if who is not None and refusal.code:  # the dashboard lists it: who, what, why
+            self.store.note_refusal(who.id, refusal.code, refusal.message, what)
         log.info("%s refused %s: %s", who.label if who else "-", refusal.status, refusal.code)
         headers = {"x-imagewidgets-gateway": "class", **refusal.headers}
         return Response(refusal.content(), status_code=refusal.status, media_type="application/json",
@@ -138,6 +138,7 @@ class Gateway:
     async def metered(self, request: Request) -> Response:
         endpoint = _ENDPOINTS[request.url.path]
         who = None
+        what = endpoint
         try:
             who = self.participant(request)
             check_headers(request)
@@ -160,19 +161,20 @@ class Gateway:
                 if bounded != fields:  # the ceilings go upstream with the request, so its cost has one
                     fields, body = bounded, json.dumps(bounded).encode()
             q = quote(endpoint, fields, images, previous=previous)
+            what = _what(endpoint, q.asked)
             refusal = rules.check(q.asked)
             if refusal is not None:
                 raise refusal
             self.limiter.acquire(who.id, rules)
         except Refusal as r:
-            return self._refuse(r, who)
+            return self._refuse(r, who, what)
         handed_over = False
         try:
             usd = q.usd * max(1.0, rules.reserve_margin)
             res = self.store.reserve(who.id, usd, endpoint=endpoint, model=q.model, stream=q.stream,
                                      class_cap_usd=rules.total_cap_usd)
             if res.refused:
-                return self._refuse(_money_refusal(res.refused, usd, res.used_usd, res.limit_usd), who)
+                return self._refuse(_money_refusal(res.refused, usd, res.used_usd, res.limit_usd), who, what)
             call = Call(who, q, res.id, fields, reserved_usd=usd)
             try:
                 response = await self._forward(call, request, body)
@@ -596,3 +598,9 @@ def _thumbnail(b64: str) -> bytes:
         out = io.BytesIO()
         im.convert("RGB").save(out, format="JPEG", quality=80)
         return out.getvalue()
+
+
+def _what(endpoint: str, asked: dict) -> str:
+    """A refused request in a few words for the dashboard: "generations gpt-image-2 1024x1024 high"."""
+    bits = [str(asked.get(k)) for k in ("model", "size", "quality") if asked.get(k) is not None]
+    return " ".join([endpoint, *bits])[:200]

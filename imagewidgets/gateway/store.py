@@ -100,6 +100,11 @@ class GatewayStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        # a file from an earlier version: its refusals get room for what was asked and why
+        have = {r["name"] for r in self._db.execute("PRAGMA table_info(refusals)")}
+        for column in ("message", "what"):
+            if column not in have:
+                self._db.execute(f"ALTER TABLE refusals ADD COLUMN {column} TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -235,10 +240,18 @@ class GatewayStore:
                          "ORDER BY l.id DESC LIMIT ?", *args, limit)
         return [dict(r) for r in rows]
 
-    def note_refusal(self, participant_id: int | None, code: str) -> None:
+    def note_refusal(self, participant_id: int | None, code: str, message: str | None = None,
+                     what: str | None = None) -> None:
+        """A refused request: who, why (``code`` and the sentence they read), what they asked for."""
         with self._tx() as db:
-            db.execute("INSERT INTO refusals (participant_id, code, created_at) VALUES (?, ?, ?)",
-                       (participant_id, code, time.time()))
+            db.execute("INSERT INTO refusals (participant_id, code, message, what, created_at) VALUES (?, ?, ?, ?, ?)",
+                       (participant_id, code, message, what, time.time()))
+
+    def refused_requests(self, limit: int = 30) -> list[dict]:
+        """The newest refusals, newest first: who (label), what they asked for, why, when."""
+        rows = self._all("SELECT r.id, p.label, r.code, r.message, r.what, r.created_at FROM refusals r "
+                         "LEFT JOIN participants p ON p.id = r.participant_id ORDER BY r.id DESC LIMIT ?", limit)
+        return [dict(r) for r in rows]
 
     def note_moderation(self, participant_id: int, endpoint: str, stage: str | None,
                         categories: tuple[str, ...]) -> None:

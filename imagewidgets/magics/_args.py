@@ -34,6 +34,7 @@ __all__ = [
     "resolve_image",
     "resolve_images",
     "friendly_param_error",
+    "friendly_api_error",
     "OPTION_FOR_PARAM",
     "OUTPUT",
     "EDIT",
@@ -259,9 +260,10 @@ _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
                                      "preview, longest side 768 px (default), another side or format "
                                      "(1024, jpeg, webp:512), or full (the original); the original is "
                                      "always in the store")),
-    "refresh": (("--refresh",), dict(action="store_true",
-                                     help="ask the API again even when this exact request was made before "
-                                     "(by default a repeated request is replayed from the store, at no cost)")),
+    "refresh": (("--fresh", "--refresh"), dict(action="store_true", dest="refresh",
+                                               help="ask the API for a fresh picture even when this exact request "
+                                               "was made before or an unpacked notebook's pack holds it (by default "
+                                               "it is replayed from the store, at no cost, on any backend)")),
     "retry_refused": (("--retry-refused",), dict(action="store_true", dest="retry_refused",
                                                  help="send again a request moderation refused before (by default "
                                                  "the very same refused request is not resent: each try may be "
@@ -429,6 +431,21 @@ def _find_turn(session: Any, turn_id: str) -> Any:
         return session.turn(turn_id)
     except (LookupError, ValueError):
         return None
+
+
+#: a parameter as a server names it: ``quality``, or the Responses tool's ``tools[0].quality``
+_WIRE_PARAM = re.compile(r"^(?:tools\[\d+\]\.)?([a-z_]+)$")
+
+
+def friendly_api_error(err: Any) -> str:
+    """A server's error in the magic's words: "Change -q/--quality", not "Change tools[0].quality"."""
+    text = f"{type(err).__name__}: {err}"
+    param = getattr(err, "param", None)
+    m = _WIRE_PARAM.match(param) if isinstance(param, str) else None
+    option = OPTION_FOR_PARAM.get(m.group(1)) if m else None
+    if option:
+        text = text.replace(f"Change {param} ", f"Change {option} ").replace(f"(param: {param})", f"(option {option})")
+    return text
 
 
 def friendly_param_error(err: ParamError) -> str:

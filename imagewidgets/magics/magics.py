@@ -40,7 +40,7 @@ def _reported(name: str) -> Callable:
             except ParamError as e:
                 self._complain(f"%{name}: {A.friendly_param_error(e)}")
             except APIError as e:
-                self._complain(f"%{name}: {type(e).__name__}: {e}")
+                self._complain(f"%{name}: {A.friendly_api_error(e)}")
             except ImagewidgetsError as e:
                 self._complain(f"%{name}: {e}")
             return None

@@ -362,8 +362,12 @@ NATURAL: dict[str, RGB] = {
 }
 SCENERY = {"orb": 0, "stars": 0, "cloud": 1, "mountain": 2, "skyline": 2, "tree": 3, "waves": 4}
 
-# Things often added by an edit live in their own module (same contract).
-from . import _objects  # noqa: E402  (it imports Ctx from here)
+# Things often added by an edit, animals, creatures and objects live in their own modules (same contract).
+from . import _animals, _critters, _objects, _things  # noqa: E402  (they import Ctx from here)
 
-BUILDERS.update(_objects.BUILDERS)
-NATURAL.update(_objects.NATURAL)
+for _module in (_objects, _animals, _critters, _things):  # "face" becomes a person's; the cat keeps its own
+    BUILDERS.update(_module.BUILDERS)
+    NATURAL.update(_module.NATURAL)
+#: motifs recognised partly by their colour (an orange fox, a yellow banana): the prompt's palette
+#: only tints them, unless a colour word names theirs
+TRUE_COLOURS = frozenset(_animals.NATURAL) | frozenset(_critters.NATURAL) | frozenset(_things.NATURAL)

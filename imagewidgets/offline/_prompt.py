@@ -79,25 +79,46 @@ _MOOD_PALETTES: dict[tuple[str, ...], tuple[RGB, ...]] = {
 MOODS: dict[str, tuple[RGB, ...]] = {w: p for words, p in _MOOD_PALETTES.items() for w in words}
 
 _MOTIF_GROUPS: dict[str, tuple[str, ...]] = {
-    "orb": ("sun", "moon", "planet", "ball", "orb", "apple", "bubble", "balloon", "egg", "coin",
-            "earth", "globe", "circle", "sunset", "sunrise", "moonlight", "pearl", "peach"),
-    "face": ("cat", "kitten", "dog", "puppy", "fox", "owl", "bear", "face", "tiger", "lion",
-             "panda", "rabbit", "bunny", "otter", "monkey", "mouse", "robot", "person", "portrait"),
+    "orb": ("sun", "moon", "planet", "ball", "orb", "bubble", "egg", "coin",
+            "earth", "globe", "circle", "sunset", "sunrise", "moonlight", "pearl", "peach", "orange"),
+    "face": ("face", "person", "portrait", "man", "woman", "girl", "boy", "child", "baby", "teacher", "astronaut"),
     "mountain": ("mountain", "hill", "peak", "volcano", "pyramid", "alps", "triangle", "cliff"),
     "tree": ("tree", "forest", "pine", "woods", "jungle", "plant", "woodland"),
     "waves": ("sea", "ocean", "river", "lake", "water", "wave", "beach", "stream", "waterfall", "underwater"),
-    "skyline": ("city", "building", "skyscraper", "house", "tower", "castle", "town", "street", "skyline"),
+    "skyline": ("city", "building", "skyscraper", "tower", "castle", "town", "street", "skyline"),
     "stars": ("star", "night", "galaxy", "space", "constellation", "sparkle", "universe", "nebula"),
     "cloud": ("cloud", "fog", "storm", "rain", "mist", "smoke", "weather"),
-    "flower": ("flower", "tulip", "daisy", "blossom", "garden", "bloom", "sunflower", "lotus"),
-    "bird": ("bird", "gull", "crow", "eagle", "swallow", "butterfly", "bat"),
+    "flower": ("flower", "tulip", "daisy", "blossom", "garden", "bloom", "sunflower", "lotus", "rose"),
+    "bird": ("bird", "gull", "seagull", "crow", "eagle", "swallow", "bat", "parrot", "robin", "sparrow"),
     "boat": ("boat", "ship", "sail", "sailboat", "yacht"),
     "heart": ("heart", "love", "valentine"),
-    "fish": ("fish", "whale", "dolphin", "shark", "koi"),
+    "fish": ("fish", "dolphin", "shark", "koi", "goldfish"),
     # drawn by _objects: things an edit often adds
     "hat": ("hat", "cap", "beret", "bonnet", "sombrero", "fedora"),
     "lighthouse": ("lighthouse", "beacon"),
     "kite": ("kite",),
+    # drawn by _animals: heads
+    "cat": ("cat", "kitten", "kitty"), "dog": ("dog", "puppy", "corgi", "poodle"), "fox": ("fox",),
+    "bear": ("bear", "teddy"), "rabbit": ("rabbit", "bunny", "hare"), "mouse": ("mouse", "mice", "hamster", "rat"),
+    "lion": ("lion",), "tiger": ("tiger",), "panda": ("panda",), "pig": ("pig", "piglet"), "cow": ("cow", "calf"),
+    "monkey": ("monkey", "ape", "chimp", "gorilla"), "horse": ("horse", "pony"), "unicorn": ("unicorn",),
+    "sheep": ("sheep", "lamb"), "elephant": ("elephant",),
+    # drawn by _critters: whole creatures
+    "owl": ("owl",), "penguin": ("penguin",), "duck": ("duck", "duckling", "goose"), "frog": ("frog", "toad"),
+    "snake": ("snake", "serpent", "python"), "turtle": ("turtle", "tortoise"), "snail": ("snail",),
+    "bee": ("bee", "bumblebee"), "butterfly": ("butterfly", "moth"), "octopus": ("octopus", "squid"),
+    "whale": ("whale", "orca"), "crab": ("crab", "lobster"), "ladybird": ("ladybird", "ladybug"),
+    "hedgehog": ("hedgehog",), "giraffe": ("giraffe",), "dinosaur": ("dinosaur", "dino", "brontosaurus"),
+    "dragon": ("dragon",),
+    # drawn by _things: objects (one word each per thing: "a cup of coffee" is one cup, not two)
+    "robot": ("robot", "android", "droid"), "house": ("house", "home", "cottage", "cabin", "hut", "barn"),
+    "car": ("car", "taxi", "truck"), "bicycle": ("bicycle", "bike"), "rocket": ("rocket", "spaceship"),
+    "airplane": ("airplane", "aeroplane", "plane", "jet"), "umbrella": ("umbrella",),
+    "cup": ("cup", "mug", "teacup"), "book": ("book", "novel"),
+    "clock": ("clock", "watch"), "key": ("key",), "guitar": ("guitar",), "cake": ("cake", "cupcake"),
+    "apple": ("apple",), "banana": ("banana",), "tent": ("tent",), "candle": ("candle",),
+    "crown": ("crown", "tiara"), "balloon": ("balloon",), "pizza": ("pizza",),
+    "icecream": ("icecream", "cream", "sundae", "gelato"),
 }
 MOTIF_WORDS: dict[str, str] = {w: m for m, words in _MOTIF_GROUPS.items() for w in words}
 GENERIC_MOTIFS = ("blob", "ring", "diamond", "burst", "stack", "bars", "dots", "crescent")

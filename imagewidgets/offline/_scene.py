@@ -131,7 +131,9 @@ def _colour_picker(reading: Reading):
             return subj.colour
         own = palette[k % len(palette)]
         natural = _motifs.NATURAL.get(subj.motif)
-        return mix(natural, own, 0.5) if natural else own
+        if natural is None:
+            return own
+        return mix(natural, own, 0.2 if subj.motif in _motifs.TRUE_COLOURS else 0.5)
 
     return pick
 

@@ -24,7 +24,6 @@ from ..api.errors import ParamError
 from ..api.requests import EditRequest, ImageInput
 from .batch import BatchJob
 from .batch_store import BatchRecords, CellRow, JobRow
-from .replay import replay_key
 from .sweep import grid_cells
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,7 +51,7 @@ def submit_batch(session: "Session", prompts: Any, *, refresh: bool = False, pro
     for req in requests:
         req.validate()
     job_id = "batchjob_" + uuid.uuid4().hex[:16]
-    hits = [None if refresh else session.store.find_replay(replay_key(r, session.backend)) for r in requests]
+    hits = [session.recorder.stored_answer(r, refresh=refresh) for r in requests]
     fresh = [i for i, hit in enumerate(hits) if hit is None]
     usd = {i: estimate(requests[i], batch=True).usd for i in fresh}
     need = sum(usd.values())

@@ -88,7 +88,8 @@ class SessionCore:
 
     def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Client | None = None,
                  api: str | None = None, model: str | None = None, budget_usd: float | None = None,
-                 async_client: AsyncClient | Callable[[], AsyncClient] | None = None, **defaults: Any) -> None:
+                 async_client: AsyncClient | Callable[[], AsyncClient] | None = None, replay: bool = True,
+                 **defaults: Any) -> None:
         if api not in (None, "images", "responses"):
             raise ParamError("api", api, "'images', 'responses' or None (chosen per model)")
         refuse_unknown(defaults, REQUEST_OPTIONS | {"folder", "client", "api", "model", "budget_usd",
@@ -100,6 +101,8 @@ class SessionCore:
         self.api = api
         self.model = model or DEFAULT_MODEL
         self.budget_usd = budget_usd
+        #: False: every call asks the API, even one the store (or an unpacked pack) could answer
+        self.replay = bool(replay)
         self.defaults = defaults
         self.backend = backend_identity(self.client)
         self.store.ensure_session(name)

@@ -6,7 +6,8 @@ edit's inside (``feather`` px of soft seam inside the mask), and the API's own i
 beside it (``result.raw``): the paid bytes are never lost.
 
     >>> s.edit("a pond", mask=painter, keep_outside_mask=True, feather=6)   # doctest: +SKIP
-    >>> s.current.image.outside_mask_change     # {'share': 0.04, 'mean_diff': 2.1, ...} of the API's image
+    >>> s.current.image.outside_mask_change     # {'share': 0.0, ...}: the stored composite's
+    >>> s.current.image.raw_outside_mask_change  # {'share': 0.04, 'mean_diff': 2.1, ...}: the API's picture
 """
 
 from __future__ import annotations
@@ -79,9 +80,12 @@ def checked(recorder: "TurnRecorder", turn: "Turn", result: ImageResult, index: 
         return recorder.save(turn, result, index) if result.path is not None else result
     raw = recorder.session.store.save_raw(turn, result, index)
     data = keep_outside(check.base, result.data, check.mask, check.feather)
+    # the figure a user reads is the stored picture's (0 for png/webp: the parent's pixels are back);
+    # the API's own picture keeps its figure beside it, named as such
+    kept = outside_mask_change(check.base, data, check.mask).to_dict()
     merged = ImageResult.from_bytes(
         data, model=result.model, prompt=result.prompt, revised_prompt=result.revised_prompt, usage=result.usage,
         cost=result.cost, response_id=result.response_id, call_id=result.call_id, request_id=result.request_id,
         created=result.created, params={**result.params, "keep_outside_mask": True, "feather": check.feather},
-        outside_mask_change=change, raw_path=raw)
+        outside_mask_change=kept, raw_outside_mask_change=change, raw_path=raw)
     return recorder.save(turn, merged, index)

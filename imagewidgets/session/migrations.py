@@ -188,6 +188,13 @@ def m007_pins_and_storyboards(db: sqlite3.Connection) -> None:
         """)
 
 
+@migration
+def m008_packed_turns(db: sqlite3.Connection) -> None:
+    # turns restored from a pack (session/pack.py): a shared notebook replays them on any backend,
+    # not only the one they were made on (a replay key names its backend)
+    db.execute("CREATE TABLE IF NOT EXISTS packed_turns (turn_id TEXT PRIMARY KEY)")
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     # statement by statement: executescript() would COMMIT and break the migration's transaction
     for statement in sql.split(";"):

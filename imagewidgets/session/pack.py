@@ -270,6 +270,7 @@ def unpack(archive: str | Path, dest: str | Path = ".", *, store: str | Path | N
                            "bytes, meta, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            (img["turn_id"], img["idx"], img["partial"], img["path"], img["format"], img["width"],
                             img["height"], img["sha256"], img["bytes"], json.dumps(img["meta"]), img["created"]))
+        st.mark_packed([t.id for t in turns])  # they replay on whatever backend the notebook now uses
         for s in sessions:
             st.ensure_session(s["name"])
             if s["current_id"] and st.current_id(s["name"]) is None:

@@ -63,7 +63,7 @@ class TurnRecorder:
             model=req.model, params=redact(request_params(req), secrets), inputs=request_inputs(req),
             created=time.time(), replay_key=key, backend=s.backend, owner=this_process(), group_id=group_id,
         )
-        hit = None if refresh else s.store.find_replay(key)
+        hit = self.stored_answer(req, key_extra, refresh=refresh, key=key)
         if hit is not None:
             if reserved:
                 self._release(reserved)
@@ -219,6 +219,15 @@ class TurnRecorder:
         stored kept, the budget hold released, the callbacks told."""
         s = self.session
         usd, started = self._held.pop(turn.id, (0.0, time.perf_counter()))
+        if _unreached(err) and s.store.has_packed() and not s.store.load_images(turn):
+            # an unpacked notebook re-run where its backend cannot be reached: nothing was sent or
+            # paid, and a shared store is not filled with failed turns (the error is still raised)
+            try:
+                s.store.forget_turn(turn.id)
+                s.tree.discard(turn)
+            finally:
+                self._release(usd)
+            return
         turn.status = "failed"
         turn.error = redact(f"{type(err).__name__}: {err}", self.secrets())
         turn.elapsed_s = time.perf_counter() - started
@@ -242,8 +251,7 @@ class TurnRecorder:
         """Hold the estimate of every request that will be sent (replays are free) at once, or refuse
         them all before anything is sent; pass each share to ``begin(reserved=...)``."""
         s = self.session
-        usds = [0.0 if not refresh and s.store.find_replay(replay_key(r, s.backend)) is not None
-                else estimate(r).usd for r in reqs]
+        usds = [0.0 if self.stored_answer(r, refresh=refresh) is not None else estimate(r).usd for r in reqs]
         need = sum(usds)
         with s.tree.lock:
             if s.budget_usd is not None:
@@ -252,6 +260,24 @@ class TurnRecorder:
                     raise BudgetExceededError(need, max(0.0, left), s.budget_usd)
             self.reserved += need
         return usds
+
+    def stored_answer(self, req: ImageRequest, key_extra: dict | None = None, *, refresh: bool = False,
+                      key: str | None = None) -> Turn | None:
+        """The stored turn that answers ``req`` for free: one made by the identical request on this
+        backend, else one restored from a pack (a shared notebook shows its pictures on any backend).
+        None when ``refresh`` (or the session's ``replay=False``) asks for fresh pictures."""
+        s = self.session
+        if refresh or not getattr(s, "replay", True):
+            return None
+        hit = s.store.find_replay(key or replay_key(req, s.backend, key_extra))
+        if hit is not None:
+            return hit
+        for backend in s.store.packed_backends():
+            if backend != s.backend:
+                hit = s.store.find_replay(replay_key(req, backend, key_extra), packed_only=True)
+                if hit is not None:
+                    return hit
+        return None
 
     def release(self, usd: float) -> None:
         """Give back dollars held by ``reserve_all`` for a request that was never begun."""
@@ -281,3 +307,10 @@ class TurnRecorder:
                 on_event(CompletedEvent(result=img))
         s.tree.notify(turn)
         return turn
+
+
+def _unreached(err: BaseException) -> bool:
+    """A request that never reached its server: no connection (a timeout after sending may have been billed)."""
+    from ..api.errors import APIConnectionError, APITimeoutError
+
+    return isinstance(err, APIConnectionError) and not (isinstance(err, APITimeoutError) and err.sent)

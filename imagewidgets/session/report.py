@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ..api.results import ImageResult, Usage, atomic_file
+from ..api.results import ImageResult, Usage, alt_text, atomic_file
 from .turns import Turn
 from .views import TREE_CSS, HistoryTable, Lineage, dataframe, turn_row, when as _when
 from .views import _esc
@@ -166,7 +166,7 @@ def _write_turns(out: IO[str], turns: list[Turn], store: Any, pics: _Pictures) -
                   f"<p><b>Prompt:</b> {_esc(t.prompt)}</p>"
                   + (f"<p><b>Revised prompt:</b> {_esc(t.revised_prompt)}</p>" if t.revised_prompt else ""))
         for row in rows.get(t.id, []):
-            out.write(f'<img class="full" src="{_esc(pics.original(row))}" alt="{_esc(t.prompt)}" '
+            out.write(f'<img class="full" src="{_esc(pics.original(row))}" alt="{_esc(alt_text(t.revised_prompt, t.prompt))}" '
                       f'width="{min(row["width"] or 512, 512)}"/>')
         params = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(json.dumps(v) if isinstance(v, (dict, list)) else v)}"
                          "</td></tr>" for k, v in sorted(t.params.items()))

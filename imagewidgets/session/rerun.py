@@ -22,6 +22,7 @@ from typing import Any
 from ..api.errors import ParamError
 from ..api.models import get_model
 from ..api.requests import GenerateRequest
+from ..api.results import alt_text
 from .core import SessionCore
 from .report import thumbnail_url
 from .turns import Turn
@@ -65,7 +66,8 @@ class Rerun:
     def _repr_html_(self) -> str:
         def cell(t: Turn) -> str:
             url = thumbnail_url(t.image, 160)
-            img = f"<img src='{url}' width='160' alt='{html.escape(t.id)}'/>" if url else html.escape(t.status)
+            alt = html.escape(alt_text(t.revised_prompt, t.prompt), quote=True)
+            img = f"<img src='{url}' width='160' alt='{alt}' title='{html.escape(t.id)}'/>" if url else html.escape(t.status)
             cost = "—" if t.cost is None else f"${t.cost:.4f}"
             return (f"<td style='text-align:center'>{img}<br/><code>{html.escape(t.model or '?')}</code>"
                     f" · {cost}</td>")

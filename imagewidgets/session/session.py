@@ -45,12 +45,15 @@ class Session(SessionCore):
 
     ``folder`` (or ``store``, the spelling ``configure`` and ``%imagine_config --store`` use) is where
     its images and index live; any other keyword is a default request option (``size="1536x1024"``,
-    ``quality="low"``...), and a name that is neither is refused, not dropped.
+    ``quality="low"``...), and a name that is neither is refused, not dropped. ``replay=False``: every
+    call asks the API for a fresh picture (by default a repeated request, or one an unpacked pack
+    answers, is replayed from the store at no cost).
     """
 
     def __init__(self, name: str = "default", *, folder: str | Path | None = None, client: Any = None,
                  api: str | None = None, model: str | None = None, budget_usd: float | None = None,
-                 async_client: Any = None, responses_model: str | None = None, store: str | Path | None = None, **defaults: Any) -> None:
+                 async_client: Any = None, responses_model: str | None = None, store: str | Path | None = None,
+                 replay: bool = True, **defaults: Any) -> None:
         folder = _one_folder(folder, store)
         refuse_unknown(defaults, REQUEST_OPTIONS | {"folder", "store", "client", "api", "model", "budget_usd",
                                                     "async_client"}, "Session()")
@@ -61,7 +64,7 @@ class Session(SessionCore):
             api=api if api is not None else _settings.get("api"),
             model=model or _settings.get("model"),
             budget_usd=budget_usd if budget_usd is not None else _settings.get("budget_usd"),
-            async_client=async_client,
+            async_client=async_client, replay=replay,
             **{**_settings.request_defaults(), **defaults})
 
     @property

@@ -271,15 +271,40 @@ class Store:
         rows = self._query("SELECT * FROM turns WHERE id = ?", (turn_id,))
         return self._turn(rows[0]) if rows else None
 
-    def find_replay(self, key: str) -> Turn | None:
-        """The newest completed turn (any session in this folder) made by an identical request."""
+    def find_replay(self, key: str, *, packed_only: bool = False) -> Turn | None:
+        """The newest completed turn (any session in this folder) made by an identical request
+        (``packed_only``: only turns restored from a pack)."""
+        packed = " AND id IN (SELECT turn_id FROM packed_turns)" if packed_only else ""
         rows = self._query(
-            "SELECT * FROM turns WHERE replay_key = ? AND status = 'completed' ORDER BY created DESC", (key,))
+            f"SELECT * FROM turns WHERE replay_key = ? AND status = 'completed'{packed} ORDER BY created DESC", (key,))
         for row in rows:
             turn = self._turn(row)
             if turn.images and all(img.path and Path(img.path).is_file() for img in turn.images):
                 return turn
         return None
+
+    # -- turns restored from a pack -------------------------------------------------------------
+    def mark_packed(self, turn_ids: list[str]) -> None:
+        """Remember that these turns came from a pack (they replay on any backend)."""
+        with self._tx() as db:
+            db.executemany("INSERT OR IGNORE INTO packed_turns (turn_id) VALUES (?)", [(t,) for t in turn_ids])
+
+    def packed_backends(self) -> list[str]:
+        """The backends the packed turns were made on (none: this store holds no pack)."""
+        rows = self._query("SELECT DISTINCT backend FROM turns WHERE id IN (SELECT turn_id FROM packed_turns) "
+                           "AND backend IS NOT NULL")
+        return [r["backend"] for r in rows]
+
+    def has_packed(self) -> bool:
+        """Whether a pack was unpacked into this store."""
+        return bool(self._query("SELECT 1 FROM packed_turns LIMIT 1"))
+
+    def forget_turn(self, turn_id: str) -> None:
+        """Remove a turn that holds no image (a request that never reached its server)."""
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM images WHERE turn_id = ? LIMIT 1", (turn_id,)).fetchone():
+                raise ValueError(f"turn {turn_id} holds images: it is kept")
+            db.execute("DELETE FROM turns WHERE id = ?", (turn_id,))
 
     # -- images --------------------------------------------------------------------------------
     def discard_unfinished_writes(self, session: str, turn_id: str) -> int:
@@ -384,7 +409,8 @@ class Store:
             meta = json.loads(r["meta"] or "{}")
             usage = Usage(**meta.pop("usage")) if meta.get("usage") else None
             known = {"model", "prompt", "revised_prompt", "cost", "response_id", "call_id", "request_id",
-                     "created", "params", "outside_mask_change"}
+                     "created", "params", "outside_mask_change", "raw_outside_mask_change",
+                     "served_quality"}
             kw = {k: v for k, v in meta.items() if k in known}
             if meta.get("raw_path"):
                 kw["raw_path"] = self.folder / meta["raw_path"]

@@ -21,7 +21,6 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from ..api.errors import BudgetExceededError
-from .replay import replay_key
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import SessionCore as Session
@@ -116,7 +115,8 @@ class SweepResult:
                     row = self.rows[i]
                     cost = f"${row['cost_usd']:.4f}" if row["cost_usd"] else row["status"]
                     tds.append(f'<td><img src="{thumbnail_url(image, 192)}" width="192" '
-                               f'title="{html.escape(turn.id)}"/><br/><small>{html.escape(cost)}</small></td>')
+                               f'title="{html.escape(turn.id)}" alt="{html.escape(image.alt_text)}"/><br/>'
+                               f'<small>{html.escape(cost)}</small></td>')
                 else:
                     err = self.errors[i] if i is not None else ""
                     tds.append(f'<td><small style="color:#c0392b">{html.escape(err or "-")}</small></td>')
@@ -212,7 +212,7 @@ def run_sweep(session: "Session", prompts: Any, *, concurrency: int = 4, progres
     if session.budget_usd is not None:
         from ..api.cost import estimate
 
-        fresh = [r for r in requests if refresh or session.store.find_replay(replay_key(r, session.backend)) is None]
+        fresh = [r for r in requests if session.recorder.stored_answer(r, refresh=refresh) is None]
         need = sum(estimate(r).usd for r in fresh)
         left = session.remaining_usd or 0.0
         if need > left + 1e-12:

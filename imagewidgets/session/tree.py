@@ -50,6 +50,13 @@ class TurnTree:
                 if self._loaded:  # else the store has it, and ``turns`` reads it from there
                     self._turns.append(turn)
 
+    def discard(self, turn: Turn) -> None:
+        """A turn that is not kept (it never reached its server) leaves the tree."""
+        with self.lock:
+            self.by_id.pop(turn.id, None)
+            if turn in self._turns:
+                self._turns.remove(turn)
+
     def get(self, turn_id: str | None) -> Turn | None:
         """The turn with this id in this session (read from the store once when not met yet)."""
         if not turn_id:

@@ -16,6 +16,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from ..api.config import OFFLINE_NOTE
+from ..api.results import alt_text
 from .turns import Turn
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,12 +57,53 @@ def without_offline_note(text: str | None) -> str | None:
     return text
 
 
-def turn_row(t: Turn, number: int | None = None, n_images: int | None = None) -> dict[str, Any]:
-    """One row of the history: what the turn was and what it cost."""
+def _used(asked: Any, got: str | None, default: str | None) -> str | None:
+    """What a turn asked for and what it got: "1024x1024", or for a default "auto → 1024x1024"."""
+    asked = asked if asked is not None else default
+    if asked is None:
+        return got
+    if got and str(got) != str(asked):
+        return f"{asked} → {got}"
+    return str(asked)
+
+
+def used_size_quality(t: Turn, first: dict | None) -> tuple[str | None, str | None]:
+    """The size and quality a turn used, from its request, the model's defaults and its first image's
+    index row (``Store.first_images``): the picture's size and the quality the server reported."""
+    from ..api.models import MODELS
+
+    spec = MODELS.get(t.model or "")
+    meta: dict = {}
+    if first:
+        import json
+
+        try:
+            meta = json.loads(first.get("meta") or "{}")
+        except ValueError:
+            meta = {}
+    got_size = f"{first['width']}x{first['height']}" if first and first.get("width") and first.get("height") else None
+    if first and first.get("partial"):
+        got_size = None  # a draft frame's size is not the picture's
+    default_size = "auto" if spec is None or spec.default_size in (None, "auto") else spec.default_size
+    default_quality = None if spec is None else spec.default_quality
+    served = meta.get("served_quality") if isinstance(meta.get("served_quality"), str) else None
+    if spec is not None and spec.family == "dall-e":
+        served = None  # dall-e's answers name no quality; a twin's figure would contradict "standard"
+    size = _used(t.params.get("size"), got_size, default_size if got_size else None)
+    quality = _used(t.params.get("quality"), served, default_quality if (served or spec) else None)
+    return size, quality
+
+
+def turn_row(t: Turn, number: int | None = None, n_images: int | None = None, *,
+             first: dict | None = None, parent_number: int | None = None) -> dict[str, Any]:
+    """One row of the history: what the turn was and what it cost. ``first`` (its first image's index
+    row) says what a default became ("auto → 1024x1024"); ``parent_number`` is its parent's #."""
+    size, quality = used_size_quality(t, first)
     return {
-        "number": number, "id": t.id, "parent_id": t.parent_id, "kind": t.kind, "api": t.api, "model": t.model,
+        "number": number, "id": t.id, "parent_id": t.parent_id, "parent": parent_number, "kind": t.kind,
+        "api": t.api, "model": t.model,
         "status": t.status, "prompt": t.prompt, "revised_prompt": t.revised_prompt,
-        "size": t.params.get("size"), "quality": t.params.get("quality"),
+        "size": size, "quality": quality,
         "n_images": len(t.images) if n_images is None else n_images,
         "cost_usd": t.cost, "input_tokens": t.usage.input_tokens if t.usage else None,
         "output_tokens": t.usage.output_tokens if t.usage else None, "elapsed_s": t.elapsed_s,
@@ -76,7 +118,9 @@ def _outside(t: Turn) -> str | None:
     change = img.outside_mask_change if img is not None else None
     if not change:
         return None
-    kept = "; outside kept" if img.raw_path else ""
+    raw = img.raw_outside_mask_change
+    kept = (f"; outside kept (the API's picture: {raw['share']:.1%})" if raw
+            else "; outside kept" if img.raw_path else "")
     return f"{change['share']:.1%} (mean {change['mean_diff']:.1f}){kept}"
 
 
@@ -161,8 +205,8 @@ class _Page:
 class HistoryTable(_Page):
     """A page of the session's turns as rows; shows as an HTML table with thumbnails.
 
-    ``columns="compact"`` (default): #, thumbnail, kind, prompt, model, size/quality, cost,
-    status. ``columns="all"``: every field. ``.rows`` are the page's rows; ``per_page=None``
+    ``columns="compact"`` (default): #, parent (the # it continued from), kind, prompt, model,
+    size/quality (what a default became: "auto → 1024x1024"), cost, status, thumbnail. ``columns="all"``: every field. ``.rows`` are the page's rows; ``per_page=None``
     gives every turn on one page."""
 
     def __init__(self, session: "Session", *, page: int = 1, per_page: int | None = PER_PAGE,
@@ -173,7 +217,12 @@ class HistoryTable(_Page):
             raise ParamError("columns", columns, "compact or all")
         self.columns = columns
         super().__init__(session, page=page, per_page=per_page, search=search, thumb_px=thumb_px)
-        self.rows = [turn_row(t, self.numbers.get(t.id), 1 if t.id in self._first else 0) for t in self.turns]
+        parents = {t.parent_id for t in self.turns if t.parent_id} - set(self.numbers)
+        numbers = {**session.store.turn_numbers(session.name, sorted(parents)), **self.numbers} if parents \
+            else self.numbers
+        self.rows = [turn_row(t, self.numbers.get(t.id), 1 if t.id in self._first else 0, first=self._first.get(t.id),
+                              parent_number=numbers.get(t.parent_id) if t.parent_id else None)
+                     for t in self.turns]
 
     def _options(self) -> dict:
         return {"thumb_px": self.thumb_px, "columns": self.columns}
@@ -188,8 +237,9 @@ class HistoryTable(_Page):
             cost = f"${r['cost_usd']:.4f}" if r["cost_usd"] else "-"
             outside = f"  [outside mask changed: {r['outside_mask_change']}]" if r["outside_mask_change"] else ""
             pins = f"  [pins: {r['pins']}]" if r["pins"] else ""
-            lines.append(f"  #{r['number']:<4} {r['kind']:<8} {r['status']:<9} {cost:>9}  {one_line(r['prompt'])[:50]}"
-                         f"{outside}{pins}")
+            parent = f"↳#{r['parent']}" if r["parent"] else ""
+            lines.append(f"  #{r['number']:<4} {parent:<6} {r['kind']:<8} {r['status']:<9} {cost:>9}  "
+                         f"{one_line(r['prompt'])[:50]}{outside}{pins}")
         if self._pager():
             lines.append("  " + self._pager())
         return "\n".join(lines)
@@ -198,17 +248,20 @@ class HistoryTable(_Page):
         """(column, text) pairs of one row in the chosen columns."""
         cost = f"${r['cost_usd']:.4f}" if r["cost_usd"] is not None else ""
         if self.columns == "compact":
-            sq = " ".join(v for v in (r["size"], r["quality"]) if v)
-            out = [("#", str(r["number"] or "")), ("kind", r["kind"]), ("prompt", one_line(r["prompt"])),
+            sq = " · ".join(v for v in (r["size"], r["quality"]) if v)
+            parent = f"#{r['parent']}" if r["parent"] else ""
+            out = [("#", str(r["number"] or "")), ("parent", parent), ("kind", r["kind"]),
+                   ("prompt", one_line(r["prompt"])),
                    ("model", r["model"] or ""), ("size / quality", sq), ("cost", cost), ("status", r["status"])]
             if any(row["outside_mask_change"] for row in self.rows):  # masked edits: did they stay inside?
-                out.insert(5, ("outside_mask_change", r["outside_mask_change"] or ""))
+                out.insert(6, ("outside_mask_change", r["outside_mask_change"] or ""))
             if any(row["pins"] for row in self.rows):  # which pinned references each turn carried
-                out.insert(3, ("pins", r["pins"] or ""))
+                out.insert(4, ("pins", r["pins"] or ""))
             return out
         out = []
-        for c in ("number", "id", "parent_id", "kind", "api", "model", "status", "prompt", "revised_prompt", "size",
-                  "quality", "pins", "outside_mask_change", "cost_usd", "output_tokens", "elapsed_s", "created", "error"):
+        for c in ("number", "parent", "id", "parent_id", "kind", "api", "model", "status", "prompt", "revised_prompt",
+                  "size", "quality", "pins", "outside_mask_change", "cost_usd", "output_tokens", "elapsed_s", "created",
+                  "error"):
             v = r[c]
             if c == "cost_usd":
                 v = cost
@@ -216,6 +269,8 @@ class HistoryTable(_Page):
                 v = f"{v:.1f}s"
             elif c == "revised_prompt":
                 v = without_offline_note(v)
+            elif c == "parent" and v is not None:
+                v = f"#{v}"
             out.append(("#" if c == "number" else c, "" if v is None else str(v)))
         return out
 
@@ -225,7 +280,8 @@ class HistoryTable(_Page):
         notes = any(without_offline_note(r["revised_prompt"]) != r["revised_prompt"] for r in self.rows)
         for t, r in zip(self.turns, self.rows):
             thumb = self.thumb_url(t)
-            pic = f'<img src="{thumb}" width="{self.thumb_px}"/>' if thumb else ""
+            pic = f'<img src="{thumb}" width="{self.thumb_px}" alt="{_esc(alt_text(t.revised_prompt, t.prompt))}"/>' \
+                if thumb else ""
             cells = self._cells(r)
             head = head or "<tr>" + "".join(f"<th>{_esc(c)}</th>" for c, _ in cells) + "<th>image</th></tr>"
             tds = []
@@ -301,7 +357,8 @@ class Lineage(_Page):
                 continue
             url = src(t, px)
             cls = "iw-node iw-current" if t.id == self.current_id else "iw-node"
-            pic = f'<img src="{_esc(url)}" width="{px}"/>' if url else ""
+            pic = (f'<img src="{_esc(url)}" width="{px}" alt="{_esc(alt_text(t.revised_prompt, t.prompt))}"/>'
+                   if url else "")
             sibling = f" · variant #{t.variant + 1}" if t.variant is not None else ""
             sibling += f" · 📌 {_esc(', '.join(t.pins))}" if t.pins else ""
             label = (f"<span><b>#{self.numbers.get(t.id, '?')} {_esc(t.kind)}</b>{sibling} <span class='iw-muted'>"

@@ -7,6 +7,7 @@ from this" button that makes it the base of the next edit (``session.continue_fr
 
 from __future__ import annotations
 
+import base64
 import html
 from typing import Any, Optional
 
@@ -40,7 +41,10 @@ class VariantGrid(W.VBox):
             # made at `pixel_ratio` x the size it is shown at: sharp on HiDPI screens
             data, fmt, w, h = thumbnail(image, thumb_size * max(1, int(pixel_ratio)))
             css_w, css_h = css_size(w, h, thumb_size)
-            picture = W.Image(value=data, format=fmt, layout=W.Layout(width=f"{css_w}px", height=f"{css_h}px"))
+            # an <img> with alt text (ipywidgets' Image has none): what screen readers say is the picture
+            src = f"data:image/{'jpeg' if fmt == 'jpg' else fmt};base64,{base64.b64encode(data).decode()}"
+            picture = W.HTML(f'<img src="{src}" width="{css_w}" height="{css_h}" alt="{html.escape(image.alt_text)}"/>',
+                             layout=W.Layout(width=f"{css_w}px", height=f"{css_h}px"))
             cost = f" · ${image.cost:.4f}" if image.cost else ""
             caption = W.HTML(f"<b>#{k + 1}</b> <span style='color:#666'>{html.escape(turn.id)}{cost}</span>")
             # as wide as its words: the default button width cut "continue from #3" before the number

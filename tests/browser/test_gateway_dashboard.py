@@ -59,7 +59,8 @@ def test_the_dashboard_follows_the_class_live_and_its_controls_act_at_once(class
     assert "p01: a lighthouse at dusk" in page.locator("#gallery figcaption").first.inner_text()
     assert "$0.0160 / $1.0000" in rows.nth(0).inner_text()
 
-    # revoke p02: its next request is refused
+    # revoke p02 (the teacher confirms): its next request is refused
+    page.once("dialog", lambda dialog: dialog.accept())
     rows.nth(1).locator("button.revoke").click()
     page.wait_for_function("document.querySelectorAll('#participants tbody tr')[1].className === 'revoked'")
     assert gw.store.participant(p2.id).revoked
@@ -104,6 +105,36 @@ def test_the_dashboard_asks_for_the_admin_token_and_refuses_a_participants(class
     page.click("#login-form button")
     page.locator("#participants tbody tr").first.wait_for()
     assert page.locator("#participants tbody tr").count() == 3
+
+
+def test_revoke_asks_first_and_refused_requests_are_listed_with_who_what_and_why(classroom, dashboard_page):
+    gw, people, admin = classroom
+    page = dashboard_page
+    (p1, t1), (p2, t2), (p3, t3) = people
+    page.goto(gw.dashboard_url + "#token=" + admin)
+    rows = page.locator("#participants tbody tr")
+    rows.first.wait_for()
+
+    asked: list[str] = []
+
+    def dismiss(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    rows.nth(0).locator("button.revoke").click()  # the teacher says no: nothing happens
+    page.wait_for_timeout(300)  # give a wrong click time to reach the gateway (it must not)
+    assert asked and "Revoke p01's token?" in asked[0], asked
+    assert not gw.store.participant(p1.id).revoked and generate(gw, t1, "still here").status_code == 200
+
+    gw.store.set_budget(p3.id, 0.001)
+    refused = generate(gw, t3, "a lighthouse in a storm")
+    assert refused.status_code == 429
+    table = page.locator("#refused tbody tr")
+    table.first.wait_for()  # the next poll lists it
+    cells = table.first.locator("td").all_inner_texts()
+    assert cells[1] == "p03" and cells[2] == "generations dall-e-2 256x256 standard", cells
+    assert "budget" in cells[3] and "$0.0010" in cells[3], cells
 
 
 def test_the_dashboard_shows_the_line_and_refusals_per_participant(classroom, dashboard_page):
