@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ._lazy import lazy_exports
 from .session import progress as _progress
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # public name -> module that defines it (imported on first access)
 _EXPORTS: dict[str, str] = {

@@ -104,4 +104,5 @@ def session(wire, tmp_path):
 
 # --- offline backend fixtures (owned by the offline-backend tests; see tests/fixtures_offline.py) ---
 from tests.fixtures_offline import offline_server  # noqa: E402,F401  (a loopback OfflineServer factory)
+from tests.fixtures_offline import offline_pictures  # noqa: E402,F401  (autouse: @pytest.mark.pictures("realistic"))
 # --- end offline backend fixtures ---

@@ -6,6 +6,12 @@
 - ``asgi_client(app)``: an ``httpx2.AsyncClient`` on the app through ``ASGITransport`` (bodies buffered:
   for content checks, not for arrival timing).
 - ``png(...)``, ``picture(...)``, ``mask_png(...)``, ``decode(...)``, ``sse_events(...)``: picture and stream helpers.
+- ``offline_pictures`` (autouse, via conftest): the twin's picture mode for the test. A test or module
+  marked ``@pytest.mark.pictures("realistic")`` gets pictures the size of the API's (a 1024x1024 PNG
+  ~2.2 MB) from every twin it talks to: the embedded server, ``offline_server``, ``make_offline_app``
+  and the gateway tests' ``serve`` upstreams. The tests that stream, store, pack, export and relay
+  are marked, so a limit real pictures break (an SSE event cap, memory per turn) fails the day it
+  is introduced. ``IMAGEWIDGETS_OFFLINE_PICTURES=realistic`` makes it the mode of a whole run.
 """
 
 from __future__ import annotations
@@ -13,19 +19,45 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 from typing import Any, Iterable
 
 import httpx2
 import pytest
 from PIL import Image
 
-__all__ = ["make_offline_app", "offline_server", "asgi_client", "png", "picture", "mask_png", "decode", "sse_events"]
+__all__ = ["make_offline_app", "offline_server", "asgi_client", "png", "picture", "mask_png", "decode", "sse_events",
+           "offline_pictures", "PICTURES_VAR", "pictures_mode"]
+
+#: the environment variable the twin (embedded or ``serve``) reads its picture mode from
+PICTURES_VAR = "IMAGEWIDGETS_OFFLINE_PICTURES"
+
+
+def pictures_mode() -> str:
+    """The picture mode twins started now get: the marked test's, else the run's (drawn by default)."""
+    return os.environ.get(PICTURES_VAR) or "drawn"
+
+
+@pytest.fixture(autouse=True)
+def offline_pictures(request, monkeypatch):
+    """The test's picture mode (see the module docstring); the embedded server follows it."""
+    marker = request.node.get_closest_marker("pictures")
+    if marker is not None:
+        monkeypatch.setenv(PICTURES_VAR, marker.args[0])
+    mode = pictures_mode()
+    from imagewidgets.offline import server
+
+    running = server._embedded
+    if running is not None and running.running and running.config.pictures != mode:
+        server.stop_embedded()  # the next use starts one in this test's mode
+    return mode
 
 
 def make_offline_app(**switches: Any):
     from imagewidgets.offline.app import create_app
     from imagewidgets.offline.config import OfflineConfig
 
+    switches.setdefault("pictures", pictures_mode())
     return create_app(OfflineConfig(**switches))
 
 
@@ -43,6 +75,7 @@ def offline_server():
     started: list = []
 
     def start(**switches: Any) -> OfflineServer:
+        switches.setdefault("pictures", pictures_mode())
         server = OfflineServer(OfflineConfig(**switches)).start()
         started.append(server)
         return server

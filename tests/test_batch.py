@@ -23,8 +23,10 @@ from tests.wire import RecordingTransport
 from .fixtures_offline import decode, png
 
 # retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
-# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
-pytestmark = pytest.mark.calendar_off
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py.
+#: real-size pictures (a 1024x1024 PNG ~2.2 MB) from every twin these tests talk to: sweeps and
+#: batches store them and must hold paths, not pictures (tests/fixtures_offline.py)
+pytestmark = [pytest.mark.calendar_off, pytest.mark.pictures("realistic")]
 
 #: dall-e-2 at 256x256 renders fastest offline; its listed price is $0.016 an image
 GRID = {"prompts": ["a red fox", "a blue owl"], "size": "256x256", "model": "dall-e-2", "n": [1, 2]}
@@ -33,7 +35,7 @@ LISTED = 0.016
 
 @pytest.fixture
 def server(tmp_path):
-    with OfflineServer(OfflineConfig(batch_rate=100, state_dir=str(tmp_path / "server-state"))) as srv:
+    with OfflineServer(OfflineConfig.from_env(batch_rate=100, state_dir=str(tmp_path / "server-state"))) as srv:
         yield srv
 
 
@@ -139,7 +141,7 @@ def test_a_crash_between_create_and_record_is_resumed_without_a_second_batch(ser
 
 
 def test_failed_lines_become_failed_turns_with_the_apis_error(tmp_path):
-    with OfflineServer(OfflineConfig(batch_rate=100, batch_fail_rate=1.0)) as srv:
+    with OfflineServer(OfflineConfig.from_env(batch_rate=100, batch_fail_rate=1.0)) as srv:
         s = _session(srv, tmp_path, budget_usd=1.0)
         grid = s.sweep(prompts=["a fox", "something forbidden"], size="256x256", model="dall-e-2",
                        batch=True, progress=False).wait(poll_s=0.05).results()
@@ -157,7 +159,7 @@ def test_a_moderated_line_is_a_failed_cell_beside_the_others(server, tmp_path):
 
 
 def test_cancel_keeps_what_finished_and_marks_the_rest_not_run(tmp_path):
-    with OfflineServer(OfflineConfig(batch_rate=3)) as srv:
+    with OfflineServer(OfflineConfig.from_env(batch_rate=3)) as srv:
         s = _session(srv, tmp_path)
         job = s.sweep(prompts=[f"fox {i}" for i in range(8)], size="256x256", model="dall-e-2",
                       batch=True, progress=False)

@@ -24,8 +24,10 @@ from imagewidgets.api.results import CompletedEvent, ImageResult, ImageSet, Part
 from .spec_server import SpecServer, png
 
 # retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
-# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
-pytestmark = pytest.mark.calendar_off
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py.
+#: real-size pictures (a 1024x1024 PNG ~2.2 MB) from every twin these tests talk to: a limit that
+#: real pictures break (an event cap, memory per turn) fails here (tests/fixtures_offline.py)
+pytestmark = [pytest.mark.calendar_off, pytest.mark.pictures("realistic")]
 
 
 def make(server: SpecServer, sleeps: list | None = None, **kw) -> Client:

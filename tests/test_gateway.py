@@ -16,8 +16,9 @@ from imagewidgets.gateway.pricing import quote
 from tests.gateway_fixtures import UPSTREAM_KEY, gateway, upstreams  # noqa: F401
 
 # retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
-# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
-pytestmark = [pytest.mark.timeout(120), pytest.mark.calendar_off]
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py; the upstreams draw
+# real-size pictures (a 1024x1024 PNG ~2.2 MB): the relay carries what the API sends
+pytestmark = [pytest.mark.timeout(120), pytest.mark.calendar_off, pytest.mark.pictures("realistic")]
 
 SMALL = {"model": "dall-e-2", "size": "256x256", "quality": "standard", "response_format": "b64_json"}
 

@@ -381,6 +381,7 @@ def test_two_magics_in_one_cell_show_both(ip, wire):
     assert len(run.shown()) == 2
 
 
+@pytest.mark.pictures("realistic")  # API-size pictures: no limit below them
 def test_partial_frames_replace_each_other_then_the_final_image(ip, wire, monkeypatch):
     seen: list = []
     original = Session.imagine
@@ -421,6 +422,7 @@ def test_a_bad_preview_is_one_line_and_sends_nothing(ip, wire):
     assert "full, webp, jpeg or png" in run.error_lines[0]
     assert len(wire.requests) == before and run.result is None
 
+@pytest.mark.pictures("realistic")  # API-size pictures: no limit below them
 def test_in_a_notebook_kernel_frames_go_to_the_canvas_view_then_the_final_image_replaces_it(ip, wire,
                                                                                             monkeypatch):
     from imagewidgets.widgets import LiveImage

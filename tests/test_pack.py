@@ -19,6 +19,10 @@ import pytest
 from imagewidgets.session.pack import PackError, pack, unpack
 from tests.fixtures_offline import offline_server  # noqa: F401
 
+#: real-size pictures (a 1024x1024 PNG ~2.2 MB) from every twin these tests talk to: a limit that
+#: real pictures break (an event cap, memory per turn) fails here (tests/fixtures_offline.py)
+pytestmark = pytest.mark.pictures("realistic")
+
 CELLS = [
     "%load_ext imagewidgets",
     "%imagine a lighthouse at dusk -s 1024x1024 -q low",

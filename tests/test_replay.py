@@ -12,17 +12,20 @@ import textwrap
 import threading
 from pathlib import Path
 
+import pytest
+
 from imagewidgets import Client, EditRequest, GenerateRequest, ResponsesRequest, Session
 from imagewidgets.offline.config import OfflineConfig
 from imagewidgets.offline.server import OfflineServer
 from imagewidgets.session.replay import replay_key
 from tests.spec_server import png
 from tests.wire import RecordingTransport
-import pytest
 
 # retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
-# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
-pytestmark = pytest.mark.calendar_off
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py.
+#: real-size pictures (a 1024x1024 PNG ~2.2 MB) from every twin these tests talk to: a limit that
+#: real pictures break (an event cap, memory per turn) fails here (tests/fixtures_offline.py)
+pytestmark = [pytest.mark.calendar_off, pytest.mark.pictures("realistic")]
 
 LOW = {"size": "1024x1024", "quality": "low"}
 REPO = Path(__file__).resolve().parents[1]
@@ -82,7 +85,7 @@ def test_replay_works_across_sessions_of_one_folder(wire, tmp_path):
 
 
 def test_failed_and_cancelled_turns_are_not_replayed(tmp_path):
-    with OfflineServer(OfflineConfig(partial_interval_s=0.2)) as server:
+    with OfflineServer(OfflineConfig.from_env(partial_interval_s=0.2)) as server:
         rec = RecordingTransport()
         s = Session("c", folder=tmp_path, client=Client(base_url=server.base_url, transport=rec))
         cancel = threading.Event()
@@ -94,7 +97,7 @@ def test_failed_and_cancelled_turns_are_not_replayed(tmp_path):
 
 def test_offline_images_are_never_replayed_against_another_backend(session, wire, tmp_path):
     session.imagine("a cat", **LOW)
-    with OfflineServer() as other:  # stands in for OpenAI: any base URL is another backend
+    with OfflineServer(OfflineConfig.from_env()) as other:  # stands in for OpenAI: any base URL is another backend
         rec = RecordingTransport()
         s = Session("test", folder=session.store.folder, client=Client(base_url=other.base_url, transport=rec))
         s.imagine("a cat", **LOW)

@@ -24,8 +24,10 @@ from imagewidgets.session.session import default_session
 from tests.wire import RecordingTransport
 
 # retired models (dall-e-2/3, gpt-image-1, gpt-image-1.5...) serve here as fixtures of features they
-# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py
-pytestmark = pytest.mark.calendar_off
+# had; the twin's calendar is tested in test_calendar.py and test_lifecycle.py.
+#: real-size pictures (a 1024x1024 PNG ~2.2 MB) from every twin these tests talk to: a limit that
+#: real pictures break (an event cap, memory per turn) fails here (tests/fixtures_offline.py)
+pytestmark = [pytest.mark.calendar_off, pytest.mark.pictures("realistic")]
 
 LOW = {"size": "1024x1024", "quality": "low"}
 REPO = Path(__file__).resolve().parents[1]
@@ -134,7 +136,8 @@ def test_edit_without_anything_to_continue_from_says_what_is_missing(wire, tmp_p
 
 
 def test_a_forgotten_previous_response_is_continued_by_sending_the_parent_image(tmp_path):
-    with OfflineServer() as first, OfflineServer() as second:  # two servers, two memories
+    # two servers, two memories
+    with OfflineServer(OfflineConfig.from_env()) as first, OfflineServer(OfflineConfig.from_env()) as second:
         s = Session("gone", folder=tmp_path, client=Client(base_url=first.base_url))
         parent = s.imagine("a lighthouse", **LOW)
         rec = RecordingTransport()
@@ -226,7 +229,7 @@ def test_streaming_hands_each_frame_to_on_event_after_storing_it(session):
 
 @pytest.mark.parametrize("api", ["images", "responses"])
 def test_cancel_mid_stream_keeps_the_newest_partial_frame(tmp_path, api):
-    with OfflineServer(OfflineConfig(partial_interval_s=0.3)) as server:
+    with OfflineServer(OfflineConfig.from_env(partial_interval_s=0.3)) as server:
         s = Session("c", folder=tmp_path, client=Client(base_url=server.base_url), api=api)
         cancel = threading.Event()
         frames = []
@@ -377,7 +380,7 @@ def test_a_cut_stream_fails_the_turn_but_keeps_the_newest_frame(tmp_path):
     from imagewidgets.offline.config import OfflineConfig
     from imagewidgets.offline.server import OfflineServer
 
-    with OfflineServer(OfflineConfig(cut_stream_after=2)) as server:
+    with OfflineServer(OfflineConfig.from_env(cut_stream_after=2)) as server:
         s = Session("cut", folder=tmp_path / "store", client=Client(base_url=server.base_url))
         with pytest.raises(StreamError):
             s.imagine("a paper lantern", stream=True, partial_images=3, quality="low", size="1024x1024",

@@ -22,6 +22,10 @@ from imagewidgets.offline.server import OfflineServer
 from imagewidgets.session.store import Store, default_folder, open_store
 from imagewidgets.session.turns import redact
 
+#: real-size pictures (a 1024x1024 PNG ~2.2 MB) from every twin these tests talk to: a limit that
+#: real pictures break (an event cap, memory per turn) fails here (tests/fixtures_offline.py)
+pytestmark = pytest.mark.pictures("realistic")
+
 LOW = {"size": "1024x1024", "quality": "low"}
 REPO = Path(__file__).resolve().parents[1]
 
@@ -111,7 +115,7 @@ _CRASH = textwrap.dedent("""
     from imagewidgets import Client, Session
     from imagewidgets.offline.config import OfflineConfig
     from imagewidgets.offline.server import OfflineServer
-    server = OfflineServer(OfflineConfig(partial_interval_s=float(sys.argv[3]))).start()
+    server = OfflineServer(OfflineConfig.from_env(partial_interval_s=float(sys.argv[3]))).start()
     s = Session("crash", folder=sys.argv[1], client=Client(base_url=server.base_url), api="images")
     s.imagine("a quick first picture", size="1024x1024", quality="low")
     s.imagine("three slow pictures", n=3, stream=True, partial_images=2, size="1024x1024", quality="low")
@@ -195,7 +199,7 @@ def test_redact_masks_secret_keys_and_known_secrets():
 
 def test_the_api_key_never_reaches_the_store_exports_or_reprs(tmp_path):
     key = "sk-test-FAKEKEY-0123456789abcdef"
-    with OfflineServer(OfflineConfig(require_api_key=key)) as server:
+    with OfflineServer(OfflineConfig.from_env(require_api_key=key)) as server:
         client = Client(api_key=key, base_url=server.base_url)
         s = Session("secret", folder=tmp_path / "store", client=client)
         s.imagine("a cat", **LOW)

@@ -13,10 +13,14 @@ from imagewidgets.offline.server import OfflineServer
 from imagewidgets.session.sweep import SweepResult, grid_cells
 from tests.wire import AsyncRecordingTransport
 
+#: real-size pictures (a 1024x1024 PNG ~2.2 MB) from every twin these tests talk to: sweeps and
+#: batches store them and must hold paths, not pictures (tests/fixtures_offline.py)
+pytestmark = pytest.mark.pictures("realistic")
+
 
 @pytest.fixture
 def server():
-    with OfflineServer(OfflineConfig(latency_s=0.15)) as srv:
+    with OfflineServer(OfflineConfig.from_env(latency_s=0.15)) as srv:
         yield srv
 
 

@@ -46,6 +46,7 @@ def record(live: LiveImage) -> list[tuple[str, bytes]]:
     return seen
 
 
+@pytest.mark.pictures("realistic")  # API-size pictures: no limit below them
 def test_frames_show_in_order_with_partial_k_of_n_then_the_stored_final_image(session):
     live = LiveImage(tick_s=None)
     seen = record(live)
@@ -68,6 +69,7 @@ def test_frames_show_in_order_with_partial_k_of_n_then_the_stored_final_image(se
     assert session.current.status == "completed" and session.current.image.path == result.path
 
 
+@pytest.mark.pictures("realistic")  # API-size pictures: no limit below them
 def test_frames_reach_the_widget_as_the_bytes_they_arrived_in(session):
     live = LiveImage(tick_s=None)
     live.run(session.imagine, "a blue kite", partial_images=1, model="gpt-image-1.5", output_format="webp")

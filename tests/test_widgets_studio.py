@@ -126,6 +126,7 @@ def test_generate_stores_a_turn_and_shows_its_image(studio, session):
     assert not studio.generate_button.disabled and studio.cancel_button.disabled
 
 
+@pytest.mark.pictures("realistic")  # API-size pictures: no limit below them
 def test_generate_streams_the_chosen_number_of_partial_frames(studio):
     frames = []
     studio.live.observe(lambda c: frames.append(c["new"]), names=["frame"])

@@ -19,6 +19,8 @@ from httpx2 import EventSource
 __all__ = [
     "httpx",
     "EventSource",
+    "MAX_EVENT_BYTES",
+    "EventTooLarge",
     "Response",
     "DEFAULT_TIMEOUT",
     "TIMEOUT_ERRORS",
@@ -44,6 +46,28 @@ TIMEOUT_ERRORS = (httpx.TimeoutException,)
 #: the request went out whole and no answer came in time (connect/write/pool timeouts are before)
 SENT_TIMEOUT_ERRORS = (httpx.ReadTimeout,)
 CONNECTION_ERRORS = (httpx.TransportError,)  # connect errors, resets, protocol errors (timeouts checked first)
+
+#: The largest server-sent event a stream may carry (64 MiB; ``api.streams`` re-exports it). One
+#: event carries a whole image as base64, and the API's are photographs: a 1024x1024 PNG is
+#: 1.5-2.5 MB; the largest picture, 3840x2160, even incompressible (4 bytes a pixel, 33.2 MB) is
+#: 44.2 MB as base64, plus a few hundred bytes of JSON. httpx2's default (1 MiB) cut every stream
+#: whose image was over ~786 KB. Still bounded: a server that never ends an event cannot fill the
+#: memory; above the bound an event is not an image and is refused, naming it.
+MAX_EVENT_BYTES = 64 * 1024 * 1024
+
+
+class EventTooLarge(Exception):
+    """A server-sent event grew past ``MAX_EVENT_BYTES`` (raised by ``sse_events`` / ``asse_events``)."""
+
+
+def _too_large(limit: int) -> EventTooLarge:
+    return EventTooLarge(f"a server-sent event was larger than {limit:,} bytes ({limit / 2**20:.0f} MiB), "
+                         "more than any image the API makes (3840x2160 as base64 is at most 44.2 MB)")
+
+
+def _bounded(e: Exception, limit: int) -> Exception:
+    # httpx2 says "Server-sent event exceeded the N byte limit."; its other SSEError is the content type
+    return _too_large(limit) if "exceeded" in str(e) else e
 
 
 #: The headers that identify the account: sent to the configured API origin and nowhere else.
@@ -133,13 +157,19 @@ class _QueueComments:
     """Lets every line through to the SSE parser, the gateway's queue comments turned into events of
     their own (``event: imagewidgets.queue``): other readers drop comments, as SSE says."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int) -> None:
         self._tail: list[str] = []
+        self._held = 0
+        self._limit = limit
 
     def __call__(self, text: str) -> str:
         if "\n" not in text:  # a piece of a long line (a frame's base64): held until its end arrives
             self._tail.append(text)
+            self._held += len(text)
+            if self._held > self._limit:  # a line that never ends is bounded here, before the parser
+                raise _too_large(self._limit)
             return ""
+        self._held = 0
         head, _, rest = ("".join(self._tail) + text).rpartition("\n")
         self._tail = [rest] if rest else []
         if _QUEUE_COMMENT in head:
@@ -153,8 +183,9 @@ class _QueueComments:
 
 def sse_events(response: Response, max_event_size: int | None = None):
     """The server-sent events of ``response``, the gateway's queue comments among them (``QUEUE_EVENT``);
-    an event larger than ``max_event_size`` bytes (default: the parser's own) is an error."""
-    comments = _QueueComments()
+    an event larger than ``max_event_size`` bytes (default ``MAX_EVENT_BYTES``) is ``EventTooLarge``."""
+    limit = MAX_EVENT_BYTES if max_event_size is None else max_event_size
+    comments = _QueueComments(limit)
 
     def text():
         for chunk in response.iter_text():
@@ -163,13 +194,19 @@ def sse_events(response: Response, max_event_size: int | None = None):
                 yield passed
         yield comments.flush()
 
-    kw = {} if max_event_size is None else {"max_event_size": max_event_size}
-    return iter(EventSource(_TextOnly(response, text()), **kw))  # type: ignore[arg-type]  # reads what _TextOnly has
+    def events():
+        try:
+            yield from EventSource(_TextOnly(response, text()), max_event_size=limit)
+        except httpx.SSEError as e:
+            raise _bounded(e, limit) from e
+
+    return events()
 
 
 def asse_events(response: Response, max_event_size: int | None = None):
     """``sse_events`` for an async response."""
-    comments = _QueueComments()
+    limit = MAX_EVENT_BYTES if max_event_size is None else max_event_size
+    comments = _QueueComments(limit)
 
     async def text():
         async for chunk in response.aiter_text():
@@ -178,8 +215,14 @@ def asse_events(response: Response, max_event_size: int | None = None):
                 yield passed
         yield comments.flush()
 
-    kw = {} if max_event_size is None else {"max_event_size": max_event_size}
-    return EventSource(_TextOnly(response, text()), **kw).__aiter__()  # type: ignore[arg-type]
+    async def events():
+        try:
+            async for sse in EventSource(_TextOnly(response, text()), max_event_size=limit):
+                yield sse
+        except httpx.SSEError as e:
+            raise _bounded(e, limit) from e
+
+    return events()
 
 
 class _TextOnly:

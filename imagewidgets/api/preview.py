@@ -84,7 +84,10 @@ class PreviewImage:
 
 _lock = threading.Lock()
 _CACHE: "OrderedDict[tuple[str, Preview], PreviewImage]" = OrderedDict()
-_CACHE_MAX = 256  # previews of 768 px are 20-150 KB: a few MB at most
+_CACHE_MAX = 256  # previews of 768 px are 20-150 KB
+#: and at most this many bytes of them: a long session's outputs do not pile up in memory (an
+#: original kept as its own preview, when no smaller one exists, counts whole)
+_CACHE_BYTES = 16 * 2**20
 
 
 def preview_settings() -> Preview:
@@ -123,7 +126,8 @@ def make_preview(image: Any, preview: Preview, key: str) -> PreviewImage:
     result = made if made is not None and len(made.data) < len(image.data) else original
     with _lock:
         _CACHE[(key, preview)] = result
-        while len(_CACHE) > _CACHE_MAX:
+        while len(_CACHE) > 1 and (len(_CACHE) > _CACHE_MAX
+                                   or sum(len(p.data) for p in _CACHE.values()) > _CACHE_BYTES):
             _CACHE.popitem(last=False)
     return result
 

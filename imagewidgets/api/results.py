@@ -15,6 +15,8 @@ import io
 import math
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -185,12 +187,71 @@ def _dims(data: bytes, fmt: str) -> tuple[int, int]:
         return im.size
 
 
+#: how many stored pictures ``ImageResult.data`` keeps in memory after reading them back from their
+#: files (the newest only: showing, hashing and saving one picture reads it once; a long session
+#: holds paths, not pictures)
+READ_CACHE_ITEMS = 1
+_read_cache: "OrderedDict[tuple[str, int, int], bytes]" = OrderedDict()
+_read_lock = threading.Lock()
+
+
+def read_stored(path: str | os.PathLike) -> bytes:
+    """The bytes of a stored picture, through a cache of ``READ_CACHE_ITEMS`` (keyed by path, size
+    and modification time: a file replaced is read again)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"the image file {os.fspath(path)!r} is gone: its bytes were left on disk "
+                                "(ImageResult.on_disk) and cannot be read back") from None
+    key = (os.fspath(path), st.st_size, st.st_mtime_ns)
+    with _read_lock:
+        data = _read_cache.get(key)
+        if data is not None:
+            _read_cache.move_to_end(key)
+            return data
+    data = Path(path).read_bytes()
+    with _read_lock:
+        _read_cache[key] = data
+        while len(_read_cache) > READ_CACHE_ITEMS:
+            _read_cache.popitem(last=False)
+    return data
+
+
+def clear_read_cache() -> None:
+    """Forget the pictures ``read_stored`` keeps (tests and benchmarks count live bytes after it)."""
+    with _read_lock:
+        _read_cache.clear()
+
+
+class _Bytes:
+    """``ImageResult.data``: the bytes it was given, or, for a result left on disk (``on_disk()``),
+    the bytes of its file, read on each use through ``read_stored``'s small cache."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, obj: Any, owner: Any = None) -> bytes:
+        if obj is None:  # the dataclass asks for a default: there is none
+            raise AttributeError("data")
+        data = obj.__dict__[self.slot]
+        return read_stored(obj.path) if data is None else data
+
+    def __set__(self, obj: Any, value: bytes | None) -> None:
+        obj.__dict__[self.slot] = value
+
+
 @dataclass(frozen=True, eq=False)
 class ImageResult:
     """One image: its encoded bytes and where it came from. Displays itself inline as what it is
-    (png, jpeg, webp, animated gif or svg)."""
+    (png, jpeg, webp, animated gif or svg).
 
-    data: bytes
+    A stored image (a session's) keeps only its path: ``data`` reads the file when used, so a
+    session of thousands of turns holds paths, not pictures (``on_disk()``, ``in_memory``)::
+
+        img = s.imagine("a lighthouse")      # img.in_memory is False; img.data, img.image, img.save() work
+    """
+
+    data: bytes = _Bytes()  # type: ignore[assignment]  # a descriptor: held bytes, or read from ``path``
     format: str = "png"
     width: int = 0
     height: int = 0
@@ -317,8 +378,23 @@ class ImageResult:
             path = path / self._default_name()
         return atomic_write(path, self.data, private=False)  # the user chose where: the usual mode
 
+    @property
+    def in_memory(self) -> bool:
+        """True when this result holds its bytes; False when ``data`` is read from ``path`` on use."""
+        return self.__dict__["_data"] is not None
+
+    def on_disk(self) -> "ImageResult":
+        """The same image holding only its path (``data`` is read from the file on use, through a
+        cache of the newest picture). Only for a file that is the image and stays (a store's): the
+        caller vouches for it. Without a path it is returned as it is."""
+        if not self.in_memory or self.path is None:
+            return self
+        return _unloaded(replace(self, data=b""), self)
+
     def with_meta(self, **changes: Any) -> "ImageResult":
-        return replace(self, **changes)
+        if self.in_memory or "data" in changes or ("path" in changes and changes["path"] != self.path):
+            return replace(self, **changes)
+        return _unloaded(replace(self, data=b"", **changes), self)  # the same file: no read
 
     @property
     def raw(self) -> "ImageResult":
@@ -478,6 +554,14 @@ class ImageResult:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
         return self.display_bundle()
+
+
+def _unloaded(copy: ImageResult, source: ImageResult) -> ImageResult:
+    """``copy`` (just made, of ``source``'s file) holding no bytes; the hash carried over."""
+    copy.__dict__["_data"] = None
+    if "sha256" in source.__dict__:
+        copy.__dict__["sha256"] = source.__dict__["sha256"]
+    return copy
 
 
 def _shown_path(path: Path) -> str:

@@ -11,6 +11,10 @@
 
 A stream always closes its connection (``with``, or when exhausted); an error event in the
 middle raises (``StreamError``, or ``ModerationError`` for a moderation block).
+
+Any image the API makes fits in a stream: each event may be up to ``MAX_EVENT_BYTES`` (64 MiB,
+above the base64 of an incompressible 3840x2160 picture); a larger event is a ``StreamError``
+that names the bound.
 """
 
 from __future__ import annotations
@@ -18,22 +22,16 @@ from __future__ import annotations
 import json
 from typing import Any, AsyncIterator, Callable, Iterator
 
-from ._http import CONNECTION_ERRORS, QUEUE_EVENT, Response, asse_events, sse_events
+from ._http import CONNECTION_ERRORS, MAX_EVENT_BYTES, QUEUE_EVENT, EventTooLarge, Response, asse_events, sse_events
 from .decode import stream_events
 from .errors import APIConnectionError, ModerationError, StreamError
 from .refusals import REFUSED
 from .results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, QueueEvent, StreamEvent
 
-#: the largest server-sent event read (bytes): one event carries a whole image as base64, and the
-#: API's frames are photographs (a 1024x1024 PNG is 1.5-2.5 MB, 2-3.4 MB as base64; a 4K one ten
-#: times that) -- the SSE parser's own default, 1 MiB, cut real streams. Still bounded: a server
-#: that never ends an event cannot fill the memory.
-MAX_EVENT_BYTES = 64 * 2**20
-
 #: writes a completed image to disk and returns it with its path (the client's ``save``)
 Saver = Callable[[ImageResult], ImageResult]
 
-__all__ = ["ImageStream", "AsyncImageStream"]
+__all__ = ["ImageStream", "AsyncImageStream", "MAX_EVENT_BYTES"]
 
 
 class _StreamState:
@@ -122,9 +120,11 @@ class ImageStream(_StreamView):
 
     def __iter__(self) -> Iterator[StreamEvent]:
         try:
-            for sse in sse_events(self._response, max_event_size=MAX_EVENT_BYTES):
+            for sse in sse_events(self._response):
                 yield from self._state.events(sse)
             self._state.finish()
+        except EventTooLarge as e:
+            raise StreamError(f"the stream was refused: {e}") from None
         except CONNECTION_ERRORS as e:
             raise APIConnectionError(f"the stream was cut: {e}") from e
         finally:
@@ -158,10 +158,12 @@ class AsyncImageStream(_StreamView):
 
     async def __aiter__(self) -> AsyncIterator[StreamEvent]:
         try:
-            async for sse in asse_events(self._response, max_event_size=MAX_EVENT_BYTES):
+            async for sse in asse_events(self._response):
                 for ev in self._state.events(sse):
                     yield ev
             self._state.finish()
+        except EventTooLarge as e:
+            raise StreamError(f"the stream was refused: {e}") from None
         except CONNECTION_ERRORS as e:
             raise APIConnectionError(f"the stream was cut: {e}") from e
         finally:

@@ -156,12 +156,11 @@ def _mask(size: tuple[int, int]) -> bytes:
 # -- one side: send the script, observe the answers -----------------------------------------------
 
 def _observe_stream(resp) -> Observation:
-    from ..api._http import EventSource
-    from ..api.streams import MAX_EVENT_BYTES
+    from ..api._http import sse_events
 
     obs = Observation(status=resp.status_code)
     try:
-        for sse in EventSource(resp, max_event_size=MAX_EVENT_BYTES):
+        for sse in sse_events(resp):
             if not sse.data or sse.data == "[DONE]":
                 continue
             try:

@@ -15,8 +15,10 @@ from .rules import Refusal
 __all__ = ["MAX_BODY_BYTES", "BODY_TIMEOUT_S", "read_body", "parse_body", "check_fields", "check_headers",
            "references", "first_text"]
 
-#: largest request body a participant may send (edits with several images)
-MAX_BODY_BYTES = 64 * 1024 * 1024
+#: largest request body a participant may send: the API takes edit images below 50 MB, which as
+#: base64 in JSON (the Responses API's input_image) are 67 MB; 100 MB leaves room for a mask, as the
+#: offline twin's --max-body does (64 MiB refused the largest legitimate edits)
+MAX_BODY_BYTES = 100 * 1024 * 1024
 #: a body must have arrived whole within this many seconds (a half-sent body would hold a slot forever)
 BODY_TIMEOUT_S = 60.0
 #: JSON nested deeper than this is refused (no request of the API nests half as deep)

@@ -16,6 +16,8 @@ import json
 import re
 from typing import Any
 
+from ..api._http import MAX_EVENT_BYTES
+
 __all__ = ["SSETap"]
 
 _TYPE = re.compile(rb'"type"\s*:\s*"([^"]{1,80})"')
@@ -38,6 +40,9 @@ class SSETap:
         self.error: dict | None = None
         self.last_sequence_number = -1
         self.bytes = 0
+        #: events larger than ``MAX_EVENT_BYTES`` (forwarded, not buffered: every client refuses them)
+        self.oversized = 0
+        self._skipping = False
 
     @property
     def finished(self) -> bool:
@@ -50,10 +55,19 @@ class SSETap:
         while True:
             end, sep = self._boundary()
             if end < 0:
+                if len(self._buf) > MAX_EVENT_BYTES:  # no image is this big: stop holding it (the
+                    if not self._skipping:            # bytes still go to the participant, whose
+                        self.oversized += 1           # client refuses the event, naming the bound)
+                    self._skipping = True
+                    del self._buf[:-3]
+                    self._scanned = 0
                 return
             raw = bytes(self._buf[:end])
             del self._buf[: end + sep]
             self._scanned = 0
+            if self._skipping:  # the end of an oversized event: not read
+                self._skipping = False
+                continue
             self._event(raw)
 
     def _boundary(self) -> tuple[int, int]:

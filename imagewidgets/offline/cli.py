@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "live API; off: serve every model in the table (old notebooks)")
     p.add_argument("--background-wait", type=float, metavar="SECONDS",
                    help="background Responses turns stay queued this long before they are drawn (default 0.5)")
+    p.add_argument("--pictures", choices=("drawn", "realistic"),
+                   help="drawn: flat pictures, small files (default); realistic: with grain, files the size "
+                        "of the API's (a 1024x1024 PNG ~2 MB)")
     p.add_argument("--require-api-key", metavar="KEY", help="answer 401 unless 'Authorization: Bearer KEY'")
     p.add_argument("--max-body", type=float, metavar="MB",
                    help="answer 413 to a request body above MB (default 100: one 50 MB image as base64 JSON)")
@@ -92,6 +95,7 @@ def config_from_args(args: argparse.Namespace) -> OfflineConfig:
         body_timeout_s=args.body_timeout, batch_rate=args.batch_rate, batch_fail_rate=args.batch_fail_rate,
         as_of=args.as_of, calendar=None if args.calendar is None else args.calendar == "on",
         background_s=args.background_wait,
+        pictures=args.pictures,
     )
 
 

@@ -33,6 +33,7 @@ field                          environment variable                         ``se
 ``as_of``                      ``IMAGEWIDGETS_OFFLINE_AS_OF``               ``--as-of``
 ``calendar``                   ``IMAGEWIDGETS_OFFLINE_CALENDAR``            ``--calendar on|off``
 ``background_s``               ``IMAGEWIDGETS_OFFLINE_BACKGROUND_S``        ``--background-wait``
+``pictures``                   ``IMAGEWIDGETS_OFFLINE_PICTURES``            ``--pictures``
 =============================  ===========================================  ======================
 
 Word lists are comma-separated in the environment and on the command line; booleans take
@@ -121,8 +122,14 @@ class OfflineConfig:
     calendar: bool = True
     #: background Responses turns wait this many seconds ``queued`` before they are drawn (time to cancel)
     background_s: float = 0.5
+    #: "drawn": the renderer's flat pictures (small files); "realistic": with grain, files the size
+    #: and entropy of the API's (a 1024x1024 PNG 1.5-2.5 MB; JPEG/WebP by output_compression), for
+    #: tests and rehearsals of what real pictures cost in bandwidth, disk and memory
+    pictures: str = "drawn"
 
     def __post_init__(self) -> None:
+        if self.pictures not in ("drawn", "realistic"):
+            raise ValueError(f"pictures={str(self.pictures)[:40]!r}: expected drawn or realistic")
         if self.as_of is not None:
             object.__setattr__(self, "as_of", parse_day(self.as_of))
 

@@ -30,7 +30,7 @@ async def generations(request: Request) -> Response:
     spec = known_model(req.model, day=backend.config.calendar_day())
     validated(req)
     _moderate(req.prompt, req.moderation, backend.config)
-    out = imaging.resolve_output(req, spec, req.prompt)
+    out = imaging.resolve_output(req, spec, req.prompt, pictures=backend.config.pictures)
     revised = None
     if spec.revised_prompt:  # dall-e-3 reports the prompt it drew: here, the prompt and the options applied
         quality = req.quality or spec.default_quality
@@ -53,7 +53,7 @@ async def edits(request: Request) -> Response:
     validated(req)
     _moderate(req.prompt, req.moderation, backend.config)
     images = read_bytes(req.images)
-    out = imaging.resolve_output(req, spec, req.prompt, imaging.image_size(images[0]))
+    out = imaging.resolve_output(req, spec, req.prompt, imaging.image_size(images[0]), backend.config.pictures)
     fidelity = req.input_fidelity or ("low" if spec.input_fidelities else None)
     edit = imaging.edit_inputs(images, req.mask.data if req.mask else None, strict=spec.mask_strict,
                                fidelity=fidelity, markup=req.markup.data if req.markup else None)
@@ -67,7 +67,7 @@ async def variations(request: Request) -> Response:
     req = variation_request(body)
     spec = known_model(req.model, day=backend.config.calendar_day())
     validated(req)
-    out = imaging.resolve_output(req, spec, "", None)
+    out = imaging.resolve_output(req, spec, "", None, backend.config.pictures)
     datas = await imaging.render_variation(out, read_bytes([req.image])[0], req.n or 1)
     return JSONResponse(_images_body(request, spec, out, datas, None, req.response_format, None))
 

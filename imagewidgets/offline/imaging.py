@@ -45,6 +45,7 @@ class Output:
     style: str | None
     gpt: bool  # GPT image model: report quality/background/format/size/usage
     model: str = ""  # which model bills it (usage: table or formula)
+    pictures: str = "drawn"  # the server's picture mode (OfflineConfig.pictures): "realistic" adds grain
 
     @property
     def size(self) -> str:
@@ -79,8 +80,10 @@ def _pick_size(req: ImageRequest, spec: ModelSpec, prompt: str, first: tuple[int
     return "1024x1024"
 
 
-def resolve_output(req: ImageRequest, spec: ModelSpec, prompt: str, first: tuple[int, int] | None = None) -> Output:
-    """Resolve "auto" and defaults into what is drawn; deterministic in the request."""
+def resolve_output(req: ImageRequest, spec: ModelSpec, prompt: str, first: tuple[int, int] | None = None,
+                   pictures: str = "drawn") -> Output:
+    """Resolve "auto" and defaults into what is drawn; deterministic in the request (and the
+    server's ``pictures`` mode)."""
     w, h = parse_size(_pick_size(req, spec, prompt, first)) or (1024, 1024)
     gpt = spec.family != "dall-e"
     quality = getattr(req, "quality", None) or spec.default_quality or "auto"
@@ -90,7 +93,7 @@ def resolve_output(req: ImageRequest, spec: ModelSpec, prompt: str, first: tuple
     if background == "auto":
         background = "transparent" if gpt and fmt in ("png", "webp") and _CUTOUT.search(prompt) else "opaque"
     return Output(w, h, quality, fmt, getattr(req, "output_compression", None), background,
-                  getattr(req, "style", None) or ("vivid" if spec.styles else None), gpt, spec.name)
+                  getattr(req, "style", None) or ("vivid" if spec.styles else None), gpt, spec.name, pictures)
 
 
 def moderation_verdict(prompt: str, level: str | None, config: OfflineConfig) -> str | None:
@@ -188,7 +191,7 @@ def _spec(prompt: str, out: Output, index: int, req: ImageRequest | None):
     return RenderSpec(
         prompt=prompt, width=out.width, height=out.height, quality=out.quality,
         output_format=out.output_format, output_compression=out.output_compression,
-        background=out.background, index=index, style=out.style, **kw,
+        background=out.background, index=index, style=out.style, pictures=out.pictures, **kw,
     )
 
 

@@ -45,6 +45,7 @@ class RenderSpec:
     frame_count: int = 9  # gif only, 2-16
     frame_duration_ms: int = 200  # gif only (GIF stores 10 ms steps)
     style: str | None = None  # dall-e-3 "vivid" | "natural" (vivid = more saturated)
+    pictures: str = "drawn"  # "realistic": with grain, files the size of the API's (see _grain)
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,8 @@ def iter_frames(spec: RenderSpec, partials: int, edit: EditInputs | None = None)
     for k in range(partials):
         block = min(2 ** (3 + partials - 1 - k), spec.width, spec.height)
         draft = maker.draft(1 / block).resize((spec.width, spec.height), Image.Resampling.NEAREST)
-        yield encode_still(draft, spec.output_format, spec.output_compression, 0)
-    yield encode_still(maker.frame(0.0), spec.output_format, spec.output_compression, QUALITY_LEVEL[spec.quality],
-                       _chain(maker))
+        yield _still(spec, draft, 0)
+    yield _still(spec, maker.frame(0.0), QUALITY_LEVEL[spec.quality], _chain(maker))
 
 
 def render_variation(spec: RenderSpec, image: bytes) -> bytes:
@@ -143,7 +143,17 @@ def _encode(spec: RenderSpec, maker) -> bytes:
         return maker.svg()
     if fmt == "gif":
         return encode_gif([maker.frame(k / spec.frame_count) for k in range(spec.frame_count)], spec.frame_duration_ms)
-    return encode_still(maker.frame(0.0), fmt, spec.output_compression, QUALITY_LEVEL[spec.quality], _chain(maker))
+    return _still(spec, maker.frame(0.0), QUALITY_LEVEL[spec.quality], _chain(maker))
+
+
+def _still(spec: RenderSpec, im: Image.Image, level: int, turns: tuple[str, ...] = ()) -> bytes:
+    """A still encoded at quality ``level``; in "realistic" mode with the grain of real pictures
+    (a partial frame at the final's level: the API's partials are as big as its finals)."""
+    if spec.pictures == "realistic":
+        from ._grain import add_grain
+
+        im = add_grain(im, QUALITY_LEVEL[spec.quality], spec.index)
+    return encode_still(im, spec.output_format, spec.output_compression, level, turns)
 
 
 def _chain(maker) -> tuple[str, ...]:
@@ -171,6 +181,8 @@ def _check(spec: RenderSpec) -> None:
         problems.append(f"frame_count {spec.frame_count} (2-16)")
     if spec.output_format == "gif" and spec.frame_duration_ms <= 0:
         problems.append(f"frame_duration_ms {spec.frame_duration_ms} (positive)")
+    if spec.pictures not in ("drawn", "realistic"):
+        problems.append(f"pictures {spec.pictures!r} (drawn or realistic)")
     if spec.style not in (None, "vivid", "natural"):
         problems.append(f"style {spec.style!r} (vivid, natural or None)")
     if problems:

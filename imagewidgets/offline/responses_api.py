@@ -228,7 +228,7 @@ def _plan(backend: Any, wire: ResponsesWire) -> Turn:
         raise ParamError("action", "edit", "generate or auto", model=spec.name,
                          hint="there is no image to edit: give an input image or a previous_response_id")
     out = imaging.resolve_output(req, spec, req.prompt or " ".join(prompts),
-                                 imaging.image_size(images[0]) if images else None)
+                                 imaging.image_size(images[0]) if images else None, backend.config.pictures)
     fidelity = req.input_fidelity or ("low" if spec.input_fidelities else None)
     turn = Turn(
         wire=wire, response_id=new_id("resp_"), call_id=new_id("ig_"), created_at=int(time.time()),

@@ -366,7 +366,9 @@ class Store:
                  result.height, stored.sha256, len(result.data),
                  json.dumps(meta, default=str), time.time()),
             )
-        return stored
+        # a completed image stays in its file, the session keeps the path (memory flat in the number
+        # of turns); a partial frame's file is replaced by the next one, so a frame keeps its bytes
+        return stored if partial else stored.on_disk()
 
     def save_pin_image(self, session: str, data: bytes, fmt: str, sha256: str) -> Path:
         """Keep a pinned picture that is no turn's image: ``images/<session>/pins/<sha256>.<ext>``
@@ -404,10 +406,11 @@ class Store:
         out = []
         for r in complete or rows[:1]:
             path = self.folder / r["path"]
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
+            if not path.is_file():
                 continue
+            # a partial frame is read now (its file is replaced by newer frames); a completed
+            # image is read when used
+            data = path.read_bytes() if r["partial"] else None
             meta = json.loads(r["meta"] or "{}")
             usage = Usage(**meta.pop("usage")) if meta.get("usage") else None
             known = {"model", "prompt", "revised_prompt", "cost", "response_id", "call_id", "request_id",
@@ -416,9 +419,12 @@ class Store:
             kw = {k: v for k, v in meta.items() if k in known}
             if meta.get("raw_path"):
                 kw["raw_path"] = self.folder / meta["raw_path"]
-            out.append(ImageResult(data=data, format=r["format"], width=r["width"] or 0, height=r["height"] or 0,
-                                   usage=usage, index=r["idx"], path=path, partial=bool(r["partial"]),
-                                   store_path=r["path"], **kw))
+            img = ImageResult(data=data or b"", format=r["format"], width=r["width"] or 0, height=r["height"] or 0,
+                              usage=usage, index=r["idx"], path=path, partial=bool(r["partial"]),
+                              store_path=r["path"], **kw)
+            if r["sha256"]:
+                img.__dict__["sha256"] = r["sha256"]  # the index knows it: no read to hash it
+            out.append(img if data is not None else img.on_disk())
         return out
 
     def image_count(self, turn_id: str) -> int:

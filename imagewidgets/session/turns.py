@@ -1,7 +1,9 @@
 """``Turn``: one call of a session (a generation, an edit, a variation), with its provenance.
 
 Turns form a tree through ``parent_id``. A turn's images live in the store; ``Turn.images``
-reads them on first use, so reopening a long session does not load every picture.
+lists them on first use as results that hold their path, not their bytes (``ImageResult.data``
+reads the file when used), so neither reopening nor running a long session keeps its pictures
+in memory.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ def owner_gone(owner: str | None) -> bool:
 
 @dataclass(eq=False)
 class Turn:
-    """One stored call. ``images`` are ``ImageResult``s with ``.path`` on disk."""
+    """One stored call. ``images`` are ``ImageResult``s with ``.path`` on disk (completed ones hold
+    only the path; a partial frame, whose file the next frame replaces, holds its bytes)."""
 
     id: str
     session: str
