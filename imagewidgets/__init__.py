@@ -19,9 +19,10 @@ Importing this package is light: widgets, the offline server and IPython load on
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._lazy import lazy_exports
+from .session import progress as _progress
 
 __version__ = "0.2.0"
 
@@ -85,6 +86,17 @@ __all__ = sorted(_EXPORTS)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+
+
+def _kernel_progress(label: str, total: int) -> Any:
+    """Sweeps' and batch jobs' progress as a widget bar in a notebook kernel (the session layer
+    reports through ``session.progress``; widgets and IPython load only when a sweep runs)."""
+    from .widgets.progress import kernel_progress
+
+    return kernel_progress(label, total)
+
+
+_progress.set_display(_kernel_progress)
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

@@ -42,13 +42,17 @@ def run_demo(out: Path, *, online: bool = False, say=print) -> dict:
     client = Client() if online else Client(base_url="offline")
     say(f"imagewidgets demo — backend: {client.backend}")
     session = Session("demo", folder=out / "store", client=client)
+    from .api.results import ImageResult, ImageSet
+
     before = {t.id for t in session.turns}
     written: dict[str, list[Path]] = {"images": [], "partials": []}
 
     say("1. two images from one prompt (n=2, low quality)")
     pair = session.imagine("a yellow kite with a long orange tail over green hills", n=2,
                            quality="low", size="1536x1024", api="images")
+    assert isinstance(pair, ImageSet) and session.current is not None  # n=2: a set of two, one turn
     for img in pair:
+        assert img.path is not None  # a session stores every image it is paid for
         written["images"].append(img.path)
         say(f"   saved {img.path} ({img.width}x{img.height} {img.format}, {_paid(session.current)})")
 
@@ -63,6 +67,7 @@ def run_demo(out: Path, *, online: bool = False, say=print) -> dict:
     streamed = session.imagine("an owl made of river water, teal and silver", stream=True,
                                partial_images=2, quality="medium", size="1024x1024", api="images",
                                on_event=on_event)
+    assert isinstance(streamed, ImageResult) and streamed.path is not None and session.current is not None
     written["images"].append(streamed.path)
     how = ("replayed from the store, $0: nothing streamed" if session.current.status == "replayed"
            else f"after {time.perf_counter() - started:.2f}s, {_paid(session.current)}")
@@ -72,6 +77,7 @@ def run_demo(out: Path, *, online: bool = False, say=print) -> dict:
     for kind, prompt in STORY:
         result = getattr(session, kind)(prompt, quality="low", size="1536x1024", api="responses")
         turn = session.current
+        assert isinstance(result, ImageResult) and result.path is not None and turn is not None
         written["images"].append(result.path)
         say(f"   {kind:7} {prompt!r}\n"
             f"           -> {result.path.name}, response {turn.response_id}, {_paid(turn)}")

@@ -62,11 +62,9 @@ def _isolated_data(tmp_path, monkeypatch, request):
     monkeypatch.setenv("IMAGEWIDGETS_STORE", str(tmp_path / "iw-store"))
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
         monkeypatch.delenv(var, raising=False)
-    from imagewidgets.api import preview
     from imagewidgets.session.session import reset_settings
 
-    monkeypatch.setattr(preview, "_current", None)  # set_preview() never leaks either
-    # configure() settings and the default session never leak from one test into the next
+    # configure() settings (set_preview()'s too) and the default session never leak into the next test
     reset_settings()
     # lifecycle: "today" is pinned (tests never depend on the real date) and no models list or
     # once-only warning is carried from one test into the next. The one clock reads

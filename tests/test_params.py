@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "imagewidgets"
 
 #: the whole change a contributor makes: (file, anchor line, lines inserted after it)
 THROWAWAY = [
-    ("api/requests.py", "    svg: dict | None = param(json=dict, tool=True)\n",
+    ("api/requests.py", "    safety_identifier: str | None = param()\n",
      '    sharpness: str | None = param(choices="sharpnesses", tool=True, flags=("--sharpness",), config=True,\n'
      '                                  control="sharpness", help="how sharp: {choices}")\n'),
     ("api/models.py", "    complexities: tuple[str, ...] = ()\n", "    sharpnesses: tuple[str, ...] = ()\n"),
@@ -187,3 +187,97 @@ def test_int_options_take_their_range_from_the_model_table():
 
     assert n.bounds() == (1, max(m.n_max for m in MODELS.values()))
     assert registry()["partial_images"].bounds() == (0, 3)
+
+
+#: a whole-number parameter, per model, in the same two files: (file, text, what replaces it)
+GRAIN = [
+    ("api/requests.py", "    safety_identifier: str | None = param()\n",
+     "    safety_identifier: str | None = param()\n"
+     '    grain: int | None = param(json=int, range=(0, 8), max_from="grain_max", tool=True, flags=("--grain",),\n'
+     '                              control="grain", start=1, help="film grain, {lo}-{hi}")\n'),
+    ("api/models.py", "    complexities: tuple[str, ...] = ()\n",
+     "    complexities: tuple[str, ...] = ()\n    grain_max: int | None = None\n"),
+    ("api/models.py", "    output_formats=NEW_FORMATS,\n", "    output_formats=NEW_FORMATS,\n    grain_max=8,\n"),
+    ("api/models.py", 'qualities=("low", "medium", "high", "xhigh", "max", "auto"), markup=True)',
+     'qualities=("low", "medium", "high", "xhigh", "max", "auto"), markup=True, grain_max=4)'),
+]
+
+GRAIN_SCRIPT = r'''
+import json
+import httpx2
+from imagewidgets.api.errors import ParamError
+from imagewidgets.api.requests import GenerateRequest, ResponsesRequest
+from imagewidgets.offline.server import OfflineServer
+
+out = {"refused": {}, "twin": {}}
+for model, grain in (("gpt-image-2", 99), ("gpt-image-2.5-sunburst", 8), ("gpt-image-2", -1), ("gpt-image-2", "5"),
+                     ("gpt-image-1", 2)):
+    try:
+        GenerateRequest("a kite", model=model, grain=grain).validate()
+        out["refused"][f"{model}={grain}"] = None
+    except ParamError as e:
+        out["refused"][f"{model}={grain}"] = [e.param, str(e)]
+GenerateRequest("a kite", model="gpt-image-2", grain=8).validate()
+GenerateRequest("a kite", model="gpt-image-2.5-sunburst", grain=4).validate()
+try:
+    ResponsesRequest("a kite", model="gpt-image-2.5-sunburst", grain=5).validate()
+except ParamError as e:
+    out["tool_refused"] = e.param
+
+with OfflineServer() as server:
+    for model, grain in (("gpt-image-2", 99), ("gpt-image-2.5-sunburst", 8), ("gpt-image-2", 8)):
+        r = httpx2.post(server.base_url + "/images/generations", json={"prompt": "a kite", "model": model,
+                        "grain": grain, "quality": "low", "size": "1024x1024"},
+                        headers={"Authorization": "Bearer sk-test"}, timeout=60)
+        out["twin"][f"{model}={grain}"] = [r.status_code, r.json().get("error", {}).get("param")]
+
+from imagewidgets.session.session import Session
+from imagewidgets.widgets.studio import ImageStudio
+
+studio = ImageStudio(Session("grain"))
+studio.model.value = "gpt-image-2"
+slider = studio.grain
+out["slider"] = [type(slider).__name__, slider.min, slider.max, slider.value, slider.disabled,
+                 "iw-grain" in slider._dom_classes, slider.description]
+slider.value = 7
+out["sends"] = studio.options("generate").get("grain")
+studio.model.value = "gpt-image-2.5-sunburst"
+out["narrowed"] = [slider.max, slider.value, slider.disabled]
+studio.model.value = "gpt-image-1"
+out["off"] = [slider.disabled, slider.tooltip, "grain" in studio.options("generate")]
+print("RESULT:" + json.dumps(out))
+'''
+
+
+def test_a_new_integer_parameter_is_validated_per_model_by_client_and_twin_and_is_a_slider(tmp_path):
+    copy = tmp_path / "imagewidgets"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    for rel, old, new in GRAIN:
+        path = copy / rel
+        text = path.read_text("utf-8")
+        assert text.count(old) == 1, f"{rel}: the anchor {old!r} moved; update GRAIN"
+        path.write_text(text.replace(old, new), "utf-8")
+    assert {rel for rel, _, _ in GRAIN} == {"api/requests.py", "api/models.py"}  # two files, nothing else
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "IMAGEWIDGETS_HOME": str(tmp_path / "home")}
+    done = subprocess.run([sys.executable, "-c", GRAIN_SCRIPT], env=env, capture_output=True, text=True,
+                          timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.split("RESULT:", 1)[1])
+    refused = out["refused"]
+    # the client: a ParamError naming the parameter, the value and what this model allows
+    assert refused["gpt-image-2=99"][0] == "grain"
+    assert refused["gpt-image-2=99"][1].startswith("grain=99 is not allowed for gpt-image-2") and "0 to 8" in \
+        refused["gpt-image-2=99"][1]
+    assert refused["gpt-image-2.5-sunburst=8"][0] == "grain" and "0 to 4" in refused["gpt-image-2.5-sunburst=8"][1]
+    assert refused["gpt-image-2=-1"][0] == "grain" and refused["gpt-image-2=5"][0] == "grain"
+    assert refused["gpt-image-1=2"][0] == "grain" and "none (omit it)" in refused["gpt-image-1=2"][1]
+    assert out["tool_refused"] == "grain"
+    # the twin: 400 naming the parameter for what the model refuses, 200 for what it takes
+    assert out["twin"] == {"gpt-image-2=99": [400, "grain"], "gpt-image-2.5-sunburst=8": [400, "grain"],
+                           "gpt-image-2=8": [200, None]}
+    # the studio: a slider with the model's range, sent when set, off for a model without it
+    assert out["slider"] == ["IntSlider", 0, 8, 1, False, True, "grain"]
+    assert out["sends"] == 7
+    assert out["narrowed"] == [4, 4, False]
+    assert out["off"][0] is True and out["off"][1].startswith("gpt-image-1 does not accept grain")
+    assert out["off"][2] is False

@@ -111,6 +111,12 @@ class FileObject:
     def __str__(self) -> str:
         return self.id
 
+    @classmethod
+    def from_api(cls, body: dict) -> "FileObject":
+        """The File object of an API answer."""
+        return cls(id=body["id"], filename=body.get("filename", ""), bytes=int(body.get("bytes") or 0),
+                   purpose=body.get("purpose", ""), created_at=body.get("created_at"))
+
 
 class BaseClient:
     """What both clients share: configuration, encoding, decoding, saving and the retry decision."""
@@ -197,9 +203,7 @@ class BaseClient:
 
     @staticmethod
     def _request_kwargs(call: HTTPCall) -> dict:
-        if call.json is not None:
-            return {"json": call.json}
-        return {"data": call.data or {}, "files": call.files}
+        return call.request_kwargs()
 
     def _error(self, resp: _http.Response) -> APIError:
         try:
@@ -267,9 +271,9 @@ class BaseClient:
         return ResponsesRequest(prompt, input_images=images, **options)
 
     @staticmethod
-    def _file_object(body: dict) -> FileObject:
-        return FileObject(id=body["id"], filename=body.get("filename", ""), bytes=int(body.get("bytes") or 0),
-                          purpose=body.get("purpose", ""), created_at=body.get("created_at"))
+    def file_object(body: dict) -> FileObject:
+        """The ``FileObject`` of a Files API answer (``client.files`` reads them with it)."""
+        return FileObject.from_api(body)
 
     @staticmethod
     def _provenance_parts(image: Any) -> list:
@@ -294,9 +298,8 @@ def _hint_replacement(err: APIError) -> None:
         return
     life = lifecycle_of(m.group(1))
     if life.shutdown_date and life.replacement:
-        err.message = (f"{message} ({m.group(1)} shut down on api.openai.com on {life.shutdown_date}; "
-                       f"use {life.replacement} instead)")
-        err.args = (err._text(),)
+        err.reword(f"{message} ({m.group(1)} shut down on api.openai.com on {life.shutdown_date}; "
+                   f"use {life.replacement} instead)")
 
 
 def transport_error(e: Exception, billable: bool = False) -> APIError:

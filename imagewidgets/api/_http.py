@@ -196,7 +196,7 @@ def sse_events(response: Response, max_event_size: int | None = None):
 
     def events():
         try:
-            yield from EventSource(_TextOnly(response, text()), max_event_size=limit)  # type: ignore[arg-type]
+            yield from EventSource(_TextOnly(response, text()), max_event_size=limit)
         except httpx.SSEError as e:
             raise _bounded(e, limit) from e
 
@@ -217,7 +217,7 @@ def asse_events(response: Response, max_event_size: int | None = None):
 
     async def events():
         try:
-            async for sse in EventSource(_TextOnly(response, text()), max_event_size=limit):  # type: ignore[arg-type]
+            async for sse in EventSource(_TextOnly(response, text()), max_event_size=limit):
                 yield sse
         except httpx.SSEError as e:
             raise _bounded(e, limit) from e

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from types import FrameType
 
 __all__ = ["warn"]
 
@@ -18,7 +19,7 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 def _stack_level() -> int:
     """How many frames up the first one outside the package is, counted from ``warn``'s caller."""
-    frame = sys._getframe(2)  # warn()'s caller
+    frame: FrameType | None = sys._getframe(2)  # warn()'s caller
     level = 2
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back

@@ -18,16 +18,17 @@ transport loop. Ids that come back from a server are checked before they are put
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from . import requests as _requests
+from .endpoints import batch_urls, checked_id, endpoint, endpoints
 from .errors import ParamError
-from .requests import EditRequest, GenerateRequest
 from .wire import encode
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Client, FileObject
+    from .requests import ImageRequest
 
 __all__ = ["Batch", "BatchCounts", "Files", "Batches", "OutputLine", "request_line", "split_lines",
            "MAX_REQUESTS_PER_FILE", "MAX_BYTES_PER_FILE", "BATCH_ENDPOINTS", "TERMINAL", "BATCHABLE"]
@@ -35,21 +36,14 @@ __all__ = ["Batch", "BatchCounts", "Files", "Batches", "OutputLine", "request_li
 #: The limits the API states for one batch input file.
 MAX_REQUESTS_PER_FILE = 50_000
 MAX_BYTES_PER_FILE = 200 * 1024 * 1024
-#: The image endpoints a batch may target (the API's list has more: chat, embeddings, ...).
-BATCH_ENDPOINTS = ("/v1/images/generations", "/v1/images/edits")
+#: The image endpoints a batch may target (the API's list has more: chat, embeddings, ...): the
+#: endpoints declared ``batchable`` (``api/endpoints.py``).
+BATCH_ENDPOINTS = batch_urls()
 #: Statuses after which a batch changes no more.
 TERMINAL = ("completed", "failed", "expired", "cancelled")
-#: Request types that can go in a batch.
-BATCHABLE = (GenerateRequest, EditRequest)
+#: Request types that can go in a batch (those of the endpoints declared ``batchable``).
+BATCHABLE = tuple(getattr(_requests, e.request) for e in endpoints() if e.batchable and e.request)
 
-_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,200}$")
-
-
-def checked_id(value: Any, what: str) -> str:
-    """``value`` if it looks like an API object id; a server's odd answer never becomes a URL path."""
-    if not isinstance(value, str) or not _ID.match(value):
-        raise ParamError(what, value, "an id of letters, digits, '-', '_' or '.'")
-    return value
 
 
 @dataclass(frozen=True)
@@ -119,17 +113,17 @@ class OutputLine:
         data = json.loads(line)
         if not isinstance(data, dict):
             raise ValueError("a batch output line is a JSON object")
-        response = data.get("response") if isinstance(data.get("response"), dict) else {}
+        response: dict = data["response"] if isinstance(data.get("response"), dict) else {}
         code = response.get("status_code")
         request_id = response.get("request_id")
         return cls(custom_id=str(data.get("custom_id")),
                    status_code=code if isinstance(code, int) and not isinstance(code, bool) else None,
-                   body=response.get("body") if isinstance(response.get("body"), dict) else {},
+                   body=response["body"] if isinstance(response.get("body"), dict) else {},
                    request_id=request_id if isinstance(request_id, str) else None,
                    error=data.get("error") if isinstance(data.get("error"), dict) else None)
 
 
-def request_line(custom_id: str, req: Any) -> bytes:
+def request_line(custom_id: str, req: ImageRequest) -> bytes:
     """One line of a batch input file for ``req`` (generations, or edits whose images are file ids
     or URLs: a batch line is JSON, it cannot carry a multipart upload)."""
     if not isinstance(req, BATCHABLE):
@@ -139,7 +133,7 @@ def request_line(custom_id: str, req: Any) -> bytes:
     if call.json is None:
         raise ParamError("images", "bytes", "file ids or URLs in a batch (upload the images first)")
     body = {k: v for k, v in call.json.items() if k not in ("stream", "partial_images")}
-    line = {"custom_id": custom_id, "method": "POST", "url": "/v1" + call.path, "body": body}
+    line = {"custom_id": custom_id, "method": call.method, "url": endpoint(req.endpoint).url, "body": body}
     return json.dumps(line, separators=(",", ":")).encode() + b"\n"
 
 
@@ -171,25 +165,25 @@ class Files:
     def upload(self, data: bytes, *, filename: str, purpose: str = "batch",
                mime: str = "application/jsonl") -> "FileObject":
         """``POST /files`` with raw bytes (for images, ``Client.upload`` takes any image)."""
-        resp = self._client._send("POST", "/files", data={"purpose": purpose}, files=[("file", (filename, data, mime))])
-        return self._client._file_object(resp.json())
+        resp = self._client.call("upload_file", data={"purpose": purpose}, files=[("file", (filename, data, mime))])
+        return self._client.file_object(resp.json())
 
     def list(self, purpose: str | None = None) -> list["FileObject"]:
         params = {"purpose": purpose} if purpose else {}
-        body = self._client._send("GET", "/files", params=params).json()
-        return [self._client._file_object(f) for f in body.get("data") or []]
+        body = self._client.call("list_files", params=params).json()
+        return [self._client.file_object(f) for f in body.get("data") or []]
 
     def retrieve(self, file_id: str) -> "FileObject":
-        return self._client._file_object(self._client._send("GET", f"/files/{checked_id(file_id, 'file_id')}").json())
+        return self._client.file_object(self._client.call("retrieve_file", ids={"file_id": file_id}).json())
 
     def content(self, file_id: str) -> bytes:
         """The whole file in memory; for a batch's output prefer ``lines``."""
-        return self._client._send("GET", f"/files/{checked_id(file_id, 'file_id')}/content").content
+        return self._client.call("file_content", ids={"file_id": file_id}).content
 
     def lines(self, file_id: str) -> Iterator[str]:
         """The file's non-empty lines, streamed: one line in memory at a time, the connection closed
         when the loop ends or is left."""
-        resp = self._client._send("GET", f"/files/{checked_id(file_id, 'file_id')}/content", stream=True)
+        resp = self._client.call("file_content", ids={"file_id": file_id}, stream=True)
         try:
             for line in resp.iter_lines():
                 if line.strip():
@@ -198,7 +192,7 @@ class Files:
             resp.close()
 
     def delete(self, file_id: str) -> bool:
-        return bool(self._client._send("DELETE", f"/files/{checked_id(file_id, 'file_id')}").json().get("deleted"))
+        return bool(self._client.call("delete_file", ids={"file_id": file_id}).json().get("deleted"))
 
 
 class Batches:
@@ -213,17 +207,17 @@ class Batches:
         created, so the caller looks for it (``find``) before trying again."""
         if endpoint not in BATCH_ENDPOINTS:
             raise ParamError("endpoint", endpoint, ", ".join(BATCH_ENDPOINTS))
-        body = {"input_file_id": checked_id(input_file_id, "input_file_id"), "endpoint": endpoint,
+        body: dict[str, Any] = {"input_file_id": checked_id(input_file_id, "input_file_id"), "endpoint": endpoint,
                 "completion_window": completion_window}
         if metadata:
             body["metadata"] = {str(k): str(v) for k, v in metadata.items()}
-        return Batch.from_api(self._client._send("POST", "/batches", json=body, retry=False).json())
+        return Batch.from_api(self._client.call("create_batch", json=body, retry=False).json())
 
     def retrieve(self, batch_id: str) -> Batch:
-        return Batch.from_api(self._client._send("GET", f"/batches/{checked_id(batch_id, 'batch_id')}").json())
+        return Batch.from_api(self._client.call("retrieve_batch", ids={"batch_id": batch_id}).json())
 
     def cancel(self, batch_id: str) -> Batch:
-        return Batch.from_api(self._client._send("POST", f"/batches/{checked_id(batch_id, 'batch_id')}/cancel").json())
+        return Batch.from_api(self._client.call("cancel_batch", ids={"batch_id": batch_id}).json())
 
     def list(self, *, limit: int = 100) -> Iterator[Batch]:
         """Every batch, newest first, page by page."""
@@ -232,7 +226,7 @@ class Batches:
             params: dict[str, Any] = {"limit": limit}
             if after:
                 params["after"] = after
-            body = self._client._send("GET", "/batches", params=params).json()
+            body = self._client.call("list_batches", params=params).json()
             data = body.get("data") or []
             for item in data:
                 yield Batch.from_api(item)

@@ -18,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _http
 from ._base_client import LIST_TIMEOUT, BaseClient, FileObject, RetiredModelWarning, RetryPolicy, transport_error
-from .batches import checked_id
+from .endpoints import endpoint
 from .errors import ModerationError, ParamError, RetryWaitWarning
 from .refusals import REFUSED
 from .images import ImageLike
@@ -31,6 +31,11 @@ from .provenance import ProvenanceCheck
 from .requests import ImageInput, ImageRequest, ResponsesRequest
 from .results import ImageResult, ImageSet
 from .streams import AsyncImageStream, ImageStream
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.12
+
+    from .options import EditOptions, GenerateOptions, RespondOptions, VaryOptions
 
 __all__ = ["Client", "AsyncClient", "RetryPolicy", "RetryWaitWarning", "FileObject", "RetiredModelWarning"]
 
@@ -117,7 +122,7 @@ class Client(BaseClient):
         if known:
             return listing
         try:  # one plain attempt: the table is the fallback, so no retries here
-            resp = self.http.get("/models", timeout=LIST_TIMEOUT)
+            resp = self.http.get(endpoint("list_models").path, timeout=LIST_TIMEOUT)
             body = resp.json() if resp.status_code == 200 else None
         except (*_http.CONNECTION_ERRORS, ValueError):
             body = None
@@ -133,20 +138,20 @@ class Client(BaseClient):
         return out if isinstance(out, ImageStream) else self._shape(out)
 
     # -- the public methods ------------------------------------------------------------------
-    def generate(self, prompt: str, **options: Any) -> ImageResult | ImageSet | ImageStream:
+    def generate(self, prompt: str, **options: Unpack[GenerateOptions]) -> ImageResult | ImageSet | ImageStream:
         """``POST /images/generations``. ``stream=True`` returns an ``ImageStream``."""
         return self._one(self._generate(prompt, **options))
 
-    def edit(self, prompt: str, image: Any, **options: Any) -> ImageResult | ImageSet | ImageStream:
+    def edit(self, prompt: str, image: Any, **options: Unpack[EditOptions]) -> ImageResult | ImageSet | ImageStream:
         """``POST /images/edits`` with one image or a list (paths, bytes, PIL, arrays, results,
         file ids); ``mask=`` / ``markup=`` optional."""
         return self._one(self._edit(prompt, image, **options))
 
-    def vary(self, image: ImageLike | ImageInput, **options: Any) -> ImageResult | ImageSet | ImageStream:
+    def vary(self, image: ImageLike | ImageInput, **options: Unpack[VaryOptions]) -> ImageResult | ImageSet | ImageStream:
         """``POST /images/variations`` (dall-e-2)."""
         return self._one(self._vary(image, **options))
 
-    def respond(self, prompt: str, images: Any = (), **options: Any) -> ImageResult | ImageSet | ImageStream:
+    def respond(self, prompt: str, images: Any = (), **options: Unpack[RespondOptions]) -> ImageResult | ImageSet | ImageStream:
         """One turn of the Responses API with the image_generation tool. Options: the tool's
         (``model`` is the image model), ``previous_response_id``, ``responses_model``, ``stream``."""
         return self._one(self._respond(prompt, images, **options))
@@ -154,11 +159,21 @@ class Client(BaseClient):
     def upload(self, file: Any, purpose: str = "vision") -> FileObject:
         """``POST /files``: upload an image; use the returned id as an input image."""
         data, files = self._upload_parts(file, purpose)
-        return self._file_object(self._send("POST", "/files", data=data, files=files).json())
+        return self.file_object(self.call("upload_file", data=data, files=files).json())
 
     def retrieve_response(self, response_id: str) -> dict[str, Any]:
         """``GET /responses/{id}``: a stored response as JSON."""
-        return self._send("GET", f"/responses/{checked_id(response_id, 'response_id')}").json()
+        return self.call("retrieve_response", ids={"response_id": response_id}).json()
+
+    def call(self, name: str, *, ids: dict[str, str] | None = None, stream: bool = False, retry: bool = True,
+             **kwargs: Any) -> _http.Response:
+        """One declared endpoint (``api/endpoints.py``) by name: its method and path, the ids of the
+        path checked, the same headers and retries as every call.
+
+            >>> client.call("retrieve_batch", ids={"batch_id": "batch_abc"}).json()["status"]  # doctest: +SKIP
+        """
+        e = endpoint(name)
+        return self._send(e.method, e.format(**(ids or {})), stream=stream, retry=retry, **kwargs)
 
     def submit(self, req: ImageRequest) -> tuple[dict[str, Any], dict[str, Any]]:
         """Send a background Responses turn (``completion_window`` set): the ``queued`` Response JSON the
@@ -173,13 +188,12 @@ class Client(BaseClient):
 
     def cancel_response(self, response_id: str) -> dict[str, Any]:
         """``POST /responses/{id}/cancel``: stop a background turn (a finished one is returned as it is)."""
-        return self._send("POST", f"/responses/{checked_id(response_id, 'response_id')}/cancel").json()
+        return self.call("cancel_response", ids={"response_id": response_id}).json()
 
     def check_provenance(self, image: Any) -> ProvenanceCheck:
         """``POST /content_provenance_checks``: does ``image`` (bytes, a path, an ImageResult) carry a
         validating C2PA manifest and a SynthID watermark? The file is sent as it is."""
-        return ProvenanceCheck.from_api(self._send("POST", "/content_provenance_checks",
-                                                   files=self._provenance_parts(image)).json())
+        return ProvenanceCheck.from_api(self.call("check_provenance", files=self._provenance_parts(image)).json())
 
     def send(self, method: str, path: str, *, stream: bool = False, **kwargs: Any) -> _http.Response:
         """A raw HTTP request to the API (same headers and retries): the response, or the mapped
@@ -284,7 +298,7 @@ class AsyncClient(BaseClient):
         if known:
             return listing
         try:
-            resp = await self.http.get("/models", timeout=LIST_TIMEOUT)
+            resp = await self.http.get(endpoint("list_models").path, timeout=LIST_TIMEOUT)
             body = resp.json() if resp.status_code == 200 else None
         except (*_http.CONNECTION_ERRORS, ValueError):
             body = None
@@ -295,37 +309,43 @@ class AsyncClient(BaseClient):
         return out if isinstance(out, AsyncImageStream) else self._shape(out)
 
     # -- the public methods: Client's, awaited ------------------------------------------------
-    async def generate(self, prompt: str, **options: Any) -> ImageResult | ImageSet | AsyncImageStream:
+    async def generate(self, prompt: str, **options: Unpack[GenerateOptions]) -> ImageResult | ImageSet | AsyncImageStream:
         """``POST /images/generations``. ``stream=True`` returns an ``AsyncImageStream``."""
         return await self._one(self._generate(prompt, **options))
 
-    async def edit(self, prompt: str, image: Any, **options: Any) -> ImageResult | ImageSet | AsyncImageStream:
+    async def edit(self, prompt: str, image: Any, **options: Unpack[EditOptions]) -> ImageResult | ImageSet | AsyncImageStream:
         """``POST /images/edits`` with one image or a list; ``mask=`` / ``markup=`` optional."""
         return await self._one(self._edit(prompt, image, **options))
 
-    async def vary(self, image: ImageLike | ImageInput, **options: Any) -> ImageResult | ImageSet | AsyncImageStream:
+    async def vary(self, image: ImageLike | ImageInput, **options: Unpack[VaryOptions]) -> ImageResult | ImageSet | AsyncImageStream:
         """``POST /images/variations`` (dall-e-2)."""
         return await self._one(self._vary(image, **options))
 
-    async def respond(self, prompt: str, images: Any = (), **options: Any) -> ImageResult | ImageSet | AsyncImageStream:
+    async def respond(self, prompt: str, images: Any = (), **options: Unpack[RespondOptions]) -> ImageResult | ImageSet | AsyncImageStream:
         """One turn of the Responses API with the image_generation tool (see ``Client.respond``)."""
         return await self._one(self._respond(prompt, images, **options))
 
     async def upload(self, file: Any, purpose: str = "vision") -> FileObject:
         """``POST /files``: upload an image; use the returned id as an input image."""
         data, files = self._upload_parts(file, purpose)
-        return self._file_object((await self._send("POST", "/files", data=data, files=files)).json())
+        return self.file_object((await self.call("upload_file", data=data, files=files)).json())
 
     async def cancel_response(self, response_id: str) -> dict[str, Any]:
-        return (await self._send("POST", f"/responses/{checked_id(response_id, 'response_id')}/cancel")).json()
+        return (await self.call("cancel_response", ids={"response_id": response_id})).json()
 
     async def check_provenance(self, image: Any) -> ProvenanceCheck:
-        return ProvenanceCheck.from_api((await self._send("POST", "/content_provenance_checks",
-                                                          files=self._provenance_parts(image))).json())
+        return ProvenanceCheck.from_api((await self.call("check_provenance",
+                                                         files=self._provenance_parts(image))).json())
 
     async def retrieve_response(self, response_id: str) -> dict[str, Any]:
         """``GET /responses/{id}``: a stored response as JSON."""
-        return (await self._send("GET", f"/responses/{response_id}")).json()
+        return (await self.call("retrieve_response", ids={"response_id": response_id})).json()
+
+    async def call(self, name: str, *, ids: dict[str, str] | None = None, stream: bool = False, retry: bool = True,
+                   **kwargs: Any) -> _http.Response:
+        """The async twin of ``Client.call``: one declared endpoint by name."""
+        e = endpoint(name)
+        return await self._send(e.method, e.format(**(ids or {})), stream=stream, retry=retry, **kwargs)
 
     async def send(self, method: str, path: str, *, stream: bool = False, **kwargs: Any) -> _http.Response:
         """The async twin of ``Client.send``: a raw HTTP request with the same headers and retries."""

@@ -73,8 +73,9 @@ class Settings(MutableMapping[str, Any]):
     sessions, the magics and the studio the rest (``apply``).
 
     Keys: the backend (``base_url``, ``api_key``, ``organization``, ``project``), the session
-    (``model``, ``api``, ``folder``, ``budget_usd``, ``session``: the default session's name), and
-    any request option (``size``, ``quality``...), which become the sessions' ``defaults``.
+    (``model``, ``api``, ``folder``, ``budget_usd``, ``session``: the default session's name), the
+    display (``preview``: ``set_preview``'s), and any request option (``size``, ``quality``...),
+    which become the sessions' ``defaults``.
 
         >>> settings.update(quality="low", api="images")        # doctest: +SKIP
         {'quality', 'api'}
@@ -82,6 +83,8 @@ class Settings(MutableMapping[str, Any]):
 
     BACKEND = ("base_url", "api_key", "organization", "project")
     SESSION = ("model", "api", "folder", "budget_usd", "session")
+    #: how this process shows things (``preview``: ``set_preview``'s ``Preview``), never a request option
+    DISPLAY = ("preview",)
     #: a change of these makes a new default session (another store, name or backend)
     RESTART = frozenset({"folder", "session", *BACKEND})
 
@@ -128,7 +131,8 @@ class Settings(MutableMapping[str, Any]):
 
     def request_defaults(self) -> dict[str, Any]:
         """The request options set (``size``, ``quality``...): a session's ``defaults``."""
-        return {k: v for k, v in self._values.items() if k not in self.SESSION and k not in self.BACKEND}
+        return {k: v for k, v in self._values.items()
+                if k not in self.SESSION and k not in self.BACKEND and k not in self.DISPLAY}
 
     def shown(self) -> dict[str, Any]:
         """Every setting, the API key as ``***``."""
@@ -148,7 +152,7 @@ class Settings(MutableMapping[str, Any]):
                 session.model = value or DEFAULT_MODEL
             elif key in ("api", "budget_usd"):
                 setattr(session, key, value)
-            elif key in self.SESSION or key in self.BACKEND:
+            elif key in self.SESSION or key in self.BACKEND or key in self.DISPLAY:
                 continue  # these make a new default session instead
             elif value is None:
                 session.defaults.pop(key, None)

@@ -28,10 +28,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .models import get_model, parse_size
+from .requests import VariationRequest
 from .results import Usage
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .requests import ImageRequest
 
 __all__ = [
     "OUTPUT_TOKENS",
@@ -42,6 +46,7 @@ __all__ = [
     "Estimate",
     "estimate",
     "cost_of",
+    "formula_tokens",
     "set_prices",
     "output_tokens",
     "text_tokens",
@@ -174,6 +179,14 @@ def formula_output_tokens(quality: str, width: int, height: int) -> int:
     return math.ceil(q * s * (2_000_000 + width * height) / 4_000_000)
 
 
+def formula_tokens(quality: str, width: int, height: int) -> int:
+    """``formula_output_tokens`` for any quality: xhigh and max as their factor of high (an
+    assumption, said where an estimate shows its sources); the one formula the gateway bounds with too."""
+    if quality in FORMULA_Q:
+        return formula_output_tokens(quality, width, height)
+    return round(formula_output_tokens("high", width, height) * _EXTRA_QUALITY_FACTOR.get(quality, 1.0))
+
+
 def output_tokens_for(model: str, quality: str, size: str, partial_images: int = 0) -> tuple[int, str]:
     """Output tokens of one image and where the number comes from: "table", "formula" or
     "assumption" (with why, after a colon)."""
@@ -181,10 +194,9 @@ def output_tokens_for(model: str, quality: str, size: str, partial_images: int =
     if uses_formula(model):
         w, h = parse_size(size) or (1024, 1024)
         if quality in FORMULA_Q:
-            return formula_output_tokens(quality, w, h) + extra, "formula"
+            return formula_tokens(quality, w, h) + extra, "formula"
         factor = _EXTRA_QUALITY_FACTOR.get(quality, 1.0)
-        return (round(formula_output_tokens("high", w, h) * factor) + extra,
-                f"assumption: {quality} as {factor}x the formula's high")
+        return formula_tokens(quality, w, h) + extra, f"assumption: {quality} as {factor}x the formula's high"
     tokens = output_tokens(quality, size, partial_images)
     if quality in OUTPUT_TOKENS and size in OUTPUT_TOKENS[quality]:
         return tokens, "table"
@@ -235,11 +247,11 @@ class Estimate:
         return s
 
 
-def _resolve(req: Any) -> tuple[str, str, list[str]]:
+def _resolve(req: ImageRequest) -> tuple[str, str, list[str]]:
     """The quality and size a request will be billed at; 'auto' takes the dearest (an upper bound)."""
     spec = get_model(req.model)
     notes: list[str] = []
-    quality = req.quality or (spec.default_quality if spec else None) or "auto"
+    quality = getattr(req, "quality", None) or (spec.default_quality if spec else None) or "auto"
     size = req.size or (spec.default_size if spec else "auto")
     if quality == "auto":
         quality = "high"
@@ -250,7 +262,7 @@ def _resolve(req: Any) -> tuple[str, str, list[str]]:
     return quality, size, notes
 
 
-def estimate(req: Any, *, batch: bool = False) -> Estimate:
+def estimate(req: ImageRequest, *, batch: bool = False) -> Estimate:
     """The expected cost of ``req`` (any request type) before it is sent; ``batch=True``: sent in a
     batch, at the Batch API's price (half the listed one)."""
     est = _estimate(req)
@@ -260,7 +272,7 @@ def estimate(req: Any, *, batch: bool = False) -> Estimate:
                    assumptions=est.assumptions + (f"Batch API price: {BATCH_PRICE_FACTOR:g} x the listed price",))
 
 
-def _estimate(req: Any) -> Estimate:
+def _estimate(req: ImageRequest) -> Estimate:
     model = req.model
     prices = prices_for(model)
     notes: list[str] = []
@@ -303,7 +315,7 @@ def _estimate(req: Any) -> Estimate:
     # pinned references are input images like any other (api/pins.py): counted before sending
     pinned = [p.image for p in getattr(req, "pins", ()) or ()]
     images = list(getattr(req, "images", ()) or ()) + list(getattr(req, "input_images", ()) or ()) + pinned
-    if getattr(req, "endpoint", "") == "variations":
+    if isinstance(req, VariationRequest):
         images = [req.image]
     fidelity = getattr(req, "input_fidelity", None)
     img_tokens = 0

@@ -177,6 +177,11 @@ class APIError(ImagewidgetsError):
         """What the user can do about it, when we know."""
         return None
 
+    def reword(self, message: str) -> None:
+        """Say ``message`` instead (``str(error)`` follows), e.g. with a lifecycle hint added."""
+        self.message = message
+        self.args = (self._text(),)
+
     @property
     def from_gateway(self) -> bool:
         """Whether a class gateway refused it (its own sentence, for a participant, says what to do)."""

@@ -48,6 +48,7 @@ class OutsideChange:
 def _rgba(data: bytes, size: tuple[int, int] | None = None, mode: str = "RGBA"):
     from PIL import Image, ImageOps
 
+    im: Image.Image
     with Image.open(io.BytesIO(data)) as im:
         im = ImageOps.exif_transpose(im).convert(mode)
     if size is not None and im.size != size:

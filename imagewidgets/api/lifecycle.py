@@ -235,7 +235,7 @@ class LifecycleGate:
             return True
         if not self.allow_shut_down:
             return False
-        return model in set(self.allow_shut_down)  # type: ignore[arg-type]
+        return model in set(self.allow_shut_down)
 
     def check(self, models: Iterable[str], listing: dict[str, str | None] | None,
               day: date | None = None) -> None:
@@ -294,7 +294,8 @@ def live_takers(accepts: Callable[[Any], bool], day: date | None = None) -> tupl
     from .models import MODELS
 
     day = day or today()
-    live, gone = [], []
+    live: list[str] = []
+    gone: list[str] = []
     for name, spec in MODELS.items():
         if accepts(spec):
             (gone if spec.status_on(day) == "shut down" else live).append(name)

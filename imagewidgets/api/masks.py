@@ -64,9 +64,9 @@ def alpha_extrema(data: bytes) -> tuple[int, int] | None:
         has_alpha = im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
         if not has_alpha:
             return None
-        if im.mode in ("RGBA", "LA"):
-            return im.getchannel("A").getextrema()  # no conversion: a mask is checked on every edit
-        return im.convert("RGBA").getchannel("A").getextrema()
+        channel = im.getchannel("A") if im.mode in ("RGBA", "LA") else im.convert("RGBA").getchannel("A")
+        lo, hi = channel.getextrema()  # one band: (min, max); no conversion for RGBA/LA (every edit checks one)
+        return int(lo), int(hi)  # type: ignore[arg-type]  # one band's extrema are numbers
 
 
 _FIX = {

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -231,8 +232,8 @@ _SDK = "openai SDK 3.57 types/image_model.py docstring"
 # Announced by OpenAI on 2026-06-02 (https://developers.openai.com/api/docs/deprecations); the
 # SDK 3.57 docstrings do not carry it yet, so the drift test lists it as a deliberate extra. The
 # page was updated: the recommended replacement is gpt-image-2.6-sunburst or -flare (not gpt-image-2).
-_DEC_1 = dict(shutdown_date="2026-12-01", replacement="gpt-image-2.6-sunburst",
-              shutdown_source="OpenAI deprecations page, announced 2026-06-02, read 2026-12-01")
+_DEC_1: dict[str, Any] = dict(shutdown_date="2026-12-01", replacement="gpt-image-2.6-sunburst",
+                              shutdown_source="OpenAI deprecations page, announced 2026-06-02, read 2026-12-01")
 
 _ENTRIES: list[ModelSpec] = [
     ModelSpec(

@@ -83,7 +83,7 @@ def plan_extend(image_size: tuple[int, int], *, model: str | None = None, size: 
     if spec is not None:
         reason = spec.size_error(new)
         if reason:
-            fits = extend_sizes(image_size, model)
+            fits = extend_sizes(image_size, spec.name)
             raise ParamError("size", new, ", ".join(fits) if fits else "none larger than the image",
                              model=spec.name, hint=f"the extended canvas must be a size {spec.name} makes: {reason}")
     return ExtendPlan(new, (left, top, left + w, top + h))
@@ -112,6 +112,7 @@ def extend_canvas(image: bytes, plan: ExtendPlan) -> tuple[bytes, bytes]:
     (edit here) in the new area and opaque over the old image."""
     from PIL import Image, ImageOps
 
+    im: Image.Image
     with Image.open(io.BytesIO(image)) as im:
         im = ImageOps.exif_transpose(im).convert("RGBA")
     canvas = Image.new("RGBA", plan.wh, (0, 0, 0, 0))

@@ -23,7 +23,7 @@ from typing import Any
 
 from .models import MODELS
 
-__all__ = ["Param", "param", "params_of", "registry", "tool_fields"]
+__all__ = ["Param", "param", "params_of", "registry", "sliders", "tool_fields"]
 
 _KEY = "imagewidgets.param"
 
@@ -39,7 +39,17 @@ class Param:
     ``{lo}``/``{hi}`` the range. ``range``: whole numbers from ``lo`` to ``hi``, the upper end per
     model from the ``ModelSpec`` attribute ``max_from`` when given. ``config``: ``%imagine_config``
     sets a default for it. ``control``: the ImageStudio's label for its dropdown (choice
-    parameters), ``prefer`` the value it starts on when the model offers it.
+    parameters) or slider (whole-number parameters), ``prefer`` the value a dropdown starts on
+    when the model offers it, ``start`` the value a slider starts on, ``widget`` the studio's
+    attribute when it is not the parameter's name.
+
+    Conditions, read by the validation, the studio and the offline server alike:
+    ``accepted_if``: the ``ModelSpec`` attribute that must be true for a model to take it at all
+    (a ``max_from`` attribute that is None means the same). ``only``: ``(field, values)``: it
+    applies only while the request's ``field`` is one of ``values`` ("only when streaming" is
+    ``only=("stream", (True,))``; ``output_format`` counts as png when not given). ``idle``: the
+    value that means "not in use" (0 partial images), which a condition lets through. ``capped``:
+    values above the range are accepted and capped by the API (only the minimum is a rule).
     """
 
     name: str = ""  # the field's name: filled in by params_of()
@@ -54,6 +64,12 @@ class Param:
     config: bool = False
     control: str | None = None
     prefer: str | None = None
+    start: int | None = None
+    widget: str | None = None
+    accepted_if: str | None = None
+    only: tuple[str, tuple[Any, ...]] | None = None
+    idle: Any = None
+    capped: bool = False
 
     @property
     def text(self) -> str:
@@ -65,12 +81,56 @@ class Param:
         """The magics' spelling: ``-f/--format``."""
         return "/".join(self.flags)
 
+    @property
+    def attr(self) -> str:
+        """The ImageStudio's attribute holding its control (``studio.compression``)."""
+        return self.widget or self.name
+
     def bounds(self) -> tuple[int, int]:
         """The widest range any model of the table accepts (for option types and help)."""
         lo, hi = self.range or (0, 0)
         if self.max_from:
-            hi = max(getattr(spec, self.max_from) for spec in MODELS.values())
+            hi = max((getattr(spec, self.max_from) for spec in MODELS.values()
+                      if getattr(spec, self.max_from) is not None), default=lo)
         return lo, hi
+
+    def accepted_by(self, spec: Any) -> bool:
+        """Whether the model ``spec`` (a ``ModelSpec``, None: not in the table) takes it at all."""
+        if spec is None:
+            return True
+        if self.choices:
+            return bool(getattr(spec, self.choices))
+        if self.accepted_if and not getattr(spec, self.accepted_if):
+            return False
+        return not (self.max_from and getattr(spec, self.max_from) is None)
+
+    def bounds_for(self, spec: Any) -> tuple[int, int]:
+        """The whole numbers the model ``spec`` accepts (its own maximum when declared per model)."""
+        lo, hi = self.bounds()
+        if spec is not None and self.max_from and getattr(spec, self.max_from) is not None:
+            hi = getattr(spec, self.max_from)
+        return lo, hi
+
+    def in_use(self, value: Any) -> bool:
+        """A value that is sent and means something (not None, not the idle value)."""
+        return value is not None and value != self.idle and value is not False
+
+    def condition_fails(self, current: Any) -> str | None:
+        """Why the parameter does not apply while its ``only`` field is ``current`` (None: it applies)."""
+        if self.only is None or current in self.only[1]:
+            return None
+        field, values = self.only
+        if field == "stream":
+            return f"{self.text} apply only when streaming; pass stream=True"
+        return f"{self.name} applies only to {' and '.join(map(str, values))}; {field} is {current}"
+
+    def condition_allows(self) -> str:
+        """What the ``ParamError`` lists as allowed when the condition fails."""
+        assert self.only is not None
+        field, values = self.only
+        if field == "stream":
+            return f"{self.idle if self.idle is not None else 'omit it'} without streaming"
+        return f"omit it, or use {field} {' or '.join(map(str, values))}"
 
 
 def param(default: Any = None, **meta: Any) -> Any:
@@ -104,3 +164,8 @@ def tool_fields() -> tuple[str, ...]:
     from .requests import ResponsesRequest
 
     return tuple(p.name for p in params_of(ResponsesRequest) if p.tool)
+
+
+def sliders() -> dict[str, Param]:
+    """name -> Param for every whole-number parameter with a studio ``control`` (the studio's sliders)."""
+    return {p.name: p for p in registry().values() if p.json is int and p.control and p.range}

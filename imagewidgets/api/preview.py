@@ -22,6 +22,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from .config import settings
 from .errors import ParamError
 
 __all__ = ["Preview", "PreviewImage", "make_preview", "preview_settings", "set_preview"]
@@ -82,7 +83,6 @@ class PreviewImage:
 
 
 _lock = threading.Lock()
-_current: Preview | None = None
 _CACHE: "OrderedDict[tuple[str, Preview], PreviewImage]" = OrderedDict()
 _CACHE_MAX = 256  # previews of 768 px are 20-150 KB
 #: and at most this many bytes of them: a long session's outputs do not pile up in memory (an
@@ -91,10 +91,11 @@ _CACHE_BYTES = 16 * 2**20
 
 
 def preview_settings() -> Preview:
-    """The preview in force: ``set_preview``'s, else ``$IMAGEWIDGETS_PREVIEW``, else webp at 768 px."""
-    with _lock:
-        if _current is not None:
-            return _current
+    """The preview in force: ``set_preview``'s (kept in the one settings object, ``api/config.py``),
+    else ``$IMAGEWIDGETS_PREVIEW``, else webp at 768 px."""
+    current = settings.get("preview")
+    if isinstance(current, Preview):
+        return current
     env = os.environ.get("IMAGEWIDGETS_PREVIEW")
     try:
         return Preview.parse(env) if env else Preview()
@@ -104,10 +105,7 @@ def preview_settings() -> Preview:
 
 def set_preview(spec: "str | int | Preview | None") -> Preview:
     """Set how image outputs are embedded (``None``: back to the default). Returns the setting."""
-    global _current
-    value = None if spec is None else Preview.parse(spec)
-    with _lock:
-        _current = value
+    settings.update(preview=None if spec is None else Preview.parse(spec))
     return preview_settings()
 
 
@@ -144,12 +142,13 @@ def _animated(data: bytes) -> bool:
 def _encode(data: bytes, preview: Preview) -> PreviewImage | None:
     from PIL import Image
 
+    im: Image.Image
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.draft("RGB", (preview.max_side, preview.max_side))  # JPEG: decode at a reduced scale
             alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
             im = im.convert("RGBA" if alpha else "RGB")
-            im.thumbnail((preview.max_side, preview.max_side), Image.LANCZOS)
+            im.thumbnail((preview.max_side, preview.max_side), Image.Resampling.LANCZOS)
             if alpha and preview.format == "jpeg":  # jpeg has no alpha: keep it with png
                 fmt = "png"
             else:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .pins import Pin
 
 from .images import ImageLike, image_bytes
-from .models import DEFAULT_MODEL, DEFAULT_RESPONSES_MODEL
+from .models import COMPRESSED_FORMATS, DEFAULT_MODEL, DEFAULT_RESPONSES_MODEL
 from .params import param
 
 __all__ = [
@@ -153,12 +153,15 @@ class OutputOptions(_Request):
     quality: str | None = param(choices="qualities", tool=True, flags=("-q", "--quality"), config=True,
                                 control="quality", help="quality: {choices}")
     n: int | None = param(json=int, range=(1, 10), max_from="n_max", flags=("-n",), metavar="N",
+                          control="n", start=1, idle=1,
                           help="how many images ({lo}-{hi}): one call on the Image API, that many parallel calls "
                           "(sibling turns) on the Responses API; shown as a grid to pick from")
     output_format: str | None = param(choices="output_formats", tool=True, flags=("-f", "--format"),
                                       metavar="FORMAT", config=True, control="format", prefer="png",
                                       help="output format: {choices}")
     output_compression: int | None = param(json=int, range=(0, 100), tool=True, flags=("--compression",),
+                                           control="compression", widget="compression", start=80,
+                                           accepted_if="compression", only=("output_format", COMPRESSED_FORMATS),
                                            help="jpeg/webp compression level, {lo}-{hi} (only with -f jpeg or webp)")
     background: str | None = param(choices="backgrounds", tool=True, flags=("-b", "--background"), config=True,
                                    control="background", prefer="auto", help="background: {choices}")
@@ -168,11 +171,14 @@ class OutputOptions(_Request):
     response_format: str | None = param(choices="response_formats")
     stream: bool = param(False, json=bool)
     partial_images: int | None = param(json=int, range=(0, 3), tool=True, flags=("-p", "--partial-images"),
+                                       control="partials", start=2, idle=0, accepted_if="streaming",
+                                       only=("stream", (True,)),
                                        help="stream {lo}-{hi} partial frames, shown live in place")
     complexity: str | None = param(choices="complexities", tool=True)
-    frame_count: int | None = param(json=int, range=(2, 16), tool=True)
-    frame_duration_ms: int | None = param(json=int, range=(1, 655_350), tool=True)  # above: capped (SDK)
-    svg: dict | None = param(json=dict, tool=True)
+    frame_count: int | None = param(json=int, range=(2, 16), tool=True, only=("output_format", ("gif",)))
+    frame_duration_ms: int | None = param(json=int, range=(1, 655_350), tool=True, capped=True,  # above: capped
+                                          only=("output_format", ("gif",)))
+    svg: dict | None = param(json=dict, tool=True, only=("output_format", ("svg",)))
     safety_identifier: str | None = param()
     extra_body: dict | None = None  # passed through verbatim, for servers with their own options
 
@@ -333,8 +339,8 @@ def _init(self: Any, cls: type, **values: Any) -> None:
                 value = tuple(value or ())
         elif f.default is not dataclasses.MISSING:
             value = f.default
-        elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-            value = f.default_factory()  # type: ignore[misc]
+        elif f.default_factory is not dataclasses.MISSING:
+            value = f.default_factory()
         else:
             raise TypeError(f"{cls.__name__} needs {name}")
         object.__setattr__(self, name, value)

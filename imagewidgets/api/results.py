@@ -106,7 +106,7 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb", *, private: bool | No
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o600 if private else 0o666 & ~_UMASK)
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+        with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -473,7 +473,7 @@ class ImageResult:
 
         Not ``_repr_html_``: IPython would add it beside the image's own mime type and
         notebooks would store every image twice."""
-        shown = self._preview(preview)
+        shown = self.preview_image(preview)
         title = html.escape(self.alt_text)
         note = f"\n{self._preview_note()}" if not shown.original and self.carries_manifest else ""
         img = (f'<img src="data:{MIME_TYPES.get(shown.format, self.mime_type)};base64,'
@@ -482,7 +482,8 @@ class ImageResult:
         return (f'<figure style="display:inline-block;margin:4px">{self._linked(img)}'
                 f'<figcaption style="font-size:11px;color:#666">{html.escape(label + self._caption())}</figcaption></figure>')
 
-    def _preview(self, preview: "Preview | str | None" = None):
+    def preview_image(self, preview: "Preview | str | None" = None) -> Any:
+        """The preview a notebook output embeds (``set_preview``'s setting, or ``preview``)."""
         from .preview import Preview, make_preview, preview_settings
 
         setting = preview_settings() if preview is None else Preview.parse(preview)
@@ -533,7 +534,7 @@ class ImageResult:
         """The notebook output of this image: a preview (``preview``, default ``set_preview``'s) in
         an ``<img>`` that links to the original, or the original itself (``"full"``, or when
         no smaller preview exists); metadata under ``"imagewidgets"`` (``output_metadata``)."""
-        shown = self._preview(preview)
+        shown = self.preview_image(preview)
         bundle: dict[str, Any] = {"text/plain": repr(self)}
         meta: dict[str, Any] = {}
         width = shown_width(self.width) if self.width else None
@@ -578,7 +579,7 @@ class ImageSet(Sequence[ImageResult]):
     def __init__(self, results: Sequence[ImageResult]) -> None:
         self._results = list(results)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         return self._results[i]
 
     def __len__(self) -> int:
@@ -618,7 +619,7 @@ class ImageSet(Sequence[ImageResult]):
         cells = "".join(r.html(preview, f"#{k + 1} · ") for k, r in enumerate(self._results))
         bundle = {"text/plain": repr(self),
                   "text/html": f'<div style="display:flex;flex-wrap:wrap;gap:4px">{cells}</div>'}
-        shown = [r._preview(preview) for r in self._results]
+        shown = [r.preview_image(preview) for r in self._results]
         return bundle, {"imagewidgets": {"images": [r.output_metadata(p) for r, p in zip(self._results, shown)]}}
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:

@@ -17,8 +17,8 @@ from ._warn import warn
 from .errors import ParamError
 from .masks import check_mask
 from .models import COMPLETION_WINDOWS, COMPRESSED_FORMATS, TRANSPARENT_FORMATS, ModelSpec, get_model, model_names
-from .params import params_of, registry
-from .requests import ImageRequest
+from .params import Param, params_of, registry
+from .requests import EditRequest, ImageRequest, OutputOptions, ResponsesRequest, VariationRequest
 
 __all__ = ["validate", "UnknownModelWarning", "check_mask"]
 
@@ -65,21 +65,20 @@ def validate(req: ImageRequest) -> None:
             "model", model_name, serving,
             hint=f"{model_name} does not serve the {_endpoint_label(endpoint)}",
         )
-    if endpoint == "variations":
+    if isinstance(req, VariationRequest):
         _check_variation(req, spec)
         return
     _check_output(req, spec)
-    if endpoint == "edits":
+    if isinstance(req, EditRequest):
         _check_edit(req, spec)
-    if endpoint == "responses":
+    if isinstance(req, ResponsesRequest):
         _check_responses(req, spec)
 
 
 #: Parameters that are text when given (the model table checks their values; this checks the type first,
 #: so ``size=1024`` is a ParamError naming ``size``, not a TypeError from deep inside a check)
-_TEXT_PARAMS = ("size", "quality", "output_format", "background", "moderation", "style", "response_format",
-                "complexity", "input_fidelity", "action", "previous_response_id", "responses_model", "instructions",
-                "tool_choice", "safety_identifier", "completion_window")
+_TEXT_PARAMS = tuple(p.name for p in registry().values() if p.json is str and p.name != "model") + (
+    "previous_response_id", "responses_model", "instructions", "tool_choice", "completion_window")
 
 
 def _check_text(param: str, value: Any) -> None:
@@ -94,7 +93,7 @@ def _check_text(param: str, value: Any) -> None:
         raise ParamError(param, f"<{len(value)} characters>", "text without NUL characters")
 
 
-def _check_types(req: Any) -> None:
+def _check_types(req: ImageRequest) -> None:
     for param in _TEXT_PARAMS:
         value = getattr(req, param, None)
         if value is not None:
@@ -110,7 +109,7 @@ def _check_types(req: Any) -> None:
             raise ParamError(param, value, "a dict")
 
 
-def _input_images(req: Any) -> list[tuple[str, Any]]:
+def _input_images(req: ImageRequest) -> list[tuple[str, Any]]:
     """Every input image of ``req`` with the parameter that names it."""
     out: list[tuple[str, Any]] = []
     for param in ("images", "input_images"):
@@ -124,7 +123,7 @@ def _input_images(req: Any) -> list[tuple[str, Any]]:
     return out
 
 
-def _check_decodable(req: Any) -> None:
+def _check_decodable(req: ImageRequest) -> None:
     """Every image given as bytes decodes, within the pixel budget (a corrupt file or a
     decompression bomb is refused here, before anything is sent or drawn)."""
     from .images import inspect_image
@@ -146,12 +145,12 @@ def _endpoint_label(endpoint: str) -> str:
     }[endpoint]
 
 
-def _check_prompt(req: Any, spec: ModelSpec | None) -> None:
+def _check_prompt(req: ImageRequest, spec: ModelSpec | None) -> None:
     if req.endpoint == "variations":
         return
     prompt = req.prompt
     if not isinstance(prompt, str) or not prompt.strip():
-        if req.endpoint == "responses" and (req.previous_response_id or req.input_images):
+        if isinstance(req, ResponsesRequest) and (req.previous_response_id or req.input_images):
             if isinstance(prompt, str):
                 return
         raise ParamError("prompt", prompt, "a non-empty text", hint="the prompt is required")
@@ -168,38 +167,26 @@ def _bounds(param: str, spec: ModelSpec | None) -> tuple[int, int]:
     return (lo, getattr(spec, p.max_from)) if spec is not None and p.max_from else (lo, hi)
 
 
-def _check_output(req: Any, spec: ModelSpec | None) -> None:
+def _check_output(req: OutputOptions, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     if req.endpoint == "responses" and req.n not in (None, 1):
         raise ParamError("n", req.n, "1", hint="the Responses tool makes one image per call; a Session makes "
                          "n calls for you (s.imagine(..., n=4)), or use the Image API")
-    for param in ("n", "partial_images", "output_compression"):
-        _int_range(param, getattr(req, param), *_bounds(param, spec), name)
-    if req.partial_images and not req.stream:
-        raise ParamError(
-            "partial_images", req.partial_images, "0 without streaming",
-            hint="partial images arrive only when streaming; pass stream=True",
-        )
     fmt = req.effective_format
+    kind: type = type(req)
+    for p in params_of(kind):  # every declared parameter: the model takes it, its condition, its range
+        _check_declared(p, getattr(req, p.name), req, spec, fmt, name)
     if spec is None:
         return
     if req.size is not None:
         reason = spec.size_error(req.size)
         if reason:
             raise ParamError("size", req.size, spec.allowed_sizes(), model=name, hint=reason)
-    for p in params_of(type(req)):  # every choice parameter: one of the values this model's row lists
+    for p in params_of(kind):  # every choice parameter: one of the values this model's row lists
         if p.choices and p.name != "size":  # (sizes have their own rule, above)
             _one_of(p.name, getattr(req, p.name), getattr(spec, p.choices), name)
     if req.stream and not spec.streaming:
         raise ParamError("stream", True, "False", model=name, hint=f"{name} does not stream")
-    if req.output_compression is not None:
-        if not spec.compression:
-            raise ParamError("output_compression", req.output_compression, "none (omit it)", model=name)
-        if fmt not in COMPRESSED_FORMATS:
-            raise ParamError(
-                "output_compression", req.output_compression, "omit it, or use output_format jpeg or webp",
-                model=name, hint=f"output_compression applies only to jpeg and webp; output_format is {fmt}",
-            )
     if req.background == "transparent" and fmt not in TRANSPARENT_FORMATS:
         raise ParamError(
             "background", "transparent", "opaque or auto, or use output_format png or webp",
@@ -216,24 +203,33 @@ def _check_output(req: Any, spec: ModelSpec | None) -> None:
             warn(f"sizes above {spec.free_size.experimental_size} are experimental on {name}")
 
 
-def _check_new_formats(req: Any, spec: ModelSpec, fmt: str, name: str) -> None:
-    if fmt != "gif":
-        for param in ("frame_count", "frame_duration_ms"):
-            if getattr(req, param) is not None:
-                raise ParamError(param, getattr(req, param), "omit it, or use output_format gif", model=name,
-                                 hint=f"{param} applies only to gif; output_format is {fmt}")
-    if fmt != "svg" and req.svg is not None:
-        raise ParamError("svg", req.svg, "omit it, or use output_format svg", model=name,
-                         hint=f"svg options apply only to svg; output_format is {fmt}")
+def _check_declared(p: Param, value: Any, req: OutputOptions, spec: ModelSpec | None, fmt: str, name: str) -> None:
+    """One declared parameter (``api/params.py``): taken by the model at all, its ``only`` condition
+    ("only when streaming", "only with gif"), then its whole-number range for this model."""
+    if not p.in_use(value) and not (p.range and value is not None):
+        return
+    if p.in_use(value) and not p.accepted_by(spec) and not p.choices:
+        raise ParamError(p.name, value, "none (omit it)", model=name, hint=f"{name} does not take {p.text}")
+    if p.only is not None and p.in_use(value):
+        field = p.only[0]
+        current = fmt if field == "output_format" else getattr(req, field, None)
+        why = p.condition_fails(current)
+        if why is not None:
+            raise ParamError(p.name, value, p.condition_allows(), model=name, hint=why)
+    if p.json is int and p.range and value is not None:
+        lo, hi = p.bounds_for(spec)
+        if p.capped:
+            # the API rounds frame delays to 10 ms and caps them at the declared maximum: larger
+            # values are accepted and capped, only the minimum is a rule
+            if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+                raise ParamError(p.name, value, f"a whole number, {lo} or more (values above {hi} are capped)",
+                                 model=name)
+        else:
+            _int_range(p.name, value, lo, hi, name)
+
+
+def _check_new_formats(req: OutputOptions, spec: ModelSpec, fmt: str, name: str) -> None:
     if fmt == "gif":
-        _int_range("frame_count", req.frame_count, *_bounds("frame_count", spec), name)
-        if req.frame_duration_ms is not None:
-            # the API rounds to the nearest 10 ms and caps the encoded delay at 655,350 ms (the
-            # declared maximum): larger values are accepted and capped, only the minimum is a rule
-            d, (lo, hi) = req.frame_duration_ms, _bounds("frame_duration_ms", spec)
-            if isinstance(d, bool) or not isinstance(d, int) or d < lo:
-                raise ParamError("frame_duration_ms", d, f"a whole number of milliseconds, {lo} or more "
-                                 f"(rounded to 10 ms; delays above {hi} are capped)", model=name)
         if req.partial_images:
             raise ParamError("partial_images", req.partial_images, "0", model=name,
                              hint="gif output has no streaming partial images")
@@ -291,7 +287,7 @@ def _check_images(images: tuple, spec: ModelSpec, param: str) -> None:
                                  hint="dall-e-2 edits need a square image")
 
 
-def _check_pins(req: Any, spec: ModelSpec | None, images: int) -> None:
+def _check_pins(req: ImageRequest, spec: ModelSpec | None, images: int) -> None:
     """Pinned references ride on the edit's ``image[]`` (or the tool's input images): the model must
     take that many; if it takes none (or too few), name one that does."""
     pins = getattr(req, "pins", ())
@@ -315,7 +311,7 @@ def _check_pins(req: Any, spec: ModelSpec | None, images: int) -> None:
     _check_images(tuple(p.image for p in pins if p.image.data is not None), spec, "pins")
 
 
-def _check_edit(req: Any, spec: ModelSpec | None) -> None:
+def _check_edit(req: EditRequest, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     _check_pins(req, spec, len(req.images))
     if not req.images and not req.pins:
@@ -345,7 +341,7 @@ def _check_edit(req: Any, spec: ModelSpec | None) -> None:
         check_mask(req.markup, req.images[0], name, param="markup")
 
 
-def _check_variation(req: Any, spec: ModelSpec | None) -> None:
+def _check_variation(req: VariationRequest, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     _int_range("n", req.n, *_bounds("n", spec), name)
     if spec is None:
@@ -367,7 +363,7 @@ def _check_variation(req: Any, spec: ModelSpec | None) -> None:
                              hint="variations need a square image")
 
 
-def _check_responses(req: Any, spec: ModelSpec | None) -> None:
+def _check_responses(req: ResponsesRequest, spec: ModelSpec | None) -> None:
     name = spec.name if spec else req.model
     _one_of("action", req.action, ("generate", "edit", "auto"), name)
     _one_of("completion_window", req.completion_window, COMPLETION_WINDOWS, name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .endpoints import endpoint
 from .models import get_model
 from .params import tool_fields
 from .requests import EditRequest, GenerateRequest, ImageInput, ImageRequest, ResponsesRequest, VariationRequest
@@ -25,6 +26,12 @@ class HTTPCall:
     data: dict[str, str] | None = None
     files: list[tuple[str, tuple[str, bytes, str]]] = field(default_factory=list)
     stream: bool = False
+
+    def request_kwargs(self) -> dict[str, Any]:
+        """The body as the HTTP client takes it: ``json=``, or ``data=`` and ``files=`` (multipart)."""
+        if self.json is not None:
+            return {"json": self.json}
+        return {"data": self.data or {}, "files": self.files}
 
 
 def _form_value(v: Any) -> str:
@@ -70,7 +77,7 @@ def encode(req: ImageRequest) -> HTTPCall:
     if isinstance(req, GenerateRequest):
         params = req.params()
         _default_response_format(req, params)
-        return HTTPCall("POST", "/images/generations", json=params, stream=req.stream)
+        return _call(req, json=params, stream=req.stream)
     if isinstance(req, EditRequest):
         return _encode_edit(req)
     if isinstance(req, VariationRequest):
@@ -78,11 +85,16 @@ def encode(req: ImageRequest) -> HTTPCall:
         _default_response_format(req, params)
         if req.image.data is None:
             raise ValueError("variations need the image's bytes (a file id or URL is not accepted)")
-        return HTTPCall("POST", "/images/variations", data=_form_fields(params),
-                        files=[_file_part("image", req.image)])
+        return _call(req, data=_form_fields(params), files=[_file_part("image", req.image)])
     if isinstance(req, ResponsesRequest):
-        return HTTPCall("POST", "/responses", json=responses_body(req), stream=req.stream)
+        return _call(req, json=responses_body(req), stream=req.stream)
     raise TypeError(f"not a request: {type(req).__name__}")
+
+
+def _call(req: ImageRequest, **body: Any) -> HTTPCall:
+    """The call to the request's endpoint, method and path from its declaration (``api/endpoints.py``)."""
+    e = endpoint(req.endpoint)
+    return HTTPCall(e.method, e.path, **body)
 
 
 def _encode_edit(req: EditRequest) -> HTTPCall:
@@ -97,7 +109,7 @@ def _encode_edit(req: EditRequest) -> HTTPCall:
             files.append(_file_part("mask", req.mask))
         if req.markup is not None:
             files.append(_file_part("markup", req.markup))
-        return HTTPCall("POST", "/images/edits", data=_form_fields(params), files=files, stream=req.stream)
+        return _call(req, data=_form_fields(params), files=files, stream=req.stream)
     # some inputs are file ids or URLs: the JSON form of the edits endpoint
     body = dict(params)
     body["images"] = [_image_ref(i) for i in sent]
@@ -105,7 +117,7 @@ def _encode_edit(req: EditRequest) -> HTTPCall:
         body["mask"] = _image_ref(req.mask)
     if req.markup is not None:
         body["markup"] = _image_ref(req.markup)
-    return HTTPCall("POST", "/images/edits", json=body, stream=req.stream)
+    return _call(req, json=body, stream=req.stream)
 
 
 def _input_image(img: ImageInput) -> dict[str, str]:

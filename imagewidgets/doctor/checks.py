@@ -104,8 +104,9 @@ def check_backend(base_url: str | None = None) -> Check:
         return Check("backend", "ok", f"{cfg.describe()}; because {why}")
     where = url_from or (f"the key from {key_from} selects api.openai.com" if key_from else "default")
     text = f"{cfg.describe()} (from {where})"
-    host = cfg.base_url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
-    if cfg.base_url.startswith("http://") and host not in ("127.0.0.1", "localhost", "::1"):
+    base = cfg.base_url or ""
+    host = base.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+    if base.startswith("http://") and host not in ("127.0.0.1", "localhost", "::1"):
         return Check("backend", "warn", text + "; the key would cross the network unencrypted",
                      "use an https:// base URL (a classroom gateway belongs behind TLS)")
     return Check("backend", "ok", text)
@@ -217,6 +218,7 @@ def check_kernel(environ: dict[str, str] | None = None, modules: Any = None) -> 
 def check_offline() -> Check:
     """Start the offline backend on loopback, list its models and draw one small image."""
     from ..api.client import Client
+    from ..api.results import ImageResult
     from ..offline.server import OfflineServer
 
     t0 = time.perf_counter()
@@ -229,8 +231,8 @@ def check_offline() -> Check:
     except Exception as e:  # a report line, never a traceback: say what failed
         return Check("offline", "fail", f"the offline backend did not answer: {type(e).__name__}",
                      "pip install -e . again (starlette, uvicorn and python-multipart are needed)")
-    return Check("offline", "ok", f"started in {started:.2f}s on loopback, drew a {img.width}x{img.height} "
-                 f"image in {took:.2f}s")
+    size = f"{img.width}x{img.height}" if isinstance(img, ImageResult) else "?"
+    return Check("offline", "ok", f"started in {started:.2f}s on loopback, drew a {size} image in {took:.2f}s")
 
 
 def _lifecycle_rows(models: list[dict], today: date) -> tuple[list[str], list[str]]:
@@ -286,7 +288,7 @@ def _server_models(base_url: str | None) -> list[dict]:
     with Client(base_url=base_url, save_dir=None, max_retries=0) as client:
         if client.config.offline:  # the embedded backend serves the table itself
             return [{"id": n, "shutdown_date": s.shutdown_date} for n, s in MODELS.items()]
-        body = client.send("GET", "/models").json()
+        body = client.call("list_models").json()
     data = body.get("data") if isinstance(body, dict) else None
     return data if isinstance(data, list) else []
 

@@ -180,10 +180,10 @@ def _observe_stream(resp) -> Observation:
 def _observe(client: Client, call, context: dict) -> Observation:
     t0 = time.perf_counter()
     try:
-        resp = client.send(call.method, call.path, stream=call.stream, **client._request_kwargs(call))
+        resp = client.send(call.method, call.path, stream=call.stream, **call.request_kwargs())
     except APIError as e:
         body = e.body if isinstance(e.body, dict) else {"text": str(e.body)}
-        err = body.get("error") if isinstance(body.get("error"), dict) else {}
+        err: dict = body["error"] if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
         obs = Observation(status=e.status, shape=shape_of(body),
                           error={"type": err.get("type"), "code": err.get("code"), "param": err.get("param")})
     else:
@@ -236,7 +236,7 @@ def _run_side(client: Client, model: str) -> dict[str, Observation]:
     for name in PROBES:
         if name == "file-input":
             try:
-                up = client.send("POST", "/files", data={"purpose": "vision"},
+                up = client.call("upload_file", data={"purpose": "vision"},
                                  files=[("file", ("doctor.png", _png((256, 256), (200, 200, 200)), "image/png"))])
                 context["file_id"] = up.json()["id"]
             except (APIError, KeyError, ValueError) as e:

@@ -19,6 +19,7 @@ import os
 import sys
 from urllib.parse import urlparse
 
+from ..api.config import Secret
 from .queue import KeyLimits
 from .rules import DEFAULT_MAINLINE_MODELS, DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_TOOLS, ClassRules
 from .server import bind, default_db, is_loopback, start_offline_upstream, uvicorn_server
@@ -102,7 +103,7 @@ def serve(argv: list[str]) -> int:
         up = urlparse(args.upstream)
         if up.scheme not in ("http", "https") or not up.hostname:
             return _fail("--upstream must be an http(s) URL such as https://api.openai.com/v1, or 'offline'")
-        key = os.environ.get("OPENAI_API_KEY", "")
+        key: str | Secret = os.environ.get("OPENAI_API_KEY", "")
         if not key:
             return _fail("set OPENAI_API_KEY in the gateway's environment (participants never see it), "
                          "or use --upstream offline to rehearse")
@@ -195,6 +196,7 @@ def participants(argv: list[str]) -> int:
         if missing:
             return _fail(f"no participant {', '.join(missing)}")
         for who in found:
+            assert who is not None  # the missing ones were refused above
             if args.action == "revoke":
                 store.revoke(who.id)
             else:

@@ -76,7 +76,7 @@ async def send_in_line(gateway: "Gateway", call: Call, ticket: Ticket, request: 
         await queue.wait(ticket, on_place)
         call.stage = "sending"
         upstream = await _http.open_upstream(gateway.client, "POST", request.url.path[len("/v1"):], content=body,
-                                             headers=gateway._upstream_headers(request))
+                                             headers=gateway.upstream_headers(request))
         call.stage = "answered"
         if upstream.status_code == 429 and await _is_rate_limit(upstream):
             log.info("%s %s: the image service answered 429; back in line", call.participant.label,
@@ -160,8 +160,8 @@ class QueuedStream(StreamingResponse):
                 return
             self.relay = RelayResponse(self.gateway, self.call, upstream)
             self._ended = True  # from here the relay's pump settles, releases or charges a cut stream
-            self.gateway._spawn(self.relay._pump())
-            async for chunk in self.relay._relay():
+            self.gateway.spawn(self.relay.pump())
+            async for chunk in self.relay.relay_chunks():
                 yield chunk
         finally:
             if not sending.done():
@@ -175,7 +175,7 @@ class QueuedStream(StreamingResponse):
         finally:
             await upstream.aclose()
         try:
-            error = json.loads(self.gateway._scrub(content)).get("error")
+            error = json.loads(self.gateway.scrub(content)).get("error")
         except (ValueError, AttributeError):
             error = None
         if not isinstance(error, dict):
@@ -203,7 +203,7 @@ class QueuedStream(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             if self.relay is not None:
-                self.relay._leave()  # the pump reads on for the usage, as for any stream cut (relay.py)
+                self.relay.leave()  # the pump reads on for the usage, as for any stream cut (relay.py)
             elif not self._ended:
                 # left in line: out of it, released; left as it was sent: the upstream may bill it,
                 # charged the reservation (the proxy's rule for a request abandoned after forwarding)
@@ -214,5 +214,5 @@ class QueuedStream(StreamingResponse):
                 elif sending is not None and not sending.cancelled() and sending.exception() is None:
                     with anyio.CancelScope(shield=True):
                         await sending.result().aclose()
-                self.gateway._abandon(self.call, asyncio.CancelledError())
+                self.gateway.abandon(self.call, asyncio.CancelledError())
                 self.gateway.limiter.release(self.call.participant.id)

@@ -20,11 +20,11 @@ assumptions, say so to the teacher).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
-from ..api.cost import PARTIAL_IMAGE_TOKENS, cost_of, image_input_tokens, output_tokens, prices_for, uses_formula
+from ..api.cost import (PARTIAL_IMAGE_TOKENS, cost_of, formula_tokens, image_input_tokens, output_tokens, prices_for,
+                        uses_formula)
 from ..api.models import DEFAULT_MODEL, DEFAULT_TOOL_MODEL, ModelSpec, get_model, parse_size
 from ..api.results import Usage
 
@@ -42,8 +42,6 @@ MAINLINE_OUTPUT_ALLOWANCE = 2000
 #: non-square image of the vision rule with high fidelity
 _UNSEEN_IMAGE_TOKENS = image_input_tokens(1536, 1024, "high")
 _QUALITY_ORDER = ("low", "standard", "medium", "hd", "high", "xhigh", "max")
-_GPT2_Q = {"low": 16, "medium": 48, "high": 96}
-_EXTRA = {"xhigh": 1.5, "max": 2.0}
 
 
 @dataclass(frozen=True)
@@ -81,19 +79,11 @@ def _sizes(spec: ModelSpec | None, size: Any) -> list[tuple[int, int]]:
     return list({o for o in options if o})
 
 
-def _gpt2_tokens(quality: str, w: int, h: int) -> int:
-    """The published estimate for gpt-image-2 and newer: ceil(q*s*(2e6 + W*H)/4e6)."""
-    factor = _EXTRA.get(quality, 1.0)
-    q = _GPT2_Q.get("high" if quality in _EXTRA else quality, 96)
-    short, long = min(w, h), max(w, h)
-    s = (2 * q * short + long) // (2 * long)
-    return math.ceil(factor * math.ceil(q * s * (2_000_000 + w * h) / 4_000_000))
-
-
 def _output_tokens(spec: ModelSpec | None, quality: str, w: int, h: int, partials: int) -> int:
+    """The larger of the token table and the gpt-image-2 formula, both ``api/cost.py``'s (one formula)."""
     table = output_tokens(quality, f"{w}x{h}", partials)
     if spec is None or spec.free_size is not None or spec.family != "gpt-image" or uses_formula(spec.name):
-        table = max(table, _gpt2_tokens(quality, w, h) + PARTIAL_IMAGE_TOKENS * partials)
+        table = max(table, formula_tokens(quality, w, h) + PARTIAL_IMAGE_TOKENS * partials)
     return table
 
 
@@ -181,7 +171,7 @@ def _image_usd(spec_name: str, fields: dict, *, n: int, stream: bool, text_chars
     return (text_chars * prices.text_input + img * prices.image_input + out * prices.image_output) / 1e6
 
 
-def quote(endpoint: str, fields: dict, images: list[bytes] = (), *, previous: dict | None = None) -> Quote:
+def quote(endpoint: str, fields: dict, images: Sequence[bytes] = (), *, previous: dict | None = None) -> Quote:
     """The upper-bound cost of a request from its wire fields (JSON body, or multipart form fields with
     the uploaded images' bytes in ``images``). ``previous``: what the gateway recorded of the response a
     Responses turn continues (``text_chars``)."""

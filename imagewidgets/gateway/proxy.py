@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from ..api import _http
 from ..api.config import Secret
+from ..api.endpoints import Endpoint, gateway_routes, route
 from ..api.models import get_model
 from . import moderation
 from .bodies import FORWARDED_HEADERS, MAX_BODY_BYTES, check_fields, check_headers, first_text, parse_body, read_body, references
@@ -47,8 +48,6 @@ log = logging.getLogger("imagewidgets.gateway")
 
 _FORWARD_RESPONSE_HEADERS = ("content-type", "x-request-id", "retry-after", "retry-after-ms", "openai-processing-ms",
                              "x-imagewidgets-backend")
-_ENDPOINTS = {"/v1/images/generations": "generations", "/v1/images/edits": "edits",
-              "/v1/images/variations": "variations", "/v1/responses": "responses"}
 _THUMB_PX = 320
 
 
@@ -80,18 +79,8 @@ class Gateway:
 
     def routes(self) -> list[Route]:
         return [
-            *(Route(path, self.metered, methods=["POST"]) for path in _ENDPOINTS),
-            Route("/v1/responses/{object_id}", self.owned_get, methods=["GET", "DELETE"]),
-            Route("/v1/responses/{object_id}/input_items", self.owned_get, methods=["GET"]),
-            Route("/v1/content_provenance_checks", self.provenance_check, methods=["POST"]),
-            Route("/v1/files", self.upload, methods=["POST"]),
-            Route("/v1/files", self.list_files, methods=["GET"]),
-            Route("/v1/files/{object_id}", self.owned_get, methods=["GET", "DELETE"]),
-            Route("/v1/files/{object_id}/content", self.owned_get, methods=["GET"]),
-            Route("/v1/models", self.models, methods=["GET"]),
-            Route("/v1/models/{model:path}", self.model, methods=["GET"]),
-            Route("/v1/batches", self.batches, methods=["GET", "POST"]),
-            Route("/v1/batches/{rest:path}", self.batches, methods=["GET", "POST"]),
+            # one route per endpoint declared with a gateway handler (api/endpoints.py); the rest is 404
+            *(Route(route(e), self._handler(e), methods=[e.method]) for e in gateway_routes()),
             Route("/v1/{rest:path}", self.not_served, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
         ]
 
@@ -135,8 +124,17 @@ class Gateway:
                         headers=headers)
 
     # -- the metered endpoints --------------------------------------------------------------------------
-    async def metered(self, request: Request) -> Response:
-        endpoint = _ENDPOINTS[request.url.path]
+    def _handler(self, e: Endpoint) -> Any:
+        """The method that serves ``e`` (its declared ``gateway``), told which endpoint it is."""
+        method = getattr(self, e.gateway or "not_served")
+        if e.gateway in ("metered", "owned_get"):
+            async def serve(request: Request) -> Response:
+                return await method(request, e)
+            return serve
+        return method
+
+    async def metered(self, request: Request, e: Endpoint) -> Response:
+        endpoint = e.name
         who = None
         what = endpoint
         try:
@@ -175,11 +173,12 @@ class Gateway:
                                      class_cap_usd=rules.total_cap_usd)
             if res.refused:
                 return self._refuse(_money_refusal(res.refused, usd, res.used_usd, res.limit_usd), who, what)
+            assert res.id is not None  # a reservation that was not refused has its ledger row
             call = Call(who, q, res.id, fields, reserved_usd=usd)
             try:
                 response = await self._forward(call, request, body)
             except BaseException as e:  # a crash or a cancellation: the row is closed now, not at restart
-                self._abandon(call, e)
+                self.abandon(call, e)
                 raise
             handed_over = isinstance(response, (RelayResponse, QueuedStream))
             return response
@@ -187,7 +186,7 @@ class Gateway:
             if not handed_over:
                 self.limiter.release(who.id)
 
-    def _abandon(self, call: Call, exc: BaseException) -> None:
+    def abandon(self, call: Call, exc: BaseException) -> None:
         """Close the ledger row of a request whose handling failed: released when it cannot have reached
         the upstream, else charged in full (the upstream may bill it; the budget errs on its side)."""
         if call.stage == "before" or (call.stage == "sending" and isinstance(exc, Exception)):
@@ -244,11 +243,11 @@ class Gateway:
             answer = json.loads(content)
         except ValueError:
             answer = {}
-        self._settle(call, answer if call.quote.endpoint != "responses" else None,
+        self.settle(call, answer if call.quote.endpoint != "responses" else None,
                      answer if call.quote.endpoint == "responses" else None, upstream.status_code)
         self.note_moderation(call, answer)
-        return Response(self._scrub(content), status_code=upstream.status_code,
-                        headers={**self._answer_headers(upstream), **queue_header(ticket)})
+        return Response(self.scrub(content), status_code=upstream.status_code,
+                        headers={**self.answer_headers(upstream), **queue_header(ticket)})
 
     def note_moderation(self, call: Call, answer: Any) -> None:
         """A moderation refusal in the upstream's answer, noted for the dashboard (gateway/moderation.py)."""
@@ -280,11 +279,11 @@ class Gateway:
             return self._refuse(Refusal(502, "The image service refused the gateway's key. This is for the "
                                         "teacher to fix; you were not charged.", code="upstream_key_refused",
                                         type="server_error", headers={"x-should-retry": "false"}))
-        return Response(self._scrub(content) or Refusal(status, f"The image service answered {status}.").content(),
-                        status_code=status, headers=self._answer_headers(upstream))
+        return Response(self.scrub(content) or Refusal(status, f"The image service answered {status}.").content(),
+                        status_code=status, headers=self.answer_headers(upstream))
 
     # -- settling ---------------------------------------------------------------------------------------
-    def _settle(self, call: Call, images_answer: dict | None, response: dict | None, status: int,
+    def settle(self, call: Call, images_answer: dict | None, response: dict | None, status: int,
                 tap: SSETap | None = None) -> float:
         q = call.quote
         try:
@@ -301,7 +300,7 @@ class Gateway:
         self.store.settle(call.ledger_id, usd, status, note)
         log.info("%s %s %s: charged $%.4f", call.participant.label, q.endpoint, q.model or "-", usd)
         if pictures:
-            self._spawn(self._gallery(call, pictures))
+            self.spawn(self._gallery(call, pictures))
         return usd
 
     def _cost(self, call: Call, images_answer: dict | None, response: dict | None,
@@ -342,7 +341,8 @@ class Gateway:
             if isinstance(item, dict) and isinstance(item.get("id"), str):
                 self.store.own(pid, "call" if item.get("type") == "image_generation_call" else "item", item["id"])
 
-    def _spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Any) -> None:
+        """Run ``coro`` beside the request (kept referenced until done): galleries, stream pumps."""
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -359,12 +359,13 @@ class Gateway:
             self.store.add_image(call.participant.id, prompt, "image/jpeg", thumb)
 
     # -- the other routes -------------------------------------------------------------------------------
-    async def owned_get(self, request: Request) -> Response:
+    async def owned_get(self, request: Request, e: Endpoint) -> Response:
+        """An endpoint naming one participant's id in its path (``owns``): served to them only."""
         who = None
         try:
             who = self.participant(request)
-            object_id = request.path_params["object_id"]
-            kind = "response" if request.url.path.startswith("/v1/responses/") else "file"
+            object_id = request.path_params[e.placeholders[0]]
+            kind = e.owns
             found = self.store.owner(object_id)
             if found is None or found[0] != who.id or found[1] != kind:
                 message = (f"Response with id '{object_id}' not found." if kind == "response"
@@ -395,7 +396,7 @@ class Gateway:
             self.limiter.release(who.id)
         if response.status_code < 300:
             try:
-                file_id = json.loads(response.body).get("id")
+                file_id = json.loads(bytes(response.body)).get("id")
             except (ValueError, AttributeError):
                 file_id = None
             if file_id:
@@ -425,7 +426,7 @@ class Gateway:
                     return not rules.models or name in rules.models
                 return not rules.mainline_models or name in rules.mainline_models
 
-            listing = json.loads(response.body)
+            listing = json.loads(bytes(response.body))
             listing["data"] = [m for m in listing.get("data") or [] if isinstance(m, dict) and allowed(m.get("id"))]
             return Response(json.dumps(listing).encode(), media_type="application/json",
                             headers={k: v for k, v in response.headers.items() if k == "x-request-id"})
@@ -453,13 +454,13 @@ class Gateway:
                 found.append(answer)
         body = {"object": "list", "data": found, "first_id": found[0]["id"] if found else None,
                 "last_id": found[-1]["id"] if found else None, "has_more": False}
-        return Response(self._scrub(json.dumps(body).encode()), media_type="application/json",
+        return Response(self.scrub(json.dumps(body).encode()), media_type="application/json",
                         headers={"x-imagewidgets-gateway": "class"})
 
     async def _upstream_json(self, method: str, path: str) -> dict | None | Response:
         """A small upstream GET read as JSON: the object, None when it is gone (404), or the answer to send."""
         try:
-            upstream = await _http.open_upstream(self.client, method, path, headers=self._upstream_headers(None))
+            upstream = await _http.open_upstream(self.client, method, path, headers=self.upstream_headers(None))
             try:
                 content = await upstream.aread()
             finally:
@@ -469,8 +470,8 @@ class Gateway:
         if upstream.status_code == 404:
             return None
         if upstream.status_code >= 400:
-            return Response(self._scrub(content), status_code=upstream.status_code,
-                            headers=self._answer_headers(upstream))
+            return Response(self.scrub(content), status_code=upstream.status_code,
+                            headers=self.answer_headers(upstream))
         try:
             answer = json.loads(content)
         except ValueError:
@@ -522,7 +523,7 @@ class Gateway:
             return self._refuse(r)
         try:
             upstream = await _http.open_upstream(self.client, request.method, _upstream_path(request),
-                                                 content=body, headers=self._upstream_headers(request),
+                                                 content=body, headers=self.upstream_headers(request),
                                                  params=dict(request.query_params) or None)
             try:
                 content = await upstream.aread()
@@ -533,11 +534,11 @@ class Gateway:
         if upstream.status_code == 401:
             return self._refuse(Refusal(502, "The image service refused the gateway's key. This is for the "
                                         "teacher to fix.", code="upstream_key_refused", type="server_error"))
-        return Response(self._scrub(content), status_code=upstream.status_code,
-                        headers=self._answer_headers(upstream))
+        return Response(self.scrub(content), status_code=upstream.status_code,
+                        headers=self.answer_headers(upstream))
 
     # -- headers and secrets ----------------------------------------------------------------------------
-    def _upstream_headers(self, request: Request | None) -> dict[str, str]:
+    def upstream_headers(self, request: Request | None) -> dict[str, str]:
         headers = {"authorization": f"Bearer {self._key.reveal()}", "accept-encoding": "identity",
                    "user-agent": "imagewidgets-gateway/0.1"}
         for name in FORWARDED_HEADERS:
@@ -550,13 +551,13 @@ class Gateway:
         return headers
 
     @staticmethod
-    def _answer_headers(upstream: Any) -> dict[str, str]:
+    def answer_headers(upstream: Any) -> dict[str, str]:
         headers = {k: v for k, v in upstream.headers.items()
                    if k.lower() in _FORWARD_RESPONSE_HEADERS or k.lower().startswith("x-ratelimit-")}
         headers["x-imagewidgets-gateway"] = "class"
         return headers
 
-    def _scrub(self, data: bytes) -> bytes:
+    def scrub(self, data: bytes) -> bytes:
         """The key never leaves: should the upstream echo it, it is cut out of what is forwarded."""
         if self._key_bytes and self._key_bytes in data:
             return data.replace(self._key_bytes, b"[redacted]")

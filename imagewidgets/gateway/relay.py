@@ -68,14 +68,14 @@ class RelayResponse(StreamingResponse):
         self._left = False
         self._left_at = 0.0
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(_QUEUE_CHUNKS)
-        super().__init__(self._relay(), status_code=upstream.status_code, headers=gateway._answer_headers(upstream),
+        super().__init__(self.relay_chunks(), status_code=upstream.status_code, headers=gateway.answer_headers(upstream),
                          media_type=None)
 
-    async def _relay(self):
+    async def relay_chunks(self):
         while (chunk := await self._queue.get()) is not None:
             yield chunk
 
-    async def _pump(self) -> None:
+    async def pump(self) -> None:
         """Read the upstream to its end (or ``DRAIN_S`` after the participant left), feeding the tap;
         the chunks go to the participant while they are there."""
         why, tail = "the stream ended", None
@@ -84,7 +84,7 @@ class RelayResponse(StreamingResponse):
                 async for chunk in _http.passthrough(self.upstream):
                     self.tap.feed(chunk)
                     if not self._left:
-                        await self._queue.put(self.gateway._scrub(chunk))
+                        await self._queue.put(self.gateway.scrub(chunk))
                     elif time.monotonic() > self._left_at + DRAIN_S:
                         why = f"no end within {DRAIN_S:g} s after the participant left"
                         break
@@ -100,7 +100,7 @@ class RelayResponse(StreamingResponse):
                         await self._queue.put(tail)
                     await self._queue.put(None)
 
-    def _leave(self) -> None:
+    def leave(self) -> None:
         """The participant is gone: the pump stops queueing (and is not kept waiting on a full queue)."""
         if not self._left:
             self._left, self._left_at = True, time.monotonic()
@@ -139,13 +139,14 @@ class RelayResponse(StreamingResponse):
                      call.quote.endpoint, call.reserved_usd)
             return None
         if tap.finished:  # an image was delivered: charge what the usage says
-            gw._settle(call, {"quality": call.fields.get("quality"), "size": call.fields.get("size")},
+            gw.settle(call, {"quality": call.fields.get("quality"), "size": call.fields.get("size")},
                        tap.response, self.upstream.status_code, tap)
             return None
         gw.store.release(call.ledger_id, self.upstream.status_code, f"stream broke off ({why})")
         log.info("%s %s stream broke off: not charged", call.participant.label, call.quote.endpoint)
         message = ("The image service's stream broke off before your image was finished. You were not "
                    "charged; run the cell again.")
+        data: dict[str, Any]
         if call.quote.endpoint == "responses":
             data = {"type": "error", "code": "stream_interrupted", "message": message, "param": None,
                     "sequence_number": tap.last_sequence_number + 1}
@@ -155,8 +156,8 @@ class RelayResponse(StreamingResponse):
         return f"event: error\ndata: {json.dumps(data)}\n\n".encode()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        self.gateway._spawn(self._pump())
+        self.gateway.spawn(self.pump())
         try:
             await super().__call__(scope, receive, send)
         finally:
-            self._leave()  # after the end too: nothing more is queued for anyone
+            self.leave()  # after the end too: nothing more is queued for anyone

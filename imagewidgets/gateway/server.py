@@ -42,34 +42,20 @@ def is_loopback(host: str) -> bool:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and without
-    # it each answer's body waits ~40 ms for the ACK of its headers (Nagle + delayed ACK)
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(512)
-    except OSError:
-        sock.close()
-        raise
-    sock.setblocking(False)
-    return sock
+    """The gateway's listening socket: the offline server's set-up (``offline/server.py``), with room
+    for a whole class connecting at once."""
+    from ..offline.server import bind as bind_socket  # one server bootstrap for both
+
+    return bind_socket(host, port, backlog=512)
 
 
 def uvicorn_server(app: Any, on_ready: Callable[[], None], *, ssl_certfile: str | None = None,
-                   ssl_keyfile: str | None = None):
-    import uvicorn
+                   ssl_keyfile: str | None = None) -> Any:
+    """The gateway's uvicorn server: the offline server's set-up with its lifespan (the upstream
+    client is closed at shutdown), TLS when given, and uvicorn's fastest HTTP parser."""
+    from ..offline.server import uvicorn_server as make_server
 
-    class _Server(uvicorn.Server):
-        async def startup(self, sockets: list | None = None) -> None:
-            await super().startup(sockets=sockets)
-            on_ready()
-
-    # no access log: the gateway logs one line per request itself (never a header)
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, timeout_graceful_shutdown=2,
-                            ws="none", ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile)
-    return _Server(config)
+    return make_server(app, on_ready, lifespan="on", ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, http="auto")
 
 
 def start_offline_upstream() -> tuple[Any, str, Secret]:
@@ -134,7 +120,8 @@ class GatewayServer:
             label = f"offline renderer (rehearsal) at {url}"
         else:
             url, label = self.upstream, self.upstream
-            key = self._api_key if self._api_key is not None else os.environ.get("OPENAI_API_KEY", "")
+            given = self._api_key if self._api_key is not None else os.environ.get("OPENAI_API_KEY", "")
+            key = given if isinstance(given, Secret) else Secret(given)
         self.app = create_app(self.store, url, key, upstream_label=label)
         sock = bind(self.host, self.port)
         self.port = sock.getsockname()[1]

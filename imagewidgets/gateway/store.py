@@ -166,7 +166,7 @@ class GatewayStore:
                 token = new_token(PARTICIPANT_PREFIX)
                 cur = db.execute("INSERT INTO participants (label, token_hash, budget_usd, created_at) VALUES "
                                  "(?, ?, ?, ?)", (label, hash_token(token), float(budget_usd), now))
-                out.append((Participant(cur.lastrowid, label, float(budget_usd), False), token))
+                out.append((Participant(int(cur.lastrowid or 0), label, float(budget_usd), False), token))
         return out
 
     def participant_for_token(self, token: str) -> Participant | None:
@@ -232,7 +232,8 @@ class GatewayStore:
 
     def spent(self, participant_id: int | None = None) -> float:
         where, args = ("WHERE participant_id = ?", (participant_id,)) if participant_id is not None else ("", ())
-        return self._one(f"SELECT COALESCE(SUM({_USED}), 0) FROM ledger {where}", *args)[0]
+        row = self._one(f"SELECT COALESCE(SUM({_USED}), 0) FROM ledger {where}", *args)
+        return row[0] if row is not None else 0.0
 
     def ledger(self, participant_id: int | None = None, limit: int = 1000) -> list[dict]:
         where, args = ("WHERE l.participant_id = ?", (participant_id,)) if participant_id is not None else ("", ())
@@ -305,8 +306,9 @@ class GatewayStore:
         with self._tx() as db:
             cur = db.execute("INSERT INTO images (participant_id, prompt, mime, thumb, created_at) VALUES "
                              "(?, ?, ?, ?, ?)", (participant_id, (prompt or "")[:300], mime, thumb, time.time()))
-            db.execute("DELETE FROM images WHERE id <= ?", (cur.lastrowid - GALLERY_KEEP,))
-            return cur.lastrowid
+            image_id = int(cur.lastrowid or 0)
+            db.execute("DELETE FROM images WHERE id <= ?", (image_id - GALLERY_KEEP,))
+            return image_id
 
     def images(self, limit: int = 24, after: int = 0) -> list[dict]:
         rows = self._all("SELECT i.id, i.prompt, i.created_at, p.label FROM images i JOIN participants p ON "
@@ -319,7 +321,7 @@ class GatewayStore:
 
 
 class _Transaction:
-    """``with store._tx() as db``: the lock, then ``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK``)."""
+    """``with store.transaction() as db``: the lock, then ``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK``)."""
 
     def __init__(self, store: GatewayStore) -> None:
         self.store = store

@@ -104,7 +104,7 @@ class SSETap:
         except ValueError:
             return
         if isinstance(obj, dict):
-            self._record(obj.get("type") or kind, obj)
+            self._record(str(obj.get("type") or kind), obj)
 
     def _record(self, kind: str, obj: dict) -> None:
         if isinstance(obj.get("sequence_number"), int):

@@ -4,9 +4,9 @@
 (``%imagine_pin``, ``%imagine_unpin``, ``%%storyboard``), ``_args`` parses a magic line into options
 (from the model table), ``_display`` shows results and live frames in the cell's output.
 
-May import: the ``session`` and ``api`` layers (IPython itself lazily); widgets only inside the
-functions that show them. ``%load_ext imagewidgets`` reaches this package through
-``imagewidgets.load_ipython_extension``.
+May import: the ``session`` and ``api`` layers (IPython itself lazily); ``widgets`` only inside the
+functions that show them, ``doctor`` for ``%imagine_doctor``. ``%load_ext imagewidgets`` reaches
+this package through ``imagewidgets.load_ipython_extension``.
 """
 
 from __future__ import annotations

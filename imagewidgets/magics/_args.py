@@ -106,7 +106,7 @@ def split_line(line: str) -> list[str]:
 def parse(magic: Callable, line: str) -> argparse.Namespace:
     """Parse ``line`` with the ``magic_arguments`` parser of ``magic``; options and prompt words
     may be mixed. A mistake raises ``UsageError`` with one line that says how to fix it."""
-    parser: argparse.ArgumentParser = magic.parser  # set by @magic_arguments
+    parser: argparse.ArgumentParser = getattr(magic, "parser")  # set by @magic_arguments
     argv = split_line(line)
     try:
         args, extra = parser.parse_known_intermixed_args(argv)

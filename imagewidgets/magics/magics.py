@@ -75,6 +75,11 @@ class ImageMagics(Magics):
         self._named: dict[str, Any] = {}
 
     # -- helpers ------------------------------------------------------------------------------
+    @property
+    def user_ns(self) -> dict[str, Any]:
+        """The notebook's variables (magics are registered on a shell, so it is there)."""
+        return self.shell.user_ns if self.shell is not None else {}
+
     def _complain(self, text: str) -> None:
         print(" ".join(text.split("\n")), file=sys.stderr)
 
@@ -85,7 +90,7 @@ class ImageMagics(Magics):
 
         if ref is None:
             return self._session if self._session is not None else default_session()
-        value = self.shell.user_ns.get(ref) if ref.isidentifier() else None
+        value = self.user_ns.get(ref) if ref.isidentifier() else None
         if isinstance(value, Session):
             return value
         if value is not None:
@@ -117,7 +122,7 @@ class ImageMagics(Magics):
         if result is None:  # cancelled before any frame arrived
             return None
         if args.out:
-            self.shell.user_ns[args.out] = result
+            self.user_ns[args.out] = result
         if not args.no_display:
             (live or LiveView(self.shell)).show(self._grid(result, session), preview=args.preview)
         self.guard.shown(result)  # shown above (or not wanted): no second copy as Out[n]
@@ -306,7 +311,7 @@ class ImageMagics(Magics):
         board = boards[-1]
         turn = board.edit(args.panel, prompt, refresh=args.refresh, **A.request_options(args))
         if args.out:
-            self.shell.user_ns[args.out] = turn.image
+            self.user_ns[args.out] = turn.image
         if not args.no_display:
             from .story import show_board
 
@@ -317,7 +322,8 @@ class ImageMagics(Magics):
     @line_cell_magic
     @no_var_expand
     def imedit(self, line: str = "", cell: str | None = None) -> Any:
-        return self.edit(line, cell)
+        edit: Any = self.edit  # IPython types a decorated magic as "it or a decorator"; it is the magic
+        return edit(line, cell)
 
     imedit.__doc__ = "Alias of %edit (a name no other magic uses).\n\n" + (edit.__doc__ or "")
 
@@ -399,7 +405,7 @@ class ImageMagics(Magics):
             if key == "budget":
                 key, value = "budget_usd", None if value is None else _usd(value)
             if key == "session":
-                held = self.shell.user_ns.get(value) if value and value.isidentifier() else None
+                held = self.user_ns.get(value) if value and value.isidentifier() else None
                 if isinstance(held, Session):
                     self._session = held
                     continue

@@ -120,7 +120,7 @@ class StoryMagics(Magics):
         board = session.storyboard(panels, pins=pins, concurrency=args.concurrency, refresh=args.refresh,
                                    **A.request_options(args))
         if args.out:
-            self.shell.user_ns[args.out] = board
+            self.main.user_ns[args.out] = board
         if not args.no_display:
             show_board(self.shell, board)
         self.main.guard.shown(board)

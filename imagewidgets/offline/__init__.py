@@ -1,6 +1,8 @@
 """The offline backend: an HTTP app speaking OpenAI's image API, drawing pictures procedurally (no AI).
 
-Nothing heavy is imported here; import ``imagewidgets.offline.render`` or the app module directly.
+May import: the ``api`` layer (the model table, the endpoints, validation), starlette, uvicorn,
+anyio, Pillow and numpy. Nothing heavy is imported here; import ``imagewidgets.offline.render`` or
+the app module directly.
 The names below are loaded on first use:
 
     >>> from imagewidgets.offline import OfflineServer, embedded_base_url   # doctest: +SKIP

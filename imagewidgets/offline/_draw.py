@@ -6,7 +6,7 @@ from dataclasses import replace
 from xml.sax.saxutils import escape
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from ._shapes import Background, Ellipse, Polygon, Rect, Ring, Scene, Shape, TextBlock
 from ._text import font
@@ -67,7 +67,8 @@ def _draft(scene: Scene, k: float) -> Image.Image:
         for shape in scene.shapes:
             _shape_over(canvas, shape, k)
         if scene.clip:
-            _clip_alpha(canvas, tuple(v * k for v in scene.clip))
+            x0, y0, x1, y1 = scene.clip
+            _clip_alpha(canvas, (x0 * k, y0 * k, x1 * k, y1 * k))
     for block in scene.texts:
         x0, y0, x1, y1 = block.box
         small = replace(block, size=max(1, round(block.size * k)), x=block.x * k, y=block.y * k,
@@ -261,7 +262,9 @@ def to_svg(scene: Scene, prompt: str, embedded_png: bytes | None = None) -> byte
 
 def _svg_text(block: TextBlock) -> str:
     x0, y0, x1, y1 = block.box
-    ascent = font(block.size).getmetrics()[0]
+    face = font(block.size)
+    # Pillow without FreeType has a bitmap font with no metrics: its ascent is about the size
+    ascent = face.getmetrics()[0] if isinstance(face, ImageFont.FreeTypeFont) else block.size * 0.8
     parts = [f'<g><rect x="{_num(x0)}" y="{_num(y0)}" width="{_num(x1 - x0)}" height="{_num(y1 - y0)}" '
              f'rx="{_num(block.radius)}" {_paint(block.panel)}/>']
     for i, line in enumerate(block.lines):

@@ -24,6 +24,7 @@ from ._shapes import Background, Scene
 
 def decode(data: bytes, what: str = "image") -> Image.Image:
     """Decode an input image to RGBA (EXIF rotation applied); a clear ValueError if it is not one."""
+    im: Image.Image
     try:
         im = Image.open(io.BytesIO(data))
         im = ImageOps.exif_transpose(im)
@@ -40,7 +41,8 @@ def _fit(im: Image.Image, width: int, height: int, method=Image.Resampling.LANCZ
 
 
 def _has_alpha(im: Image.Image) -> bool:
-    return im.getchannel("A").getextrema()[0] < 255
+    low, _high = im.getchannel("A").getextrema()  # one band: (min, max)
+    return bool(low < 255)  # type: ignore[operator]
 
 
 def _gray_blur(arr: np.ndarray, radius: float) -> np.ndarray:
@@ -227,7 +229,7 @@ class VariationMaker:
         self.base = arr.round().clip(0, 255).astype(np.uint8)
         small = Image.fromarray(self.base[..., :3], "RGB").resize((64, 64), Image.Resampling.BOX)
         pal = small.quantize(4, method=Image.Quantize.MEDIANCUT).getpalette() or [128, 128, 128]
-        found = [tuple(pal[i:i + 3]) for i in range(0, min(12, len(pal) // 3 * 3), 3)]
+        found = [(pal[i], pal[i + 1], pal[i + 2]) for i in range(0, min(12, len(pal) // 3 * 3), 3)]
         found = (found * 4)[:4]  # a plain picture quantizes to fewer than four colours
         palette = tuple(mix(c, WHITE if sum(c) < 384 else BLACK, 0.35) for c in found)
         kinds = rng.choice(len(GENERIC_MOTIFS), 2, replace=False)

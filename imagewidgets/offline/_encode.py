@@ -106,7 +106,7 @@ def encode_gif(frames: list[Image.Image], duration_ms: int) -> bytes:
             idx = np.array(p)
             idx[np.asarray(f.getchannel("A")) < 128] = 255
             p = Image.fromarray(idx, "P")
-            pal = palette.getpalette()[: 255 * 3]
+            pal = (palette.getpalette() or [])[: 255 * 3]
             p.putpalette(pal + [0, 0, 0] * (256 - len(pal) // 3))
         if out and np.array_equal(np.asarray(p), np.asarray(out[-1])):
             durations[-1] = min(GIF_MAX_FRAME_MS, durations[-1] + gif_duration(duration_ms))

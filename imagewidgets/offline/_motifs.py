@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -142,7 +143,7 @@ def waves(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
 
 def skyline(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     count = min(16, 6 + 3 * c.level)
-    x, out = 0.0, []
+    x, out = 0.0, list[Shape]()
     widths = [c.width / count * rng.uniform(0.7, 1.3) for _ in range(count)]
     heights = [c.s * rng.uniform(0.12, 0.42) for _ in range(count)]
     lit = rng.random(400) < 0.55
@@ -348,7 +349,7 @@ def crescent(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     return rotate([Polygon(tuple(outer + inner), rgba(col))], rng.uniform(0, 6.28) + 0.3 * math.sin(c.phase), cx, cy)
 
 
-BUILDERS = {
+BUILDERS: dict[str, Callable[..., list[Shape]]] = {
     "orb": orb, "face": face, "mountain": mountain, "tree": tree, "waves": waves, "skyline": skyline,
     "stars": stars, "cloud": cloud, "flower": flower, "bird": bird, "boat": boat, "heart": heart,
     "fish": fish, "blob": blob, "ring": ring, "diamond": diamond, "burst": burst, "stack": stack,

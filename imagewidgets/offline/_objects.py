@@ -7,6 +7,7 @@ before the animation phase is used, more detail at higher ``level``.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 from ._motifs import Ctx, Rng, Slot
 from ._prompt import BLACK, WHITE, mix
@@ -79,5 +80,5 @@ def kite(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     return rotate(body + tail, sway, cx, cy)
 
 
-BUILDERS = {"hat": hat, "lighthouse": lighthouse, "kite": kite}
+BUILDERS: dict[str, Callable[..., list[Shape]]] = {"hat": hat, "lighthouse": lighthouse, "kite": kite}
 NATURAL: dict[str, RGB] = {"hat": (40, 40, 48), "lighthouse": (245, 245, 240), "kite": (230, 60, 60)}

@@ -51,16 +51,16 @@ def build_scene(reading: Reading, prompt: str, width: int, height: int, *, level
         subjects = [Subject(f"#{k}", GENERIC_MOTIFS[(h >> (8 * k)) % len(GENERIC_MOTIFS)]) for k in range(2)]
 
     things = [s for s in subjects if s.motif not in _motifs.SCENERY]
-    scenery = sorted((s for s in subjects if s.motif in _motifs.SCENERY and scenery),
-                     key=lambda s: _motifs.SCENERY[s.motif])
+    backdrop = sorted((s for s in subjects if s.motif in _motifs.SCENERY and scenery),
+                      key=lambda s: _motifs.SCENERY[s.motif])
     shapes: list[Shape] = []
     colour_at = _colour_picker(reading)
     # Land in front of mountains and skylines, behind trees; the sea replaces it.
     ground = None
-    if not transparent and any(s.motif in ("mountain", "skyline", "tree") for s in scenery) and not any(
-            s.motif == "waves" for s in scenery):
+    if not transparent and any(s.motif in ("mountain", "skyline", "tree") for s in backdrop) and not any(
+            s.motif == "waves" for s in backdrop):
         ground = _ground(ctx, reading, np.random.default_rng(seed("ground", prompt, index)))
-    for k, subj in enumerate(scenery):
+    for k, subj in enumerate(backdrop):
         if ground is not None and _motifs.SCENERY[subj.motif] >= 3:
             shapes.append(ground)
             ground = None
@@ -72,7 +72,7 @@ def build_scene(reading: Reading, prompt: str, width: int, height: int, *, level
     shapes += _confetti(ctx, reading, np.random.default_rng(seed("confetti", prompt, index)))
     for slot, subj, k in zip(_slots(ctx, len(things), layout, focus), things, range(len(things))):
         rng = np.random.default_rng(seed("motif", prompt, index, subj.word))
-        shapes += _motifs.BUILDERS[subj.motif](ctx, colour_at(subj, len(scenery) + k), rng, slot)
+        shapes += _motifs.BUILDERS[subj.motif](ctx, colour_at(subj, len(backdrop) + k), rng, slot)
 
     glow = ctx.glows[0] if ctx.glows and level >= 1 else None
     if glow is None and level >= 2:

@@ -118,8 +118,9 @@ def bicycle(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     out: list[Shape] = [Ring(x, wy, wr, wr, r * 0.07, rgba(INK)) for x in (back[0], front[0])]
     for a, b in ((back, crank), (crank, seat), (seat, back), (seat, head), (head, crank), (head, front)):
         out.append(bar(*a, *b, w, col))
-    a = c.phase
-    out += [bar(crank[0], crank[1], crank[0] + r * 0.18 * math.cos(a), crank[1] + r * 0.18 * math.sin(a), w * 0.8, INK),
+    turn = c.phase  # the pedals' angle (the loop above used ``a`` for points)
+    out += [bar(crank[0], crank[1], crank[0] + r * 0.18 * math.cos(turn), crank[1] + r * 0.18 * math.sin(turn),
+                w * 0.8, INK),
             Ellipse(seat[0] - r * 0.02, seat[1] - r * 0.1, r * 0.18, r * 0.06, rgba(INK)),
             bar(seat[0], seat[1], seat[0] - r * 0.02, seat[1] - r * 0.08, w, INK),
             bar(head[0], head[1], head[0] - r * 0.05, head[1] - r * 0.22, w, col),

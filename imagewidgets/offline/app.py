@@ -35,6 +35,7 @@ from starlette.routing import Route
 
 from ..api.batches import MAX_BYTES_PER_FILE
 
+from ..api.endpoints import Endpoint, endpoints, route
 from ..api.images import MIME_TYPES, sniff_format
 from ..api.lifecycle import lifecycle_of
 from ..api.models import DEFAULT_RESPONSES_MODEL, MODELS, RESPONSES_MODEL_SHUTDOWNS
@@ -68,25 +69,8 @@ def create_app(config: OfflineConfig | None = None) -> Starlette:
     """The ASGI app. ``config`` holds the switches (latency, failures, state folder...); see ``OfflineConfig``."""
     config = config or OfflineConfig()
     routes = [
-        Route("/v1/images/generations", generations, methods=["POST"]),
-        Route("/v1/images/edits", edits, methods=["POST"]),
-        Route("/v1/images/variations", variations, methods=["POST"]),
-        Route("/v1/responses", create_response, methods=["POST"]),
-        Route("/v1/responses/{response_id}", retrieve_response, methods=["GET"]),
-        Route("/v1/responses/{response_id}", delete_response, methods=["DELETE"]),
-        Route("/v1/responses/{response_id}/cancel", cancel_response, methods=["POST"]),
-        Route("/v1/responses/{response_id}/input_items", list_input_items, methods=["GET"]),
-        Route("/v1/content_provenance_checks", content_provenance_check, methods=["POST"]),
-        Route("/v1/files", upload_file, methods=["POST"]),
-        Route("/v1/files", list_files, methods=["GET"]),
-        Route("/v1/batches", create_batch, methods=["POST"]),
-        Route("/v1/batches", list_batches, methods=["GET"]),
-        Route("/v1/batches/{batch_id}", one_batch, methods=["GET"]),
-        Route("/v1/batches/{batch_id}/cancel", cancel_batch, methods=["POST"]),
-        Route("/v1/files/{file_id}", file_object, methods=["GET", "DELETE"]),
-        Route("/v1/files/{file_id}/content", file_content, methods=["GET"]),
-        Route("/v1/models", list_models, methods=["GET"]),
-        Route("/v1/models/{model:path}", one_model, methods=["GET"]),
+        # one route per declared endpoint (api/endpoints.py), answered by its handler below
+        *(Route(route(e), HANDLERS.get(e.name) or _not_implemented(e), methods=[e.method]) for e in endpoints()),
         Route("/offline/images/{name}", served_image, methods=["GET"]),
         Route("/", about, methods=["GET"]),
     ]
@@ -120,6 +104,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
                     "image endpoints of the API.",
                405: f"Method {request.method} is not allowed on {request.url.path}."}.get(status, str(exc))
     return failure_response(APIFailure(status, message, code="unknown_url" if status == 404 else None))
+
+
+def _not_implemented(e: Endpoint) -> Any:
+    """The answer of a declared endpoint the twin has no handler for yet: a clear 501, not a 404."""
+    async def answer(request: Request) -> Response:
+        return failure_response(APIFailure(501, f"The offline backend does not implement {e.method} {e.url} "
+                                           f"({e.name}) yet.", type="server_error", code="not_implemented"))
+    return answer
 
 
 async def about(request: Request) -> Response:
@@ -271,3 +263,15 @@ async def _chunks(blob: Any, size: int = 1 << 20):
             yield chunk
     finally:
         blob.close()
+
+
+#: endpoint name (api/endpoints.py) -> the twin's handler
+HANDLERS: dict[str, Any] = {
+    "generations": generations, "edits": edits, "variations": variations,
+    "responses": create_response, "retrieve_response": retrieve_response, "delete_response": delete_response,
+    "cancel_response": cancel_response, "list_input_items": list_input_items,
+    "check_provenance": content_provenance_check,
+    "upload_file": upload_file, "list_files": list_files, "retrieve_file": file_object, "delete_file": file_object,
+    "file_content": file_content, "create_batch": create_batch, "list_batches": list_batches,
+    "retrieve_batch": one_batch, "cancel_batch": cancel_batch, "list_models": list_models, "retrieve_model": one_model,
+}

@@ -38,7 +38,7 @@ def public_batch(rec: dict) -> dict:
     return {k: v for k, v in rec.items() if not k.startswith("_")}
 
 
-def _line_error(line: int, code: str, message: str, param: str | None = None) -> dict:
+def _line_error(line: int | None, code: str, message: str, param: str | None = None) -> dict:
     return {"code": code, "line": line, "message": message, "param": param}
 
 
@@ -189,7 +189,7 @@ class BatchRunner:
             if self.state.get("files", file_id) is None:
                 self.state.put("files", file_id, {"pending": batch_id}, b"")
         done: set[str] = set()
-        tally = {"ok": 0, "failed": 0, "usage": {}, "saved_at": 0.0}
+        tally: dict[str, Any] = {"ok": 0, "failed": 0, "usage": {}, "saved_at": 0.0}
         tally["ok"] = self._resume(out_id, done, tally["usage"])
         tally["failed"] = self._resume(err_id, done, tally["usage"])
         fail_rate = cfg.batch_fail_rate if cfg.batch_fail_rate is not None else cfg.fail_rate

@@ -121,10 +121,10 @@ def serve_main(argv: list[str]) -> int:
         print(f"imagewidgets serve: {e}", file=sys.stderr)
         return 2
     from .app import BANNER, create_app
-    from .server import _bind, _uvicorn_server
+    from .server import bind, uvicorn_server
 
     try:
-        sock = _bind(args.host, args.port)
+        sock = bind(args.host, args.port)
     except OSError as e:
         print(f"imagewidgets serve: cannot listen on {args.host}:{args.port}: {e}", file=sys.stderr)
         return 1
@@ -138,7 +138,7 @@ def serve_main(argv: list[str]) -> int:
     if not args.quiet:
         _print_requests()
 
-    server = _uvicorn_server(create_app(config), ready, config)
+    server = uvicorn_server(create_app(config), ready, config)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # pragma: no cover - uvicorn handles SIGINT itself

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..api.errors import ParamError
 from ..api.models import ModelSpec, get_model, model_names
-from ..api.requests import ImageInput
+from ..api.requests import ImageInput, ImageRequest
 from .config import OfflineConfig
 from .parse import APIFailure, decode_data_url, from_param_error, image_from_upload
 from .state import MemoryState, FolderState
@@ -36,6 +36,16 @@ IMAGE_URL_PATH = "/offline/images/"
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def read_bytes(images: Any) -> list[bytes]:
+    """The bytes of input images the resolver has read (file ids, URLs and data URLs are read first)."""
+    out = []
+    for img in images:
+        if img.data is None:
+            raise APIFailure(400, "An input image could not be read.", param="image", code="invalid_image")
+        out.append(img.data)
+    return out
 
 
 def new_id(prefix: str) -> str:
@@ -62,7 +72,7 @@ class Backend:
         if img.file_id:
             rec = self.state.get("files", img.file_id)
             data = self.state.blob("files", img.file_id) if rec else None
-            if data is None:
+            if data is None or rec is None:
                 raise APIFailure(400, f"No file found with id '{img.file_id}'.", param=param, code="image_file_not_found")
             return image_from_upload(data, rec.get("filename"), param)
         if img.call_id:
@@ -132,7 +142,7 @@ def shut_down(name: str, day: str | None) -> bool:
     from ..api.lifecycle import lifecycle_of
 
     end = lifecycle_of(name).shutdown_date
-    return bool(end) and day >= end
+    return end is not None and day >= end
 
 
 def model_not_found(name: Any, param: str = "model") -> APIFailure:
@@ -171,7 +181,7 @@ def _json_type(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def validated(req: Any) -> Any:
+def validated(req: ImageRequest) -> Any:
     """Run the client's validation (warnings are the client's business, not the server log's)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

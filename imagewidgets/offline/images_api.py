@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import time
-from typing import Any, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..api.models import ModelSpec
 from . import imaging
-from .common import IMAGE_URL_PATH, Frame, api, b64, backend_of, json_body, known_model, new_id, sse_response, validated
+from .common import (IMAGE_URL_PATH, Frame, api, b64, backend_of, json_body, known_model, new_id, read_bytes,
+                     sse_response, validated)
 from .parse import (APIFailure, edit_request, form_to_dict, generate_request, image_from_upload, upload_bytes,
                     variation_request)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..api.requests import ImageRequest
 
 __all__ = ["generations", "edits", "variations", "served_image"]
 
@@ -48,7 +52,7 @@ async def edits(request: Request) -> Response:
     spec = known_model(req.model, day=backend.config.calendar_day())
     validated(req)
     _moderate(req.prompt, req.moderation, backend.config)
-    images = [img.data for img in req.images]
+    images = read_bytes(req.images)
     out = imaging.resolve_output(req, spec, req.prompt, imaging.image_size(images[0]), backend.config.pictures)
     fidelity = req.input_fidelity or ("low" if spec.input_fidelities else None)
     edit = imaging.edit_inputs(images, req.mask.data if req.mask else None, strict=spec.mask_strict,
@@ -64,7 +68,7 @@ async def variations(request: Request) -> Response:
     spec = known_model(req.model, day=backend.config.calendar_day())
     validated(req)
     out = imaging.resolve_output(req, spec, "", None, backend.config.pictures)
-    datas = await imaging.render_variation(out, req.image.data, req.n or 1)
+    datas = await imaging.render_variation(out, read_bytes([req.image])[0], req.n or 1)
     return JSONResponse(_images_body(request, spec, out, datas, None, req.response_format, None))
 
 
@@ -75,7 +79,7 @@ async def served_image(request: Request) -> Response:
     backend = backend_of(request)
     rec = backend.state.get("images", image_id)
     data = backend.state.blob("images", image_id) if rec else None
-    if data is None:
+    if data is None or rec is None:
         return JSONResponse(APIFailure(404, f"No image {name!r} on this offline server.").body(), status_code=404)
     from ..api.images import MIME_TYPES
 
@@ -95,7 +99,7 @@ async def _read_form(request: Request) -> dict[str, Any]:
                 continue
             many = isinstance(value, list)
             items = value if many else [value]
-            converted = []
+            converted: list[Any] = []  # text (ids, URLs) as given, uploads as images
             for i, item in enumerate(items):
                 if isinstance(item, str):
                     converted.append(item)
@@ -115,7 +119,7 @@ def _moderate(prompt: str, level: str | None, config: Any) -> None:
                          param="prompt", code="moderation_blocked")
 
 
-async def _answer(request: Request, req: Any, spec: ModelSpec, out: imaging.Output, prompt: str,
+async def _answer(request: Request, req: ImageRequest, spec: ModelSpec, out: imaging.Output, prompt: str,
                   revised: str | None, images: list[bytes], edit: Any, prefix: str,
                   fidelity: str | None = None) -> Response:
     n = req.n or 1
@@ -125,14 +129,15 @@ async def _answer(request: Request, req: Any, spec: ModelSpec, out: imaging.Outp
     datas = await imaging.render_images(prompt, out, req, n, edit)
     use = imaging.usage(prompt, out, images, fidelity, 0, n) if out.gpt else None
     body = _images_body(request, spec, out, datas, revised, req.response_format, use)
-    if req.safety_identifier:  # the effective safety identifier, as ImagesResponse has it
-        body["safety_identifier"] = req.safety_identifier
+    safety = getattr(req, "safety_identifier", None)
+    if safety:  # the effective safety identifier, as ImagesResponse has it
+        body["safety_identifier"] = safety
     if out.output_format == "svg":
-        body["svg_usage"] = imaging.svg_usage(prompt, req.svg, datas)
+        body["svg_usage"] = imaging.svg_usage(prompt, getattr(req, "svg", None), datas)
     return JSONResponse(body)
 
 
-async def _stream(req: Any, out: imaging.Output, prompt: str, images: list[bytes], edit: Any, prefix: str,
+async def _stream(req: ImageRequest, out: imaging.Output, prompt: str, images: list[bytes], edit: Any, prefix: str,
                   fidelity: str | None, n: int, partials: int) -> AsyncIterator[Frame]:
     meta = {"size": out.size, "quality": out.quality, "background": out.background,
             "output_format": out.output_format}
@@ -149,8 +154,8 @@ async def _stream(req: Any, out: imaging.Output, prompt: str, images: list[bytes
         use = imaging.usage(prompt, out, images, fidelity, partials, 1, include_input=(i == 0))
         data = {"type": f"{prefix}.completed", "b64_json": b64(final), "created_at": int(time.time()),
                 **meta, "usage": use}
-        if req.safety_identifier:
-            data["safety_identifier"] = req.safety_identifier
+        if getattr(req, "safety_identifier", None):
+            data["safety_identifier"] = getattr(req, "safety_identifier")
         yield Frame(data, image=True, index=partials)
 
 

@@ -9,7 +9,7 @@ import functools
 import io
 import re
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence
 
 import anyio.to_thread
 
@@ -17,6 +17,9 @@ from ..api.config import OFFLINE_NOTE
 from ..api.cost import image_input_tokens, output_tokens_for, text_tokens
 from ..api.models import STANDARD_SIZES, ModelSpec, parse_size
 from .config import OfflineConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..api.requests import ImageRequest
 
 __all__ = ["Output", "resolve_output", "moderation_verdict", "usage", "revised_prompt", "render_images",
            "render_frames", "render_variation", "image_size", "HONEST_NOTE"]
@@ -54,7 +57,7 @@ def _nearest_standard(w: int, h: int, sizes: tuple[str, ...] = STANDARD_SIZES) -
     return min(sizes, key=lambda s: abs((parse_size(s)[0] / parse_size(s)[1]) - aspect))  # type: ignore[index]
 
 
-def _pick_size(req: Any, spec: ModelSpec, prompt: str, first: tuple[int, int] | None) -> str:
+def _pick_size(req: ImageRequest, spec: ModelSpec, prompt: str, first: tuple[int, int] | None) -> str:
     size = getattr(req, "size", None)
     if size and size != "auto":
         if size in spec.sizes or (spec.free_size and parse_size(size)):
@@ -77,7 +80,7 @@ def _pick_size(req: Any, spec: ModelSpec, prompt: str, first: tuple[int, int] | 
     return "1024x1024"
 
 
-def resolve_output(req: Any, spec: ModelSpec, prompt: str, first: tuple[int, int] | None = None,
+def resolve_output(req: ImageRequest, spec: ModelSpec, prompt: str, first: tuple[int, int] | None = None,
                    pictures: str = "drawn") -> Output:
     """Resolve "auto" and defaults into what is drawn; deterministic in the request (and the
     server's ``pictures`` mode)."""
@@ -129,7 +132,7 @@ def image_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
-def usage(prompt: str, out: Output, images: list[bytes] = (), fidelity: str | None = None,
+def usage(prompt: str, out: Output, images: Sequence[bytes] = (), fidelity: str | None = None,
           partials: int = 0, n: int = 1, include_input: bool = True) -> dict:
     """The ``usage`` object: text and image input tokens, output tokens with 100 per partial image."""
     text = text_tokens(prompt) if include_input else 0
@@ -166,7 +169,7 @@ def svg_usage(prompt: str, svg: dict | None, datas: list[bytes]) -> dict:
             "output_tokens": out, "reasoning_tokens": reasoning, "total_tokens": inp + out + reasoning}
 
 
-def revised_prompt(prompts: list[str], details: list[str] = ()) -> str:
+def revised_prompt(prompts: list[str], details: Sequence[str] = ()) -> str:
     """An honest, deterministic rewrite: the chain's prompts joined, with the options applied and a note
     that no model rewrote it."""
     chain = "; then: ".join(p.strip() for p in prompts if p and p.strip())
@@ -177,14 +180,14 @@ def revised_prompt(prompts: list[str], details: list[str] = ()) -> str:
 # --- rendering (in worker threads: the event loop keeps serving) --------------------------------
 
 
-def _spec(prompt: str, out: Output, index: int, req: Any):
+def _spec(prompt: str, out: Output, index: int, req: ImageRequest | None):
     from .render import RenderSpec
 
     kw: dict[str, Any] = {}
     if getattr(req, "frame_count", None) is not None:
-        kw["frame_count"] = req.frame_count
+        kw["frame_count"] = getattr(req, "frame_count")
     if getattr(req, "frame_duration_ms", None) is not None:
-        kw["frame_duration_ms"] = req.frame_duration_ms  # rounded and capped as the API does: gif_duration
+        kw["frame_duration_ms"] = getattr(req, "frame_duration_ms")  # rounded and capped as the API does: gif_duration
     return RenderSpec(
         prompt=prompt, width=out.width, height=out.height, quality=out.quality,
         output_format=out.output_format, output_compression=out.output_compression,
@@ -199,7 +202,7 @@ def edit_inputs(images: list[bytes], mask: bytes | None, *, strict: bool, fideli
     return EditInputs(images=tuple(images), mask=mask, mask_strict=strict, input_fidelity=fidelity, markup=markup)
 
 
-async def render_images(prompt: str, out: Output, req: Any, n: int, edit: Any = None, first: int = 0) -> list[bytes]:
+async def render_images(prompt: str, out: Output, req: ImageRequest, n: int, edit: Any = None, first: int = 0) -> list[bytes]:
     """``n`` final images (index ``first`` .. ``first + n - 1``), one worker thread each in turn."""
     from . import render
 
@@ -207,16 +210,15 @@ async def render_images(prompt: str, out: Output, req: Any, n: int, edit: Any = 
             for i in range(first, first + n)]
 
 
-async def render_frames(prompt: str, out: Output, req: Any, index: int, partials: int,
+async def render_frames(prompt: str, out: Output, req: ImageRequest, index: int, partials: int,
                         edit: Any = None) -> AsyncIterator[bytes]:
     """The partial frames (coarse to fine), then the final image of image ``index``, each yielded as soon
     as a worker thread has drawn it (the event loop keeps serving meanwhile)."""
     from . import render
 
     frames = render.iter_frames(_spec(prompt, out, index, req), partials, edit)
-    done = object()
     k = 0
-    while (frame := await anyio.to_thread.run_sync(next, frames, done)) is not done:
+    while (frame := await anyio.to_thread.run_sync(next, frames, None)) is not None:
         yield await _signed(frame, req) if k == partials else frame  # partials carry no manifest, as OpenAI's
         k += 1
 
@@ -229,7 +231,7 @@ async def render_variation(out: Output, image: bytes, n: int) -> list[bytes]:
             for i in range(n)]
 
 
-async def _signed(data: bytes, req: Any, model: str | None = None) -> bytes:
+async def _signed(data: bytes, req: ImageRequest | None, model: str | None = None) -> bytes:
     """A final image with the twin's C2PA manifest (``provenance``), signed in a worker thread."""
     from . import provenance
 

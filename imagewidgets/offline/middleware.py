@@ -20,6 +20,7 @@ from typing import Any
 
 import anyio
 
+from ..api.endpoints import endpoint, endpoints
 from .config import OfflineConfig
 from .parse import APIFailure
 
@@ -31,7 +32,7 @@ BACKEND_HEADER = (b"x-imagewidgets-backend", b"offline-renderer")
 ACCESS_LOG = logging.getLogger("imagewidgets.offline.access")
 _MAX_LOGGED_PATH = 200
 #: the routes whose answers are images, counted by ``images_per_minute``
-_IMAGE_PATHS = {"/v1/images/generations", "/v1/images/edits", "/v1/images/variations", "/v1/responses"}
+_IMAGE_PATHS = {e.url for e in endpoints() if e.cost}  # the priced endpoints (api/endpoints.py)
 _N_FIELD = re.compile(rb'name="n"\r\n(?:[^\r\n]*\r\n)*\r\n(\d{1,3})\r\n')
 
 
@@ -200,7 +201,7 @@ class Gate:
 
 def _images_asked(path: str, body: bytes) -> int:
     """How many images a request asks for: ``n`` of an Images API body (JSON or multipart), else 1."""
-    if path == "/v1/responses":
+    if path == endpoint("responses").url:
         return 1
     n: Any = None
     if body[:1] == b"{":

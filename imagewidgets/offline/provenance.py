@@ -112,7 +112,7 @@ def _test_certificate() -> tuple[bytes, bytes]:
 def _get_signer() -> Any:
     global _signer
     if _signer is None:
-        import c2pa  # type: ignore[import-untyped]
+        import c2pa
 
         chain, private = _test_certificate()
         # no timestamp authority: the twin never reaches the network
@@ -123,7 +123,7 @@ def _get_signer() -> Any:
 def _get_context() -> Any:
     global _context
     if _context is None:
-        import c2pa  # type: ignore[import-untyped]
+        import c2pa
 
         _context = c2pa.Context(c2pa.Settings.from_dict(_SETTINGS))
     return _context
@@ -135,7 +135,7 @@ def sign(data: bytes, *, model: str | None, created: int | None = None) -> bytes
     fmt = sniff_format(data[:64])
     if fmt not in SIGNED_FORMATS or not available():
         return data
-    import c2pa  # type: ignore[import-untyped]
+    import c2pa
 
     when = datetime.fromtimestamp(created if created is not None else time.time(), timezone.utc)
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -174,7 +174,7 @@ def _c2pa_result(data: bytes) -> dict[str, Any]:
     fmt = sniff_format(data[:64])
     if fmt not in SIGNED_FORMATS or not available():
         return dict(_NOT_PRESENT)
-    import c2pa  # type: ignore[import-untyped]
+    import c2pa
 
     try:
         with _lock:

@@ -32,8 +32,8 @@ from ..api.errors import ParamError
 from ..api.models import get_model
 from ..api.requests import ImageInput
 from . import imaging
-from .common import (Frame, api, b64, backend_of, json_body, known_model, model_not_found, new_id, shut_down,
-                     sse_response, validated)
+from .common import (Frame, api, b64, backend_of, json_body, known_model, model_not_found, new_id, read_bytes,
+                     shut_down, sse_response, validated)
 from .parse import APIFailure, ResponsesWire, responses_request
 from .responses_stored import follow
 
@@ -53,7 +53,7 @@ class Turn:
     prompts: list[str]  # the chain's prompts, this turn's last
     base_call_id: str | None  # the image this chain continues from
     images: list[bytes]
-    out: imaging.Output | None
+    out: imaging.Output
     action: str
     revised: str
     blocked: str | None  # the moderation word that blocked it
@@ -218,7 +218,7 @@ def _plan(backend: Any, wire: ResponsesWire) -> Turn:
     if req.prompt.strip():
         prompts.append(req.prompt)
     action = req.action or "auto"
-    images = [img.data for img in req.input_images]
+    images = read_bytes(req.input_images)
     if base_call_id and action != "generate":
         base = backend.state.blob("calls", base_call_id)
         images = ([base] if base is not None else []) + images

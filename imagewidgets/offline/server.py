@@ -17,7 +17,7 @@ from __future__ import annotations
 import socket
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from .config import OfflineConfig, default_state_dir
 
@@ -30,7 +30,9 @@ _START_TIMEOUT_S = 10.0
 EMBEDDED_PARTIAL_INTERVAL_S = 0.3
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, *, backlog: int = 128) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: any free one), for the offline server and
+    the class gateway alike (``gateway/server.py``)."""
     # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and without
     # it each answer's body waits ~40 ms for the ACK of its headers (Nagle + delayed ACK)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -38,7 +40,7 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
-        sock.listen(128)
+        sock.listen(backlog)
     except OSError:
         sock.close()
         raise
@@ -46,7 +48,12 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn_server(app: Any, on_ready: Callable[[], None], config: OfflineConfig | None = None):
+def uvicorn_server(app: Any, on_ready: Callable[[], None], config: OfflineConfig | None = None, *,
+                   lifespan: Literal["auto", "on", "off"] = "off", ssl_certfile: str | None = None, ssl_keyfile: str | None = None,
+                   http: str = "h11") -> Any:
+    """A uvicorn server for ``app`` that calls ``on_ready`` once it listens (serve it a socket from
+    ``bind``): the one server set-up of the offline twin and the class gateway. No access log (the
+    gateway logs one line per request itself, never a header)."""
     import uvicorn
 
     config_ = config or OfflineConfig()
@@ -56,10 +63,11 @@ def _uvicorn_server(app: Any, on_ready: Callable[[], None], config: OfflineConfi
             await super().startup(sockets=sockets)
             on_ready()
 
-    # h11 (pure Python) rather than httptools: its header limit is the one --max-header sets
-    return _Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False,
-                                  timeout_graceful_shutdown=2, ws="none", http="h11",
-                                  h11_max_incomplete_event_size=config_.max_header_kb * 1024))
+    # h11 (pure Python) rather than httptools for the twin: its header limit is the one --max-header sets
+    return _Server(uvicorn.Config(app, lifespan=lifespan, log_level="warning", access_log=False,
+                                  timeout_graceful_shutdown=2, ws="none", http=http, ssl_certfile=ssl_certfile,
+                                  ssl_keyfile=ssl_keyfile,
+                                  h11_max_incomplete_event_size=config_.max_header_kb * 1024 if http == "h11" else None))
 
 
 class OfflineServer:
@@ -92,9 +100,9 @@ class OfflineServer:
         from .app import create_app
 
         self.app = create_app(self.config)
-        sock = _bind(self.host, self.port)
+        sock = bind(self.host, self.port)
         self.port = sock.getsockname()[1]
-        self._server = _uvicorn_server(self.app, self._ready.set, self.config)
+        self._server = uvicorn_server(self.app, self._ready.set, self.config)
 
         def run() -> None:
             try:

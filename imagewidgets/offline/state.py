@@ -46,7 +46,8 @@ class MemoryState:
     def __init__(self, max_bytes: int | None = None) -> None:
         self.max_bytes = max_bytes
         self.size = 0  # bytes held: each record's JSON plus its blob
-        self._items: OrderedDict[tuple[str, str], tuple[str, bytes | None]] = OrderedDict()
+        # blobs being appended to are bytearrays (no copy per chunk); both are bytes-like
+        self._items: OrderedDict[tuple[str, str], tuple[str, bytes | bytearray | None]] = OrderedDict()
         self._lock = threading.Lock()
 
     def put(self, kind: str, id: str, record: dict, blob: bytes | None = None) -> None:
@@ -56,7 +57,7 @@ class MemoryState:
             if old is not None:
                 self.size -= _weight(old)
                 if blob is None:
-                    blob = old[1]  # a rewritten record keeps its blob
+                    blob = None if old[1] is None else bytes(old[1])  # a rewritten record keeps its blob
             item = (text, None if blob is None else bytes(blob))
             self._items[(kind, id)] = item
             self.size += _weight(item)
@@ -64,7 +65,7 @@ class MemoryState:
                 _, gone = self._items.popitem(last=False)
                 self.size -= _weight(gone)
 
-    def _touch(self, kind: str, id: str) -> tuple[str, bytes | None] | None:
+    def _touch(self, kind: str, id: str) -> tuple[str, bytes | bytearray | None] | None:
         item = self._items.get((kind, id))
         if item is not None:
             self._items.move_to_end((kind, id))
@@ -119,7 +120,7 @@ class MemoryState:
         return f"MemoryState({len(self._items)} records, {self.size / 2**20:.1f} MB{limit})"
 
 
-def _weight(item: tuple[str, bytes | None]) -> int:
+def _weight(item: tuple[str, bytes | bytearray | None]) -> int:
     return len(item[0]) + (len(item[1]) if item[1] is not None else 0)
 
 

@@ -2,7 +2,7 @@
 so a restarted kernel, or a new day, picks it up where it was.
 
     >>> job = s.sweep(prompts, size=["1024x1024", "1536x1024"], batch=True)   # doctest: +SKIP
-    >>> job                     # a live progress bar: status, cells answered and stored, cost so far
+    >>> job                     # status, cells answered and stored, cost so far (a live bar while it runs)
     >>> job.wait()              # poll until every part is done; each answer stored as it is read
     >>> grid = job.results()    # the same SweepResult grid as a direct sweep
     >>> Session("grid").batches()                 # after a restart: the jobs of the session
@@ -16,13 +16,13 @@ already stored is skipped, so reading again after a crash stores nothing twice.
 from __future__ import annotations
 
 import html
-import sys
 import time
 from typing import TYPE_CHECKING, Any
 
 from ..api.batches import TERMINAL, OutputLine
 from ..api.decode import images_response
 from ..api.errors import APIConnectionError, APIError, BadRequestError, ServerError, error_for_status
+from .progress import Progress, start as start_progress
 from .batch_store import BatchRecords, CellRow, PartRow
 from .sweep import SweepResult
 from .turns import Turn, this_process
@@ -46,7 +46,7 @@ class BatchJob:
             raise KeyError(f"no batch job {job_id!r} in session {session.name!r}")
         self.id = job_id
         self.progress = progress
-        self._view: Any = None
+        self._view: Progress | None = None  # the live report, from the first update
 
     # -- what it is ------------------------------------------------------------------------------
     @property
@@ -57,6 +57,14 @@ class BatchJob:
     @property
     def batch_ids(self) -> list[str]:
         return [p.batch_id for p in self.parts if p.batch_id]
+
+    @property
+    def _job(self) -> Any:
+        """The job's stored row (it exists from the moment the job was recorded)."""
+        row = self.records.job(self.id)
+        if row is None:
+            raise LookupError(f"no batch job {self.id} in this session's store")
+        return row
 
     @property
     def status(self) -> str:
@@ -85,14 +93,14 @@ class BatchJob:
         return {"status": self.status, "cells": len(cells), "answered": answered + replayed,
                 "stored": sum(c.done for c in cells), "failed": sum(c.turn_status == "failed" for c in cells),
                 "cost_usd": sum(c.turn_cost or 0.0 for c in cells if c.turn_status == "completed"),
-                "estimate_usd": self.records.job(self.id).estimate_usd}
+                "estimate_usd": self._job.estimate_usd}
 
     # -- the verbs ---------------------------------------------------------------------------------
     def submit(self) -> "BatchJob":
         """Upload and create every part not created yet (after a crash too: a part whose batch may
         have been created is looked up by its metadata first, so it is never created twice)."""
         client = self.session.client
-        endpoint = self.records.job(self.id).endpoint
+        endpoint = self._job.endpoint
         for part in self.parts:
             if part.status != "new":
                 continue
@@ -170,7 +178,7 @@ class BatchJob:
         errors = [(t.error if t is not None else None) if c.done else f"waiting: batch {status}"
                   for c, t in zip(cells, turns)]
         # the grid keeps paths, not pictures: thumbnails read the files when shown
-        return SweepResult(self.records.job(self.id).varying, [c.cell for c in cells], turns, errors)
+        return SweepResult(self._job.varying, [c.cell for c in cells], turns, errors)
 
     # -- reading answers ---------------------------------------------------------------------------
     def _record(self, part: PartRow, batch: Any) -> None:
@@ -198,9 +206,10 @@ class BatchJob:
                     line = OutputLine.parse(raw)
                 except ValueError:  # not the API's line shape: its cell ends "no answer in the output"
                     continue
-                cell = cells.get(line.custom_id)  # a line we did not send is ignored
-                if cell is None or cell.done:
+                got = cells.get(line.custom_id)  # a line we did not send is ignored
+                if got is None or got.done:
                     continue
+                cell = got
                 self._store_line(part, cell, line)
                 cell.turn_status = "stored"
         why = {"cancelled": "the batch was cancelled before it ran", "expired": "the batch expired before it ran",
@@ -225,7 +234,7 @@ class BatchJob:
         return self.session.recorder.track(turn, cell.estimate_usd, sent_at)
 
     def _store_line(self, part: PartRow, cell: CellRow, line: OutputLine) -> None:
-        turn = self._new_turn(cell, part, self.records.job(self.id).created)
+        turn = self._new_turn(cell, part, self._job.created)
         try:
             if not line.ok:
                 raise error_for_status(line.status_code or 500, {"error": line.error or line.body.get("error")})
@@ -236,7 +245,7 @@ class BatchJob:
             self.session.recorder.fail(turn, e)
             return
         self.session.recorder.finish(turn, results, make_current=False)
-        turn._images = None  # the bytes are on disk; read again when asked (memory stays flat)
+        turn.forget_images()  # the bytes are on disk; read again when asked (memory stays flat)
 
     def _turn(self, turn_id: str) -> Turn | None:
         turn = self.session.tree.get(turn_id) or self.session.store.turn(turn_id)
@@ -260,39 +269,13 @@ class BatchJob:
         return (f"<div><progress value='{s['stored']}' max='{max(1, s['cells'])}' style='width:240px'></progress> "
                 f"<span>{pct:.0f}%</span><br/><small>{html.escape(self._text())}</small></div>")
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        if self.progress and self._widget() is not None:
-            display(self._view)
-        else:
-            display({"text/plain": repr(self), "text/html": self._repr_html_()}, raw=True)
-
-    def _widget(self) -> Any:
-        """An ipywidgets bar in a kernel with widgets (imported only then), else None."""
-        if self._view is None:
-            try:
-                from IPython import get_ipython
-
-                if getattr(get_ipython(), "kernel", None) is None:
-                    return None
-                import ipywidgets
-            except Exception:
-                return None
-            self._bar = ipywidgets.IntProgress(min=0, max=1, description="batch")
-            self._label = ipywidgets.HTML()
-            self._view = ipywidgets.VBox([self._bar, self._label])
-        return self._view
-
     def _show(self, final: bool = False) -> None:
-        """Update the live view: the widget if one is shown, else a text line on stdout."""
+        """Report to ``session.progress`` (a widget bar in a kernel, else a text line on stdout)."""
         if not self.progress:
             return
         s = self.summary()
-        if self._view is not None:
-            self._bar.max, self._bar.value = max(1, s["cells"]), s["stored"]
-            self._bar.bar_style = "success" if self.done else ""
-            self._label.value = f"<small>{html.escape(self._text())}</small>"
-        elif self._widget() is None:
-            sys.stdout.write("\r" + self._text() + ("\n" if final else ""))
-            sys.stdout.flush()
+        if self._view is None:
+            self._view = start_progress("", max(1, s["cells"]))
+        self._view.update(s["stored"], max(1, s["cells"]), self._text())
+        if final:
+            self._view.close(ok=s["failed"] == 0)

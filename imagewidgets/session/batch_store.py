@@ -75,7 +75,7 @@ class BatchRecords:
 
     def add_job(self, job: JobRow, parts: int, cells: list[CellRow]) -> None:
         """The whole job in one transaction, before anything is uploaded."""
-        with self.store._tx() as db:
+        with self.store.transaction() as db:
             db.execute("INSERT INTO batch_jobs (id, session, created, endpoint, status, varying, estimate_usd, "
                        "backend, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (job.id, job.session, job.created, job.endpoint, job.status, json.dumps(job.varying),
@@ -90,23 +90,23 @@ class BatchRecords:
                   json.dumps(c.turn, default=str), c.line, c.estimate_usd) for c in cells])
 
     def job(self, job_id: str) -> JobRow | None:
-        rows = self.store._query("SELECT * FROM batch_jobs WHERE id = ?", (job_id,))
+        rows = self.store.query("SELECT * FROM batch_jobs WHERE id = ?", (job_id,))
         return _job(rows[0]) if rows else None
 
     def job_of_batch(self, batch_id: str) -> str | None:
         """Our job id for a remote batch id."""
-        rows = self.store._query("SELECT job_id FROM batch_parts WHERE batch_id = ?", (batch_id,))
+        rows = self.store.query("SELECT job_id FROM batch_parts WHERE batch_id = ?", (batch_id,))
         return rows[0]["job_id"] if rows else None
 
     def jobs(self, session: str) -> list[JobRow]:
-        return [_job(r) for r in self.store._query(
+        return [_job(r) for r in self.store.query(
             "SELECT * FROM batch_jobs WHERE session = ? ORDER BY created", (session,))]
 
     def set_job(self, job_id: str, **changes: Any) -> None:
         self._update("batch_jobs", "id = ?", (job_id,), changes)
 
     def parts(self, job_id: str) -> list[PartRow]:
-        rows = self.store._query("SELECT * FROM batch_parts WHERE job_id = ? ORDER BY part", (job_id,))
+        rows = self.store.query("SELECT * FROM batch_parts WHERE job_id = ? ORDER BY part", (job_id,))
         return [PartRow(r["job_id"], r["part"], r["status"], r["input_file_id"], r["batch_id"], r["output_file_id"],
                         r["error_file_id"], json.loads(r["counts"] or "{}"), bool(r["read"])) for r in rows]
 
@@ -120,7 +120,7 @@ class BatchRecords:
         line = "c.line" if with_lines else "NULL AS line"
         where = "c.job_id = ?" + (" AND c.part = ?" if part is not None else "")
         args = (job_id, part) if part is not None else (job_id,)
-        rows = self.store._query(
+        rows = self.store.query(
             f"SELECT c.idx, c.part, c.custom_id, c.turn_id, c.cell, c.turn, {line}, c.estimate_usd, "
             f"t.status AS turn_status, t.cost AS turn_cost FROM batch_cells c LEFT JOIN turns t ON t.id = c.turn_id "
             f"WHERE {where} ORDER BY c.idx", args)
@@ -130,17 +130,17 @@ class BatchRecords:
 
     def uploaded(self, backend: str, sha256: str) -> str | None:
         """The file id an image (by its bytes' sha256) was uploaded under on ``backend``."""
-        rows = self.store._query("SELECT file_id FROM batch_uploads WHERE backend = ? AND sha256 = ?", (backend, sha256))
+        rows = self.store.query("SELECT file_id FROM batch_uploads WHERE backend = ? AND sha256 = ?", (backend, sha256))
         return rows[0]["file_id"] if rows else None
 
     def add_upload(self, backend: str, sha256: str, file_id: str) -> None:
-        with self.store._tx() as db:
+        with self.store.transaction() as db:
             db.execute("INSERT OR REPLACE INTO batch_uploads (backend, sha256, file_id, created) VALUES (?, ?, ?, ?)",
                        (backend, sha256, file_id, time.time()))
 
     def _update(self, table: str, where: str, args: tuple, changes: dict[str, Any]) -> None:
         cols = ", ".join(f"{k} = ?" for k in changes)  # keys are ours (the dataclass fields), never a user's
-        with self.store._tx() as db:
+        with self.store.transaction() as db:
             db.execute(f"UPDATE {table} SET {cols} WHERE {where}", (*changes.values(), *args))
 
 
@@ -152,7 +152,7 @@ def _job(r: Any) -> JobRow:
 def outstanding_usd(store: Store, session: str) -> float:
     """The estimates of the session's batch cells still waiting for an answer: held against the
     budget from the moment the job was recorded until each cell's answer is read."""
-    rows = store._query(
+    rows = store.query(
         "SELECT COALESCE(SUM(c.estimate_usd), 0) AS usd FROM batch_cells c JOIN batch_jobs j ON j.id = c.job_id "
         "LEFT JOIN turns t ON t.id = c.turn_id WHERE j.session = ? AND (t.status IS NULL OR t.status NOT IN "
         "('completed', 'failed', 'replayed'))", (session,))

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..api import batches as _api_batches
 from ..api.cost import estimate
+from ..api.endpoints import endpoint as _endpoint
 from ..api.errors import ParamError
-from ..api.requests import EditRequest, ImageInput
+from ..api.requests import ImageInput
 from .batch import BatchJob
 from .batch_store import BatchRecords, CellRow, JobRow
 from .sweep import grid_cells
@@ -72,7 +73,7 @@ def submit_batch(session: "Session", prompts: Any, *, refresh: bool = False, pro
             turn = session.recorder.new_turn(req, parent, kind=kind, turn_id=replayed.get(i, f"turn_{job_id[9:]}_{i}"))
             rows.append(CellRow(i, part_of.get(i), f"{job_id}-{i}", turn.id, cell, _template(turn), lines.get(i),
                                 usd.get(i, 0.0), None))
-        endpoint = "/v1/images/edits" if edits else "/v1/images/generations"
+        endpoint = _endpoint("edits" if edits else "generations").url  # the batch's one endpoint
         records.add_job(JobRow(job_id, session.name, turn.created, endpoint, "submitting" if fresh else "done",
                                varying, need, session.backend, None), len(parts), rows)
     except BaseException:
@@ -93,10 +94,11 @@ def _requests(session: "Session", cells: list[dict], image: Any, mask: Any,
         if mask is not None:
             raise ParamError("mask", "a mask", "a mask together with image=... (the image to edit)")
         return None, [session.imagine_request(c["prompt"], api="images", pins=pins, **opts(c)) for c in cells]
-    parent, images = session._source(image)
-    src = images if images is not None else [session._image_of(parent, "edit")]
-    return parent, [EditRequest(c["prompt"], images=src, mask=mask, **session._options(EditRequest, opts(c)))
-                    for c in cells]
+    if not cells:
+        return None, []
+    parent, first = session.edit_request(cells[0]["prompt"], image, mask, **opts(cells[0]))
+    # the image is read once; every cell of a grid has the same option names, so each is a copy
+    return parent, [first, *(first.replace(prompt=c["prompt"], **opts(c)) for c in cells[1:])]
 
 
 def _replay(session: "Session", requests: list[Any], hits: list[Any], parent: "Turn | None") -> dict[int, str]:

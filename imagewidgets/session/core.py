@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from pathlib import Path
-from typing import Any, Callable, TypeGuard
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeGuard
 
 from ..api.client import AsyncClient, Client
 from ..api.errors import APIError, NotFoundError, ParamError
@@ -28,6 +28,7 @@ from ..api.results import CompletedEvent, ImageResult, ImageSet
 from ..api.streams import ImageStream
 from .background import BackgroundTurn
 from .batch_store import outstanding_usd
+from .budget import Budget
 from .recorder import TurnRecorder
 from .replay import backend_identity
 from .store import Store, open_store
@@ -37,6 +38,11 @@ from .fidelity import EditCheck, composited, edit_check
 from .outpaint import extend_inputs
 from .pins import PinBoard
 from .variants import run_variants
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.12
+
+    from ..api.options import ImagineOptions, SessionOptions, VaryOptions
 
 __all__ = ["SessionCore", "REQUEST_OPTIONS", "refuse_unknown"]
 
@@ -100,18 +106,18 @@ class SessionCore:
         self.async_client = async_client  # an AsyncClient, or a factory of one, for sweeps
         self.api = api
         self.model = model or DEFAULT_MODEL
-        self.budget_usd = budget_usd
-        #: False: every call asks the API, even one the store (or an unpacked pack) could answer
-        self.replay = bool(replay)
         self.defaults = defaults
         self.backend = backend_identity(self.client)
         self.store.ensure_session(name)
         self.store.settle_interrupted(name)  # turns a crashed process left "running"
         self.tree = TurnTree(self.store, name)
-        self.recorder = TurnRecorder(self)
+        self.budget = Budget(budget_usd, self.tree)  # the one place the limit is checked
         self.pinboard = PinBoard(self.store, name)  # pinned references, sent with every later turn
         # a batch job recorded earlier (another kernel, another day) still holds its estimate
-        self.recorder.reserved = outstanding_usd(self.store, name)
+        self.budget.reserved = outstanding_usd(self.store, name)
+        self.recorder = TurnRecorder(self.store, self.tree, self.budget, name=name, backend=self.backend,
+                                     secrets=self._secrets)
+        self.recorder.replay = bool(replay)
 
     def __repr__(self) -> str:
         count, spent_usd = self.store.ledger(self.name)  # the store says: no turn is read for a repr
@@ -170,10 +176,31 @@ class SessionCore:
         return self.tree.spent_usd
 
     @property
+    def budget_usd(self) -> float | None:
+        """The session's spending limit (None: none); ``budget`` keeps it."""
+        return self.budget.limit_usd
+
+    @budget_usd.setter
+    def budget_usd(self, value: float | None) -> None:
+        self.budget.limit_usd = value
+
+    @property
+    def replay(self) -> bool:
+        """False: every call asks the API, even one the store (or an unpacked pack) could answer."""
+        return self.recorder.replay
+
+    @replay.setter
+    def replay(self, value: bool) -> None:
+        self.recorder.replay = bool(value)
+
+    @property
     def remaining_usd(self) -> float | None:
-        if self.budget_usd is None:
-            return None
-        return max(0.0, self.budget_usd - self.spent_usd - self.recorder.reserved)
+        return self.budget.left
+
+    def _secrets(self) -> tuple[str, ...]:
+        """What must never be stored: the API key of the session's client (it may be replaced)."""
+        key = getattr(getattr(self.client, "config", None), "api_key", None)
+        return (key.reveal(),) if key else ()
 
     @property
     def tokens(self) -> dict[str, int]:
@@ -193,7 +220,7 @@ class SessionCore:
         spec = get_model(model)
         return "responses" if spec is not None and spec.supports("responses") else "images"
 
-    def _options(self, cls: type, options: dict) -> dict:
+    def _options(self, cls: type, options: Mapping[str, Any]) -> dict:
         """Session defaults the request type accepts, then the call's options (which win)."""
         known = _fields(cls)
         out = {k: v for k, v in self.defaults.items() if k in known}
@@ -213,31 +240,40 @@ class SessionCore:
                 opts["stream"] = True
         return opts
 
-    def _turn_of(self, value: Any) -> Turn | None:
+    def turn_of(self, value: Any) -> Turn | None:
+        """The turn ``value`` names: a Turn, or a turn id of this session (None: neither)."""
         if isinstance(value, Turn):
             return self.tree.get(value.id) or value
         if isinstance(value, str):
             return self.tree.get(value)
         return None
 
-    def _turn_of_image(self, value: Any) -> Turn | None:
+    def turn_of_image(self, value: Any) -> Turn | None:
         """The turn of this session that stored ``value`` (an ImageResult it returned), if any."""
         path = getattr(value, "path", None)
         if not isinstance(value, ImageResult) or path is None:
             return None
         return self.tree.get(Path(path).name.rsplit("-", 1)[0])
 
+    def edit_request(self, prompt: str, image: Any = None, mask: Any = None,
+                     **options: Any) -> tuple[Turn | None, EditRequest]:
+        """(the parent turn, the Image API edit of ``image``), not sent: ``image`` None is the
+        current turn's image; session defaults filled in. A batch sweep builds its cells with it."""
+        parent, images = self._source(image)
+        src = images if images is not None else [self._image_of(parent, "edit")]
+        return parent, EditRequest(prompt, images=src, mask=mask, **self._options(EditRequest, options))
+
     def _source(self, image: Any) -> tuple[Turn | None, list | None]:
         """(parent turn, explicit images): ``None`` or a turn continues from it; anything else is explicit."""
         if image is None:
             return self.current, None
-        turn = self._turn_of(image)
+        turn = self.turn_of(image)
         if turn is not None:
             return turn, None
         items = list(image) if isinstance(image, (list, tuple)) else [image]
-        turns = [self._turn_of(i) for i in items]
+        turns = [self.turn_of(i) for i in items]
         # an image this session returned is sent as itself, and its turn becomes the parent
-        owners = [t or self._turn_of_image(i) for t, i in zip(turns, items)]
+        owners = [t or self.turn_of_image(i) for t, i in zip(turns, items)]
         parent = next((t for t in owners if t is not None), None)
         return parent, [t.image if t is not None else i for t, i in zip(turns, items)]
 
@@ -253,9 +289,11 @@ class SessionCore:
     def imagine(self, prompt: str, *, stream: bool | None = None, partial_images: int | None = None,
                 on_event: Callable | None = None, cancel: threading.Event | None = None,
                 refresh: bool = False, api: str | None = None, wait: bool = True,
-                **options: Any) -> ImageResult | ImageSet | BackgroundTurn:
-        """A new image from ``prompt`` (a new root of the tree). With ``completion_window`` (soonest, 2h,
-        8h; ``api="responses"``) a background turn: ``wait=False`` returns its ``BackgroundTurn`` at once."""
+                **options: Unpack[ImagineOptions]) -> ImageResult | ImageSet | BackgroundTurn:
+        """A new image from ``prompt`` (a new root of the tree); ``options`` are the request's
+        (``api/options.py``: an editor completes ``quality=`` with its values). With
+        ``completion_window`` (soonest, 2h, 8h; ``api="responses"``) a background turn: ``wait=False``
+        returns its ``BackgroundTurn`` at once."""
         req = self.imagine_request(prompt, stream=stream, partial_images=partial_images,
                                     on_event=on_event, api=api, **options)
         if self._fans_out(req):
@@ -273,7 +311,7 @@ class SessionCore:
         With pins (``pins=None``: the session's, ``False``: none, or a list of names), the pinned
         pictures go along: on the Image API the generation becomes an edit of them (``image[]``)."""
         model = options.get("model") or self.model
-        pinned = self._pinned(pins)
+        pinned = self.pins_carried(pins)
         use = self._api_for(model, api)
         if use == "responses":
             opts = self._streaming(self._options(ResponsesRequest, options), on_event)
@@ -282,7 +320,7 @@ class SessionCore:
             return EditRequest(prompt, pins=pinned, **self._streaming(self._options(EditRequest, options), on_event))
         return GenerateRequest(prompt, **self._streaming(self._options(GenerateRequest, options), on_event))
 
-    def _pinned(self, pins: Any) -> tuple:
+    def pins_carried(self, pins: Any) -> tuple:
         """The pins a turn carries: ``None`` every pin of the session, ``False``/``[]`` none, else
         the named ones (names, or the records ``pins()`` returns)."""
         if pins is False or (pins is not None and not pins and not isinstance(pins, str)):
@@ -302,7 +340,7 @@ class SessionCore:
     def edit(self, prompt: str, image: Any = None, mask: Any = None, markup: Any = None, *,
              on_event: Callable | None = None, cancel: threading.Event | None = None, refresh: bool = False,
              api: str | None = None, keep_outside_mask: bool = False, feather: int | None = None,
-             images: Any = None, **options: Any) -> ImageResult | ImageSet:
+             images: Any = None, **options: Unpack[SessionOptions]) -> ImageResult | ImageSet:
         """Edit the current turn's image (or ``image``, or several: ``images=[a, b]``): a child of the
         turn it continues from. The session's pins go along (``pins=False``: not this time).
 
@@ -340,7 +378,7 @@ class SessionCore:
               **options: Any) -> ImageResult | ImageSet:
         model = options.get("model") or self.model
         use = self._api_for(model, api)
-        pinned = self._pinned(options.pop("pins", None))
+        pinned = self.pins_carried(options.pop("pins", None))
         if pinned:
             options["pins"] = pinned
         req: ResponsesRequest | EditRequest
@@ -367,7 +405,7 @@ class SessionCore:
         return self._returned(turn)
 
     def vary(self, image: Any = None, *, on_event: Callable | None = None, cancel: threading.Event | None = None,
-             refresh: bool = False, api: str | None = None, **options: Any) -> ImageResult | ImageSet:
+             refresh: bool = False, api: str | None = None, **options: Unpack[VaryOptions]) -> ImageResult | ImageSet:
         """Variations of the current turn's image (or ``image``) with dall-e-2 (always the Image API;
         ``api`` is accepted and ignored, so callers can pass the same options to every verb)."""
         parent, images = self._source(image)
@@ -378,11 +416,11 @@ class SessionCore:
 
     # -- variants ------------------------------------------------------------------------------
     @staticmethod
-    def _fans_out(req: Any) -> "TypeGuard[ResponsesRequest]":
+    def _fans_out(req: ImageRequest) -> "TypeGuard[ResponsesRequest]":
         """n > 1 through the Responses API: n calls (the tool makes one image per call)."""
         return isinstance(req, ResponsesRequest) and (req.n or 1) > 1
 
-    def _variants(self, req: ResponsesRequest, parent: Turn | None, kind: str, refresh: bool,
+    def _variants(self, req: ImageRequest, parent: Turn | None, kind: str, refresh: bool,
                   check: EditCheck | None = None) -> ImageSet:
         # variants are not streamed: n pictures arriving at once show as one grid when they are done
         req = req.replace(stream=False, partial_images=None)
@@ -443,7 +481,7 @@ class SessionCore:
 
         ``reserved``: the budget already held for it (variants reserve for all n at once);
         ``check``: a masked edit's fidelity check (and ``keep_outside_mask``), see ``fidelity.py``."""
-        parent_turn = self._turn_of(parent) if parent is not None else None
+        parent_turn = self.turn_of(parent) if parent is not None else None
         extra = {"keep_outside_mask": True, "feather": check.feather} if check is not None and check.keep else None
         turn = self.recorder.begin(request, parent_turn, kind=kind, refresh=refresh, on_event=on_event,
                                    make_current=make_current, reserved=reserved, group_id=group_id, key_extra=extra)

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..api.errors import ParamError
+from ..api.requests import EditRequest, ResponsesRequest
 from ..api.results import ImageResult
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..api.requests import ImageRequest
     from .recorder import TurnRecorder
     from .turns import Turn
 
@@ -35,7 +37,7 @@ class EditCheck:
     feather: int = 0
 
 
-def edit_check(req: Any, keep_outside_mask: bool, feather: int | None) -> EditCheck | None:
+def edit_check(req: ImageRequest, keep_outside_mask: bool, feather: int | None) -> EditCheck | None:
     """The check for a request (None when it has no mask, or its edited image is not at hand)."""
     if feather is not None and (isinstance(feather, bool) or not isinstance(feather, int) or feather < 0):
         raise ParamError("feather", feather, "a whole number of pixels, 0 or more")
@@ -46,11 +48,11 @@ def edit_check(req: Any, keep_outside_mask: bool, feather: int | None) -> EditCh
     if mask is None or mask.data is None:
         return None
     first = None
-    if getattr(req, "images", None):
+    if isinstance(req, EditRequest) and req.images:
         first = req.images[0]
-    elif getattr(req, "base_image", None) is not None:
+    elif isinstance(req, ResponsesRequest) and req.base_image is not None:
         first = req.base_image
-    elif getattr(req, "input_images", None):
+    elif isinstance(req, ResponsesRequest) and req.input_images:
         first = req.input_images[0]
     if first is None or first.data is None or first.format == "svg":
         if keep_outside_mask:
@@ -78,7 +80,7 @@ def checked(recorder: "TurnRecorder", turn: "Turn", result: ImageResult, index: 
         result = result.with_meta(outside_mask_change=change)
         # a streamed image is on disk already: index it again, with the measure
         return recorder.save(turn, result, index) if result.path is not None else result
-    raw = recorder.session.store.save_raw(turn, result, index)
+    raw = recorder.store.save_raw(turn, result, index)
     data = keep_outside(check.base, result.data, check.mask, check.feather)
     # the figure a user reads is the stored picture's (0 for png/webp: the parent's pixels are back);
     # the API's own picture keeps its figure beside it, named as such

@@ -150,13 +150,13 @@ class _Reader:
         picked = d.get("picked") or 0
         if isinstance(picked, bool) or not isinstance(picked, int):
             raise self.fail(f"{where}.picked", "must be a whole number")
+        fields: dict[str, Any] = {k: self.text(d, k, where) for k in _TEXT_FIELDS}
+        fields.update({k: self.number(d, k, where) for k in _NUMBER_FIELDS})
         turn = Turn(
             id=turn_id, session=name, parent_id=parent, replayed_from=replayed, group_id=group, picked=picked,
             kind=self.choice(d, "kind", where, _KINDS), api=self.choice(d, "api", where, _APIS),
             status=self.choice(d, "status", where, STATUSES), params=params, inputs=inputs,
-            usage=self.usage(d.get("usage"), f"{where}.usage"),
-            **{k: self.text(d, k, where) for k in _TEXT_FIELDS},
-            **{k: self.number(d, k, where) for k in _NUMBER_FIELDS},
+            usage=self.usage(d.get("usage"), f"{where}.usage"), **fields,
         )
         if turn.created is None:
             turn.created = 0.0
@@ -183,7 +183,7 @@ def read_document(path: str | Path, name: str | None = None) -> tuple[str, list[
         raise reader.fail("version", f"is {_short(doc.get('version'))}; this version of imagewidgets reads {JSON_VERSION}")
     session_name = name if name is not None else doc.get("name")
     problem = check_session_name(session_name, from_file=True)
-    if problem:
+    if problem or not isinstance(session_name, str):
         raise reader.fail("name" if name is None else "the name given", f"is {_short(session_name)}: it {problem}")
     turns = doc.get("turns")
     if not isinstance(turns, list):
@@ -196,8 +196,8 @@ def read_document(path: str | Path, name: str | None = None) -> tuple[str, list[
             raise reader.fail(f"turns[{i}].id", f"repeats {c.turn.id}")
         ids.add(c.turn.id)
         checked.append(c)
-    current = doc.get("current_id")
-    if current is not None and reader.turn_id(current, "current_id") not in ids:
+    current = None if doc.get("current_id") is None else reader.turn_id(doc.get("current_id"), "current_id")
+    if current is not None and current not in ids:
         raise reader.fail("current_id", f"names {current}, which is not a turn of this file")
     return session_name, checked, current
 

@@ -160,8 +160,8 @@ def _closure(st: Store, refs: Iterable[tuple[str, str]]) -> tuple[list[dict], li
     """The turns that made the referenced images, and every turn they continued from or replayed."""
     todo: list[str] = []
     for sha, path in refs:
-        owner = _IMAGE_PATH.match(path).group(2)  # the turn that wrote the file names it
-        rows = st._query("SELECT turn_id FROM images WHERE path = ? AND sha256 = ?", (path, sha))
+        owner = _image_path(path).group(2)  # the turn that wrote the file names it
+        rows = st.query("SELECT turn_id FROM images WHERE path = ? AND sha256 = ?", (path, sha))
         if not rows:
             raise PackError(f"an output shows {path} ({sha[:12]}…), which is not in the store {st.folder}")
         ids = [r["turn_id"] for r in rows]
@@ -171,7 +171,7 @@ def _closure(st: Store, refs: Iterable[tuple[str, str]]) -> tuple[list[dict], li
         tid = todo.pop()
         if tid in seen:
             continue
-        rows = st._query("SELECT * FROM turns WHERE id = ?", (tid,))
+        rows = st.query("SELECT * FROM turns WHERE id = ?", (tid,))
         if not rows:
             continue  # a parent deleted from the store: the chain starts here
         row = {k: rows[0][k] for k in rows[0].keys()}
@@ -181,7 +181,7 @@ def _closure(st: Store, refs: Iterable[tuple[str, str]]) -> tuple[list[dict], li
     turns = sorted(seen.values(), key=lambda r: (r["created"] or 0, r["id"]))
     images = []
     for t in turns:
-        for r in st._query("SELECT * FROM images WHERE turn_id = ? ORDER BY partial, idx", (t["id"],)):
+        for r in st.query("SELECT * FROM images WHERE turn_id = ? ORDER BY partial, idx", (t["id"],)):
             images.append({k: r[k] for k in r.keys()})
     for t in turns:  # JSON columns travel as JSON values
         t["params"] = json.loads(t["params"] or "{}")
@@ -204,14 +204,22 @@ def _pinned_turns(st: Store, inputs: str | None) -> list[str]:
     for item in items if isinstance(items, list) else []:
         fp = item.get("fingerprint") if isinstance(item, dict) and item.get("role") == "pin" else None
         if isinstance(fp, str) and fp.startswith("sha256:"):
-            rows = st._query("SELECT turn_id FROM images WHERE sha256 = ? AND partial = 0 ORDER BY created LIMIT 1",
+            rows = st.query("SELECT turn_id FROM images WHERE sha256 = ? AND partial = 0 ORDER BY created LIMIT 1",
                              (fp[7:],))
             out += [r["turn_id"] for r in rows]
     return out
 
 
 def _member(img: dict) -> str:
-    return f"files/{img['sha256']}.{_IMAGE_PATH.match(img['path']).group(4)}"
+    return f"files/{img['sha256']}.{_image_path(img['path']).group(4)}"
+
+
+def _image_path(path: str) -> "re.Match[str]":
+    """The parts of a stored image's path (the store wrote it, so it matches)."""
+    m = _IMAGE_PATH.match(path)
+    if m is None:
+        raise ValueError(f"not a stored image path: {path!r}")
+    return m
 
 
 # -- unpack ----------------------------------------------------------------------------------
@@ -264,7 +272,7 @@ def unpack(archive: str | Path, dest: str | Path = ".", *, store: str | Path | N
                 continue
             st.ensure_session(turn.session)
             st.save_turn(turn)
-        with st._tx() as db:
+        with st.transaction() as db:
             for img in images:
                 db.execute("INSERT OR IGNORE INTO images (turn_id, idx, partial, path, format, width, height, sha256, "
                            "bytes, meta, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -352,7 +360,7 @@ def _image(d: Any, ids: set[str]) -> dict:
         raise _bad("image", d)
     path, sha = d.get("path"), d.get("sha256")
     m = _IMAGE_PATH.match(path) if isinstance(path, str) else None
-    if m is None or any(part in ("", ".", "..") for part in path.split("/")):
+    if m is None or not isinstance(path, str) or any(part in ("", ".", "..") for part in path.split("/")):
         raise _bad("image path", path)
     if not isinstance(sha, str) or not _SHA.match(sha):
         raise _bad("image hash", sha)

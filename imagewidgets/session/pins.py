@@ -96,20 +96,20 @@ class PinBoard:
             path = self.store.save_pin_image(self.session, data, fmt, sha)
         rel = Path(path).resolve().relative_to(self.store.folder).as_posix()
         now = time.time()
-        with self.store._tx() as db:
+        with self.store.transaction() as db:
             db.execute("INSERT OR REPLACE INTO pins (session, name, role, path, sha256, turn_id, created) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?)", (self.session, name, role, rel, sha, turn_id, now))
         return PinRecord(self.session, name, role, self.store.folder / rel, sha, turn_id, now)
 
     def remove(self, names: list[str]) -> list[PinRecord]:
         gone = [p for p in self.list() if p.name in names]
-        with self.store._tx() as db:
+        with self.store.transaction() as db:
             for p in gone:
                 db.execute("DELETE FROM pins WHERE session = ? AND name = ?", (self.session, p.name))
         return gone
 
     def list(self) -> PinList:
-        rows = self.store._query("SELECT * FROM pins WHERE session = ? ORDER BY created, name", (self.session,))
+        rows = self.store.query("SELECT * FROM pins WHERE session = ? ORDER BY created, name", (self.session,))
         out = PinList()
         for r in rows:
             path = (self.store.folder / r["path"]).resolve()
@@ -126,7 +126,7 @@ class PinBoard:
 def pin_picture(session: Any, value: Any = None, *, name: str | None = None, role: str = "character") -> PinRecord:
     """``Session.pin``: a turn (or its id, or an image the session returned; ``None`` the current
     turn) pins its stored file; any other image is copied into the store first."""
-    turn = session.current if value is None else (session._turn_of(value) or session._turn_of_image(value))
+    turn = session.current if value is None else (session.turn_of(value) or session.turn_of_image(value))
     board = session.pinboard
     if turn is not None:
         img = turn.image
@@ -152,7 +152,7 @@ def unpin_pictures(session: Any, what: Any = None) -> list[PinRecord]:
     pins = board.list()
     if what is None:
         return board.remove([p.name for p in pins])
-    turn = session._turn_of(what)
+    turn = session.turn_of(what)
     if turn is not None:
         return board.remove([p.name for p in pins if p.turn_id == turn.id])
     items = list(what) if isinstance(what, (list, tuple)) else [what]

@@ -16,20 +16,23 @@ import time
 from typing import TYPE_CHECKING, Callable
 
 from ..api.cost import estimate
-from ..api.errors import BudgetExceededError
-from ..api.requests import EditRequest, GenerateRequest, ImageRequest, ResponsesRequest, VariationRequest
+from ..api.endpoints import endpoints
+from ..api.requests import ImageRequest, ResponsesRequest
 from ..api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, QueueEvent, StreamEvent
 from ..api.streams import ImageStream
+from .budget import Budget
 from .replay import replay_key, request_inputs, request_params
 from .fidelity import EditCheck, checked
 from .turns import Turn, new_turn_id, redact, this_process
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .core import SessionCore
+    from .store import Store
+    from .tree import TurnTree
 
 __all__ = ["TurnRecorder"]
 
-_KIND = {GenerateRequest: "generate", EditRequest: "edit", VariationRequest: "vary", ResponsesRequest: "respond"}
+#: endpoint name -> the kind of turn its requests record, from the endpoints' declarations
+_KIND = {e.name: e.kind for e in endpoints() if e.kind}
 
 OnEvent = Callable[[StreamEvent], object]
 
@@ -38,9 +41,15 @@ class TurnRecorder:
     """Records one session's requests as turns in its store and its tree, and keeps its budget:
     what requests in flight may cost is held from ``begin`` until ``finish`` or ``fail``."""
 
-    def __init__(self, session: "SessionCore") -> None:
-        self.session = session
-        self.reserved = 0.0  # estimates of requests in flight (a sweep runs several at once)
+    def __init__(self, store: "Store", tree: "TurnTree", budget: Budget, *, name: str, backend: str,
+                 secrets: Callable[[], tuple[str, ...]] = tuple) -> None:
+        """``store`` and ``tree``: where turns go; ``budget``: what requests may hold; ``name`` and
+        ``backend``: the session's; ``secrets``: what must never be stored (the client's key)."""
+        self.store, self.tree, self.budget = store, tree, budget
+        self.name, self.backend = name, backend
+        self._secrets = secrets
+        #: False: every request asks the API, even one the store could answer (``Session(replay=False)``)
+        self.replay = True
         self._held: dict[str, tuple[float, float]] = {}  # turn id -> (dollars held, when it was sent)
 
     # -- the public steps ---------------------------------------------------------------------
@@ -53,15 +62,14 @@ class TurnRecorder:
         ``reserved``: dollars already held for it (``reserve_all``); ``group_id``: the variants of one
         call share it; ``key_extra``: what the session does to the answer (part of the replay key)."""
         req.validate()
-        s = self.session
-        key = replay_key(req, s.backend, key_extra)
+        key = replay_key(req, self.backend, key_extra)
         secrets = self.secrets()
         turn = Turn(
-            id=new_turn_id(), session=s.name, kind=kind or _KIND.get(type(req), "generate"),
+            id=new_turn_id(), session=self.name, kind=kind or _KIND.get(req.endpoint, "generate"),
             api="responses" if isinstance(req, ResponsesRequest) else "images",
             prompt=redact(getattr(req, "prompt", "") or None, secrets), parent_id=parent.id if parent else None,
             model=req.model, params=redact(request_params(req), secrets), inputs=request_inputs(req),
-            created=time.time(), replay_key=key, backend=s.backend, owner=this_process(), group_id=group_id,
+            created=time.time(), replay_key=key, backend=self.backend, owner=this_process(), group_id=group_id,
         )
         hit = self.stored_answer(req, key_extra, refresh=refresh, key=key)
         if hit is not None:
@@ -70,43 +78,40 @@ class TurnRecorder:
             return self._replay(turn, hit, make_current, on_event)
         usd = self._reserve(req) if reserved is None else reserved
         try:
-            s.store.save_turn(turn)
+            self.store.save_turn(turn)
         except BaseException:
             self._release(usd)
             raise
-        s.tree.add(turn)
+        self.tree.add(turn)
         self._held[turn.id] = (usd, time.perf_counter())
         return turn
 
     def new_turn(self, req: ImageRequest, parent: Turn | None = None, *, kind: str | None = None,
                  turn_id: str | None = None) -> Turn:
         """The "running" turn ``req`` becomes, secrets cut out (not stored, nothing held)."""
-        s = self.session
         secrets = self.secrets()
         return Turn(
-            id=turn_id or new_turn_id(), session=s.name, kind=kind or _KIND.get(type(req), "generate"),
+            id=turn_id or new_turn_id(), session=self.name, kind=kind or _KIND.get(req.endpoint, "generate"),
             api="responses" if isinstance(req, ResponsesRequest) else "images",
             prompt=redact(getattr(req, "prompt", "") or None, secrets), parent_id=parent.id if parent else None,
             model=req.model, params=redact(request_params(req), secrets), inputs=request_inputs(req),
-            created=time.time(), replay_key=replay_key(req, s.backend), backend=s.backend, owner=this_process(),
+            created=time.time(), replay_key=replay_key(req, self.backend), backend=self.backend, owner=this_process(),
         )
 
     def hold(self, usd: float) -> float:
         """Hold ``usd`` against the budget for work sent elsewhere (a batch job's whole estimate);
         ``BudgetExceededError`` when it does not fit. ``track`` hands each part to a turn."""
-        s = self.session
-        with s.tree.lock:
-            if s.budget_usd is not None:
-                left = s.budget_usd - s.tree.spent_usd - self.reserved
-                if usd > left + 1e-12:
-                    raise BudgetExceededError(usd, max(0.0, left), s.budget_usd)
-            self.reserved += usd
-        return usd
+        return self.budget.hold(usd)
+
+    @property
+    def reserved(self) -> float:
+        """Dollars held for requests in flight (``Budget.reserved``)."""
+        return self.budget.reserved
 
     def track(self, turn: Turn, usd: float, sent_at: float) -> Turn:
         """A turn whose request went out another way (a line of a batch, sent at ``sent_at``, wall
         clock) and whose ``usd`` is already held: ``finish`` / ``fail`` record it and release it."""
-        self.session.tree.add(turn)
+        self.tree.add(turn)
         self._held[turn.id] = (usd, time.perf_counter() - max(0.0, time.time() - sent_at))
         return turn
 
@@ -115,7 +120,7 @@ class TurnRecorder:
         secrets = self.secrets()
         result = result.with_meta(params=redact(result.params, secrets), prompt=redact(result.prompt, secrets),
                                   revised_prompt=redact(result.revised_prompt, secrets))
-        return self.session.store.save_image(turn, result, index, partial=partial)
+        return self.store.save_image(turn, result, index, partial=partial)
 
     def consume(self, turn: Turn, stream: ImageStream, on_event: OnEvent | None = None,
                 cancel: threading.Event | None = None) -> tuple[list[ImageResult], str]:
@@ -162,14 +167,13 @@ class TurnRecorder:
         """The outcome of a sent request: its images stored (those a stream stored already are kept),
         usage and cost from the answer, the budget hold released, the callbacks told. ``check``: a
         masked edit's fidelity check (``outside_mask_change``, ``keep_outside_mask``)."""
-        s = self.session
         usd, started = self._held.pop(turn.id, (0.0, time.perf_counter()))
         try:
             if check is not None and status == "completed":
                 results = [checked(self, turn, r, i, check) for i, r in enumerate(results)]
             # streamed images were stored as they arrived; a plain answer's images are stored now
             results = [r if r.path is not None else self.save(turn, r, i) for i, r in enumerate(results)]
-            images = s.store.load_images(turn) if status == "cancelled" else results
+            images = self.store.load_images(turn) if status == "cancelled" else results
             first = images[0] if images else None
             turn.status = status
             turn.elapsed_s = time.perf_counter() - started
@@ -183,14 +187,14 @@ class TurnRecorder:
                 turn.cost = usd
                 turn.note = "cost estimated: the stream was cancelled before usage was reported"
             turn.images = images
-            s.store.save_turn(turn)
+            self.store.save_turn(turn)
             if status == "completed" and images:
-                s.store.drop_partial(turn)
+                self.store.drop_partial(turn)
         finally:
             self._release(usd)
         if turn.images and make_current:
-            s.tree.make_current(turn)
-        s.tree.notify(turn)
+            self.tree.make_current(turn)
+        self.tree.notify(turn)
         return turn
 
     def park(self, turn: Turn, response_id: str) -> Turn:
@@ -198,33 +202,31 @@ class TurnRecorder:
         ``background``) before anything waits for it, so a restarted kernel finds it (``Session.pending``)."""
         turn.response_id = response_id
         turn.status = "background"
-        self.session.store.save_turn(turn)
+        self.store.save_turn(turn)
         return turn
 
     def settle(self, turn: Turn, status: str, *, note: str | None = None, cost: float | None = None) -> Turn:
         """A turn that ended without images (a background turn cancelled on the server): its status,
         note and cost stored, the budget hold released, the callbacks told."""
-        s = self.session
         usd, started = self._held.pop(turn.id, (0.0, time.perf_counter()))
         turn.status, turn.note, turn.cost = status, note, cost
         try:
-            s.store.save_turn(turn)
+            self.store.save_turn(turn)
         finally:
             self._release(usd)
-        s.tree.notify(turn)
+        self.tree.notify(turn)
         return turn
 
     def fail(self, turn: Turn, err: BaseException) -> None:
         """A request that failed: the error (secrets cut out) on the turn, any frames a stream
         stored kept, the budget hold released, the callbacks told."""
-        s = self.session
         usd, started = self._held.pop(turn.id, (0.0, time.perf_counter()))
-        if _unreached(err) and s.store.has_packed() and not s.store.load_images(turn):
+        if _unreached(err) and self.store.has_packed() and not self.store.load_images(turn):
             # an unpacked notebook re-run where its backend cannot be reached: nothing was sent or
             # paid, and a shared store is not filled with failed turns (the error is still raised)
             try:
-                s.store.forget_turn(turn.id)
-                s.tree.discard(turn)
+                self.store.forget_turn(turn.id)
+                self.tree.discard(turn)
             finally:
                 self._release(usd)
             return
@@ -233,32 +235,24 @@ class TurnRecorder:
         turn.elapsed_s = time.perf_counter() - started
         try:
             # a stream cut mid-way: every frame that arrived is on disk; the turn keeps them
-            turn.images = s.store.load_images(turn)
+            turn.images = self.store.load_images(turn)
             if turn.images:
                 turn.note = "the stream failed: the newest partial frame is kept"
-            s.store.save_turn(turn)
+            self.store.save_turn(turn)
         finally:
             self._release(usd)
-        s.tree.notify(turn)
+        self.tree.notify(turn)
 
     def secrets(self) -> tuple[str, ...]:
         """What must never be stored: the API key of the session's client."""
-        key = getattr(getattr(self.session.client, "config", None), "api_key", None)
-        return (key.reveal(),) if key else ()
+        return self._secrets()
 
     # -- the budget and replays -----------------------------------------------------------------
     def reserve_all(self, reqs: list[ImageRequest], refresh: bool = False) -> list[float]:
         """Hold the estimate of every request that will be sent (replays are free) at once, or refuse
         them all before anything is sent; pass each share to ``begin(reserved=...)``."""
-        s = self.session
         usds = [0.0 if self.stored_answer(r, refresh=refresh) is not None else estimate(r).usd for r in reqs]
-        need = sum(usds)
-        with s.tree.lock:
-            if s.budget_usd is not None:
-                left = s.budget_usd - s.tree.spent_usd - self.reserved
-                if need > left + 1e-12:
-                    raise BudgetExceededError(need, max(0.0, left), s.budget_usd)
-            self.reserved += need
+        self.budget.hold(sum(usds))
         return usds
 
     def stored_answer(self, req: ImageRequest, key_extra: dict | None = None, *, refresh: bool = False,
@@ -266,15 +260,14 @@ class TurnRecorder:
         """The stored turn that answers ``req`` for free: one made by the identical request on this
         backend, else one restored from a pack (a shared notebook shows its pictures on any backend).
         None when ``refresh`` (or the session's ``replay=False``) asks for fresh pictures."""
-        s = self.session
-        if refresh or not getattr(s, "replay", True):
+        if refresh or not self.replay:
             return None
-        hit = s.store.find_replay(key or replay_key(req, s.backend, key_extra))
+        hit = self.store.find_replay(key or replay_key(req, self.backend, key_extra))
         if hit is not None:
             return hit
-        for backend in s.store.packed_backends():
-            if backend != s.backend:
-                hit = s.store.find_replay(replay_key(req, backend, key_extra), packed_only=True)
+        for backend in self.store.packed_backends():
+            if backend != self.backend:
+                hit = self.store.find_replay(replay_key(req, backend, key_extra), packed_only=True)
                 if hit is not None:
                     return hit
         return None
@@ -288,24 +281,22 @@ class TurnRecorder:
         return self.hold(estimate(req).usd)
 
     def _release(self, usd: float) -> None:
-        with self.session.tree.lock:
-            self.reserved = max(0.0, self.reserved - usd)
+        self.budget.release(usd)
 
     def _replay(self, turn: Turn, hit: Turn, make_current: bool, on_event: OnEvent | None) -> Turn:
-        s = self.session
         turn.status, turn.replayed_from, turn.cost, turn.elapsed_s = "replayed", hit.id, 0.0, 0.0
         turn.response_id, turn.call_id, turn.revised_prompt, turn.usage = (
             hit.response_id, hit.call_id, hit.revised_prompt, hit.usage)
-        s.store.save_turn(turn)
-        s.store.link_images(turn, hit)
-        turn.images = [img.with_meta(cost=0.0) for img in s.store.load_images(turn)]
-        s.tree.add(turn)
+        self.store.save_turn(turn)
+        self.store.link_images(turn, hit)
+        turn.images = [img.with_meta(cost=0.0) for img in self.store.load_images(turn)]
+        self.tree.add(turn)
         if make_current:
-            s.tree.make_current(turn)
+            self.tree.make_current(turn)
         if on_event is not None:
             for img in turn.images:
                 on_event(CompletedEvent(result=img))
-        s.tree.notify(turn)
+        self.tree.notify(turn)
         return turn
 
 

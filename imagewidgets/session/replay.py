@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..api.requests import ImageRequest
 
 __all__ = ["replay_key", "request_inputs", "request_params", "backend_identity", "KEY_VERSION"]
 
@@ -29,7 +32,7 @@ def backend_identity(client: Any) -> str:
     return str(cfg.base_url)
 
 
-def request_inputs(req: Any) -> list[dict[str, str]]:
+def request_inputs(req: ImageRequest) -> list[dict[str, str]]:
     """The request's input images as ``{"role", "fingerprint"}`` (no bytes)."""
     out: list[dict[str, str]] = []
     for role in ("images", "input_images"):
@@ -44,7 +47,7 @@ def request_inputs(req: Any) -> list[dict[str, str]]:
     return out
 
 
-def request_params(req: Any) -> dict[str, Any]:
+def request_params(req: ImageRequest) -> dict[str, Any]:
     """Every parameter of the request that is sent, images excepted (JSON-ready, not yet redacted)."""
     params = dict(req.params())
     params.pop("prompt", None)
@@ -56,7 +59,7 @@ def request_params(req: Any) -> dict[str, Any]:
     return params
 
 
-def replay_key(req: Any, backend: str, extra: dict | None = None) -> str:
+def replay_key(req: ImageRequest, backend: str, extra: dict | None = None) -> str:
     """The hex SHA-256 identifying ``req`` sent to ``backend`` (see the module docstring); ``extra``:
     what the session does with the answer that changes the stored picture (``keep_outside_mask``)."""
     params = {k: v for k, v in request_params(req).items() if k not in _NOT_IN_KEY}

@@ -162,7 +162,7 @@ def rerun(session: SessionCore, what: Any, *, model: str, branch: bool = True, *
         if old.kind == "generate":
             session.imagine(old.prompt or "", model=model, **opts)
         else:
-            parent = new_of.get(old.parent_id or "") or session.turn(old.parent_id)
+            parent = new_of.get(old.parent_id or "") or session.turn(old.parent_id or "")
             session.edit(old.prompt or "", image=parent, model=model, **opts)
         new = session.current
         assert new is not None

@@ -98,7 +98,9 @@ class Store:
             self._db.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on an error), for
+        the store's companion tables (``batch_store``, ``pack``): ``with store.transaction() as db:``."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -108,9 +110,12 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
-    def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        """The rows of one read (under the store's lock), for the store's companion tables."""
         with self._lock:
             return self._db.execute(sql, args).fetchall()
+
+    _tx, _query = transaction, query  # the store's own spelling
 
     # -- sessions ------------------------------------------------------------------------------
     def ensure_session(self, name: str) -> None:

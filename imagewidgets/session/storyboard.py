@@ -141,12 +141,12 @@ class Storyboard:
         return list(self.pin_names) if self.pin_names else False
 
     def _pins(self) -> tuple:
-        return self.session._pinned(self._pins_names())
+        return self.session.pins_carried(self._pins_names())
 
     # -- the store -----------------------------------------------------------------------------
     def _save(self) -> None:
         rows = json.dumps([p.__dict__ for p in self.panels])
-        with self.session.store._tx() as db:
+        with self.session.store.transaction() as db:
             db.execute("INSERT OR REPLACE INTO storyboards (id, session, created, panels, pins) VALUES (?, ?, ?, ?, ?)",
                        (self.id, self.session.name, self.created, rows, json.dumps(self.pin_names)))
 
@@ -237,7 +237,7 @@ def make_storyboard(session: "SessionCore", panels: Any, *, pins: Any = None, co
         raise ParamError("concurrency", concurrency, "1 to 8")
     refresh = bool(options.pop("refresh", False))  # ask again even when a panel's request is stored
     prompts = _panels_of(panels)
-    pinned = session._pinned(pins)
+    pinned = session.pins_carried(pins)
     names = [p.name for p in pinned]
     if batch:
         return _batched(session, prompts, names, refresh=refresh, **options)
@@ -300,7 +300,7 @@ def _batched(session: "SessionCore", prompts: list[str], names: list[str], **opt
 
 def list_storyboards(session: "SessionCore") -> list[Storyboard]:
     """The session's storyboards from the store, oldest first."""
-    rows = session.store._query("SELECT * FROM storyboards WHERE session = ? ORDER BY created", (session.name,))
+    rows = session.store.query("SELECT * FROM storyboards WHERE session = ? ORDER BY created", (session.name,))
     out = []
     for r in rows:
         try:

@@ -7,7 +7,8 @@
 
 The async part runs on its own event loop in a worker thread, so a sweep works the same in a
 script and inside a Jupyter kernel (whose loop is already running). Progress is shown from the
-calling thread: an ipywidgets bar in a kernel with widgets, else a text line.
+calling thread through ``session.progress`` (a callback: the widgets layer draws a bar in a kernel,
+else a text line; this module never imports ipywidgets or IPython).
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ import asyncio
 import html
 import itertools
 import queue
-import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ..api.errors import BudgetExceededError
+from . import progress
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..api.requests import ImageRequest
     from .core import SessionCore as Session
 
 __all__ = ["SweepResult", "run_sweep", "grid_cells"]
@@ -111,7 +112,7 @@ class SweepResult:
                 i = by_pos.get((p, col))
                 turn = self.turns[i] if i is not None else None
                 image = _peek_image(turn) if turn is not None else None
-                if image is not None:
+                if image is not None and turn is not None and i is not None:
                     row = self.rows[i]
                     cost = f"${row['cost_usd']:.4f}" if row["cost_usd"] else row["status"]
                     tds.append(f'<td><img src="{thumbnail_url(image, 192)}" width="192" '
@@ -126,13 +127,8 @@ class SweepResult:
 
 
 def _peek_image(turn: Any) -> Any:
-    """The turn's first image without keeping its bytes in the turn when they were read from the
-    store just now (a grid of thousands of batch cells then holds paths, not pictures)."""
-    loaded = turn._images is not None
-    image = turn.image
-    if not loaded and turn._loader is not None:
-        turn._images = None
-    return image
+    """The turn's first image without keeping its bytes (``Turn.peek_image``)."""
+    return turn.peek_image()
 
 
 def _image_path(turn: Any) -> str | None:
@@ -141,43 +137,22 @@ def _image_path(turn: Any) -> str | None:
 
 
 class _Progress:
-    """An ipywidgets bar in a kernel with widgets, else a text line; updated from the calling thread."""
+    """The sweep's report to ``session.progress`` (a widget bar in a kernel, else a text line),
+    updated from the calling thread."""
 
     def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled, self.bar, self._last = total, enabled, None, -1
-        if not enabled:
-            return
-        try:
-            from IPython import get_ipython
-
-            ip = get_ipython()
-            if ip is not None and getattr(ip, "kernel", None) is not None:
-                import ipywidgets
-                from IPython.display import display
-
-                self.bar = ipywidgets.IntProgress(value=0, min=0, max=total, description="sweep")
-                self.label = ipywidgets.Label(f"0/{total}")
-                display(ipywidgets.HBox([self.bar, self.label]))
-        except Exception:
-            self.bar = None
+        self.total, self._last = total, -1
+        self.shown = progress.start("sweep", total) if enabled else None
 
     def update(self, done: int, failed: int) -> None:
-        if not self.enabled or done == self._last:
+        if self.shown is None or done == self._last:
             return
         self._last = done
-        text = f"{done}/{self.total}" + (f" ({failed} failed)" if failed else "")
-        if self.bar is not None:
-            self.bar.value, self.label.value = done, text
-        else:
-            sys.stdout.write(f"\rsweep {text}")
-            sys.stdout.flush()
+        self.shown.update(done, self.total, f"{done}/{self.total}" + (f" ({failed} failed)" if failed else ""))
 
     def close(self) -> None:
-        if self.enabled and self.bar is None:
-            sys.stdout.write("\n")
-            sys.stdout.flush()
-        elif self.bar is not None:
-            self.bar.bar_style = "success"
+        if self.shown is not None:
+            self.shown.close()
 
 
 def _async_client(session: "Session"):
@@ -213,16 +188,13 @@ def run_sweep(session: "Session", prompts: Any, *, concurrency: int = 4, progres
         from ..api.cost import estimate
 
         fresh = [r for r in requests if session.recorder.stored_answer(r, refresh=refresh) is None]
-        need = sum(estimate(r).usd for r in fresh)
-        left = session.remaining_usd or 0.0
-        if need > left + 1e-12:
-            raise BudgetExceededError(need, left, session.budget_usd)
+        session.budget.check(sum(estimate(r).usd for r in fresh))
 
     turns: list[Any] = [None] * len(cells)
     errors: list[str | None] = [None] * len(cells)
     events: queue.Queue = queue.Queue()
 
-    async def one(i: int, req: Any, client: Any, sem: asyncio.Semaphore) -> None:
+    async def one(i: int, req: ImageRequest, client: Any, sem: asyncio.Semaphore) -> None:
         async with sem:
             turn = None
             recorder = session.recorder

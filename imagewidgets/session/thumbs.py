@@ -68,12 +68,13 @@ def make_thumbnail(data: bytes, fmt: str, size: int, width: int = 0, height: int
         return Thumb(data, "svg+xml", (max(1, round(w * scale)), max(1, round(h * scale))))
     from PIL import Image
 
+    im: Image.Image
     with Image.open(io.BytesIO(data)) as im:
         im.draft("RGB", (size, size))  # JPEG: decode at a reduced scale, much faster
         im = im.convert("RGBA") if im.mode in ("RGBA", "LA", "PA", "P") else im.convert("RGB")
         im.thumbnail((size, size))
         out = io.BytesIO()
-        if im.mode == "RGBA" and im.getextrema()[3][0] < 255:
+        if im.mode == "RGBA" and im.getchannel("A").getextrema()[0] < 255:  # type: ignore[operator]
             im.save(out, "PNG", optimize=True)
             kind = "png"
         else:

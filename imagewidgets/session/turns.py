@@ -95,6 +95,20 @@ class Turn:
     def images(self, value: list[ImageResult]) -> None:
         self._images = list(value)
 
+    def forget_images(self) -> None:
+        """Drop the images' bytes from memory; they are read from the store again when asked
+        (only for a turn that can: one the store loaded, or whose images are on disk)."""
+        self._images = None
+
+    def peek_image(self) -> ImageResult | None:
+        """``image`` without keeping the bytes in the turn when they were read from the store just
+        now (a grid of thousands of batch cells then holds paths, not pictures)."""
+        loaded = self._images is not None
+        image = self.image
+        if not loaded and self._loader is not None:
+            self._images = None
+        return image
+
     @property
     def image(self) -> ImageResult | None:
         """The image the next edit continues from: the picked one (``Session.pick``), else the first

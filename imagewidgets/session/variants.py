@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..api.requests import ImageRequest
     from .core import SessionCore
     from .turns import Turn
 
@@ -31,7 +32,7 @@ MAX_PARALLEL = 4
 VARIANT_KEY = "imagewidgets_variant"
 
 
-def variant_requests(req: Any, n: int) -> list[Any]:
+def variant_requests(req: ImageRequest, n: int) -> list[Any]:
     """``n`` copies of a one-image Responses request, each tagged with its variant number."""
     out = []
     for k in range(n):
@@ -41,7 +42,7 @@ def variant_requests(req: Any, n: int) -> list[Any]:
     return out
 
 
-def run_variants(core: "SessionCore", req: Any, n: int, *, parent: "Turn | None", kind: str,
+def run_variants(core: "SessionCore", req: ImageRequest, n: int, *, parent: "Turn | None", kind: str,
                  refresh: bool = False, check: Any = None) -> list["Turn"]:
     """Send ``n`` variants of ``req`` in parallel; returns their turns (siblings under ``parent``).
 
@@ -62,7 +63,7 @@ def run_variants(core: "SessionCore", req: Any, n: int, *, parent: "Turn | None"
     try:
         with ThreadPoolExecutor(max_workers=min(n, MAX_PARALLEL), thread_name_prefix="imagewidgets-variant") as pool:
             futures = [pool.submit(one, k) for k in range(n)]
-            outcomes = []
+            outcomes: list[Turn | Exception] = []
             for f in futures:
                 try:
                     outcomes.append(f.result())

@@ -116,11 +116,11 @@ def _outside(t: Turn) -> str | None:
     """A masked edit's fidelity, in words: "3.1% (mean 1.7)", and "kept" when the outside was put back."""
     img = t.image
     change = img.outside_mask_change if img is not None else None
-    if not change:
+    if not change or img is None:
         return None
     raw = img.raw_outside_mask_change
     kept = (f"; outside kept (the API's picture: {raw['share']:.1%})" if raw
-            else "; outside kept" if img.raw_path else "")
+            else "; outside kept" if img is not None and img.raw_path else "")
     return f"{change['share']:.1%} (mean {change['mean_diff']:.1f}){kept}"
 
 
@@ -185,8 +185,12 @@ class _Page:
     def __len__(self) -> int:
         return len(self.turns)
 
+    def first_image(self, turn_id: str) -> Any:
+        """The store's row of the turn's first image on this page (None: it has none)."""
+        return self._first.get(turn_id)
+
     def thumb_url(self, turn: Turn, px: int | None = None) -> str:
-        row = self._first.get(turn.id)
+        row = self.first_image(turn.id)
         thumb = self._session.store.thumbnail(row, px or self.thumb_px) if row else None
         return thumb.data_url() if thumb else ""
 

@@ -1,5 +1,8 @@
 """Jupyter widgets of imagewidgets, imported on first use so ``import imagewidgets`` stays light.
 
+May import: the ``session`` and ``api`` layers, ipywidgets, ipycanvas, traitlets and IPython's
+display. ``progress`` draws the session layer's progress reports (sweeps, batch jobs) as a bar.
+
     >>> from imagewidgets.widgets import MaskPainter   # doctest: +SKIP
 """
 

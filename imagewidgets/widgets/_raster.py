@@ -76,10 +76,10 @@ def draw_stroke(img: Image.Image, points: Sequence[tuple[float, float]], radius:
 
 def fill_rect(img: Image.Image, box: Box, fill) -> Optional[Box]:
     """Set every pixel of ``box`` (end exclusive) to ``fill``; returns the changed box or None."""
-    box = clip(box, *img.size)
-    if box is not None:
-        img.paste(fill, box)
-    return box
+    cut = clip(box, *img.size)
+    if cut is not None:
+        img.paste(fill, cut)
+    return cut
 
 
 def outline_rect(img: Image.Image, box: Box, width: int, fill) -> Optional[Box]:
@@ -255,7 +255,7 @@ class Layers:
         """End the change in progress; True if it changed pixels (and so can be undone)."""
         layer, snapshot, box = self._layer, self._snapshot, self._box
         self._layer = self._snapshot = self._box = None
-        if layer is None:
+        if layer is None or snapshot is None:
             return False
         return self.history.record(layer, snapshot, self.layers[layer], box)
 
@@ -263,19 +263,29 @@ class Layers:
         self._box = union(self._box, box)
         return box
 
+    @property
+    def _in_progress(self) -> str:
+        """The layer of the change in progress (drawing outside ``begin``/``commit`` is a bug)."""
+        if self._layer is None:
+            raise RuntimeError("no change in progress: call begin(layer) first")
+        return self._layer
+
     def stroke(self, points: Sequence[tuple[float, float]], radius: float, fill) -> Optional[Box]:
-        return self._touched(draw_stroke(self.layers[self._layer], points, radius, fill))
+        return self._touched(draw_stroke(self.layers[self._in_progress], points, radius, fill))
 
     def fill_rect(self, box: Box, fill) -> Optional[Box]:
-        return self._touched(fill_rect(self.layers[self._layer], box, fill))
+        return self._touched(fill_rect(self.layers[self._in_progress], box, fill))
 
     def outline_rect(self, box: Box, width: int, fill) -> Optional[Box]:
-        return self._touched(outline_rect(self.layers[self._layer], box, width, fill))
+        return self._touched(outline_rect(self.layers[self._in_progress], box, width, fill))
 
     def replace(self, change) -> Box:
         """Replace the whole layer by ``change(layer)`` (a new image of the same size and mode)."""
-        self.layers[self._layer] = change(self.layers[self._layer])
-        return self._touched((0, 0) + self.size)
+        layer = self._in_progress
+        self.layers[layer] = change(self.layers[layer])
+        whole = (0, 0) + self.size
+        self._touched(whole)
+        return whole
 
     def undo(self) -> Optional[Box]:
         """Undo the last step; the box it restored, or None if there was nothing to undo."""

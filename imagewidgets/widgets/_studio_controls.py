@@ -1,6 +1,8 @@
 """The ImageStudio's model-dependent controls: the choices each model's table row offers, those
 that start on "default" (dall-e-3's style), and a size control that takes any ``WxH`` for models
-with the free size rule. The choices are the parameters declared with a ``control`` (``api/params.py``)."""
+with the free size rule. The choices are the parameters declared with a ``control`` (``api/params.py``);
+the whole-number parameters declared with one are sliders, whose range, "this model does not take it"
+and "only with jpeg or webp" come from the same declaration."""
 
 from __future__ import annotations
 
@@ -11,14 +13,16 @@ import ipywidgets as W
 
 from ..api.errors import ParamError
 from ..api.models import COMPRESSED_FORMATS, ModelSpec, get_model, parse_size
-from ..api.params import Param, params_of, registry
+from ..api.params import Param, params_of, registry, sliders
 from ..api.requests import GenerateRequest
 
-__all__ = ["CHOICES", "COMPRESSED", "EDIT_ONLY", "SizeControl", "choices", "labelled", "offer", "offer_unset",
-           "spec_of", "starts_unset", "takers"]
+__all__ = ["CHOICES", "COMPRESSED", "EDIT_ONLY", "SLIDERS", "SizeControl", "choices", "labelled", "offer",
+           "offer_slider", "offer_unset", "slider", "spec_of", "starts_unset", "takers"]
 
 #: request option -> its parameter, for every choice parameter with a studio control (``api/params.py``)
 CHOICES: dict[str, Param] = {p.name: p for p in registry().values() if p.control and p.choices}
+#: request option -> its parameter, for every whole-number parameter with a studio control (a slider)
+SLIDERS: dict[str, Param] = sliders()
 #: the choices only an edit sends (generations do not take them)
 EDIT_ONLY = frozenset(CHOICES) - {p.name for p in params_of(GenerateRequest)}
 COMPRESSED = COMPRESSED_FORMATS
@@ -99,7 +103,7 @@ class Name(W.HTML):
 
 def labelled(widget: W.DOMWidget, name: str | None = None) -> W.HBox:
     """``widget`` with its name in front; hovering either shows the widget's tooltip."""
-    label = Name(name or getattr(widget, "name", ""), tooltip=widget.tooltip)
+    label = Name(name or str(getattr(widget, "name", "")), tooltip=widget.tooltip)
     widget.observe(lambda change: setattr(label, "tooltip", change["new"]), names=["tooltip"])
     return W.HBox([label, widget], layout={"width": "220px", "align_items": "center"})
 
@@ -109,7 +113,7 @@ def _nearest(option: str, wanted: Any, values: tuple[str, ...]) -> Any:
     nearest level (None: no sensible neighbour)."""
     if option == "size":
         wh = parse_size(wanted) if isinstance(wanted, str) else None
-        sized = [(v, parse_size(v)) for v in values if parse_size(v)]
+        sized = [(v, vwh) for v in values if (vwh := parse_size(v)) is not None]
         if wh and sized:
             return min(sized, key=lambda v: (abs(v[1][0] / v[1][1] - wh[0] / wh[1]), abs(v[1][0] - wh[0])))[0]
         return None
@@ -164,6 +168,49 @@ def offer_unset(widget: W.Dropdown, spec: ModelSpec, option: str = "style") -> N
     widget.tooltip = (f"{label} for {spec.name}: {' or '.join(values)} ('default' sends none: the API's own applies)"
                       if values else f"{spec.name} does not accept {label}" + _only(option, spec))
 
+
+def slider(p: Param) -> W.IntSlider:
+    """The slider of a whole-number parameter: its declared range, start value and label, classed
+    ``iw-<control>`` (``iw-compression``)."""
+    lo, hi = p.bounds()
+    start = p.start if p.start is not None else lo
+    widget = W.IntSlider(min(max(start, lo), hi), lo, hi, description=p.control,
+                         style={"description_width": "90px"}, layout=W.Layout(width="290px"))
+    widget.add_class(f"iw-{p.control}")
+    return widget
+
+
+def _help(p: Param, lo: int, hi: int) -> str:
+    try:
+        return p.help.format(lo=lo, hi=hi) if p.help else f"{p.text}, {lo} to {hi}"
+    except (KeyError, IndexError, ValueError):
+        return p.help
+
+
+def offer_slider(widget: W.IntSlider, spec: ModelSpec, p: Param, fields: dict[str, Any]) -> None:
+    """Fit a slider to the model: its range for ``spec``, disabled with why when the model does not
+    take it or its condition (``only``) fails on ``fields``, the studio's other values."""
+    lo, hi = p.bounds_for(spec)
+    if not p.accepted_by(spec) or hi <= lo:
+        widget.disabled, widget.tooltip = True, f"{spec.name} does not accept {p.text}" + _only_int(p, spec)
+        return
+    if widget.max < hi:  # widen first, so the value is never clamped by a passing range
+        widget.max = hi
+    widget.min, widget.max = lo, hi
+    why = None
+    if p.only is not None and p.only[0] in fields and fields[p.only[0]] not in p.only[1]:
+        why = f"{p.text} applies to {' and '.join(map(str, p.only[1]))} only (not {fields[p.only[0]]})"
+    widget.disabled = why is not None
+    widget.tooltip = why or _help(p, lo, hi)
+
+
+def _only_int(p: Param, spec: ModelSpec) -> str:
+    from ..api.models import model_names
+
+    live = [n for n in model_names() if spec_of(n).is_live]
+    takers = [n for n in live if n != spec.name and p.accepted_by(spec_of(n))
+              and p.bounds_for(spec_of(n))[1] > p.bounds_for(spec_of(n))[0]]
+    return f" (only {', '.join(takers)})" if 0 < len(takers) <= 3 else ""
 
 
 SizeWidget = Union[W.Dropdown, W.Combobox]

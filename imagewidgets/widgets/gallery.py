@@ -79,7 +79,7 @@ class Gallery(W.VBox):
         self.output.add_class("iw-gallery-log")
         #: turn id -> the clickable thumbnail canvas
         self.thumbs: dict[str, Canvas] = {}
-        self._rows: dict[str, W.HBox] = {}
+        self._rows: dict[tuple[str, str], W.HBox] = {}  # (turn id, status) -> its row
         #: turn id -> its caption: a button that reads as text (a click picks the turn, as on the thumbnail)
         self._captions: dict[str, W.Button] = {}
         #: turn id -> its pin toggle (on: the turn's picture goes with every later turn)
@@ -162,7 +162,7 @@ class Gallery(W.VBox):
                            search=self.search.value.strip() or None, thumb_px=self.thumb_size)
             self.page = view.page
             self._view = view
-            keep = {}
+            keep: dict[tuple[str, str], W.HBox] = {}
             for t in view.turns:
                 key = (t.id, t.status)
                 keep[key] = self._rows.get(key) or self._make_row(t, view)
@@ -214,7 +214,7 @@ class Gallery(W.VBox):
         caption.on_click(lambda _b, tid=turn.id: self._clicked(tid))
         self._captions[turn.id] = caption
         picture: W.Widget
-        row = view._first.get(turn.id)
+        row = view.first_image(turn.id)
         thumb = self.session.store.thumbnail(row, self.thumb_size * self.pixel_ratio) if row else None
         if thumb is not None:
             picture = self._make_thumb(turn, thumb)

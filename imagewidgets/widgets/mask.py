@@ -346,7 +346,7 @@ class MaskPainter(W.VBox):
                 return
             top.stroke_style = _CURSOR_COLOUR
             top.line_width = self._view.pixel_ratio
-            if self._drag == "rectangle" and self._anchor is not None:
+            if self._drag == "rectangle" and self._anchor is not None and y is not None:
                 ax, ay = self._anchor
                 top.stroke_rect(min(ax, x), min(ay, y), abs(x - ax), abs(y - ay))
             elif self.tool == "brush":

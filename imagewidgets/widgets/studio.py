@@ -13,20 +13,17 @@ from traitlets import Bool
 from ..api.cost import estimate
 from ..api.errors import ImagewidgetsError
 from ..api.models import DEFAULT_RESPONSES_MODEL, model_names
-from ..api.params import registry
 from ..api.requests import EditRequest, GenerateRequest
 from ._studio_controls import CHOICES as _CHOICES
-from ._studio_controls import COMPRESSED as _COMPRESSED
 from ._studio_controls import EDIT_ONLY as _EDIT_ONLY
-from ._studio_controls import SizeControl, dropdown, labelled, offer, offer_unset, starts_unset
+from ._studio_controls import SLIDERS as _SLIDERS
+from ._studio_controls import SizeControl, dropdown, labelled, offer, offer_slider, offer_unset, slider, starts_unset
 from ._studio_controls import spec_of as _spec
 from ._util import one_line, report_error, reported
 from .gallery import Gallery
 from .live import LiveImage
 
 __all__ = ["ImageStudio"]
-
-_PARAMS = registry()
 
 
 def _lifecycle_note(name: str) -> str | None:
@@ -59,7 +56,8 @@ class ImageStudio(W.VBox):
     ``.output_format``, ``.background``, ``.moderation``, ``.input_fidelity``, ``.style``,
     ``.compression``, ``.n``, ``.partial_images``, ``.prompt``) whose ``value`` is the state; their
     choices follow the selected model's row of the model table. Each choice parameter declared
-    with a ``control`` (``api/params.py``) gets its dropdown, named like the parameter. ``.size`` is a Dropdown of the
+    with a ``control`` (``api/params.py``) gets its dropdown, named like the parameter, and each
+    whole-number one its slider (range, model limits and conditions from the declaration). ``.size`` is a Dropdown of the
     model's sizes, or for models with the free ``WxH`` rule a Combobox where any size can be typed:
     one the table refuses shows its reason in the error area and disables the buttons. ``studio.options(kind)`` is what a click sends;
     ``studio.cost`` shows ``cost.estimate`` of it. Generate, Edit and Vary run
@@ -71,6 +69,8 @@ class ImageStudio(W.VBox):
     """
 
     busy = Bool(False, help="a click's request is running (Generate, Edit and Vary are disabled)")
+    #: the VariantGrid of the last click that made several images (None: the last made one)
+    variants: Any
 
     def __init__(self, session: Any = None, *, live_width: int = 512, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -108,19 +108,17 @@ class ImageStudio(W.VBox):
         """The options the controls describe for ``kind`` ("generate", "edit" or "vary")."""
         spec = _spec(self.model.value)
         if kind == "vary":
-            opts = {"model": spec.name, "size": self.size.value, "n": self.n.value if self.n.value > 1 else None}
-            return {k: v for k, v in opts.items() if v is not None}
+            vary = {"model": spec.name, "size": self.size.value, "n": self.n.value if self.n.value > 1 else None}
+            return {k: v for k, v in vary.items() if v is not None}
         opts: dict[str, Any] = {"model": spec.name}
         for option in _CHOICES:
             widget = getattr(self, option)
             if not widget.disabled and widget.value not in (None, "") and (option not in _EDIT_ONLY or kind == "edit"):
                 opts[option] = widget.value
-        if not self.compression.disabled:
-            opts["output_compression"] = self.compression.value
-        if self.n.value > 1:
-            opts["n"] = self.n.value  # the Responses API: n parallel calls, shown as a grid to pick from
-        if not self.partial_images.disabled and self.partial_images.value > 0:
-            opts["partial_images"] = self.partial_images.value
+        for option, p in _SLIDERS.items():  # n > 1 on the Responses API: n parallel calls, a grid to pick from
+            widget = getattr(self, p.attr)
+            if not widget.disabled and p.in_use(widget.value):
+                opts[option] = widget.value
         images_api = opts.get("api") == "images" or getattr(self.session, "api", None) == "images"
         if kind == "edit" and (images_api or not spec.supports("responses")):
             opts.pop("moderation", None)  # the edits endpoint has no moderation (the Responses tool has)
@@ -130,7 +128,7 @@ class ImageStudio(W.VBox):
         """What the cost estimate prices: Generate's options as an Image API request (with the
         session's pins, an edit of them: their input tokens are priced too)."""
         opts = {k: v for k, v in self.options("generate").items() if k != "api"}
-        pins = self.session._pinned(None) if hasattr(self.session, "pinboard") else ()
+        pins = self.session.pins_carried(None) if hasattr(self.session, "pinboard") else ()
         if pins:
             opts.pop("moderation", None)
             return EditRequest(self.prompt.value or "", pins=pins, stream="partial_images" in opts, **opts)
@@ -236,13 +234,7 @@ class ImageStudio(W.VBox):
                     moved = offer(getattr(self, option), spec, option, wanted)
                 if moved is not None and change is not None:
                     changed.append(f"{_CHOICES[option].text} {moved[0]} → {moved[1]}")
-            self.n.max = max(1, spec.n_max)
-            self.n.disabled = spec.n_max <= 1
-            self.n.tooltip = (f"{spec.name} makes one image per request" if self.n.disabled
-                              else f"1 to {spec.n_max} images, shown as a grid to pick from")
-            self.partial_images.disabled = not spec.streaming
-            self.partial_images.tooltip = ("partial frames while streaming" if spec.streaming
-                                           else f"{spec.name} does not stream partial images")
+            self._offer_sliders(spec)
             self.model.tooltip = _lifecycle_note(spec.name) or f"{spec.name}: {', '.join(spec.endpoints)}"
             self.responses_model.disabled = not spec.supports("responses")
         finally:
@@ -271,7 +263,7 @@ class ImageStudio(W.VBox):
 
     def _update_note(self) -> None:
         """The visible note under the controls: what a model switch changed, and why controls are off."""
-        off = [getattr(self, o) for o in _CHOICES if o != "size"] + [self.compression, self.n, self.partial_images]
+        off = [getattr(self, o) for o in _CHOICES if o != "size"] + [getattr(self, p.attr) for p in _SLIDERS.values()]
         name = self.model.value
         reasons = [w.tooltip.replace(f"{name} does not accept ", "") for w in off if w.disabled and w.tooltip]
         lines = [f"Changed: {self._changed}." if self._changed else "",
@@ -297,20 +289,18 @@ class ImageStudio(W.VBox):
 
     @reported
     def _on_format(self, change: Any = None) -> None:
-        spec = _spec(self.model.value)
-        fmt = self.output_format.value
-        if not spec.compression:
-            why = f"{spec.name} does not accept output compression"
-        elif fmt not in _COMPRESSED:
-            why = f"compression applies to jpeg and webp only (not {fmt})"
-        else:
-            why = None
-        self.compression.disabled = why is not None
-        self.compression.tooltip = why or "output compression, {}-{}%".format(*_PARAMS["output_compression"].bounds())
+        self._offer_sliders(_spec(self.model.value))
         self._update_cost()
         self._update_buttons()
         if not getattr(self, "_quiet", False) and hasattr(self, "note"):
             self._update_note()
+
+    def _offer_sliders(self, spec: Any) -> None:
+        """Every slider fitted to the model and to the other controls' values (``Param.only``)."""
+        fields = {o: getattr(self, o).value for o in _CHOICES if o != "size"}
+        fields["output_format"] = fields.get("output_format") or "png"
+        for p in _SLIDERS.values():
+            offer_slider(getattr(self, p.attr), spec, p, fields)
 
     @reported
     def _on_pins(self) -> None:
@@ -404,15 +394,9 @@ class ImageStudio(W.VBox):
             if option != "size":
                 setattr(self, option, dropdown(p.control or option, f"iw-{p.control}"))
         dropdowns = [getattr(self, option) for option in _CHOICES if option != "size"]
-        self.compression = W.IntSlider(80, *_PARAMS["output_compression"].bounds(), description="compression",
-                                       style={"description_width": "90px"}, layout=W.Layout(width="300px"))
-        self.compression.add_class("iw-compression")
-        self.n = W.IntSlider(1, *_PARAMS["n"].bounds(), description="n", style={"description_width": "80px"},
-                             layout=W.Layout(width="280px"))
-        self.n.add_class("iw-n")
-        self.partial_images = W.IntSlider(2, *_PARAMS["partial_images"].bounds(), description="partials",
-                                          style={"description_width": "80px"}, layout=W.Layout(width="280px"))
-        self.partial_images.add_class("iw-partials")
+        for p in _SLIDERS.values():  # one slider per whole-number parameter with a control
+            setattr(self, p.attr, slider(p))
+        sliders = [getattr(self, p.attr) for p in _SLIDERS.values()]
         self.cost = W.Label()
         self.cost.add_class("iw-cost")
 
@@ -437,7 +421,7 @@ class ImageStudio(W.VBox):
         self.error = W.Label(style={"text_color": "#c0392b"}, layout=W.Layout(display="none"))
         self.error.add_class("iw-error")
         self.mask_box = W.VBox(layout=W.Layout(align_items="flex-start"))  # the painter keeps its size
-        self.variants: Any = None  # the VariantGrid of the last click that made several images
+        self.variants = None
         self.variants_box = W.VBox()
         self.variants_box.add_class("iw-studio-variants")
         self.gallery = Gallery(self.session)
@@ -450,7 +434,7 @@ class ImageStudio(W.VBox):
         self.model.observe(self._on_model, names=["value"])
         self.output_format.observe(self._on_format, names=["value"])  # which updates the cost too
         priced = [getattr(self, o) for o in _CHOICES if o not in _EDIT_ONLY and o not in ("size", "output_format")]
-        for w in (self.prompt, *priced, self.compression, self.n, self.partial_images):
+        for w in (self.prompt, *priced, *sliders):
             w.observe(self._update_cost, names=["value"])
         self.cost.observe(lambda _c: self._update_buttons(), names=["value"])
         for w in (*dropdowns, self._size.choice, self._size.free):
@@ -461,7 +445,7 @@ class ImageStudio(W.VBox):
             W.HBox([labelled(self.model), self._size.box, *map(labelled, dropdowns[:2])]),
             W.HBox(list(map(labelled, dropdowns[2:])), layout=W.Layout(flex_flow="row wrap")),
             W.HBox([self.responses_model]),
-            W.HBox([self.n, self.partial_images, self.compression]),
+            W.HBox(sliders, layout=W.Layout(flex_flow="row wrap")),
             self.note,
             W.HBox([self.generate_button, self.edit_button, self.vary_button, self.mask_toggle,
                     self.keep_outside, self.feather, self.cancel_button], layout=W.Layout(align_items="center")),

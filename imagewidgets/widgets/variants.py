@@ -105,7 +105,7 @@ class VariantGrid(W.VBox):
             # a pack of it) knows which stored images this output shows
             images = [turn.images[i] for turn, i in self.items]
             meta = dict(meta or {})
-            meta["imagewidgets"] = {"images": [img.output_metadata(img._preview()) for img in images]}
+            meta["imagewidgets"] = {"images": [img.output_metadata(img.preview_image()) for img in images]}
         return data, meta
 
     def __repr__(self) -> str:
