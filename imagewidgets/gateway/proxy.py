@@ -457,16 +457,25 @@ class Gateway:
         return Response(self.scrub(json.dumps(body).encode()), media_type="application/json",
                         headers={"x-imagewidgets-gateway": "class"})
 
-    async def _upstream_json(self, method: str, path: str) -> dict | None | Response:
-        """A small upstream GET read as JSON: the object, None when it is gone (404), or the answer to send."""
+    async def _fetch(self, method: str, path: str, **kw: Any) -> tuple[Any, bytes] | Response:
+        """A small unmetered upstream request read whole: ``(answer, bytes)``, or the refusal to send
+        when the upstream cannot be reached."""
         try:
-            upstream = await _http.open_upstream(self.client, method, path, headers=self.upstream_headers(None))
+            upstream = await _http.open_upstream(self.client, method, path, **kw)
             try:
                 content = await upstream.aread()
             finally:
                 await upstream.aclose()
         except _http.CONNECTION_ERRORS as e:
             return self._refuse(_unreachable(e))
+        return upstream, content
+
+    async def _upstream_json(self, method: str, path: str) -> dict | None | Response:
+        """A small upstream GET read as JSON: the object, None when it is gone (404), or the answer to send."""
+        got = await self._fetch(method, path, headers=self.upstream_headers(None))
+        if isinstance(got, Response):
+            return got
+        upstream, content = got
         if upstream.status_code == 404:
             return None
         if upstream.status_code >= 400:
@@ -521,16 +530,11 @@ class Gateway:
             check_headers(request)
         except Refusal as r:
             return self._refuse(r)
-        try:
-            upstream = await _http.open_upstream(self.client, request.method, _upstream_path(request),
-                                                 content=body, headers=self.upstream_headers(request),
-                                                 params=dict(request.query_params) or None)
-            try:
-                content = await upstream.aread()
-            finally:
-                await upstream.aclose()
-        except _http.CONNECTION_ERRORS as e:
-            return self._refuse(_unreachable(e))
+        got = await self._fetch(request.method, _upstream_path(request), content=body,
+                                headers=self.upstream_headers(request), params=dict(request.query_params) or None)
+        if isinstance(got, Response):
+            return got
+        upstream, content = got
         if upstream.status_code == 401:
             return self._refuse(Refusal(502, "The image service refused the gateway's key. This is for the "
                                         "teacher to fix.", code="upstream_key_refused", type="server_error"))
