@@ -17,7 +17,7 @@ from ..api.params import Param, params_of, registry, sliders
 from ..api.requests import GenerateRequest
 
 __all__ = ["CHOICES", "COMPRESSED", "EDIT_ONLY", "SLIDERS", "SizeControl", "choices", "labelled", "offer",
-           "offer_slider", "offer_unset", "slider", "spec_of", "starts_unset", "takers"]
+           "offer_slider", "offer_unset", "slider", "spec_of", "starts_unset"]
 
 #: request option -> its parameter, for every choice parameter with a studio control (``api/params.py``)
 CHOICES: dict[str, Param] = {p.name: p for p in registry().values() if p.control and p.choices}
@@ -58,23 +58,21 @@ def choices(spec: ModelSpec, option: str) -> tuple[str, ...]:
     return values + ("auto",) if spec.size_auto and "auto" not in values else values
 
 
-def takers(option: str) -> list[str]:
-    """The live models of the table that accept ``option`` today (for "only gpt-image-2.5-sunburst")."""
-    from ..api.lifecycle import live_takers
-
-    return live_takers(lambda spec: bool(choices(spec, option)))[0]
-
-
-def _only(option: str, spec: ModelSpec) -> str:
-    """`` (only gpt-image-2.5-sunburst)``: the few live models that take ``option``, nothing when many
-    do, and when none does, says so with the replacement of those that did (never a shut-down model)."""
+def _only_for(accepts: Callable[[ModelSpec], bool], spec: ModelSpec) -> str:
+    """`` (only gpt-image-2.5-sunburst)``: the few live models that ``accepts``, nothing when many do,
+    and when none does, says so with the replacement of those that did (never a shut-down model)."""
     from ..api.lifecycle import live_takers, nobody_takes
 
-    live, replacements = live_takers(lambda s: bool(choices(s, option)))
+    live, replacements = live_takers(accepts)
     others = [n for n in live if n != spec.name]
     if not live:
         return f" ({nobody_takes('it', replacements)})"
     return f" (only {', '.join(others)})" if 0 < len(others) <= 3 else ""
+
+
+def _only(option: str, spec: ModelSpec) -> str:
+    """Which live models take the choice ``option`` (see :func:`_only_for`)."""
+    return _only_for(lambda s: bool(choices(s, option)), spec)
 
 
 def dropdown(desc: str, cls: str) -> W.Dropdown:
@@ -205,12 +203,8 @@ def offer_slider(widget: W.IntSlider, spec: ModelSpec, p: Param, fields: dict[st
 
 
 def _only_int(p: Param, spec: ModelSpec) -> str:
-    from ..api.models import model_names
-
-    live = [n for n in model_names() if spec_of(n).is_live]
-    takers = [n for n in live if n != spec.name and p.accepted_by(spec_of(n))
-              and p.bounds_for(spec_of(n))[1] > p.bounds_for(spec_of(n))[0]]
-    return f" (only {', '.join(takers)})" if 0 < len(takers) <= 3 else ""
+    """Which live models take the integer ``p`` with more than one value (see :func:`_only_for`)."""
+    return _only_for(lambda s: p.accepted_by(s) and p.bounds_for(s)[1] > p.bounds_for(s)[0], spec)
 
 
 SizeWidget = Union[W.Dropdown, W.Combobox]
