@@ -168,13 +168,13 @@ def test_the_sweep_covers_every_shutdown_date_its_neighbours_and_a_year_ahead():
 # --------------------------------------------------------------------------- one clock
 def test_imagewidgets_today_sets_the_date_for_the_whole_package(monkeypatch):
     from imagewidgets.api import lifecycle
-    from imagewidgets.api.models import get_model
 
     monkeypatch.setenv("IMAGEWIDGETS_TODAY", "2026-11-30")
     assert lifecycle.today() == date(2026, 11, 30)
-    assert get_model("gpt-image-1.5").is_live
+    assert lifecycle.is_live("gpt-image-1.5") and "gpt-image-1.5" in lifecycle.live_model_names("edits")
     monkeypatch.setenv("IMAGEWIDGETS_TODAY", "2026-12-01")
-    assert not get_model("gpt-image-1.5").is_live
+    assert not lifecycle.is_live("gpt-image-1.5") and "gpt-image-1.5" not in lifecycle.live_model_names("edits")
+    assert lifecycle.is_live("gpt-image-2") and lifecycle.is_live("a-model-the-table-does-not-know")
 
 
 def test_a_malformed_imagewidgets_today_is_refused_naming_the_variable(monkeypatch):

@@ -239,9 +239,6 @@ def _short(names: set[str]) -> frozenset[str]:
 #: the import circles that remain, each with why; a new circle fails, and a circle broken must be
 #: taken off this list (the test compares both ways)
 KNOWN_CIRCLES = {
-    # the model table asks the calendar for "live today"; the calendar and the settings read the table
-    # (issue 24 reworks the clock: break it there)
-    frozenset({"api.models", "api.lifecycle", "api.config"}),
     # a request validates itself (``req.validate()``); the registry reads the request types' fields;
     # pins ride on requests and are checked with them
     frozenset({"api.params", "api.pins", "api.requests", "api.validation"}),

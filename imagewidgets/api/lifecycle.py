@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterable
 
 from ._warn import warn
 from .config import data_home
-from .models import RESPONSES_MODEL_SHUTDOWNS, get_model
+from .models import DEFAULT_RESPONSES_MODEL, MODELS, RESPONSES_MODEL_SHUTDOWNS, get_model, model_names
 
 __all__ = [
     "TODAY_ENV",
@@ -54,6 +54,8 @@ __all__ = [
     "lifecycle_of",
     "parse_models_list",
     "lifecycle_table",
+    "is_live",
+    "live_model_names",
     "live_takers",
     "nobody_takes",
 ]
@@ -272,8 +274,6 @@ def lifecycle_table(listing: dict[str, str | None] | None = None, day: date | No
                     *, is_openai: bool = True) -> list[dict[str, Any]]:
     """Every model the table names (image and mainline) with its date, status on ``day`` and
     the source of the date — what the README's model section and ``imagewidgets models`` show."""
-    from .models import DEFAULT_RESPONSES_MODEL, model_names
-
     day = day or today()
     names = model_names() + sorted(set(RESPONSES_MODEL_SHUTDOWNS) | {DEFAULT_RESPONSES_MODEL})
     if listing:
@@ -287,12 +287,27 @@ def lifecycle_table(listing: dict[str, str | None] | None = None, day: date | No
     return rows
 
 
+def is_live(model: str, day: date | None = None) -> bool:
+    """Whether api.openai.com serves ``model`` on ``day`` (default today) per the table's dates; a
+    model the table does not know is live (the server decides). The table states the dates, the
+    calendar holds the clock: this is where the two meet.
+
+        >>> is_live("gpt-image-1.5", date(2026, 11, 30)), is_live("gpt-image-1.5", date(2026, 12, 1))
+        (True, False)
+    """
+    return lifecycle_of(model).status_on(day or today()) != "shut down"
+
+
+def live_model_names(endpoint: str | None = None, day: date | None = None) -> list[str]:
+    """The table's model names (serving ``endpoint`` when given) that are not shut down on ``day``
+    (default today): what help texts and choosers offer."""
+    return [name for name in model_names(endpoint) if is_live(name, day)]
+
+
 def live_takers(accepts: Callable[[Any], bool], day: date | None = None) -> tuple[list[str], list[str]]:
     """``(live, replacements)``: the table's image models that ``accepts`` and are not shut down on
     ``day`` (default today), and — for those that are — their replacements that are live, so a text
     never offers a model the API no longer serves."""
-    from .models import MODELS
-
     day = day or today()
     live: list[str] = []
     gone: list[str] = []

@@ -204,17 +204,11 @@ class ModelSpec:
         return "not one of its sizes"
 
     def status_on(self, day: "date") -> str:
-        """``"live"``, ``"shutting down"`` (a date is announced) or ``"shut down"`` on ``day``."""
+        """``"live"``, ``"shutting down"`` (a date is announced) or ``"shut down"`` on ``day``. The
+        caller brings the day (``api.lifecycle.is_live`` brings today's): the table never reads the clock."""
         if not self.shutdown_date:
             return "live"
         return "shut down" if day.isoformat() >= self.shutdown_date else "shutting down"
-
-    @property
-    def is_live(self) -> bool:
-        """Served by api.openai.com today (``api.lifecycle.today()``, which tests pin)."""
-        from .lifecycle import today
-
-        return self.status_on(today()) != "shut down"
 
 
 # complexity: the SDK (3.57) documents it for the GPT image models without excluding any
@@ -316,13 +310,11 @@ _ENTRIES: list[ModelSpec] = [
 MODELS: dict[str, ModelSpec] = {m.name: m for m in _ENTRIES}
 
 
-def model_names(endpoint: str | None = None, live_only: bool = False) -> list[str]:
-    """The table's model names, optionally only those serving ``endpoint`` or not shut down today."""
-    return [
-        m.name
-        for m in _ENTRIES
-        if (endpoint is None or m.supports(endpoint)) and (not live_only or m.is_live)
-    ]
+def model_names(endpoint: str | None = None) -> list[str]:
+    """The table's model names, optionally only those serving ``endpoint``. Which of them are live
+    today is the calendar's answer (``api.lifecycle.live_model_names``): the table states dates, it
+    never reads the clock."""
+    return [m.name for m in _ENTRIES if endpoint is None or m.supports(endpoint)]
 
 
 def get_model(name: str) -> ModelSpec | None:

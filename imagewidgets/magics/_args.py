@@ -21,7 +21,8 @@ from IPython.core.magic_arguments import argument
 from IPython.utils.text import DollarFormatter
 
 from ..api.errors import ParamError
-from ..api.models import DEFAULT_MODEL, MODELS, model_names
+from ..api.lifecycle import live_model_names
+from ..api.models import DEFAULT_MODEL, MODELS
 from ..api.params import Param, params_of, registry
 from ..api.requests import EditRequest, GenerateRequest, VariationRequest
 
@@ -161,9 +162,9 @@ def _identifier(text: str) -> str:
 _DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 
 
-def _names(live_only: bool = True) -> list[str]:
-    """Model names for help text: dated snapshots left out (they take what their alias takes)."""
-    return [n for n in model_names(live_only=live_only) if not _DATED.search(n)]
+def _names() -> list[str]:
+    """Model names for help text (live today): dated snapshots left out (they take what their alias takes)."""
+    return [n for n in live_model_names() if not _DATED.search(n)]
 
 
 def _by_model(attr: str, flag: str = "it") -> str:

@@ -12,6 +12,7 @@ from traitlets import Bool
 
 from ..api.cost import estimate
 from ..api.errors import ImagewidgetsError
+from ..api.lifecycle import is_live
 from ..api.models import DEFAULT_RESPONSES_MODEL, model_names
 from ..api.requests import EditRequest, GenerateRequest
 from ._studio_controls import CHOICES as _CHOICES
@@ -377,7 +378,7 @@ class ImageStudio(W.VBox):
         names = model_names()
         if self.session.model not in names:
             names.insert(0, self.session.model)
-        labels = [(n if _spec(n).is_live else f"{n} (shut down)", n) for n in names]
+        labels = [(n if is_live(n) else f"{n} (shut down)", n) for n in names]
         self.model = dropdown("model", "iw-model")
         self.model.options = labels
         self.model.value = self.session.model
