@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 from imagewidgets.api.fidelity import keep_outside, outside_mask_change  # noqa: E402
 from imagewidgets.api.masks import check_mask  # noqa: E402
-from imagewidgets.api.requests import ImageInput  # noqa: E402
+from imagewidgets.api.inputs import ImageInput  # noqa: E402
 from imagewidgets.offline.render import EditInputs, RenderSpec, render  # noqa: E402
 
 

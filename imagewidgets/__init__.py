@@ -45,7 +45,7 @@ _EXPORTS: dict[str, str] = {
     "FileObject": "api.client",
     "Gallery": "widgets",
     "GenerateRequest": "api.requests",
-    "ImageInput": "api.requests",
+    "ImageInput": "api.inputs",
     "ImageResult": "api.results",
     "ImageSet": "api.results",
     "ImageStream": "api.streams",
@@ -106,7 +106,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .api.cost import Estimate, estimate
     from .api.errors import *  # noqa: F403
     from .api.models import DEFAULT_MODEL, MODELS, get_model
-    from .api.requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
+    from .api.inputs import ImageInput
+    from .api.requests import EditRequest, GenerateRequest, ResponsesRequest, VariationRequest
     from .api.preview import Preview, set_preview
     from .api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, Usage
     from .session.batch import BatchJob

@@ -18,6 +18,7 @@ from imagewidgets import Client, Session
 from imagewidgets.api.cost import estimate
 from imagewidgets.api.errors import ParamError
 from imagewidgets.api.requests import ResponsesRequest
+from imagewidgets.api.validation import validate
 from imagewidgets.offline.config import OfflineConfig
 from imagewidgets.offline.server import OfflineServer
 
@@ -95,10 +96,10 @@ def test_a_background_turn_records_the_tool_usage_as_its_cost(tmp_path):
 
 def test_a_background_turn_that_streams_is_refused_before_it_is_sent(tmp_path):
     with pytest.raises(ParamError) as e:
-        ResponsesRequest("a kite", model="gpt-image-2", completion_window="2h", stream=True).validate()
+        validate(ResponsesRequest("a kite", model="gpt-image-2", completion_window="2h", stream=True))
     assert e.value.param == "stream"
     with pytest.raises(ParamError):
-        ResponsesRequest("a kite", model="gpt-image-2", completion_window="1h").validate()
+        validate(ResponsesRequest("a kite", model="gpt-image-2", completion_window="1h"))
 
 
 def test_the_estimate_says_no_background_discount_is_assumed():

@@ -13,7 +13,8 @@ from imagewidgets.api import batches as api_batches
 from imagewidgets.api.batches import Batches, request_line, split_lines
 from imagewidgets.api.cost import estimate
 from imagewidgets.api.errors import APIConnectionError
-from imagewidgets.api.requests import EditRequest, GenerateRequest, ImageInput, VariationRequest
+from imagewidgets.api.inputs import ImageInput
+from imagewidgets.api.requests import EditRequest, GenerateRequest, VariationRequest
 from imagewidgets.offline.config import OfflineConfig
 from imagewidgets.offline.server import OfflineServer
 from imagewidgets.session.batch import BatchJob

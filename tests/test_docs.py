@@ -15,7 +15,7 @@ import pytest
 
 import imagewidgets
 from imagewidgets.api.config import Settings
-from imagewidgets.api.params import registry
+from imagewidgets.api.registry import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = (ROOT / "docs" / "reference.md").read_text("utf-8")

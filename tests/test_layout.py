@@ -239,9 +239,6 @@ def _short(names: set[str]) -> frozenset[str]:
 #: the import circles that remain, each with why; a new circle fails, and a circle broken must be
 #: taken off this list (the test compares both ways)
 KNOWN_CIRCLES = {
-    # a request validates itself (``req.validate()``); the registry reads the request types' fields;
-    # pins ride on requests and are checked with them
-    frozenset({"api.params", "api.pins", "api.requests", "api.validation"}),
     # the story magics (pins, storyboards) use the main magics' session lookup, which registers them
     frozenset({"magics.magics", "magics.story"}),
     # with no key the client starts the embedded offline twin on first use (lazily); the twin reads

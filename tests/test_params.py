@@ -15,7 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from imagewidgets.api.params import params_of, registry, tool_fields
+from imagewidgets.api.params import params_of
+from imagewidgets.api.registry import registry, tool_fields
 from imagewidgets.api.requests import EditRequest, GenerateRequest, ResponsesRequest
 from imagewidgets.api.wire import encode
 
@@ -37,6 +38,7 @@ import imagewidgets
 from imagewidgets.api.client import Client
 from imagewidgets.api.errors import ParamError
 from imagewidgets.api.requests import GenerateRequest, ResponsesRequest
+from imagewidgets.api.validation import validate
 from imagewidgets.api.wire import encode
 from imagewidgets.offline.parse import generate_request, responses_request
 from imagewidgets.session.session import Session
@@ -50,7 +52,7 @@ out = {"package": imagewidgets.__file__}
 out["tool"] = encode(ResponsesRequest("a kite", model="gpt-image-2", sharpness="crisp")).json["tools"][0]
 out["generations"] = encode(GenerateRequest("a kite", model="gpt-image-2", sharpness="crisp")).json
 try:
-    GenerateRequest("a kite", model="gpt-image-1.5", sharpness="crisp").validate()
+    validate(GenerateRequest("a kite", model="gpt-image-1.5", sharpness="crisp"))
 except ParamError as e:
     out["refused"] = str(e)
 out["parsed"] = generate_request({"prompt": "a kite", "model": "gpt-image-2", "sharpness": "crisp"}).sharpness
@@ -207,20 +209,21 @@ import json
 import httpx2
 from imagewidgets.api.errors import ParamError
 from imagewidgets.api.requests import GenerateRequest, ResponsesRequest
+from imagewidgets.api.validation import validate
 from imagewidgets.offline.server import OfflineServer
 
 out = {"refused": {}, "twin": {}}
 for model, grain in (("gpt-image-2", 99), ("gpt-image-2.5-sunburst", 8), ("gpt-image-2", -1), ("gpt-image-2", "5"),
                      ("gpt-image-1", 2)):
     try:
-        GenerateRequest("a kite", model=model, grain=grain).validate()
+        validate(GenerateRequest("a kite", model=model, grain=grain))
         out["refused"][f"{model}={grain}"] = None
     except ParamError as e:
         out["refused"][f"{model}={grain}"] = [e.param, str(e)]
-GenerateRequest("a kite", model="gpt-image-2", grain=8).validate()
-GenerateRequest("a kite", model="gpt-image-2.5-sunburst", grain=4).validate()
+validate(GenerateRequest("a kite", model="gpt-image-2", grain=8))
+validate(GenerateRequest("a kite", model="gpt-image-2.5-sunburst", grain=4))
 try:
-    ResponsesRequest("a kite", model="gpt-image-2.5-sunburst", grain=5).validate()
+    validate(ResponsesRequest("a kite", model="gpt-image-2.5-sunburst", grain=5))
 except ParamError as e:
     out["tool_refused"] = e.param
 

@@ -17,7 +17,7 @@ from imagewidgets import Client, Session
 from imagewidgets.api.cost import estimate, image_input_tokens
 from imagewidgets.api.errors import BudgetExceededError, ParamError
 from imagewidgets.api.pins import instruction, read_instruction, Pin
-from imagewidgets.api.requests import ImageInput
+from imagewidgets.api.inputs import ImageInput
 
 PANELS = ["Milo wakes up in a forest", "Milo finds a map", "Milo sets sail on the sea"]
 MILO = "Milo the orange fox with a blue scarf"

@@ -29,7 +29,8 @@ def test_import_is_light():
 def test_touching_the_client_does_not_load_widgets_or_the_server():
     code = (
         "import sys, imagewidgets as iw\n"
-        "iw.Client; iw.GenerateRequest('x').validate()\n"
+        "from imagewidgets.api.validation import validate\n"
+        "iw.Client; validate(iw.GenerateRequest('x'))\n"
         "print(','.join(m for m in ['ipywidgets', 'ipycanvas', 'starlette', 'uvicorn'] if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

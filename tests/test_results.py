@@ -83,11 +83,13 @@ def test_save_is_atomic_and_leaves_no_temp_files(tmp_path):
 
 def test_a_request_validated_once_warns_once():
     from imagewidgets.api.requests import GenerateRequest
+    from imagewidgets.api.validation import validate
 
     req = GenerateRequest("x", model="some-local-model")
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        req.validate()
-        req.validate()
-    assert len(seen) == 1
-    assert "_validated" not in repr(req.replace(n=2).__dict__.get("_validated", ""))
+        validate(req)
+        validate(req)
+        assert len(seen) == 1
+        validate(req.replace(n=2))  # a changed copy is another request: checked (and warned about) again
+    assert len(seen) == 2

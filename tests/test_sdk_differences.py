@@ -13,6 +13,7 @@ from PIL import Image
 from imagewidgets.api.client import Client
 from imagewidgets.api.errors import ParamError
 from imagewidgets.api.requests import GenerateRequest, ResponsesRequest
+from imagewidgets.api.validation import validate
 
 from .fixtures_offline import asgi_client, make_offline_app
 from .spec_server import SpecServer
@@ -32,7 +33,7 @@ def test_gif_does_not_stream_on_the_image_api():
         client(server).generate("x", model="gpt-image-2", output_format="gif", stream=True)
     assert e.value.param == "stream" and server.requests == []
     # the Responses API still streams its lifecycle events for gif (the SDK's tool docstring)
-    ResponsesRequest("x", model="gpt-image-2", output_format="gif", stream=True).validate()
+    validate(ResponsesRequest("x", model="gpt-image-2", output_format="gif", stream=True))
 
 
 @pytest.mark.anyio
@@ -46,10 +47,10 @@ async def test_the_offline_backend_does_not_stream_gif():
 
 def test_frame_duration_accepts_what_the_sdk_accepts():
     for ms in (1, 125, 60_001, 655_350, 1_000_000):
-        GenerateRequest("x", model="gpt-image-2", output_format="gif", frame_duration_ms=ms).validate()
+        validate(GenerateRequest("x", model="gpt-image-2", output_format="gif", frame_duration_ms=ms))
     for bad in (0, -10, 2.5, True):
         with pytest.raises(ParamError) as e:
-            GenerateRequest("x", model="gpt-image-2", output_format="gif", frame_duration_ms=bad).validate()
+            validate(GenerateRequest("x", model="gpt-image-2", output_format="gif", frame_duration_ms=bad))
         assert e.value.param == "frame_duration_ms"
 
 
@@ -79,17 +80,17 @@ def test_complexity_is_not_refused_on_models_the_sdk_does_not_exclude():
 
 def test_transparent_preview_warns_only_on_gpt_image_2():
     with pytest.warns(UserWarning, match="in preview on gpt-image-2"):
-        GenerateRequest("x", model="gpt-image-2", background="transparent").validate()
+        validate(GenerateRequest("x", model="gpt-image-2", background="transparent"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for model in ("gpt-image-2.5-sunburst", "gpt-image-2.6-flare", "gpt-image-1.5"):
-            GenerateRequest("x", model=model, background="transparent").validate()
+            validate(GenerateRequest("x", model=model, background="transparent"))
 
 
 def test_svg_model_and_effort_are_validated():
     ok = GenerateRequest("x", model="gpt-image-2", output_format="svg",
                          svg={"model": "gpt-5.5", "reasoning": {"effort": "xhigh"}})
-    ok.validate()
+    validate(ok)
     for svg, param in (({"model": ""}, "svg.model"), ({"model": 5}, "svg.model"),
                        ({"model": "gpt-5.5", "reasoning": {"effort": "extreme"}}, "svg.reasoning.effort"),
                        ({"model": "gpt-5.5", "reasoning": "high"}, "svg.reasoning"),
@@ -167,10 +168,10 @@ def test_masks_and_markup_match_the_image_after_exif_orientation():
     from imagewidgets.api.requests import EditRequest
 
     photo = _with_orientation(64, 32, 6)  # stored 64x32, shown 32x64 (rotated)
-    EditRequest("x", images=photo, mask=_transparent_png(32, 64), model="gpt-image-1.5").validate()
+    validate(EditRequest("x", images=photo, mask=_transparent_png(32, 64), model="gpt-image-1.5"))
     with pytest.raises(ParamError, match="the image it edits is 32x64"):  # as shown, after EXIF
-        EditRequest("x", images=photo, mask=_transparent_png(64, 32), model="gpt-image-1.5").validate()
-    EditRequest("x", images=photo, markup=_transparent_png(32, 64), model="gpt-image-2.5-flare").validate()
+        validate(EditRequest("x", images=photo, mask=_transparent_png(64, 32), model="gpt-image-1.5"))
+    validate(EditRequest("x", images=photo, markup=_transparent_png(32, 64), model="gpt-image-2.5-flare"))
     server = SpecServer()
     with pytest.raises(ParamError, match="transparent pixel") as e:
         client(server).edit("x", photo, markup=_opaque_rgba(32, 64), model="gpt-image-2.5-flare")

@@ -25,7 +25,7 @@ from openai.types.responses import tool as responses_tool  # noqa: E402
 from openai.types.shared import chat_model  # noqa: E402
 
 from imagewidgets.api import decode, validation, wire  # noqa: E402
-from imagewidgets.api.params import tool_fields  # noqa: E402
+from imagewidgets.api.registry import tool_fields  # noqa: E402
 from imagewidgets.api.models import (  # noqa: E402
     DEFAULT_RESPONSES_MODEL,
     MODELS,

@@ -8,14 +8,14 @@ import warnings
 import pytest
 
 from imagewidgets.api.requests import GenerateRequest
-from imagewidgets.api.validation import UnknownModelWarning
+from imagewidgets.api.validation import UnknownModelWarning, validate
 
 TRANSPARENT = dict(model="gpt-image-2", background="transparent", quality="low", size="1024x1024", api="images")
 
 
 def test_validating_a_request_warns_at_the_callers_line():
     with pytest.warns(UnknownModelWarning) as caught:
-        GenerateRequest("a kite", model="my-own-model").validate()
+        validate(GenerateRequest("a kite", model="my-own-model"))
     assert caught[0].filename == __file__
 
 

@@ -23,8 +23,10 @@ from .images import ImageLike
 from .lifecycle import LifecycleGate, RetiredModelWarning, lifecycle_of
 from .redact import redact
 from .refusals import REFUSED, request_key
-from .requests import EditRequest, GenerateRequest, ImageInput, ImageRequest, ResponsesRequest, VariationRequest
+from .inputs import ImageInput
+from .requests import EditRequest, GenerateRequest, ImageRequest, ResponsesRequest, VariationRequest
 from .results import ImageResult, ImageSet, atomic_write
+from .validation import validate
 from .wire import HTTPCall, encode
 
 __all__ = ["BaseClient", "RetryPolicy", "FileObject", "RetiredModelWarning", "LIST_TIMEOUT"]
@@ -182,7 +184,7 @@ class BaseClient:
     def _prepare(self, req: ImageRequest, listing: dict[str, str | None] | None = None) -> tuple[HTTPCall, Meta]:
         """Validate (nothing is sent for a request the table refuses), check the model's lifecycle
         (nor for a shut-down model), encode."""
-        req.validate()
+        validate(req)
         gate = self._gate()
         if gate is not None:
             gate.check(self._lifecycle_models(req), listing)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from . import requests as _requests
 from .endpoints import batch_urls, checked_id, endpoint, endpoints
 from .errors import ParamError
+from .validation import validate
 from .wire import encode
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -128,7 +129,7 @@ def request_line(custom_id: str, req: ImageRequest) -> bytes:
     or URLs: a batch line is JSON, it cannot carry a multipart upload)."""
     if not isinstance(req, BATCHABLE):
         raise ParamError("batch", type(req).__name__, "image generations and edits (the batchable endpoints)")
-    req.validate()
+    validate(req)
     call = encode(req)
     if call.json is None:
         raise ParamError("images", "bytes", "file ids or URLs in a batch (upload the images first)")

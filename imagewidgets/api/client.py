@@ -28,7 +28,8 @@ from .refusals import REFUSED
 from .images import ImageLike
 from .lifecycle import lifecycle_table
 from .provenance import ProvenanceCheck
-from .requests import ImageInput, ImageRequest, ResponsesRequest
+from .inputs import ImageInput
+from .requests import ImageRequest, ResponsesRequest
 from .results import ImageResult, ImageSet
 from .streams import AsyncImageStream, ImageStream
 

@@ -1,17 +1,21 @@
-"""Every request parameter declared once: a field of the request types with its metadata.
+"""How a request parameter is declared once: a field of the request types with its metadata.
 
-A parameter is one line of ``requests.py``; everything else that names parameters reads it from
-here: the Responses tool body (``wire``), the offline server's field lists and type checks
-(``offline.parse``), the magics' options and their help, ``%imagine_config``, and the
-ImageStudio's controls and cost wiring. Adding a model-dependent parameter is the field, its
-values in the model table (``models``), a rule in ``validation`` if it has one, and a test::
+A parameter is one line of ``requests.py``, written with ``param()``; ``Param`` says what it is for
+each part of imagewidgets that names it. The list of every declared parameter is
+``api/registry.py``'s (it reads the request types, which read this module), and everything else
+that names parameters reads it from there: the Responses tool body (``wire``), the offline
+server's field lists and type checks (``offline.parse``), the magics' options and their help,
+``%imagine_config``, and the ImageStudio's controls and cost wiring. Adding a model-dependent
+parameter is the field, its values in the model table (``models``), a rule in ``validation`` if it
+has one, and a test::
 
     sharpness: str | None = param(choices="sharpnesses", tool=True, flags=("--sharpness",),
                                   help="how sharp: {choices}", control="sharpness")
 
-    >>> from imagewidgets.api.params import registry
-    >>> registry()["quality"].flags
-    ('-q', '--quality')
+    >>> from imagewidgets.api.params import params_of
+    >>> from imagewidgets.api.requests import GenerateRequest
+    >>> [p.flags for p in params_of(GenerateRequest) if p.name == "quality"]
+    [('-q', '--quality')]
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 
 from .models import MODELS
 
-__all__ = ["Param", "param", "params_of", "registry", "sliders", "tool_fields"]
+__all__ = ["Param", "param", "params_of"]
 
 _KEY = "imagewidgets.param"
 
@@ -144,28 +148,3 @@ def params_of(cls: type) -> tuple[Param, ...]:
     conversation state, which the wire handles by name)."""
     return tuple(dataclasses.replace(f.metadata[_KEY], name=f.name)
                  for f in dataclasses.fields(cls) if _KEY in f.metadata)
-
-
-@cache
-def registry() -> dict[str, Param]:
-    """name -> Param, for every parameter of any request type (generations first, then what edits
-    and the Responses tool add)."""
-    from .requests import EditRequest, GenerateRequest, ResponsesRequest
-
-    out: dict[str, Param] = {}
-    for cls in (GenerateRequest, EditRequest, ResponsesRequest):
-        for p in params_of(cls):
-            out.setdefault(p.name, p)
-    return out
-
-
-def tool_fields() -> tuple[str, ...]:
-    """The parameters that go into the Responses ``image_generation`` tool, in field order."""
-    from .requests import ResponsesRequest
-
-    return tuple(p.name for p in params_of(ResponsesRequest) if p.tool)
-
-
-def sliders() -> dict[str, Param]:
-    """name -> Param for every whole-number parameter with a studio ``control`` (the studio's sliders)."""
-    return {p.name: p for p in registry().values() if p.json is int and p.control and p.range}

@@ -6,6 +6,7 @@ request's input images, and a short instruction naming each one (in order) follo
 the offline renderer reads that same instruction back (``read_instruction``) to keep the pinned
 motifs, so there is one spelling of it, here.
 
+    >>> from imagewidgets.api.inputs import ImageInput
     >>> from imagewidgets.api.pins import Pin, instruction
     >>> pin = Pin("Milo", "character", ImageInput.coerce("milo.png"))    # doctest: +SKIP
     >>> instruction([pin])                                               # doctest: +SKIP
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ParamError
-from .requests import ImageInput
+from .inputs import ImageInput
 
 __all__ = ["Pin", "ROLES", "check_name", "check_role", "instruction", "read_instruction", "MAX_NAME"]
 

@@ -1,32 +1,33 @@
-"""Immutable request types for the image APIs; ``validate()`` checks them before any I/O.
+"""Immutable request types for the image APIs: each field a parameter declared with ``param()``
+(``api/params.py``), the input images ``ImageInput`` (``api/inputs.py``).
 
-    >>> from imagewidgets.requests import GenerateRequest
+They only hold what was asked: the client checks a request against the model table before any
+I/O (``api/validation.py``, the same ``ParamError`` texts wherever it is sent from).
+
+    >>> from imagewidgets.api.requests import GenerateRequest
+    >>> from imagewidgets.api.validation import validate
     >>> req = GenerateRequest("a lighthouse at dusk", model="gpt-image-2", size="1536x1024")
-    >>> req.validate()        # raises ParamError naming the parameter, the value and what is allowed
+    >>> validate(req)         # raises ParamError naming the parameter, the value and what is allowed
     >>> req.replace(quality="high").quality
     'high'
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import hashlib
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self  # typing.Self from Python 3.11
 
-    from .pins import Pin
-
-from .images import ImageLike, image_bytes
+from .errors import ParamError
+from .inputs import ImageInput, coerce_images
 from .models import COMPRESSED_FORMATS, DEFAULT_MODEL, DEFAULT_RESPONSES_MODEL
 from .params import param
+from .pins import Pin, instruction
 
 __all__ = [
-    "ImageInput",
     "OutputOptions",
     "GenerateRequest",
     "EditRequest",
@@ -36,105 +37,14 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class ImageInput:
-    """One input image: encoded bytes, a Files API id, a URL (or data URL), or an image-generation call id."""
-
-    data: bytes | None = None
-    format: str | None = None
-    file_id: str | None = None
-    url: str | None = None
-    call_id: str | None = None
-    name: str = "image.png"
-
-    @classmethod
-    def coerce(cls, value: ImageLike | "ImageInput", param: str = "image") -> "ImageInput":
-        """Accept a path, bytes, PIL image, numpy array, ImageResult, MaskPainter, ``file-…`` id,
-        ``ig_…`` call id, ``http(s)://`` or ``data:`` URL."""
-        if isinstance(value, ImageInput):
-            return value
-        if isinstance(value, str):
-            if value.startswith(("http://", "https://", "data:")):
-                return cls(url=value, name=value.rsplit("/", 1)[-1][:64] or "image")
-            if value.startswith("file-") and not os.path.exists(value):
-                return cls(file_id=value)
-            if value.startswith("ig_") and not os.path.exists(value):
-                return cls(call_id=value)
-        data, fmt = image_bytes(value, param)
-        ext = "jpg" if fmt == "jpeg" else fmt
-        base = os.path.basename(str(value)) if isinstance(value, (str, os.PathLike)) else f"image.{ext}"
-        return cls(data=data, format=fmt, name=base)
-
-    @property
-    def kind(self) -> str:
-        return "bytes" if self.data is not None else "file_id" if self.file_id else "url" if self.url else "call"
-
-    @property
-    def mime(self) -> str:
-        from .images import MIME_TYPES
-
-        return MIME_TYPES.get(self.format or "png", "application/octet-stream")
-
-    def data_url(self) -> str:
-        """A ``data:`` URL of the bytes (or the URL given)."""
-        if self.url:
-            return self.url
-        assert self.data is not None
-        return f"data:{self.mime};base64,{base64.b64encode(self.data).decode()}"
-
-    def size(self) -> tuple[int, int] | None:
-        """(width, height) when the bytes are a raster image, else None (no full decode)."""
-        if self.data is None or self.format == "svg":
-            return None
-        import io
-
-        from PIL import Image
-
-        try:
-            with Image.open(io.BytesIO(self.data)) as im:
-                return im.size
-        except Exception:
-            return None
-
-    def fingerprint(self) -> str:
-        """A stable identity for replay: the bytes' hash, or the id/URL."""
-        if self.data is not None:
-            return "sha256:" + hashlib.sha256(self.data).hexdigest()
-        return self.file_id or self.url or self.call_id or ""
-
-    def __repr__(self) -> str:
-        what = f"{len(self.data)} bytes {self.format}" if self.data is not None else (
-            self.file_id or self.call_id or (self.url[:40] + "…" if self.url and len(self.url) > 40 else self.url)
-        )
-        return f"ImageInput({what})"
-
-
-def _coerce_images(value: Any, param: str) -> tuple[ImageInput, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, (list, tuple)):
-        return tuple(ImageInput.coerce(v, f"{param}[{i}]") for i, v in enumerate(value))
-    return (ImageInput.coerce(value, param),)
-
-
 class _Request:
-    """What every request type does: copies with changes, and validation against the model table."""
+    """What every request type does: copies with changes. (Checking one against the model table is
+    ``api.validation.validate``'s job, run by whoever sends it: the rules read the requests, not the
+    other way round.)"""
 
     def replace(self, **changes: Any) -> Self:
         """A copy with some fields changed (requests are immutable)."""
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]  # every subclass is a dataclass
-
-    def validate(self) -> None:
-        """Raise ``ParamError`` for the first rule of the model table this request breaks.
-
-        A request that passed once is not checked again (it is immutable), so a Session and
-        its Client do not both warn about the same request."""
-        if self.__dict__.get("_validated"):
-            return
-        from .validation import validate
-
-        validate(self)  # type: ignore[arg-type]  # every subclass is one of ImageRequest
-        object.__setattr__(self, "_validated", True)
 
 
 @dataclass(frozen=True)
@@ -199,8 +109,6 @@ class OutputOptions(_Request):
         pins = getattr(self, "pins", ())
         if not pins:
             return getattr(self, "prompt", "")
-        from .pins import instruction
-
         return f"{getattr(self, 'prompt', '')}\n\n{instruction(pins)}".strip()
 
     @property
@@ -229,7 +137,7 @@ class FromImagesOptions(OutputOptions):
                                        help="how closely to keep the input image: {choices}")
     #: pinned references (``api/pins.py``): sent after the other input images, named in an
     #: instruction after the prompt; a session fills them from its pins
-    pins: tuple["Pin", ...] = ()
+    pins: tuple[Pin, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,7 +155,7 @@ class EditRequest(FromImagesOptions):
             self,
             EditRequest,
             prompt=prompt,
-            images=_coerce_images(images, "image"),
+            images=coerce_images(images, "image"),
             mask=ImageInput.coerce(mask, "mask") if mask is not None else None,
             markup=ImageInput.coerce(markup, "markup") if markup is not None else None,
             **options,
@@ -307,7 +215,7 @@ class ResponsesRequest(FromImagesOptions):
             self,
             ResponsesRequest,
             prompt=prompt,
-            input_images=_coerce_images(input_images, "input_images"),
+            input_images=coerce_images(input_images, "input_images"),
             mask=ImageInput.coerce(mask, "mask") if mask is not None else None,
             base_image=ImageInput.coerce(base_image, "base_image") if base_image is not None else None,
             **options,
@@ -325,8 +233,6 @@ def _init(self: Any, cls: type, **values: Any) -> None:
     names = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(names))
     if unknown:
-        from .errors import ParamError
-
         raise ParamError(
             unknown[0], values[unknown[0]], ", ".join(sorted(names)),
             message=f"unknown option {unknown[0]!r} for {cls.__name__}; known options: "

@@ -1,23 +1,27 @@
 """Every rule of the model table, checked before any request is sent.
 
-Each check raises ``ParamError`` naming the parameter, the value given and what is allowed:
+Whoever sends a request calls ``validate`` first: the client (``Client`` and ``Batch`` lines), the
+session (each turn, and a whole sweep or storyboard before its first cell), and the offline
+server on what it receives, so the client and the server cannot disagree. The rules read the
+request types; the request types know nothing of the rules. Each check raises ``ParamError``
+naming the parameter, the value given and what is allowed:
 
-    >>> GenerateRequest("a fox", output_format="png", output_compression=50).validate()
+    >>> validate(GenerateRequest("a fox", output_format="png", output_compression=50))
     Traceback (most recent call last):
     ParamError: output_compression=50 is not allowed for gpt-image-2 (output_compression applies only to jpeg and webp; output_format is png); allowed: ...
-
-The offline server runs the same checks, so the client and the server cannot disagree.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from ._warn import warn
 from .errors import ParamError
 from .masks import check_mask
 from .models import COMPLETION_WINDOWS, COMPRESSED_FORMATS, TRANSPARENT_FORMATS, ModelSpec, get_model, model_names
-from .params import Param, params_of, registry
+from .params import Param, params_of
+from .registry import registry
 from .requests import EditRequest, ImageRequest, OutputOptions, ResponsesRequest, VariationRequest
 
 __all__ = ["validate", "UnknownModelWarning", "check_mask"]
@@ -44,8 +48,21 @@ def _int_range(param: str, value: Any, lo: int, hi: int, model: str | None) -> N
         raise ParamError(param, value, allowed, model=model)
 
 
+#: the requests that passed (by identity, forgotten with the request): requests are immutable, so
+#: one that passed is not checked again and a Session and its Client do not both warn about it
+_passed: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+
+
 def validate(req: ImageRequest) -> None:
-    """Check ``req`` (any request type) against the model table; raise ``ParamError`` on the first broken rule."""
+    """Check ``req`` (any request type) against the model table; raise ``ParamError`` on the first
+    broken rule. A request that passed once is not checked again."""
+    if _passed.get(id(req)) is req:
+        return
+    _check(req)
+    _passed[id(req)] = req
+
+
+def _check(req: ImageRequest) -> None:
     endpoint = req.endpoint
     model_name = req.model
     spec = get_model(model_name) if isinstance(model_name, str) else None

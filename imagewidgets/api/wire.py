@@ -12,8 +12,9 @@ from typing import Any
 
 from .endpoints import endpoint
 from .models import get_model
-from .params import tool_fields
-from .requests import EditRequest, GenerateRequest, ImageInput, ImageRequest, ResponsesRequest, VariationRequest
+from .registry import tool_fields
+from .inputs import ImageInput
+from .requests import EditRequest, GenerateRequest, ImageRequest, ResponsesRequest, VariationRequest
 
 __all__ = ["HTTPCall", "encode"]
 

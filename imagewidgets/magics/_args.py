@@ -23,7 +23,8 @@ from IPython.utils.text import DollarFormatter
 from ..api.errors import ParamError
 from ..api.lifecycle import live_model_names
 from ..api.models import DEFAULT_MODEL, MODELS
-from ..api.params import Param, params_of, registry
+from ..api.params import Param, params_of
+from ..api.registry import registry
 from ..api.requests import EditRequest, GenerateRequest, VariationRequest
 
 __all__ = [

@@ -21,7 +21,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..api.errors import ParamError
 from ..api.models import ModelSpec, get_model, model_names
-from ..api.requests import ImageInput, ImageRequest
+from ..api.inputs import ImageInput
+from ..api.requests import ImageRequest
+from ..api.validation import validate
 from .config import OfflineConfig
 from .parse import APIFailure, decode_data_url, from_param_error, image_from_upload
 from .state import MemoryState, FolderState
@@ -185,7 +187,7 @@ def validated(req: ImageRequest) -> Any:
     """Run the client's validation (warnings are the client's business, not the server log's)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        req.validate()
+        validate(req)
     return req
 
 

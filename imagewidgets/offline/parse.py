@@ -18,8 +18,10 @@ from typing import Any, Callable, Iterable
 from ..api.errors import ParamError
 from ..api.images import sniff_format
 from ..api.models import COMPLETION_WINDOWS, DEFAULT_TOOL_MODEL
-from ..api.params import Param, params_of, registry
-from ..api.requests import EditRequest, GenerateRequest, ImageInput, ResponsesRequest, VariationRequest
+from ..api.params import Param, params_of
+from ..api.registry import registry
+from ..api.inputs import ImageInput
+from ..api.requests import EditRequest, GenerateRequest, ResponsesRequest, VariationRequest
 
 __all__ = [
     "APIFailure",

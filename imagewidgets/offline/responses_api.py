@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from ..api.cost import text_tokens
 from ..api.errors import ParamError
 from ..api.models import get_model
-from ..api.requests import ImageInput
+from ..api.inputs import ImageInput
 from . import imaging
 from .common import (Frame, api, b64, backend_of, json_body, known_model, model_not_found, new_id, read_bytes,
                      shut_down, sse_response, validated)

@@ -22,7 +22,8 @@ from ..api import batches as _api_batches
 from ..api.cost import estimate
 from ..api.endpoints import endpoint as _endpoint
 from ..api.errors import ParamError
-from ..api.requests import ImageInput
+from ..api.inputs import ImageInput
+from ..api.validation import validate
 from .batch import BatchJob
 from .batch_store import BatchRecords, CellRow, JobRow
 from .sweep import grid_cells
@@ -50,7 +51,7 @@ def submit_batch(session: "Session", prompts: Any, *, refresh: bool = False, pro
     parent, requests = _requests(session, cells, image, mask, pins)
     edits = image is not None or any(getattr(r, "pins", ()) for r in requests)
     for req in requests:
-        req.validate()
+        validate(req)
     job_id = "batchjob_" + uuid.uuid4().hex[:16]
     hits = [session.recorder.stored_answer(r, refresh=refresh) for r in requests]
     fresh = [i for i, hit in enumerate(hits) if hit is None]

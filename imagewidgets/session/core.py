@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeGuard
 from ..api.client import AsyncClient, Client
 from ..api.errors import APIError, NotFoundError, ParamError
 from ..api.models import DEFAULT_MODEL, get_model
-from ..api.requests import EditRequest, GenerateRequest, ImageInput, ImageRequest, ResponsesRequest, VariationRequest
+from ..api.inputs import ImageInput
+from ..api.requests import EditRequest, GenerateRequest, ImageRequest, ResponsesRequest, VariationRequest
 from ..api.results import CompletedEvent, ImageResult, ImageSet
 from ..api.streams import ImageStream
 from .background import BackgroundTurn

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..api.errors import ParamError
 from ..api.pins import Pin, check_name, check_role
-from ..api.requests import ImageInput
+from ..api.inputs import ImageInput
 
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Store

@@ -20,6 +20,7 @@ from ..api.endpoints import endpoints
 from ..api.requests import ImageRequest, ResponsesRequest
 from ..api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, QueueEvent, StreamEvent
 from ..api.streams import ImageStream
+from ..api.validation import validate
 from .budget import Budget
 from .replay import replay_key, request_inputs, request_params
 from .fidelity import EditCheck, checked
@@ -61,7 +62,7 @@ class TurnRecorder:
 
         ``reserved``: dollars already held for it (``reserve_all``); ``group_id``: the variants of one
         call share it; ``key_extra``: what the session does to the answer (part of the replay key)."""
-        req.validate()
+        validate(req)
         key = replay_key(req, self.backend, key_extra)
         secrets = self.secrets()
         turn = Turn(

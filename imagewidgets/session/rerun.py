@@ -23,6 +23,7 @@ from ..api.errors import ParamError
 from ..api.models import get_model
 from ..api.requests import GenerateRequest
 from ..api.results import alt_text
+from ..api.validation import validate
 from .core import SessionCore
 from .report import thumbnail_url
 from .turns import Turn
@@ -100,7 +101,7 @@ def _carried(session: SessionCore, old: Turn, model: str) -> tuple[dict[str, Any
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                GenerateRequest(old.prompt or "x", model=model, **{name: value}).validate()
+                validate(GenerateRequest(old.prompt or "x", model=model, **{name: value}))
         except (ParamError, TypeError):
             dropped.append(f"{name}={value}")
             continue

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..api.errors import ParamError
+from ..api.validation import validate
 from .variants import VARIANT_KEY
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -243,7 +244,7 @@ def make_storyboard(session: "SessionCore", panels: Any, *, pins: Any = None, co
         return _batched(session, prompts, names, refresh=refresh, **options)
     reqs: list[Any] = [session.imagine_request(p, pins=names or False, **options) for p in prompts]
     for r in reqs:
-        r.validate()
+        validate(r)
     usds = session.recorder.reserve_all(reqs, refresh)
     board = Storyboard(session, "sb_" + uuid.uuid4().hex[:12], [Panel(p) for p in prompts], names)
     started = [False] * len(reqs)

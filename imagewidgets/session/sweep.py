@@ -20,6 +20,7 @@ import queue
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ..api.validation import validate
 from . import progress
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -183,7 +184,7 @@ def run_sweep(session: "Session", prompts: Any, *, concurrency: int = 4, progres
         opts = {k: v for k, v in cell.items() if k != "prompt"}
         requests.append(session.imagine_request(cell["prompt"], pins=False, **opts))  # grids compare settings: no pins
     for req in requests:
-        req.validate()
+        validate(req)
     if session.budget_usd is not None:
         from ..api.cost import estimate
 

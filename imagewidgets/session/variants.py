@@ -18,6 +18,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from ..api.validation import validate
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..api.requests import ImageRequest
@@ -50,7 +51,7 @@ def run_variants(core: "SessionCore", req: ImageRequest, n: int, *, parent: "Tur
     fail, the others are kept and a warning says why; when all fail, the first error is raised."""
     reqs = variant_requests(req, n)
     for r in reqs:
-        r.validate()
+        validate(r)
     usds = core.recorder.reserve_all(reqs, refresh)
     group = "grp_" + uuid.uuid4().hex[:12]
     released = [False] * n

@@ -13,7 +13,8 @@ import ipywidgets as W
 
 from ..api.errors import ParamError
 from ..api.models import COMPRESSED_FORMATS, ModelSpec, get_model, parse_size
-from ..api.params import Param, params_of, registry, sliders
+from ..api.params import Param, params_of
+from ..api.registry import registry, sliders
 from ..api.requests import GenerateRequest
 
 __all__ = ["CHOICES", "COMPRESSED", "EDIT_ONLY", "SLIDERS", "SizeControl", "choices", "labelled", "offer",

@@ -600,7 +600,7 @@ def _outline_image(mask: Any) -> Optional[W.Image]:
     import numpy as np
     from PIL import Image
 
-    from ..api.requests import ImageInput
+    from ..api.inputs import ImageInput
 
     data = ImageInput.coerce(mask, "mask").data
     if data is None:  # a file id or URL: nothing to outline here
