@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._lazy import lazy_exports
+from .api import provenance as _provenance
 from .session import progress as _progress
 
 __version__ = "0.2.0"
@@ -72,7 +73,7 @@ _EXPORTS: dict[str, str] = {
     "SessionFileError": "api.errors",
     "StreamError": "api.errors",
     "Turn": "session.session",
-    "Usage": "api.results",
+    "Usage": "api.usage",
     "VariationRequest": "api.requests",
     "configure": "session.session",
     "estimate": "api.cost",
@@ -99,6 +100,18 @@ def _kernel_progress(label: str, total: int) -> Any:
 _progress.set_display(_kernel_progress)
 
 
+def _configured_provenance_check(image: Any) -> Any:
+    """``img.provenance()`` with no client: a ``Client()`` of the configured backend for the one check
+    (the API layer's results never import the client that builds them; this package wires it)."""
+    from .api.client import Client
+
+    with Client() as client:
+        return client.check_provenance(image)
+
+
+_provenance.set_configured_check(_configured_provenance_check)
+
+
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .api.batches import Batch
     from .api.client import AsyncClient, Client, FileObject, RetryPolicy
@@ -109,7 +122,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .api.inputs import ImageInput
     from .api.requests import EditRequest, GenerateRequest, ResponsesRequest, VariationRequest
     from .api.preview import Preview, set_preview
-    from .api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent, Usage
+    from .api.results import CompletedEvent, ImageResult, ImageSet, PartialImageEvent
+    from .api.usage import Usage
     from .session.batch import BatchJob
     from .session.session import Session, Turn, configure
     from .api.streams import ImageStream

@@ -9,7 +9,7 @@ import pytest
 from imagewidgets.api import cost
 from imagewidgets.api.client import Client
 from imagewidgets.api.requests import EditRequest, GenerateRequest
-from imagewidgets.api.results import Usage
+from imagewidgets.api.usage import Usage
 
 from .fixtures_offline import png
 
@@ -111,7 +111,7 @@ def test_cached_input_of_the_image_tool_is_priced_at_the_cached_rate():
     $1.25 (text) and $2 (image) per 1M instead of $5 and $8; the breakdown and explain() say so."""
     from imagewidgets.api.cost import breakdown, cost_of, estimate
     from imagewidgets.api.requests import ResponsesRequest
-    from imagewidgets.api.results import Usage
+    from imagewidgets.api.usage import Usage
 
     tool = {"input_tokens": 1200, "input_tokens_details": {"text_tokens": 200, "image_tokens": 1000},
             "output_tokens": 1000, "total_tokens": 2200, "cached_tokens": 600,

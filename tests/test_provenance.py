@@ -85,6 +85,17 @@ def test_result_provenance_returns_the_typed_answer(session):
     assert "C2PA manifest" in check._repr_html_()
 
 
+def test_result_provenance_with_no_client_asks_the_configured_backend(session):
+    """``img.provenance()`` as the README writes it: no client in hand, the configured backend (with no
+    key: the embedded twin) answers; the package wires it, the result never imports the client."""
+    from imagewidgets import ImageResult
+
+    img = session.imagine("a lighthouse", **SIZE)
+    check = img.provenance()
+    assert check.c2pa == "detected" and check.validation_state == "valid" and check.model == "gpt-image-2"
+    assert ImageResult.from_bytes(picture()).provenance().validation_state == "not_present"
+
+
 def test_a_file_made_elsewhere_has_no_manifest(session):
     assert not carries_manifest(picture())
     assert session.client.check_provenance(picture()).validation_state == "not_present"

@@ -1,9 +1,11 @@
 """The API layer: talking to OpenAI's image APIs (or any compatible server, the offline one included).
 
-Requests (``requests``) are validated against the model table (``models``, ``validation``), encoded
+Requests (``requests``, their parameters declared with ``params`` and listed by ``registry``) are
+validated against the model table (``models``, ``validation``) by whoever sends them, encoded
 (``wire``), sent through the one HTTP module (``_http``) by ``client``, and decoded (``decode``,
-``streams``) into results (``results``) with their cost (``cost``); ``errors`` is the one exception
-tree and ``config`` says which backend is used.
+``streams``) into results (``results``) priced from their usage (``usage``, ``cost``); ``errors`` is
+the one exception tree, ``config`` says which backend is used and ``lifecycle`` holds the one clock.
+No module here imports one that leads back to it (``tests/test_layout.py`` checks it).
 
 May import: the standard library, Pillow, httpx2 (only in ``_http``). Never imports the session,
 magics or widgets layers; the offline backend is started lazily (inside a function) when no key is

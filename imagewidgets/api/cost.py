@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .models import get_model, parse_size
 from .requests import VariationRequest
-from .results import Usage
+from .usage import Usage
 
 if TYPE_CHECKING:  # pragma: no cover
     from .requests import ImageRequest
@@ -393,7 +393,7 @@ class CostBreakdown:
 def breakdown(usage: Usage | None, model: str) -> CostBreakdown | None:
     """``cost_of`` part by part: text input, image input and output tokens, each priced.
 
-    >>> from imagewidgets.api.results import Usage
+    >>> from imagewidgets.api.usage import Usage
     >>> print(breakdown(Usage(input_tokens=50, input_text_tokens=10, input_image_tokens=40,
     ...                       output_tokens=196), "gpt-image-2"))   # doctest: +ELLIPSIS
     $0.0063 = text in 10 tok $0.0001 + image in 40 tok $0.0003 + image out 196 tok $0.0059 (...)

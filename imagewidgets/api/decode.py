@@ -12,7 +12,8 @@ from typing import Any
 from .cost import cost_of
 from .errors import StreamError
 from .redact import redact
-from .results import CompletedEvent, ImageResult, PartialImageEvent, ResponseEvent, StreamEvent, Usage
+from .results import CompletedEvent, ImageResult, PartialImageEvent, ResponseEvent, StreamEvent
+from .usage import Usage
 
 __all__ = ["images_response", "responses_response", "stream_events", "urls_to_fetch", "Meta"]
 

@@ -14,6 +14,10 @@ operations say so, and the original stays beside them.
     %imagine_provenance                                  # the same for the current turn (magics)
 
 ``carries_manifest`` only finds the container; whether it validates is the check's answer.
+
+With no client in hand (``img.provenance()``), the check goes to the configured backend through a
+callback the package sets when it is imported (``imagewidgets/__init__``: a ``Client()`` for the one
+check), as progress bars reach the session layer: results, which the client builds, never import it.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from __future__ import annotations
 import html
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
-__all__ = ["ProvenanceCheck", "carries_manifest", "no_manifest_note"]
+from .errors import ParamError
+
+__all__ = ["ProvenanceCheck", "carries_manifest", "no_manifest_note", "check", "set_configured_check"]
 
 
 def carries_manifest(data: bytes) -> bool:
@@ -145,3 +151,26 @@ class ProvenanceCheck:
         return (f'<div style="border-left:4px solid {ok};padding:4px 8px"><b>C2PA manifest</b>: '
                 f"{html.escape(self.c2pa)} ({html.escape(self.validation_state)}){issuer}"
                 f"<br><b>SynthID watermark</b>: {html.escape(self.synthid)}</div>")
+
+
+#: image -> ProvenanceCheck with the configured backend, for a check with no client in hand
+ConfiguredCheck = Callable[[Any], ProvenanceCheck]
+_configured: ConfiguredCheck | None = None
+
+
+def set_configured_check(configured: ConfiguredCheck | None) -> None:
+    """How a check with no client reaches the configured backend (``imagewidgets/__init__`` sets a
+    ``Client()`` made for the one check); None: such a check asks for a client."""
+    global _configured
+    _configured = configured
+
+
+def check(image: Any, client: Any = None) -> ProvenanceCheck:
+    """``POST /v1/content_provenance_checks`` for ``image`` with ``client`` (anything with
+    ``check_provenance``: a ``Client``, a ``Session``'s client), else with the configured backend."""
+    if client is not None:
+        return client.check_provenance(image)
+    if _configured is None:
+        raise ParamError("client", None, "a Client", hint="no configured backend is set up for provenance checks: "
+                         "pass one, e.g. img.provenance(iw.Client())")
+    return _configured(image)

@@ -1,4 +1,8 @@
-"""What comes back: images that display themselves in a notebook, usage, and stream events.
+"""What comes back: images that display themselves in a notebook, their usage, and stream events.
+
+An image's ``cost`` is priced by whoever builds it (``decode``, from its ``Usage``, ``api/usage.py``,
+with ``api/cost.py``); ``provenance()`` asks the API through ``api/provenance.py``. This module
+never reaches back up to the client that builds its results.
 
     >>> img = client.generate("a paper boat on a pond")     # doctest: +SKIP
     >>> img                                                  # shows inline
@@ -18,17 +22,17 @@ import tempfile
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterator, Literal, Sequence
 
 from .images import MIME_TYPES, sniff_format
+from .usage import Usage
 
 if TYPE_CHECKING:  # pragma: no cover
     from .preview import Preview
 
 __all__ = [
-    "Usage",
     "ImageResult",
     "ImageSet",
     "PartialImageEvent",
@@ -124,53 +128,6 @@ def atomic_write(path: str | os.PathLike, data: bytes, *, private: bool | None =
     with atomic_file(path, private=private) as f:
         f.write(data)
     return Path(path)
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Token usage as the API reports it (``usage`` of an images response or image tool call)."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    total_tokens: int = 0
-    input_text_tokens: int = 0
-    input_image_tokens: int = 0
-    output_image_tokens: int = 0
-    output_text_tokens: int = 0
-    #: of the input tokens, those read from the cache (cheaper): ``cached_tokens_details`` of the
-    #: Responses image tool (``tool_usage.image_gen``); the Image API's ``input_tokens_details.cached_tokens``
-    #: counts text
-    cached_text_tokens: int = 0
-    cached_image_tokens: int = 0
-
-    @classmethod
-    def from_api(cls, d: dict | None) -> "Usage | None":
-        if not d:
-            return None
-        ind = d.get("input_tokens_details") or {}
-        outd = d.get("output_tokens_details") or {}
-        cached = d.get("cached_tokens_details") or {}
-        out = int(d.get("output_tokens") or 0)
-        text_cached = cached.get("cached_text_tokens", ind.get("cached_tokens")) or 0
-        return cls(
-            cached_text_tokens=int(text_cached),
-            cached_image_tokens=int(cached.get("cached_image_tokens") or 0),
-            input_tokens=int(d.get("input_tokens") or 0),
-            output_tokens=out,
-            total_tokens=int(d.get("total_tokens") or 0),
-            input_text_tokens=int(ind.get("text_tokens") or 0),
-            input_image_tokens=int(ind.get("image_tokens") or 0),
-            output_image_tokens=int(outd.get("image_tokens", out) or 0),
-            output_text_tokens=int(outd.get("text_tokens") or 0),
-        )
-
-    def __add__(self, other: "Usage | None") -> "Usage":
-        if other is None:
-            return self
-        return Usage(**{k: getattr(self, k) + getattr(other, k) for k in asdict(self)})
-
-    def to_dict(self) -> dict[str, int]:
-        return asdict(self)
 
 
 def _dims(data: bytes, fmt: str) -> tuple[int, int]:
@@ -305,12 +262,9 @@ class ImageResult:
 
             s.current.image.provenance()       # <ProvenanceCheck c2pa: detected (valid, gpt-image-2) ...>
         """
-        if client is None:
-            from .client import Client
+        from .provenance import check
 
-            with Client() as own:
-                return own.check_provenance(self)
-        return client.check_provenance(self)
+        return check(self, client)
 
     @property
     def provenance_note(self) -> str | None:

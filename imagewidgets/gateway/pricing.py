@@ -26,7 +26,7 @@ from typing import Any, Sequence
 from ..api.cost import (PARTIAL_IMAGE_TOKENS, cost_of, formula_tokens, image_input_tokens, output_tokens, prices_for,
                         uses_formula)
 from ..api.models import DEFAULT_MODEL, DEFAULT_TOOL_MODEL, ModelSpec, get_model, parse_size
-from ..api.results import Usage
+from ..api.usage import Usage
 
 __all__ = ["Quote", "quote", "settle_images", "settle_response", "text_and_images", "MAINLINE_INPUT_PER_M",
            "MAINLINE_OUTPUT_PER_M", "MAINLINE_OUTPUT_ALLOWANCE"]

@@ -20,7 +20,8 @@ from typing import Any
 
 from ..api.errors import ParamError, SessionFileError
 from ..api.images import MIME_TYPES, inspect_image
-from ..api.results import ImageResult, Usage
+from ..api.results import ImageResult
+from ..api.usage import Usage
 from .store import IMAGE_FORMATS, TURN_ID, check_session_name, open_store
 from .turns import STATUSES, Turn
 

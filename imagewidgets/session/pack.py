@@ -26,7 +26,8 @@ from typing import Any, Iterable
 
 from ..api.errors import ImagewidgetsError
 from ..api.images import sniff_format
-from ..api.results import Usage, atomic_file, atomic_write
+from ..api.results import atomic_file, atomic_write
+from ..api.usage import Usage
 from .store import Store, open_store
 from .turns import STATUSES, Turn
 

@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ..api.results import ImageResult, Usage, alt_text, atomic_file
+from ..api.results import ImageResult, alt_text, atomic_file
+from ..api.usage import Usage
 from .turns import Turn
 from .views import TREE_CSS, HistoryTable, Lineage, dataframe, turn_row, when as _when
 from .views import _esc

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from .migrations import prepare
-from ..api.results import ImageResult, Usage, atomic_write, make_folder, private_files
+from ..api.results import ImageResult, atomic_write, make_folder, private_files
+from ..api.usage import Usage
 from .turns import Turn, owner_gone
 
 if TYPE_CHECKING:  # pragma: no cover

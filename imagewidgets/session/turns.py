@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..api.redact import redact  # noqa: F401  (re-exported: the session masks its records with it)
-from ..api.results import ImageResult, ImageSet, Usage
+from ..api.results import ImageResult, ImageSet
+from ..api.usage import Usage
 
 __all__ = ["Turn", "new_turn_id", "owner_gone", "redact", "this_process", "STATUSES"]
 
