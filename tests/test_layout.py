@@ -25,10 +25,10 @@ ALLOWED = {
     "doctor": {"api", "session", "offline"},
 }
 
-#: (layer, layer) pairs allowed only inside a function: the client starts the embedded offline
-#: backend on first use when no key is configured, never at import; the gateway starts it for
-#: ``--upstream offline`` rehearsals
-LAZY_ONLY = {("api", "offline"), ("gateway", "offline")}
+#: (layer, layer) pairs allowed only inside a function: the gateway starts the offline twin for
+#: ``--upstream offline`` rehearsals. (The api layer never imports the twin: a client with no key
+#: reaches it through the starter ``imagewidgets/__init__.py`` registers in ``api/embedded.py``.)
+LAZY_ONLY = {("gateway", "offline")}
 
 #: inside the session layer: the views import the core, never the reverse
 SESSION_CORE = {"core", "recorder", "tree", "store", "migrations", "turns", "replay", "thumbs", "batch_store",
@@ -247,12 +247,12 @@ KNOWN_CIRCLES = {
     frozenset({"api.params", "api.pins", "api.requests", "api.validation"}),
     # the story magics (pins, storyboards) use the main magics' session lookup, which registers them
     frozenset({"magics.magics", "magics.story"}),
-    # with no key the client starts the embedded offline twin on first use (lazily); the twin reads
-    # api's costs, results and decoding, and a result prices itself (``ImageResult.cost``)
-    frozenset({"api._base_client", "api.client", "api.cost", "api.decode", "api.results", "api.streams",
-               "offline.app", "offline.batch_runner", "offline.batches_api", "offline.common", "offline.images_api",
-               "offline.imaging", "offline.provenance_api", "offline.responses_api", "offline.responses_stored",
-               "offline.server", "offline.state"}),
+    # a result prices itself (``ImageResult.cost``) and fetches its missing pieces with a client,
+    # which decodes answers into results
+    frozenset({"api._base_client", "api.client", "api.cost", "api.decode", "api.results", "api.streams"}),
+    # a stored response is retrieved (and restarted if its worker died) with the Responses handler,
+    # which follows stored events while streaming
+    frozenset({"offline.responses_api", "offline.responses_stored"}),
     # motifs for edits live in their own module and register into the motif table
     frozenset({"offline._motifs", "offline._objects", "offline._things", "offline._animals", "offline._critters"}),
     # ``imagewidgets demo`` formats its help like the other commands
