@@ -250,8 +250,6 @@ KNOWN_CIRCLES = {
     # a result prices itself (``ImageResult.cost``) and fetches its missing pieces with a client,
     # which decodes answers into results
     frozenset({"api._base_client", "api.client", "api.cost", "api.decode", "api.results", "api.streams"}),
-    # motifs for edits live in their own module and register into the motif table
-    frozenset({"offline._motifs", "offline._objects", "offline._things", "offline._animals", "offline._critters"}),
     # ``imagewidgets demo`` formats its help like the other commands
     frozenset({"cli", "demo"}),
 }
