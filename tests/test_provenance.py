@@ -13,7 +13,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from traitlets.config import Config
 
-from imagewidgets import Client, Session
+from imagewidgets import Client, ParamError, Session
 from imagewidgets.api.provenance import ProvenanceCheck, carries_manifest
 from imagewidgets.magics import magics as magics_mod
 from imagewidgets.offline.config import OfflineConfig
@@ -94,6 +94,19 @@ def test_result_provenance_with_no_client_asks_the_configured_backend(session):
     check = img.provenance()
     assert check.c2pa == "detected" and check.validation_state == "valid" and check.model == "gpt-image-2"
     assert ImageResult.from_bytes(picture()).provenance().validation_state == "not_present"
+
+
+def test_with_no_backend_wired_a_result_asks_for_a_client_instead_of_failing_deep(session):
+    from imagewidgets.api import provenance
+
+    img = session.imagine("a lighthouse", **SIZE)
+    wired = provenance.set_configured_check(None)
+    try:
+        with pytest.raises(ParamError, match=r"client=None .*img\.provenance\(iw\.Client\(\)\)"):
+            img.provenance()
+        assert img.provenance(session.client).c2pa == "detected"
+    finally:
+        provenance.set_configured_check(wired)
 
 
 def test_a_file_made_elsewhere_has_no_manifest(session):

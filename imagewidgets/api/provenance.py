@@ -17,7 +17,8 @@ operations say so, and the original stays beside them.
 
 With no client in hand (``img.provenance()``), the check goes to the configured backend through a
 callback the package sets when it is imported (``imagewidgets/__init__``: a ``Client()`` for the one
-check), as progress bars reach the session layer: results, which the client builds, never import it.
+check), as the embedded twin's starter (``api/embedded.py``) and progress bars are: results, which
+the client builds, never import the client.
 """
 
 from __future__ import annotations
@@ -158,11 +159,13 @@ ConfiguredCheck = Callable[[Any], ProvenanceCheck]
 _configured: ConfiguredCheck | None = None
 
 
-def set_configured_check(configured: ConfiguredCheck | None) -> None:
-    """How a check with no client reaches the configured backend (``imagewidgets/__init__`` sets a
-    ``Client()`` made for the one check); None: such a check asks for a client."""
+def set_configured_check(configured: ConfiguredCheck | None) -> ConfiguredCheck | None:
+    """How a check with no client reaches the configured backend (``imagewidgets/__init__``, which
+    Python always runs first, sets a ``Client()`` made for the one check); None: such a check asks
+    for a client. Returns the one it replaces."""
     global _configured
-    _configured = configured
+    previous, _configured = _configured, configured
+    return previous
 
 
 def check(image: Any, client: Any = None) -> ProvenanceCheck:
