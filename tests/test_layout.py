@@ -245,8 +245,6 @@ KNOWN_CIRCLES = {
     # a request validates itself (``req.validate()``); the registry reads the request types' fields;
     # pins ride on requests and are checked with them
     frozenset({"api.params", "api.pins", "api.requests", "api.validation"}),
-    # the story magics (pins, storyboards) use the main magics' session lookup, which registers them
-    frozenset({"magics.magics", "magics.story"}),
     # with no key the client starts the embedded offline twin on first use (lazily); the twin reads
     # api's costs, results and decoding, and a result prices itself (``ImageResult.cost``)
     frozenset({"api._base_client", "api.client", "api.cost", "api.decode", "api.results", "api.streams",
