@@ -253,8 +253,6 @@ KNOWN_CIRCLES = {
                "offline.server", "offline.state"}),
     # motifs for edits live in their own module and register into the motif table
     frozenset({"offline._motifs", "offline._objects", "offline._things", "offline._animals", "offline._critters"}),
-    # ``imagewidgets demo`` formats its help like the other commands
-    frozenset({"cli", "demo"}),
 }
 
 
