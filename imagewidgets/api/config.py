@@ -20,12 +20,13 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
+from .endpoints import API_PREFIX
 from .errors import ParamError
 from .models import DEFAULT_MODEL
 
 __all__ = ["OFFLINE_NOTE", "Secret", "BackendConfig", "Settings", "resolve", "data_home", "OPENAI_BASE_URL", "settings", "defaults"]
 
-OPENAI_BASE_URL = "https://api.openai.com/v1"
+OPENAI_BASE_URL = "https://api.openai.com" + API_PREFIX
 
 #: what the offline backend appends to every ``revised_prompt`` (views say it once, not per row)
 OFFLINE_NOTE = "offline procedural renderer; no language model rewrote this prompt"
