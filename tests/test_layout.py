@@ -265,3 +265,37 @@ def test_no_new_import_circles_function_level_imports_included():
 def test_the_circle_finder_sees_a_circle_through_a_function_level_import(tmp_path):
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _circles(graph) == [frozenset({"a", "b", "c"})]
+
+
+#: the module-level variables a ``global`` statement may rebind, each with why it is not a setting.
+#: Settings (``configure()``, ``%imagine_config``, the preview) and the default session live in one
+#: object, ``api.config.settings``; a new ``global`` fails here until it is listed (or moved there).
+GLOBALS = {
+    # the widgets layer plugs a kernel's progress bar in (the session layer cannot import widgets):
+    # a hook the process registers once, not a setting a user sets
+    ("session/progress.py", "_display"): "the progress display hook",
+    # c2pa is optional and its signer and context are costly to make: found and made once, caches
+    ("offline/provenance.py", "_missing"): "c2pa's absence, found once",
+    ("offline/provenance.py", "_signer"): "the c2pa signer, made once",
+    ("offline/provenance.py", "_context"): "the c2pa context, made once",
+    # the one offline server a process starts on first use with no key (a running resource)
+    ("offline/server.py", "_embedded"): "the embedded offline server",
+}
+
+
+def _globals(root: Path) -> set[tuple[str, str]]:
+    """(module path, name) of every ``global name`` statement under ``root``."""
+    return {(path.relative_to(root).as_posix(), name) for path in sorted(root.rglob("*.py"))
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))) if isinstance(node, ast.Global)
+            for name in node.names}
+
+
+def test_no_module_keeps_state_in_a_global_outside_the_list():
+    found = _globals(PACKAGE)
+    assert found - set(GLOBALS) == set(), "a global statement: keep settings in api.config.settings, or list it"
+    assert set(GLOBALS) - found == set(), "gone: take it off GLOBALS"
+
+
+def test_the_global_finder_sees_one_inside_a_function(tmp_path):
+    (tmp_path / "m.py").write_text("_x = None\n\ndef f():\n    global _x\n    _x = 1\n")
+    assert _globals(tmp_path) == {("m.py", "_x")}
