@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._lazy import lazy_exports
+from .api import embedded as _embedded
 from .session import progress as _progress
 
 __version__ = "0.2.0"
@@ -97,6 +98,18 @@ def _kernel_progress(label: str, total: int) -> Any:
 
 
 _progress.set_display(_kernel_progress)
+
+
+def _start_offline() -> str:
+    """The embedded offline twin's base URL, started on first use. Registered here, above both
+    layers, because the api layer must not import the offline layer (which reads api's costs and
+    results); the twin's modules load only when a client with no key sends its first request."""
+    from .offline.server import embedded_base_url
+
+    return embedded_base_url()
+
+
+_embedded.set_starter(_start_offline)
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

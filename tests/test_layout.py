@@ -25,10 +25,10 @@ ALLOWED = {
     "doctor": {"api", "session", "offline"},
 }
 
-#: (layer, layer) pairs allowed only inside a function: the client starts the embedded offline
-#: backend on first use when no key is configured, never at import; the gateway starts it for
-#: ``--upstream offline`` rehearsals
-LAZY_ONLY = {("api", "offline"), ("gateway", "offline")}
+#: (layer, layer) pairs allowed only inside a function: the gateway starts the offline twin for
+#: ``--upstream offline`` rehearsals. (The api layer never imports the twin: a client with no key
+#: reaches it through the starter ``imagewidgets/__init__.py`` registers in ``api/embedded.py``.)
+LAZY_ONLY = {("gateway", "offline")}
 
 #: inside the session layer: the views import the core, never the reverse
 SESSION_CORE = {"core", "recorder", "tree", "store", "migrations", "turns", "replay", "thumbs", "batch_store",
@@ -245,14 +245,9 @@ KNOWN_CIRCLES = {
     # a request validates itself (``req.validate()``); the registry reads the request types' fields;
     # pins ride on requests and are checked with them
     frozenset({"api.params", "api.pins", "api.requests", "api.validation"}),
-    # with no key the client starts the embedded offline twin on first use (lazily); the twin reads
-    # api's costs, results and decoding, and a result prices itself (``ImageResult.cost``)
-    frozenset({"api._base_client", "api.client", "api.cost", "api.decode", "api.results", "api.streams",
-               "offline.app", "offline.batch_runner", "offline.batches_api", "offline.common", "offline.images_api",
-               "offline.imaging", "offline.provenance_api", "offline.responses_api", "offline.responses_stored",
-               "offline.server", "offline.state"}),
-    # motifs for edits live in their own module and register into the motif table
-    frozenset({"offline._motifs", "offline._objects", "offline._things", "offline._animals", "offline._critters"}),
+    # a result prices itself (``ImageResult.cost``) and fetches its missing pieces with a client,
+    # which decodes answers into results
+    frozenset({"api._base_client", "api.client", "api.cost", "api.decode", "api.results", "api.streams"}),
 }
 
 
@@ -274,6 +269,9 @@ GLOBALS = {
     # the widgets layer plugs a kernel's progress bar in (the session layer cannot import widgets):
     # a hook the process registers once, not a setting a user sets
     ("session/progress.py", "_display"): "the progress display hook",
+    # likewise the top-level package registers how the api layer starts the offline twin (api cannot
+    # import offline): a hook, not a setting
+    ("api/embedded.py", "_starter"): "the embedded backend's starter hook",
     # c2pa is optional and its signer and context are costly to make: found and made once, caches
     ("offline/provenance.py", "_missing"): "c2pa's absence, found once",
     ("offline/provenance.py", "_signer"): "the c2pa signer, made once",

@@ -461,6 +461,40 @@ def test_embedded_base_url_is_one_server_per_process_in_imagewidgets_home():
         stop_embedded()
 
 
+def test_a_client_with_no_key_starts_the_twin_through_the_hook_the_api_layer_keeps(tmp_path):
+    """The api layer never imports offline: ``imagewidgets/__init__`` registers the starter, which
+    loads the twin only on the first request (a fresh process, so nothing else loaded it before)."""
+    code = ("import sys\n"
+            "from imagewidgets.api.client import Client\n"
+            "c = Client(api_key=None, base_url=None, save_dir=None)\n"
+            "assert 'imagewidgets.offline.server' not in sys.modules, 'loaded before first use'\n"
+            "img = c.generate('a red kite', model='gpt-image-2', size='1024x1024', quality='low').image\n"
+            "assert img.size == (1024, 1024), img.size\n"
+            "url = c.base_url\n"
+            "assert 'imagewidgets.offline.server' in sys.modules\n"
+            "from imagewidgets.offline.server import embedded_base_url\n"
+            "assert url == embedded_base_url() and url.startswith('http://127.0.0.1:'), url\n"
+            "print(c.backend)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env["IMAGEWIDGETS_HOME"] = str(tmp_path)
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
+    assert out.startswith("offline renderer (procedural, not AI) at http://127.0.0.1:"), out
+
+
+def test_with_no_starter_registered_a_client_with_no_key_says_what_to_set(monkeypatch):
+    from imagewidgets.api import embedded
+    from imagewidgets.api.client import Client
+    from imagewidgets.api.errors import APIConnectionError
+
+    previous = embedded.set_starter(None)
+    try:
+        with pytest.raises(APIConnectionError, match="OPENAI_API_KEY"):
+            Client(api_key=None, base_url=None, save_dir=None).base_url
+    finally:
+        embedded.set_starter(previous)
+    assert previous is not None  # ``import imagewidgets`` registered the twin's starter
+
+
 def test_importing_the_offline_package_is_light():
     code = ("import sys, imagewidgets.offline, imagewidgets.offline.config, imagewidgets.offline.server; "
             "imagewidgets.offline.OfflineConfig, imagewidgets.offline.embedded_base_url; "

@@ -6,8 +6,9 @@ Requests (``requests``) are validated against the model table (``models``, ``val
 tree and ``config`` says which backend is used.
 
 May import: the standard library, Pillow, httpx2 (only in ``_http``). Never imports the session,
-magics or widgets layers; the offline backend is started lazily (inside a function) when no key is
-configured, never imported at module level. This ``__init__`` imports nothing, so
+magics, widgets or offline layers: with no key configured a client reaches the embedded offline
+backend through the starter registered in ``embedded`` (``imagewidgets/__init__.py``, above both
+layers, registers one that loads the twin on first use). This ``__init__`` imports nothing, so
 ``import imagewidgets.api.models`` stays light.
 
     >>> from imagewidgets.api.models import get_model

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from . import _http
+from . import _http, embedded
 from .config import BackendConfig, Secret, data_home, resolve
 from .decode import Meta, images_response, responses_response, urls_to_fetch
 from .errors import APIConnectionError, APIError, APITimeoutError, ParamError, RetryWaitWarning, error_for_status
@@ -146,13 +146,12 @@ class BaseClient:
 
     @property
     def base_url(self) -> str:
-        """The API's base URL; for the offline backend, starts it on first use."""
+        """The API's base URL; for the offline backend, starts it on first use (through the
+        starter registered in ``api/embedded.py``: the api layer never imports the twin)."""
         if self.config.base_url:
             return self.config.base_url
         if self._embedded_url is None:
-            from ..offline.server import embedded_base_url
-
-            self._embedded_url = embedded_base_url()
+            self._embedded_url = embedded.base_url()
         return self._embedded_url
 
     @property

@@ -1,7 +1,9 @@
 """The offline backend: an HTTP app speaking OpenAI's image API, drawing pictures procedurally (no AI).
 
 May import: the ``api`` layer (the model table, the endpoints, validation), starlette, uvicorn,
-anyio, Pillow and numpy. Nothing heavy is imported here; import ``imagewidgets.offline.render`` or
+anyio, Pillow and numpy. The api layer never imports it: a client with no key starts the embedded
+server through ``api/embedded.py``'s starter, which ``imagewidgets/__init__.py`` points at
+``server.embedded_base_url``. Nothing heavy is imported here; import ``imagewidgets.offline.render`` or
 the app module directly.
 The names below are loaded on first use:
 

@@ -1,16 +1,17 @@
 """Animal heads for the offline pictures: each told apart by what a child would draw (the fox's
 pointed face, the rabbit's ears, the lion's mane, the panda's eye patches, the elephant's trunk).
 
-Same contract as ``_motifs``: ``builder(ctx, colour, rng, slot) -> shapes``, random numbers drawn
-before the animation phase is used, more detail at higher ``level``.
+Same contract as every motif (``_canvas.Builder``): ``builder(ctx, colour, rng, slot) -> shapes``,
+random numbers drawn before the animation phase is used, more detail at higher ``level``. The
+table (``_motifs.BUILDERS``) gathers this module's ``BUILDERS``.
 """
 
 from __future__ import annotations
 
 import math
 
+from ._canvas import Ctx, Rng, Slot
 from ._kit import EYE_WHITE, INK, PINK, band, bar, eyes
-from ._motifs import Ctx, Rng, Slot, face as _cat_face
 from ._prompt import BLACK, WHITE, mix
 from ._shapes import RGB, Ellipse, Polygon, Rect, Shape, ellipse_points, rgba, rotate, star_points, translate
 
@@ -28,7 +29,31 @@ def _look(c: Ctx, r: float) -> float:
 
 def cat(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     """Pointed ears, whiskers, a pink nose (the drawing the offline renderer always had)."""
-    return _cat_face(c, col, rng, slot)
+    cx, cy, r = slot
+    look = r * 0.05 * math.cos(c.phase)
+    dark, light = mix(col, BLACK, 0.45), mix(col, WHITE, 0.45)
+    out: list[Shape] = []
+    for sgn in (-1, 1):
+        out.append(Polygon(((cx + sgn * r * 0.9, cy - r * 0.2), (cx + sgn * r * 0.75, cy - r * 1.3),
+                            (cx + sgn * r * 0.15, cy - r * 0.85)), rgba(col)))
+        if c.level >= 1:
+            out.append(Polygon(((cx + sgn * r * 0.75, cy - r * 0.45), (cx + sgn * r * 0.7, cy - r * 1.05),
+                                (cx + sgn * r * 0.35, cy - r * 0.8)), rgba(light)))
+    out.append(Ellipse(cx, cy, r, r * 0.92, rgba(col)))
+    for sgn in (-1, 1):
+        ex, ey = cx + sgn * r * 0.38, cy - r * 0.1
+        out.append(Ellipse(ex, ey, r * 0.17, r * 0.21, rgba((250, 250, 245))))
+        out.append(Ellipse(ex + look, ey, r * 0.08, r * 0.13, rgba((25, 25, 30))))
+        if c.level >= 1:
+            out.append(Ellipse(cx + sgn * r * 0.55, cy + r * 0.3, r * 0.14, r * 0.09, rgba((240, 120, 140), 120)))
+        if c.level >= 2:
+            for k in (-1, 0, 1):
+                y = cy + r * (0.3 + 0.1 * k)
+                out.append(Polygon(((cx + sgn * r * 0.3, y), (cx + sgn * r * 1.15, y - r * 0.12 * k - r * 0.02),
+                                    (cx + sgn * r * 1.15, y - r * 0.12 * k + r * 0.02)), rgba(dark, 200)))
+    out.append(Polygon(((cx - r * 0.09, cy + r * 0.15), (cx + r * 0.09, cy + r * 0.15), (cx, cy + r * 0.26)),
+                       rgba((200, 90, 110))))
+    return translate(out, 0, r * 0.05 * math.sin(2 * c.phase))
 
 
 def dog(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:

@@ -1,16 +1,17 @@
 """Whole small creatures for the offline pictures: birds that are not a flock of ticks (owl,
 penguin, duck), crawlers, swimmers and beasts told apart by their outline.
 
-Same contract as ``_motifs``: ``builder(ctx, colour, rng, slot) -> shapes``, random numbers drawn
-before the animation phase is used, more detail at higher ``level``.
+Same contract as every motif (``_canvas.Builder``): ``builder(ctx, colour, rng, slot) -> shapes``,
+random numbers drawn before the animation phase is used, more detail at higher ``level``. The
+table (``_motifs.BUILDERS``) gathers this module's ``BUILDERS``.
 """
 
 from __future__ import annotations
 
 import math
 
+from ._canvas import Ctx, Rng, Slot
 from ._kit import EYE_WHITE, INK, PINK, arc_points, band, bar, eyes, legs
-from ._motifs import Ctx, Rng, Slot
 from ._prompt import BLACK, WHITE, mix
 from ._shapes import RGB, Ellipse, Point, Polygon, Ring, Shape, ellipse_points, rgba, rotate, translate
 

@@ -2,38 +2,24 @@
 
 Each builder draws all its random numbers before it looks at the animation phase, so every GIF
 frame has the same composition and only the motion differs. ``level`` (0-4) adds detail.
+
+This module holds the scenery and the generic motifs and gathers the table (``BUILDERS``,
+``NATURAL``) from the motif modules (``_objects``, ``_animals``, ``_critters``, ``_things``); they
+import the builders' contract (``Ctx``, ``Slot``, ``Rng``) from ``_canvas``, never this module.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
+from . import _animals, _critters, _objects, _things
+from ._canvas import Builder, Ctx, Rng, Slot
 from ._prompt import BLACK, WHITE, mix
-from ._shapes import (RGB, Ellipse, Polygon, Rect, Ring, Shape, ellipse_points, rgba, rotate,
-                      star_points, translate)
+from ._shapes import RGB, Ellipse, Polygon, Rect, Ring, Shape, ellipse_points, rgba, rotate, star_points
 
-
-@dataclass
-class Ctx:
-    width: int
-    height: int
-    level: int
-    horizon: float
-    phase: float  # 2*pi*t; motion uses whole multiples of it so animations loop seamlessly
-    palette: tuple[RGB, ...]
-    glows: list[tuple[float, float, float, RGB]] = field(default_factory=list)
-
-    @property
-    def s(self) -> float:
-        return float(min(self.width, self.height))
-
-
-Slot = tuple[float, float, float]  # centre x, centre y, size
-Rng = np.random.Generator
+__all__ = ["BUILDERS", "NATURAL", "SCENERY", "TRUE_COLOURS", "Ctx", "Slot", "Rng"]
 
 
 def orb(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
@@ -52,34 +38,6 @@ def orb(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     if c.level >= 2:
         out += [Ellipse(cx + r * x, cy + r * y, r * rr, r * rr, rgba(mix(col, BLACK, 0.3), 55)) for x, y, rr in spots]
     return out
-
-
-def face(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
-    cx, cy, r = slot
-    look = r * 0.05 * math.cos(c.phase)
-    dark, light = mix(col, BLACK, 0.45), mix(col, WHITE, 0.45)
-    out: list[Shape] = []
-    for sgn in (-1, 1):
-        out.append(Polygon(((cx + sgn * r * 0.9, cy - r * 0.2), (cx + sgn * r * 0.75, cy - r * 1.3),
-                            (cx + sgn * r * 0.15, cy - r * 0.85)), rgba(col)))
-        if c.level >= 1:
-            out.append(Polygon(((cx + sgn * r * 0.75, cy - r * 0.45), (cx + sgn * r * 0.7, cy - r * 1.05),
-                                (cx + sgn * r * 0.35, cy - r * 0.8)), rgba(light)))
-    out.append(Ellipse(cx, cy, r, r * 0.92, rgba(col)))
-    for sgn in (-1, 1):
-        ex, ey = cx + sgn * r * 0.38, cy - r * 0.1
-        out.append(Ellipse(ex, ey, r * 0.17, r * 0.21, rgba((250, 250, 245))))
-        out.append(Ellipse(ex + look, ey, r * 0.08, r * 0.13, rgba((25, 25, 30))))
-        if c.level >= 1:
-            out.append(Ellipse(cx + sgn * r * 0.55, cy + r * 0.3, r * 0.14, r * 0.09, rgba((240, 120, 140), 120)))
-        if c.level >= 2:
-            for k in (-1, 0, 1):
-                y = cy + r * (0.3 + 0.1 * k)
-                out.append(Polygon(((cx + sgn * r * 0.3, y), (cx + sgn * r * 1.15, y - r * 0.12 * k - r * 0.02),
-                                    (cx + sgn * r * 1.15, y - r * 0.12 * k + r * 0.02)), rgba(dark, 200)))
-    out.append(Polygon(((cx - r * 0.09, cy + r * 0.15), (cx + r * 0.09, cy + r * 0.15), (cx, cy + r * 0.26)),
-                       rgba((200, 90, 110))))
-    return translate(out, 0, r * 0.05 * math.sin(2 * c.phase))
 
 
 def mountain(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
@@ -349,8 +307,8 @@ def crescent(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     return rotate([Polygon(tuple(outer + inner), rgba(col))], rng.uniform(0, 6.28) + 0.3 * math.sin(c.phase), cx, cy)
 
 
-BUILDERS: dict[str, Callable[..., list[Shape]]] = {
-    "orb": orb, "face": face, "mountain": mountain, "tree": tree, "waves": waves, "skyline": skyline,
+BUILDERS: dict[str, Builder] = {
+    "orb": orb, "mountain": mountain, "tree": tree, "waves": waves, "skyline": skyline,
     "stars": stars, "cloud": cloud, "flower": flower, "bird": bird, "boat": boat, "heart": heart,
     "fish": fish, "blob": blob, "ring": ring, "diamond": diamond, "burst": burst, "stack": stack,
     "bars": bars, "dots": dots, "crescent": crescent,
@@ -359,14 +317,13 @@ BUILDERS: dict[str, Callable[..., list[Shape]]] = {
 NATURAL: dict[str, RGB] = {
     "orb": (250, 200, 70), "tree": (40, 120, 60), "waves": (30, 100, 170), "mountain": (110, 100, 130),
     "cloud": (240, 240, 245), "stars": (255, 240, 180), "skyline": (60, 60, 80), "flower": (235, 90, 130),
-    "bird": (40, 40, 50), "boat": (150, 80, 50), "heart": (220, 40, 70), "fish": (240, 140, 50), "face": (230, 150, 70),
+    "bird": (40, 40, 50), "boat": (150, 80, 50), "heart": (220, 40, 70), "fish": (240, 140, 50),
 }
 SCENERY = {"orb": 0, "stars": 0, "cloud": 1, "mountain": 2, "skyline": 2, "tree": 3, "waves": 4}
 
-# Things often added by an edit, animals, creatures and objects live in their own modules (same contract).
-from . import _animals, _critters, _objects, _things  # noqa: E402  (they import Ctx from here)
-
-for _module in (_objects, _animals, _critters, _things):  # "face" becomes a person's; the cat keeps its own
+# Things often added by an edit, animals, creatures and objects live in their own modules (same
+# contract, from ``_canvas``); "face" is theirs: a person's (``_things``)
+for _module in (_objects, _animals, _critters, _things):
     BUILDERS.update(_module.BUILDERS)
     NATURAL.update(_module.NATURAL)
 #: motifs recognised partly by their colour (an orange fox, a yellow banana): the prompt's palette

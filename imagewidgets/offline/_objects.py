@@ -1,15 +1,15 @@
 """Motifs for things people often add in an edit ("add a hat", "a lighthouse on the cliff", "a kite").
 
-Same contract as ``_motifs``: ``builder(ctx, colour, rng, slot) -> shapes``, random numbers drawn
-before the animation phase is used, more detail at higher ``level``.
+Same contract as every motif (``_canvas.Builder``): ``builder(ctx, colour, rng, slot) -> shapes``,
+random numbers drawn before the animation phase is used, more detail at higher ``level``. The
+table (``_motifs.BUILDERS``) gathers this module's ``BUILDERS``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable
 
-from ._motifs import Ctx, Rng, Slot
+from ._canvas import Builder, Ctx, Rng, Slot
 from ._prompt import BLACK, WHITE, mix
 from ._shapes import RGB, Ellipse, Polygon, Rect, Shape, rgba, rotate
 
@@ -80,5 +80,5 @@ def kite(c: Ctx, col: RGB, rng: Rng, slot: Slot) -> list[Shape]:
     return rotate(body + tail, sway, cx, cy)
 
 
-BUILDERS: dict[str, Callable[..., list[Shape]]] = {"hat": hat, "lighthouse": lighthouse, "kite": kite}
+BUILDERS: dict[str, Builder] = {"hat": hat, "lighthouse": lighthouse, "kite": kite}
 NATURAL: dict[str, RGB] = {"hat": (40, 40, 48), "lighthouse": (245, 245, 240), "kite": (230, 60, 60)}

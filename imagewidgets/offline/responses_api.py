@@ -11,7 +11,9 @@ text the (absent) mainline model would have read.
 ``background=true`` answers ``queued`` at once; a task of this server draws the turn after
 ``background_s`` (a cancel meanwhile stops it). Its request is kept with it, so a server started on
 the same state folder draws a turn the previous one left queued, when it is asked about it.
-The stored-response routes (retrieve, stream, delete, cancel, input items) are in ``responses_stored``.
+The stored-response routes (retrieve, stream, delete, cancel, input items) are in ``responses_stored``
+(which restarts a background turn through ``ensure_running`` here); the events both routes stream
+are ``responses_events``'s.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from . import imaging
 from .common import (Frame, api, b64, backend_of, json_body, known_model, model_not_found, new_id, read_bytes,
                      shut_down, sse_response, validated)
 from .parse import APIFailure, ResponsesWire, responses_request
-from .responses_stored import follow
+from .responses_events import follow
 
 __all__ = ["create_response", "ensure_running", "input_items"]
 

@@ -3,26 +3,21 @@ delete, cancel (background responses), and their ``input_items``.
 
 A streamed retrieve sends the events of the response's life so far and follows it until it ends
 (``starting_after=N`` skips the events up to sequence number N, as after a dropped connection).
-The partial images of a streamed turn are not kept, so a replay sends none of them.
+The partial images of a streamed turn are not kept, so a replay sends none of them. The events
+themselves are ``responses_events``'s (the create route streams a background turn with them too).
 """
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
-
-import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .common import Frame, api, backend_of, query, sse_response
+from .common import api, backend_of, query, sse_response
 from .parse import APIFailure
+from .responses_api import ensure_running
+from .responses_events import TERMINAL, follow
 
-__all__ = ["retrieve_response", "delete_response", "cancel_response", "list_input_items", "follow", "TERMINAL"]
-
-#: statuses after which a response no longer changes
-TERMINAL = ("completed", "failed", "cancelled", "incomplete")
-#: how often a followed response is looked at again (it lives in the state, maybe another process's)
-_POLL_S = 0.05
+__all__ = ["retrieve_response", "delete_response", "cancel_response", "list_input_items"]
 _INCLUDE = ("list:", "file_search_call.results", "web_search_call.results", "web_search_call.action.sources",
             "message.input_image.image_url", "computer_call_output.output.image_url", "code_interpreter_call.outputs",
             "reasoning.encrypted_content", "message.output_text.logprobs")
@@ -42,8 +37,6 @@ def _record(request: Request) -> dict:
 async def retrieve_response(request: Request) -> Response:
     q = query(request, _RETRIEVE_QUERY)  # a wrong type is a 400 before the lookup, as the API answers
     rec = _record(request)
-    from .responses_api import ensure_running
-
     ensure_running(backend_of(request), rec)  # a background turn its (stopped) server never drew: draw it now
     if q.get("stream"):
         return sse_response(request, follow(backend_of(request), rec["response"]["id"], q.get("starting_after", -1)),
@@ -107,50 +100,3 @@ def _without_image_urls(item: dict) -> dict:
         return item
     return {**item, "content": [{**part, "image_url": None} if part.get("type") == "input_image" else part
                                 for part in item.get("content") or []]}
-
-
-# --- the events of a stored response --------------------------------------------------------------
-
-
-def events_so_far(response: dict) -> list[dict]:
-    """The stream events a response's status allows, numbered from 0: ``created`` (``queued`` for a
-    background one), then ``in_progress`` and the call's first events, then its end. Each list is a
-    prefix of the next status's, so a follower sends only the new tail."""
-    status = response["status"]
-    start = "queued" if response.get("background") else "in_progress"
-    snapshot = {**response, "status": start, "output": [], "usage": None, "tool_usage": None, "completed_at": None}
-    events: list[dict] = [{"type": "response.created", "response": snapshot}]
-    if response.get("background"):
-        events.append({"type": "response.queued", "response": snapshot})
-    item = next((i for i in response.get("output") or [] if i.get("type") == "image_generation_call"), None)
-    if status != "queued" and item is not None:
-        ids = {"item_id": item["id"], "output_index": 0}
-        events += [{"type": "response.in_progress", "response": {**snapshot, "status": "in_progress"}},
-                   {"type": "response.output_item.added", "output_index": 0,
-                    "item": {**item, "status": "in_progress", "result": None}},
-                   {"type": "response.image_generation_call.in_progress", **ids},
-                   {"type": "response.image_generation_call.generating", **ids}]
-        if status in ("completed", "failed", "incomplete"):
-            events += [{"type": "response.image_generation_call.completed", **ids},
-                       {"type": "response.output_item.done", "output_index": 0, "item": item}]
-    if status in ("completed", "failed", "incomplete"):
-        events.append({"type": f"response.{status}", "response": response})
-    return [{**event, "sequence_number": n} for n, event in enumerate(events)]
-
-
-async def follow(backend: Any, response_id: str, starting_after: int = -1) -> AsyncIterator[Frame]:
-    """The events of a stored response after ``starting_after``, then each new one as the response moves
-    on, until it ends (or is cancelled or deleted)."""
-    sent = 0
-    while True:
-        rec = backend.state.get("responses", response_id)
-        if rec is None:
-            return
-        events = events_so_far(rec["response"])
-        for event in events[sent:]:
-            if event["sequence_number"] > starting_after:
-                yield Frame(event)
-        sent = max(sent, len(events))
-        if rec["response"]["status"] in TERMINAL:
-            return
-        await anyio.sleep(_POLL_S)

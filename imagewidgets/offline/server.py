@@ -7,7 +7,9 @@
     'http://127.0.0.1:40123/v1'
 
 ``embedded_base_url()`` is the default backend when ``OPENAI_API_KEY`` is unset: one server per
-process, started on first use, keeping its state in ``$IMAGEWIDGETS_HOME/offline-state``.
+process, started on first use, keeping its state in ``$IMAGEWIDGETS_HOME/offline-state``. Clients
+reach it through the api layer's hook (``api/embedded.py``), which ``imagewidgets/__init__.py``
+points here: the api layer never imports this module.
 (httpx's ASGITransport would buffer whole bodies, so partial images would arrive all at once;
 a real socket does not.)
 """

@@ -30,6 +30,9 @@ from ..api.errors import ParamError
 from .variants import VARIANT_KEY
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.12
+
+    from ..api.options import SessionOptions
     from .core import SessionCore
     from .turns import Turn
 
@@ -124,7 +127,7 @@ class Storyboard:
         self._save()
         return turn
 
-    def edit(self, number: int, prompt: str, **options: Any) -> "Turn":
+    def edit(self, number: int, prompt: str, **options: Unpack[SessionOptions]) -> "Turn":
         """Edit panel ``number``'s picture (a branch from its turn, carrying the board's pins); the
         panel shows the edit (``%edit --panel N``)."""
         i = self._index(number)
