@@ -106,11 +106,25 @@ def main(argv: list[str] | None = None) -> int:
     if command == "models":
         return models_main(rest)
     if command == "demo":
-        from .demo import demo_main
-
         return demo_main(rest)
     args = parser.parse_args(argv)  # pack, unpack; or prints the usage error
     return _packs(args)
+
+
+def demo_main(argv: list[str] | None = None) -> int:
+    """``imagewidgets demo``: its switches are read here, its help is the demo module's first line
+    (as terminal text, like every command's), and ``demo.run_demo`` does the work."""
+    from pathlib import Path
+
+    from . import demo
+
+    parser = argparse.ArgumentParser(prog="imagewidgets demo", description=plain(demo.__doc__))
+    parser.add_argument("--out", default="imagewidgets-demo", help="folder for images and the report")
+    parser.add_argument("--online", action="store_true",
+                        help="use OPENAI_API_KEY / OPENAI_BASE_URL instead of the offline renderer")
+    args = parser.parse_args(argv)
+    demo.run_demo(Path(args.out).resolve(), online=args.online)
+    return 0
 
 
 def models_main(argv: list[str]) -> int:

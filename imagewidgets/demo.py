@@ -4,16 +4,21 @@ It generates two images, streams one with partial frames, then tells a three-tur
 through the Responses API and writes an HTML report of the whole session. With no
 ``OPENAI_API_KEY`` it runs on the offline renderer (procedural pictures, not AI); pass
 ``--online`` to use the configured key and base URL instead.
+
+The command's switches are read in ``cli`` (``demo_main``), like every other command's, so this
+module never imports ``cli``::
+
+    from imagewidgets.demo import run_demo
+    run_demo(Path("demo-out"))
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from pathlib import Path
 
-__all__ = ["demo_main", "run_demo"]
+__all__ = ["run_demo"]
 
 STORY = [
     ("imagine", "a white lighthouse on a green cliff above a blue sea at sunset"),
@@ -102,15 +107,3 @@ def run_demo(out: Path, *, online: bool = False, say=print) -> dict:
     if not online:
         say(f"The offline backend keeps its responses under {home}/offline-state (IMAGEWIDGETS_HOME).")
     return written
-
-
-def demo_main(argv: list[str] | None = None) -> int:
-    from .cli import plain
-
-    parser = argparse.ArgumentParser(prog="imagewidgets demo", description=plain(__doc__))
-    parser.add_argument("--out", default="imagewidgets-demo", help="folder for images and the report")
-    parser.add_argument("--online", action="store_true",
-                        help="use OPENAI_API_KEY / OPENAI_BASE_URL instead of the offline renderer")
-    args = parser.parse_args(argv)
-    run_demo(Path(args.out).resolve(), online=args.online)
-    return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -127,23 +128,61 @@ def test_ids_in_paths_are_checked():
 
 
 def _strings(tree: ast.AST) -> list[tuple[int, str]]:
+    """Every string a module's code holds (docstrings aside), an f-string as its template with
+    ``{}`` for each value: ``f"/files/{file_id}"`` reads ``/files/{}``."""
     docstrings = {id(node.body[0].value) for node in ast.walk(tree)
                   if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
                   and node.body and isinstance(node.body[0], ast.Expr)}
-    return [(n.lineno, n.value) for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+    in_fstrings = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
+    out = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings | in_fstrings:
+            out.append((n.lineno, n.value))
+        elif isinstance(n, ast.JoinedStr):
+            out.append((n.lineno, "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in n.values)))
+    return out
+
+
+def _spells_a_path(value: str) -> bool:
+    """Whether a string is (or starts) an API path: under ``/v1``, a URL ending in it, or under a
+    first segment of the table's paths (``/images/...``, ``/files/{}``); prose (with spaces) is not."""
+    if any(c.isspace() for c in value):
+        return False
+    roots = {"/" + e.path.strip("/").split("/")[0] for e in E.endpoints()}
+    first = re.match(r"/[A-Za-z_]+", value)
+    return (value.startswith(E.API_PREFIX) or f"{E.API_PREFIX}/" in value or value.endswith(E.API_PREFIX)
+            or (first is not None and first.group(0) in roots and value[first.end():first.end() + 1] in ("", "/", "?")))
 
 
 def test_endpoint_paths_are_spelled_only_in_the_table():
+    """Not as a string, nor as an f-string filling in an id (``endpoint(name).format(id=...)`` does,
+    checking it), nor the ``/v1`` prefix (``API_PREFIX``, ``api_path``, ``is_api_url``)."""
     spelled = {p for e in E.endpoints() for p in (e.path, e.url)}
     found = []
     for path in PACKAGE.rglob("*.py"):
         if path.name == "endpoints.py" and path.parent.name == "api":
             continue
         for line, value in _strings(ast.parse(path.read_text("utf-8"))):
-            if value in spelled or (value.startswith(("/v1/images", "/images/")) and " " not in value):
+            if value in spelled or _spells_a_path(value):
                 found.append(f"{path.relative_to(PACKAGE)}:{line}: {value!r}")
     assert not found, "endpoint paths outside api/endpoints.py:\n" + "\n".join(found)
+
+
+def test_the_path_check_sees_f_strings_urls_and_the_prefix():
+    tree = ast.parse('x = f"/files/{file_id}"\ny = "https://api.openai.com/v1"\nz = p[len("/v1"):]\n'
+                     'w = f"http://{host}:{port}/v1"\nv = "/models"\nok = "/dashboard"\n'
+                     'prose = "see /v1/files for the list"\n')
+    assert sorted(v for _, v in _strings(tree) if _spells_a_path(v)) == sorted(
+        ["/files/{}", "https://api.openai.com/v1", "/v1", "http://{}:{}/v1", "/models"])
+
+
+def test_a_gateway_forwards_the_path_under_the_prefix():
+    assert E.api_path("/v1/files/file_1/content") == "/files/file_1/content"
+    assert E.is_api_url("/v1/models") and not E.is_api_url("/v1x/models") and not E.is_api_url("/dashboard")
+    import pytest
+
+    with pytest.raises(ValueError):
+        E.api_path("/dashboard")
 
 
 def test_a_model_name_in_a_path_cannot_walk_to_another_endpoint():

@@ -112,6 +112,24 @@ def test_participants_see_only_their_own_responses_files_and_images(gateway):
     assert gw.store.ledger(gw.store.participant_for_token(bob).id) == []       # nothing forwarded for bob
 
 
+def test_files_list_fetches_each_owned_file_by_its_declared_path_and_skips_an_id_no_path_may_hold(gateway):
+    """The gateway lists a participant's files by retrieving each from the upstream through the
+    endpoint table (``retrieve_file``, the id checked): an id an upstream once answered that would
+    walk to another endpoint (``../batches``) is never sent, and the list holds only real files."""
+    import io
+
+    from PIL import Image
+
+    gw = gateway()
+    who, token = participant(gw)
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(png, "PNG")
+    upload = client(gw, token).upload(png.getvalue())
+    gw.store.own(who.id, "file", "../batches")
+    sdk = openai.OpenAI(base_url=gw.base_url, api_key=token, max_retries=0)
+    assert [f.id for f in sdk.files.list()] == [upload.id]
+
+
 def test_a_revoked_token_is_refused_at_once_and_forwards_nothing(gateway):
     gw = gateway()
     who, token = participant(gw)

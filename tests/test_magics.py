@@ -19,6 +19,7 @@ from PIL import Image
 from traitlets.config import Config
 
 from imagewidgets.magics import magics as magics_mod
+from imagewidgets.api.config import settings
 from imagewidgets.session import session as session_mod
 from imagewidgets.magics._args import split_line
 from imagewidgets.api.client import Client
@@ -86,7 +87,7 @@ def ip(capsys):
     shell.banner_text = capsys.readouterr().out
     yield shell
     magics = magics_mod._loaded.get(id(shell), (None,))[0]
-    for s in [session_mod._default, *(magics._named.values() if magics else [])]:
+    for s in [settings.made_default_session(), *(magics._named.values() if magics else [])]:
         if s is not None:
             s.client.close()
     shell.extension_manager.unload_extension("imagewidgets")

@@ -80,7 +80,7 @@ def test_the_magic_re_runs_and_shows_the_comparison(session, wire, capsys):
     finally:
         ip.extension_manager.unload_extension("imagewidgets")
         InteractiveShell.clear_instance()
-        session_mod._default = None
+        session_mod.reset_settings()  # the default session these magics made is forgotten
 
 
 def _holed_mask() -> bytes:

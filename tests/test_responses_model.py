@@ -69,7 +69,7 @@ def test_imagine_config_responses_model_in_a_real_shell(wire, tmp_path, capsys):
     finally:
         ip.extension_manager.unload_extension("imagewidgets")
         InteractiveShell.clear_instance()
-        session_mod._default = None
+        session_mod.reset_settings()  # the default session these magics made is forgotten
 
 
 def test_studio_offers_current_mainline_models_and_sets_the_session(wire, tmp_path):

@@ -270,6 +270,30 @@ def test_configure_sets_the_default_sessions_settings(tmp_path):
     assert default_session().name == "other"
 
 
+def test_the_default_session_lives_in_the_one_settings_object(tmp_path):
+    """``api.config.settings`` holds the settings and the default session: any write reaches it (not
+    only ``configure``), a new store or backend makes a new one, a display setting leaves it be, and
+    a reset forgets it."""
+    from imagewidgets.api.config import settings
+    from imagewidgets.api.preview import set_preview
+    from imagewidgets.session.session import reset_settings
+
+    assert settings.made_default_session() is None  # nothing made until it is used
+    configure(folder=str(tmp_path / "a"), quality="low")
+    s = default_session()
+    assert settings.made_default_session() is s
+    settings["size"] = "1024x1024"  # written directly, as the studio and %imagine_config do
+    assert s.defaults == {"quality": "low", "size": "1024x1024"}
+    s.defaults["background"] = "opaque"
+    set_preview(512)  # how outputs are shown: the session's request defaults are untouched
+    assert s.defaults["background"] == "opaque" and default_session() is s
+    configure(folder=str(tmp_path / "b"))
+    t = default_session()
+    assert t is not s and t.store.folder == (tmp_path / "b").resolve() and t.defaults["quality"] == "low"
+    reset_settings()
+    assert settings.made_default_session() is None and default_session().defaults == {}
+
+
 def test_configure_keeps_the_api_key_out_of_sight(tmp_path):
     shown = configure(api_key="sk-test-not-a-real-key-123456", base_url="http://127.0.0.1:9/v1")
     assert shown["api_key"] == "***" and "sk-test" not in repr(shown)

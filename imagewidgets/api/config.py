@@ -17,15 +17,16 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterator, MutableMapping
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol, TypeVar
 from urllib.parse import urlparse
 
+from .endpoints import API_PREFIX
 from .errors import ParamError
 from .models import DEFAULT_MODEL
 
 __all__ = ["OFFLINE_NOTE", "Secret", "BackendConfig", "Settings", "resolve", "data_home", "OPENAI_BASE_URL", "settings", "defaults"]
 
-OPENAI_BASE_URL = "https://api.openai.com/v1"
+OPENAI_BASE_URL = "https://api.openai.com" + API_PREFIX
 
 #: what the offline backend appends to every ``revised_prompt`` (views say it once, not per row)
 OFFLINE_NOTE = "offline procedural renderer; no language model rewrote this prompt"
@@ -67,10 +68,15 @@ class _Configurable(Protocol):
     defaults: dict[str, Any]
 
 
+_S = TypeVar("_S", bound=_Configurable)
+
+
 class Settings(MutableMapping[str, Any]):
     """The session-wide settings, one object (a mapping; ``None`` is never stored): ``imagewidgets.configure()`` and ``%imagine_config``
     write it (each value checked once, as it is set); clients read the backend part (``resolve``),
-    sessions, the magics and the studio the rest (``apply``).
+    sessions, the magics and the studio the rest (``apply``). It also holds the default session
+    (``default_session``: made from it on first use, told of every change, made anew when the
+    store, its name or the backend changes), so no module keeps session-wide state of its own.
 
     Keys: the backend (``base_url``, ``api_key``, ``organization``, ``project``), the session
     (``model``, ``api``, ``folder``, ``budget_usd``, ``session``: the default session's name), the
@@ -91,6 +97,9 @@ class Settings(MutableMapping[str, Any]):
     def __init__(self) -> None:
         self._values: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._default: Any = None  # the default session (a session.Session), made on first use
+        # its own lock: making a session opens its store, and settings stay writable meanwhile
+        self._default_lock = threading.Lock()
 
     def __getitem__(self, key: str) -> Any:
         return self._values[key]
@@ -122,12 +131,35 @@ class Settings(MutableMapping[str, Any]):
                     self._values.pop(key, None)
                 else:
                     self._values[key] = value
-        return set(checked)
+        changed = set(checked)
+        with self._default_lock:  # the default session follows: made anew, or told the new values
+            if changed & self.RESTART:
+                self._default = None
+            elif self._default is not None and changed - set(self.DISPLAY):
+                self.apply(self._default)
+        return changed
 
     def reset(self) -> None:  # (MutableMapping.clear would do it key by key)
-        """Forget every setting."""
+        """Forget every setting, and the default session (the next one is made afresh)."""
         with self._lock:
             self._values.clear()
+        with self._default_lock:
+            self._default = None
+
+    def default_session(self, make: Callable[[], _S]) -> _S:
+        """The default session: ``make()``'s, on first use (``make`` reads these settings), then the
+        same one until a setting in ``RESTART`` changes or ``reset()``.
+
+            >>> settings.default_session(lambda: Session("default"))     # doctest: +SKIP
+        """
+        with self._default_lock:
+            if self._default is None:
+                self._default = make()
+            return self._default
+
+    def made_default_session(self) -> Any:
+        """The default session if one was made (None: not yet), without making one."""
+        return self._default
 
     def request_defaults(self) -> dict[str, Any]:
         """The request options set (``size``, ``quality``...): a session's ``defaults``."""

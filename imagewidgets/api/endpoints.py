@@ -27,7 +27,7 @@ from typing import Any, Literal
 from .errors import ParamError
 
 __all__ = ["Endpoint", "TABLE", "API_PREFIX", "endpoint", "endpoints", "by_url", "batch_urls", "kind_of",
-           "gateway_routes", "route", "checked_id"]
+           "gateway_routes", "route", "checked_id", "is_api_url", "api_path"]
 
 #: what every path below is under, on api.openai.com and on the offline twin
 API_PREFIX = "/v1"
@@ -160,6 +160,19 @@ def gateway_routes() -> tuple[Endpoint, ...]:
 def route(e: Endpoint) -> str:
     """A starlette route path for ``e`` (``/v1/models/{model:path}``: model names may hold slashes)."""
     return e.url.replace("{model}", "{model:path}")
+
+
+def is_api_url(path: str) -> bool:
+    """Whether a request path is under the API (``/v1/...``), not the twin's or the gateway's own pages."""
+    return path.startswith(API_PREFIX + "/")
+
+
+def api_path(url: str) -> str:
+    """The path under a base URL (which ends in ``/v1``) of a path as the server routes it:
+    ``/v1/images/edits`` -> ``/images/edits`` (what a gateway forwards to its upstream)."""
+    if not is_api_url(url):
+        raise ValueError(f"{url[:80]!r} is not under {API_PREFIX}")
+    return url[len(API_PREFIX):]
 
 
 _ID = re.compile(r"^[A-Za-z0-9_.\-]{1,200}$")

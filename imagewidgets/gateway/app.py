@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..api.config import Secret
+from ..api.endpoints import API_PREFIX
 from .dashboard import Dashboard
 from .proxy import Gateway
 from .store import GatewayStore
@@ -58,7 +59,7 @@ def create_app(store: GatewayStore, upstream_url: str, api_key: Secret | str, *,
     dashboard = Dashboard(store, gateway.limiter.active, upstream_label or upstream_url, line=gateway.queue.snapshot)
 
     async def about(request: Request) -> Response:
-        return JSONResponse({"gateway": "imagewidgets class gateway", "api": "/v1", "dashboard": "/dashboard"})
+        return JSONResponse({"gateway": "imagewidgets class gateway", "api": API_PREFIX, "dashboard": "/dashboard"})
 
     async def dashboard_slash(request: Request) -> Response:
         return RedirectResponse("/dashboard")

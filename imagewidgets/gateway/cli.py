@@ -19,7 +19,8 @@ import os
 import sys
 from urllib.parse import urlparse
 
-from ..api.config import Secret
+from ..api.config import OPENAI_BASE_URL, Secret
+from ..api.endpoints import API_PREFIX
 from .queue import KeyLimits
 from .rules import DEFAULT_MAINLINE_MODELS, DEFAULT_MAX_OUTPUT_TOKENS, DEFAULT_TOOLS, ClassRules
 from .server import bind, default_db, is_loopback, start_offline_upstream, uvicorn_server
@@ -36,7 +37,7 @@ def _serve_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="imagewidgets gateway", description="Run the class gateway: participants "
                                 "use their token as the API key; the teacher's key stays here.",
                                 epilog="Subcommands: 'participants add|list|revoke|budget', 'admin-token'.")
-    p.add_argument("--upstream", default="https://api.openai.com/v1",
+    p.add_argument("--upstream", default=OPENAI_BASE_URL,
                    help="the API to forward to (default https://api.openai.com/v1), or 'offline' to rehearse")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: a free one)")
@@ -169,7 +170,7 @@ def participants(argv: list[str]) -> int:
     add.add_argument("count", type=int)
     add.add_argument("--budget-usd", type=float, required=True, help="each participant's budget in dollars")
     add.add_argument("--out", required=True, help="the CSV to write (the slips go next to it, .html)")
-    add.add_argument("--url", default="http://127.0.0.1:8080/v1",
+    add.add_argument("--url", default=f"http://127.0.0.1:8080{API_PREFIX}",
                      help="the base URL participants use (the address of this machine as they reach it)")
     add.add_argument("--names", help="a text file with one participant name a line (default p01, p02, ...)")
     add.add_argument("--db", default=None, dest="db_add", help=argparse.SUPPRESS)

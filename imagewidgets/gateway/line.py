@@ -22,6 +22,7 @@ import anyio
 from starlette.responses import StreamingResponse
 
 from ..api import _http
+from ..api.endpoints import api_path
 from .queue import QUEUE_HEADER, FairQueue, Ticket, place_text
 from .relay import Call, RelayResponse
 from .rules import Refusal
@@ -75,7 +76,7 @@ async def send_in_line(gateway: "Gateway", call: Call, ticket: Ticket, request: 
         call.stage = "before"  # in line: nothing sent, nothing to charge if the participant leaves
         await queue.wait(ticket, on_place)
         call.stage = "sending"
-        upstream = await _http.open_upstream(gateway.client, "POST", request.url.path[len("/v1"):], content=body,
+        upstream = await _http.open_upstream(gateway.client, "POST", api_path(request.url.path), content=body,
                                              headers=gateway.upstream_headers(request))
         call.stage = "answered"
         if upstream.status_code == 429 and await _is_rate_limit(upstream):

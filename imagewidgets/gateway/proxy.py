@@ -30,7 +30,8 @@ from starlette.routing import Route
 
 from ..api import _http
 from ..api.config import Secret
-from ..api.endpoints import Endpoint, gateway_routes, route
+from ..api.endpoints import API_PREFIX, Endpoint, api_path, endpoint, gateway_routes, route
+from ..api.errors import ParamError
 from ..api.models import get_model
 from . import moderation
 from .bodies import FORWARDED_HEADERS, MAX_BODY_BYTES, check_fields, check_headers, first_text, parse_body, read_body, references
@@ -81,7 +82,7 @@ class Gateway:
         return [
             # one route per endpoint declared with a gateway handler (api/endpoints.py); the rest is 404
             *(Route(route(e), self._handler(e), methods=[e.method]) for e in gateway_routes()),
-            Route("/v1/{rest:path}", self.not_served, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
+            Route(f"{API_PREFIX}/{{rest:path}}", self.not_served, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
         ]
 
     @property
@@ -447,7 +448,11 @@ class Gateway:
         purpose = request.query_params.get("purpose")
         found = []
         for file_id in self.store.owned_ids(who.id, "file")[:int(limit)]:
-            answer = await self._upstream_json("GET", f"/files/{file_id}")
+            try:
+                path = endpoint("retrieve_file").format(file_id=file_id)
+            except ParamError:  # the upstream once answered an id no path may hold: not a file to fetch
+                continue
+            answer = await self._upstream_json("GET", path)
             if isinstance(answer, Response):
                 return answer
             if answer is not None and (purpose is None or answer.get("purpose") == purpose):
@@ -590,7 +595,7 @@ def _unreachable(e: Exception) -> Refusal:
 
 def _upstream_path(request: Request) -> str:
     """The path under the upstream's base URL (which already ends in /v1)."""
-    return request.url.path[len("/v1"):]
+    return api_path(request.url.path)
 
 
 def _thumbnail(b64: str) -> bytes:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..api.config import Secret, data_home
+from ..api.endpoints import API_PREFIX
 from .queue import KeyLimits
 from .rules import ClassRules
 from .store import GatewayStore
@@ -99,7 +100,7 @@ class GatewayServer:
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/v1``: the participants' ``OPENAI_BASE_URL``."""
-        return self.origin + "/v1"
+        return self.origin + API_PREFIX
 
     @property
     def dashboard_url(self) -> str:

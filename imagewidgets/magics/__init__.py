@@ -1,7 +1,8 @@
 """The IPython layer: ``%imagine``, ``%edit`` (alias ``%imedit``), ``%imagine_config`` and friends.
 
 ``magics`` registers the magics and dispatches them, ``story`` adds those of pins and storyboards
-(``%imagine_pin``, ``%imagine_unpin``, ``%%storyboard``), ``_args`` parses a magic line into options
+(``%imagine_pin``, ``%imagine_unpin``, ``%%storyboard``), ``_run`` is what both share (a mistake
+becomes one line; the prompt's variables expand), so ``story`` never imports ``magics``; ``_args`` parses a magic line into options
 (from the model table), ``_display`` shows results and live frames in the cell's output.
 
 May import: the ``session`` and ``api`` layers (IPython itself lazily); ``widgets`` only inside the

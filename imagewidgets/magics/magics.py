@@ -12,7 +12,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
@@ -20,48 +20,14 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import _args as A
 from ._display import LiveView, OutGuard
-from ..api.errors import APIError, ImagewidgetsError, ParamError, RetryWaitWarning
+from ._run import expand, reported
+from ..api.errors import ParamError, RetryWaitWarning
 from ..api.models import DEFAULT_RESPONSES_MODEL
 
 __all__ = ["ImageMagics", "load_ipython_extension", "unload_ipython_extension", "banner"]
 
 _MAGICS = {"line": ("imagine", "edit", "imedit", "vary", "imagine_config", "imagine_history", "imagine_doctor"),
            "cell": ("imagine", "edit", "imedit")}
-
-
-def _reported(name: str) -> Callable:
-    """Run a magic; expected mistakes become one line on stderr and the magic returns None."""
-    def decorate(method: Callable) -> Callable:
-        def run(self: "ImageMagics", line: str = "", cell: str | None = None) -> Any:
-            try:
-                return method(self, line, cell)
-            except UsageError as e:
-                self._complain(f"%{name}: {e}")
-            except ParamError as e:
-                self._complain(f"%{name}: {A.friendly_param_error(e)}")
-            except APIError as e:
-                self._complain(f"%{name}: {A.friendly_api_error(e)}")
-            except ImagewidgetsError as e:
-                self._complain(f"%{name}: {e}")
-            return None
-
-        run.__name__, run.__qualname__, run.__doc__ = method.__name__, method.__qualname__, method.__doc__
-        run.__wrapped__ = method  # type: ignore[attr-defined]
-        run.parser = method.parser  # type: ignore[attr-defined]  # magic_arguments' parser, for %magic?
-        return run
-
-    return decorate
-
-
-_FORMATTER = A.PromptFormatter()
-
-
-def _expand(_iw_shell: Any, _iw_text: str) -> str:
-    """``{expr}`` and ``$name`` from the user's namespace, as IPython expands a magic's line, for the
-    prompt's words and the cell body (our magics are ``no_var_expand``: options are read before
-    anything expands, so a variable's text never becomes an option; see ``PromptFormatter``).
-    ``{{``, ``}}`` and ``$$`` stand for the characters; an undefined name leaves the text as it is."""
-    return _iw_shell.var_expand(_iw_text, formatter=_FORMATTER)
 
 
 @magics_class
@@ -110,8 +76,8 @@ class ImageMagics(Magics):
     def _prompt(self, args: Any, cell: str | None, magic: str) -> str:
         # variables expand here, in the prompt's words only, after the line was split into
         # options: a variable's text is prompt text, never an option
-        words = _expand(self.shell, " ".join(args.prompt or []))
-        body = _expand(self.shell, cell).strip() if cell else ""
+        words = expand(self.shell, " ".join(args.prompt or []))
+        body = expand(self.shell, cell).strip() if cell else ""
         prompt = "\n".join(p for p in (words, body) if p)
         if not prompt:
             raise UsageError(f"a prompt is needed, e.g. %{magic} a lighthouse at dusk, watercolour")
@@ -211,7 +177,7 @@ class ImageMagics(Magics):
     # -- %imagine ------------------------------------------------------------------------------
     @line_cell_magic
     @no_var_expand
-    @_reported("imagine")
+    @reported("imagine")
     @magic_arguments()
     @argument("prompt", nargs="*", help="the prompt (or the cell body, with %%%%imagine)")
     @A.options(*A.OUTPUT, *A.COMMON)
@@ -249,7 +215,7 @@ class ImageMagics(Magics):
     # -- %edit -----------------------------------------------------------------------------------
     @line_cell_magic
     @no_var_expand
-    @_reported("edit")
+    @reported("edit")
     @magic_arguments()
     @argument("prompt", nargs="*", help="what to change (or the cell body, with %%%%edit)")
     @A.options("image", "mask", "keep_outside", "feather", "pick", "panel", "extend", "anchor", *A.EDIT, *A.OUTPUT,
@@ -330,7 +296,7 @@ class ImageMagics(Magics):
     # -- %vary -----------------------------------------------------------------------------------
     @line_magic
     @no_var_expand
-    @_reported("vary")
+    @reported("vary")
     @magic_arguments()
     @A.options("image", *A.VARY, *A.COMMON)
     def vary(self, line: str = "", cell: str | None = None) -> Any:
@@ -351,7 +317,7 @@ class ImageMagics(Magics):
 
     # -- %imagine_config -------------------------------------------------------------------------
     @line_magic
-    @_reported("imagine_config")
+    @reported("imagine_config")
     @magic_arguments()
     @A.config_options
     @argument("--api", help="images or responses (default: chosen per model)")
@@ -434,7 +400,7 @@ class ImageMagics(Magics):
 
     # -- %imagine_history ------------------------------------------------------------------------
     @line_magic
-    @_reported("imagine_history")
+    @reported("imagine_history")
     @magic_arguments()
     @argument("--lineage", action="store_true", help="show the tree of turns as thumbnails")
     @argument("--all", action="store_true", dest="all_columns",
@@ -495,7 +461,7 @@ class ImageMagics(Magics):
 
     # -- %imagine_provenance ---------------------------------------------------------------------
     @line_magic
-    @_reported("imagine_provenance")
+    @reported("imagine_provenance")
     @magic_arguments()
     @argument("turn", nargs="?", default=None, help="a turn id (default: the current turn)")
     @argument("--index", type=A.whole(0, 99), metavar="N", default=0, help="which image of the turn (default 0)")
@@ -527,7 +493,7 @@ class ImageMagics(Magics):
 
     # -- %imagine_doctor -------------------------------------------------------------------------
     @line_magic
-    @_reported("imagine_doctor")
+    @reported("imagine_doctor")
     @magic_arguments()
     @argument("--no-offline", action="store_true", help="skip starting the offline backend")
     def imagine_doctor(self, line: str = "", cell: str | None = None) -> Any:

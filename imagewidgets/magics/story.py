@@ -21,7 +21,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import _args as A
 from ._display import LiveView
-from .magics import _expand, _reported
+from ._run import expand, reported
 
 __all__ = ["StoryMagics", "STORY_MAGICS"]
 
@@ -42,7 +42,7 @@ class StoryMagics(Magics):
 
     @line_magic
     @no_var_expand
-    @_reported("imagine_pin")
+    @reported("imagine_pin")
     @magic_arguments()
     @argument("what", nargs="?", help="what to pin: a turn id, a variable holding an image, or a file "
                                       "(default: the current turn)")
@@ -69,7 +69,7 @@ class StoryMagics(Magics):
 
     @line_magic
     @no_var_expand
-    @_reported("imagine_unpin")
+    @reported("imagine_unpin")
     @magic_arguments()
     @argument("names", nargs="*", help="the pins to remove (by name)")
     @argument("--all", action="store_true", dest="everything", help="remove every pin")
@@ -87,7 +87,7 @@ class StoryMagics(Magics):
 
     @line_cell_magic
     @no_var_expand
-    @_reported("storyboard")
+    @reported("storyboard")
     @magic_arguments()
     @argument("--pins", metavar="NAMES", help="comma-separated pin names to carry (default: every pin)")
     @argument("--no-pins", action="store_true", dest="no_pins", help="carry no pins")
@@ -116,7 +116,7 @@ class StoryMagics(Magics):
             raise UsageError("--pins and --no-pins say opposite things: give one")
         pins: Any = False if args.no_pins else [n.strip() for n in args.pins.split(",") if n.strip()] if args.pins else None
         session = self.main.session(args.session, "storyboard")
-        panels = [_expand(self.shell, p) for p in cell.splitlines() if p.strip()]
+        panels = [expand(self.shell, p) for p in cell.splitlines() if p.strip()]
         board = session.storyboard(panels, pins=pins, concurrency=args.concurrency, refresh=args.refresh,
                                    **A.request_options(args))
         if args.out:

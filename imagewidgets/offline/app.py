@@ -35,7 +35,7 @@ from starlette.routing import Route
 
 from ..api.batches import MAX_BYTES_PER_FILE
 
-from ..api.endpoints import Endpoint, endpoints, route
+from ..api.endpoints import API_PREFIX, Endpoint, endpoints, route
 from ..api.images import MIME_TYPES, sniff_format
 from ..api.lifecycle import lifecycle_of
 from ..api.models import DEFAULT_RESPONSES_MODEL, MODELS, RESPONSES_MODEL_SHUTDOWNS
@@ -115,7 +115,7 @@ def _not_implemented(e: Endpoint) -> Any:
 
 
 async def about(request: Request) -> Response:
-    return JSONResponse({"backend": "imagewidgets offline image API", "renderer": BANNER, "api": "/v1"})
+    return JSONResponse({"backend": "imagewidgets offline image API", "renderer": BANNER, "api": API_PREFIX})
 
 
 # --- models ------------------------------------------------------------------------------------

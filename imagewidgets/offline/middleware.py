@@ -20,7 +20,7 @@ from typing import Any
 
 import anyio
 
-from ..api.endpoints import endpoint, endpoints
+from ..api.endpoints import endpoint, endpoints, is_api_url
 from .config import OfflineConfig
 from .parse import APIFailure
 
@@ -101,7 +101,7 @@ class Gate:
                                                "--max-header).", code="request_header_fields_too_large",
                                                headers={"connection": "close"}), send_with_headers)
                 return
-            if scope["path"].startswith("/v1/"):
+            if is_api_url(scope["path"]):
                 failure, limit_headers = self._admit(scope)
                 if failure is not None:
                     await _send_failure(failure, send_with_headers)
@@ -121,7 +121,7 @@ class Gate:
                 if failure is not None:
                     await _send_failure(failure, send_with_headers)
                     return
-            if scope["path"].startswith("/v1/") and self.config.latency_s > 0:
+            if is_api_url(scope["path"]) and self.config.latency_s > 0:
                 await anyio.sleep(self.config.latency_s)
             await self.app(scope, _replay(body, receive), send_with_headers)
         finally:

@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Literal
 
+from ..api.endpoints import API_PREFIX
 from .config import OfflineConfig, default_state_dir
 
 __all__ = ["OfflineServer", "embedded_base_url", "embedded_server", "stop_embedded", "EMBEDDED_PARTIAL_INTERVAL_S"]
@@ -89,7 +90,7 @@ class OfflineServer:
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/v1``: give it to any OpenAI client as ``base_url``."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/v1"
+        return f"http://{host}:{self.port}{API_PREFIX}"
 
     @property
     def running(self) -> bool:

@@ -13,7 +13,6 @@ and this module puts them together. The contract with the magics and widgets is
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -193,10 +192,6 @@ def _one_folder(folder: Any, store: Any) -> Any:
 
 # -- session-wide settings -------------------------------------------------------------------
 
-_default: Session | None = None
-_default_lock = threading.Lock()
-
-
 def settings() -> dict[str, Any]:
     """The settings ``configure`` holds (the API key shown as ``***``)."""
     return _settings.shown()
@@ -208,33 +203,21 @@ def configure(**settings_: Any) -> dict[str, Any]:
     ``budget_usd``, ``session`` (the default session's name), ``base_url``, ``api_key``,
     ``organization``, ``project``, ``preview`` (how outputs embed images, see ``set_preview``),
     and any request option (``size``, ``quality``, ...).
-    ``None`` removes a setting. Returns the settings now in force."""
-    global _default
+    ``None`` removes a setting. Returns the settings now in force (the default session follows
+    them: ``Settings.update``)."""
     if "preview" in settings_:  # a display setting of this process, not a request option
         set_preview(settings_.pop("preview"))
     refuse_unknown(settings_, REQUEST_OPTIONS | set(_settings.SESSION) | set(_settings.BACKEND) | {"store"},
                    "configure()")
-    changed = _settings.update(**settings_)
-    with _default_lock:
-        if changed & _settings.RESTART:
-            _default = None
-        elif _default is not None:
-            _settings.apply(_default)
+    _settings.update(**settings_)
     return settings()
 
 
 def reset_settings() -> None:
     """Forget every ``configure()`` setting and the default session (a fresh start; tests use it)."""
-    global _default
     _settings.reset()
-    with _default_lock:
-        _default = None
 
 
 def default_session() -> Session:
     """The session the magics use unless told otherwise (made on first use from ``configure``'s settings)."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = Session(str(_settings.get("session") or "default"))
-        return _default
+    return _settings.default_session(lambda: Session(str(_settings.get("session") or "default")))
