@@ -26,7 +26,7 @@ from .api import embedded as _embedded
 from .api import provenance as _provenance
 from .session import progress as _progress
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # public name -> module that defines it (imported on first access)
 _EXPORTS: dict[str, str] = {
