@@ -233,6 +233,21 @@ with OfflineServer() as server:
                         "grain": grain, "quality": "low", "size": "1024x1024"},
                         headers={"Authorization": "Bearer sk-test"}, timeout=60)
         out["twin"][f"{model}={grain}"] = [r.status_code, r.json().get("error", {}).get("param")]
+    # the class gateway reads the same declaration: a wrong type or a value no model takes never
+    # reaches the upstream; a value some model takes is the upstream's to judge per model
+    from imagewidgets.gateway import ClassRules, GatewayServer
+
+    with GatewayServer(server.base_url, api_key="sk-test", db="gateway.sqlite3",
+                       rules=ClassRules(requests_per_minute=None)) as gw:
+        [(_who, token)] = gw.store.add_participants(1, budget_usd=5)
+        for model, grain in (("gpt-image-2", "5"), ("gpt-image-2", 99), ("gpt-image-2.5-sunburst", 7),
+                             ("gpt-image-2", 7)):
+            r = httpx2.post(gw.base_url + "/images/generations", json={"prompt": "a kite", "model": model,
+                            "grain": grain, "quality": "low", "size": "1024x1024"},
+                            headers={"Authorization": f"Bearer {token}"}, timeout=60)
+            error = r.json().get("error") or {}
+            out.setdefault("gateway", {})[f"{model}={grain}"] = [r.status_code, error.get("param"),
+                                                                 error.get("message", "")]
 
 from imagewidgets.session.session import Session
 from imagewidgets.widgets.studio import ImageStudio
@@ -278,6 +293,12 @@ def test_a_new_integer_parameter_is_validated_per_model_by_client_and_twin_and_i
     # the twin: 400 naming the parameter for what the model refuses, 200 for what it takes
     assert out["twin"] == {"gpt-image-2=99": [400, "grain"], "gpt-image-2.5-sunburst=8": [400, "grain"],
                            "gpt-image-2=8": [200, None]}
+    # the gateway: the declared type and widest range, checked before the upstream is asked
+    gateway = out["gateway"]
+    assert gateway["gpt-image-2=5"][:2] == [400, "grain"] and "expected an integer" in gateway["gpt-image-2=5"][2]
+    assert gateway["gpt-image-2=99"][:2] == [400, "grain"] and "between 0 and 8" in gateway["gpt-image-2=99"][2]
+    assert gateway["gpt-image-2.5-sunburst=7"][:2] == [400, "grain"]  # the upstream's per-model answer, relayed
+    assert gateway["gpt-image-2=7"][:2] == [200, None]
     # the studio: a slider with the model's range, sent when set, off for a model without it
     assert out["slider"] == ["IntSlider", 0, 8, 1, False, True, "grain"]
     assert out["sends"] == 7

@@ -1,5 +1,6 @@
 """What a participant's request says: its body read within a size and a time limit, its fields (JSON or
-multipart, the bytes left untouched for forwarding) checked for the types the API gives them, the ids
+multipart, the bytes left untouched for forwarding) checked for the types the API gives them (the
+image parameters' types and ranges are their declarations, ``api/requests.py``), the ids
 it names (every one: the gateway forwards only the participant's own), its first words for the gallery."""
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from typing import Any
 import anyio
 from starlette.requests import ClientDisconnect, Request
 
+from ..api.params import params_of
+from ..api.registry import registry
+from ..api.requests import EditRequest, GenerateRequest, ResponsesRequest
 from .rules import Refusal
 
 __all__ = ["MAX_BODY_BYTES", "BODY_TIMEOUT_S", "read_body", "parse_body", "check_fields", "check_headers",
@@ -106,22 +110,35 @@ def _depth(value: Any) -> int:
 
 
 _STR, _INT, _BOOL, _DICT, _LIST = (str,), (int,), (bool,), (dict,), (list,)
-#: the type each field may have, as the API's reference gives it ("n": 1-10 and so on below)
+
+
+def _declared(params: Any) -> dict[str, tuple[type, ...]]:
+    """name -> JSON type of declared image parameters (``api/requests.py``), as every layer reads them."""
+    return {p.name: (p.json,) for p in params}
+
+
+#: the type each field may have. The image parameters are the declared ones (a new parameter is checked
+#: here with no edit); the rest are the API's own fields, from its reference: the prompt and user of
+#: the Image API, the Responses API's envelope, the image tool's type and mask.
 _TYPES: dict[str, dict[str, tuple[type, ...]]] = {
-    "images": {"model": _STR, "prompt": _STR, "n": _INT, "size": _STR, "quality": _STR, "background": _STR,
-               "output_format": _STR, "moderation": _STR, "input_fidelity": _STR, "response_format": _STR,
-               "style": _STR, "user": _STR, "partial_images": _INT, "output_compression": _INT, "stream": _BOOL},
+    "images": {"prompt": _STR, "user": _STR,
+               **_declared(p for cls in (GenerateRequest, EditRequest) for p in params_of(cls))},
     "responses": {"model": _STR, "input": (str, list), "instructions": _STR, "tools": _LIST,
                   "tool_choice": (str, dict), "previous_response_id": _STR, "max_output_tokens": _INT,
                   "max_tool_calls": _INT, "conversation": (str, dict), "stream": _BOOL, "background": _BOOL,
                   "store": _BOOL, "metadata": _DICT, "text": _DICT, "reasoning": _DICT, "prompt": _DICT,
                   "parallel_tool_calls": _BOOL, "include": _LIST, "user": _STR, "safety_identifier": _STR},
-    "tool": {"type": _STR, "model": _STR, "size": _STR, "quality": _STR, "background": _STR,
-             "output_format": _STR, "moderation": _STR, "input_fidelity": _STR, "partial_images": _INT,
-             "output_compression": _INT, "input_image_mask": _DICT},
+    "tool": {"type": _STR, "input_image_mask": _DICT,
+             **_declared(p for p in params_of(ResponsesRequest) if p.tool or p.name == "model")},
 }
-_RANGES = {"n": (1, 10), "partial_images": (0, 3), "output_compression": (0, 100), "max_output_tokens": (1, 10**7),
-           "max_tool_calls": (0, 10**4)}
+#: the whole numbers each field may hold: a declared parameter's widest range over the model table
+#: (the upstream checks each model's own; ``None``: above the minimum the API caps, it does not refuse),
+#: and the Responses envelope's limits
+_RANGES: dict[str, tuple[int, int | None]] = {
+    **{p.name: (p.bounds()[0], None if p.capped else p.bounds()[1])
+       for p in registry().values() if p.json is int and p.range},
+    "max_output_tokens": (1, 10**7), "max_tool_calls": (0, 10**4)}
+_INT_PARAMS = tuple(p.name for p in registry().values() if p.json is int)
 _NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "an object", list: "an array"}
 
 
@@ -129,7 +146,7 @@ def check_fields(endpoint: str, fields: dict, *, multipart: bool = False) -> Non
     """Each field the gateway reads has the type the API gives it: anything else is a 400 naming it
     (the gateway would otherwise price a request it cannot read)."""
     if multipart:  # form fields are text; the numbers among them must read as numbers
-        for name in ("n", "partial_images", "output_compression"):
+        for name in _INT_PARAMS:
             if name in fields and not str(fields[name]).strip().isdigit():
                 raise _wrong(name, fields[name], (int,))
             if name in fields:
@@ -159,7 +176,9 @@ def _typed(fields: dict, types: dict[str, tuple[type, ...]], prefix: str) -> Non
 
 def _in_range(name: str, value: int, param: str) -> None:
     low, high = _RANGES[name]
-    if not low <= value <= high:
+    if high is None and value < low:
+        raise Refusal(400, f"Invalid '{param}': {value} is less than {low}.", code="invalid_value", param=param)
+    if high is not None and not low <= value <= high:
         raise Refusal(400, f"Invalid '{param}': {value} is not between {low} and {high}.", code="invalid_value",
                       param=param)
 
