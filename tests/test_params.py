@@ -305,3 +305,20 @@ def test_a_new_integer_parameter_is_validated_per_model_by_client_and_twin_and_i
     assert out["narrowed"] == [4, 4, False]
     assert out["off"][0] is True and out["off"][1].startswith("gpt-image-1 does not accept grain")
     assert out["off"][2] is False
+
+
+def test_streaming_is_declared_as_delivery_and_left_out_of_replay_keys_and_batch_lines():
+    """``stream`` and ``partial_images`` say how an answer arrives, not what is drawn: the declaration
+    says so once, and the replay key and the Batch API's lines read it."""
+    from imagewidgets.api.batches import request_line
+    from imagewidgets.api.registry import delivery_fields
+    from imagewidgets.session.replay import replay_key
+
+    assert delivery_fields() == ("stream", "partial_images")
+    streamed = GenerateRequest("a kite", model="gpt-image-2", quality="low", stream=True, partial_images=2)
+    plain = GenerateRequest("a kite", model="gpt-image-2", quality="low")
+    assert replay_key(streamed, "offline") == replay_key(plain, "offline")
+    assert replay_key(GenerateRequest("a kite", model="gpt-image-2", quality="high"), "offline") != \
+        replay_key(plain, "offline")
+    body = json.loads(request_line("cell-1", streamed))["body"]
+    assert body == {"prompt": "a kite", "model": "gpt-image-2", "quality": "low"}

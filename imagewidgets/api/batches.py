@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from . import requests as _requests
 from .endpoints import batch_urls, checked_id, endpoint, endpoints
 from .errors import ParamError
+from .registry import delivery_fields
 from .validation import validate
 from .wire import encode
 
@@ -133,7 +134,7 @@ def request_line(custom_id: str, req: ImageRequest) -> bytes:
     call = encode(req)
     if call.json is None:
         raise ParamError("images", "bytes", "file ids or URLs in a batch (upload the images first)")
-    body = {k: v for k, v in call.json.items() if k not in ("stream", "partial_images")}
+    body = {k: v for k, v in call.json.items() if k not in delivery_fields()}  # batch answers are not streamed
     line = {"custom_id": custom_id, "method": call.method, "url": endpoint(req.endpoint).url, "body": body}
     return json.dumps(line, separators=(",", ":")).encode() + b"\n"
 

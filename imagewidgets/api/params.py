@@ -54,6 +54,8 @@ class Param:
     ``only=("stream", (True,))``; ``output_format`` counts as png when not given). ``idle``: the
     value that means "not in use" (0 partial images), which a condition lets through. ``capped``:
     values above the range are accepted and capped by the API (only the minimum is a rule).
+    ``delivery``: it says how the answer arrives, not what is drawn (``stream``, ``partial_images``):
+    left out of the replay key, of Batch API lines and of sweeps' grids.
     """
 
     name: str = ""  # the field's name: filled in by params_of()
@@ -74,6 +76,7 @@ class Param:
     only: tuple[str, tuple[Any, ...]] | None = None
     idle: Any = None
     capped: bool = False
+    delivery: bool = False
 
     @property
     def text(self) -> str:

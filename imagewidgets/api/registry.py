@@ -17,7 +17,7 @@ from functools import cache
 from .params import Param, params_of
 from .requests import EditRequest, GenerateRequest, ResponsesRequest
 
-__all__ = ["registry", "sliders", "tool_fields"]
+__all__ = ["registry", "sliders", "tool_fields", "delivery_fields"]
 
 
 @cache
@@ -39,3 +39,9 @@ def tool_fields() -> tuple[str, ...]:
 def sliders() -> dict[str, Param]:
     """name -> Param for every whole-number parameter with a studio ``control`` (the studio's sliders)."""
     return {p.name: p for p in registry().values() if p.json is int and p.control and p.range}
+
+
+def delivery_fields() -> tuple[str, ...]:
+    """The parameters that say how an answer arrives rather than what is drawn (streaming): the replay
+    key, Batch API lines and sweeps' grids leave them out."""
+    return tuple(p.name for p in registry().values() if p.delivery)

@@ -79,9 +79,9 @@ class OutputOptions(_Request):
                                    control="moderation", prefer="auto", help="moderation: {choices}")
     style: str | None = param(choices="styles", control="style")
     response_format: str | None = param(choices="response_formats")
-    stream: bool = param(False, json=bool)
+    stream: bool = param(False, json=bool, delivery=True)
     partial_images: int | None = param(json=int, range=(0, 3), tool=True, flags=("-p", "--partial-images"),
-                                       control="partials", start=2, idle=0, accepted_if="streaming",
+                                       control="partials", start=2, idle=0, accepted_if="streaming", delivery=True,
                                        only=("stream", (True,)),
                                        help="stream {lo}-{hi} partial frames, shown live in place")
     complexity: str | None = param(choices="complexities", tool=True)

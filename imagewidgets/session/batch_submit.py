@@ -23,6 +23,7 @@ from ..api.cost import estimate
 from ..api.endpoints import endpoint as _endpoint
 from ..api.errors import ParamError
 from ..api.inputs import ImageInput
+from ..api.registry import delivery_fields
 from ..api.validation import validate
 from .batch import BatchJob
 from .batch_store import BatchRecords, CellRow, JobRow
@@ -43,7 +44,7 @@ def submit_batch(session: "Session", prompts: Any, *, refresh: bool = False, pro
     once like an edit's images."""
     if prompts is None:
         raise TypeError("sweep needs prompts=[...] (or one prompt)")
-    for streamed in ("stream", "partial_images"):
+    for streamed in delivery_fields():
         if grid.pop(streamed, None):
             raise ParamError(streamed, True, "omit it: batch answers are not streamed")
     grid.pop("api", None)  # the Batch API runs the Image API's endpoints

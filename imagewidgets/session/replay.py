@@ -13,6 +13,8 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from ..api.registry import delivery_fields
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..api.requests import ImageRequest
 
@@ -21,7 +23,7 @@ __all__ = ["replay_key", "request_inputs", "request_params", "backend_identity",
 #: bump when the key's definition changes (old keys then simply miss)
 KEY_VERSION = 1
 
-_NOT_IN_KEY = {"stream", "partial_images", "completion_window"}  # how it is delivered, not what is drawn
+_NOT_IN_KEY = {*delivery_fields(), "completion_window"}  # how it is delivered, not what is drawn
 
 
 def backend_identity(client: Any) -> str:

@@ -20,6 +20,7 @@ import queue
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ..api.registry import delivery_fields
 from ..api.validation import validate
 from . import progress
 
@@ -176,8 +177,8 @@ def run_sweep(session: "Session", prompts: Any, *, concurrency: int = 4, progres
     are not replayed, before anything is sent."""
     if prompts is None:
         raise TypeError("sweep needs prompts=[...] (or one prompt)")
-    grid.pop("stream", None)  # cells are not streamed: the progress bar is the live view
-    grid.pop("partial_images", None)
+    for streamed in delivery_fields():  # cells are not streamed: the progress bar is the live view
+        grid.pop(streamed, None)
     varying, cells = grid_cells(prompts, grid)
     requests = []
     for cell in cells:
