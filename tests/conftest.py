@@ -88,10 +88,13 @@ def _isolated_data(tmp_path, monkeypatch, request):
 
 @pytest.fixture
 def wire():
-    """A transport to the real backend that records every request (``wire.calls``)."""
+    """A transport to the real backend that records every request (``wire.calls``); closed after
+    the test, so its pooled connections do not warn later, inside another test's ``pytest.warns``."""
     from tests.wire import RecordingTransport
 
-    return RecordingTransport()
+    transport = RecordingTransport()
+    yield transport
+    transport.close()
 
 
 @pytest.fixture

@@ -200,8 +200,8 @@ def test_a_storyboard_exports_as_html_and_png(tmp_path, wire):
     board = s.storyboard(PANELS, pins=False)
     page = board.export(tmp_path / "milo.html").read_text()
     assert page.count('class="imagewidgets-panel"') == 3 and "3.</b> Milo sets sail" in page
-    strip = Image.open(board.export(tmp_path / "milo.png"))
-    assert strip.width > 3 * 384 and strip.height > 384
+    with Image.open(board.export(tmp_path / "milo.png")) as strip:
+        assert strip.width > 3 * 384 and strip.height > 384
     with pytest.raises(ParamError):
         board.export(tmp_path / "milo.gif")
 

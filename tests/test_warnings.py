@@ -22,7 +22,8 @@ def test_validating_a_request_warns_at_the_callers_line():
 def test_a_session_call_warns_at_the_callers_line(session):
     with pytest.warns(UserWarning, match="in preview on gpt-image-2") as caught:
         session.imagine("a glass of water", **TRANSPARENT)
-    assert [w.filename for w in caught] == [__file__]
+    # our warnings only: a socket another test left to the garbage collector may warn here too
+    assert [w.filename for w in caught if not issubclass(w.category, ResourceWarning)] == [__file__]
 
 
 def test_a_client_call_warns_at_the_callers_line(session):
