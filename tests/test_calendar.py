@@ -300,7 +300,9 @@ def test_replay_of_a_stored_turn_of_a_retired_model_needs_no_backend(tmp_path, m
     monkeypatch.setenv("IMAGEWIDGETS_TODAY", "2026-11-15")
     s = Session("old", folder=tmp_path / "store", client=Client(base_url="offline"))
     first = s.imagine("a lighthouse", model="gpt-image-1.5", quality="low", api="images")
+    s.client.close()  # a pooled socket left to the garbage collector would warn in a later test
     monkeypatch.setenv("IMAGEWIDGETS_TODAY", "2026-12-02")
     s2 = Session("old", folder=tmp_path / "store", client=Client(base_url="offline"))
     again = s2.imagine("a lighthouse", model="gpt-image-1.5", quality="low", api="images")
     assert s2.current.status == "replayed" and again.data == first.data
+    s2.client.close()
