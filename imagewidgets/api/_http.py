@@ -34,6 +34,7 @@ __all__ = [
     "QUEUE_EVENT",
     "new_upstream_client",
     "open_upstream",
+    "read_error_body",
     "passthrough",
 ]
 
@@ -139,6 +140,17 @@ async def open_upstream(client: httpx.AsyncClient, method: str, path: str, *, he
         # a kept-alive connection the server had just closed: it answered nothing, so nothing was
         # done; once more on a fresh connection
         return await client.send(request, stream=True)
+
+
+async def read_error_body(response: httpx.Response) -> bytes:
+    """An error answer's body, read whole and closed; empty when the connection broke while it was
+    read (the error is reported whatever its body held)."""
+    try:
+        return await response.aread()
+    except CONNECTION_ERRORS:
+        return b""
+    finally:
+        await response.aclose()
 
 
 async def passthrough(response: httpx.Response):

@@ -169,12 +169,7 @@ class QueuedStream(StreamingResponse):
                 sending.cancel()
 
     async def _upstream_error(self, upstream: Any) -> bytes:
-        try:
-            content = await upstream.aread()
-        except _http.CONNECTION_ERRORS:
-            content = b""
-        finally:
-            await upstream.aclose()
+        content = await _http.read_error_body(upstream)
         try:
             error = json.loads(self.gateway.scrub(content)).get("error")
         except (ValueError, AttributeError):

@@ -266,12 +266,7 @@ class Gateway:
         return self._refuse(refusal)
 
     async def _upstream_error(self, call: Call, upstream: Any) -> Response:
-        try:
-            content = await upstream.aread()
-        except _http.CONNECTION_ERRORS:
-            content = b""
-        finally:
-            await upstream.aclose()
+        content = await _http.read_error_body(upstream)
         status = upstream.status_code
         self.store.release(call.ledger_id, status, f"upstream answered {status}")
         self.note_moderation(call, content)
