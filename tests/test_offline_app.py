@@ -442,6 +442,20 @@ def test_offline_server_starts_serves_and_stops():
         httpx2.get(server.base_url + "/models", timeout=2)
 
 
+@pytest.mark.parametrize("path, fields", [("/files", [("purpose", (None, "batch"))]),
+                                          ("/content_provenance_checks", [])])
+def test_a_file_upload_refuses_an_unknown_field_and_a_missing_file_naming_them(offline_server, path, fields):
+    """Both multipart file endpoints read their form alike: an unknown field is named, not dropped."""
+    server = offline_server()
+    unknown = httpx2.post(server.base_url + path, files=[*fields, ("file", ("a.png", png(64, 64))),
+                                                         ("colour", (None, "red"))])
+    assert unknown.status_code == 400 and _error(unknown)["param"] == "colour"
+    assert _error(unknown)["message"] == "Unrecognized request argument supplied: colour"
+    missing = httpx2.post(server.base_url + path, files=[*fields, ("file", (None, "not a file"))])
+    assert missing.status_code == 400 and _error(missing)["param"] == "file"
+    assert _error(missing)["code"] == "missing_required_parameter"
+
+
 def test_offline_server_fixture_applies_switches(offline_server):
     server = offline_server(fail_first=1)
     assert httpx2.get(server.base_url + "/models").status_code == 503

@@ -45,7 +45,7 @@ from .common import Backend, api, backend_of, failure_response, model_not_found,
 from .config import OfflineConfig
 from .images_api import edits, generations, served_image, variations
 from .middleware import Gate
-from .parse import APIFailure, form_to_dict, upload_bytes
+from .parse import APIFailure, file_form, form_to_dict, upload_bytes
 from .provenance_api import content_provenance_check
 from .responses_api import create_response
 from .responses_stored import cancel_response, delete_response, list_input_items, retrieve_response
@@ -159,14 +159,7 @@ async def upload_file(request: Request) -> Response:
     # a batch input file may hold 200 MB (starlette spools big parts to disk)
     async with request.form(max_files=2, max_part_size=MAX_BYTES_PER_FILE + 2**20) as form:  # closes the uploads
         body = form_to_dict(form.multi_items())
-        unknown = sorted(set(body) - _UPLOAD_FIELDS)
-        if unknown:  # as the API does: a field it does not know is an error, not silently dropped
-            raise APIFailure(400, f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0],
-                             code="unknown_parameter")
-        upload = body.get("file")
-        if upload is None or isinstance(upload, str):
-            raise APIFailure(400, "Missing required parameter: 'file'.", param="file",
-                             code="missing_required_parameter")
+        upload = file_form(body, _UPLOAD_FIELDS)
         purpose = body.get("purpose")
         if purpose not in _FILE_PURPOSES:
             raise APIFailure(400, f"Invalid value for 'purpose': {purpose!r}. Supported: "

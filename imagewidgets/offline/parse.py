@@ -27,6 +27,7 @@ __all__ = [
     "APIFailure",
     "from_param_error",
     "form_to_dict",
+    "file_form",
     "generate_request",
     "edit_request",
     "variation_request",
@@ -134,6 +135,19 @@ def _scalar(key: str, text: str) -> Any:
         if low in ("true", "false"):
             return low == "true"
     return text
+
+
+def file_form(body: dict[str, Any], fields: Iterable[str]) -> Any:
+    """The ``file`` of a multipart body that may hold only ``fields`` (``file`` among them): as the
+    API does, a field it does not know is an error, not silently dropped, and a missing file is one too."""
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        raise APIFailure(400, f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0],
+                         code="unknown_parameter")
+    upload = body.get("file")
+    if upload is None or isinstance(upload, str):
+        raise APIFailure(400, "Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
+    return upload
 
 
 async def upload_bytes(value: Any) -> bytes:

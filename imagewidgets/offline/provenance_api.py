@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from ..api.images import sniff_format
 from . import provenance
 from .common import api
-from .parse import APIFailure, form_to_dict, upload_bytes
+from .parse import APIFailure, file_form, form_to_dict, upload_bytes
 
 __all__ = ["content_provenance_check"]
 
@@ -22,16 +22,7 @@ async def content_provenance_check(request: Request) -> Response:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise APIFailure(400, "A provenance check is multipart/form-data with a 'file'.", code="invalid_multipart")
     async with request.form(max_files=1, max_part_size=_MAX_BYTES) as form:
-        body = form_to_dict(form.multi_items())
-        unknown = sorted(set(body) - {"file"})
-        if unknown:
-            raise APIFailure(400, f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0],
-                             code="unknown_parameter")
-        upload = body.get("file")
-        if upload is None or isinstance(upload, str):
-            raise APIFailure(400, "Missing required parameter: 'file'.", param="file",
-                             code="missing_required_parameter")
-        data = await upload_bytes(upload)
+        data = await upload_bytes(file_form(form_to_dict(form.multi_items()), {"file"}))
     if sniff_format(data[:64]) not in provenance.CHECKED_FORMATS:
         raise APIFailure(400, "Invalid file: a provenance check takes a PNG, JPEG, WebP or GIF image.",
                          param="file", code="invalid_image_format")
