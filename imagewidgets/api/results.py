@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterator, Literal, Sequence
 
 from .images import MIME_TYPES, sniff_format
+from .provenance import check as provenance_check
 from .usage import Usage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -262,9 +263,7 @@ class ImageResult:
 
             s.current.image.provenance()       # <ProvenanceCheck c2pa: detected (valid, gpt-image-2) ...>
         """
-        from .provenance import check
-
-        return check(self, client)
+        return provenance_check(self, client)
 
     @property
     def provenance_note(self) -> str | None:
