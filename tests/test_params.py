@@ -113,15 +113,21 @@ print("RESULT:" + json.dumps(out))
 '''
 
 
-def _with_throwaway_parameter(root: Path) -> Path:
+def _edited_copy(root: Path, edits: list[tuple[str, str, str]], name: str) -> Path:
+    """A copy of the package under ``root`` with each ``(file, old, new)`` edit made, as a contributor
+    would make it (``name``: the list to update when an anchor moves)."""
     copy = root / "imagewidgets"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    for rel, anchor, lines in THROWAWAY:
+    for rel, old, new in edits:
         path = copy / rel
         text = path.read_text("utf-8")
-        assert text.count(anchor) == 1, f"{rel}: the anchor {anchor!r} moved; update THROWAWAY"
-        path.write_text(text.replace(anchor, anchor + lines), "utf-8")
+        assert text.count(old) == 1, f"{rel}: the anchor {old!r} moved; update {name}"
+        path.write_text(text.replace(old, new), "utf-8")
     return copy
+
+
+def _with_throwaway_parameter(root: Path) -> Path:
+    return _edited_copy(root, [(rel, anchor, anchor + lines) for rel, anchor, lines in THROWAWAY], "THROWAWAY")
 
 
 def test_a_new_parameter_in_its_field_and_the_model_table_reaches_every_part(tmp_path):
@@ -268,13 +274,7 @@ print("RESULT:" + json.dumps(out))
 
 
 def test_a_new_integer_parameter_is_validated_per_model_by_client_and_twin_and_is_a_slider(tmp_path):
-    copy = tmp_path / "imagewidgets"
-    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    for rel, old, new in GRAIN:
-        path = copy / rel
-        text = path.read_text("utf-8")
-        assert text.count(old) == 1, f"{rel}: the anchor {old!r} moved; update GRAIN"
-        path.write_text(text.replace(old, new), "utf-8")
+    _edited_copy(tmp_path, GRAIN, "GRAIN")
     assert {rel for rel, _, _ in GRAIN} == {"api/requests.py", "api/models.py"}  # two files, nothing else
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "IMAGEWIDGETS_HOME": str(tmp_path / "home")}
     done = subprocess.run([sys.executable, "-c", GRAIN_SCRIPT], env=env, capture_output=True, text=True,
