@@ -5,6 +5,7 @@ validates *strictly* against the SDK's own pydantic types (the SDK itself is len
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import queue
@@ -14,6 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Iterator
 
 import openai
 import pytest
@@ -40,27 +42,34 @@ def _serve_command() -> list[str]:
     return [found, "serve"] if found else [sys.executable, "-m", "imagewidgets.cli", "serve"]
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """``imagewidgets serve --port 0`` in a subprocess; yields its base URL; killed at the end."""
-    home = tmp_path_factory.mktemp("serve-home")
+@contextlib.contextmanager
+def serving(home: Path, *flags: str, ready_timeout_s: float = _READY_TIMEOUT_S) -> Iterator[str]:
+    """``imagewidgets serve --port 0 FLAGS`` in a subprocess with its own ``IMAGEWIDGETS_HOME``;
+    yields its base URL once its banner (which says it is a procedural renderer) is out; killed after."""
     env = {**os.environ, "IMAGEWIDGETS_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     env = {k: v for k, v in env.items() if not k.startswith("IMAGEWIDGETS_OFFLINE_")}
-    proc = subprocess.Popen([*_serve_command(), "--port", "0", "--calendar", "off", "--state-dir", str(home / "state")],
+    proc = subprocess.Popen([*_serve_command(), "--port", "0", *flags],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
     try:
         try:
-            banner = lines.get(timeout=_READY_TIMEOUT_S)
+            banner = lines.get(timeout=ready_timeout_s)
         except queue.Empty:
-            pytest.fail(f"imagewidgets serve printed nothing in {_READY_TIMEOUT_S}s")
+            pytest.fail(f"imagewidgets serve printed nothing in {ready_timeout_s}s")
         assert "offline renderer (procedural, not AI)" in banner, banner
-        url = next(word for word in banner.split() if word.startswith("http://"))
-        yield url
+        yield next(word for word in banner.split() if word.startswith("http://"))
     finally:
         proc.kill()
         proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """``imagewidgets serve --port 0`` in a subprocess; yields its base URL; killed at the end."""
+    home = tmp_path_factory.mktemp("serve-home")
+    with serving(home, "--calendar", "off", "--state-dir", str(home / "state")) as url:
+        yield url
 
 
 @pytest.fixture

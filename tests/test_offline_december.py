@@ -7,10 +7,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
-import queue
-import subprocess
-import threading
 import time
 
 import httpx2
@@ -21,7 +17,7 @@ from openai.types.responses import Response, ResponseItemList, ResponseStreamEve
 from PIL import Image
 from pydantic import TypeAdapter
 
-from .test_offline_conformance import _serve_command
+from .test_offline_conformance import serving
 
 pytest.importorskip("c2pa")
 
@@ -31,19 +27,9 @@ TOOL = [{"type": "image_generation", "model": "gpt-image-2", "size": "1024x1024"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    home = tmp_path_factory.mktemp("serve-home")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEWIDGETS_OFFLINE_")}
-    env.update(IMAGEWIDGETS_HOME=str(home), PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([*_serve_command(), "--port", "0", "--quiet", "--background-wait",
-                             str(BACKGROUND_WAIT_S)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-    try:
-        banner = lines.get(timeout=30)
-        yield next(word for word in banner.split() if word.startswith("http://"))
-    finally:
-        proc.kill()
-        proc.wait(10)
+    with serving(tmp_path_factory.mktemp("serve-home"), "--quiet", "--background-wait", str(BACKGROUND_WAIT_S),
+                 ready_timeout_s=30) as url:
+        yield url
 
 
 @pytest.fixture
