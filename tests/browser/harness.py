@@ -343,6 +343,24 @@ def run_all(page, timeout: float = DEFAULT_TIMEOUT) -> bool:
     )
 
 
+_RUN_NEW_CELL = """
+async (code) => {
+    const app = window.jupyterapp;
+    const notebook = app.shell.currentWidget.content;
+    notebook.activeCellIndex = notebook.widgets.length - 1;
+    await app.commands.execute('notebook:insert-cell-below');
+    notebook.activeCell.model.sharedModel.setSource(code);
+    return await app.commands.execute('notebook:run-cell');
+}
+"""
+
+
+def run_new_cell(page, code: str) -> object:
+    """Add a cell below the last one holding ``code`` and run it, as a user typing it would; returns
+    what JupyterLab's run-cell command answered (False: it did not run)."""
+    return page.evaluate(_RUN_NEW_CELL, code)
+
+
 def cell_problems(page) -> list[dict]:
     """Error and stderr outputs of the current notebook, as {cell, output_type, text}."""
     return page.evaluate(

@@ -27,6 +27,7 @@ from ..photos import photo
 from .harness import (
     assert_no_cell_problems,
     open_notebook,
+    run_new_cell,
     run_all,
     wait_for_file,
     wait_for_widget,
@@ -44,17 +45,6 @@ N = 5  # sampled grid: N x N points below the counter, off the mask's border (fe
 TOLERANCE = 8
 OUTLINE_POINTS = [(512, 256), (256, 512), (767, 512), (512, 767)]  # on the mask's border
 CYAN = (0, 229, 255)
-
-RUN_NEW_CELL = """
-async (code) => {
-    const app = window.jupyterapp;
-    const notebook = app.shell.currentWidget.content;
-    notebook.activeCellIndex = notebook.widgets.length - 1;
-    await app.commands.execute('notebook:insert-cell-below');
-    notebook.activeCell.model.sharedModel.setSource(code);
-    return await app.commands.execute('notebook:run-cell');
-}
-"""
 
 #: Every 30 ms, every live canvas on the page: its pixels at the grid and on the mask's border,
 #: its drawing size and its displayed box. Each canvas gets a number the first time it is seen.
@@ -216,7 +206,7 @@ def assert_no_collapse(page, stream: dict) -> None:
 
 
 def run_cell(page, code: str) -> None:
-    assert page.evaluate(RUN_NEW_CELL, code) is not False, code
+    assert run_new_cell(page, code) is not False, code
 
 
 def last_output_image(page):

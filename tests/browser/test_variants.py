@@ -8,22 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from .harness import assert_no_cell_problems, open_notebook, run_all, wait_for_file, wait_for_widget, wait_kernel_ready
+from .harness import (assert_no_cell_problems, open_notebook, run_all, run_new_cell, wait_for_file, wait_for_widget,
+                      wait_kernel_ready)
 
 pytestmark = pytest.mark.browser
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
-
-RUN_NEW_CELL = """
-async (code) => {
-    const app = window.jupyterapp;
-    const notebook = app.shell.currentWidget.content;
-    notebook.activeCellIndex = notebook.widgets.length - 1;
-    await app.commands.execute('notebook:insert-cell-below');
-    notebook.activeCell.model.sharedModel.setSource(code);
-    return await app.commands.execute('notebook:run-cell');
-}
-"""
 
 
 def read_json(path: Path) -> dict:
@@ -54,7 +44,7 @@ def test_pick_a_variant_in_the_grid_and_continue_from_it(page, lab):
     assert "mod-success" not in (buttons.nth(0).get_attribute("class") or "")
     assert "continues from #2" in grid.locator(".iw-variant-status").inner_text()
 
-    assert page.evaluate(RUN_NEW_CELL, "%edit add a small pond -q low -s 512x512") is not False
+    assert run_new_cell(page, "%edit add a small pond -q low -s 512x512") is not False
     turns = read_json(notebook.parent / "turns.json")["turns"]
     edit = turns[-1]
     assert edit["kind"] == "edit" and edit["status"] == "completed", turns
